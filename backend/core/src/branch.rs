@@ -1,0 +1,668 @@
+//! The state machine of one branch: inputs in, effects out.
+//!
+//! A [`Branch`] holds one replica of the bank's balance, the write sets of the
+//! customers whose writes it has applied, its Lamport clock and its event
+//! log. It never does I/O. Its host calls [`Branch::handle`] with an [`Input`]
+//! and carries out the returned [`Effect`]s:
+//!
+//! ```text
+//!   customer ──Request──▶ ┌────────┐ ──Reply──────────▶ customer
+//!   peer ──Propagation──▶ │ Branch │ ──Send(Propagation)▶ peer
+//!   peer ──Ack──────────▶ └────────┘ ──AckPeer──────────▶ peer
+//! ```
+//!
+//! ## Life of a write
+//! 1. A customer's deposit or withdraw arrives ([`Input::Request`]). If the
+//!    customer's session needs writes this branch has not applied yet, the
+//!    request is parked (see [`crate::session`]).
+//! 2. The branch applies it: a withdraw larger than the balance fails and
+//!    changes nothing. A successful write gets a fresh [`WriteId`].
+//! 3. It propagates the write to every peer, in the order and timing set by
+//!    [`PropagationMode`]; each peer applies it (once: duplicates are
+//!    recognised by their id) and acknowledges.
+//! 4. It answers the customer: after every peer acknowledged (the course's
+//!    synchronous behaviour) or right after the local apply (background).
+//!
+//! Replies and acknowledgements that must wait are matched to their callers
+//! with a [`ReplyToken`] the host chooses, so the host can keep a gRPC call
+//! open until the branch answers it.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use crate::clock::{ClockScheme, LamportClock};
+use crate::ids::{BranchId, CustomerId, EventId, WriteId};
+use crate::log::{LogEntry, LogKind};
+use crate::money::Cents;
+use crate::op::{FailReason, Op, OpKind, Outcome};
+use crate::session::missing_writes;
+
+/// When and how a branch propagates a write it accepted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum PropagationMode {
+    /// One peer at a time in ascending id order, each after the previous one
+    /// acknowledged; the customer is answered after the last. This is what
+    /// the course's reference implementation does.
+    #[default]
+    Sequential,
+    /// All peers at once; the customer is answered after all acknowledged.
+    Parallel,
+    /// The customer is answered right after the local apply; the peers get
+    /// the write in the background. Session guarantees then do real work.
+    Background,
+}
+
+/// How a branch is set up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BranchConfig {
+    pub id: BranchId,
+    /// Every other branch of the bank.
+    pub peers: Vec<BranchId>,
+    pub initial_balance: Cents,
+    pub clock_scheme: ClockScheme,
+    pub propagation: PropagationMode,
+}
+
+/// Chosen by the host to match a deferred answer to the call that awaits it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ReplyToken(pub u64);
+
+/// A customer's request, as the core sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    pub customer: CustomerId,
+    pub event: EventId,
+    /// The branch the customer addressed.
+    pub branch: BranchId,
+    pub op: Op,
+    /// The customer's Lamport clock at sending time.
+    pub clock: u64,
+    /// The customer's session write set (see [`crate::session`]).
+    pub write_set: Vec<WriteId>,
+}
+
+/// A branch's answer to a [`Request`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    pub branch: BranchId,
+    pub customer: CustomerId,
+    pub event: EventId,
+    pub op: OpKind,
+    pub outcome: Outcome,
+    /// The id given to a successful write; the customer adds it to its write set.
+    pub write: Option<WriteId>,
+    /// The branch's clock when it answered.
+    pub clock: u64,
+}
+
+/// A write travelling from its origin branch to a peer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Propagation {
+    pub from: BranchId,
+    pub write: WriteId,
+    pub customer: CustomerId,
+    pub event: EventId,
+    /// A deposit or withdraw.
+    pub op: Op,
+    /// The writes the same session issued before this one (Monotonic Writes).
+    pub depends_on: Vec<WriteId>,
+    pub clock: u64,
+}
+
+/// A peer's acknowledgement of a [`Propagation`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PropagationAck {
+    pub from: BranchId,
+    pub write: WriteId,
+    /// False when the peer had already applied the write.
+    pub newly_applied: bool,
+    pub clock: u64,
+}
+
+/// Something that happens to a branch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// A customer's request; answer with [`Effect::Reply`] carrying `token`.
+    Request { token: ReplyToken, request: Request },
+    /// A peer's propagated write; answer with [`Effect::AckPeer`] carrying `token`.
+    Propagate { token: ReplyToken, propagation: Propagation },
+    /// A peer acknowledged one of our writes.
+    Ack(PropagationAck),
+}
+
+/// Something the host must do for the branch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Answer the customer call identified by `token`.
+    Reply { token: ReplyToken, reply: Reply },
+    /// Send a write to a peer; feed its acknowledgement back as [`Input::Ack`].
+    Send { to: BranchId, propagation: Propagation },
+    /// Answer the peer call identified by `token`.
+    AckPeer { token: ReplyToken, ack: PropagationAck },
+    /// The branch logged an event (for traces and visualisation).
+    Logged(LogEntry),
+}
+
+/// One of our own writes on its way to the peers.
+#[derive(Clone, Debug)]
+struct InFlight {
+    propagation: Propagation,
+    /// Peers not sent to yet (sequential mode sends one at a time).
+    unsent: VecDeque<BranchId>,
+    /// Peers sent to that have not acknowledged.
+    awaiting: BTreeSet<BranchId>,
+    /// The customer answer to give once all peers acknowledged
+    /// (`None` in background mode: already answered).
+    reply: Option<(ReplyToken, Reply)>,
+}
+
+/// One branch of the bank. See the module docs.
+#[derive(Clone, Debug)]
+pub struct Branch {
+    config: BranchConfig,
+    balance: Cents,
+    clock: LamportClock,
+    next_seq: u64,
+    applied: BTreeSet<WriteId>,
+    write_sets: BTreeMap<CustomerId, Vec<EventId>>,
+    log: Vec<LogEntry>,
+    /// Requests whose session needs writes not applied here yet, in arrival order.
+    parked: Vec<(ReplyToken, Request)>,
+    /// Propagated writes whose dependencies are not applied here yet.
+    held: Vec<(ReplyToken, Propagation)>,
+    in_flight: BTreeMap<WriteId, InFlight>,
+}
+
+impl Branch {
+    pub fn new(mut config: BranchConfig) -> Branch {
+        config.peers.retain(|p| *p != config.id);
+        config.peers.sort();
+        config.peers.dedup();
+        Branch {
+            balance: config.initial_balance,
+            config,
+            clock: LamportClock::default(),
+            next_seq: 1,
+            applied: BTreeSet::new(),
+            write_sets: BTreeMap::new(),
+            log: Vec::new(),
+            parked: Vec::new(),
+            held: Vec::new(),
+            in_flight: BTreeMap::new(),
+        }
+    }
+
+    pub fn id(&self) -> BranchId {
+        self.config.id
+    }
+
+    pub fn config(&self) -> &BranchConfig {
+        &self.config
+    }
+
+    pub fn balance(&self) -> Cents {
+        self.balance
+    }
+
+    pub fn clock(&self) -> u64 {
+        self.clock.now()
+    }
+
+    /// The event log, oldest first.
+    pub fn log(&self) -> &[LogEntry] {
+        &self.log
+    }
+
+    /// Per customer, the event ids of its writes in the order applied here.
+    pub fn write_sets(&self) -> &BTreeMap<CustomerId, Vec<EventId>> {
+        &self.write_sets
+    }
+
+    pub fn has_applied(&self, write: &WriteId) -> bool {
+        self.applied.contains(write)
+    }
+
+    /// Requests waiting for their session's writes, and propagations waiting
+    /// for their dependencies: both zero once the bank is quiet.
+    pub fn waiting(&self) -> (usize, usize) {
+        (self.parked.len(), self.held.len())
+    }
+
+    /// Writes this branch accepted whose propagation has not completed.
+    pub fn writes_in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// Handles one input and returns what the host must do, in order.
+    pub fn handle(&mut self, input: Input) -> Vec<Effect> {
+        let mut out = Vec::new();
+        match input {
+            Input::Request { token, request } => self.on_request(token, request, &mut out),
+            Input::Propagate { token, propagation } => self.on_propagate(token, propagation, &mut out),
+            Input::Ack(ack) => self.on_ack(ack, &mut out),
+        }
+        out
+    }
+
+    fn ticks_on(&self, kind: LogKind, op: OpKind) -> Tick {
+        use ClockScheme::*;
+        use LogKind::*;
+        match (self.config.clock_scheme, kind) {
+            // Generation A ignores queries entirely.
+            (ExecuteAndRespond, _) if op == OpKind::Query => Tick::None,
+            (_, Request | PropagateReceived) => Tick::Receive,
+            (ExecuteAndRespond, PropagateAcked) => Tick::Receive,
+            (ExecuteAndRespond, Execute | PropagateExecuted | Response) => Tick::Local,
+            (SendAndReceive, PropagateSent) => Tick::Local,
+            _ => Tick::None,
+        }
+    }
+
+    /// Ticks the clock as the scheme says, logs the entry, and returns the clock.
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &mut self,
+        kind: LogKind,
+        customer: CustomerId,
+        event: EventId,
+        op: Op,
+        peer: Option<BranchId>,
+        balance: Option<Cents>,
+        failed: bool,
+        received_clock: u64,
+        out: &mut Vec<Effect>,
+    ) -> u64 {
+        let clock = match self.ticks_on(kind, op.kind()) {
+            Tick::Receive => self.clock.receive(received_clock),
+            Tick::Local => self.clock.tick(),
+            Tick::None => self.clock.now(),
+        };
+        let entry = LogEntry {
+            clock,
+            kind,
+            customer,
+            event,
+            op: op.kind(),
+            amount: op.amount(),
+            peer,
+            balance,
+            failed,
+        };
+        self.log.push(entry.clone());
+        out.push(Effect::Logged(entry));
+        clock
+    }
+
+    fn on_request(&mut self, token: ReplyToken, request: Request, out: &mut Vec<Effect>) {
+        let (customer, event, op) = (request.customer, request.event, request.op);
+        self.record(LogKind::Request, customer, event, op, None, None, false, request.clock, out);
+        if missing_writes(&request.write_set, |w| self.applied.contains(w)).is_empty() {
+            self.execute(token, request, out);
+        } else {
+            self.parked.push((token, request));
+        }
+    }
+
+    fn execute(&mut self, token: ReplyToken, request: Request, out: &mut Vec<Effect>) {
+        let (customer, event, op) = (request.customer, request.event, request.op);
+        let refusal = if request.branch != self.config.id {
+            Some(FailReason::WrongBranch)
+        } else if op.amount() < Cents::ZERO {
+            Some(FailReason::Invalid(format!("negative amount {}", op.amount())))
+        } else {
+            match op {
+                Op::Withdraw(amount) if amount > self.balance => {
+                    Some(FailReason::InsufficientFunds { requested: amount, balance: self.balance })
+                }
+                _ => None,
+            }
+        };
+        if let Some(reason) = refusal {
+            let balance = Some(self.balance);
+            self.record(LogKind::Execute, customer, event, op, None, balance, true, 0, out);
+            let outcome = Outcome::Failed { reason, balance: self.balance };
+            self.respond(token, customer, event, op, outcome, None, out);
+            return;
+        }
+
+        if !op.is_write() {
+            let balance = Some(self.balance);
+            self.record(LogKind::Execute, customer, event, op, None, balance, false, 0, out);
+            let outcome = Outcome::Success { balance: self.balance };
+            self.respond(token, customer, event, op, outcome, None, out);
+            return;
+        }
+
+        let write = WriteId { origin: self.config.id, seq: self.next_seq };
+        self.next_seq += 1;
+        self.apply(write, customer, event, op);
+        let balance = self.balance;
+        let clock = self.record(LogKind::Execute, customer, event, op, None, Some(balance), false, 0, out);
+        let reply = Reply {
+            branch: self.config.id,
+            customer,
+            event,
+            op: op.kind(),
+            outcome: Outcome::Success { balance },
+            write: Some(write),
+            clock,
+        };
+        let propagation = Propagation {
+            from: self.config.id,
+            write,
+            customer,
+            event,
+            op,
+            depends_on: request.write_set,
+            clock,
+        };
+        let mut flight = InFlight {
+            propagation,
+            unsent: self.config.peers.iter().copied().collect(),
+            awaiting: BTreeSet::new(),
+            reply: Some((token, reply)),
+        };
+        match self.config.propagation {
+            PropagationMode::Sequential => self.send_next(&mut flight, out),
+            PropagationMode::Parallel => {
+                while !flight.unsent.is_empty() {
+                    self.send_next(&mut flight, out);
+                }
+            }
+            PropagationMode::Background => {
+                while !flight.unsent.is_empty() {
+                    self.send_next(&mut flight, out);
+                }
+                let (token, reply) = flight.reply.take().expect("reply set above");
+                self.respond(token, customer, event, op, reply.outcome, reply.write, out);
+            }
+        }
+        if flight.awaiting.is_empty() {
+            // No peers at all: the write is complete already.
+            if let Some((token, reply)) = flight.reply.take() {
+                self.respond(token, customer, event, op, reply.outcome, reply.write, out);
+            }
+        } else {
+            self.in_flight.insert(write, flight);
+        }
+    }
+
+    /// Sends the write to the next unsent peer.
+    fn send_next(&mut self, flight: &mut InFlight, out: &mut Vec<Effect>) {
+        let Some(to) = flight.unsent.pop_front() else { return };
+        let p = &flight.propagation;
+        let (customer, event, op) = (p.customer, p.event, p.op);
+        let clock = self.record(LogKind::PropagateSent, customer, event, op, Some(to), None, false, 0, out);
+        let mut propagation = flight.propagation.clone();
+        propagation.clock = clock;
+        flight.awaiting.insert(to);
+        out.push(Effect::Send { to, propagation });
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn respond(
+        &mut self,
+        token: ReplyToken,
+        customer: CustomerId,
+        event: EventId,
+        op: Op,
+        outcome: Outcome,
+        write: Option<WriteId>,
+        out: &mut Vec<Effect>,
+    ) {
+        let failed = !outcome.is_success();
+        let balance = Some(outcome.balance());
+        let clock = self.record(LogKind::Response, customer, event, op, None, balance, failed, 0, out);
+        let reply = Reply { branch: self.config.id, customer, event, op: op.kind(), outcome, write, clock };
+        out.push(Effect::Reply { token, reply });
+    }
+
+    fn on_propagate(&mut self, token: ReplyToken, p: Propagation, out: &mut Vec<Effect>) {
+        let (customer, event, op, from) = (p.customer, p.event, p.op, Some(p.from));
+        self.record(LogKind::PropagateReceived, customer, event, op, from, None, false, p.clock, out);
+        if self.applied.contains(&p.write) {
+            let ack = PropagationAck {
+                from: self.config.id,
+                write: p.write,
+                newly_applied: false,
+                clock: self.clock.now(),
+            };
+            out.push(Effect::AckPeer { token, ack });
+        } else if !missing_writes(&p.depends_on, |w| self.applied.contains(w)).is_empty() {
+            self.held.push((token, p));
+        } else {
+            self.apply_propagated(token, p, out);
+            self.release_waiting(out);
+        }
+    }
+
+    fn apply_propagated(&mut self, token: ReplyToken, p: Propagation, out: &mut Vec<Effect>) {
+        // A propagated write was accepted by its origin, so it is applied
+        // unconditionally: refusing it here would make the replicas diverge.
+        self.apply(p.write, p.customer, p.event, p.op);
+        let balance = Some(self.balance);
+        let from = Some(p.from);
+        let clock = self.record(LogKind::PropagateExecuted, p.customer, p.event, p.op, from, balance, false, 0, out);
+        let ack = PropagationAck { from: self.config.id, write: p.write, newly_applied: true, clock };
+        out.push(Effect::AckPeer { token, ack });
+    }
+
+    /// After a write was applied: serve whatever was waiting for it, until
+    /// nothing more becomes ready.
+    fn release_waiting(&mut self, out: &mut Vec<Effect>) {
+        loop {
+            let applied = &self.applied;
+            if let Some(i) = self.held.iter().position(|(_, p)| p.depends_on.iter().all(|w| applied.contains(w))) {
+                let (token, p) = self.held.remove(i);
+                if self.applied.contains(&p.write) {
+                    let ack = PropagationAck {
+                        from: self.config.id,
+                        write: p.write,
+                        newly_applied: false,
+                        clock: self.clock.now(),
+                    };
+                    out.push(Effect::AckPeer { token, ack });
+                } else {
+                    self.apply_propagated(token, p, out);
+                }
+                continue;
+            }
+            if let Some(i) = self.parked.iter().position(|(_, r)| r.write_set.iter().all(|w| applied.contains(w))) {
+                let (token, request) = self.parked.remove(i);
+                self.execute(token, request, out);
+                continue;
+            }
+            break;
+        }
+    }
+
+    fn on_ack(&mut self, ack: PropagationAck, out: &mut Vec<Effect>) {
+        let Some(mut flight) = self.in_flight.remove(&ack.write) else {
+            return; // late duplicate acknowledgement
+        };
+        if !flight.awaiting.remove(&ack.from) {
+            self.in_flight.insert(ack.write, flight);
+            return; // not a peer we are waiting for
+        }
+        let p = &flight.propagation;
+        let (customer, event, op) = (p.customer, p.event, p.op);
+        self.record(LogKind::PropagateAcked, customer, event, op, Some(ack.from), None, false, ack.clock, out);
+        if self.config.propagation == PropagationMode::Sequential {
+            self.send_next(&mut flight, out);
+        }
+        if flight.awaiting.is_empty() && flight.unsent.is_empty() {
+            if let Some((token, reply)) = flight.reply.take() {
+                self.respond(token, customer, event, op, reply.outcome, reply.write, out);
+            }
+        } else {
+            self.in_flight.insert(ack.write, flight);
+        }
+    }
+
+    fn apply(&mut self, write: WriteId, customer: CustomerId, event: EventId, op: Op) {
+        self.balance = match op {
+            Op::Deposit(a) => self.balance.checked_add(a),
+            Op::Withdraw(a) => self.balance.checked_sub(a),
+            Op::Query => Some(self.balance),
+        }
+        // Amounts are bounded by the input parser; saturating keeps the
+        // state machine total even for a hostile wire message.
+        .unwrap_or(if matches!(op, Op::Deposit(_)) { Cents(i64::MAX) } else { Cents(i64::MIN) });
+        self.applied.insert(write);
+        self.write_sets.entry(customer).or_default().push(event);
+    }
+}
+
+/// How an event moves the Lamport clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tick {
+    Receive,
+    Local,
+    None,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(id: u64, peers: &[u64], scheme: ClockScheme, mode: PropagationMode) -> BranchConfig {
+        BranchConfig {
+            id: BranchId(id),
+            peers: peers.iter().map(|p| BranchId(*p)).collect(),
+            initial_balance: Cents::units(400),
+            clock_scheme: scheme,
+            propagation: mode,
+        }
+    }
+
+    fn request(event: u64, branch: u64, op: Op) -> Request {
+        Request {
+            customer: CustomerId(1),
+            event: EventId(event),
+            branch: BranchId(branch),
+            op,
+            clock: 1,
+            write_set: vec![],
+        }
+    }
+
+    fn replies(effects: &[Effect]) -> Vec<&Reply> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Reply { reply, .. } => Some(reply),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn sends(effects: &[Effect]) -> Vec<(BranchId, Propagation)> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Send { to, propagation } => Some((*to, propagation.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn overdraft_fails_and_changes_nothing() {
+        let mut b = Branch::new(config(1, &[2], ClockScheme::SendAndReceive, PropagationMode::Sequential));
+        let fx = b.handle(Input::Request { token: ReplyToken(7), request: request(1, 1, Op::Withdraw(Cents::units(500))) });
+        let r = replies(&fx);
+        assert_eq!(r.len(), 1);
+        assert!(matches!(r[0].outcome, Outcome::Failed { reason: FailReason::InsufficientFunds { .. }, .. }));
+        assert!(sends(&fx).is_empty(), "a failed write is not propagated");
+        assert_eq!(b.balance(), Cents::units(400));
+        assert!(b.write_sets().is_empty());
+    }
+
+    #[test]
+    fn sequential_mode_answers_after_the_last_peer() {
+        let mut b = Branch::new(config(1, &[3, 2], ClockScheme::SendAndReceive, PropagationMode::Sequential));
+        let fx = b.handle(Input::Request { token: ReplyToken(1), request: request(1, 1, Op::Deposit(Cents::units(10))) });
+        assert!(replies(&fx).is_empty());
+        let s = sends(&fx);
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].0, BranchId(2), "ascending peer order");
+        let ack = |from, clock| PropagationAck { from: BranchId(from), write: s[0].1.write, newly_applied: true, clock };
+        let fx = b.handle(Input::Ack(ack(2, 5)));
+        assert_eq!(sends(&fx)[0].0, BranchId(3));
+        assert!(replies(&fx).is_empty());
+        let fx = b.handle(Input::Ack(ack(3, 6)));
+        let r = replies(&fx);
+        assert_eq!(r[0].outcome, Outcome::Success { balance: Cents::units(410) });
+        assert_eq!(r[0].write, Some(WriteId { origin: BranchId(1), seq: 1 }));
+    }
+
+    #[test]
+    fn duplicate_propagation_is_applied_once() {
+        let mut b = Branch::new(config(2, &[1], ClockScheme::SendAndReceive, PropagationMode::Sequential));
+        let p = Propagation {
+            from: BranchId(1),
+            write: WriteId { origin: BranchId(1), seq: 1 },
+            customer: CustomerId(1),
+            event: EventId(1),
+            op: Op::Deposit(Cents::units(5)),
+            depends_on: vec![],
+            clock: 3,
+        };
+        b.handle(Input::Propagate { token: ReplyToken(1), propagation: p.clone() });
+        let fx = b.handle(Input::Propagate { token: ReplyToken(2), propagation: p });
+        assert!(fx.iter().any(|e| matches!(e, Effect::AckPeer { ack, .. } if !ack.newly_applied)));
+        assert_eq!(b.balance(), Cents::units(405));
+        assert_eq!(b.write_sets()[&CustomerId(1)], vec![EventId(1)]);
+    }
+
+    #[test]
+    fn a_request_waits_for_the_sessions_writes() {
+        // Read Your Writes at the serving branch: the customer deposited at
+        // branch 1 (write w1.1) and now queries branch 2 before w1.1 arrived.
+        let mut b = Branch::new(config(2, &[1], ClockScheme::SendAndReceive, PropagationMode::Background));
+        let w = WriteId { origin: BranchId(1), seq: 1 };
+        let mut q = request(2, 2, Op::Query);
+        q.write_set = vec![w];
+        let fx = b.handle(Input::Request { token: ReplyToken(9), request: q });
+        assert!(replies(&fx).is_empty(), "parked, not answered with a stale balance");
+        assert_eq!(b.waiting(), (1, 0));
+        let p = Propagation {
+            from: BranchId(1),
+            write: w,
+            customer: CustomerId(1),
+            event: EventId(1),
+            op: Op::Deposit(Cents::units(100)),
+            depends_on: vec![],
+            clock: 3,
+        };
+        let fx = b.handle(Input::Propagate { token: ReplyToken(1), propagation: p });
+        let r = replies(&fx);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].outcome, Outcome::Success { balance: Cents::units(500) });
+        assert_eq!(b.waiting(), (0, 0));
+    }
+
+    #[test]
+    fn a_propagated_write_waits_for_its_dependencies() {
+        // Monotonic Writes at a peer: w1.2 depends on w1.1 but arrives first.
+        let mut b = Branch::new(config(3, &[1], ClockScheme::SendAndReceive, PropagationMode::Background));
+        let w1 = WriteId { origin: BranchId(1), seq: 1 };
+        let w2 = WriteId { origin: BranchId(1), seq: 2 };
+        let prop = |write, event, op, deps| Propagation {
+            from: BranchId(1),
+            write,
+            customer: CustomerId(1),
+            event: EventId(event),
+            op,
+            depends_on: deps,
+            clock: 2,
+        };
+        let fx = b.handle(Input::Propagate {
+            token: ReplyToken(2),
+            propagation: prop(w2, 2, Op::Withdraw(Cents::units(400)), vec![w1]),
+        });
+        assert!(!fx.iter().any(|e| matches!(e, Effect::AckPeer { .. })));
+        b.handle(Input::Propagate { token: ReplyToken(1), propagation: prop(w1, 1, Op::Deposit(Cents::units(400)), vec![]) });
+        assert_eq!(b.write_sets()[&CustomerId(1)], vec![EventId(1), EventId(2)], "applied in issue order");
+        assert_eq!(b.balance(), Cents::units(400));
+    }
+}

@@ -1,0 +1,52 @@
+//! # bank-core: the pure heart of bank-sim
+//!
+//! Everything here is deterministic and does no I/O: no tokio, no tonic, no
+//! clocks, no randomness. The gRPC branch servers, the in-process simulator
+//! and the tests all drive the same code, so what the tests prove is what the
+//! servers do.
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`money`] | [`Cents`]: exact integer money, parsed from `400` / `400.5` / `"400"` |
+//! | [`ids`] | [`BranchId`], [`CustomerId`], [`EventId`], [`WriteId`] newtypes |
+//! | [`op`] | [`Op`] (deposit / withdraw / query) and its [`Outcome`] |
+//! | [`clock`] | Lamport clocks and the two course rule sets for ticking them |
+//! | [`branch`] | [`Branch`]: the state machine of one branch (inputs in, effects out) |
+//! | [`session`] | [`Session`]: a customer's write set, and the session-guarantee checks |
+//! | [`log`] | the per-branch event log with Lamport clocks |
+//! | [`scenario`] | a parsed input file: branches and customer scripts |
+//! | [`schedule`] | how customer sessions interleave (sequential, concurrent, writes first) |
+//! | [`record`] | what a run produced: answers, final states, logs |
+//! | [`sim`] | a deterministic in-memory driver of many branches (tests, simulation) |
+//! | [`formats`] | the course's input and output JSON shapes: read all, write all |
+//!
+//! ## The driver loop
+//! A host (the tokio node, the simulator) owns one [`Branch`] and repeats:
+//! feed it an [`Input`] (a customer request, a peer's propagation, a peer's
+//! acknowledgement); carry out every [`Effect`] it returns (reply to a
+//! customer, send a propagation, acknowledge a peer). The branch never waits
+//! and never sends by itself; that is what makes it testable.
+
+pub mod branch;
+pub mod clock;
+pub mod formats;
+pub mod ids;
+pub mod log;
+pub mod money;
+pub mod op;
+pub mod record;
+pub mod scenario;
+pub mod schedule;
+pub mod session;
+pub mod sim;
+
+pub use branch::{Branch, BranchConfig, Effect, Input, Propagation, PropagationAck, ReplyToken, Request};
+pub use clock::{ClockScheme, LamportClock};
+pub use ids::{BranchId, CustomerId, EventId, WriteId};
+pub use log::{LogEntry, LogKind};
+pub use money::Cents;
+pub use op::{FailReason, Op, OpKind, Outcome};
+pub use record::{BranchRecord, CustomerRecord, EventResult, RunRecord};
+pub use scenario::{BranchSpec, CustomerScript, InputShape, Scenario, ScriptEvent};
+pub use schedule::Schedule;
+pub use session::Session;

@@ -1,0 +1,90 @@
+//! The per-branch event log: what happened, in order, with Lamport clocks.
+//!
+//! Every branch records the life of each request it touches. The project 2
+//! output formats are views over these logs (see `formats::p2`), and `bank
+//! run --trace` narrates them.
+
+use std::fmt;
+
+use crate::ids::{BranchId, CustomerId, EventId};
+use crate::money::Cents;
+use crate::op::OpKind;
+
+/// Where an entry sits in the life of a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LogKind {
+    /// Received a customer's request.
+    Request,
+    /// Applied (or answered) it locally.
+    Execute,
+    /// Sent the write to `peer`.
+    PropagateSent,
+    /// Received a write from `peer`.
+    PropagateReceived,
+    /// Applied a write received from `peer`.
+    PropagateExecuted,
+    /// `peer` acknowledged our write.
+    PropagateAcked,
+    /// Answered the customer.
+    Response,
+}
+
+/// One line of a branch's log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogEntry {
+    /// The branch's Lamport clock right after this event.
+    pub clock: u64,
+    pub kind: LogKind,
+    pub customer: CustomerId,
+    pub event: EventId,
+    pub op: OpKind,
+    pub amount: Cents,
+    /// The other branch, for the propagate kinds.
+    pub peer: Option<BranchId>,
+    /// The balance after the event, where it changed or read the balance.
+    pub balance: Option<Cents>,
+    /// The request failed (e.g. insufficient funds): nothing changed.
+    pub failed: bool,
+}
+
+impl LogEntry {
+    /// A one-line, human-readable account of the entry as seen by `branch`.
+    pub fn narrate(&self, branch: BranchId) -> String {
+        let what = match self.op {
+            OpKind::Query => "query".to_owned(),
+            op => format!("{op} {}", self.amount),
+        };
+        let peer = self.peer.map(|p| p.to_string()).unwrap_or_default();
+        let balance = self.balance.map(|b| format!(" (balance {b})")).unwrap_or_default();
+        let body = match self.kind {
+            LogKind::Request => format!("received {what} from {}, {}", self.customer, self.event),
+            LogKind::Execute if self.failed => format!("refused {what}{balance}"),
+            LogKind::Execute => format!("executed {what}{balance}"),
+            LogKind::PropagateSent => format!("propagates {what} of {} to {peer}", self.event),
+            LogKind::PropagateReceived => format!("received {what} of {} from {peer}", self.event),
+            LogKind::PropagateExecuted => format!("applied {what} of {} from {peer}{balance}", self.event),
+            LogKind::PropagateAcked => format!("{peer} acknowledged {} ", self.event).trim_end().to_owned(),
+            LogKind::Response => format!(
+                "answered {} for {}: {}{balance}",
+                self.customer,
+                self.event,
+                if self.failed { "fail" } else { "success" }
+            ),
+        };
+        format!("[{branch} @ clock {:>3}] {body}", self.clock)
+    }
+}
+
+impl fmt::Display for LogKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LogKind::Request => "request",
+            LogKind::Execute => "execute",
+            LogKind::PropagateSent => "propagate_sent",
+            LogKind::PropagateReceived => "propagate_request",
+            LogKind::PropagateExecuted => "propagate_execute",
+            LogKind::PropagateAcked => "propagate_response",
+            LogKind::Response => "response",
+        })
+    }
+}

@@ -1,0 +1,124 @@
+//! What a customer can ask of a branch, and what it gets back.
+
+use std::fmt;
+
+use crate::money::Cents;
+
+/// A customer operation, parsed once at the edge (no string compares inside).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Op {
+    Deposit(Cents),
+    Withdraw(Cents),
+    Query,
+}
+
+/// The kind of an [`Op`] without its amount.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum OpKind {
+    Deposit,
+    Withdraw,
+    Query,
+}
+
+impl Op {
+    pub fn kind(self) -> OpKind {
+        match self {
+            Op::Deposit(_) => OpKind::Deposit,
+            Op::Withdraw(_) => OpKind::Withdraw,
+            Op::Query => OpKind::Query,
+        }
+    }
+
+    /// The amount moved (zero for a query).
+    pub fn amount(self) -> Cents {
+        match self {
+            Op::Deposit(c) | Op::Withdraw(c) => c,
+            Op::Query => Cents::ZERO,
+        }
+    }
+
+    pub fn is_write(self) -> bool {
+        !matches!(self, Op::Query)
+    }
+
+    /// Rebuilds an op from its kind and amount (the amount is ignored for queries).
+    pub fn from_kind(kind: OpKind, amount: Cents) -> Op {
+        match kind {
+            OpKind::Deposit => Op::Deposit(amount),
+            OpKind::Withdraw => Op::Withdraw(amount),
+            OpKind::Query => Op::Query,
+        }
+    }
+}
+
+impl OpKind {
+    /// The lower-case name the course formats use: `deposit`, `withdraw`, `query`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OpKind::Deposit => "deposit",
+            OpKind::Withdraw => "withdraw",
+            OpKind::Query => "query",
+        }
+    }
+}
+
+impl fmt::Display for OpKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Op::Query => f.write_str("query"),
+            Op::Deposit(c) => write!(f, "deposit {c}"),
+            Op::Withdraw(c) => write!(f, "withdraw {c}"),
+        }
+    }
+}
+
+/// Why a request failed. A failed request changes nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FailReason {
+    /// A withdraw larger than the balance at the serving branch.
+    InsufficientFunds { requested: Cents, balance: Cents },
+    /// The request named another branch than the one it reached.
+    WrongBranch,
+    /// A malformed request (negative amount, unknown operation).
+    Invalid(String),
+}
+
+impl fmt::Display for FailReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FailReason::InsufficientFunds { requested, balance } => {
+                write!(f, "withdraw of {requested} exceeds balance {balance}")
+            }
+            FailReason::WrongBranch => f.write_str("request addressed to another branch"),
+            FailReason::Invalid(why) => write!(f, "invalid request: {why}"),
+        }
+    }
+}
+
+/// The result of one customer event as the customer saw it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The event ran. `balance` is the serving branch's balance after it
+    /// (for a query: the answer).
+    Success { balance: Cents },
+    /// The event was refused and changed nothing.
+    Failed { reason: FailReason, balance: Cents },
+}
+
+impl Outcome {
+    pub fn balance(&self) -> Cents {
+        match self {
+            Outcome::Success { balance } | Outcome::Failed { balance, .. } => *balance,
+        }
+    }
+
+    pub fn is_success(&self) -> bool {
+        matches!(self, Outcome::Success { .. })
+    }
+}

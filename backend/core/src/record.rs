@@ -1,0 +1,52 @@
+//! What a run produced: every customer's answers and every branch's final
+//! state and log. The course output formats are pure functions of a
+//! [`Scenario`](crate::scenario::Scenario) and a [`RunRecord`].
+
+use std::collections::BTreeMap;
+
+use crate::ids::{BranchId, CustomerId, EventId};
+use crate::log::LogEntry;
+use crate::money::Cents;
+use crate::op::{OpKind, Outcome};
+
+/// The answer to one customer event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventResult {
+    pub event: EventId,
+    pub op: OpKind,
+    pub branch: BranchId,
+    pub outcome: Outcome,
+    /// The customer's Lamport clock when it sent the event (1, 2, ...).
+    pub customer_clock: u64,
+    /// Position of this answer among all answers of the run, in the order the
+    /// customers received them (0-based). Orders the per-event outputs.
+    pub completion: u64,
+}
+
+/// One customer session (one input entry) and its answers, in event order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CustomerRecord {
+    pub customer: CustomerId,
+    pub results: Vec<EventResult>,
+}
+
+/// A branch at the end of the run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BranchRecord {
+    pub id: BranchId,
+    pub balance: Cents,
+    pub clock: u64,
+    /// Per customer: the event ids of that customer's writes, in the order
+    /// this branch applied them.
+    pub write_sets: BTreeMap<CustomerId, Vec<EventId>>,
+    pub log: Vec<LogEntry>,
+}
+
+/// Everything a run produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunRecord {
+    /// Same order as `Scenario::customers`.
+    pub customers: Vec<CustomerRecord>,
+    /// Ascending branch id.
+    pub branches: Vec<BranchRecord>,
+}
