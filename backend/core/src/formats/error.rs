@@ -94,8 +94,14 @@ fn list(ids: &[u64]) -> String {
 ///
 /// The file name is called `file` here (not `source`) because `source` is
 /// the name of [`std::error::Error::source`], which means something else.
+/// The fields sit behind a `Box` so that `Result<_, InputError>` stays small.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputError {
+    inner: Box<Inner>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Inner {
     file: String,
     line: usize,
     column: Option<usize>,
@@ -106,60 +112,60 @@ pub struct InputError {
 impl InputError {
     /// An error at `line` (1-based) of `file`, with no column and no context.
     pub fn new(file: impl Into<String>, line: usize, kind: InputErrorKind) -> InputError {
-        InputError { file: file.into(), line, column: None, context: String::new(), kind }
+        InputError { inner: Box::new(Inner { file: file.into(), line, column: None, context: String::new(), kind }) }
     }
 
     /// Adds the 1-based column of the value at fault.
     pub fn with_column(mut self, column: usize) -> InputError {
-        self.column = Some(column);
+        self.inner.column = Some(column);
         self
     }
 
     /// Adds the entry or event the error is about, e.g. `customer 3, event 7`.
     pub fn with_context(mut self, context: impl Into<String>) -> InputError {
-        self.context = context.into();
+        self.inner.context = context.into();
         self
     }
 
     /// The file name given to [`parse_input`](super::parse_input).
     pub fn file(&self) -> &str {
-        &self.file
+        &self.inner.file
     }
 
     /// The 1-based line of the problem.
     pub fn line(&self) -> usize {
-        self.line
+        self.inner.line
     }
 
     /// The 1-based column, when one JSON value (or a syntax error) is at fault.
     pub fn column(&self) -> Option<usize> {
-        self.column
+        self.inner.column
     }
 
     /// The entry or event concerned (`customer 3, event 7`), or `""`.
     pub fn context(&self) -> &str {
-        &self.context
+        &self.inner.context
     }
 
     /// What is wrong.
     pub fn kind(&self) -> &InputErrorKind {
-        &self.kind
+        &self.inner.kind
     }
 
     /// The message without the `file:line:column:` prefix.
     pub fn message(&self) -> String {
-        if self.context.is_empty() {
-            self.kind.to_string()
+        if self.inner.context.is_empty() {
+            self.inner.kind.to_string()
         } else {
-            format!("{}: {}", self.context, self.kind)
+            format!("{}: {}", self.inner.context, self.inner.kind)
         }
     }
 }
 
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:", self.file, self.line)?;
-        if let Some(column) = self.column {
+        write!(f, "{}:{}:", self.inner.file, self.inner.line)?;
+        if let Some(column) = self.inner.column {
             write!(f, "{column}:")?;
         }
         write!(f, " {}", self.message())

@@ -1,0 +1,112 @@
+//! Runs a scenario's customers against branch servers over gRPC.
+//!
+//! Every customer session is its own task with its own [`Session`] (write
+//! set and Lamport counter) and sends its events one at a time, awaiting
+//! each answer: completion is always an acknowledgement, never a timer. The
+//! [`Schedule`]'s phases decide which sessions run together (the same plan
+//! the simulator follows). When all customers are done, every branch is
+//! asked for its state with the `Inspect` RPC.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use bank_core::{BranchId, CustomerRecord, EventResult, RunRecord, Scenario, Schedule, Session};
+use bank_proto::branch_client::BranchClient;
+use bank_proto as pb;
+use futures::future::try_join_all;
+use tonic::transport::Channel;
+
+use crate::cluster::channel_to;
+use crate::error::RunError;
+use crate::wire;
+
+/// Runs every customer of `scenario` against the branches at `addrs` and
+/// collects the answers and the branches' final states.
+pub async fn run_scenario(
+    scenario: &Scenario,
+    addrs: &BTreeMap<BranchId, SocketAddr>,
+    schedule: Schedule,
+) -> Result<RunRecord, RunError> {
+    let channels: BTreeMap<BranchId, Channel> =
+        addrs.iter().map(|(id, addr)| Ok((*id, channel_to(*addr)?))).collect::<Result<_, RunError>>()?;
+    let completion = Arc::new(AtomicU64::new(0));
+    let mut results: Vec<Vec<Option<EventResult>>> =
+        scenario.customers.iter().map(|c| vec![None; c.events.len()]).collect();
+    let mut sessions: Vec<Option<Session>> = scenario.customers.iter().map(|c| Some(Session::new(c.id))).collect();
+
+    for phase in schedule.phases(scenario) {
+        let tasks = phase.iter().map(|run| {
+            let mut session = sessions[run.session].take().expect("a session runs once per phase");
+            let script = scenario.customers[run.session].clone();
+            let events = run.events.clone();
+            let channels = channels.clone();
+            let completion = completion.clone();
+            let index = run.session;
+            tokio::spawn(async move {
+                let mut answers = Vec::new();
+                for e in events {
+                    let event = &script.events[e];
+                    let request = session.request(event.id, event.branch, event.op);
+                    let channel = channels.get(&event.branch).cloned().ok_or_else(|| RunError::Rpc {
+                        branch: event.branch.to_string(),
+                        status: tonic::Status::not_found("no such branch"),
+                    })?;
+                    let reply = BranchClient::new(channel)
+                        .request(wire::request_to_proto(&request))
+                        .await
+                        .map_err(|status| RunError::Rpc { branch: event.branch.to_string(), status })?
+                        .into_inner();
+                    let reply = wire::reply_from_proto(reply, script.id)?;
+                    session.observe(&reply);
+                    answers.push((
+                        e,
+                        EventResult {
+                            event: event.id,
+                            op: reply.op,
+                            branch: reply.branch,
+                            outcome: reply.outcome,
+                            customer_clock: request.clock,
+                            completion: completion.fetch_add(1, Ordering::SeqCst),
+                        },
+                    ));
+                }
+                Ok::<_, RunError>((index, session, answers))
+            })
+        });
+        let finished = try_join_all(tasks).await.map_err(|join| RunError::Rpc {
+            branch: "customer task".into(),
+            status: tonic::Status::internal(join.to_string()),
+        })?;
+        for outcome in finished {
+            let (index, session, answers) = outcome?;
+            sessions[index] = Some(session);
+            for (e, result) in answers {
+                results[index][e] = Some(result);
+            }
+        }
+    }
+
+    let mut branches = Vec::new();
+    for (id, channel) in &channels {
+        let state = BranchClient::new(channel.clone())
+            .inspect(pb::InspectRequest {})
+            .await
+            .map_err(|status| RunError::Rpc { branch: id.to_string(), status })?
+            .into_inner();
+        branches.push(wire::branch_state_from_proto(state)?);
+    }
+    Ok(RunRecord {
+        customers: scenario
+            .customers
+            .iter()
+            .zip(results)
+            .map(|(c, rs)| CustomerRecord {
+                customer: c.id,
+                results: rs.into_iter().map(|r| r.expect("every event of a finished session is answered")).collect(),
+            })
+            .collect(),
+        branches,
+    })
+}

@@ -1,0 +1,313 @@
+//! Conversions between the wire messages (`bank_proto`) and the core types.
+//!
+//! The only module where both worlds meet: everything else speaks either
+//! proto (the tonic services and clients) or core (the state machine).
+//! Incoming messages are validated here, so the core only sees well-formed
+//! values.
+
+use std::collections::BTreeMap;
+
+use bank_core::branch::{Propagation, PropagationAck, Reply, Request};
+use bank_core::{BranchId, BranchRecord, Cents, CustomerId, EventId, FailReason, LogEntry, LogKind, Op, OpKind, Outcome, WriteId};
+use bank_proto as pb;
+
+use crate::error::WireError;
+
+pub fn op_kind_to_proto(kind: OpKind) -> pb::Operation {
+    match kind {
+        OpKind::Deposit => pb::Operation::Deposit,
+        OpKind::Withdraw => pb::Operation::Withdraw,
+        OpKind::Query => pb::Operation::Query,
+    }
+}
+
+pub fn op_kind_from_proto(raw: i32) -> Result<OpKind, WireError> {
+    match pb::Operation::try_from(raw) {
+        Ok(pb::Operation::Deposit) => Ok(OpKind::Deposit),
+        Ok(pb::Operation::Withdraw) => Ok(OpKind::Withdraw),
+        Ok(pb::Operation::Query) => Ok(OpKind::Query),
+        _ => Err(WireError::UnknownOperation(raw)),
+    }
+}
+
+fn op_from_proto(raw: i32, amount_cents: i64) -> Result<Op, WireError> {
+    let kind = op_kind_from_proto(raw)?;
+    if kind != OpKind::Query && amount_cents < 0 {
+        return Err(WireError::NegativeAmount(amount_cents));
+    }
+    Ok(Op::from_kind(kind, Cents(amount_cents)))
+}
+
+fn write_id_to_proto(w: WriteId) -> pb::WriteId {
+    pb::WriteId { origin_branch: w.origin.0, seq: w.seq }
+}
+
+fn write_id_from_proto(w: &pb::WriteId) -> WriteId {
+    WriteId { origin: BranchId(w.origin_branch), seq: w.seq }
+}
+
+pub fn request_to_proto(r: &Request) -> pb::CustomerRequest {
+    pb::CustomerRequest {
+        customer_id: r.customer.0,
+        event_id: r.event.0,
+        branch_id: r.branch.0,
+        operation: op_kind_to_proto(r.op.kind()) as i32,
+        amount_cents: r.op.amount().0,
+        clock: r.clock,
+        session: Some(pb::Session { write_set: r.write_set.iter().copied().map(write_id_to_proto).collect() }),
+    }
+}
+
+pub fn request_from_proto(r: pb::CustomerRequest) -> Result<Request, WireError> {
+    Ok(Request {
+        customer: CustomerId(r.customer_id),
+        event: EventId(r.event_id),
+        branch: BranchId(r.branch_id),
+        op: op_from_proto(r.operation, r.amount_cents)?,
+        clock: r.clock,
+        write_set: r.session.map(|s| s.write_set.iter().map(write_id_from_proto).collect()).unwrap_or_default(),
+    })
+}
+
+fn failure_reason_to_proto(reason: &FailReason) -> pb::FailureReason {
+    match reason {
+        FailReason::InsufficientFunds { .. } => pb::FailureReason::InsufficientFunds,
+        FailReason::WrongBranch => pb::FailureReason::WrongBranch,
+        FailReason::Invalid(_) => pb::FailureReason::InvalidRequest,
+    }
+}
+
+pub fn reply_to_proto(r: &Reply) -> pb::CustomerReply {
+    let result = match &r.outcome {
+        Outcome::Success { balance } => pb::customer_reply::Result::Success(pb::Success {
+            balance_cents: balance.0,
+            write: r.write.map(write_id_to_proto),
+        }),
+        Outcome::Failed { reason, balance } => pb::customer_reply::Result::Failure(pb::Failure {
+            reason: failure_reason_to_proto(reason) as i32,
+            message: reason.to_string(),
+            balance_cents: balance.0,
+        }),
+    };
+    pb::CustomerReply {
+        branch_id: r.branch.0,
+        event_id: r.event.0,
+        operation: op_kind_to_proto(r.op) as i32,
+        result: Some(result),
+        clock: r.clock,
+    }
+}
+
+/// `customer` is not on the wire reply: the caller knows who it is.
+pub fn reply_from_proto(r: pb::CustomerReply, customer: CustomerId) -> Result<Reply, WireError> {
+    let (outcome, write) = match r.result.ok_or(WireError::MissingField("result"))? {
+        pb::customer_reply::Result::Success(s) => {
+            (Outcome::Success { balance: Cents(s.balance_cents) }, s.write.as_ref().map(write_id_from_proto))
+        }
+        pb::customer_reply::Result::Failure(f) => {
+            let balance = Cents(f.balance_cents);
+            let reason = match pb::FailureReason::try_from(f.reason) {
+                // The requested amount is not on the wire; the message says it.
+                Ok(pb::FailureReason::InsufficientFunds) => FailReason::InsufficientFunds { requested: Cents::ZERO, balance },
+                Ok(pb::FailureReason::WrongBranch) => FailReason::WrongBranch,
+                _ => FailReason::Invalid(f.message),
+            };
+            (Outcome::Failed { reason, balance }, None)
+        }
+    };
+    Ok(Reply {
+        branch: BranchId(r.branch_id),
+        customer,
+        event: EventId(r.event_id),
+        op: op_kind_from_proto(r.operation)?,
+        outcome,
+        write,
+        clock: r.clock,
+    })
+}
+
+pub fn propagation_to_proto(p: &Propagation) -> pb::Propagation {
+    pb::Propagation {
+        from_branch: p.from.0,
+        write: Some(write_id_to_proto(p.write)),
+        customer_id: p.customer.0,
+        event_id: p.event.0,
+        operation: op_kind_to_proto(p.op.kind()) as i32,
+        amount_cents: p.op.amount().0,
+        depends_on: p.depends_on.iter().copied().map(write_id_to_proto).collect(),
+        clock: p.clock,
+    }
+}
+
+pub fn propagation_from_proto(p: pb::Propagation) -> Result<Propagation, WireError> {
+    let op = op_from_proto(p.operation, p.amount_cents)?;
+    if !op.is_write() {
+        return Err(WireError::QueryPropagated);
+    }
+    Ok(Propagation {
+        from: BranchId(p.from_branch),
+        write: write_id_from_proto(p.write.as_ref().ok_or(WireError::MissingField("write"))?),
+        customer: CustomerId(p.customer_id),
+        event: EventId(p.event_id),
+        op,
+        depends_on: p.depends_on.iter().map(write_id_from_proto).collect(),
+        clock: p.clock,
+    })
+}
+
+pub fn ack_to_proto(a: &PropagationAck) -> pb::PropagationAck {
+    pb::PropagationAck {
+        from_branch: a.from.0,
+        write: Some(write_id_to_proto(a.write)),
+        newly_applied: a.newly_applied,
+        clock: a.clock,
+    }
+}
+
+pub fn ack_from_proto(a: pb::PropagationAck) -> Result<PropagationAck, WireError> {
+    Ok(PropagationAck {
+        from: BranchId(a.from_branch),
+        write: write_id_from_proto(a.write.as_ref().ok_or(WireError::MissingField("write"))?),
+        newly_applied: a.newly_applied,
+        clock: a.clock,
+    })
+}
+
+fn log_kind_to_proto(kind: LogKind) -> pb::LogKind {
+    match kind {
+        LogKind::Request => pb::LogKind::Request,
+        LogKind::Execute => pb::LogKind::Execute,
+        LogKind::PropagateSent => pb::LogKind::PropagateSent,
+        LogKind::PropagateReceived => pb::LogKind::PropagateReceived,
+        LogKind::PropagateExecuted => pb::LogKind::PropagateExecuted,
+        LogKind::PropagateAcked => pb::LogKind::PropagateAcked,
+        LogKind::Response => pb::LogKind::Response,
+    }
+}
+
+fn log_kind_from_proto(raw: i32) -> Result<LogKind, WireError> {
+    Ok(match pb::LogKind::try_from(raw) {
+        Ok(pb::LogKind::Request) => LogKind::Request,
+        Ok(pb::LogKind::Execute) => LogKind::Execute,
+        Ok(pb::LogKind::PropagateSent) => LogKind::PropagateSent,
+        Ok(pb::LogKind::PropagateReceived) => LogKind::PropagateReceived,
+        Ok(pb::LogKind::PropagateExecuted) => LogKind::PropagateExecuted,
+        Ok(pb::LogKind::PropagateAcked) => LogKind::PropagateAcked,
+        Ok(pb::LogKind::Response) => LogKind::Response,
+        _ => return Err(WireError::UnknownLogKind(raw)),
+    })
+}
+
+pub fn log_entry_to_proto(e: &LogEntry) -> pb::LogEntry {
+    pb::LogEntry {
+        clock: e.clock,
+        kind: log_kind_to_proto(e.kind) as i32,
+        customer_id: e.customer.0,
+        event_id: e.event.0,
+        operation: op_kind_to_proto(e.op) as i32,
+        amount_cents: e.amount.0,
+        peer: e.peer.map(|p| p.0).unwrap_or(0),
+        balance_cents: e.balance.map(|b| b.0),
+        failed: e.failed,
+    }
+}
+
+pub fn log_entry_from_proto(e: &pb::LogEntry) -> Result<LogEntry, WireError> {
+    Ok(LogEntry {
+        clock: e.clock,
+        kind: log_kind_from_proto(e.kind)?,
+        customer: CustomerId(e.customer_id),
+        event: EventId(e.event_id),
+        op: op_kind_from_proto(e.operation)?,
+        amount: Cents(e.amount_cents),
+        peer: (e.peer != 0).then_some(BranchId(e.peer)),
+        balance: e.balance_cents.map(Cents),
+        failed: e.failed,
+    })
+}
+
+pub fn branch_state_to_proto(r: &BranchRecord) -> pb::BranchState {
+    pb::BranchState {
+        branch_id: r.id.0,
+        balance_cents: r.balance.0,
+        clock: r.clock,
+        write_sets: r
+            .write_sets
+            .iter()
+            .map(|(c, events)| pb::CustomerWrites { customer_id: c.0, event_ids: events.iter().map(|e| e.0).collect() })
+            .collect(),
+        log: r.log.iter().map(log_entry_to_proto).collect(),
+    }
+}
+
+pub fn branch_state_from_proto(s: pb::BranchState) -> Result<BranchRecord, WireError> {
+    let write_sets: BTreeMap<CustomerId, Vec<EventId>> = s
+        .write_sets
+        .iter()
+        .map(|w| (CustomerId(w.customer_id), w.event_ids.iter().map(|e| EventId(*e)).collect()))
+        .collect();
+    Ok(BranchRecord {
+        id: BranchId(s.branch_id),
+        balance: Cents(s.balance_cents),
+        clock: s.clock,
+        write_sets,
+        log: s.log.iter().map(log_entry_from_proto).collect::<Result<_, _>>()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_survive_the_round_trip() {
+        let w = WriteId { origin: BranchId(2), seq: 7 };
+        let request = Request {
+            customer: CustomerId(3),
+            event: EventId(9),
+            branch: BranchId(2),
+            op: Op::Withdraw(Cents(40050)),
+            clock: 4,
+            write_set: vec![w],
+        };
+        assert_eq!(request_from_proto(request_to_proto(&request)).unwrap(), request);
+
+        let reply = Reply {
+            branch: BranchId(2),
+            customer: CustomerId(3),
+            event: EventId(9),
+            op: OpKind::Withdraw,
+            outcome: Outcome::Success { balance: Cents(10) },
+            write: Some(w),
+            clock: 11,
+        };
+        assert_eq!(reply_from_proto(reply_to_proto(&reply), CustomerId(3)).unwrap(), reply);
+
+        let p = Propagation {
+            from: BranchId(2),
+            write: w,
+            customer: CustomerId(3),
+            event: EventId(9),
+            op: Op::Deposit(Cents(5)),
+            depends_on: vec![w],
+            clock: 12,
+        };
+        assert_eq!(propagation_from_proto(propagation_to_proto(&p)).unwrap(), p);
+    }
+
+    #[test]
+    fn malformed_messages_are_refused() {
+        let mut r = request_to_proto(&Request {
+            customer: CustomerId(1),
+            event: EventId(1),
+            branch: BranchId(1),
+            op: Op::Deposit(Cents(1)),
+            clock: 1,
+            write_set: vec![],
+        });
+        r.amount_cents = -5;
+        assert!(matches!(request_from_proto(r.clone()), Err(WireError::NegativeAmount(-5))));
+        r.operation = 0;
+        assert!(matches!(request_from_proto(r), Err(WireError::UnknownOperation(0))));
+    }
+}

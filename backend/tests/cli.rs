@@ -1,0 +1,196 @@
+//! The `bank` command as a user runs it: arguments in, stdout / stderr /
+//! exit status out.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn repo(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
+}
+
+fn bank(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bank")).args(args).output().expect("bank runs")
+}
+
+fn bank_with_input(text: &str, extra: &[&str]) -> Output {
+    let dir = std::env::temp_dir().join(format!("bank-cli-test-{}-{}", std::process::id(), rand_suffix(text)));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("input.json");
+    std::fs::write(&path, text).unwrap();
+    let mut args = vec!["run", path.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let out = bank(&args);
+    std::fs::remove_dir_all(&dir).ok();
+    out
+}
+
+/// A stable, distinct suffix per input, so parallel tests use distinct files.
+fn rand_suffix(text: &str) -> u64 {
+    text.bytes().fold(1469598103934665603u64, |h, b| (h ^ b as u64).wrapping_mul(1099511628211))
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn seed_test_1_prints_the_expected_output() {
+    let out = bank(&["run", repo("examples/seed-test-1.json").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ours: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(ours, serde_json::json!([{"id": 1, "balance": 0}]));
+    let expected = std::fs::read_to_string(repo("examples/seed-test-1.expected.json")).unwrap();
+    assert_eq!(stdout(&out).trim_end(), expected.trim_end());
+}
+
+#[test]
+fn seed_test_2_prints_400() {
+    let out = bank(&["run", repo("examples/seed-test-2.json").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ours: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(ours, serde_json::json!([{"id": 1, "balance": 400}]));
+}
+
+#[test]
+fn dump_state_shows_write_sets_per_branch() {
+    let out = bank(&["run", repo("examples/seed-test-1.json").to_str().unwrap(), "--dump-state"]);
+    assert!(out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("branch 1: balance 0.00"), "{err}");
+    assert!(err.contains("branch 2: balance 0.00"), "{err}");
+    assert_eq!(err.matches("write set of customer 1: [1, 2]").count(), 2, "{err}");
+}
+
+#[test]
+fn trace_narrates_every_message() {
+    let out = bank(&["run", repo("examples/seed-test-2.json").to_str().unwrap(), "--trace"]);
+    assert!(out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("[branch 1 @ clock   2] received deposit 400.00 from customer 1, event 1"), "{err}");
+    assert!(err.contains("propagates deposit 400.00 of event 1 to branch 2"), "{err}");
+    assert!(err.contains("[branch 2 @ clock"), "{err}");
+    assert!(err.contains("applied deposit 400.00 of event 1 from branch 1 (balance 400.00)"), "{err}");
+    // stdout stays the pure output JSON
+    serde_json::from_str::<serde_json::Value>(&stdout(&out)).unwrap();
+}
+
+#[test]
+fn format_can_be_forced() {
+    let input = repo("examples/project1-sample.json");
+    let out = bank(&["run", input.to_str().unwrap(), "--format", "p1-money"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ours: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(ours[0]["recv"][0], serde_json::json!({"interface": "query", "result": "success", "money": 500}));
+    let out = bank(&["run", input.to_str().unwrap(), "--format", "p2a"]);
+    let ours: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(ours[0]["pid"], 1);
+}
+
+#[test]
+fn p2b_out_dir_writes_three_files() {
+    let dir = std::env::temp_dir().join(format!("bank-cli-outdir-{}", std::process::id()));
+    let out = bank(&["run", repo("examples/project2-sample.json").to_str().unwrap(), "--out-dir", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for name in ["customer_events.json", "branch_events.json", "all_events.json"] {
+        let text = std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        serde_json::from_str::<serde_json::Value>(&text).unwrap();
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn input_from_stdin() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bank"))
+        .args(["run", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let text = std::fs::read(repo("examples/seed-test-2.json")).unwrap();
+    child.stdin.take().unwrap().write_all(&text).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert!(stdout(&out).contains("400"));
+}
+
+// ------------------------------------------------------------ bad input
+
+fn assert_bad_input(out: &Output, needles: &[&str]) {
+    assert_eq!(out.status.code(), Some(65), "exit status; stderr: {}", stderr(out));
+    let err = stderr(out);
+    for n in needles {
+        assert!(err.contains(n), "stderr lacks {n:?}: {err}");
+    }
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(stdout(out).is_empty(), "no output on bad input");
+}
+
+#[test]
+fn malformed_json_names_line_and_column() {
+    let out = bank_with_input("[\n  {\"id\": 1, \"type\": \"branch\", \"balance\": 0},\n  {\"id\": 2,, }\n]", &[]);
+    assert_bad_input(&out, &["input.json:3:"]);
+}
+
+#[test]
+fn unknown_interface_names_the_event() {
+    let text = r#"[{"id": 1, "type": "customer", "events": [{"id": 7, "interface": "transfer", "money": 1}]},
+{"id": 1, "type": "branch", "balance": 0}]"#;
+    assert_bad_input(&bank_with_input(text, &[]), &["transfer", "7"]);
+}
+
+#[test]
+fn negative_money_is_refused() {
+    let text = r#"[{"id": 1, "type": "customer", "events": [{"id": 3, "interface": "deposit", "money": -5}]},
+{"id": 1, "type": "branch", "balance": 0}]"#;
+    assert_bad_input(&bank_with_input(text, &[]), &["negative", "3"]);
+}
+
+#[test]
+fn missing_branch_is_refused() {
+    let text = r#"[{"id": 1, "type": "customer", "events": [{"id": 1, "interface": "query", "dest": 9}]},
+{"id": 1, "type": "branch", "balance": 0}]"#;
+    assert_bad_input(&bank_with_input(text, &[]), &["9"]);
+}
+
+#[test]
+fn empty_file_is_refused() {
+    assert_bad_input(&bank_with_input("   \n", &[]), &["empty"]);
+}
+
+#[test]
+fn oversized_file_is_refused_before_reading() {
+    let text = format!("[{}]", " ".repeat(2000));
+    assert_bad_input(&bank_with_input(&text, &["--max-input-bytes", "1000"]), &["over the limit of 1000 bytes"]);
+}
+
+#[test]
+fn missing_file_has_its_own_exit_status() {
+    let out = bank(&["run", "/nonexistent/input.json"]);
+    assert_eq!(out.status.code(), Some(66));
+    assert!(stderr(&out).contains("cannot open input file /nonexistent/input.json"));
+}
+
+#[test]
+fn unknown_format_is_a_usage_error() {
+    let out = bank(&["run", repo("examples/seed-test-1.json").to_str().unwrap(), "--format", "p9"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("p9"));
+}
+
+#[test]
+fn overdraft_prints_fail_and_changes_nothing() {
+    let text = r#"[{"id": 1, "type": "customer", "events": [
+  {"id": 1, "interface": "withdraw", "money": 500, "branch": 1},
+  {"id": 2, "interface": "query", "branch": 2}]},
+{"id": 1, "type": "branch", "balance": 400}, {"id": 2, "type": "branch", "balance": 400}]"#;
+    let out = bank_with_input(text, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ours: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(ours[0]["recv"][0]["result"], "fail");
+    assert_eq!(ours[1]["recv"][0]["balance"], 400);
+}
