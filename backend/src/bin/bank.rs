@@ -136,16 +136,16 @@ impl From<Propagation> for PropagationMode {
 }
 
 fn parse_format(s: &str) -> Result<OutputFormat, String> {
-    s.parse().map_err(|e| e.to_string())
+    s.parse::<OutputFormat>().map_err(|e| e.to_string())
 }
 fn parse_schedule(s: &str) -> Result<Schedule, String> {
     s.parse()
 }
 fn parse_spelling(s: &str) -> Result<Spelling, String> {
-    s.parse().map_err(|e| e.to_string())
+    s.parse::<Spelling>().map_err(|e| e.to_string())
 }
 fn parse_part(s: &str) -> Result<P2bPart, String> {
-    s.parse().map_err(|e| e.to_string())
+    s.parse::<P2bPart>().map_err(|e| e.to_string())
 }
 
 /// A failure with the exit status it deserves.
