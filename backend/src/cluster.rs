@@ -13,13 +13,14 @@ use bank_core::branch::PropagationMode;
 use bank_core::{Branch, BranchConfig, BranchId, Cents, ClockScheme};
 use bank_proto::branch_server::BranchServer;
 use tokio::net::TcpListener;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Channel, Endpoint, Server};
 
 use crate::error::RunError;
-use crate::node::{self, NodeHandle, Observation};
+use crate::node::{self, NodeHandle};
+use crate::observe::ActivitySink;
 use crate::service::BranchService;
 
 /// How to start a cluster.
@@ -34,6 +35,8 @@ pub struct ClusterConfig {
     /// `None`: an ephemeral port per branch. `Some(p)`: the i-th branch in
     /// ascending id order listens on `p + i` (the course uses 50051, 50052...).
     pub base_port: Option<u16>,
+    /// Receives every branch's log entries as they happen.
+    pub activity: Option<ActivitySink>,
 }
 
 impl ClusterConfig {
@@ -44,6 +47,7 @@ impl ClusterConfig {
             propagation: PropagationMode::default(),
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             base_port: None,
+            activity: None,
         }
     }
 }
@@ -54,7 +58,6 @@ impl ClusterConfig {
 pub struct Cluster {
     addrs: BTreeMap<BranchId, SocketAddr>,
     nodes: BTreeMap<BranchId, NodeHandle>,
-    observers: broadcast::Sender<Observation>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -96,7 +99,6 @@ impl Cluster {
             .collect::<Result<_, RunError>>()?;
 
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let (observers, _) = broadcast::channel(1 << 16);
         let all_ids: Vec<BranchId> = ids.iter().map(|(id, _)| *id).collect();
         let mut nodes = BTreeMap::new();
         let mut tasks = Vec::new();
@@ -116,7 +118,7 @@ impl Cluster {
                 clock_scheme: config.clock_scheme,
                 propagation: config.propagation,
             });
-            let (handle, node_task) = node::spawn(branch, peers, observers.clone(), shutdown_rx.clone());
+            let (handle, node_task) = node::spawn(branch, peers, config.activity.clone(), shutdown_rx.clone());
             let mut stop = shutdown_rx.clone();
             let server = Server::builder()
                 .add_service(BranchServer::new(BranchService::new(handle.clone())))
@@ -133,7 +135,7 @@ impl Cluster {
             nodes.insert(*id, handle);
         }
         tracing::info!(branches = ?addrs, "cluster started");
-        Ok(Cluster { addrs, nodes, observers, shutdown, tasks })
+        Ok(Cluster { addrs, nodes, shutdown, tasks })
     }
 
     /// Where each branch listens.
@@ -144,11 +146,6 @@ impl Cluster {
     /// In-process handles to the branch nodes (tests and the visualizer).
     pub fn nodes(&self) -> &BTreeMap<BranchId, NodeHandle> {
         &self.nodes
-    }
-
-    /// Every log entry of every branch, as it happens.
-    pub fn observe(&self) -> broadcast::Receiver<Observation> {
-        self.observers.subscribe()
     }
 
     /// Stops every server and node and waits until they are gone (ports are

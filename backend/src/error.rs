@@ -45,4 +45,6 @@ pub enum RunError {
     Wire(#[from] WireError),
     #[error("invalid address {0}")]
     Address(String),
+    #[error("the run was cancelled")]
+    Cancelled,
 }

@@ -8,15 +8,27 @@
 //! | [`node`] | one branch as a tokio task: inbox in, effects carried out |
 //! | [`service`] | the `Branch` gRPC service, forwarding to a node |
 //! | [`wire`] | proto ⇄ core conversions, the only place they meet |
+//! | [`observe`] | [`observe::Activity`]: what nodes and customers report, in causal order |
 //! | [`cluster`] | N branch servers on loopback, started and stopped cleanly |
 //! | [`runner`] | customer sessions as tasks, following a schedule |
 //! | [`error`] | error types and their mapping to gRPC statuses |
+//! | [`lab`] | the visualizer's lab: one scenario on a live cluster, paced and recorded |
+//! | [`lab_service`] | the `Lab` gRPC service the browser calls |
+//! | [`gateway`] | the `Branch` service on the web origin: the browser as a customer |
+//! | [`web`] | axum: grpc-web + native gRPC + the built frontend on one origin |
+//! | [`examples`] | the scenarios in `examples/`, compiled in |
 //!
 //! The `bank` command (`src/bin/bank.rs`) is a thin layer over these.
 
 pub mod cluster;
 pub mod error;
+pub mod examples;
+pub mod gateway;
+pub mod lab;
+pub mod lab_service;
 pub mod node;
+pub mod observe;
 pub mod runner;
 pub mod service;
+pub mod web;
 pub mod wire;

@@ -7,7 +7,8 @@
 //! * `Reply` / `AckPeer`: complete the oneshot the handler is waiting on;
 //! * `Send`: spawn a real gRPC `Propagate` call to the peer, and feed its
 //!   acknowledgement back into the inbox;
-//! * `Logged`: publish the log entry to observers (`--trace`, the visualizer).
+//! * `Logged`: report the entry, with the branch's state, to the activity
+//!   sink if there is one (`--trace`, the visualizer).
 //!
 //! Owning the branch in a single task means no lock around it and a total
 //! order of inputs, exactly like the simulator.
@@ -16,21 +17,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use bank_core::branch::{Propagation, PropagationAck, Reply, ReplyToken, Request};
-use bank_core::{Branch, BranchId, BranchRecord, Effect, Input, LogEntry};
+use bank_core::{Branch, BranchId, BranchRecord, Effect, Input};
 use bank_proto::branch_client::BranchClient;
-use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 
 use crate::error::NodeGone;
+use crate::observe::{report, Activity, ActivitySink};
 use crate::wire;
-
-/// A log entry published by a branch, for observers.
-#[derive(Clone, Debug)]
-pub struct Observation {
-    pub branch: BranchId,
-    pub entry: LogEntry,
-}
 
 enum Command {
     Request(Request, oneshot::Sender<Reply>),
@@ -90,12 +85,12 @@ impl NodeHandle {
 }
 
 /// Starts the task that owns `branch`. `peers` are lazily-connected channels
-/// to the other branches. The task ends when `shutdown` turns true or every
+/// to the other branches; `activity` receives every log entry. The task ends when `shutdown` turns true or every
 /// handle is dropped.
 pub fn spawn(
     branch: Branch,
     peers: BTreeMap<BranchId, Channel>,
-    observers: broadcast::Sender<Observation>,
+    activity: Option<ActivitySink>,
     shutdown: watch::Receiver<bool>,
 ) -> (NodeHandle, JoinHandle<()>) {
     let (tx, rx) = mpsc::unbounded_channel();
@@ -103,7 +98,7 @@ pub fn spawn(
     let node = Node {
         branch,
         peers,
-        observers,
+        activity,
         shutdown,
         inbox_tx: tx,
         next_token: 0,
@@ -117,7 +112,7 @@ pub fn spawn(
 struct Node {
     branch: Branch,
     peers: BTreeMap<BranchId, Channel>,
-    observers: broadcast::Sender<Observation>,
+    activity: Option<ActivitySink>,
     shutdown: watch::Receiver<bool>,
     /// For propagation tasks to hand acknowledgements back.
     inbox_tx: mpsc::UnboundedSender<Command>,
@@ -189,8 +184,13 @@ impl Node {
                 tokio::spawn(deliver(self.branch.id(), to, channel, propagation, inbox, shutdown));
             }
             Effect::Logged(entry) => {
-                // No observer is fine: the entry is also in the branch's log.
-                let _ = self.observers.send(Observation { branch: self.branch.id(), entry });
+                let branch = &self.branch;
+                report(&self.activity, || Activity::Logged {
+                    branch: branch.id(),
+                    entry,
+                    balance: branch.balance(),
+                    write_sets: branch.write_sets().clone(),
+                });
             }
         }
     }

@@ -16,11 +16,23 @@ use bank_core::{BranchId, CustomerRecord, EventResult, RunRecord, Scenario, Sche
 use bank_proto::branch_client::BranchClient;
 use bank_proto as pb;
 use futures::future::try_join_all;
+use tokio::sync::Semaphore;
 use tonic::transport::Channel;
 
 use crate::cluster::channel_to;
 use crate::error::RunError;
+use crate::observe::{report, Activity, ActivitySink};
 use crate::wire;
+
+/// Optional hooks into a run, for the visualizer.
+#[derive(Clone, Debug, Default)]
+pub struct RunHooks {
+    /// When set, every scripted event first takes (and consumes) one permit:
+    /// the lab's play / step controls hand out permits.
+    pub pacer: Option<Arc<Semaphore>>,
+    /// Receives `Sent` / `Answered` for every customer event.
+    pub activity: Option<ActivitySink>,
+}
 
 /// Runs every customer of `scenario` against the branches at `addrs` and
 /// collects the answers and the branches' final states.
@@ -28,6 +40,16 @@ pub async fn run_scenario(
     scenario: &Scenario,
     addrs: &BTreeMap<BranchId, SocketAddr>,
     schedule: Schedule,
+) -> Result<RunRecord, RunError> {
+    run_scenario_with(scenario, addrs, schedule, RunHooks::default()).await
+}
+
+/// [`run_scenario`] with a pacer and an activity sink.
+pub async fn run_scenario_with(
+    scenario: &Scenario,
+    addrs: &BTreeMap<BranchId, SocketAddr>,
+    schedule: Schedule,
+    hooks: RunHooks,
 ) -> Result<RunRecord, RunError> {
     let channels: BTreeMap<BranchId, Channel> =
         addrs.iter().map(|(id, addr)| Ok((*id, channel_to(*addr)?))).collect::<Result<_, RunError>>()?;
@@ -44,11 +66,21 @@ pub async fn run_scenario(
             let channels = channels.clone();
             let completion = completion.clone();
             let index = run.session;
+            let hooks = hooks.clone();
             tokio::spawn(async move {
                 let mut answers = Vec::new();
+                let session_index = index as u32;
                 for e in events {
+                    if let Some(pacer) = &hooks.pacer {
+                        // A closed pacer means the lab was reset: stop quietly.
+                        match pacer.acquire().await {
+                            Ok(permit) => permit.forget(),
+                            Err(_) => return Err(RunError::Cancelled),
+                        }
+                    }
                     let event = &script.events[e];
                     let request = session.request(event.id, event.branch, event.op);
+                    report(&hooks.activity, || Activity::Sent { session: session_index, from_browser: false, request: request.clone() });
                     let channel = channels.get(&event.branch).cloned().ok_or_else(|| RunError::Rpc {
                         branch: event.branch.to_string(),
                         status: tonic::Status::not_found("no such branch"),
@@ -60,6 +92,7 @@ pub async fn run_scenario(
                         .into_inner();
                     let reply = wire::reply_from_proto(reply, script.id)?;
                     session.observe(&reply);
+                    report(&hooks.activity, || Activity::Answered { session: session_index, from_browser: false, reply: reply.clone() });
                     answers.push((
                         e,
                         EventResult {

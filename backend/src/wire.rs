@@ -231,11 +231,7 @@ pub fn branch_state_to_proto(r: &BranchRecord) -> pb::BranchState {
         branch_id: r.id.0,
         balance_cents: r.balance.0,
         clock: r.clock,
-        write_sets: r
-            .write_sets
-            .iter()
-            .map(|(c, events)| pb::CustomerWrites { customer_id: c.0, event_ids: events.iter().map(|e| e.0).collect() })
-            .collect(),
+        write_sets: write_sets_to_proto(&r.write_sets),
         log: r.log.iter().map(log_entry_to_proto).collect(),
     }
 }
@@ -309,5 +305,77 @@ mod tests {
         assert!(matches!(request_from_proto(r.clone()), Err(WireError::NegativeAmount(-5))));
         r.operation = 0;
         assert!(matches!(request_from_proto(r), Err(WireError::UnknownOperation(0))));
+    }
+}
+
+// ------------------------------------------------------------------ the lab
+
+/// What the browser needs to know about a loaded scenario.
+pub fn scenario_summary(
+    name: &str,
+    scenario: &bank_core::Scenario,
+    format: bank_core::formats::OutputFormat,
+    schedule: bank_core::Schedule,
+) -> pb::ScenarioSummary {
+    pb::ScenarioSummary {
+        name: name.to_owned(),
+        branches: scenario.branches.iter().map(|b| pb::BranchInfo { id: b.id.0, balance_cents: b.balance.0 }).collect(),
+        customers: scenario
+            .customers
+            .iter()
+            .enumerate()
+            .map(|(i, c)| pb::CustomerInfo {
+                session: i as u32,
+                customer_id: c.id.0,
+                events: c
+                    .events
+                    .iter()
+                    .map(|e| pb::ScriptedEvent {
+                        event_id: e.id.0,
+                        operation: op_kind_to_proto(e.op.kind()) as i32,
+                        amount_cents: e.op.amount().0,
+                        branch_id: e.branch.0,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        format: format.as_str().to_owned(),
+        schedule: schedule.as_str().to_owned(),
+        warnings: scenario.warnings.clone(),
+    }
+}
+
+fn write_sets_to_proto(write_sets: &BTreeMap<CustomerId, Vec<EventId>>) -> Vec<pb::CustomerWrites> {
+    write_sets
+        .iter()
+        .map(|(c, events)| pb::CustomerWrites { customer_id: c.0, event_ids: events.iter().map(|e| e.0).collect() })
+        .collect()
+}
+
+/// A lab history event for one piece of activity (not for `RunEnded`, which
+/// the lab turns into a `Finished` event itself).
+pub fn activity_to_lab_event(activity: &crate::observe::Activity) -> pb::lab_event::Event {
+    use crate::observe::Activity;
+    match activity {
+        Activity::Logged { branch, entry, balance, write_sets } => pb::lab_event::Event::BranchLogged(pb::BranchLogged {
+            branch_id: branch.0,
+            entry: Some(log_entry_to_proto(entry)),
+            balance_cents: balance.0,
+            write_sets: write_sets_to_proto(write_sets),
+        }),
+        Activity::Sent { session, from_browser, request } => pb::lab_event::Event::CustomerSent(pb::CustomerSent {
+            session: *session,
+            from_browser: *from_browser,
+            request: Some(request_to_proto(request)),
+        }),
+        Activity::Answered { session, from_browser, reply } => {
+            pb::lab_event::Event::CustomerAnswered(pb::CustomerAnswered {
+                session: *session,
+                from_browser: *from_browser,
+                customer_id: reply.customer.0,
+                reply: Some(reply_to_proto(reply)),
+            })
+        }
+        Activity::RunEnded(_) => pb::lab_event::Event::State(pb::ControlReply::default()),
     }
 }

@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use bank_backend::cluster::{Cluster, ClusterConfig};
+use bank_backend::observe::Activity;
 use bank_backend::runner::run_scenario;
 use bank_core::branch::PropagationMode;
 use bank_core::formats::{self, OutputFormat, OutputOptions, P2bPart, Spelling};
@@ -51,6 +52,33 @@ enum Command {
     /// expects, on stdout. Traces and state dumps go to stderr.
     #[command(after_help = AFTER_HELP)]
     Run(RunArgs),
+    /// Serve the browser visualizer and a live cluster on one origin.
+    ///
+    /// Open the printed URL: pick a scenario, play it, watch every message
+    /// travel between real gRPC branch servers, and send your own customer
+    /// events. Needs the frontend built (`cargo xtask serve` builds it);
+    /// without it, only the gRPC services run.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Address to listen on (page, grpc-web and gRPC share it).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: std::net::SocketAddr,
+
+    /// Directory of the built frontend (`trunk build` output).
+    #[arg(long, default_value = "dist")]
+    dist: PathBuf,
+
+    /// Scenario to load at start: a shipped example's name or a file path.
+    #[arg(long, default_value = "seed-test-1")]
+    scenario: String,
+
+    /// Origin allowed to call the services cross-origin (the `trunk serve`
+    /// development server). Repeat for several; same-origin needs none.
+    #[arg(long = "dev-origin", default_values_t = [String::from("http://127.0.0.1:8081"), String::from("http://localhost:8081")])]
+    dev_origins: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -167,6 +195,7 @@ fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Run(args) => run(args),
+        Command::Serve(args) => serve(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -241,6 +270,56 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+fn serve(args: ServeArgs) -> Result<(), Failure> {
+    use bank_backend::{examples, lab::Lab, web};
+    let (name, text) = match examples::find(&args.scenario) {
+        Some(example) => (example.name.to_owned(), example.text.to_owned()),
+        None => {
+            let text = read_input(Path::new(&args.scenario), 16 * 1024 * 1024)?;
+            (args.scenario.clone(), text)
+        }
+    };
+    let dev_origins = args
+        .dev_origins
+        .iter()
+        .map(|o| http::HeaderValue::from_str(o).map_err(|_| Failure::BadInput(format!("--dev-origin {o:?} is not a valid origin"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+        .map_err(Failure::Internal)?;
+    runtime.block_on(async {
+        let lab = Lab::new(examples::all());
+        if let Err(e) = lab.load(&text, &name, "").await {
+            return Err(Failure::BadInput(format!("{name}:{}:{}: {}", e.line, e.column, e.message)));
+        }
+        let listener = tokio::net::TcpListener::bind(args.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.addr))
+            .map_err(Failure::Internal)?;
+        let addr = listener.local_addr().context("reading the bound address").map_err(Failure::Internal)?;
+        if !addr.ip().is_loopback() {
+            eprintln!("warning: listening on {addr}, reachable from other machines");
+        }
+        if !args.dist.join("index.html").is_file() {
+            eprintln!("warning: {} has no index.html; build the visualizer with `cargo xtask serve`", args.dist.display());
+        }
+        println!("bank-sim visualizer: http://{addr}/  (scenario: {name}; Ctrl-C to stop)");
+        let app = web::router(lab.clone(), &args.dist, &dev_origins);
+        let closing = lab.clone();
+        let shutdown = async move {
+            let _ = tokio::signal::ctrl_c().await;
+            // End the browsers' watch streams first, or the graceful
+            // shutdown would wait for them forever.
+            closing.stop().await;
+        };
+        web::serve(listener, app, shutdown).await.context("serving").map_err(Failure::Internal)?;
+        eprintln!("stopped");
+        Ok(())
+    })
+}
+
 /// Reads the input, refusing files over `max` bytes before reading them.
 fn read_input(path: &Path, max: u64) -> Result<String, Failure> {
     let too_big = |size: u64| {
@@ -283,20 +362,19 @@ async fn run_on_cluster(
     schedule: Schedule,
     trace: bool,
 ) -> Result<RunRecord, Failure> {
-    let cluster = Cluster::start(config).await.context("starting the branch servers").map_err(Failure::Internal)?;
+    let mut config = config;
     let narrator = trace.then(|| {
-        let mut observations = cluster.observe();
+        let (sink, mut activity) = tokio::sync::mpsc::unbounded_channel();
+        config.activity = Some(sink);
         tokio::spawn(async move {
-            use tokio::sync::broadcast::error::RecvError;
-            loop {
-                match observations.recv().await {
-                    Ok(o) => eprintln!("{}", o.entry.narrate(o.branch)),
-                    Err(RecvError::Lagged(n)) => eprintln!("[trace] {n} entries skipped (stderr too slow)"),
-                    Err(RecvError::Closed) => break,
+            while let Some(a) = activity.recv().await {
+                if let Activity::Logged { branch, entry, .. } = a {
+                    eprintln!("{}", entry.narrate(branch));
                 }
             }
         })
     });
+    let cluster = Cluster::start(config).await.context("starting the branch servers").map_err(Failure::Internal)?;
     let outcome = tokio::select! {
         r = run_scenario(scenario, cluster.addrs(), schedule) => Some(r),
         _ = tokio::signal::ctrl_c() => None,

@@ -1,0 +1,74 @@
+//! The `Lab` gRPC service (what the browser calls over grpc-web).
+
+use std::pin::Pin;
+
+use bank_proto as pb;
+use bank_proto::lab_server::Lab as LabRpc;
+use futures::Stream;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::StreamExt;
+use tonic::{Request, Response, Status};
+
+use crate::lab::Lab;
+
+/// Serves a [`Lab`] over gRPC.
+#[derive(Clone, Debug)]
+pub struct LabService {
+    lab: Lab,
+}
+
+impl LabService {
+    pub fn new(lab: Lab) -> Self {
+        LabService { lab }
+    }
+}
+
+type EventStream = Pin<Box<dyn Stream<Item = Result<pb::LabEvent, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl LabRpc for LabService {
+    async fn examples(&self, _: Request<pb::ExamplesRequest>) -> Result<Response<pb::ExamplesReply>, Status> {
+        let examples = self
+            .lab
+            .examples()
+            .iter()
+            .map(|e| pb::Example { name: e.name.to_owned(), title: e.title.to_owned(), text: e.text.to_owned() })
+            .collect();
+        Ok(Response::new(pb::ExamplesReply { examples }))
+    }
+
+    async fn load(&self, request: Request<pb::LoadRequest>) -> Result<Response<pb::LoadReply>, Status> {
+        let r = request.into_inner();
+        let result = match self.lab.load(&r.text, &r.name, &r.format).await {
+            Ok(summary) => pb::load_reply::Result::Scenario(summary),
+            Err(error) => pb::load_reply::Result::Error(error),
+        };
+        Ok(Response::new(pb::LoadReply { result: Some(result) }))
+    }
+
+    async fn control(&self, request: Request<pb::ControlRequest>) -> Result<Response<pb::ControlReply>, Status> {
+        let r = request.into_inner();
+        let command = pb::Command::try_from(r.command)
+            .map_err(|_| Status::invalid_argument(format!("unknown command {}", r.command)))?;
+        let reply = self.lab.control(command, r.speed).await.map_err(|e| Status::internal(e.to_string()))?;
+        Ok(Response::new(reply))
+    }
+
+    type WatchStream = EventStream;
+
+    async fn watch(&self, _: Request<pb::WatchRequest>) -> Result<Response<Self::WatchStream>, Status> {
+        let (history, live, mut closed) = self.lab.watch().await;
+        let live = BroadcastStream::new(live).map(|item| match item {
+            Ok(event) => Ok(event),
+            Err(BroadcastStreamRecvError::Lagged(n)) => {
+                Err(Status::data_loss(format!("this watcher fell {n} events behind; watch again")))
+            }
+        });
+        let stream = tokio_stream::iter(history.into_iter().map(Ok)).chain(live);
+        let stream = futures::StreamExt::take_until(stream, async move {
+            let _ = closed.wait_for(|c| *c).await;
+        });
+        Ok(Response::new(Box::pin(stream)))
+    }
+}

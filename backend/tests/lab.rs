@@ -1,0 +1,260 @@
+//! The visualizer's server side: the lab on a real web origin, driven the
+//! way the browser drives it (grpc-web over HTTP/1.1) and natively.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use bank_backend::{examples, lab::Lab, web};
+use bank_proto as pb;
+use bank_proto::branch_client::BranchClient;
+use bank_proto::lab_client::LabClient;
+use http_body_util::BodyExt;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use tokio::sync::oneshot;
+use tonic::transport::Channel;
+use tonic::Streaming;
+
+struct Server {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+    lab: Lab,
+}
+
+impl Server {
+    async fn start(dist: &Path) -> Server {
+        let lab = Lab::new(examples::all());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let app = web::router(lab.clone(), dist, &[]);
+        let task = tokio::spawn(async move {
+            web::serve(listener, app, async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        });
+        Server { addr, stop: Some(stop), task, lab }
+    }
+
+    async fn lab_client(&self) -> LabClient<Channel> {
+        LabClient::new(bank_backend::cluster::channel_to(self.addr).unwrap())
+    }
+
+    /// As `bank serve` does on Ctrl-C: close the lab (ending watch streams),
+    /// then let the server drain. Hangs here would be hangs for users.
+    async fn shutdown(mut self) {
+        self.lab.stop().await;
+        let _ = self.stop.take().unwrap().send(());
+        tokio::time::timeout(std::time::Duration::from_secs(20), self.task)
+            .await
+            .expect("server shuts down with clients connected")
+            .unwrap();
+    }
+}
+
+async fn load(lab: &mut LabClient<Channel>, name: &str) -> pb::ScenarioSummary {
+    let text = examples::find(name).unwrap().text.to_owned();
+    let reply = lab.load(pb::LoadRequest { text, name: name.into(), format: String::new() }).await.unwrap().into_inner();
+    match reply.result {
+        Some(pb::load_reply::Result::Scenario(s)) => s,
+        other => panic!("load failed: {other:?}"),
+    }
+}
+
+async fn control(lab: &mut LabClient<Channel>, command: pb::Command, speed: f64) -> pb::ControlReply {
+    lab.control(pb::ControlRequest { command: command as i32, speed }).await.unwrap().into_inner()
+}
+
+/// Reads the watch stream until `stop` says so, returning what was read.
+/// Bounded: the lab always makes progress once asked, so a missing event is
+/// a failure, reported after 20 s instead of hanging the suite.
+async fn read_until(stream: &mut Streaming<pb::LabEvent>, stop: impl Fn(&pb::LabEvent) -> bool) -> Vec<pb::LabEvent> {
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let next = tokio::time::timeout_at(deadline, stream.message()).await.expect("lab event within 20 s");
+        let event = next.unwrap().expect("stream open");
+        let done = stop(&event);
+        seen.push(event);
+        if done {
+            return seen;
+        }
+    }
+}
+
+fn finished(e: &pb::LabEvent) -> bool {
+    matches!(e.event, Some(pb::lab_event::Event::Finished(_)))
+}
+
+fn empty_dist() -> std::path::PathBuf {
+    std::env::temp_dir().join("bank-lab-test-no-dist")
+}
+
+#[tokio::test]
+async fn playing_reference_test_1_ends_with_the_course_output() {
+    let server = Server::start(&empty_dist()).await;
+    let mut lab = server.lab_client().await;
+    let summary = load(&mut lab, "seed-test-1").await;
+    assert_eq!(summary.branches.len(), 2);
+    assert_eq!(summary.format, "p3");
+    let mut watch = lab.watch(pb::WatchRequest {}).await.unwrap().into_inner();
+    assert_eq!(control(&mut lab, pb::Command::Play, 50.0).await.state, pb::PlayState::Playing as i32);
+    let events = read_until(&mut watch, finished).await;
+
+    // The history starts with the scenario, numbered from 0.
+    assert!(matches!(events[0].event, Some(pb::lab_event::Event::Loaded(_))));
+    assert!(events.iter().enumerate().all(|(i, e)| e.seq == i as u64));
+
+    // Each customer request is recorded before the branch receives it.
+    let sent_at = events.iter().position(|e| matches!(&e.event, Some(pb::lab_event::Event::CustomerSent(s)) if s.request.as_ref().unwrap().event_id == 2)).unwrap();
+    let received_at = events
+        .iter()
+        .position(|e| matches!(&e.event, Some(pb::lab_event::Event::BranchLogged(b))
+            if b.entry.as_ref().unwrap().kind == pb::LogKind::Request as i32 && b.entry.as_ref().unwrap().event_id == 2))
+        .unwrap();
+    assert!(sent_at < received_at);
+
+    // Final balances 0 on both branches; write sets [1, 2] everywhere.
+    for branch in [1u64, 2] {
+        let last = events
+            .iter()
+            .rev()
+            .find_map(|e| match &e.event {
+                Some(pb::lab_event::Event::BranchLogged(b)) if b.branch_id == branch => Some(b),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(last.balance_cents, 0, "branch {branch}");
+        assert_eq!(last.write_sets, vec![pb::CustomerWrites { customer_id: 1, event_ids: vec![1, 2] }]);
+    }
+    // Branch 1 showed 400 at some point: the intermediate state exists in the history.
+    assert!(events.iter().any(|e| matches!(&e.event, Some(pb::lab_event::Event::BranchLogged(b)) if b.branch_id == 1 && b.balance_cents == 40000)));
+
+    let Some(pb::lab_event::Event::Finished(f)) = &events.last().unwrap().event else { unreachable!() };
+    let expected = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/seed-test-1.expected.json")).unwrap();
+    assert_eq!(f.output_json.trim_end(), expected.trim_end(), "the same output as `bank run`");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn step_sends_exactly_one_scripted_event() {
+    let server = Server::start(&empty_dist()).await;
+    let mut lab = server.lab_client().await;
+    load(&mut lab, "project1-sample").await;
+    let mut watch = lab.watch(pb::WatchRequest {}).await.unwrap().into_inner();
+    control(&mut lab, pb::Command::Step, 0.0).await;
+    read_until(&mut watch, |e| matches!(e.event, Some(pb::lab_event::Event::CustomerAnswered(_)))).await;
+    // A new watcher gets the history so far: one request, still paused.
+    let mut again = lab.watch(pb::WatchRequest {}).await.unwrap().into_inner();
+    let mut history = Vec::new();
+    // The history is replayed first; the answer we saw is in it.
+    history.extend(read_until(&mut again, |e| matches!(e.event, Some(pb::lab_event::Event::CustomerAnswered(_)))).await);
+    let sent = history.iter().filter(|e| matches!(e.event, Some(pb::lab_event::Event::CustomerSent(_)))).count();
+    assert_eq!(sent, 1);
+    assert_eq!(control(&mut lab, pb::Command::Pause, 0.0).await.state, pb::PlayState::Paused as i32);
+    // Reset starts a new history with a fresh cluster.
+    control(&mut lab, pb::Command::Reset, 0.0).await;
+    let mut fresh = lab.watch(pb::WatchRequest {}).await.unwrap().into_inner();
+    let first = fresh.message().await.unwrap().unwrap();
+    assert_eq!(first.seq, 0);
+    assert!(matches!(first.event, Some(pb::lab_event::Event::Loaded(_))));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_invalid_scenario_is_refused_with_line_and_column() {
+    let server = Server::start(&empty_dist()).await;
+    let mut lab = server.lab_client().await;
+    let reply = lab
+        .load(pb::LoadRequest { text: "[\n {\"id\": 1,, }\n]".into(), name: "pasted".into(), format: String::new() })
+        .await
+        .unwrap()
+        .into_inner();
+    let Some(pb::load_reply::Result::Error(e)) = reply.result else { panic!("{reply:?}") };
+    assert_eq!(e.line, 2);
+    assert!(e.column > 0);
+    assert!(!e.message.is_empty());
+    server.shutdown().await;
+}
+
+/// A grpc-web client over HTTP/1.1, as a browser is.
+fn grpc_web_branch_client(addr: SocketAddr) -> BranchClient<impl tonic::client::GrpcService<tonic::body::Body, Error: Into<tonic::codegen::StdError>, ResponseBody: http_body::Body<Data = tonic::codegen::Bytes, Error: Into<tonic::codegen::StdError> + Send> + Send + 'static> + Clone> {
+    let http1 = Client::builder(TokioExecutor::new()).build_http();
+    let svc = tower::ServiceBuilder::new().layer(tonic_web::GrpcWebClientLayer::new()).service(http1);
+    BranchClient::with_origin(svc, format!("http://{addr}").parse().unwrap())
+}
+
+#[tokio::test]
+async fn the_browser_can_be_a_customer_over_grpc_web() {
+    let server = Server::start(&empty_dist()).await;
+    let mut lab = server.lab_client().await;
+    load(&mut lab, "project1-sample").await; // three branches at 400
+    let mut watch = lab.watch(pb::WatchRequest {}).await.unwrap().into_inner();
+    let mut browser = grpc_web_branch_client(server.addr);
+    let reply = browser
+        .request(pb::CustomerRequest {
+            customer_id: 1000,
+            event_id: 1000,
+            branch_id: 2,
+            operation: pb::Operation::Deposit as i32,
+            amount_cents: 2550,
+            clock: 1,
+            session: Some(pb::Session::default()),
+        })
+        .await
+        .expect("grpc-web call succeeds")
+        .into_inner();
+    let Some(pb::customer_reply::Result::Success(ok)) = reply.result else { panic!("{reply:?}") };
+    assert_eq!(ok.balance_cents, 42550);
+    let events = read_until(&mut watch, |e| matches!(&e.event, Some(pb::lab_event::Event::CustomerAnswered(a)) if a.from_browser)).await;
+    for branch in 1..=3u64 {
+        assert!(
+            events.iter().any(|e| matches!(&e.event, Some(pb::lab_event::Event::BranchLogged(b)) if b.branch_id == branch && b.balance_cents == 42550)),
+            "branch {branch} did not apply the browser's deposit"
+        );
+    }
+    // A branch that does not exist is a clear gRPC error, not a hang.
+    let status = browser
+        .request(pb::CustomerRequest { branch_id: 9, operation: pb::Operation::Query as i32, ..Default::default() })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::NotFound);
+    assert!(status.message().contains("there is no branch 9 (branches: 1, 2, 3)"), "{}", status.message());
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn static_files_have_the_right_types_and_are_compressed() {
+    let dist = std::env::temp_dir().join(format!("bank-lab-test-dist-{}", std::process::id()));
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::write(dist.join("index.html"), "<!doctype html><title>bank-sim</title>".repeat(50)).unwrap();
+    std::fs::write(dist.join("app_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    std::fs::write(dist.join("app.js"), "export default 1;".repeat(100)).unwrap();
+    let server = Server::start(&dist).await;
+    let http1 = Client::builder(TokioExecutor::new()).build_http::<http_body_util::Full<tonic::codegen::Bytes>>();
+    let get = |path: &str, gzip: bool| {
+        let mut req = http::Request::get(format!("http://{}{path}", server.addr));
+        if gzip {
+            req = req.header("accept-encoding", "gzip");
+        }
+        http1.request(req.body(Default::default()).unwrap())
+    };
+    let r = get("/", false).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let r = get("/app_bg.wasm", false).await.unwrap();
+    assert_eq!(r.headers()["content-type"], "application/wasm");
+    let r = get("/app.js", true).await.unwrap();
+    assert!(r.headers()["content-type"].to_str().unwrap().contains("javascript"));
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    // Unknown paths get the app (the single-page app routes itself).
+    let r = get("/some/deep/link?embed=1", false).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let body = r.into_body().collect().await.unwrap().to_bytes();
+    assert!(String::from_utf8_lossy(&body).contains("<title>bank-sim</title>"));
+    server.shutdown().await;
+    std::fs::remove_dir_all(&dist).ok();
+}
