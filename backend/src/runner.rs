@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use bank_core::{BranchId, CustomerRecord, EventResult, RunRecord, Scenario, Schedule, Session};
+use bank_core::{BranchId, EventResult, RunRecord, Scenario, Schedule, Session};
 use bank_proto::branch_client::BranchClient;
 use bank_proto as pb;
 use futures::future::try_join_all;
@@ -130,16 +130,5 @@ pub async fn run_scenario_with(
             .into_inner();
         branches.push(wire::branch_state_from_proto(state)?);
     }
-    Ok(RunRecord {
-        customers: scenario
-            .customers
-            .iter()
-            .zip(results)
-            .map(|(c, rs)| CustomerRecord {
-                customer: c.id,
-                results: rs.into_iter().map(|r| r.expect("every event of a finished session is answered")).collect(),
-            })
-            .collect(),
-        branches,
-    })
+    Ok(RunRecord::from_answers(scenario, results, branches))
 }

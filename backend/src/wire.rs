@@ -251,63 +251,6 @@ pub fn branch_state_from_proto(s: pb::BranchState) -> Result<BranchRecord, WireE
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn messages_survive_the_round_trip() {
-        let w = WriteId { origin: BranchId(2), seq: 7 };
-        let request = Request {
-            customer: CustomerId(3),
-            event: EventId(9),
-            branch: BranchId(2),
-            op: Op::Withdraw(Cents(40050)),
-            clock: 4,
-            write_set: vec![w],
-        };
-        assert_eq!(request_from_proto(request_to_proto(&request)).unwrap(), request);
-
-        let reply = Reply {
-            branch: BranchId(2),
-            customer: CustomerId(3),
-            event: EventId(9),
-            op: OpKind::Withdraw,
-            outcome: Outcome::Success { balance: Cents(10) },
-            write: Some(w),
-            clock: 11,
-        };
-        assert_eq!(reply_from_proto(reply_to_proto(&reply), CustomerId(3)).unwrap(), reply);
-
-        let p = Propagation {
-            from: BranchId(2),
-            write: w,
-            customer: CustomerId(3),
-            event: EventId(9),
-            op: Op::Deposit(Cents(5)),
-            depends_on: vec![w],
-            clock: 12,
-        };
-        assert_eq!(propagation_from_proto(propagation_to_proto(&p)).unwrap(), p);
-    }
-
-    #[test]
-    fn malformed_messages_are_refused() {
-        let mut r = request_to_proto(&Request {
-            customer: CustomerId(1),
-            event: EventId(1),
-            branch: BranchId(1),
-            op: Op::Deposit(Cents(1)),
-            clock: 1,
-            write_set: vec![],
-        });
-        r.amount_cents = -5;
-        assert!(matches!(request_from_proto(r.clone()), Err(WireError::NegativeAmount(-5))));
-        r.operation = 0;
-        assert!(matches!(request_from_proto(r), Err(WireError::UnknownOperation(0))));
-    }
-}
-
 // ------------------------------------------------------------------ the lab
 
 /// What the browser needs to know about a loaded scenario.
@@ -377,5 +320,62 @@ pub fn activity_to_lab_event(activity: &crate::observe::Activity) -> pb::lab_eve
             })
         }
         Activity::RunEnded(_) => pb::lab_event::Event::State(pb::ControlReply::default()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_survive_the_round_trip() {
+        let w = WriteId { origin: BranchId(2), seq: 7 };
+        let request = Request {
+            customer: CustomerId(3),
+            event: EventId(9),
+            branch: BranchId(2),
+            op: Op::Withdraw(Cents(40050)),
+            clock: 4,
+            write_set: vec![w],
+        };
+        assert_eq!(request_from_proto(request_to_proto(&request)).unwrap(), request);
+
+        let reply = Reply {
+            branch: BranchId(2),
+            customer: CustomerId(3),
+            event: EventId(9),
+            op: OpKind::Withdraw,
+            outcome: Outcome::Success { balance: Cents(10) },
+            write: Some(w),
+            clock: 11,
+        };
+        assert_eq!(reply_from_proto(reply_to_proto(&reply), CustomerId(3)).unwrap(), reply);
+
+        let p = Propagation {
+            from: BranchId(2),
+            write: w,
+            customer: CustomerId(3),
+            event: EventId(9),
+            op: Op::Deposit(Cents(5)),
+            depends_on: vec![w],
+            clock: 12,
+        };
+        assert_eq!(propagation_from_proto(propagation_to_proto(&p)).unwrap(), p);
+    }
+
+    #[test]
+    fn malformed_messages_are_refused() {
+        let mut r = request_to_proto(&Request {
+            customer: CustomerId(1),
+            event: EventId(1),
+            branch: BranchId(1),
+            op: Op::Deposit(Cents(1)),
+            clock: 1,
+            write_set: vec![],
+        });
+        r.amount_cents = -5;
+        assert!(matches!(request_from_proto(r.clone()), Err(WireError::NegativeAmount(-5))));
+        r.operation = 0;
+        assert!(matches!(request_from_proto(r), Err(WireError::UnknownOperation(0))));
     }
 }

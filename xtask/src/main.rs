@@ -1,11 +1,17 @@
 //! Project automation, in Rust so it runs wherever cargo does.
 //!
+//! * `cargo xtask serve [bank serve options]`: build the visualizer (release)
+//!   and start `bank serve`, printing the URL. The README's run command.
 //! * `cargo xtask test`: install whatever this machine lacks, then run every
-//!   test of the project. CI (`.ci/run`) calls exactly this.
+//!   test of the project: native unit / property / cluster tests, the
+//!   frontend's wasm tests in headless Chromium, and the browser end-to-end
+//!   test against the real `bank serve`. CI (`.ci/run`) calls exactly this.
 //! * `cargo xtask install`: only the installation step.
 //!
-//! Every install step is skipped when the tool is already there, so a second
-//! run costs nothing.
+//! Every install step is skipped when the tool is already there at the
+//! right version, so a second run costs nothing. Nothing is downloaded from
+//! GitHub (it is unreachable here): trunk and wasm-bindgen-cli come from
+//! crates.io, wasm-opt from npm's `binaryen`, Chromium from Debian.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,17 +22,29 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  test      install what is missing, then run every test (what CI runs)
-  install   install what is missing (Rust targets and tools) and stop";
+  serve [ARGS]  build the visualizer (release) and run `bank serve ARGS` (default 127.0.0.1:8080)
+  test          install what is missing, then run every test (what CI runs)
+  install       install what is missing (Rust target, trunk, wasm-bindgen-cli, wasm-opt,
+                Chromium, playwright-core) and stop";
+
+const TRUNK_VERSION: &str = "0.21.14";
+const BINARYEN_VERSION: &str = "132.0.0";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("test") => {
-            install()?;
+            install(Needs { browser: true })?;
             test()
         }
-        Some("install") => install(),
+        Some("serve") => {
+            install(Needs { browser: false })?;
+            build_frontend()?;
+            let mut bank = vec!["run", "--release", "--locked", "-p", "bank-backend", "--bin", "bank", "--", "serve"];
+            bank.extend(args[1..].iter().map(String::as_str));
+            run(cmd("cargo", &bank))
+        }
+        Some("install") => install(Needs { browser: true }),
         Some("-h" | "--help" | "help") | None => {
             println!("{USAGE}");
             Ok(())
@@ -40,27 +58,143 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
 }
 
-/// Runs a command in the workspace root, echoing it, failing on a non-zero exit.
-fn run(program: &str, args: &[&str]) -> Result<()> {
-    eprintln!("$ {program} {}", args.join(" "));
-    let status = Command::new(program)
-        .args(args)
-        .current_dir(root())
-        .status()
-        .with_context(|| format!("could not start `{program}`"))?;
+/// Where npm-installed tools go (`.tools/node_modules/.bin`), gitignored.
+fn tools_dir() -> PathBuf {
+    root().join(".tools")
+}
+
+/// PATH with cargo's bin directory and the npm tools in front, so the tools
+/// installed here are found by trunk and by the tests.
+fn tool_path() -> String {
+    let mut dirs = vec![tools_dir().join("node_modules/.bin")];
+    if let Some(home) = std::env::var_os("HOME") {
+        dirs.push(PathBuf::from(home).join(".cargo/bin"));
+    }
+    let mut path = std::env::join_paths(dirs).expect("valid dirs").into_string().expect("utf-8 path");
+    if let Ok(rest) = std::env::var("PATH") {
+        path = format!("{path}:{rest}");
+    }
+    path
+}
+
+/// A command in the workspace root with the tool PATH.
+fn cmd(program: &str, args: &[&str]) -> Command {
+    let mut c = Command::new(program);
+    c.args(args).current_dir(root()).env("PATH", tool_path());
+    c
+}
+
+/// Runs a command, echoing it, failing on a non-zero exit.
+fn run(mut command: Command) -> Result<()> {
+    let shown = format!("{command:?}");
+    eprintln!("$ {shown}");
+    let status = command.status().with_context(|| format!("could not start {shown}"))?;
     if !status.success() {
-        bail!("`{program} {}` failed ({status})", args.join(" "));
+        bail!("{shown} failed ({status})");
     }
     Ok(())
 }
 
-fn install() -> Result<()> {
-    // Nothing beyond the Rust toolchain is needed yet: protos are compiled
-    // with protox (pure Rust), and every test runs on loopback.
-    eprintln!("xtask: nothing to install for the native crates");
+/// The first line a command prints on stdout, or `None` if it cannot run.
+fn output_of(program: &str, args: &[&str]) -> Option<String> {
+    let out = cmd(program, args).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// The version of `package` that Cargo.lock pins.
+fn locked_version(package: &str) -> Result<String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).context("reading Cargo.lock")?;
+    let needle = format!("name = \"{package}\"\nversion = \"");
+    let start = lock.find(&needle).with_context(|| format!("{package} is not in Cargo.lock"))? + needle.len();
+    let end = lock[start..].find('"').context("malformed Cargo.lock")? + start;
+    Ok(lock[start..end].to_owned())
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Needs {
+    /// Chromium, chromedriver and playwright-core (tests only).
+    browser: bool,
+}
+
+fn install(needs: Needs) -> Result<()> {
+    let targets = output_of("rustup", &["target", "list", "--installed"]).unwrap_or_default();
+    if !targets.lines().any(|t| t == "wasm32-unknown-unknown") {
+        run(cmd("rustup", &["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+
+    // trunk 0.22 needs a newer rustc than this project's 1.95.
+    if output_of("trunk", &["--version"]).as_deref() != Some(&format!("trunk {TRUNK_VERSION}")) {
+        eprintln!("xtask: installing trunk {TRUNK_VERSION} (several minutes on 2 cores)");
+        run(cmd("cargo", &["install", "trunk", "--version", TRUNK_VERSION, "--locked"]))?;
+    }
+
+    // wasm-bindgen-cli must match the wasm-bindgen library exactly. Its own
+    // lockfile pins a crate the registry lacks, so no `--locked` here.
+    let bindgen = locked_version("wasm-bindgen")?;
+    if output_of("wasm-bindgen", &["--version"]).as_deref() != Some(&format!("wasm-bindgen {bindgen}")) {
+        eprintln!("xtask: installing wasm-bindgen-cli {bindgen}");
+        run(cmd("cargo", &["install", "wasm-bindgen-cli", "--version", &bindgen, "--force"]))?;
+    }
+
+    // wasm-opt from npm's binaryen (Debian's version 108 breaks the app at runtime).
+    let wasm_opt = tools_dir().join("node_modules/.bin/wasm-opt");
+    if !output_of(wasm_opt.to_str().expect("utf-8 path"), &["--version"]).is_some_and(|v| v.contains("132")) {
+        std::fs::create_dir_all(tools_dir())?;
+        let prefix = tools_dir();
+        run(cmd("npm", &["install", "--no-audit", "--no-fund", "--prefix", prefix.to_str().expect("utf-8"), &format!("binaryen@{BINARYEN_VERSION}")]))?;
+    }
+
+    if needs.browser {
+        if !Path::new("/usr/bin/chromium").exists() || !Path::new("/usr/bin/chromedriver").exists() {
+            eprintln!("xtask: installing Chromium and ChromeDriver from Debian");
+            let sudo: &[&str] = if is_root() { &[] } else { &["sudo"] };
+            let apt = |args: &[&str]| {
+                let mut all: Vec<&str> = sudo.to_vec();
+                all.push("apt-get");
+                all.extend_from_slice(args);
+                let mut c = cmd(all[0], &all[1..]);
+                c.env("DEBIAN_FRONTEND", "noninteractive");
+                c
+            };
+            run(apt(&["update", "-qq"]))?;
+            run(apt(&["install", "-y", "-qq", "chromium", "chromium-driver"]))?;
+        }
+        if !root().join("frontend/e2e/node_modules/playwright-core").is_dir() {
+            run(cmd("npm", &["ci", "--no-audit", "--no-fund", "--prefix", "frontend/e2e"]))?;
+        }
+    }
     Ok(())
 }
 
+fn is_root() -> bool {
+    output_of("id", &["-u"]).as_deref() == Some("0")
+}
+
+/// `trunk build --release` into `dist/`.
+fn build_frontend() -> Result<()> {
+    run(cmd("trunk", &["build", "--release"]))
+}
+
 fn test() -> Result<()> {
-    run("cargo", &["test", "--workspace", "--locked"])
+    // 1. Native crates: core unit + property tests, formats, real cluster, CLI, lab.
+    run(cmd("cargo", &["test", "--locked", "--workspace", "--exclude", "bank-frontend"]))?;
+
+    // 2. The frontend's wasm tests, in headless Chromium via chromedriver.
+    let mut wasm = cmd("cargo", &["test", "--locked", "-p", "bank-frontend", "--target", "wasm32-unknown-unknown"]);
+    wasm.env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
+        .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
+        .current_dir(root().join("frontend"));
+    run(wasm)?;
+
+    // 3. The browser end-to-end test: release frontend + release server.
+    build_frontend()?;
+    run(cmd("cargo", &["build", "--release", "--locked", "-p", "bank-backend", "--bin", "bank"]))?;
+    let mut e2e = cmd("node", &["--test", "--test-reporter=spec", "frontend/e2e/"]);
+    e2e.env("BANK_BIN", root().join("target/release/bank"))
+        .env("BANK_DIST", root().join("dist"))
+        .env("ARTIFACTS", root().join("target/e2e-artifacts"));
+    run(e2e)?;
+    eprintln!("xtask: all tests passed; browser screenshots in target/e2e-artifacts/");
+    Ok(())
 }

@@ -420,19 +420,19 @@ impl Branch {
         let (customer, event, op, from) = (p.customer, p.event, p.op, Some(p.from));
         self.record(LogKind::PropagateReceived, customer, event, op, from, None, false, p.clock, out);
         if self.applied.contains(&p.write) {
-            let ack = PropagationAck {
-                from: self.config.id,
-                write: p.write,
-                newly_applied: false,
-                clock: self.clock.now(),
-            };
-            out.push(Effect::AckPeer { token, ack });
+            out.push(Effect::AckPeer { token, ack: self.duplicate_ack(p.write) });
         } else if !missing_writes(&p.depends_on, |w| self.applied.contains(w)).is_empty() {
             self.held.push((token, p));
         } else {
             self.apply_propagated(token, p, out);
             self.release_waiting(out);
         }
+    }
+
+    /// The acknowledgement of a write that was already applied here: the
+    /// sender is told, and nothing changes.
+    fn duplicate_ack(&self, write: WriteId) -> PropagationAck {
+        PropagationAck { from: self.config.id, write, newly_applied: false, clock: self.clock.now() }
     }
 
     fn apply_propagated(&mut self, token: ReplyToken, p: Propagation, out: &mut Vec<Effect>) {
@@ -454,13 +454,7 @@ impl Branch {
             if let Some(i) = self.held.iter().position(|(_, p)| p.depends_on.iter().all(|w| applied.contains(w))) {
                 let (token, p) = self.held.remove(i);
                 if self.applied.contains(&p.write) {
-                    let ack = PropagationAck {
-                        from: self.config.id,
-                        write: p.write,
-                        newly_applied: false,
-                        clock: self.clock.now(),
-                    };
-                    out.push(Effect::AckPeer { token, ack });
+                    out.push(Effect::AckPeer { token, ack: self.duplicate_ack(p.write) });
                 } else {
                     self.apply_propagated(token, p, out);
                 }

@@ -8,6 +8,7 @@ use crate::ids::{BranchId, CustomerId, EventId};
 use crate::log::LogEntry;
 use crate::money::Cents;
 use crate::op::{OpKind, Outcome};
+use crate::scenario::Scenario;
 
 /// The answer to one customer event.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,4 +50,25 @@ pub struct RunRecord {
     pub customers: Vec<CustomerRecord>,
     /// Ascending branch id.
     pub branches: Vec<BranchRecord>,
+}
+
+impl RunRecord {
+    /// Assembles a record from per-session answers indexed like the
+    /// scenario's events (`answers[session][event]`), as drivers collect them.
+    ///
+    /// # Panics
+    /// If an event has no answer: drivers call this only once every session
+    /// finished, so a gap is a bug in the driver.
+    pub fn from_answers(scenario: &Scenario, answers: Vec<Vec<Option<EventResult>>>, branches: Vec<BranchRecord>) -> RunRecord {
+        let customers = scenario
+            .customers
+            .iter()
+            .zip(answers)
+            .map(|(c, rs)| CustomerRecord {
+                customer: c.id,
+                results: rs.into_iter().map(|r| r.expect("every event of a finished session is answered")).collect(),
+            })
+            .collect();
+        RunRecord { customers, branches }
+    }
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use crate::branch::{Branch, BranchConfig, Effect, Input, PropagationMode, Reply, ReplyToken};
 use crate::clock::ClockScheme;
 use crate::ids::BranchId;
-use crate::record::{BranchRecord, CustomerRecord, EventResult, RunRecord};
+use crate::record::{BranchRecord, EventResult, RunRecord};
 use crate::scenario::Scenario;
 use crate::schedule::Schedule;
 use crate::session::Session;
@@ -182,18 +182,7 @@ pub fn run(scenario: &Scenario, config: &SimConfig) -> SimRun {
         );
     }
 
-    let record = RunRecord {
-        customers: scenario
-            .customers
-            .iter()
-            .zip(results)
-            .map(|(c, rs)| CustomerRecord {
-                customer: c.id,
-                results: rs.into_iter().map(|r| r.expect("every event answered")).collect(),
-            })
-            .collect(),
-        branches: branches.values().map(branch_record).collect(),
-    };
+    let record = RunRecord::from_answers(scenario, results, branches.values().map(branch_record).collect());
     SimRun { record, branches, effects: effects_seen }
 }
 

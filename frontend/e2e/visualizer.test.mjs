@@ -1,0 +1,192 @@
+// End-to-end: the real `bank serve` (real branch cluster, grpc-web, the
+// release build of the frontend in dist/) driven in headless Chromium.
+//
+// Run by `cargo xtask test` with BANK_BIN (the bank binary) and BANK_DIST
+// (the trunk build output) set. Screenshots go to ARTIFACTS
+// (target/e2e-artifacts by default). Every wait is on a condition in the
+// page, bounded by a timeout; nothing sleeps.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const BANK_BIN = process.env.BANK_BIN ?? join(root, 'target', 'release', 'bank');
+const BANK_DIST = process.env.BANK_DIST ?? join(root, 'dist');
+const ARTIFACTS = process.env.ARTIFACTS ?? join(root, 'target', 'e2e-artifacts');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const WAIT = 30_000;
+
+let server;
+let baseUrl;
+let browser;
+let profile;
+
+/** Starts `bank serve` on an ephemeral port and reads the URL it prints. */
+function startServer() {
+  return new Promise((resolveUrl, reject) => {
+    const child = spawn(BANK_BIN, ['serve', '--addr', '127.0.0.1:0', '--dist', BANK_DIST], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`bank serve printed no URL: ${out}`)), WAIT);
+    child.on('exit', (code) => reject(new Error(`bank serve exited early (${code}): ${out}`)));
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const m = out.match(/http:\/\/127\.0\.0\.1:\d+\//);
+      if (m) {
+        clearTimeout(timer);
+        resolveUrl({ child, url: m[0] });
+      }
+    });
+  });
+}
+
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const started = await startServer();
+  server = started.child;
+  baseUrl = started.url;
+  profile = mkdtempSync(join(tmpdir(), 'bank-e2e-chromium-'));
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      `--user-data-dir=${profile}`,
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  if (server) {
+    const exited = new Promise((r) => server.once('exit', r));
+    server.kill('SIGINT');
+    await exited; // Ctrl-C must stop `bank serve` cleanly, with a page connected or not
+  }
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+const byId = (page, id) => page.getByTestId(id);
+
+async function newPage(path = '/') {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(new URL(path, baseUrl).href);
+  return { page, errors };
+}
+
+async function balance(page, branch) {
+  const text = await byId(page, `branch-balance-${branch}`).textContent();
+  return Number(text.trim());
+}
+
+/** Waits until `branch-balance-<b>` shows `value`. */
+async function expectBalance(page, branch, value) {
+  await page.waitForFunction(
+    ([b, v]) => Number(document.querySelector(`[data-testid="branch-balance-${b}"]`)?.textContent?.trim()) === v,
+    [branch, value],
+    { timeout: WAIT },
+  );
+}
+
+async function loadExample(page, name) {
+  await byId(page, 'scenario-picker').selectOption(name);
+  await byId(page, 'load-example').click();
+}
+
+test('reference test 1: play to the end, watch messages fly, step back in time', async () => {
+  const { page, errors } = await newPage('/');
+  await byId(page, 'app-root').waitFor({ timeout: WAIT });
+  await loadExample(page, 'seed-test-1');
+  await byId(page, 'branch-1').waitFor({ timeout: WAIT });
+  await byId(page, 'branch-2').waitFor({ timeout: WAIT });
+  await expectBalance(page, 1, 0);
+
+  await byId(page, 'play').click();
+  // At least one message is drawn in flight during playback.
+  await byId(page, 'message-dot').first().waitFor({ state: 'attached', timeout: WAIT });
+  await page.screenshot({ path: join(ARTIFACTS, 'playing.png') });
+
+  // Played to the end: the server finished, the cursor reached the last event,
+  // the course output is shown and both replicas are at 0.
+  await page.waitForFunction(() => {
+    const state = document.querySelector('[data-testid="play-state"]')?.textContent?.trim();
+    const cursor = document.querySelector('[data-testid="cursor"]')?.textContent ?? '';
+    const m = cursor.match(/(\d+)\s*\/\s*(\d+)/);
+    return state === 'finished' && m && m[1] === m[2] && Number(m[2]) > 0;
+  }, null, { timeout: WAIT });
+  await expectBalance(page, 1, 0);
+  await expectBalance(page, 2, 0);
+  const output = JSON.parse(await byId(page, 'output-json').textContent());
+  assert.deepEqual(output, [{ id: 1, balance: 0 }]);
+  await page.screenshot({ path: join(ARTIFACTS, 'finished.png') });
+
+  // Time travel: stepping back reaches the moment branch 1 held the deposit.
+  let seen400 = false;
+  for (let i = 0; i < 200 && !seen400; i++) {
+    await byId(page, 'step-back').click();
+    seen400 = (await balance(page, 1)) === 400;
+  }
+  assert.ok(seen400, 'stepping back never showed balance 400 on branch 1');
+  await page.screenshot({ path: join(ARTIFACTS, 'stepped-back.png') });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the page is a customer: a deposit changes every branch', async () => {
+  const { page, errors } = await newPage('/');
+  await byId(page, 'app-root').waitFor({ timeout: WAIT });
+  await loadExample(page, 'project1-sample');
+  for (const b of [1, 2, 3]) await expectBalance(page, b, 400);
+  await byId(page, 'customer-branch').selectOption('2');
+  await byId(page, 'customer-op').selectOption('deposit');
+  await byId(page, 'customer-amount').fill('25');
+  await byId(page, 'customer-send').click();
+  await page.waitForFunction(
+    () => /success/i.test(document.querySelector('[data-testid="customer-result"]')?.textContent ?? ''),
+    null,
+    { timeout: WAIT },
+  );
+  // Follow the live history to its end, then every replica shows the deposit.
+  await byId(page, 'play').click();
+  for (const b of [1, 2, 3]) await expectBalance(page, b, 425);
+  await page.screenshot({ path: join(ARTIFACTS, 'customer-deposit.png') });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('an invalid scenario shows where it is wrong', async () => {
+  const { page } = await newPage('/');
+  await byId(page, 'app-root').waitFor({ timeout: WAIT });
+  await byId(page, 'scenario-editor').fill('[\n  {"id": 1, "type": "branch", "balance": 0},\n  {"id": 2,, }\n]');
+  await byId(page, 'run-editor').click();
+  const error = byId(page, 'scenario-error');
+  await error.waitFor({ timeout: WAIT });
+  const text = await error.textContent();
+  assert.match(text, /line 3/i);
+  assert.match(text, /column \d+/i);
+  await page.screenshot({ path: join(ARTIFACTS, 'invalid-scenario.png') });
+  await page.close();
+});
+
+test('embed mode shows the graph and controls only', async () => {
+  const { page, errors } = await newPage('/?embed=1&scenario=seed-test-2');
+  await byId(page, 'embed-root').waitFor({ timeout: WAIT });
+  await byId(page, 'graph').waitFor({ timeout: WAIT });
+  await byId(page, 'play').waitFor({ timeout: WAIT });
+  await byId(page, 'branch-2').waitFor({ timeout: WAIT });
+  assert.equal(await byId(page, 'scenario-editor').count(), 0, 'no editor in embed mode');
+  assert.equal(await byId(page, 'app-root').count(), 0);
+  await page.screenshot({ path: join(ARTIFACTS, 'embed.png') });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
