@@ -23,7 +23,7 @@ const WAIT = 30_000;
 
 let server;
 let baseUrl;
-let browser;
+let browser; // a persistent context in a fresh, throwaway profile directory
 let profile;
 
 /** Starts `bank serve` on an ephemeral port and reads the URL it prints. */
@@ -52,13 +52,13 @@ before(async () => {
   server = started.child;
   baseUrl = started.url;
   profile = mkdtempSync(join(tmpdir(), 'bank-e2e-chromium-'));
-  browser = await chromium.launch({
+  browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
+    viewport: { width: 1400, height: 900 },
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      `--user-data-dir=${profile}`,
     ],
   });
 });
@@ -76,7 +76,7 @@ after(async () => {
 const byId = (page, id) => page.getByTestId(id);
 
 async function newPage(path = '/') {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const page = await browser.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });

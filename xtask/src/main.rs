@@ -58,6 +58,14 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
 }
 
+/// Cargo's target directory (`CARGO_TARGET_DIR` if set, else `target/`).
+fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => root().join(dir),
+        None => root().join("target"),
+    }
+}
+
 /// Where npm-installed tools go (`.tools/node_modules/.bin`), gitignored.
 fn tools_dir() -> PathBuf {
     root().join(".tools")
@@ -191,10 +199,10 @@ fn test() -> Result<()> {
     build_frontend()?;
     run(cmd("cargo", &["build", "--release", "--locked", "-p", "bank-backend", "--bin", "bank"]))?;
     let mut e2e = cmd("node", &["--test", "--test-reporter=spec", "frontend/e2e/"]);
-    e2e.env("BANK_BIN", root().join("target/release/bank"))
+    e2e.env("BANK_BIN", target_dir().join("release/bank"))
         .env("BANK_DIST", root().join("dist"))
-        .env("ARTIFACTS", root().join("target/e2e-artifacts"));
+        .env("ARTIFACTS", target_dir().join("e2e-artifacts"));
     run(e2e)?;
-    eprintln!("xtask: all tests passed; browser screenshots in target/e2e-artifacts/");
+    eprintln!("xtask: all tests passed; browser screenshots in {}", target_dir().join("e2e-artifacts").display());
     Ok(())
 }

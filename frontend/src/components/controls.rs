@@ -1,0 +1,144 @@
+//! Play / pause / step / restart, the speed slider, the server's play state,
+//! and the keyboard shortcuts (space, ←, →).
+
+use leptos::{ev, prelude::*};
+use wasm_bindgen::JsCast;
+
+use crate::lab::{Lab, SPEED_MAX, SPEED_MIN};
+use crate::model::format;
+
+#[component]
+pub fn Controls() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let state = move || format::play_state(lab.server_state.get());
+    let speed_text = move || {
+        let s = lab.speed.get();
+        if s.fract() == 0.0 { format!("{s:.0}×") } else { format!("{s}×") }
+    };
+    view! {
+        <div class="controls" role="toolbar" aria-label="playback">
+            <button data-testid="restart" on:click=move |_| lab.restart() title="Restart: a fresh cluster, paused at the start">
+                <Icon path=RESTART/> <span class="label">"Restart"</span>
+            </button>
+            <button data-testid="step-back" on:click=move |_| lab.step_back() title="Step back one event (←)">
+                <Icon path=BACK/> <span class="label">"Back"</span>
+            </button>
+            <button
+                data-testid="play"
+                class="primary"
+                class:on=move || lab.playing.get()
+                aria-pressed=move || lab.playing.get().to_string()
+                on:click=move |_| lab.play()
+                title="Play (space)"
+            >
+                <Icon path=PLAY/> <span class="label">"Play"</span>
+            </button>
+            <button
+                data-testid="pause"
+                class:on=move || !lab.playing.get()
+                on:click=move |_| lab.pause()
+                title="Pause (space)"
+            >
+                <Icon path=PAUSE/> <span class="label">"Pause"</span>
+            </button>
+            <button
+                data-testid="step-forward"
+                on:click=move |_| lab.step_forward()
+                title="Step forward one event (→); at the end, the server sends one more customer event"
+            >
+                <Icon path=STEP/> <span class="label">"Step"</span>
+            </button>
+            <button data-testid="jump-end" on:click=move |_| lab.seek_end() title="Jump to the newest event">
+                <Icon path=END/> <span class="label">"Live"</span>
+            </button>
+            <label class="speed">
+                <span>"Speed"</span>
+                <input
+                    type="range"
+                    data-testid="speed"
+                    min=SPEED_MIN
+                    max=SPEED_MAX
+                    step="0.25"
+                    prop:value=move || lab.speed.get().to_string()
+                    on:change=move |ev| {
+                        if let Ok(speed) = event_target_value(&ev).parse::<f64>() {
+                            lab.set_speed(speed);
+                        }
+                    }
+                    on:input=move |ev| {
+                        if let Ok(speed) = event_target_value(&ev).parse::<f64>() {
+                            lab.speed.set(speed);
+                        }
+                    }
+                />
+                <output>{speed_text}</output>
+            </label>
+            <span class="play-state-box" title="the server's play state">
+                "server: "
+                <span class=move || format!("play-state state-{}", state()) data-testid="play-state">
+                    {state}
+                </span>
+            </span>
+        </div>
+    }
+}
+
+// Button icons as SVG paths (24×24): font glyphs such as ⏸ are missing on
+// many systems.
+const PLAY: &str = "M7 4l13 8-13 8z";
+const PAUSE: &str = "M6 4h4v16H6zM14 4h4v16h-4z";
+const STEP: &str = "M5 4l10 8-10 8zM16 4h3v16h-3z";
+const BACK: &str = "M19 4L9 12l10 8zM5 4h3v16H5z";
+const END: &str = "M3 4l8 8-8 8zM11 4l8 8-8 8zM19 4h2v16h-2z";
+const RESTART: &str = "M12 5V1L6.5 6 12 11V7a5 5 0 1 1-5 5H5a7 7 0 1 0 7-7z";
+
+#[component]
+fn Icon(path: &'static str) -> impl IntoView {
+    view! {
+        <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
+            <path d=path fill="currentColor"/>
+        </svg>
+    }
+}
+
+/// Space toggles play/pause, → steps forward, ← steps back; not while typing
+/// in a field.
+pub fn install_keyboard(lab: Lab) {
+    let typing = |target: Option<web_sys::EventTarget>| {
+        target.and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|el| {
+            matches!(el.tag_name().to_ascii_lowercase().as_str(), "input" | "textarea" | "select")
+                || el.get_attribute("contenteditable").is_some()
+        })
+    };
+    let is_button = |target: Option<web_sys::EventTarget>| {
+        target.and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|el| el.tag_name() == "BUTTON")
+    };
+    let keydown = window_event_listener(ev::keydown, move |e| {
+        if e.alt_key() || e.ctrl_key() || e.meta_key() || typing(e.target()) {
+            return;
+        }
+        match e.key().as_str() {
+            " " | "Spacebar" => {
+                e.prevent_default();
+                lab.toggle_play();
+            }
+            "ArrowRight" => {
+                e.prevent_default();
+                lab.step_forward();
+            }
+            "ArrowLeft" => {
+                e.prevent_default();
+                lab.step_back();
+            }
+            _ => {}
+        }
+    });
+    // A focused button would also "click" on the space key's release.
+    let keyup = window_event_listener(ev::keyup, move |e| {
+        if e.key() == " " && is_button(e.target()) {
+            e.prevent_default();
+        }
+    });
+    // The listeners live as long as the page.
+    std::mem::forget((keydown, keyup));
+}

@@ -1,0 +1,80 @@
+//! What the hovered (or last clicked) message or log line is, in full.
+
+use leptos::prelude::*;
+
+use crate::lab::{Lab, Selection};
+use crate::model::{describe, format};
+
+#[component]
+pub fn Details() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let facts = move || {
+        let selection = lab.hovered.get().or(lab.selected.get())?;
+        lab.trace.with(|t| {
+            let (title, mut rows) = match selection {
+                Selection::Flight(id) => {
+                    let f = t.flights().get(id)?;
+                    let at = |i: usize| t.events().get(i).map(|e| format::micros(e.at_micros)).unwrap_or_default();
+                    let rows = vec![
+                        ("kind", format!("{} ({})", describe::flight_kind(f.kind), f.class().name())),
+                        ("from", describe::node(f.from)),
+                        ("to", describe::node(f.to)),
+                        ("customer", f.customer_id.to_string()),
+                        ("event id", f.event_id.to_string()),
+                        ("money", describe::flight_money(f)),
+                        ("Lamport clock", f.clock.to_string()),
+                        ("sent", format!("{} (event {})", at(f.start), f.start + 1)),
+                        (
+                            "received",
+                            match f.end {
+                                Some(end) => format!("{} (event {})", at(end), end + 1),
+                                None => "still in flight".to_owned(),
+                            },
+                        ),
+                    ];
+                    ("Message".to_owned(), rows)
+                }
+                Selection::Event(index) => {
+                    let event = t.events().get(index)?;
+                    let line = describe::line(event);
+                    let mut rows = describe::event_facts(event);
+                    if let Some(f) = t.flight_of_event(index) {
+                        let role = if f.start == index { "sends" } else { "receives" };
+                        rows.push((
+                            "message",
+                            format!(
+                                "{role} {} {} → {}",
+                                describe::flight_kind(f.kind),
+                                describe::node(f.from),
+                                describe::node(f.to)
+                            ),
+                        ));
+                    }
+                    (format!("Event {} · {}", index + 1, line.actor), rows)
+                }
+            };
+            rows.retain(|(_, v)| !v.is_empty());
+            Some((title, rows))
+        })
+    };
+    view! {
+        <section class="panel details-panel" data-testid="details">
+            <h2>"Details"</h2>
+            {move || match facts() {
+                None => view! { <p class="hint">"Hover or click a moving message, a branch or a log line."</p> }.into_any(),
+                Some((title, rows)) => {
+                    view! {
+                        <h3>{title}</h3>
+                        <dl class="facts">
+                            {rows
+                                .into_iter()
+                                .map(|(k, v)| view! { <dt>{k}</dt> <dd>{v}</dd> })
+                                .collect_view()}
+                        </dl>
+                    }
+                        .into_any()
+                }
+            }}
+        </section>
+    }
+}

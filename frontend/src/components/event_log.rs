@@ -1,0 +1,127 @@
+//! Every event applied so far, newest first, filterable by branch and customer.
+
+use leptos::prelude::*;
+
+use crate::lab::{Lab, Selection};
+use crate::model::{describe, format};
+
+/// Lines shown at most (the newest ones).
+const MAX_LINES: usize = 250;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Row {
+    /// (history, trace index): indexes repeat across histories.
+    key: (u64, usize),
+    index: usize,
+    at: String,
+    line: describe::Line,
+}
+
+#[component]
+pub fn EventLog() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let branch_filter = RwSignal::new(None::<u64>);
+    let customer_filter = RwSignal::new(None::<u64>);
+
+    let branch_ids = Memo::new(move |_| lab.world.with(|w| w.branches.iter().map(|b| b.id).collect::<Vec<_>>()));
+    let customer_ids = Memo::new(move |_| {
+        lab.trace.with(|t| {
+            let mut ids: Vec<u64> = t
+                .scenario()
+                .map(|s| s.customers.iter().map(|c| c.customer_id).collect())
+                .unwrap_or_default();
+            ids.extend(t.flights().iter().map(|f| f.customer_id));
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        })
+    });
+
+    let rows = Memo::new(move |_| {
+        let cursor = lab.cursor.get();
+        let (branch, customer) = (branch_filter.get(), customer_filter.get());
+        let mut hidden = 0usize;
+        let rows = lab.trace.with(|t| {
+            let generation = t.generation();
+            let mut rows = Vec::new();
+            for (index, event) in t.events().iter().enumerate().take(cursor).rev() {
+                let line = describe::line(event);
+                let keep = branch.is_none_or(|b| line.branch == Some(b))
+                    && customer.is_none_or(|c| line.customer == Some(c));
+                if !keep {
+                    continue;
+                }
+                if rows.len() == MAX_LINES {
+                    hidden += 1;
+                    continue;
+                }
+                rows.push(Row { key: (generation, index), index, at: format::micros(event.at_micros), line });
+            }
+            rows
+        });
+        (rows, hidden)
+    });
+
+    let parse = |value: String| value.parse::<u64>().ok();
+    view! {
+        <section class="panel log-panel">
+            <h2>"Event log"</h2>
+            <div class="filters">
+                <label>
+                    "branch "
+                    <select on:change=move |ev| branch_filter.set(parse(event_target_value(&ev)))>
+                        <option value="">"all"</option>
+                        {move || {
+                            branch_ids
+                                .get()
+                                .into_iter()
+                                .map(|id| view! { <option value=id.to_string()>{format!("B{id}")}</option> })
+                                .collect_view()
+                        }}
+                    </select>
+                </label>
+                <label>
+                    "customer "
+                    <select on:change=move |ev| customer_filter.set(parse(event_target_value(&ev)))>
+                        <option value="">"all"</option>
+                        {move || {
+                            customer_ids
+                                .get()
+                                .into_iter()
+                                .map(|id| view! { <option value=id.to_string()>{format!("C{id}")}</option> })
+                                .collect_view()
+                        }}
+                    </select>
+                </label>
+            </div>
+            <ol data-testid="event-log" class="event-log">
+                <For
+                    each=move || rows.get().0
+                    key=|row| row.key
+                    children=move |row| {
+                        let index = row.index;
+                        let selected = move || lab.selected.get() == Some(Selection::Event(index));
+                        view! {
+                            <li
+                                class=format!("log-line log-{}", row.line.class)
+                                class:selected=selected
+                                on:click=move |_| lab.selected.set(Some(Selection::Event(index)))
+                                on:mouseenter=move |_| lab.hovered.set(Some(Selection::Event(index)))
+                                on:mouseleave=move |_| lab.hovered.set(None)
+                            >
+                                <span class="log-index">{index + 1}</span>
+                                <span class="log-at">{row.at}</span>
+                                <span class="log-actor">{row.line.actor}</span>
+                                <span class="log-text">{row.line.text}</span>
+                            </li>
+                        }
+                    }
+                />
+            </ol>
+            {move || {
+                let hidden = rows.get().1;
+                (hidden > 0).then(|| view! { <p class="hint">{format!("… {hidden} earlier lines")}</p> })
+            }}
+        </section>
+    }
+}

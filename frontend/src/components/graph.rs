@@ -1,0 +1,308 @@
+//! The cluster as an SVG graph: branches on a circle, customers in a column,
+//! and every message in flight as a dot moving along its edge.
+
+use leptos::prelude::*;
+
+use crate::lab::{Lab, Selection};
+use crate::model::{
+    describe, format,
+    layout::{Layout, Point, HEIGHT, WIDTH},
+    trace::{Flight, MessageClass, Node, Trace},
+};
+
+/// The nodes of the loaded scenario, placed.
+fn layout_of(trace: &Trace) -> Option<Layout> {
+    let scenario = trace.scenario()?;
+    let mut branches: Vec<u64> = scenario.branches.iter().map(|b| b.id).collect();
+    branches.sort_unstable();
+    let mut customers: Vec<Node> = scenario.customers.iter().map(|c| Node::Customer(c.session)).collect();
+    customers.push(Node::Browser);
+    Some(Layout::new(&branches, &customers))
+}
+
+/// The graph and its legend.
+#[component]
+pub fn Graph() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    // While a new scenario loads, the old one is not shown (so that nothing
+    // is mistaken for the new cluster).
+    let layout = Memo::new(move |_| if lab.awaiting_history.get() { None } else { lab.trace.with(layout_of) });
+    let trace_len = Memo::new(move |_| lab.trace.with(Trace::len));
+    // A new history may bring another scenario with the same layout.
+    let generation = Memo::new(move |_| lab.trace.with(Trace::generation));
+    let flights = Memo::new(move |_| {
+        let cursor = lab.cursor.get();
+        if lab.awaiting_history.get() {
+            return Vec::new();
+        }
+        lab.trace.with(|t| t.in_flight(cursor).cloned().collect::<Vec<Flight>>())
+    });
+
+    let view_box = format!("0 0 {WIDTH} {HEIGHT}");
+    view! {
+        <div class="graph-wrap">
+            <svg
+                data-testid="graph"
+                class="graph"
+                viewBox=view_box
+                preserveAspectRatio="xMidYMid meet"
+                role="img"
+                aria-label="branches, customers and messages in flight"
+            >
+                {move || match (generation.get(), layout.get()).1 {
+                    None => {
+                        view! {
+                            <text class="placeholder" x=WIDTH / 2.0 y=HEIGHT / 2.0 text-anchor="middle">
+                                {move || {
+                                    if lab.awaiting_history.get() {
+                                        "Loading the scenario…"
+                                    } else {
+                                        "Load a scenario to see its branches"
+                                    }
+                                }}
+                            </text>
+                        }
+                            .into_any()
+                    }
+                    Some(layout) => view! { <Edges layout=layout.clone()/> <Nodes layout=layout/> }.into_any(),
+                }}
+                <g class="dots">
+                    <For
+                        each=move || flights.get()
+                        key=|f| (f.id, f.end)
+                        children=move |flight| view! { <Dot flight layout trace_len/> }
+                    />
+                </g>
+            </svg>
+            <Legend/>
+        </div>
+    }
+}
+
+/// Lines between every pair of branches, and from customers to the branches
+/// their scripted events use.
+#[component]
+fn Edges(layout: Layout) -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let mut lines = Vec::new();
+    for (i, &(a, _)) in layout.branches.iter().enumerate() {
+        for &(b, _) in &layout.branches[i + 1..] {
+            if let Some((from, to)) = layout.edge(Node::Branch(a), Node::Branch(b)) {
+                lines.push(("edge edge-peer", from, to));
+            }
+        }
+    }
+    let used: Vec<(Node, u64)> = lab.trace.with_untracked(|t| {
+        let mut used: Vec<(Node, u64)> = t
+            .scenario()
+            .map(|s| {
+                s.customers
+                    .iter()
+                    .flat_map(|c| c.events.iter().map(move |e| (Node::Customer(c.session), e.branch_id)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        used.sort();
+        used.dedup();
+        used
+    });
+    for (node, branch) in used {
+        if let Some((from, to)) = layout.edge(node, Node::Branch(branch)) {
+            lines.push(("edge edge-customer", from, to));
+        }
+    }
+    // The browser may talk to any branch.
+    for &(branch, _) in &layout.branches {
+        if let Some((from, to)) = layout.edge(Node::Browser, Node::Branch(branch)) {
+            lines.push(("edge edge-browser", from, to));
+        }
+    }
+    lines
+        .into_iter()
+        .map(|(class, a, b)| view! { <line class=class x1=a.x y1=a.y x2=b.x y2=b.y/> })
+        .collect_view()
+}
+
+#[component]
+fn Nodes(layout: Layout) -> impl IntoView {
+    let r = layout.branch_radius;
+    let branches = layout
+        .branches
+        .iter()
+        .map(|&(id, at)| view! { <BranchNode id at r/> })
+        .collect_view();
+    let cr = layout.customer_radius;
+    let customers = layout
+        .customers
+        .iter()
+        .map(|&(node, at)| view! { <CustomerNode node at r=cr/> })
+        .collect_view();
+    view! { <g class="nodes">{branches} {customers}</g> }
+}
+
+/// One branch: id, balance and a short write-set summary.
+#[component]
+fn BranchNode(id: u64, at: Point, r: f64) -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let balance = move || lab.world.with(|w| w.branch(id).map(|b| format::cents(b.balance_cents)).unwrap_or_default());
+    // About how many characters of the write-set font fit across the circle.
+    let writes_font = (r * 0.2).max(11.0);
+    let max_chars = (1.7 * r / (0.58 * writes_font)) as usize;
+    let writes = move || {
+        lab.world.with(|w| w.branch(id).map(|b| describe::write_sets_short(&b.write_sets, max_chars)).unwrap_or_default())
+    };
+    let clock = move || lab.world.with(|w| w.branch(id).map(|b| b.clock).unwrap_or(0));
+    // The branch that logged the event just applied.
+    let active = move || {
+        let cursor = lab.cursor.get();
+        lab.world.with(|w| cursor > 0 && w.branch(id).and_then(|b| b.last_event) == Some(cursor - 1))
+    };
+    let select = move |_| {
+        if let Some(index) = lab.world.with_untracked(|w| w.branch(id).and_then(|b| b.last_event)) {
+            lab.selected.set(Some(Selection::Event(index)));
+        }
+    };
+    view! {
+        <g
+            class="branch"
+            class:active=active
+            data-testid=format!("branch-{id}")
+            transform=format!("translate({:.1},{:.1})", at.x, at.y)
+            on:click=select
+        >
+            <title>{move || format!("branch {id}: balance {}, Lamport clock {}", balance(), clock())}</title>
+            <circle r=r class="branch-circle"/>
+            <text class="branch-id" y=-r * 0.42 font-size=r * 0.3 text-anchor="middle">
+                {format!("B{id}")}
+            </text>
+            <text
+                class="branch-balance"
+                data-testid=format!("branch-balance-{id}")
+                y=r * 0.14
+                font-size=r * 0.46
+                text-anchor="middle"
+            >
+                {balance}
+            </text>
+            <text class="branch-writes" y=r * 0.55 font-size=writes_font text-anchor="middle">
+                {writes}
+            </text>
+            <text class="branch-clock" y=-r - 8.0 font-size=(r * 0.24).max(12.0) text-anchor="middle">
+                {move || format!("clock {}", clock())}
+            </text>
+        </g>
+    }
+}
+
+/// A scripted customer session, or the browser ("you").
+#[component]
+fn CustomerNode(node: Node, at: Point, r: f64) -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let (testid, label, title) = match node {
+        Node::Customer(session) => {
+            let id = lab.trace.with_untracked(|t| {
+                t.scenario().and_then(|s| s.customers.iter().find(|c| c.session == session)).map(|c| c.customer_id)
+            });
+            let id = id.unwrap_or(0);
+            (format!("customer-{session}"), format!("C{id}"), format!("customer {id} (session {session})"))
+        }
+        _ => ("customer-you".to_owned(), "you".to_owned(), "you: the browser as a customer".to_owned()),
+    };
+    let answer = move || {
+        lab.world.with(|w| {
+            w.answers.get(&node).map(|a| {
+                if a.success {
+                    format!("✓ {}", format::cents(a.balance_cents))
+                } else {
+                    format!("✗ {}", format::cents(a.balance_cents))
+                }
+            })
+        })
+    };
+    let class = if node == Node::Browser { "customer customer-you" } else { "customer" };
+    view! {
+        <g class=class data-testid=testid transform=format!("translate({:.1},{:.1})", at.x, at.y)>
+            <title>{title}</title>
+            <rect x=-r y=-r * 0.8 width=r * 2.0 height=r * 1.6 rx=r * 0.35 class="customer-box"/>
+            <text class="customer-label" y=r * 0.18 font-size=(r * 0.62).clamp(11.0, 26.0) text-anchor="middle">
+                {label}
+            </text>
+            <text class="customer-answer" x=r + 8.0 y=6.0 font-size=(r * 0.5).clamp(12.0, 20.0)>
+                {answer}
+            </text>
+        </g>
+    }
+}
+
+/// One message in flight.
+#[component]
+fn Dot(flight: Flight, layout: Memo<Option<Layout>>, trace_len: Memo<usize>) -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let f = flight.clone();
+    let position = move || {
+        let progress = if lab.reduced_motion { 0.5 } else { f.progress(lab.time(), trace_len.get()) };
+        layout.with(|l| l.as_ref().and_then(|l| l.along(f.from, f.to, progress))).unwrap_or(Point { x: -100.0, y: -100.0 })
+    };
+    let class = format!("dot dot-{}", flight.class().name());
+    let id = flight.id;
+    let selected = move || lab.selected.get() == Some(Selection::Flight(id));
+    let label = match flight.class() {
+        MessageClass::Deposit => format!("+{}", format::cents(flight.amount_cents)),
+        MessageClass::Withdraw => format!("−{}", format::cents(flight.amount_cents)),
+        MessageClass::Query => "?".to_owned(),
+        MessageClass::Propagate => format!(
+            "{}{}",
+            if format::operation(flight.operation) == "withdraw" { "−" } else { "+" },
+            format::cents(flight.amount_cents)
+        ),
+        MessageClass::Ack => "ack".to_owned(),
+    };
+    let title = format!(
+        "{} {} → {}: {} (customer {}, event {}, clock {})",
+        describe::flight_kind(flight.kind),
+        describe::node(flight.from),
+        describe::node(flight.to),
+        describe::flight_money(&flight),
+        flight.customer_id,
+        flight.event_id,
+        flight.clock
+    );
+    view! {
+        <g
+            class=class
+            class:selected=selected
+            data-testid="message-dot"
+            transform=move || {
+                let p = position();
+                format!("translate({:.1},{:.1})", p.x, p.y)
+            }
+            on:mouseenter=move |_| lab.hovered.set(Some(Selection::Flight(id)))
+            on:mouseleave=move |_| lab.hovered.set(None)
+            on:click=move |_| lab.selected.set(Some(Selection::Flight(id)))
+        >
+            <title>{title}</title>
+            <circle r=13/>
+            <text class="dot-label" y=-18 text-anchor="middle">{label}</text>
+        </g>
+    }
+}
+
+/// What the dot colors mean.
+#[component]
+fn Legend() -> impl IntoView {
+    let items = MessageClass::ALL
+        .iter()
+        .map(|c| {
+            let name = c.name();
+            view! {
+                <li>
+                    <svg class="legend-dot" viewBox="-10 -10 20 20" aria-hidden="true">
+                        <circle r=8 class=format!("dot-{name}")/>
+                    </svg>
+                    {name}
+                </li>
+            }
+        })
+        .collect_view();
+    view! { <ul class="legend" aria-label="message colors">{items}</ul> }
+}

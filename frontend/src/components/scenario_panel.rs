@@ -1,0 +1,131 @@
+//! Choose what the cluster runs: a shipped example, an uploaded JSON file, or
+//! text edited (or pasted) in the editor. Invalid scenarios show where.
+
+use leptos::{prelude::*, task::spawn_local};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::lab::Lab;
+
+#[component]
+pub fn ScenarioPanel() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let picked = RwSignal::new(String::new());
+    let editor = RwSignal::new(String::new());
+    let editor_name = RwSignal::new(String::from("edited scenario"));
+
+    let pick = move |ev: leptos::ev::Event| {
+        let name = event_target_value(&ev);
+        let text = lab.examples.with_untracked(|e| e.iter().find(|e| e.name == name).map(|e| e.text.clone()));
+        if let Some(text) = text {
+            editor.set(text);
+            editor_name.set(name.clone());
+        }
+        picked.set(name);
+    };
+    let load_example = move |_| {
+        let name = picked.get_untracked();
+        if name.is_empty() {
+            lab.load_error.set(Some(bank_proto::ScenarioError {
+                message: "choose an example first".into(),
+                line: 0,
+                column: 0,
+            }));
+        } else {
+            lab.load_example(&name);
+        }
+    };
+    let run_editor = move |_| lab.load(editor.get_untracked(), editor_name.get_untracked());
+    let upload = move |ev: leptos::ev::Event| {
+        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
+        let Some(file) = input.files().and_then(|files| files.get(0)) else { return };
+        let name = file.name();
+        spawn_local(async move {
+            match JsFuture::from(file.text()).await {
+                Ok(text) => {
+                    let text = text.as_string().unwrap_or_default();
+                    editor.set(text.clone());
+                    editor_name.set(name.clone());
+                    lab.load(text, name);
+                }
+                Err(_) => lab.notice.set(Some(format!("could not read {name}"))),
+            }
+        });
+    };
+
+    let options = move || {
+        lab.examples
+            .get()
+            .into_iter()
+            .map(|e| {
+                let label = if e.title.is_empty() { e.name.clone() } else { format!("{} — {}", e.name, e.title) };
+                view! { <option value=e.name>{label}</option> }
+            })
+            .collect_view()
+    };
+    let error = move || {
+        lab.load_error.get().map(|e| {
+            let place = match (e.line, e.column) {
+                (0, _) => String::new(),
+                (line, 0) => format!("line {line}: "),
+                (line, column) => format!("line {line}, column {column}: "),
+            };
+            view! {
+                <p class="error" data-testid="scenario-error" role="alert">
+                    {format!("{place}{}", e.message)}
+                </p>
+            }
+        })
+    };
+    let warnings = move || {
+        lab.trace.with(|t| {
+            t.scenario()
+                .map(|s| s.warnings.clone())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|w| view! { <li>{w}</li> })
+                .collect_view()
+        })
+    };
+
+    view! {
+        <section class="panel scenario-panel">
+            <h2>"Scenario"</h2>
+            <div class="row">
+                <select
+                    data-testid="scenario-picker"
+                    aria-label="shipped examples"
+                    prop:value=move || picked.get()
+                    on:change=pick
+                >
+                    <option value="">"Choose an example…"</option>
+                    {options}
+                </select>
+                <button data-testid="load-example" class="primary" on:click=load_example>"Load"</button>
+            </div>
+            <div class="row">
+                <label class="upload">
+                    "Upload JSON: "
+                    <input type="file" data-testid="scenario-upload" accept=".json,application/json,text/plain" on:change=upload/>
+                </label>
+            </div>
+            <textarea
+                data-testid="scenario-editor"
+                aria-label="scenario JSON"
+                spellcheck="false"
+                rows="8"
+                placeholder="Paste or edit a course input file (JSON) here"
+                prop:value=move || editor.get()
+                on:input=move |ev| editor.set(event_target_value(&ev))
+            ></textarea>
+            <div class="row">
+                <button data-testid="run-editor" on:click=run_editor disabled=move || lab.loading.get()>
+                    "Run this scenario"
+                </button>
+                {move || lab.loading.get().then(|| view! { <span class="hint">"loading…"</span> })}
+            </div>
+            {error}
+            <ul class="warnings">{warnings}</ul>
+        </section>
+    }
+}

@@ -1,0 +1,139 @@
+//! bank-sim's browser visualizer: watch a live cluster of bank branches,
+//! drive it, and travel back in time through what happened.
+//!
+//! - [`api`]: the only grpc-web code (`Lab` and `Branch` services, same origin).
+//! - [`lab`]: the shared state (`Lab` context) and the actions of the controls.
+//! - [`model`]: plain Rust without a DOM: trace replay, layout, formatting.
+//! - [`components`]: one leptos component per file.
+//!
+//! `main.rs` only calls [`mount`], so tests can load this library without
+//! starting the app.
+
+pub mod api;
+pub mod components;
+pub mod lab;
+pub mod model;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api::Api;
+use crate::components::{
+    controls::Controls, customer_panel::CustomerPanel, details::Details, event_log::EventLog, graph::Graph,
+    output_panel::OutputPanel, scenario_panel::ScenarioPanel, state_table::StateTable, timeline::Timeline,
+};
+use crate::lab::Lab;
+use crate::model::embed::{self, PageParams, ScenarioSource};
+
+/// Mounts the app on `<body>` (called by `main.rs` only).
+pub fn mount() {
+    leptos::mount::mount_to_body(App);
+}
+
+/// The whole page: the full lab, or only graph and controls in embed mode
+/// (`?embed=1&scenario=...`).
+#[component]
+pub fn App() -> impl IntoView {
+    let params = page_params();
+    let lab = Lab::new(Api::same_origin());
+    provide_context(lab);
+
+    spawn_local(lab.watch_forever());
+    let scenario = params.scenario.clone();
+    spawn_local(async move {
+        if let Err(error) = lab.fetch_examples().await {
+            lab.notice.set(Some(error.to_string()));
+        }
+        if let Some(value) = scenario {
+            start_with_scenario(lab, &value);
+        }
+    });
+    components::controls::install_keyboard(lab);
+
+    if params.embed {
+        view! {
+            <div class="embed" data-testid="embed-root">
+                <Notice/>
+                <Graph/>
+                <Controls/>
+                <Timeline/>
+            </div>
+        }
+        .into_any()
+    } else {
+        view! {
+            <div class="app" data-testid="app-root">
+                <header class="top">
+                    <h1>"bank-sim"</h1>
+                    <ScenarioTitle/>
+                    <Notice/>
+                </header>
+                <main class="layout">
+                    <section class="stage">
+                        <Graph/>
+                        <Controls/>
+                        <Timeline/>
+                    </section>
+                    <aside class="side">
+                        <ScenarioPanel/>
+                        <CustomerPanel/>
+                        <Details/>
+                    </aside>
+                    <section class="panels">
+                        <EventLog/>
+                        <StateTable/>
+                        <OutputPanel/>
+                    </section>
+                </main>
+            </div>
+        }
+        .into_any()
+    }
+}
+
+/// The loaded scenario's name, format and schedule.
+#[component]
+fn ScenarioTitle() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let title = move || {
+        lab.trace.with(|t| {
+            t.scenario().map(|s| {
+                let name = if s.name.is_empty() { "scenario" } else { s.name.as_str() };
+                format!("{name} · format {} · schedule {}", s.format, s.schedule)
+            })
+        })
+    };
+    view! { <p class="scenario-title">{move || title().unwrap_or_else(|| "no scenario loaded".into())}</p> }
+}
+
+/// Connection problems and API errors.
+#[component]
+fn Notice() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    move || {
+        lab.notice.get().map(|message| {
+            view! {
+                <div class="notice" role="status">
+                    <span>{message}</span>
+                    <button on:click=move |_| lab.notice.set(None) aria-label="dismiss">"×"</button>
+                </div>
+            }
+        })
+    }
+}
+
+fn page_params() -> PageParams {
+    let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
+    embed::parse_query(&search)
+}
+
+/// Loads the scenario named by `?scenario=`: a shipped example or base64 text.
+fn start_with_scenario(lab: Lab, value: &str) {
+    let names = lab.examples.with_untracked(|e| e.iter().map(|e| e.name.clone()).collect::<Vec<_>>());
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    match embed::scenario_source(value, &names) {
+        Ok(ScenarioSource::Example(name)) => lab.load_example(&name),
+        Ok(ScenarioSource::Text(text)) => lab.load(text, "from link".into()),
+        Err(error) => lab.notice.set(Some(error.to_string())),
+    }
+}

@@ -1,0 +1,106 @@
+//! The page's query string: `?embed=1&scenario=<name or base64>`.
+//!
+//! `scenario` is either the name of a shipped example (`seed-test-1`) or the
+//! scenario's JSON text in URL-safe base64 (padding optional; the standard
+//! alphabet is accepted too).
+
+use base64::{
+    alphabet,
+    engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig},
+    Engine,
+};
+use thiserror::Error;
+
+/// What the query string asks for.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PageParams {
+    /// Only the graph and the controls, filling the frame.
+    pub embed: bool,
+    /// The raw `scenario` value, percent-decoded.
+    pub scenario: Option<String>,
+}
+
+/// Reads `location.search` (with or without the leading `?`).
+pub fn parse_query(search: &str) -> PageParams {
+    let mut params = PageParams::default();
+    for pair in search.trim_start_matches('?').split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match key {
+            "embed" => params.embed = !matches!(value, "0" | "false" | "no"),
+            "scenario" => params.scenario = Some(percent_decode(value)).filter(|s| !s.is_empty()),
+            _ => {}
+        }
+    }
+    params
+}
+
+/// Where the scenario of `?scenario=` comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ScenarioSource {
+    /// A shipped example, by name.
+    Example(String),
+    /// The decoded JSON text.
+    Text(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum ScenarioParamError {
+    #[error("?scenario= is neither a shipped example nor base64 scenario text")]
+    NotBase64,
+    #[error("?scenario= decodes to bytes that are not UTF-8 text")]
+    NotText,
+}
+
+/// Resolves a `scenario` value: a known example name wins, else base64 text.
+pub fn scenario_source(value: &str, example_names: &[&str]) -> Result<ScenarioSource, ScenarioParamError> {
+    if example_names.contains(&value) {
+        return Ok(ScenarioSource::Example(value.to_owned()));
+    }
+    decode_base64_text(value).map(ScenarioSource::Text)
+}
+
+/// URL-safe base64 (or standard, or with `+` turned into a space by a form
+/// encoder), padding optional, to UTF-8 text.
+pub fn decode_base64_text(value: &str) -> Result<String, ScenarioParamError> {
+    const ENGINE: GeneralPurpose = GeneralPurpose::new(
+        &alphabet::URL_SAFE,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    // No trim(): a trailing ' ' is a '+' that a form decoder turned into a space.
+    let normalized: String = value
+        .chars()
+        .filter(|c| !matches!(c, '\n' | '\r' | '\t'))
+        .map(|c| match c {
+            '+' | ' ' => '-',
+            '/' => '_',
+            c => c,
+        })
+        .collect();
+    let bytes = ENGINE.decode(normalized.as_bytes()).map_err(|_| ScenarioParamError::NotBase64)?;
+    String::from_utf8(bytes).map_err(|_| ScenarioParamError::NotText)
+}
+
+/// Encodes scenario text for `?scenario=` (URL-safe, no padding).
+pub fn encode_base64_text(text: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text.as_bytes())
+}
+
+/// `%XX` escapes to bytes (invalid escapes are kept as they are).
+fn percent_decode(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
