@@ -129,34 +129,46 @@ impl Lab {
     /// Carries out a control command and returns the resulting state.
     pub async fn control(&self, command: pb::Command, speed: f64) -> Result<pb::ControlReply, RunError> {
         let mut state = self.inner.lock().await;
-        if speed > 0.0 && speed.is_finite() {
+        let speed_given = speed > 0.0 && speed.is_finite();
+        if speed_given && matches!(command, pb::Command::Play | pb::Command::SetSpeed) {
             state.speed = speed.clamp(MIN_SPEED, MAX_SPEED);
         }
+        if state.loaded.is_none() {
+            // Nothing to control yet.
+            return Ok(pb::ControlReply { state: state.play as i32, speed: state.speed });
+        }
+        let playing = state.play == pb::PlayState::Playing;
         match command {
-            _ if state.loaded.is_none() => {}
             pb::Command::Reset => self.restart(&mut state).await?,
             pb::Command::Play if state.play == pb::PlayState::Paused => {
                 self.set_play(&mut state, pb::PlayState::Playing);
-                self.start_ticker(&mut state);
+                // The first event goes at once (pressing play should do
+                // something), the next ones one period apart.
+                if let Some(run) = &state.run {
+                    run.pacer.add_permits(1);
+                }
+                let period = Duration::from_secs_f64(1.0 / state.speed);
+                self.start_ticker(&mut state, period);
             }
-            pb::Command::Pause if state.play == pb::PlayState::Playing => {
+            pb::Command::Play | pb::Command::SetSpeed if playing => {
+                // A new rate from now on; no extra event for changing it.
+                let period = Duration::from_secs_f64(1.0 / state.speed);
+                self.start_ticker(&mut state, period);
+                let reply = pb::ControlReply { state: state.play as i32, speed: state.speed };
+                self.push(&mut state, pb::lab_event::Event::State(reply));
+            }
+            pb::Command::Pause if playing => {
                 stop_ticker(&mut state);
+                take_back_permits(&state);
                 self.set_play(&mut state, pb::PlayState::Paused);
             }
             pb::Command::Step if matches!(state.play, pb::PlayState::Paused | pb::PlayState::Playing) => {
                 stop_ticker(&mut state);
+                take_back_permits(&state);
                 self.set_play(&mut state, pb::PlayState::Paused);
                 if let Some(run) = &state.run {
-                    if run.pacer.available_permits() == 0 {
-                        run.pacer.add_permits(1);
-                    }
+                    run.pacer.add_permits(1);
                 }
-            }
-            pb::Command::SetSpeed | pb::Command::Play if state.play == pb::PlayState::Playing => {
-                // New speed: restart the ticker at the new rate.
-                self.start_ticker(&mut state);
-                let reply = pb::ControlReply { state: state.play as i32, speed: state.speed };
-                self.push(&mut state, pb::lab_event::Event::State(reply));
             }
             _ => {}
         }
@@ -246,7 +258,11 @@ impl Lab {
                     stop_ticker(&mut state);
                     self.set_play(&mut state, pb::PlayState::Paused);
                 }
-                activity => self.push(&mut state, wire::activity_to_lab_event(&activity)),
+                activity => {
+                    if let Some(event) = wire::activity_to_lab_event(&activity) {
+                        self.push(&mut state, event);
+                    }
+                }
             }
         }
     }
@@ -259,14 +275,15 @@ impl Lab {
         }
     }
 
-    /// (Re)starts the task that hands the runner one permit per 1/speed s.
-    fn start_ticker(&self, state: &mut LabState) {
+    /// (Re)starts the task that hands the runner one permit per 1/speed s,
+    /// the first one after `first`.
+    fn start_ticker(&self, state: &mut LabState, first: Duration) {
         stop_ticker(state);
         let period = Duration::from_secs_f64(1.0 / state.speed);
         if let Some(run) = &mut state.run {
             let pacer = run.pacer.clone();
             run.ticker = Some(tokio::spawn(async move {
-                let mut interval = tokio::time::interval(period);
+                let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + first, period);
                 loop {
                     interval.tick().await;
                     // At most one permit waiting: a slow event does not let a
@@ -288,6 +305,16 @@ impl Lab {
         state.history.push(lab_event.clone());
         // No watcher is fine.
         let _ = self.live.send(lab_event);
+    }
+}
+
+/// Takes back permits handed out but not used yet, so that after a pause no
+/// further scripted event starts.
+fn take_back_permits(state: &LabState) {
+    if let Some(run) = &state.run {
+        while let Ok(permit) = run.pacer.try_acquire() {
+            permit.forget();
+        }
     }
 }
 

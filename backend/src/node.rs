@@ -31,7 +31,7 @@ enum Command {
     Request(Request, oneshot::Sender<Reply>),
     Propagate(Propagation, oneshot::Sender<PropagationAck>),
     Ack(PropagationAck),
-    Inspect(oneshot::Sender<BranchRecord>),
+    Inspect { wait_until_quiet: bool, reply: oneshot::Sender<BranchRecord> },
 }
 
 /// A cheap, cloneable handle to a running node.
@@ -47,7 +47,7 @@ impl std::fmt::Debug for Command {
             Command::Request(..) => "Request",
             Command::Propagate(..) => "Propagate",
             Command::Ack(..) => "Ack",
-            Command::Inspect(..) => "Inspect",
+            Command::Inspect { .. } => "Inspect",
         })
     }
 }
@@ -72,10 +72,11 @@ impl NodeHandle {
         rx.await.map_err(|_| NodeGone(self.id.0))
     }
 
-    /// A snapshot of the branch's state and log.
-    pub async fn inspect(&self) -> Result<BranchRecord, NodeGone> {
+    /// A snapshot of the branch's state and log; with `wait_until_quiet`,
+    /// taken at the first moment the branch is quiet (see [`Branch::is_quiet`]).
+    pub async fn inspect(&self, wait_until_quiet: bool) -> Result<BranchRecord, NodeGone> {
         let (tx, rx) = oneshot::channel();
-        self.send(Command::Inspect(tx))?;
+        self.send(Command::Inspect { wait_until_quiet, reply: tx })?;
         rx.await.map_err(|_| NodeGone(self.id.0))
     }
 
@@ -85,8 +86,8 @@ impl NodeHandle {
 }
 
 /// Starts the task that owns `branch`. `peers` are lazily-connected channels
-/// to the other branches; `activity` receives every log entry. The task ends when `shutdown` turns true or every
-/// handle is dropped.
+/// to the other branches; `activity` receives every log entry. The task ends
+/// when `shutdown` turns true.
 pub fn spawn(
     branch: Branch,
     peers: BTreeMap<BranchId, Channel>,
@@ -104,6 +105,7 @@ pub fn spawn(
         next_token: 0,
         customers: HashMap::new(),
         peer_calls: HashMap::new(),
+        waiting_for_quiet: Vec::new(),
     };
     let task = tokio::spawn(node.run(rx));
     (handle, task)
@@ -119,6 +121,8 @@ struct Node {
     next_token: u64,
     customers: HashMap<ReplyToken, oneshot::Sender<Reply>>,
     peer_calls: HashMap<ReplyToken, oneshot::Sender<PropagationAck>>,
+    /// `Inspect` calls that wait for the branch to be quiet.
+    waiting_for_quiet: Vec<oneshot::Sender<BranchRecord>>,
 }
 
 impl Node {
@@ -144,13 +148,23 @@ impl Node {
                     Input::Propagate { token, propagation }
                 }
                 Command::Ack(ack) => Input::Ack(ack),
-                Command::Inspect(tx) => {
-                    let _ = tx.send(bank_core::sim::branch_record(&self.branch));
+                Command::Inspect { wait_until_quiet, reply } => {
+                    if wait_until_quiet && !self.branch.is_quiet() {
+                        self.waiting_for_quiet.push(reply);
+                    } else {
+                        let _ = reply.send(bank_core::sim::branch_record(&self.branch));
+                    }
                     continue;
                 }
             };
             for effect in self.branch.handle(input) {
                 self.carry_out(effect);
+            }
+            if self.branch.is_quiet() && !self.waiting_for_quiet.is_empty() {
+                let record = bank_core::sim::branch_record(&self.branch);
+                for reply in self.waiting_for_quiet.drain(..) {
+                    let _ = reply.send(record.clone());
+                }
             }
         }
         tracing::debug!(branch = self.branch.id().0, "node stopped");

@@ -34,6 +34,27 @@ pub struct RunHooks {
     pub activity: Option<ActivitySink>,
 }
 
+/// Each branch's state, taken once it is quiet. One pass is enough: a branch
+/// is quiet only once all its own writes are acknowledged by every peer, and
+/// with no customer sending nobody creates new writes, so once each branch
+/// has been quiet, no message is in flight anywhere.
+/// `full: false` asks for balances and clocks only (no logs, no write sets).
+/// All branches are asked at once; each answers when it is quiet.
+async fn inspect_when_quiet(
+    channels: &BTreeMap<BranchId, Channel>,
+    full: bool,
+) -> Result<Vec<bank_core::BranchRecord>, RunError> {
+    let calls = channels.iter().map(|(id, channel)| async move {
+        let state = BranchClient::new(channel.clone())
+            .inspect(pb::InspectRequest { wait_until_quiet: true, brief: !full })
+            .await
+            .map_err(|status| RunError::Rpc { branch: id.to_string(), status })?
+            .into_inner();
+        Ok::<_, RunError>(wire::branch_state_from_proto(state)?)
+    });
+    futures::future::try_join_all(calls).await
+}
+
 /// Runs every customer of `scenario` against the branches at `addrs` and
 /// collects the answers and the branches' final states.
 pub async fn run_scenario(
@@ -119,16 +140,13 @@ pub async fn run_scenario_with(
                 results[index][e] = Some(result);
             }
         }
+        // A phase ends when every write of it has reached every branch, as in
+        // the simulator (and as the writes-first convention requires).
+        inspect_when_quiet(&channels, false).await?;
     }
 
-    let mut branches = Vec::new();
-    for (id, channel) in &channels {
-        let state = BranchClient::new(channel.clone())
-            .inspect(pb::InspectRequest {})
-            .await
-            .map_err(|status| RunError::Rpc { branch: id.to_string(), status })?
-            .into_inner();
-        branches.push(wire::branch_state_from_proto(state)?);
-    }
+    // The final state once nothing is in flight (with background
+    // propagation, customers are answered before their writes arrive).
+    let branches = inspect_when_quiet(&channels, true).await?;
     Ok(RunRecord::from_answers(scenario, results, branches))
 }

@@ -33,8 +33,13 @@ impl BranchRpc for BranchService {
         Ok(Response::new(wire::ack_to_proto(&ack)))
     }
 
-    async fn inspect(&self, _: Request<pb::InspectRequest>) -> Result<Response<pb::BranchState>, Status> {
-        let record = self.node.inspect().await?;
+    async fn inspect(&self, request: Request<pb::InspectRequest>) -> Result<Response<pb::BranchState>, Status> {
+        let request = request.into_inner();
+        let mut record = self.node.inspect(request.wait_until_quiet).await?;
+        if request.brief {
+            record.log.clear();
+            record.write_sets.clear();
+        }
         Ok(Response::new(wire::branch_state_to_proto(&record)))
     }
 }

@@ -295,11 +295,11 @@ fn write_sets_to_proto(write_sets: &BTreeMap<CustomerId, Vec<EventId>>) -> Vec<p
         .collect()
 }
 
-/// A lab history event for one piece of activity (not for `RunEnded`, which
-/// the lab turns into a `Finished` event itself).
-pub fn activity_to_lab_event(activity: &crate::observe::Activity) -> pb::lab_event::Event {
+/// The lab history event for one piece of activity; `None` for `RunEnded`,
+/// which the lab turns into a `Finished` event itself (it needs the format).
+pub fn activity_to_lab_event(activity: &crate::observe::Activity) -> Option<pb::lab_event::Event> {
     use crate::observe::Activity;
-    match activity {
+    Some(match activity {
         Activity::Logged { branch, entry, balance, write_sets } => pb::lab_event::Event::BranchLogged(pb::BranchLogged {
             branch_id: branch.0,
             entry: Some(log_entry_to_proto(entry)),
@@ -319,8 +319,8 @@ pub fn activity_to_lab_event(activity: &crate::observe::Activity) -> pb::lab_eve
                 reply: Some(reply_to_proto(reply)),
             })
         }
-        Activity::RunEnded(_) => pb::lab_event::Event::State(pb::ControlReply::default()),
-    }
+        Activity::RunEnded(_) => return None,
+    })
 }
 
 #[cfg(test)]

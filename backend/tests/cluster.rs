@@ -83,7 +83,7 @@ async fn an_external_grpc_customer_sees_propagation_to_every_branch() {
     // Synchronous propagation: by the time the customer has its answer,
     // every branch has applied the write.
     for b in 1..=3 {
-        let state = BranchClient::new(channel_to(addr(b)).unwrap()).inspect(pb::InspectRequest {}).await.unwrap().into_inner();
+        let state = BranchClient::new(channel_to(addr(b)).unwrap()).inspect(pb::InspectRequest::default()).await.unwrap().into_inner();
         assert_eq!(state.balance_cents, 12550, "branch {b}");
     }
     cluster.shutdown().await;
@@ -175,6 +175,13 @@ async fn background_propagation_keeps_read_your_writes_over_grpc() {
             let deposits_before = (i as i64 + 1) / 2;
             assert_eq!(r.outcome.balance(), Cents::units(deposits_before), "query {} missed the session's writes", r.event);
         }
+    }
+    // The run's final states are taken once nothing is in flight: every
+    // branch has every write, although customers were answered before that.
+    let all: Vec<EventId> = (1..=40u64).filter(|i| i % 2 == 1).map(EventId).collect();
+    for b in &record.branches {
+        assert_eq!(b.balance, Cents::units(20), "{}", b.id);
+        assert_eq!(b.write_sets[&CustomerId(1)], all, "{}", b.id);
     }
 }
 

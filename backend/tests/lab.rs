@@ -139,6 +139,31 @@ async fn playing_reference_test_1_ends_with_the_course_output() {
     server.shutdown().await;
 }
 
+/// After the answer to the `n`-th scripted request, no further request may
+/// start: asserted over a quiet window. (A window can only let a bug slip
+/// through, never fail a correct lab; the next event would otherwise start
+/// within milliseconds of the answer.)
+async fn assert_no_more_requests(stream: &mut Streaming<pb::LabEvent>) {
+    let window = tokio::time::sleep(std::time::Duration::from_millis(1500));
+    tokio::pin!(window);
+    loop {
+        tokio::select! {
+            _ = &mut window => return,
+            next = stream.message() => {
+                let event = next.unwrap().expect("stream open");
+                assert!(
+                    !matches!(&event.event, Some(pb::lab_event::Event::CustomerSent(s)) if !s.from_browser),
+                    "a scripted request started while paused: {event:?}"
+                );
+            }
+        }
+    }
+}
+
+fn answered(e: &pb::LabEvent) -> bool {
+    matches!(e.event, Some(pb::lab_event::Event::CustomerAnswered(_)))
+}
+
 #[tokio::test]
 async fn step_sends_exactly_one_scripted_event() {
     let server = Server::start(&empty_dist()).await;
@@ -146,15 +171,20 @@ async fn step_sends_exactly_one_scripted_event() {
     load(&mut lab, "project1-sample").await;
     let mut watch = lab.watch(pb::WatchRequest {}).await.unwrap().into_inner();
     control(&mut lab, pb::Command::Step, 0.0).await;
-    read_until(&mut watch, |e| matches!(e.event, Some(pb::lab_event::Event::CustomerAnswered(_)))).await;
-    // A new watcher gets the history so far: one request, still paused.
-    let mut again = lab.watch(pb::WatchRequest {}).await.unwrap().into_inner();
-    let mut history = Vec::new();
-    // The history is replayed first; the answer we saw is in it.
-    history.extend(read_until(&mut again, |e| matches!(e.event, Some(pb::lab_event::Event::CustomerAnswered(_)))).await);
-    let sent = history.iter().filter(|e| matches!(e.event, Some(pb::lab_event::Event::CustomerSent(_)))).count();
-    assert_eq!(sent, 1);
+    let seen = read_until(&mut watch, answered).await;
+    assert_eq!(seen.iter().filter(|e| matches!(e.event, Some(pb::lab_event::Event::CustomerSent(_)))).count(), 1);
+    assert_no_more_requests(&mut watch).await;
+    // A second step sends the second event only.
+    control(&mut lab, pb::Command::Step, 0.0).await;
+    read_until(&mut watch, answered).await;
+    assert_no_more_requests(&mut watch).await;
+
+    // Play slowly (the first event goes at once), pause, and nothing else starts.
+    control(&mut lab, pb::Command::Play, 0.05).await;
+    control(&mut lab, pb::Command::SetSpeed, 0.06).await; // a new speed releases no extra event
+    read_until(&mut watch, answered).await;
     assert_eq!(control(&mut lab, pb::Command::Pause, 0.0).await.state, pb::PlayState::Paused as i32);
+    assert_no_more_requests(&mut watch).await;
     // Reset starts a new history with a fresh cluster.
     control(&mut lab, pb::Command::Reset, 0.0).await;
     let mut fresh = lab.watch(pb::WatchRequest {}).await.unwrap().into_inner();

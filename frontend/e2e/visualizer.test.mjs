@@ -186,6 +186,17 @@ test('embed mode shows the graph and controls only', async () => {
   await byId(page, 'branch-2').waitFor({ timeout: WAIT });
   assert.equal(await byId(page, 'scenario-editor').count(), 0, 'no editor in embed mode');
   assert.equal(await byId(page, 'app-root').count(), 0);
+  // It is seed-test-2 (read your writes) that was loaded: played to the end,
+  // both branches hold the deposit of 400 (seed-test-1 would end at 0).
+  await byId(page, 'play').click();
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="play-state"]')?.textContent?.trim() === 'finished',
+    null,
+    { timeout: WAIT },
+  );
+  await byId(page, 'jump-end').click();
+  await expectBalance(page, 1, 400);
+  await expectBalance(page, 2, 400);
   await page.screenshot({ path: join(ARTIFACTS, 'embed.png') });
   assert.deepEqual(errors, []);
   await page.close();

@@ -232,6 +232,13 @@ impl Branch {
         self.in_flight.len()
     }
 
+    /// Nothing of this branch is under way: no own write still propagating,
+    /// no request parked, no propagated write held back. When every branch is
+    /// quiet and no customer is sending, no message is in flight anywhere.
+    pub fn is_quiet(&self) -> bool {
+        self.in_flight.is_empty() && self.parked.is_empty() && self.held.is_empty()
+    }
+
     /// Handles one input and returns what the host must do, in order.
     pub fn handle(&mut self, input: Input) -> Vec<Effect> {
         let mut out = Vec::new();
@@ -295,32 +302,51 @@ impl Branch {
     fn on_request(&mut self, token: ReplyToken, request: Request, out: &mut Vec<Effect>) {
         let (customer, event, op) = (request.customer, request.event, request.op);
         self.record(LogKind::Request, customer, event, op, None, None, false, request.clock, out);
-        if missing_writes(&request.write_set, |w| self.applied.contains(w)).is_empty() {
+        // Refuse at once what waiting cannot fix, instead of parking it forever.
+        if let Some(reason) = self.malformed(&request) {
+            self.refuse(token, &request, reason, out);
+        } else if missing_writes(&request.write_set, |w| self.applied.contains(w)).is_empty() {
             self.execute(token, request, out);
         } else {
             self.parked.push((token, request));
         }
     }
 
+    /// Why `request` can never be served here, if so: another branch's
+    /// request, a negative amount, or a session naming a write that cannot
+    /// exist (issued by no branch of this bank, or by this branch but never).
+    fn malformed(&self, request: &Request) -> Option<FailReason> {
+        if request.branch != self.config.id {
+            return Some(FailReason::WrongBranch);
+        }
+        if request.op.amount() < Cents::ZERO {
+            return Some(FailReason::Invalid(format!("negative amount {}", request.op.amount())));
+        }
+        let me = self.config.id;
+        let impossible = request.write_set.iter().find(|w| {
+            (w.origin == me && w.seq >= self.next_seq) || (w.origin != me && !self.config.peers.contains(&w.origin))
+        })?;
+        Some(FailReason::Invalid(format!("the session names write {impossible}, which no branch of this bank issued")))
+    }
+
+    fn refuse(&mut self, token: ReplyToken, request: &Request, reason: FailReason, out: &mut Vec<Effect>) {
+        let (customer, event, op) = (request.customer, request.event, request.op);
+        let balance = Some(self.balance);
+        self.record(LogKind::Execute, customer, event, op, None, balance, true, 0, out);
+        let outcome = Outcome::Failed { reason, balance: self.balance };
+        self.respond(token, customer, event, op, outcome, None, out);
+    }
+
     fn execute(&mut self, token: ReplyToken, request: Request, out: &mut Vec<Effect>) {
         let (customer, event, op) = (request.customer, request.event, request.op);
-        let refusal = if request.branch != self.config.id {
-            Some(FailReason::WrongBranch)
-        } else if op.amount() < Cents::ZERO {
-            Some(FailReason::Invalid(format!("negative amount {}", op.amount())))
-        } else {
-            match op {
-                Op::Withdraw(amount) if amount > self.balance => {
-                    Some(FailReason::InsufficientFunds { requested: amount, balance: self.balance })
-                }
-                _ => None,
+        let refusal = match op {
+            Op::Withdraw(amount) if amount > self.balance => {
+                Some(FailReason::InsufficientFunds { requested: amount, balance: self.balance })
             }
+            _ => None,
         };
         if let Some(reason) = refusal {
-            let balance = Some(self.balance);
-            self.record(LogKind::Execute, customer, event, op, None, balance, true, 0, out);
-            let outcome = Outcome::Failed { reason, balance: self.balance };
-            self.respond(token, customer, event, op, outcome, None, out);
+            self.refuse(token, &request, reason, out);
             return;
         }
 
@@ -632,6 +658,25 @@ mod tests {
         let r = replies(&fx);
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].outcome, Outcome::Success { balance: Cents::units(500) });
+        assert_eq!(b.waiting(), (0, 0));
+    }
+
+    #[test]
+    fn impossible_sessions_are_refused_not_parked_forever() {
+        let mut b = Branch::new(config(2, &[1], ClockScheme::SendAndReceive, PropagationMode::Background));
+        for bogus in [WriteId { origin: BranchId(9), seq: 1 }, WriteId { origin: BranchId(2), seq: 1 }] {
+            let mut q = request(1, 2, Op::Query);
+            q.write_set = vec![bogus];
+            let fx = b.handle(Input::Request { token: ReplyToken(1), request: q });
+            let r = replies(&fx);
+            assert_eq!(r.len(), 1, "{bogus}: answered at once");
+            assert!(matches!(&r[0].outcome, Outcome::Failed { reason: FailReason::Invalid(m), .. } if m.contains(&bogus.to_string())));
+        }
+        // A wrong-branch request is refused even when its session would park it.
+        let mut q = request(2, 1, Op::Query);
+        q.write_set = vec![WriteId { origin: BranchId(1), seq: 5 }];
+        let fx = b.handle(Input::Request { token: ReplyToken(2), request: q });
+        assert!(matches!(replies(&fx)[0].outcome, Outcome::Failed { reason: FailReason::WrongBranch, .. }));
         assert_eq!(b.waiting(), (0, 0));
     }
 

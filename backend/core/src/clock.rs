@@ -39,13 +39,15 @@ impl LamportClock {
 
     /// A local event: `local + 1`.
     pub fn tick(&mut self) -> u64 {
-        self.0 += 1;
+        // Saturating: a hostile message stamped u64::MAX must not wrap the
+        // clock to 0 (backwards) or panic the branch.
+        self.0 = self.0.saturating_add(1);
         self.0
     }
 
     /// Receiving a message stamped `received`: `max(local, received) + 1`.
     pub fn receive(&mut self, received: u64) -> u64 {
-        self.0 = self.0.max(received) + 1;
+        self.0 = self.0.max(received).saturating_add(1);
         self.0
     }
 }
@@ -61,5 +63,12 @@ mod tests {
         assert_eq!(c.tick(), 3);
         assert_eq!(c.receive(2), 4, "an older message still ticks");
         assert_eq!(c.receive(10), 11);
+    }
+
+    #[test]
+    fn a_huge_stamp_does_not_wrap() {
+        let mut c = LamportClock::default();
+        assert_eq!(c.receive(u64::MAX), u64::MAX);
+        assert_eq!(c.tick(), u64::MAX);
     }
 }
