@@ -64,6 +64,9 @@ pub struct Lab {
     pub notice: RwSignal<Option<String>>,
     pub connected: RwSignal<bool>,
     pub session: RwSignal<BrowserSession>,
+    /// Bumped whenever a new history starts and the session is reset: a reply
+    /// that arrives later belongs to the old cluster and is ignored.
+    session_epoch: StoredValue<u64>,
     /// The text of the last browser request's result.
     pub customer_result: RwSignal<Option<String>>,
     /// `prefers-reduced-motion: reduce`: dots rest at edge midpoints.
@@ -100,6 +103,7 @@ impl Lab {
             notice: RwSignal::new(None),
             connected: RwSignal::new(false),
             session: RwSignal::new(BrowserSession::default()),
+            session_epoch: StoredValue::new(0),
             customer_result: RwSignal::new(None),
             reduced_motion: prefers_reduced_motion(),
             world,
@@ -362,6 +366,7 @@ impl Lab {
                 self.selected.set(None);
                 self.hovered.set(None);
                 self.session.set(BrowserSession::default());
+                self.session_epoch.update_value(|e| *e += 1);
                 self.customer_result.set(None);
                 self.cursor.set(1);
             }
@@ -387,8 +392,14 @@ impl Lab {
             // Show the request leaving the "you" node.
             self.follow_next.set_value(true);
         }
+        let epoch = self.session_epoch.get_value();
         spawn_local(async move {
             let result: Result<CustomerReply, ApiError> = self.api().customer_request(request).await;
+            if self.session_epoch.get_value() != epoch {
+                // The scenario was reloaded or reset meanwhile: this write
+                // belongs to the old cluster, not to the new session.
+                return;
+            }
             let text = match result {
                 Ok(reply) => self.session.try_update(|s| s.answered(&reply)).unwrap_or_default(),
                 Err(error) => format!("error: {error}"),
