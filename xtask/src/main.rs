@@ -6,6 +6,7 @@
 //!   test of the project: native unit / property / cluster tests, the
 //!   frontend's wasm tests in headless Chromium, and the browser end-to-end
 //!   test against the real `bank serve`. CI (`.ci/run`) calls exactly this.
+//! * `cargo xtask bench`: speed next to the machine's limit, into `BENCHMARKS.md`.
 //! * `cargo xtask install`: only the installation step.
 //!
 //! Every install step is skipped when the tool is already there at the
@@ -24,6 +25,7 @@ usage: cargo xtask <command>
 commands:
   serve [ARGS]  build the visualizer (release) and run `bank serve ARGS` (default 127.0.0.1:8080)
   test          install what is missing, then run every test (what CI runs)
+  bench         measure the cluster against the raw gRPC limit; writes BENCHMARKS.md
   install       install what is missing (Rust target, trunk, wasm-bindgen-cli, wasm-opt,
                 Chromium, playwright-core) and stop";
 
@@ -45,6 +47,7 @@ fn main() -> Result<()> {
             run(cmd("cargo", &bank))
         }
         Some("install") => install(Needs { browser: true }),
+        Some("bench") => run(cmd("cargo", &["bench", "--locked", "-p", "bank-backend", "--bench", "cluster", "--", "--out", "BENCHMARKS.md"])),
         Some("-h" | "--help" | "help") | None => {
             println!("{USAGE}");
             Ok(())

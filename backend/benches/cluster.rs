@@ -1,0 +1,302 @@
+//! `cargo xtask bench`: how fast the real cluster is, next to the limit of
+//! the machine measured in the same run, written to `BENCHMARKS.md`.
+//!
+//! Not a test: numbers on a shared 2-core machine are noisy, so nothing here
+//! asserts a speed. Every loop is bounded in count and in time.
+//!
+//! 1. Course inputs through the real cluster (start, run, stop): N runs, min / median.
+//! 2. The raw limit: unary gRPC round trips on loopback (`Inspect`, brief), with
+//!    the same runtime; then propagated writes per second through clusters of
+//!    3, 10 and 20 branches with many concurrent customers, the latency of a
+//!    write (sent → answered, which with synchronous propagation is after the
+//!    last branch applied it), and the ratio of propagation RPCs to the limit.
+//! 3. The deterministic simulator: schedules and customer events per second.
+//! 4. The frontend bundle in `dist/` (raw and gzip), when it has been built.
+//! 5. Peak resident memory of this process (cluster included) after the load.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bank_backend::cluster::{channel_to, Cluster, ClusterConfig};
+use bank_backend::runner::run_scenario;
+use bank_backend::wire;
+use bank_core::branch::PropagationMode;
+use bank_core::formats::{self, OutputFormat};
+use bank_core::sim::{self, SimConfig};
+use bank_core::*;
+use bank_proto as pb;
+use bank_proto::branch_client::BranchClient;
+
+const RUNS: usize = 5;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn median(mut xs: Vec<Duration>) -> Duration {
+    xs.sort();
+    xs[xs.len() / 2]
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
+
+async fn course_input(name: &str, rel: &str) -> String {
+    let text = std::fs::read_to_string(root().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
+    let scenario = formats::parse_input(&text, rel).expect("course input parses");
+    let format = OutputFormat::default_for(scenario.shape);
+    let mut times = Vec::new();
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        let mut config = ClusterConfig::new(scenario.branches.iter().map(|b| (b.id, b.balance)).collect());
+        config.clock_scheme = format.clock_scheme();
+        let cluster = Cluster::start(config).await.expect("cluster");
+        run_scenario(&scenario, cluster.addrs(), format.default_schedule()).await.expect("run");
+        cluster.shutdown().await;
+        times.push(started.elapsed());
+    }
+    let min = *times.iter().min().expect("runs");
+    format!(
+        "| {name} | {} | {} | {} | {} | {} |\n",
+        scenario.branches.len(),
+        scenario.event_count(),
+        RUNS,
+        ms(min),
+        ms(median(times))
+    )
+}
+
+/// Unary round trips per second against one branch, from `clients` tasks,
+/// for `window`.
+async fn raw_unary_limit(clients: usize, window: Duration) -> f64 {
+    let cluster = Cluster::start(ClusterConfig::new(vec![(BranchId(1), Cents::ZERO)])).await.expect("cluster");
+    let channel = channel_to(cluster.addrs()[&BranchId(1)]).expect("channel");
+    let done = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + window;
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            let mut client = BranchClient::new(channel.clone());
+            let done = done.clone();
+            tokio::spawn(async move {
+                while Instant::now() < deadline {
+                    client.inspect(pb::InspectRequest { wait_until_quiet: false, brief: true }).await.expect("inspect");
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("client task");
+    }
+    cluster.shutdown().await;
+    done.load(Ordering::Relaxed) as f64 / window.as_secs_f64()
+}
+
+struct Throughput {
+    writes: usize,
+    elapsed: Duration,
+    p50: Duration,
+    p99: Duration,
+}
+
+/// `customers` concurrent customers each send `per_customer` deposits
+/// (one at a time) to branches round-robin; parallel propagation.
+async fn propagated_writes(branches: u64, customers: u64, per_customer: u64) -> Throughput {
+    let mut config = ClusterConfig::new((1..=branches).map(|b| (BranchId(b), Cents::ZERO)).collect());
+    config.propagation = PropagationMode::Parallel;
+    let cluster = Cluster::start(config).await.expect("cluster");
+    let channels: Vec<_> = (1..=branches).map(|b| channel_to(cluster.addrs()[&BranchId(b)]).expect("channel")).collect();
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(60);
+    let tasks: Vec<_> = (0..customers)
+        .map(|c| {
+            let channels = channels.clone();
+            tokio::spawn(async move {
+                let mut session = Session::new(CustomerId(c + 1));
+                let mut latencies = Vec::new();
+                for i in 0..per_customer {
+                    if Instant::now() > deadline {
+                        break;
+                    }
+                    let branch = (c + i) % branches + 1;
+                    let request = session.request(EventId(i + 1), BranchId(branch), Op::Deposit(Cents(1)));
+                    let sent = Instant::now();
+                    let reply = BranchClient::new(channels[(branch - 1) as usize].clone())
+                        .request(wire::request_to_proto(&request))
+                        .await
+                        .expect("request")
+                        .into_inner();
+                    latencies.push(sent.elapsed());
+                    session.observe(&wire::reply_from_proto(reply, CustomerId(c + 1)).expect("reply"));
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await.expect("customer task"));
+    }
+    let elapsed = started.elapsed();
+    cluster.shutdown().await;
+    latencies.sort();
+    Throughput { writes: latencies.len(), elapsed, p50: percentile(&latencies, 0.5), p99: percentile(&latencies, 0.99) }
+}
+
+fn simulator(seeds: u64) -> (f64, f64) {
+    let ev = |id, op, b| ScriptEvent { id: EventId(id), op, branch: BranchId(b), line: 0 };
+    let customers = (0..4u64)
+        .map(|c| CustomerScript {
+            id: CustomerId(c + 1),
+            line: 0,
+            events: (0..6u64)
+                .map(|i| {
+                    let op = match i % 3 {
+                        0 => Op::Deposit(Cents::units(10)),
+                        1 => Op::Withdraw(Cents::units(5)),
+                        _ => Op::Query,
+                    };
+                    ev(c * 6 + i + 1, op, (c + i) % 4 + 1)
+                })
+                .collect(),
+        })
+        .collect();
+    let scenario = Scenario {
+        shape: InputShape::EventsWithBranch,
+        branches: (1..=4).map(|b| BranchSpec { id: BranchId(b), balance: Cents::units(100), line: 0 }).collect(),
+        customers,
+        warnings: vec![],
+    };
+    let started = Instant::now();
+    let mut events = 0usize;
+    for seed in 0..seeds {
+        let config = SimConfig {
+            schedule: Schedule::Concurrent,
+            propagation: PropagationMode::Background,
+            seed,
+            ..SimConfig::default()
+        };
+        let run = sim::run(&scenario, &config);
+        events += run.effects.len();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    (seeds as f64 / secs, events as f64 / secs)
+}
+
+fn gzip_size(path: &Path) -> Option<u64> {
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("gzip -9 -c '{}' | wc -c", path.display()))
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+}
+
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().next().map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse::<u64>().unwrap_or(0)))
+        .map(|kib| format!("{:.1} GiB", kib as f64 / 1024.0 / 1024.0))
+        .unwrap_or_default();
+    format!("{cores} cores ({cpu}), {mem} memory, rustc release build, tokio multi-thread runtime with {cores} workers")
+}
+
+fn main() {
+    let out_path = std::env::args()
+        .skip_while(|a| a != "--out")
+        .nth(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("BENCHMARKS.md"));
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let mut md = String::new();
+    writeln!(md, "# Benchmarks\n").unwrap();
+    writeln!(md, "Written by `cargo xtask bench` (not part of the tests). Machine: {}.\n", machine()).unwrap();
+    writeln!(md, "Numbers from a shared, noisy machine: compare rows of one run with each other, not runs with runs.\n").unwrap();
+
+    eprintln!("bench: course inputs through the real cluster ({RUNS} runs each)");
+    writeln!(md, "## 1. Course inputs through the real cluster\n").unwrap();
+    writeln!(md, "Each run starts a fresh cluster (one tonic server per branch on loopback), runs every customer with the format's default schedule and sequential propagation, and stops the cluster.\n").unwrap();
+    writeln!(md, "| input | branches | events | runs | min | median |\n|---|---|---|---|---|---|").unwrap();
+    let fixtures = "backend/core/tests/fixtures/formats";
+    for (name, rel) in [
+        ("reference test 1", "examples/seed-test-1.json".to_owned()),
+        ("reference test 2", "examples/seed-test-2.json".to_owned()),
+        ("project 3 `input_big`", "examples/project3-big.json".to_owned()),
+        ("project 1 `input_2` (100 sessions)", format!("{fixtures}/p1-branch-propagation/anuragbnrj+cse531/input_2.json")),
+        ("project 1, 100 branches (hiroto0222)", format!("{fixtures}/p1-branch-propagation/hiroto0222+CSE531-gRPC-Project/input.json")),
+    ] {
+        md += &runtime.block_on(course_input(name, &rel));
+    }
+
+    eprintln!("bench: raw unary gRPC limit");
+    let limit = runtime.block_on(raw_unary_limit(32, Duration::from_secs(3)));
+    writeln!(md, "\n## 2. The limit, and propagation against it\n").unwrap();
+    writeln!(md, "Raw limit: unary gRPC round trips on loopback to one branch (`Inspect`, brief answer), 32 concurrent clients, 3 s: **{limit:.0} requests/s**.\n").unwrap();
+    writeln!(md, "Propagation: concurrent customers send deposits (each waits for its answer) round-robin over the branches; propagation is parallel and synchronous, so an answer means every branch applied the write. One write costs 1 customer RPC + (n−1) propagation RPCs.\n").unwrap();
+    writeln!(md, "| branches | customers | writes | writes/s | propagation RPCs/s | ratio to limit | write latency p50 | p99 |\n|---|---|---|---|---|---|---|---|").unwrap();
+    for (branches, customers, per) in [(3u64, 32u64, 60u64), (10, 32, 25), (20, 32, 12)] {
+        eprintln!("bench: {branches} branches");
+        let t = runtime.block_on(propagated_writes(branches, customers, per));
+        let secs = t.elapsed.as_secs_f64();
+        let writes_s = t.writes as f64 / secs;
+        let rpcs_s = writes_s * (branches - 1) as f64;
+        writeln!(
+            md,
+            "| {branches} | {customers} | {} | {writes_s:.0} | {rpcs_s:.0} | {:.2} | {} | {} |",
+            t.writes,
+            rpcs_s / limit,
+            ms(t.p50),
+            ms(t.p99)
+        )
+        .unwrap();
+    }
+    let rss = peak_rss_kib();
+
+    eprintln!("bench: simulator");
+    let (schedules, events) = simulator(2000);
+    writeln!(md, "\n## 3. Deterministic simulator\n").unwrap();
+    writeln!(md, "4 branches, 4 concurrent customers × 6 events, background propagation, 2000 seeds: **{schedules:.0} schedules/s**, **{events:.0} branch effects/s**.\n").unwrap();
+
+    writeln!(md, "## 4. Frontend bundle\n").unwrap();
+    let dist = root().join("dist");
+    let wasm = std::fs::read_dir(&dist)
+        .ok()
+        .and_then(|d| d.filter_map(Result::ok).map(|e| e.path()).find(|p| p.extension().is_some_and(|x| x == "wasm")));
+    match wasm {
+        Some(path) => {
+            let raw = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            let gz = gzip_size(&path).unwrap_or(0);
+            writeln!(md, "`{}`: {raw} bytes raw, **{gz} bytes gzip -9** (goal ≤ 500 KB).\n", path.file_name().unwrap_or_default().to_string_lossy()).unwrap();
+        }
+        None => writeln!(md, "No `dist/` here: run `trunk build --release` (or `cargo xtask serve`) first.\n").unwrap(),
+    }
+    writeln!(md, "Not measured yet: time to first paint and the frame rate while animating 20 branches with 500 messages in flight (both need the headless-Chromium harness of the e2e tests).\n").unwrap();
+
+    writeln!(md, "## 5. Memory\n").unwrap();
+    match rss {
+        Some(kib) => writeln!(md, "Peak resident memory of the benchmark process after the 20-branch load (the cluster runs in-process, as in `bank serve`): **{:.1} MiB**.", kib as f64 / 1024.0).unwrap(),
+        None => writeln!(md, "Peak resident memory: /proc/self/status not readable here.").unwrap(),
+    }
+    std::fs::write(&out_path, &md).expect("writing BENCHMARKS.md");
+    print!("{md}");
+    eprintln!("bench: wrote {}", out_path.display());
+}
