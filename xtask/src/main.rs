@@ -47,7 +47,12 @@ fn main() -> Result<()> {
             run(cmd("cargo", &bank))
         }
         Some("install") => install(Needs { browser: true }),
-        Some("bench") => run(cmd("cargo", &["bench", "--locked", "-p", "bank-backend", "--bench", "cluster", "--", "--out", "BENCHMARKS.md"])),
+        Some("bench") => {
+            // Absolute: cargo runs a bench from its package's directory.
+            let out = root().join("BENCHMARKS.md");
+            let out = out.to_str().context("non-UTF-8 path")?;
+            run(cmd("cargo", &["bench", "--locked", "-p", "bank-backend", "--bench", "cluster", "--", "--out", out]))
+        }
         Some("-h" | "--help" | "help") | None => {
             println!("{USAGE}");
             Ok(())
