@@ -31,6 +31,8 @@ use bank_proto as pb;
 use bank_proto::branch_client::BranchClient;
 
 const RUNS: usize = 5;
+/// Where the browser section goes (see `xtask bench`).
+const BROWSER_MARKER: &str = "<!-- browser measurements: run `cargo xtask bench` -->";
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -289,7 +291,9 @@ fn main() {
         }
         None => writeln!(md, "No `dist/` here: run `trunk build --release` (or `cargo xtask serve`) first.\n").unwrap(),
     }
-    writeln!(md, "Not measured yet: time to first paint and the frame rate while animating 20 branches with 500 messages in flight (both need the headless-Chromium harness of the e2e tests).\n").unwrap();
+    // `cargo xtask bench` replaces this line with the browser measurements
+    // (frontend/e2e/bench/browser.mjs, headless Chromium).
+    writeln!(md, "{BROWSER_MARKER}\n").unwrap();
 
     writeln!(md, "## 5. Memory\n").unwrap();
     match rss {

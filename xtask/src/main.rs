@@ -47,12 +47,7 @@ fn main() -> Result<()> {
             run(cmd("cargo", &bank))
         }
         Some("install") => install(Needs { browser: true }),
-        Some("bench") => {
-            // Absolute: cargo runs a bench from its package's directory.
-            let out = root().join("BENCHMARKS.md");
-            let out = out.to_str().context("non-UTF-8 path")?;
-            run(cmd("cargo", &["bench", "--locked", "-p", "bank-backend", "--bench", "cluster", "--", "--out", out]))
-        }
+        Some("bench") => bench(),
         Some("-h" | "--help" | "help") | None => {
             println!("{USAGE}");
             Ok(())
@@ -189,6 +184,34 @@ fn is_root() -> bool {
 /// `trunk build --release` into `dist/`.
 fn build_frontend() -> Result<()> {
     run(cmd("trunk", &["build", "--release"]))
+}
+
+/// `BENCHMARKS.md`: the Rust harness (cluster, limit, simulator, sizes,
+/// memory), then the browser numbers spliced in at its marker.
+fn bench() -> Result<()> {
+    install(Needs { browser: true })?;
+    build_frontend()?;
+    run(cmd("cargo", &["build", "--release", "--locked", "-p", "bank-backend", "--bin", "bank"]))?;
+    // Absolute: cargo runs a bench from its package's directory.
+    let out = root().join("BENCHMARKS.md");
+    let out_str = out.to_str().context("non-UTF-8 path")?;
+    run(cmd("cargo", &["bench", "--locked", "-p", "bank-backend", "--bench", "cluster", "--", "--out", out_str]))?;
+
+    eprintln!("$ node frontend/e2e/bench/browser.mjs");
+    let browser = cmd("node", &["frontend/e2e/bench/browser.mjs"])
+        .env("BANK_BIN", target_dir().join("release/bank"))
+        .env("BANK_DIST", root().join("dist"))
+        .output()
+        .context("running the browser benchmark")?;
+    if !browser.status.success() {
+        bail!("browser benchmark failed: {}", String::from_utf8_lossy(&browser.stderr));
+    }
+    let section = String::from_utf8(browser.stdout).context("browser benchmark output")?;
+    let report = std::fs::read_to_string(&out)?;
+    let marker = report.lines().find(|l| l.starts_with("<!-- browser measurements")).context("no browser marker in BENCHMARKS.md")?;
+    std::fs::write(&out, report.replace(marker, section.trim_end()))?;
+    eprintln!("xtask: wrote {}", out.display());
+    Ok(())
 }
 
 fn test() -> Result<()> {
