@@ -18,13 +18,14 @@ use std::time::{Duration, Instant};
 use bank_core::formats::{self, OutputFormat, OutputOptions};
 use bank_core::{Scenario, Schedule};
 use bank_proto as pb;
-use tokio::sync::{broadcast, mpsc, watch, Mutex, Semaphore};
+use tokio::sync::{broadcast, mpsc, watch, Mutex};
 use tokio::task::JoinHandle;
 
 use crate::cluster::{Cluster, ClusterConfig};
 use crate::error::RunError;
 use crate::examples::Example;
 use crate::observe::{Activity, ActivitySink};
+use crate::pacer::Pacer;
 use crate::runner::{run_scenario_with, RunHooks};
 use crate::wire;
 
@@ -69,7 +70,7 @@ struct LabState {
 #[derive(Debug)]
 struct LiveRun {
     cluster: Cluster,
-    pacer: Arc<Semaphore>,
+    pacer: Arc<Pacer>,
     activity: ActivitySink,
     tasks: Vec<JoinHandle<()>>,
     ticker: Option<JoinHandle<()>>,
@@ -145,7 +146,7 @@ impl Lab {
                 // The first event goes at once (pressing play should do
                 // something), the next ones one period apart.
                 if let Some(run) = &state.run {
-                    run.pacer.add_permits(1);
+                    run.pacer.grant();
                 }
                 let period = Duration::from_secs_f64(1.0 / state.speed);
                 self.start_ticker(&mut state, period);
@@ -167,7 +168,7 @@ impl Lab {
                 take_back_permits(&state);
                 self.set_play(&mut state, pb::PlayState::Paused);
                 if let Some(run) = &state.run {
-                    run.pacer.add_permits(1);
+                    run.pacer.grant();
                 }
             }
             _ => {}
@@ -190,6 +191,12 @@ impl Lab {
         state.run.as_ref().map(|run| CustomerRoute { addrs: run.cluster.addrs().clone(), activity: run.activity.clone() })
     }
 
+    /// The current run's pacer, to observe how many scripted events started
+    /// and whether the customers are waiting for permission.
+    pub async fn pacer(&self) -> Option<Arc<Pacer>> {
+        self.inner.lock().await.run.as_ref().map(|run| run.pacer.clone())
+    }
+
     /// Stops the current run and ends every watch stream: the lab is done.
     pub async fn stop(&self) {
         self.closed.send_replace(true);
@@ -209,12 +216,11 @@ impl Lab {
         // Branches, customers and the end of the run all report through one
         // channel, so the history keeps cause before effect.
         let (sink, activity_rx) = mpsc::unbounded_channel::<Activity>();
-        let mut config =
-            ClusterConfig::new(loaded.scenario.branches.iter().map(|b| (b.id, b.balance)).collect());
+        let mut config = ClusterConfig::for_scenario(&loaded.scenario);
         config.clock_scheme = loaded.format.clock_scheme();
         config.activity = Some(sink.clone());
         let cluster = Cluster::start(config).await?;
-        let pacer = Arc::new(Semaphore::new(0));
+        let pacer = Arc::new(Pacer::default());
 
         self.push(state, pb::lab_event::Event::Loaded(loaded.summary.clone()));
         state.play = pb::PlayState::Paused;
@@ -286,11 +292,7 @@ impl Lab {
                 let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + first, period);
                 loop {
                     interval.tick().await;
-                    // At most one permit waiting: a slow event does not let a
-                    // burst of events through afterwards.
-                    if pacer.available_permits() == 0 {
-                        pacer.add_permits(1);
-                    }
+                    pacer.grant_unless_waiting();
                 }
             }));
         }
@@ -312,9 +314,7 @@ impl Lab {
 /// further scripted event starts.
 fn take_back_permits(state: &LabState) {
     if let Some(run) = &state.run {
-        while let Ok(permit) = run.pacer.try_acquire() {
-            permit.forget();
-        }
+        run.pacer.take_back();
     }
 }
 

@@ -13,6 +13,7 @@
 //! | [`runner`] | customer sessions as tasks, following a schedule |
 //! | [`error`] | error types and their mapping to gRPC statuses |
 //! | [`lab`] | the visualizer's lab: one scenario on a live cluster, paced and recorded |
+//! | [`pacer`] | permits for scripted events (play / step / pause), observable |
 //! | [`lab_service`] | the `Lab` gRPC service the browser calls |
 //! | [`gateway`] | the `Branch` service on the web origin: the browser as a customer |
 //! | [`web`] | axum: grpc-web + native gRPC + the built frontend on one origin |
@@ -28,6 +29,7 @@ pub mod lab;
 pub mod lab_service;
 pub mod node;
 pub mod observe;
+pub mod pacer;
 pub mod runner;
 pub mod service;
 pub mod web;

@@ -16,12 +16,12 @@ use bank_core::{BranchId, EventResult, RunRecord, Scenario, Schedule, Session};
 use bank_proto::branch_client::BranchClient;
 use bank_proto as pb;
 use futures::future::try_join_all;
-use tokio::sync::Semaphore;
 use tonic::transport::Channel;
 
 use crate::cluster::channel_to;
 use crate::error::RunError;
 use crate::observe::{report, Activity, ActivitySink};
+use crate::pacer::Pacer;
 use crate::wire;
 
 /// Optional hooks into a run, for the visualizer.
@@ -29,7 +29,7 @@ use crate::wire;
 pub struct RunHooks {
     /// When set, every scripted event first takes (and consumes) one permit:
     /// the lab's play / step controls hand out permits.
-    pub pacer: Option<Arc<Semaphore>>,
+    pub pacer: Option<Arc<Pacer>>,
     /// Receives `Sent` / `Answered` for every customer event.
     pub activity: Option<ActivitySink>,
 }
@@ -94,10 +94,7 @@ pub async fn run_scenario_with(
                 for e in events {
                     if let Some(pacer) = &hooks.pacer {
                         // A closed pacer means the lab was reset: stop quietly.
-                        match pacer.acquire().await {
-                            Ok(permit) => permit.forget(),
-                            Err(_) => return Err(RunError::Cancelled),
-                        }
+                        pacer.wait_turn().await.map_err(|_| RunError::Cancelled)?;
                     }
                     let event = &script.events[e];
                     let request = session.request(event.id, event.branch, event.op);

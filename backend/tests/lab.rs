@@ -139,25 +139,17 @@ async fn playing_reference_test_1_ends_with_the_course_output() {
     server.shutdown().await;
 }
 
-/// After the answer to the `n`-th scripted request, no further request may
-/// start: asserted over a quiet window. (A window can only let a bug slip
-/// through, never fail a correct lab; the next event would otherwise start
-/// within milliseconds of the answer.)
-async fn assert_no_more_requests(stream: &mut Streaming<pb::LabEvent>) {
-    let window = tokio::time::sleep(std::time::Duration::from_millis(1500));
-    tokio::pin!(window);
-    loop {
-        tokio::select! {
-            _ = &mut window => return,
-            next = stream.message() => {
-                let event = next.unwrap().expect("stream open");
-                assert!(
-                    !matches!(&event.event, Some(pb::lab_event::Event::CustomerSent(s)) if !s.from_browser),
-                    "a scripted request started while paused: {event:?}"
-                );
-            }
-        }
-    }
+/// Waits until the customers are blocked waiting for permission (a
+/// condition, not a clock), then asserts how many scripted events have
+/// started in all: a lab that let one more through would already count it.
+async fn assert_started_then_blocked(lab: &Lab, started: u64) {
+    let pacer = lab.pacer().await.expect("a run is loaded");
+    let mut blocked = pacer.blocked();
+    tokio::time::timeout(std::time::Duration::from_secs(20), blocked.wait_for(|n| *n >= 1))
+        .await
+        .expect("the customers block on the pacer within 20 s")
+        .expect("pacer alive");
+    assert_eq!(pacer.taken(), started, "scripted events started");
 }
 
 fn answered(e: &pb::LabEvent) -> bool {
@@ -173,18 +165,18 @@ async fn step_sends_exactly_one_scripted_event() {
     control(&mut lab, pb::Command::Step, 0.0).await;
     let seen = read_until(&mut watch, answered).await;
     assert_eq!(seen.iter().filter(|e| matches!(e.event, Some(pb::lab_event::Event::CustomerSent(_)))).count(), 1);
-    assert_no_more_requests(&mut watch).await;
+    assert_started_then_blocked(&server.lab, 1).await;
     // A second step sends the second event only.
     control(&mut lab, pb::Command::Step, 0.0).await;
     read_until(&mut watch, answered).await;
-    assert_no_more_requests(&mut watch).await;
+    assert_started_then_blocked(&server.lab, 2).await;
 
     // Play slowly (the first event goes at once), pause, and nothing else starts.
     control(&mut lab, pb::Command::Play, 0.05).await;
     control(&mut lab, pb::Command::SetSpeed, 0.06).await; // a new speed releases no extra event
     read_until(&mut watch, answered).await;
     assert_eq!(control(&mut lab, pb::Command::Pause, 0.0).await.state, pb::PlayState::Paused as i32);
-    assert_no_more_requests(&mut watch).await;
+    assert_started_then_blocked(&server.lab, 3).await;
     // Reset starts a new history with a fresh cluster.
     control(&mut lab, pb::Command::Reset, 0.0).await;
     let mut fresh = lab.watch(pb::WatchRequest {}).await.unwrap().into_inner();
