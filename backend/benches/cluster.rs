@@ -58,7 +58,7 @@ async fn course_input(name: &str, rel: &str) -> String {
     let mut times = Vec::new();
     for _ in 0..RUNS {
         let started = Instant::now();
-        let mut config = ClusterConfig::new(scenario.branches.iter().map(|b| (b.id, b.balance)).collect());
+        let mut config = ClusterConfig::for_scenario(&scenario);
         config.clock_scheme = format.clock_scheme();
         let cluster = Cluster::start(config).await.expect("cluster");
         run_scenario(&scenario, cluster.addrs(), format.default_schedule()).await.expect("run");

@@ -50,6 +50,11 @@ impl ClusterConfig {
             activity: None,
         }
     }
+
+    /// One branch per branch of `scenario`, at its starting balance.
+    pub fn for_scenario(scenario: &bank_core::Scenario) -> Self {
+        ClusterConfig::new(scenario.branches.iter().map(|b| (b.id, b.balance)).collect())
+    }
 }
 
 /// A running cluster. Drop without [`Cluster::shutdown`] also stops it, but

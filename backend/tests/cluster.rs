@@ -32,7 +32,7 @@ fn scenario(branches: u64, start: i64, customers: Vec<Vec<ScriptEvent>>) -> Scen
 }
 
 async fn start(s: &Scenario, propagation: PropagationMode) -> Cluster {
-    let mut config = ClusterConfig::new(s.branches.iter().map(|b| (b.id, b.balance)).collect());
+    let mut config = ClusterConfig::for_scenario(s);
     config.propagation = propagation;
     Cluster::start(config).await.expect("cluster starts")
 }

@@ -38,7 +38,7 @@ fn json(rel: &str) -> Value {
 /// Runs `input` on a fresh real cluster with the format's conventions.
 async fn run(input: &str, format: OutputFormat, schedule: Option<Schedule>) -> (Scenario, RunRecord) {
     let scenario = formats::parse_input(&read(input), input).expect("course input parses");
-    let mut config = ClusterConfig::new(scenario.branches.iter().map(|b| (b.id, b.balance)).collect());
+    let mut config = ClusterConfig::for_scenario(&scenario);
     config.clock_scheme = format.clock_scheme();
     let cluster = Cluster::start(config).await.expect("cluster starts");
     let schedule = schedule.unwrap_or(format.default_schedule());

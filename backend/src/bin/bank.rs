@@ -229,16 +229,12 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     let schedule = args.schedule.unwrap_or_else(|| format.default_schedule());
     let options = OutputOptions { float_money: args.float_money, spelling: args.spelling, p2b_part: args.part };
 
-    let mut config = ClusterConfig::new(scenario.branches.iter().map(|b| (b.id, b.balance)).collect());
+    let mut config = ClusterConfig::for_scenario(&scenario);
     config.clock_scheme = format.clock_scheme();
     config.propagation = args.propagation.into();
     config.base_port = args.base_port;
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")
-        .map_err(Failure::Internal)?;
+    let runtime = runtime()?;
     let started = Instant::now();
     let record = runtime.block_on(run_on_cluster(&scenario, config, schedule, args.trace))?;
     let elapsed = started.elapsed();
@@ -284,11 +280,7 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
         .iter()
         .map(|o| http::HeaderValue::from_str(o).map_err(|_| Failure::BadInput(format!("--dev-origin {o:?} is not a valid origin"))))
         .collect::<Result<Vec<_>, _>>()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")
-        .map_err(Failure::Internal)?;
+    let runtime = runtime()?;
     runtime.block_on(async {
         let lab = Lab::new(examples::all());
         if let Err(e) = lab.load(&text, &name, "").await {
@@ -318,6 +310,15 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
         eprintln!("stopped");
         Ok(())
     })
+}
+
+/// The multi-threaded tokio runtime both commands run on.
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+        .map_err(Failure::Internal)
 }
 
 /// Reads the input, refusing files over `max` bytes before reading them.

@@ -62,37 +62,12 @@ pub fn EventLog() -> impl IntoView {
         (rows, hidden)
     });
 
-    let parse = |value: String| value.parse::<u64>().ok();
     view! {
         <section class="panel log-panel">
             <h2>"Event log"</h2>
             <div class="filters">
-                <label>
-                    "branch "
-                    <select on:change=move |ev| branch_filter.set(parse(event_target_value(&ev)))>
-                        <option value="">"all"</option>
-                        {move || {
-                            branch_ids
-                                .get()
-                                .into_iter()
-                                .map(|id| view! { <option value=id.to_string()>{format!("B{id}")}</option> })
-                                .collect_view()
-                        }}
-                    </select>
-                </label>
-                <label>
-                    "customer "
-                    <select on:change=move |ev| customer_filter.set(parse(event_target_value(&ev)))>
-                        <option value="">"all"</option>
-                        {move || {
-                            customer_ids
-                                .get()
-                                .into_iter()
-                                .map(|id| view! { <option value=id.to_string()>{format!("C{id}")}</option> })
-                                .collect_view()
-                        }}
-                    </select>
-                </label>
+                <IdFilter label="branch " prefix="B" ids=branch_ids chosen=branch_filter/>
+                <IdFilter label="customer " prefix="C" ids=customer_ids chosen=customer_filter/>
             </div>
             <ol data-testid="event-log" class="event-log">
                 <For
@@ -123,5 +98,30 @@ pub fn EventLog() -> impl IntoView {
                 (hidden > 0).then(|| view! { <p class="hint">{format!("… {hidden} earlier lines")}</p> })
             }}
         </section>
+    }
+}
+
+/// A select that narrows the log to one id (`""` = all), its options shown
+/// as `{prefix}{id}` (B1, C2, ...).
+#[component]
+fn IdFilter(
+    label: &'static str,
+    prefix: &'static str,
+    ids: Memo<Vec<u64>>,
+    chosen: RwSignal<Option<u64>>,
+) -> impl IntoView {
+    view! {
+        <label>
+            {label}
+            <select on:change=move |ev| chosen.set(event_target_value(&ev).parse::<u64>().ok())>
+                <option value="">"all"</option>
+                {move || {
+                    ids.get()
+                        .into_iter()
+                        .map(|id| view! { <option value=id.to_string()>{format!("{prefix}{id}")}</option> })
+                        .collect_view()
+                }}
+            </select>
+        </label>
     }
 }
