@@ -187,7 +187,7 @@ fn simulator(seeds: u64) -> (f64, f64) {
             ..SimConfig::default()
         };
         let run = sim::run(&scenario, &config);
-        events += run.effects.len();
+        events += run.events as usize;
     }
     let secs = started.elapsed().as_secs_f64();
     (seeds as f64 / secs, events as f64 / secs)

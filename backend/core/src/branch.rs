@@ -1,27 +1,53 @@
 //! The state machine of one branch: inputs in, effects out.
 //!
-//! A [`Branch`] holds one replica of the bank's balance, the write sets of the
-//! customers whose writes it has applied, its Lamport clock and its event
-//! log. It never does I/O. Its host calls [`Branch::handle`] with an [`Input`]
-//! and carries out the returned [`Effect`]s:
+//! A [`Branch`] holds one replica of the bank's balance, the set of writes
+//! it has applied (in order, which is also what it keeps durably), the
+//! write sets of the customers whose writes it has applied, its Lamport
+//! clock and its event log. It never does I/O. Its host calls
+//! [`Branch::handle`] with an [`Input`] and carries out the returned
+//! [`Effect`]s, in order:
 //!
 //! ```text
-//!   customer ──Request──▶ ┌────────┐ ──Reply──────────▶ customer
-//!   peer ──Propagation──▶ │ Branch │ ──Send(Propagation)▶ peer
-//!   peer ──Ack──────────▶ └────────┘ ──AckPeer──────────▶ peer
+//!   customer ──Request──▶ ┌────────┐ ──Reply────────────▶ customer
+//!   peer ──Propagate────▶ │        │ ──Send(Propagation)─▶ peer
+//!   peer ──Ack──────────▶ │ Branch │ ──AckPeer───────────▶ peer
+//!   peer ──Pull─────────▶ │        │ ──PullReply / Pull──▶ peer
+//!   host ──Expire/Tick──▶ └────────┘ ──Persist / Parked──▶ host
 //! ```
 //!
 //! ## Life of a write
 //! 1. A customer's deposit or withdraw arrives ([`Input::Request`]). If the
-//!    customer's session needs writes this branch has not applied yet, the
-//!    request is parked (see [`crate::session`]).
-//! 2. The branch applies it: a withdraw larger than the balance fails and
-//!    changes nothing. A successful write gets a fresh [`WriteId`].
+//!    session's guarantees require writes this branch has not applied yet,
+//!    the request is parked, the branch pulls the missing writes from their
+//!    origins, and tells its host ([`Effect::Parked`]) so the host can give
+//!    up after a bounded wait ([`Input::Expire`]). See [`crate::session`].
+//! 2. The branch applies it: a withdraw larger than the *local* balance
+//!    fails and changes nothing. A successful write gets a fresh
+//!    [`WriteId`] and is handed to the host to store durably
+//!    ([`Effect::Persist`]) before anything else happens.
 //! 3. It propagates the write to every peer, in the order and timing set by
-//!    [`PropagationMode`]; each peer applies it (once: duplicates are
-//!    recognised by their id) and acknowledges.
+//!    [`PropagationMode`]; each peer applies it once its dependencies are
+//!    applied (once: duplicates are recognised by their id) and acknowledges.
 //! 4. It answers the customer: after every peer acknowledged (the course's
 //!    synchronous behaviour) or right after the local apply (background).
+//!
+//! ## The overdraft rule
+//! A withdraw is accepted only if the serving branch's own balance covers
+//! it. A propagated withdraw was already accepted by its origin, so it is
+//! applied unconditionally: refusing it would make the replicas diverge.
+//! Under asynchronous propagation two branches can therefore each accept a
+//! withdraw that only one of them could cover, and the balance goes below
+//! zero everywhere. No session guarantee prevents that (it needs agreement
+//! between branches before answering); the history checker reports it as an
+//! overdraft instead of letting it pass silently.
+//!
+//! ## Faults
+//! Messages can be lost, delayed, reordered or duplicated, and a branch can
+//! crash. A branch loses nothing it acknowledged: every applied write is
+//! persisted before the reply, [`Branch::recover`] rebuilds a branch from
+//! its stored writes, and *anti-entropy* ([`Input::AntiEntropy`]: pull from
+//! every peer what it has and we lack) brings a recovered or reconnected
+//! branch up to date.
 //!
 //! Replies and acknowledgements that must wait are matched to their callers
 //! with a [`ReplyToken`] the host chooses, so the host can keep a gRPC call
@@ -30,11 +56,12 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::clock::{ClockScheme, LamportClock};
+use crate::guarantees::Guarantees;
 use crate::ids::{BranchId, CustomerId, EventId, WriteId};
 use crate::log::{LogEntry, LogKind};
 use crate::money::Cents;
 use crate::op::{FailReason, Op, OpKind, Outcome};
-use crate::session::missing_writes;
+use crate::writes::WriteSet;
 
 /// When and how a branch propagates a write it accepted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -49,6 +76,13 @@ pub enum PropagationMode {
     /// The customer is answered right after the local apply; the peers get
     /// the write in the background. Session guarantees then do real work.
     Background,
+}
+
+impl PropagationMode {
+    /// Whether the customer waits for every peer (the course's behaviour).
+    pub fn is_synchronous(self) -> bool {
+        !matches!(self, PropagationMode::Background)
+    }
 }
 
 /// How a branch is set up.
@@ -76,8 +110,19 @@ pub struct Request {
     pub op: Op,
     /// The customer's Lamport clock at sending time.
     pub clock: u64,
-    /// The customer's session write set (see [`crate::session`]).
-    pub write_set: Vec<WriteId>,
+    /// The session guarantees the customer asks for.
+    pub guarantees: Guarantees,
+    /// The session's acknowledged writes (see [`crate::session`]).
+    pub write_set: WriteSet,
+    /// The writes the session's reads have seen.
+    pub read_set: WriteSet,
+}
+
+impl Request {
+    /// What the request's guarantees require this branch to have applied.
+    pub fn required(&self) -> WriteSet {
+        self.guarantees.required(self.op.kind(), &self.write_set, &self.read_set)
+    }
 }
 
 /// A branch's answer to a [`Request`].
@@ -90,21 +135,40 @@ pub struct Reply {
     pub outcome: Outcome,
     /// The id given to a successful write; the customer adds it to its write set.
     pub write: Option<WriteId>,
+    /// For a successful query: every write the answer reflects (the branch's
+    /// applied set); the customer adds it to its read set.
+    pub observed: Option<WriteSet>,
     /// The branch's clock when it answered.
     pub clock: u64,
 }
 
-/// A write travelling from its origin branch to a peer.
+/// A write as a branch stores it durably: enough to apply it again after a
+/// crash, and to send it to a peer that lacks it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredWrite {
+    pub write: WriteId,
+    pub customer: CustomerId,
+    pub event: EventId,
+    /// A deposit or withdraw.
+    pub op: Op,
+    /// Writes every branch must apply before this one (see [`crate::guarantees`]).
+    pub depends_on: WriteSet,
+    /// The storing branch's Lamport clock when it applied the write.
+    pub clock: u64,
+}
+
+/// A write travelling from a branch that has it to a peer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Propagation {
+    /// The sending branch (the write's origin, or any branch answering a pull).
     pub from: BranchId,
     pub write: WriteId,
     pub customer: CustomerId,
     pub event: EventId,
     /// A deposit or withdraw.
     pub op: Op,
-    /// The writes the same session issued before this one (Monotonic Writes).
-    pub depends_on: Vec<WriteId>,
+    /// Writes the receiver must apply first (Monotonic Writes, Writes Follow Reads).
+    pub depends_on: WriteSet,
     pub clock: u64,
 }
 
@@ -127,6 +191,20 @@ pub enum Input {
     Propagate { token: ReplyToken, propagation: Propagation },
     /// A peer acknowledged one of our writes.
     Ack(PropagationAck),
+    /// The host gives up on the parked request `token`: it is answered with
+    /// a timeout failure naming the writes and the guarantee it waited for.
+    Expire { token: ReplyToken },
+    /// A peer sends what it has (`have`) and asks for what it lacks; answer
+    /// with [`Effect::PullReply`]. With `answer_back`, a branch that sees the
+    /// peer lacks writes *it* has not got pulls back.
+    Pull { token: ReplyToken, from: BranchId, have: WriteSet, answer_back: bool },
+    /// The answer to our [`Effect::Pull`]: writes we lacked, in `from`'s apply order.
+    Pulled { from: BranchId, writes: Vec<Propagation> },
+    /// Our pull from `to` failed (unreachable); nothing arrives.
+    PullFailed { to: BranchId },
+    /// Anti-entropy round: pull from every peer (after a restart, after a
+    /// partition healed, or periodically).
+    AntiEntropy,
 }
 
 /// Something the host must do for the branch.
@@ -138,6 +216,16 @@ pub enum Effect {
     Send { to: BranchId, propagation: Propagation },
     /// Answer the peer call identified by `token`.
     AckPeer { token: ReplyToken, ack: PropagationAck },
+    /// Store `write` durably before carrying out the effects after it.
+    Persist(StoredWrite),
+    /// The request `token` waits for `missing`; the host may
+    /// [`Input::Expire`] it after a bounded wait.
+    Parked { token: ReplyToken, missing: Vec<WriteId> },
+    /// Ask peer `to` for the writes we lack; feed the answer back as
+    /// [`Input::Pulled`] (or [`Input::PullFailed`]).
+    Pull { to: BranchId, have: WriteSet, answer_back: bool },
+    /// Answer the peer pull identified by `token`.
+    PullReply { token: ReplyToken, writes: Vec<Propagation> },
     /// The branch logged an event (for traces and visualisation).
     Logged(LogEntry),
 }
@@ -155,6 +243,13 @@ struct InFlight {
     reply: Option<(ReplyToken, Reply)>,
 }
 
+/// A write this branch applied, and its balance right after.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Applied {
+    pub write: StoredWrite,
+    pub balance_after: Cents,
+}
+
 /// One branch of the bank. See the module docs.
 #[derive(Clone, Debug)]
 pub struct Branch {
@@ -162,14 +257,19 @@ pub struct Branch {
     balance: Cents,
     clock: LamportClock,
     next_seq: u64,
-    applied: BTreeSet<WriteId>,
+    applied: WriteSet,
+    /// Every applied write in apply order (what the durable store holds).
+    applied_log: Vec<Applied>,
     write_sets: BTreeMap<CustomerId, Vec<EventId>>,
     log: Vec<LogEntry>,
     /// Requests whose session needs writes not applied here yet, in arrival order.
-    parked: Vec<(ReplyToken, Request)>,
-    /// Propagated writes whose dependencies are not applied here yet.
-    held: Vec<(ReplyToken, Propagation)>,
+    parked: Vec<(ReplyToken, Request, WriteSet)>,
+    /// Propagated writes whose dependencies are not applied here yet (with
+    /// the token to acknowledge, if a peer waits for one).
+    held: Vec<(Option<ReplyToken>, Propagation)>,
     in_flight: BTreeMap<WriteId, InFlight>,
+    /// Peers we pulled from that have not answered yet.
+    pulls_outstanding: BTreeMap<BranchId, usize>,
 }
 
 impl Branch {
@@ -182,13 +282,34 @@ impl Branch {
             config,
             clock: LamportClock::default(),
             next_seq: 1,
-            applied: BTreeSet::new(),
+            applied: WriteSet::new(),
+            applied_log: Vec::new(),
             write_sets: BTreeMap::new(),
             log: Vec::new(),
             parked: Vec::new(),
             held: Vec::new(),
             in_flight: BTreeMap::new(),
+            pulls_outstanding: BTreeMap::new(),
         }
+    }
+
+    /// Rebuilds a branch after a crash from the writes it had stored, in the
+    /// order it applied them. What was only in memory is gone: requests it
+    /// was serving, its own writes' propagation (peers get those by
+    /// anti-entropy), its event log. Feed it [`Input::AntiEntropy`] next.
+    pub fn recover(config: BranchConfig, stored: impl IntoIterator<Item = StoredWrite>) -> Branch {
+        let mut branch = Branch::new(config);
+        for write in stored {
+            if branch.applied.contains(&write.write) {
+                continue;
+            }
+            if write.write.origin == branch.config.id {
+                branch.next_seq = branch.next_seq.max(write.write.seq + 1);
+            }
+            branch.clock.receive(write.clock);
+            branch.apply(write);
+        }
+        branch
     }
 
     pub fn id(&self) -> BranchId {
@@ -221,6 +342,16 @@ impl Branch {
         self.applied.contains(write)
     }
 
+    /// Every write applied here.
+    pub fn applied(&self) -> &WriteSet {
+        &self.applied
+    }
+
+    /// Every write applied here, in apply order, with the balance after each.
+    pub fn applied_log(&self) -> &[Applied] {
+        &self.applied_log
+    }
+
     /// Requests waiting for their session's writes, and propagations waiting
     /// for their dependencies: both zero once the bank is quiet.
     pub fn waiting(&self) -> (usize, usize) {
@@ -233,10 +364,11 @@ impl Branch {
     }
 
     /// Nothing of this branch is under way: no own write still propagating,
-    /// no request parked, no propagated write held back. When every branch is
-    /// quiet and no customer is sending, no message is in flight anywhere.
+    /// no request parked, no propagated write held back, no pull unanswered.
+    /// When every branch is quiet and no customer is sending, no message is
+    /// in flight anywhere.
     pub fn is_quiet(&self) -> bool {
-        self.in_flight.is_empty() && self.parked.is_empty() && self.held.is_empty()
+        self.in_flight.is_empty() && self.parked.is_empty() && self.held.is_empty() && self.pulls_outstanding.is_empty()
     }
 
     /// Handles one input and returns what the host must do, in order.
@@ -244,8 +376,22 @@ impl Branch {
         let mut out = Vec::new();
         match input {
             Input::Request { token, request } => self.on_request(token, request, &mut out),
-            Input::Propagate { token, propagation } => self.on_propagate(token, propagation, &mut out),
+            Input::Propagate { token, propagation } => self.on_propagate(Some(token), propagation, &mut out),
             Input::Ack(ack) => self.on_ack(ack, &mut out),
+            Input::Expire { token } => self.on_expire(token, &mut out),
+            Input::Pull { token, from, have, answer_back } => self.on_pull(token, from, have, answer_back, &mut out),
+            Input::Pulled { from, writes } => {
+                self.pull_answered(from);
+                for p in writes {
+                    self.on_propagate(None, p, &mut out);
+                }
+            }
+            Input::PullFailed { to } => self.pull_answered(to),
+            Input::AntiEntropy => {
+                for peer in self.config.peers.clone() {
+                    self.pull(peer, true, &mut out);
+                }
+            }
         }
         out
     }
@@ -305,11 +451,22 @@ impl Branch {
         // Refuse at once what waiting cannot fix, instead of parking it forever.
         if let Some(reason) = self.malformed(&request) {
             self.refuse(token, &request, reason, out);
-        } else if missing_writes(&request.write_set, |w| self.applied.contains(w)).is_empty() {
-            self.execute(token, request, out);
-        } else {
-            self.parked.push((token, request));
+            return;
         }
+        let required = request.required();
+        let missing = self.applied.missing_from(&required);
+        if missing.is_empty() {
+            self.execute(token, request, required, out);
+            return;
+        }
+        // Pull what is missing from the writes' origins instead of only
+        // hoping propagation brings it.
+        let origins: BTreeSet<BranchId> = missing.iter().map(|w| w.origin).collect();
+        for origin in origins {
+            self.pull(origin, false, out);
+        }
+        out.push(Effect::Parked { token, missing });
+        self.parked.push((token, request, required));
     }
 
     /// Why `request` can never be served here, if so: another branch's
@@ -323,10 +480,19 @@ impl Branch {
             return Some(FailReason::Invalid(format!("negative amount {}", request.op.amount())));
         }
         let me = self.config.id;
-        let impossible = request.write_set.iter().find(|w| {
-            (w.origin == me && w.seq >= self.next_seq) || (w.origin != me && !self.config.peers.contains(&w.origin))
-        })?;
-        Some(FailReason::Invalid(format!("the session names write {impossible}, which no branch of this bank issued")))
+        for set in [&request.write_set, &request.read_set] {
+            for (origin, writes) in set.parts() {
+                let highest = writes.extra.iter().next_back().copied().unwrap_or(0).max(writes.prefix);
+                let impossible = if origin == me { highest >= self.next_seq } else { !self.config.peers.contains(&origin) };
+                if impossible {
+                    let write = WriteId { origin, seq: highest };
+                    return Some(FailReason::Invalid(format!(
+                        "the session names write {write}, which no branch of this bank issued"
+                    )));
+                }
+            }
+        }
+        None
     }
 
     fn refuse(&mut self, token: ReplyToken, request: &Request, reason: FailReason, out: &mut Vec<Effect>) {
@@ -337,7 +503,7 @@ impl Branch {
         self.respond(token, customer, event, op, outcome, None, out);
     }
 
-    fn execute(&mut self, token: ReplyToken, request: Request, out: &mut Vec<Effect>) {
+    fn execute(&mut self, token: ReplyToken, request: Request, required: WriteSet, out: &mut Vec<Effect>) {
         let (customer, event, op) = (request.customer, request.event, request.op);
         let refusal = match op {
             Op::Withdraw(amount) if amount > self.balance => {
@@ -354,15 +520,31 @@ impl Branch {
             let balance = Some(self.balance);
             self.record(LogKind::Execute, customer, event, op, None, balance, false, 0, out);
             let outcome = Outcome::Success { balance: self.balance };
-            self.respond(token, customer, event, op, outcome, None, out);
+            let clock = self.record(LogKind::Response, customer, event, op, None, balance, false, 0, out);
+            let reply = Reply {
+                branch: self.config.id,
+                customer,
+                event,
+                op: op.kind(),
+                outcome,
+                write: None,
+                observed: Some(self.applied.clone()),
+                clock,
+            };
+            out.push(Effect::Reply { token, reply });
             return;
         }
 
         let write = WriteId { origin: self.config.id, seq: self.next_seq };
         self.next_seq += 1;
-        self.apply(write, customer, event, op);
+        // The clock the write is stored with is the one its Execute entry gets.
+        let stored = StoredWrite { write, customer, event, op, depends_on: required, clock: 0 };
+        let applied_at = self.applied_log.len();
+        self.apply(stored.clone());
         let balance = self.balance;
         let clock = self.record(LogKind::Execute, customer, event, op, None, Some(balance), false, 0, out);
+        self.applied_log[applied_at].write.clock = clock;
+        out.push(Effect::Persist(StoredWrite { clock, ..stored.clone() }));
         let reply = Reply {
             branch: self.config.id,
             customer,
@@ -370,6 +552,7 @@ impl Branch {
             op: op.kind(),
             outcome: Outcome::Success { balance },
             write: Some(write),
+            observed: None,
             clock,
         };
         let propagation = Propagation {
@@ -378,7 +561,7 @@ impl Branch {
             customer,
             event,
             op,
-            depends_on: request.write_set,
+            depends_on: stored.depends_on,
             clock,
         };
         let mut flight = InFlight {
@@ -438,16 +621,91 @@ impl Branch {
         let failed = !outcome.is_success();
         let balance = Some(outcome.balance());
         let clock = self.record(LogKind::Response, customer, event, op, None, balance, failed, 0, out);
-        let reply = Reply { branch: self.config.id, customer, event, op: op.kind(), outcome, write, clock };
+        let reply = Reply { branch: self.config.id, customer, event, op: op.kind(), outcome, write, observed: None, clock };
         out.push(Effect::Reply { token, reply });
     }
 
-    fn on_propagate(&mut self, token: ReplyToken, p: Propagation, out: &mut Vec<Effect>) {
+    fn on_expire(&mut self, token: ReplyToken, out: &mut Vec<Effect>) {
+        let Some(i) = self.parked.iter().position(|(t, _, _)| *t == token) else {
+            return; // served in the meantime
+        };
+        let (token, request, required) = self.parked.remove(i);
+        let missing = self.applied.missing_from(&required);
+        let named: Vec<String> = missing
+            .iter()
+            .take(3)
+            .map(|w| {
+                let why = request.guarantees.why_needed(request.op.kind(), &request.write_set, &request.read_set, w);
+                match why {
+                    Some(g) => format!("{w} ({g})"),
+                    None => w.to_string(),
+                }
+            })
+            .collect();
+        let more = if missing.len() > 3 { format!(" and {} more", missing.len() - 3) } else { String::new() };
+        let reason = FailReason::NotReady(format!(
+            "branch {} gave up waiting for {}{more}: the session requires it, and it has not arrived (is its origin down or cut off?)",
+            self.config.id.0,
+            named.join(", ")
+        ));
+        self.refuse(token, &request, reason, out);
+    }
+
+    fn on_pull(&mut self, token: ReplyToken, from: BranchId, have: WriteSet, answer_back: bool, out: &mut Vec<Effect>) {
+        let lacking: Vec<StoredWrite> =
+            self.applied_log.iter().filter(|a| !have.contains(&a.write.write)).map(|a| a.write.clone()).collect();
+        let mut writes = Vec::with_capacity(lacking.len());
+        for w in lacking {
+            // Logged like any propagation, so traces show the catch-up.
+            let clock = self.record(LogKind::PropagateSent, w.customer, w.event, w.op, Some(from), None, false, 0, out);
+            writes.push(Propagation {
+                from: self.config.id,
+                write: w.write,
+                customer: w.customer,
+                event: w.event,
+                op: w.op,
+                depends_on: w.depends_on,
+                clock,
+            });
+        }
+        out.push(Effect::PullReply { token, writes });
+        if answer_back && !self.applied.contains_all(&have) && self.config.peers.contains(&from) {
+            self.pull(from, false, out);
+        }
+    }
+
+    fn pull(&mut self, to: BranchId, answer_back: bool, out: &mut Vec<Effect>) {
+        *self.pulls_outstanding.entry(to).or_default() += 1;
+        out.push(Effect::Pull { to, have: self.applied.clone(), answer_back });
+    }
+
+    fn pull_answered(&mut self, from: BranchId) {
+        if let Some(n) = self.pulls_outstanding.get_mut(&from) {
+            *n -= 1;
+            if *n == 0 {
+                self.pulls_outstanding.remove(&from);
+            }
+        }
+    }
+
+    fn on_propagate(&mut self, token: Option<ReplyToken>, p: Propagation, out: &mut Vec<Effect>) {
         let (customer, event, op, from) = (p.customer, p.event, p.op, Some(p.from));
-        self.record(LogKind::PropagateReceived, customer, event, op, from, None, false, p.clock, out);
         if self.applied.contains(&p.write) {
-            out.push(Effect::AckPeer { token, ack: self.duplicate_ack(p.write) });
-        } else if !missing_writes(&p.depends_on, |w| self.applied.contains(w)).is_empty() {
+            if let Some(token) = token {
+                self.record(LogKind::PropagateReceived, customer, event, op, from, None, false, p.clock, out);
+                out.push(Effect::AckPeer { token, ack: self.duplicate_ack(p.write) });
+            }
+            return;
+        }
+        if self.held.iter().any(|(_, h)| h.write == p.write) {
+            // Already waiting for its dependencies (a resend or a pull answer).
+            if let Some(token) = token {
+                self.held.push((Some(token), p));
+            }
+            return;
+        }
+        self.record(LogKind::PropagateReceived, customer, event, op, from, None, false, p.clock, out);
+        if !self.applied.contains_all(&p.depends_on) {
             self.held.push((token, p));
         } else {
             self.apply_propagated(token, p, out);
@@ -461,15 +719,23 @@ impl Branch {
         PropagationAck { from: self.config.id, write, newly_applied: false, clock: self.clock.now() }
     }
 
-    fn apply_propagated(&mut self, token: ReplyToken, p: Propagation, out: &mut Vec<Effect>) {
+    fn apply_propagated(&mut self, token: Option<ReplyToken>, p: Propagation, out: &mut Vec<Effect>) {
         // A propagated write was accepted by its origin, so it is applied
-        // unconditionally: refusing it here would make the replicas diverge.
-        self.apply(p.write, p.customer, p.event, p.op);
+        // unconditionally: refusing it here would make the replicas diverge
+        // (see "The overdraft rule" in the module docs).
+        let stored =
+            StoredWrite { write: p.write, customer: p.customer, event: p.event, op: p.op, depends_on: p.depends_on, clock: 0 };
+        let applied_at = self.applied_log.len();
+        self.apply(stored.clone());
         let balance = Some(self.balance);
         let from = Some(p.from);
         let clock = self.record(LogKind::PropagateExecuted, p.customer, p.event, p.op, from, balance, false, 0, out);
-        let ack = PropagationAck { from: self.config.id, write: p.write, newly_applied: true, clock };
-        out.push(Effect::AckPeer { token, ack });
+        self.applied_log[applied_at].write.clock = clock;
+        out.push(Effect::Persist(StoredWrite { clock, ..stored }));
+        if let Some(token) = token {
+            let ack = PropagationAck { from: self.config.id, write: p.write, newly_applied: true, clock };
+            out.push(Effect::AckPeer { token, ack });
+        }
     }
 
     /// After a write was applied: serve whatever was waiting for it, until
@@ -477,18 +743,20 @@ impl Branch {
     fn release_waiting(&mut self, out: &mut Vec<Effect>) {
         loop {
             let applied = &self.applied;
-            if let Some(i) = self.held.iter().position(|(_, p)| p.depends_on.iter().all(|w| applied.contains(w))) {
+            if let Some(i) = self.held.iter().position(|(_, p)| applied.contains_all(&p.depends_on)) {
                 let (token, p) = self.held.remove(i);
                 if self.applied.contains(&p.write) {
-                    out.push(Effect::AckPeer { token, ack: self.duplicate_ack(p.write) });
+                    if let Some(token) = token {
+                        out.push(Effect::AckPeer { token, ack: self.duplicate_ack(p.write) });
+                    }
                 } else {
                     self.apply_propagated(token, p, out);
                 }
                 continue;
             }
-            if let Some(i) = self.parked.iter().position(|(_, r)| r.write_set.iter().all(|w| applied.contains(w))) {
-                let (token, request) = self.parked.remove(i);
-                self.execute(token, request, out);
+            if let Some(i) = self.parked.iter().position(|(_, _, required)| applied.contains_all(required)) {
+                let (token, request, required) = self.parked.remove(i);
+                self.execute(token, request, required, out);
                 continue;
             }
             break;
@@ -518,17 +786,18 @@ impl Branch {
         }
     }
 
-    fn apply(&mut self, write: WriteId, customer: CustomerId, event: EventId, op: Op) {
-        self.balance = match op {
+    fn apply(&mut self, write: StoredWrite) {
+        self.balance = match write.op {
             Op::Deposit(a) => self.balance.checked_add(a),
             Op::Withdraw(a) => self.balance.checked_sub(a),
             Op::Query => Some(self.balance),
         }
         // Amounts are bounded by the input parser; saturating keeps the
         // state machine total even for a hostile wire message.
-        .unwrap_or(if matches!(op, Op::Deposit(_)) { Cents(i64::MAX) } else { Cents(i64::MIN) });
-        self.applied.insert(write);
-        self.write_sets.entry(customer).or_default().push(event);
+        .unwrap_or(if matches!(write.op, Op::Deposit(_)) { Cents(i64::MAX) } else { Cents(i64::MIN) });
+        self.applied.insert(write.write);
+        self.write_sets.entry(write.customer).or_default().push(write.event);
+        self.applied_log.push(Applied { write, balance_after: self.balance });
     }
 }
 
@@ -561,7 +830,9 @@ mod tests {
             branch: BranchId(branch),
             op,
             clock: 1,
-            write_set: vec![],
+            guarantees: Guarantees::COURSE,
+            write_set: WriteSet::new(),
+            read_set: WriteSet::new(),
         }
     }
 
@@ -624,7 +895,7 @@ mod tests {
             customer: CustomerId(1),
             event: EventId(1),
             op: Op::Deposit(Cents::units(5)),
-            depends_on: vec![],
+            depends_on: WriteSet::new(),
             clock: 3,
         };
         b.handle(Input::Propagate { token: ReplyToken(1), propagation: p.clone() });
@@ -641,7 +912,7 @@ mod tests {
         let mut b = Branch::new(config(2, &[1], ClockScheme::SendAndReceive, PropagationMode::Background));
         let w = WriteId { origin: BranchId(1), seq: 1 };
         let mut q = request(2, 2, Op::Query);
-        q.write_set = vec![w];
+        q.write_set = [w].into_iter().collect();
         let fx = b.handle(Input::Request { token: ReplyToken(9), request: q });
         assert!(replies(&fx).is_empty(), "parked, not answered with a stale balance");
         assert_eq!(b.waiting(), (1, 0));
@@ -651,7 +922,7 @@ mod tests {
             customer: CustomerId(1),
             event: EventId(1),
             op: Op::Deposit(Cents::units(100)),
-            depends_on: vec![],
+            depends_on: WriteSet::new(),
             clock: 3,
         };
         let fx = b.handle(Input::Propagate { token: ReplyToken(1), propagation: p });
@@ -666,7 +937,7 @@ mod tests {
         let mut b = Branch::new(config(2, &[1], ClockScheme::SendAndReceive, PropagationMode::Background));
         for bogus in [WriteId { origin: BranchId(9), seq: 1 }, WriteId { origin: BranchId(2), seq: 1 }] {
             let mut q = request(1, 2, Op::Query);
-            q.write_set = vec![bogus];
+            q.write_set = [bogus].into_iter().collect();
             let fx = b.handle(Input::Request { token: ReplyToken(1), request: q });
             let r = replies(&fx);
             assert_eq!(r.len(), 1, "{bogus}: answered at once");
@@ -674,7 +945,7 @@ mod tests {
         }
         // A wrong-branch request is refused even when its session would park it.
         let mut q = request(2, 1, Op::Query);
-        q.write_set = vec![WriteId { origin: BranchId(1), seq: 5 }];
+        q.write_set = [WriteId { origin: BranchId(1), seq: 5 }].into_iter().collect();
         let fx = b.handle(Input::Request { token: ReplyToken(2), request: q });
         assert!(matches!(replies(&fx)[0].outcome, Outcome::Failed { reason: FailReason::WrongBranch, .. }));
         assert_eq!(b.waiting(), (0, 0));
@@ -697,10 +968,10 @@ mod tests {
         };
         let fx = b.handle(Input::Propagate {
             token: ReplyToken(2),
-            propagation: prop(w2, 2, Op::Withdraw(Cents::units(400)), vec![w1]),
+            propagation: prop(w2, 2, Op::Withdraw(Cents::units(400)), [w1].into_iter().collect()),
         });
         assert!(!fx.iter().any(|e| matches!(e, Effect::AckPeer { .. })));
-        b.handle(Input::Propagate { token: ReplyToken(1), propagation: prop(w1, 1, Op::Deposit(Cents::units(400)), vec![]) });
+        b.handle(Input::Propagate { token: ReplyToken(1), propagation: prop(w1, 1, Op::Deposit(Cents::units(400)), WriteSet::new()) });
         assert_eq!(b.write_sets()[&CustomerId(1)], vec![EventId(1), EventId(2)], "applied in issue order");
         assert_eq!(b.balance(), Cents::units(400));
     }

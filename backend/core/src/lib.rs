@@ -12,11 +12,16 @@
 //! | [`op`] | [`Op`] (deposit / withdraw / query) and its [`Outcome`] |
 //! | [`clock`] | Lamport clocks and the two course rule sets for ticking them |
 //! | [`branch`] | [`Branch`]: the state machine of one branch (inputs in, effects out) |
-//! | [`session`] | [`Session`]: a customer's write set, and the session-guarantee checks |
+//! | [`session`] | [`Session`]: what a customer carries for the session guarantees (**start here** for consistency) |
+//! | [`guarantees`] | the four session guarantees of Terry et al., each switchable |
+//! | [`writes`] | [`WriteSet`]: sets of write ids as version vectors with exceptions |
 //! | [`log`] | the per-branch event log with Lamport clocks |
 //! | [`scenario`] | a parsed input file: branches and customer scripts |
 //! | [`schedule`] | how customer sessions interleave (sequential, concurrent, writes first) |
 //! | [`record`] | what a run produced: answers, final states, logs |
+//! | [`network`] | [`NetworkPlan`]: delays, loss, partitions and crashes, as data |
+//! | [`history`] | [`History`]: every operation and every branch's apply order, as JSON |
+//! | [`check`] | the history checker: each broken guarantee with the events that show it |
 //! | [`sim`] | a deterministic in-memory driver of many branches (tests, simulation) |
 //! | [`formats`] | the course's input and output JSON shapes: read all, write all |
 //!
@@ -28,19 +33,28 @@
 //! and never sends by itself; that is what makes it testable.
 
 pub mod branch;
+pub mod check;
 pub mod clock;
 pub mod formats;
+pub mod guarantees;
 pub mod ids;
 pub mod log;
+pub mod history;
 pub mod money;
+pub mod network;
 pub mod op;
 pub mod record;
 pub mod scenario;
 pub mod schedule;
 pub mod session;
 pub mod sim;
+pub mod writes;
 
-pub use branch::{Branch, BranchConfig, Effect, Input, Propagation, PropagationAck, ReplyToken, Request};
+pub use branch::{Branch, BranchConfig, Effect, Input, Propagation, PropagationAck, ReplyToken, Request, StoredWrite};
+pub use guarantees::{Guarantee, Guarantees};
+pub use history::History;
+pub use network::NetworkPlan;
+pub use writes::WriteSet;
 pub use clock::{ClockScheme, LamportClock};
 pub use ids::{BranchId, CustomerId, EventId, WriteId};
 pub use log::{LogEntry, LogKind};

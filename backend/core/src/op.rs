@@ -87,6 +87,9 @@ pub enum FailReason {
     WrongBranch,
     /// A malformed request (negative amount, unknown operation).
     Invalid(String),
+    /// The session required writes the branch did not get in time (the
+    /// message names them and the guarantee that asked for them).
+    NotReady(String),
 }
 
 impl fmt::Display for FailReason {
@@ -97,6 +100,7 @@ impl fmt::Display for FailReason {
             }
             FailReason::WrongBranch => f.write_str("request addressed to another branch"),
             FailReason::Invalid(why) => write!(f, "invalid request: {why}"),
+            FailReason::NotReady(why) => f.write_str(why),
         }
     }
 }

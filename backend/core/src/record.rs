@@ -4,11 +4,13 @@
 
 use std::collections::BTreeMap;
 
-use crate::ids::{BranchId, CustomerId, EventId};
+use crate::branch::Applied;
+use crate::ids::{BranchId, CustomerId, EventId, WriteId};
 use crate::log::LogEntry;
 use crate::money::Cents;
 use crate::op::{OpKind, Outcome};
 use crate::scenario::Scenario;
+use crate::writes::WriteSet;
 
 /// The answer to one customer event.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,6 +24,10 @@ pub struct EventResult {
     /// Position of this answer among all answers of the run, in the order the
     /// customers received them (0-based). Orders the per-event outputs.
     pub completion: u64,
+    /// The id of a successful write.
+    pub write: Option<WriteId>,
+    /// For a successful query: the writes the answer reflected.
+    pub observed: Option<WriteSet>,
 }
 
 /// One customer session (one input entry) and its answers, in event order.
@@ -41,6 +47,9 @@ pub struct BranchRecord {
     /// this branch applied them.
     pub write_sets: BTreeMap<CustomerId, Vec<EventId>>,
     pub log: Vec<LogEntry>,
+    /// Every write the branch applied, in order, with the balance after it
+    /// (empty when only a brief state was asked for).
+    pub applied: Vec<Applied>,
 }
 
 /// Everything a run produced.

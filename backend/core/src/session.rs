@@ -1,53 +1,92 @@
-//! Client-centric consistency: a customer's session and the branch-side check.
+//! Client-centric consistency: a customer's session, carried by the customer.
 //!
-//! A customer may talk to any branch. Nothing in the replication protocol
-//! alone stops it from depositing at branch 1 and then querying branch 2
-//! before the deposit has arrived there. Two session guarantees (Terry et
-//! al., 1994) fix that from the customer's side:
+//! **Start here to understand the consistency model.** A customer may talk
+//! to any branch, and with asynchronous propagation a branch may not have
+//! every write yet. Nothing in the replication protocol alone stops a
+//! customer from depositing at branch 1 and then querying branch 2 before
+//! the deposit has arrived there. The four session guarantees of Terry et
+//! al. (1994) fix that from the customer's side (see
+//! [`crate::guarantees`] for the table):
 //!
-//! * **Read Your Writes**: a read sees every write the same session made
-//!   before it.
-//! * **Monotonic Writes**: a session's writes are applied, on every branch,
-//!   in the order the session issued them.
+//! * **Read Your Writes**: a read sees the session's earlier writes.
+//! * **Monotonic Reads**: a read sees everything the session's earlier reads saw.
+//! * **Writes Follow Reads**: a write is ordered, everywhere, after the
+//!   writes the session had read.
+//! * **Monotonic Writes**: the session's writes are applied, everywhere, in
+//!   issue order.
 //!
-//! Both are enforced with one piece of state the customer carries, its
-//! **write set**: the ids of the writes it has had acknowledged, in issue
-//! order. Every request sends the write set along:
+//! The customer carries the state; branches keep nothing per session:
 //!
-//! * a branch serves a request only after it has applied every write in the
-//!   set ([`missing_writes`]); until then the request is *parked* inside the
-//!   branch (Read Your Writes, and Monotonic Writes at the serving branch);
-//! * a new write carries the set as its `depends_on` list, and a peer applies
-//!   a propagated write only after its dependencies (Monotonic Writes
-//!   everywhere else).
+//! * its **write set**: the ids of its acknowledged writes;
+//! * its **read set**: every write its reads observed (each query's reply
+//!   carries the serving branch's applied set, see [`crate::writes`]);
+//! * which guarantees it wants.
 //!
-//! With the course's synchronous propagation these checks never have to wait;
-//! with background propagation they are what keeps the guarantees.
+//! Every request sends all three. The serving branch computes the writes
+//! the enabled guarantees require ([`Guarantees::required`]):
+//!
+//! * if it has applied them all, it serves the request;
+//! * otherwise it *parks* the request, asks the writes' origins for what it
+//!   lacks (a pull), and serves it the moment they are applied, or answers
+//!   with a clear timeout error when its host gives up waiting;
+//! * a new write carries the required set as its `depends_on` list, and
+//!   every other branch applies it only after those (Monotonic Writes and
+//!   Writes Follow Reads everywhere else).
+//!
+//! With the course's synchronous propagation these checks never have to
+//! wait; with background propagation they are what keeps the guarantees,
+//! and switching one off lets its anomaly happen (see `examples/`).
 
 use crate::branch::{Reply, Request};
+use crate::guarantees::Guarantees;
 use crate::ids::{BranchId, CustomerId, EventId, WriteId};
 use crate::op::Op;
+use crate::writes::WriteSet;
 
-/// A customer's session: its identity, its write set and its Lamport counter.
+/// A customer's session: its identity, the guarantees it asks for, its write
+/// set, its read set and its Lamport counter.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Session {
     customer: CustomerId,
-    write_set: Vec<WriteId>,
+    guarantees: Guarantees,
+    /// The session's acknowledged writes, in issue order.
+    writes: Vec<WriteId>,
+    write_set: WriteSet,
+    /// Every write the session's reads have seen.
+    read_set: WriteSet,
     clock: u64,
 }
 
 impl Session {
+    /// A session with the course's guarantees (Read Your Writes, Monotonic Writes).
     pub fn new(customer: CustomerId) -> Session {
-        Session { customer, write_set: Vec::new(), clock: 0 }
+        Session::with_guarantees(customer, Guarantees::COURSE)
+    }
+
+    pub fn with_guarantees(customer: CustomerId, guarantees: Guarantees) -> Session {
+        Session { customer, guarantees, writes: Vec::new(), write_set: WriteSet::new(), read_set: WriteSet::new(), clock: 0 }
     }
 
     pub fn customer(&self) -> CustomerId {
         self.customer
     }
 
+    pub fn guarantees(&self) -> Guarantees {
+        self.guarantees
+    }
+
     /// The writes this session has had acknowledged, in issue order.
-    pub fn write_set(&self) -> &[WriteId] {
+    pub fn writes(&self) -> &[WriteId] {
+        &self.writes
+    }
+
+    pub fn write_set(&self) -> &WriteSet {
         &self.write_set
+    }
+
+    /// The writes this session's reads have seen.
+    pub fn read_set(&self) -> &WriteSet {
+        &self.read_set
     }
 
     /// The customer's Lamport counter: how many requests it has sent.
@@ -56,7 +95,7 @@ impl Session {
     }
 
     /// Builds the next request of this session (ticks the customer's clock,
-    /// attaches the write set).
+    /// attaches the guarantees and the write and read sets).
     pub fn request(&mut self, event: EventId, branch: BranchId, op: Op) -> Request {
         self.clock += 1;
         Request {
@@ -65,26 +104,32 @@ impl Session {
             branch,
             op,
             clock: self.clock,
+            guarantees: self.guarantees,
             write_set: self.write_set.clone(),
+            read_set: self.read_set.clone(),
         }
     }
 
-    /// Takes in a branch's answer: an acknowledged write joins the write set.
-    /// The customer's counter is not merged with the branch's clock (the
-    /// course's customers count only their own requests).
+    /// Takes in a branch's answer: an acknowledged write joins the write set,
+    /// what a read observed joins the read set. The customer's counter is
+    /// not merged with the branch's clock (the course's customers count only
+    /// their own requests).
     pub fn observe(&mut self, reply: &Reply) {
         if let Some(write) = reply.write {
-            if !self.write_set.contains(&write) {
-                self.write_set.push(write);
+            if self.write_set.insert(write) {
+                self.writes.push(write);
             }
+        }
+        if let Some(seen) = &reply.observed {
+            self.read_set.union_with(seen);
         }
     }
 }
 
-/// The writes in `required` that `is_applied` says are not applied yet, in
-/// order. Empty means the session's guarantees allow serving the request.
-pub fn missing_writes(required: &[WriteId], is_applied: impl Fn(&WriteId) -> bool) -> Vec<WriteId> {
-    required.iter().filter(|w| !is_applied(w)).copied().collect()
+/// The writes in `required` that `applied` lacks, in id order. Empty means
+/// the session's guarantees allow serving the request.
+pub fn missing_writes(required: &WriteSet, applied: &WriteSet) -> Vec<WriteId> {
+    applied.missing_from(required)
 }
 
 #[cfg(test)]
@@ -99,6 +144,7 @@ mod tests {
         let r = s.request(EventId(1), BranchId(1), Op::Deposit(Cents::units(400)));
         assert_eq!(r.clock, 1);
         assert!(r.write_set.is_empty());
+        assert_eq!(r.guarantees, Guarantees::COURSE);
         let w = WriteId { origin: BranchId(1), seq: 1 };
         let reply = Reply {
             branch: BranchId(1),
@@ -107,20 +153,42 @@ mod tests {
             op: OpKind::Deposit,
             outcome: Outcome::Success { balance: Cents::units(400) },
             write: Some(w),
+            observed: None,
             clock: 3,
         };
         s.observe(&reply);
         s.observe(&reply);
-        assert_eq!(s.write_set(), &[w]);
+        assert_eq!(s.writes(), &[w]);
         let r2 = s.request(EventId(2), BranchId(2), Op::Query);
         assert_eq!(r2.clock, 2, "the customer's clock counts its own requests only");
-        assert_eq!(r2.write_set, vec![w]);
+        assert_eq!(r2.write_set, [w].into_iter().collect());
     }
 
     #[test]
-    fn missing_writes_keeps_order() {
+    fn missing_writes_in_id_order() {
         let w = |s| WriteId { origin: BranchId(1), seq: s };
-        let missing = missing_writes(&[w(1), w(2), w(3)], |x| *x == w(2));
-        assert_eq!(missing, vec![w(1), w(3)]);
+        let required: WriteSet = [w(3), w(1), w(2)].into_iter().collect();
+        let applied: WriteSet = [w(2)].into_iter().collect();
+        assert_eq!(missing_writes(&required, &applied), vec![w(1), w(3)]);
+    }
+
+    #[test]
+    fn reads_build_the_read_set() {
+        let mut s = Session::with_guarantees(CustomerId(2), Guarantees::ALL);
+        let seen: WriteSet = [WriteId { origin: BranchId(1), seq: 1 }].into_iter().collect();
+        let reply = Reply {
+            branch: BranchId(1),
+            customer: CustomerId(2),
+            event: EventId(5),
+            op: OpKind::Query,
+            outcome: Outcome::Success { balance: Cents::units(10) },
+            write: None,
+            observed: Some(seen.clone()),
+            clock: 3,
+        };
+        s.observe(&reply);
+        assert_eq!(s.read_set(), &seen);
+        assert!(s.write_set().is_empty());
+        assert_eq!(s.request(EventId(6), BranchId(2), Op::Query).read_set, seen);
     }
 }

@@ -1,29 +1,61 @@
-//! A deterministic, in-memory driver for a whole bank.
+//! A deterministic discrete-event simulator of a whole bank.
 //!
 //! The simulator runs the same [`Branch`] state machines as the real gRPC
-//! cluster, but the "network" is a list of messages in flight and a seeded
-//! generator picks which one is delivered next. The same seed gives the same
-//! run, so a failing schedule can be replayed exactly. Property tests use it
-//! to explore many interleavings; nothing here knows about tokio.
+//! cluster, on a simulated clock. Every message is an event scheduled at
+//! "now + its link's delay"; a seeded [`SplitMix64`] draws every delay and
+//! every loss, so the same seed gives the same run, and a failing schedule
+//! can be replayed exactly. Nothing here knows about tokio.
+//!
+//! The network follows a [`NetworkPlan`]: per-link delays (so messages
+//! overtake each other), message loss (the sender retries until
+//! acknowledged, so receivers see duplicates), partitions, and crashes (a
+//! crashed branch keeps only what it persisted, and catches up by
+//! anti-entropy after its restart). A fault left in place is repaired once
+//! the customers are done, or when the run has made no progress for
+//! [`SimConfig::repair_after_ms`]: like an operator who eventually fixes the
+//! network, so that every run ends with every branch up and converged.
 
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
 
-use crate::branch::{Branch, BranchConfig, Effect, Input, PropagationMode, Reply, ReplyToken};
+use crate::branch::{Branch, BranchConfig, Effect, Input, Propagation, PropagationMode, Reply, ReplyToken, Request, StoredWrite};
 use crate::clock::ClockScheme;
-use crate::ids::BranchId;
+use crate::guarantees::Guarantees;
+use crate::ids::{BranchId, WriteId};
+use crate::money::Cents;
+use crate::network::{Delay, Fault, LinkState, NetworkPlan};
+pub use crate::network::SplitMix64;
+use crate::op::{FailReason, Outcome};
 use crate::record::{BranchRecord, EventResult, RunRecord};
 use crate::scenario::Scenario;
 use crate::schedule::Schedule;
 use crate::session::Session;
+use crate::writes::WriteSet;
+
+/// A run that needs more events than this is stuck in a loop (a bug).
+const MAX_EVENTS: u64 = 2_000_000;
 
 /// How to run a scenario in the simulator.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SimConfig {
     pub schedule: Schedule,
     pub clock_scheme: ClockScheme,
     pub propagation: PropagationMode,
-    /// Seeds the choice of which message is delivered next.
+    /// What every customer session asks for.
+    pub guarantees: Guarantees,
+    pub network: NetworkPlan,
+    /// Seeds every delay and every loss.
     pub seed: u64,
+    /// Delay between a customer and a branch, each way.
+    pub client_delay: Delay,
+    /// How long a branch lets a request wait for the writes its session requires.
+    pub park_timeout_ms: u64,
+    /// How often each branch pulls from its peers (0: only after restarts and heals).
+    pub anti_entropy_ms: u64,
+    /// How long a sender waits before resending a lost message.
+    pub retry_ms: u64,
+    /// With no customer answered for this long, repair every fault.
+    pub repair_after_ms: u64,
 }
 
 impl Default for SimConfig {
@@ -32,40 +64,16 @@ impl Default for SimConfig {
             schedule: Schedule::Sequential,
             clock_scheme: ClockScheme::default(),
             propagation: PropagationMode::default(),
+            guarantees: Guarantees::COURSE,
+            network: NetworkPlan::default(),
             seed: 0,
+            client_delay: Delay::Fixed(0),
+            park_timeout_ms: 5_000,
+            anti_entropy_ms: 250,
+            retry_ms: 50,
+            repair_after_ms: 30_000,
         }
     }
-}
-
-/// A small, well-known generator (SplitMix64): deterministic, no dependency.
-#[derive(Clone, Debug)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    pub fn new(seed: u64) -> Self {
-        SplitMix64(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n` (`n > 0`).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-}
-
-/// A message on the simulated network.
-#[derive(Clone, Debug)]
-enum Message {
-    ToBranch(BranchId, Input),
-    /// A reply travelling back to the customer session that sent `token`.
-    ToCustomer(ReplyToken, Reply),
 }
 
 /// Everything that happened in a simulated run.
@@ -74,116 +82,578 @@ pub struct SimRun {
     pub record: RunRecord,
     /// The branches at the end, for assertions on internal state.
     pub branches: BTreeMap<BranchId, Branch>,
-    /// Every effect every branch produced, in order, tagged with the branch.
-    pub effects: Vec<(BranchId, Effect)>,
+    /// Every write some customer had acknowledged.
+    pub acknowledged: Vec<WriteId>,
+    /// Simulated time at the end, in microseconds.
+    pub end_us: u64,
+    /// How many events the simulator processed.
+    pub events: u64,
+}
+
+/// A message arriving at a branch.
+#[derive(Clone, Debug)]
+enum BranchMsg {
+    Request { token: ReplyToken, request: Request },
+    Propagate { attempt: u64, propagation: Propagation },
+    Ack { attempt: u64, ack: crate::branch::PropagationAck },
+    Pull { pull: u64, from: BranchId, have: WriteSet, answer_back: bool },
+    Pulled { pull: u64, from: BranchId, writes: Vec<Propagation> },
+    PullFailed { pull: u64, to: BranchId },
+    Expire { token: ReplyToken },
+}
+
+#[derive(Clone, Debug)]
+enum Event {
+    CustomerSend { run: usize },
+    ToBranch { to: BranchId, incarnation: Option<u64>, msg: BranchMsg },
+    ToCustomer { token: ReplyToken, reply: Reply },
+    Retry { attempt: u64 },
+    Tick { branch: BranchId },
+    Fault(Fault),
+}
+
+/// A propagation on its way until acknowledged.
+#[derive(Clone, Debug)]
+struct Attempt {
+    from: BranchId,
+    from_incarnation: u64,
+    to: BranchId,
+    propagation: Propagation,
+}
+
+#[derive(Clone, Debug)]
+struct PendingPull {
+    from: BranchId,
+    from_incarnation: u64,
+}
+
+/// A customer request waiting for its answer.
+#[derive(Clone, Debug)]
+struct Outstanding {
+    run: usize,
+    event: usize,
+    customer_clock: u64,
+    branch: BranchId,
+}
+
+struct Sim<'a> {
+    scenario: &'a Scenario,
+    config: &'a SimConfig,
+    ids: Vec<BranchId>,
+    now: u64,
+    seq: u64,
+    queue: BinaryHeap<Reverse<(u64, u64)>>,
+    events: BTreeMap<u64, Event>,
+    rng: SplitMix64,
+    links: LinkState,
+    branches: BTreeMap<BranchId, Option<Branch>>,
+    incarnation: BTreeMap<BranchId, u64>,
+    stored: BTreeMap<BranchId, Vec<StoredWrite>>,
+    next_id: u64,
+    attempts: BTreeMap<u64, Attempt>,
+    peer_tokens: BTreeMap<(BranchId, ReplyToken), u64>,
+    pulls: BTreeMap<u64, PendingPull>,
+    pull_tokens: BTreeMap<(BranchId, ReplyToken), (u64, BranchId)>,
+    outstanding: BTreeMap<ReplyToken, Outstanding>,
+    // Per phase:
+    phase: Vec<crate::schedule::Run>,
+    cursor: Vec<usize>,
+    busy: Vec<bool>,
+    sessions: Vec<Session>,
+    results: Vec<Vec<Option<EventResult>>>,
+    completion: u64,
+    acknowledged: Vec<WriteId>,
+    last_progress: u64,
+    processed: u64,
+    ticking: bool,
 }
 
 /// Runs `scenario` to completion. Panics only on a bug in the core (a run
-/// that stalls with work left), which the tests want to see.
+/// that stalls or never converges), which the tests want to see.
 pub fn run(scenario: &Scenario, config: &SimConfig) -> SimRun {
     let ids = scenario.branch_ids();
-    let mut branches: BTreeMap<BranchId, Branch> = scenario
+    let branches = scenario
         .branches
         .iter()
-        .map(|b| {
-            let branch = Branch::new(BranchConfig {
-                id: b.id,
-                peers: ids.clone(),
-                initial_balance: b.balance,
-                clock_scheme: config.clock_scheme,
-                propagation: config.propagation,
-            });
-            (b.id, branch)
-        })
+        .map(|b| (b.id, Some(Branch::new(branch_config(b.id, b.balance, &ids, config)))))
         .collect();
-    let mut rng = SplitMix64::new(config.seed);
-    let mut sessions: Vec<Session> = scenario.customers.iter().map(|c| Session::new(c.id)).collect();
-    let mut results: Vec<Vec<Option<EventResult>>> =
-        scenario.customers.iter().map(|c| vec![None; c.events.len()]).collect();
-    let mut effects_seen = Vec::new();
-    let mut completion = 0u64;
-    let mut next_token = 0u64;
-    // Which (session, event) a customer token belongs to.
-    let mut outstanding: BTreeMap<ReplyToken, (usize, usize, u64)> = BTreeMap::new();
-    // Peer tokens: which branch must receive the acknowledgement.
-    let mut peer_tokens: BTreeMap<ReplyToken, BranchId> = BTreeMap::new();
+    let mut sim = Sim {
+        scenario,
+        config,
+        now: 0,
+        seq: 0,
+        queue: BinaryHeap::new(),
+        events: BTreeMap::new(),
+        rng: SplitMix64::new(config.seed),
+        links: LinkState::new(&config.network),
+        branches,
+        incarnation: ids.iter().map(|b| (*b, 0)).collect(),
+        stored: BTreeMap::new(),
+        next_id: 0,
+        attempts: BTreeMap::new(),
+        peer_tokens: BTreeMap::new(),
+        pulls: BTreeMap::new(),
+        pull_tokens: BTreeMap::new(),
+        outstanding: BTreeMap::new(),
+        phase: Vec::new(),
+        cursor: Vec::new(),
+        busy: Vec::new(),
+        sessions: scenario.customers.iter().map(|c| Session::with_guarantees(c.id, config.guarantees)).collect(),
+        results: scenario.customers.iter().map(|c| vec![None; c.events.len()]).collect(),
+        completion: 0,
+        acknowledged: Vec::new(),
+        last_progress: 0,
+        processed: 0,
+        ticking: config.anti_entropy_ms > 0
+            && (config.propagation == PropagationMode::Background || !config.network.is_perfect()),
+        ids,
+    };
+    for f in &config.network.faults {
+        sim.schedule_at(f.at_ms * 1000, Event::Fault(f.fault.clone()));
+    }
+    if sim.ticking {
+        for b in sim.ids.clone() {
+            let first = config.anti_entropy_ms * 1000;
+            sim.schedule_at(first, Event::Tick { branch: b });
+        }
+    }
+    sim.run_phases();
+    sim.finish()
+}
 
-    for phase in config.schedule.phases(scenario) {
-        // Per run: the next position in its event list, and whether it waits for an answer.
-        let mut cursor = vec![0usize; phase.len()];
-        let mut busy = vec![false; phase.len()];
-        let mut network: Vec<Message> = Vec::new();
-        loop {
-            // Possible moves: each idle run with events left may send; each
-            // message in flight may be delivered.
-            let ready: Vec<usize> =
-                (0..phase.len()).filter(|r| !busy[*r] && cursor[*r] < phase[*r].events.len()).collect();
-            let moves = ready.len() + network.len();
-            if moves == 0 {
-                break;
+fn branch_config(id: BranchId, balance: Cents, ids: &[BranchId], config: &SimConfig) -> BranchConfig {
+    BranchConfig {
+        id,
+        peers: ids.to_vec(),
+        initial_balance: balance,
+        clock_scheme: config.clock_scheme,
+        propagation: config.propagation,
+    }
+}
+
+impl Sim<'_> {
+    fn schedule_at(&mut self, at: u64, event: Event) {
+        self.seq += 1;
+        self.queue.push(Reverse((at, self.seq)));
+        self.events.insert(self.seq, event);
+    }
+
+    fn schedule_in(&mut self, delay_us: u64, event: Event) {
+        self.schedule_at(self.now + delay_us, event);
+    }
+
+    fn id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    fn link_delay(&mut self, a: BranchId, b: BranchId) -> u64 {
+        self.links.delay(a, b).sample_us(&mut self.rng)
+    }
+
+    fn client_delay(&mut self) -> u64 {
+        self.config.client_delay.sample_us(&mut self.rng)
+    }
+
+    /// Whether a message from `a` to `b` gets through right now.
+    fn passes(&mut self, a: BranchId, b: BranchId) -> bool {
+        let drop = self.links.drop_percent;
+        !self.links.is_cut(a, b) && !self.rng.chance(drop)
+    }
+
+    fn is_up(&self, b: BranchId) -> bool {
+        self.branches.get(&b).is_some_and(Option::is_some)
+    }
+
+    fn faults_active(&self) -> bool {
+        self.links.cut_links().next().is_some() || self.branches.values().any(Option::is_none)
+    }
+
+    /// No write or request in flight, and no live branch holding one back.
+    /// (Anti-entropy pulls may still be under way: they change nothing once
+    /// the branches have converged.)
+    fn settled(&self) -> bool {
+        self.attempts.is_empty()
+            && self.outstanding.is_empty()
+            && self.branches.values().flatten().all(|b| b.waiting() == (0, 0) && b.writes_in_flight() == 0)
+    }
+
+    fn converged(&self) -> bool {
+        let mut sets = self.branches.values().map(|b| b.as_ref().map(Branch::applied));
+        let Some(Some(first)) = sets.next() else { return false };
+        sets.all(|s| s == Some(first))
+    }
+
+    fn run_phases(&mut self) {
+        for phase in self.config.schedule.phases(self.scenario) {
+            self.cursor = vec![0; phase.len()];
+            self.busy = vec![false; phase.len()];
+            self.phase = phase;
+            for r in 0..self.phase.len() {
+                let d = self.client_delay();
+                self.schedule_in(d, Event::CustomerSend { run: r });
+                self.busy[r] = true;
             }
-            let pick = rng.below(moves);
-            if pick < ready.len() {
-                let r = ready[pick];
-                let run = &phase[r];
-                let e = run.events[cursor[r]];
-                let event = &scenario.customers[run.session].events[e];
-                let request = sessions[run.session].request(event.id, event.branch, event.op);
-                let token = ReplyToken(next_token);
-                next_token += 1;
-                outstanding.insert(token, (r, e, request.clock));
-                busy[r] = true;
-                network.push(Message::ToBranch(event.branch, Input::Request { token, request }));
-                continue;
-            }
-            let message = network.swap_remove(pick - ready.len());
-            match message {
-                Message::ToBranch(to, input) => {
-                    let branch = branches.get_mut(&to).expect("scenario validated branch ids");
-                    for effect in branch.handle(input) {
-                        effects_seen.push((to, effect.clone()));
-                        match effect {
-                            Effect::Reply { token, reply } => network.push(Message::ToCustomer(token, reply)),
-                            Effect::Send { to: peer, propagation } => {
-                                let token = ReplyToken(next_token);
-                                next_token += 1;
-                                peer_tokens.insert(token, to);
-                                network.push(Message::ToBranch(peer, Input::Propagate { token, propagation }));
-                            }
-                            Effect::AckPeer { token, ack } => {
-                                let origin = peer_tokens.remove(&token).expect("ack for a known propagation");
-                                network.push(Message::ToBranch(origin, Input::Ack(ack)));
-                            }
-                            Effect::Logged(_) => {}
-                        }
-                    }
+            loop {
+                let done = self.busy.iter().all(|b| !b)
+                    && self.cursor.iter().zip(&self.phase).all(|(c, run)| *c == run.events.len());
+                if done && (self.settled() || self.faults_active()) {
+                    break;
                 }
-                Message::ToCustomer(token, reply) => {
-                    let (r, e, customer_clock) = outstanding.remove(&token).expect("reply to a known request");
-                    let session = phase[r].session;
-                    sessions[session].observe(&reply);
-                    results[session][e] = Some(EventResult {
-                        event: reply.event,
-                        op: reply.op,
-                        branch: reply.branch,
-                        outcome: reply.outcome,
-                        customer_clock,
-                        completion,
-                    });
-                    completion += 1;
-                    busy[r] = false;
-                    cursor[r] += 1;
+                if !self.step() {
+                    assert!(done, "simulated phase stalled with requests unanswered: a bug in the branch core");
+                    break;
+                }
+                let stalled_for = self.now.saturating_sub(self.last_progress);
+                assert!(
+                    stalled_for <= 10 * self.config.repair_after_ms.max(1) * 1000,
+                    "simulated customers made no progress for {} ms: a bug in the branch core",
+                    stalled_for / 1000
+                );
+                if stalled_for > self.config.repair_after_ms * 1000 && self.faults_active() {
+                    self.repair_everything();
+                    self.last_progress = self.now;
                 }
             }
         }
-        assert!(
-            busy.iter().all(|b| !b) && cursor.iter().zip(&phase).all(|(c, run)| *c == run.events.len()),
-            "simulated phase stalled with requests unanswered: a bug in the branch core"
-        );
     }
 
-    let record = RunRecord::from_answers(scenario, results, branches.values().map(branch_record).collect());
-    SimRun { record, branches, effects: effects_seen }
+    /// Customers are done: repair every fault, then run until every branch
+    /// has every write and nothing is in flight.
+    fn finish(mut self) -> SimRun {
+        // Faults planned for after the customers are done are moot.
+        self.events.retain(|_, e| !matches!(e, Event::Fault(_)));
+        self.repair_everything();
+        let limit = self.processed + MAX_EVENTS;
+        // Once converged, ticks stop and the last pulls drain.
+        while !(self.settled() && self.converged() && self.pulls.is_empty()) {
+            assert!(self.step(), "the simulation ran out of events before the branches converged: a bug in the core");
+            assert!(self.processed < limit, "the branches did not converge: a bug in the core");
+        }
+        let branches: BTreeMap<BranchId, Branch> =
+            std::mem::take(&mut self.branches).into_iter().map(|(id, b)| (id, b.expect("repaired"))).collect();
+        let record =
+            RunRecord::from_answers(self.scenario, std::mem::take(&mut self.results), branches.values().map(branch_record).collect());
+        SimRun { record, branches, acknowledged: self.acknowledged, end_us: self.now, events: self.processed }
+    }
+
+    fn repair_everything(&mut self) {
+        self.links.heal_all();
+        for b in self.ids.clone() {
+            if !self.is_up(b) {
+                self.restart(b);
+            }
+        }
+        // Everyone catches up with everyone.
+        for b in self.ids.clone() {
+            self.feed(b, Input::AntiEntropy);
+        }
+    }
+
+    /// Processes the next event; false when there is none.
+    fn step(&mut self) -> bool {
+        assert!(self.processed < 2 * MAX_EVENTS, "the simulation did not finish within {} events: a bug in the core", 2 * MAX_EVENTS);
+        let Some(Reverse((at, seq))) = self.queue.pop() else { return false };
+        let Some(event) = self.events.remove(&seq) else { return true }; // cancelled
+        self.now = self.now.max(at);
+        self.processed += 1;
+        match event {
+            Event::CustomerSend { run } => self.customer_send(run),
+            Event::ToCustomer { token, reply } => self.customer_receive(token, reply),
+            Event::ToBranch { to, incarnation, msg } => self.deliver(to, incarnation, msg),
+            Event::Retry { attempt } => {
+                if let Some(a) = self.attempts.get(&attempt).cloned() {
+                    if self.incarnation[&a.from] == a.from_incarnation && self.is_up(a.from) {
+                        self.transmit(attempt);
+                    } else {
+                        self.attempts.remove(&attempt);
+                    }
+                }
+            }
+            Event::Tick { branch } => {
+                let idle = self.all_customers_done() && self.settled() && self.converged();
+                if !idle {
+                    if self.is_up(branch) {
+                        self.feed(branch, Input::AntiEntropy);
+                    }
+                    let every = self.config.anti_entropy_ms * 1000;
+                    self.schedule_in(every, Event::Tick { branch });
+                }
+            }
+            Event::Fault(fault) => self.apply_fault(fault),
+        }
+        true
+    }
+
+    fn all_customers_done(&self) -> bool {
+        self.results.iter().all(|r| r.iter().all(Option::is_some))
+    }
+
+    fn apply_fault(&mut self, fault: Fault) {
+        match fault {
+            Fault::Crash(b) => self.crash(BranchId(b)),
+            Fault::Restart(b) => {
+                if !self.is_up(BranchId(b)) {
+                    self.restart(BranchId(b));
+                    self.feed(BranchId(b), Input::AntiEntropy);
+                }
+            }
+            other => {
+                let healed: Vec<BranchId> = match &other {
+                    Fault::Heal([a, b]) => vec![BranchId(*a), BranchId(*b)],
+                    Fault::Rejoin(b) => vec![BranchId(*b)],
+                    _ => vec![],
+                };
+                self.links.apply(&other, &self.ids);
+                for b in healed {
+                    if self.is_up(b) {
+                        self.feed(b, Input::AntiEntropy);
+                    }
+                }
+            }
+        }
+    }
+
+    fn crash(&mut self, b: BranchId) {
+        if self.branches.get_mut(&b).and_then(Option::take).is_none() {
+            return;
+        }
+        *self.incarnation.get_mut(&b).expect("known branch") += 1;
+        // Customers waiting on it see their call fail.
+        let waiting: Vec<(ReplyToken, Outstanding)> =
+            self.outstanding.iter().filter(|(_, o)| o.branch == b).map(|(t, o)| (*t, o.clone())).collect();
+        for (token, o) in waiting {
+            let reply = self.unavailable(b, &o, "crashed before answering");
+            let d = self.client_delay();
+            self.schedule_in(d, Event::ToCustomer { token, reply });
+        }
+        self.attempts.retain(|_, a| a.from != b);
+        self.pulls.retain(|_, p| p.from != b);
+        // Calls the crashed branch was holding open fail: their senders retry.
+        let held: Vec<(ReplyToken, u64)> =
+            self.peer_tokens.iter().filter(|((at, _), _)| *at == b).map(|((_, t), a)| (*t, *a)).collect();
+        let retry = self.config.retry_ms * 1000;
+        for (token, attempt) in held {
+            self.peer_tokens.remove(&(b, token));
+            self.schedule_in(retry, Event::Retry { attempt });
+        }
+        let pulls: Vec<(ReplyToken, u64)> =
+            self.pull_tokens.iter().filter(|((at, _), _)| *at == b).map(|((_, t), (p, _))| (*t, *p)).collect();
+        for (token, pull) in pulls {
+            self.pull_tokens.remove(&(b, token));
+            self.fail_pull(pull, b);
+        }
+    }
+
+    fn restart(&mut self, b: BranchId) {
+        let spec = self.scenario.branches.iter().find(|s| s.id == b).expect("known branch");
+        let config = branch_config(b, spec.balance, &self.ids, self.config);
+        let stored = self.stored.get(&b).cloned().unwrap_or_default();
+        self.branches.insert(b, Some(Branch::recover(config, stored)));
+    }
+
+    fn unavailable(&self, b: BranchId, o: &Outstanding, why: &str) -> Reply {
+        let script = &self.scenario.customers[self.phase[o.run].session];
+        let event = &script.events[o.event];
+        Reply {
+            branch: b,
+            customer: script.id,
+            event: event.id,
+            op: event.op.kind(),
+            outcome: Outcome::Failed {
+                reason: FailReason::NotReady(format!("branch {} {why}", b.0)),
+                balance: Cents::ZERO,
+            },
+            write: None,
+            observed: None,
+            clock: 0,
+        }
+    }
+
+    fn customer_send(&mut self, r: usize) {
+        let run = &self.phase[r];
+        if self.cursor[r] >= run.events.len() {
+            self.busy[r] = false;
+            return;
+        }
+        let e = run.events[self.cursor[r]];
+        let event = &self.scenario.customers[run.session].events[e];
+        let request = self.sessions[run.session].request(event.id, event.branch, event.op);
+        let token = ReplyToken(self.id());
+        self.outstanding
+            .insert(token, Outstanding { run: r, event: e, customer_clock: request.clock, branch: event.branch });
+        self.busy[r] = true;
+        let d = self.client_delay();
+        let to = event.branch;
+        self.schedule_in(d, Event::ToBranch { to, incarnation: None, msg: BranchMsg::Request { token, request } });
+    }
+
+    fn customer_receive(&mut self, token: ReplyToken, reply: Reply) {
+        let Some(o) = self.outstanding.remove(&token) else { return };
+        let session = self.phase[o.run].session;
+        self.sessions[session].observe(&reply);
+        if let Some(w) = reply.write {
+            self.acknowledged.push(w);
+        }
+        let event = self.scenario.customers[session].events[o.event].id;
+        self.results[session][o.event] = Some(EventResult {
+            event,
+            op: reply.op,
+            branch: reply.branch,
+            outcome: reply.outcome,
+            customer_clock: o.customer_clock,
+            completion: self.completion,
+            write: reply.write,
+            observed: reply.observed,
+        });
+        self.completion += 1;
+        self.last_progress = self.now;
+        self.cursor[o.run] += 1;
+        if self.cursor[o.run] < self.phase[o.run].events.len() {
+            let d = self.client_delay();
+            self.schedule_in(d, Event::CustomerSend { run: o.run });
+        } else {
+            self.busy[o.run] = false;
+        }
+    }
+
+    /// Sends (or resends) a propagation attempt over its link.
+    fn transmit(&mut self, attempt: u64) {
+        let a = self.attempts[&attempt].clone();
+        if self.passes(a.from, a.to) {
+            let d = self.link_delay(a.from, a.to);
+            let msg = BranchMsg::Propagate { attempt, propagation: a.propagation };
+            self.schedule_in(d, Event::ToBranch { to: a.to, incarnation: None, msg });
+        } else {
+            let retry = self.config.retry_ms * 1000;
+            self.schedule_in(retry, Event::Retry { attempt });
+        }
+    }
+
+    fn deliver(&mut self, to: BranchId, incarnation: Option<u64>, msg: BranchMsg) {
+        if incarnation.is_some_and(|i| i != self.incarnation[&to]) {
+            return; // addressed to a branch life that ended in a crash
+        }
+        let retry = self.config.retry_ms * 1000;
+        if !self.is_up(to) {
+            match msg {
+                BranchMsg::Request { token, .. } => {
+                    if let Some(o) = self.outstanding.get(&token).cloned() {
+                        let reply = self.unavailable(to, &o, "is down");
+                        let d = self.client_delay();
+                        self.schedule_in(d, Event::ToCustomer { token, reply });
+                    }
+                }
+                BranchMsg::Propagate { attempt, .. } => self.schedule_in(retry, Event::Retry { attempt }),
+                BranchMsg::Pull { pull, .. } => self.fail_pull(pull, to),
+                _ => {}
+            }
+            return;
+        }
+        let input = match msg {
+            BranchMsg::Request { token, request } => Input::Request { token, request },
+            BranchMsg::Propagate { attempt, propagation } => {
+                let token = ReplyToken(self.id());
+                self.peer_tokens.insert((to, token), attempt);
+                Input::Propagate { token, propagation }
+            }
+            BranchMsg::Ack { attempt, ack } => {
+                if self.attempts.remove(&attempt).is_none() {
+                    return;
+                }
+                Input::Ack(ack)
+            }
+            BranchMsg::Pull { pull, from, have, answer_back } => {
+                let token = ReplyToken(self.id());
+                self.pull_tokens.insert((to, token), (pull, from));
+                Input::Pull { token, from, have, answer_back }
+            }
+            BranchMsg::Pulled { pull, from, writes } => {
+                if self.pulls.remove(&pull).is_none() {
+                    return;
+                }
+                Input::Pulled { from, writes }
+            }
+            BranchMsg::PullFailed { pull, to: peer } => {
+                if self.pulls.remove(&pull).is_none() {
+                    return;
+                }
+                Input::PullFailed { to: peer }
+            }
+            BranchMsg::Expire { token } => Input::Expire { token },
+        };
+        self.feed(to, input);
+    }
+
+    fn fail_pull(&mut self, pull: u64, peer: BranchId) {
+        if let Some(p) = self.pulls.get(&pull).cloned() {
+            let retry = self.config.retry_ms * 1000;
+            let msg = BranchMsg::PullFailed { pull, to: peer };
+            self.schedule_in(retry, Event::ToBranch { to: p.from, incarnation: Some(p.from_incarnation), msg });
+        }
+    }
+
+    /// Feeds `input` to branch `b` and carries out its effects.
+    fn feed(&mut self, b: BranchId, input: Input) {
+        let Some(branch) = self.branches.get_mut(&b).and_then(Option::as_mut) else { return };
+        let effects = branch.handle(input);
+        let incarnation = self.incarnation[&b];
+        for effect in effects {
+            match effect {
+                Effect::Reply { token, reply } => {
+                    let d = self.client_delay();
+                    self.schedule_in(d, Event::ToCustomer { token, reply });
+                }
+                Effect::Send { to, propagation } => {
+                    let attempt = self.id();
+                    self.attempts.insert(attempt, Attempt { from: b, from_incarnation: incarnation, to, propagation });
+                    self.transmit(attempt);
+                }
+                Effect::AckPeer { token, ack } => {
+                    let Some(attempt) = self.peer_tokens.remove(&(b, token)) else { continue };
+                    let Some(a) = self.attempts.get(&attempt).cloned() else { continue };
+                    if self.passes(b, a.from) {
+                        let d = self.link_delay(b, a.from);
+                        let msg = BranchMsg::Ack { attempt, ack };
+                        self.schedule_in(d, Event::ToBranch { to: a.from, incarnation: Some(a.from_incarnation), msg });
+                    } else {
+                        // The acknowledgement is lost: the sender resends (a duplicate).
+                        let retry = self.config.retry_ms * 1000;
+                        self.schedule_in(retry, Event::Retry { attempt });
+                    }
+                }
+                Effect::Persist(write) => self.stored.entry(b).or_default().push(write),
+                Effect::Parked { token, .. } => {
+                    let wait = self.config.park_timeout_ms * 1000;
+                    let msg = BranchMsg::Expire { token };
+                    self.schedule_in(wait, Event::ToBranch { to: b, incarnation: Some(incarnation), msg });
+                }
+                Effect::Pull { to, have, answer_back } => {
+                    let pull = self.id();
+                    self.pulls.insert(pull, PendingPull { from: b, from_incarnation: incarnation });
+                    if self.passes(b, to) {
+                        let d = self.link_delay(b, to);
+                        let msg = BranchMsg::Pull { pull, from: b, have, answer_back };
+                        self.schedule_in(d, Event::ToBranch { to, incarnation: None, msg });
+                    } else {
+                        self.fail_pull(pull, to);
+                    }
+                }
+                Effect::PullReply { token, writes } => {
+                    let Some((pull, requester)) = self.pull_tokens.remove(&(b, token)) else { continue };
+                    let Some(p) = self.pulls.get(&pull).cloned() else { continue };
+                    if self.passes(b, requester) {
+                        let d = self.link_delay(b, requester);
+                        let msg = BranchMsg::Pulled { pull, from: b, writes };
+                        self.schedule_in(d, Event::ToBranch { to: requester, incarnation: Some(p.from_incarnation), msg });
+                    } else {
+                        self.fail_pull(pull, b);
+                    }
+                }
+                Effect::Logged(_) => {}
+            }
+        }
+    }
 }
 
 /// The [`BranchRecord`] of a branch's current state.
@@ -194,5 +664,6 @@ pub fn branch_record(branch: &Branch) -> BranchRecord {
         clock: branch.clock(),
         write_sets: branch.write_sets().clone(),
         log: branch.log().to_vec(),
+        applied: branch.applied_log().to_vec(),
     }
 }

@@ -93,6 +93,8 @@ pub(crate) mod tests {
             outcome: Outcome::Success { balance: Cents::units(balance) },
             customer_clock: 1,
             completion,
+            write: None,
+            observed: None,
         }
     }
 

@@ -251,7 +251,7 @@ mod tests {
     }
 
     fn branch(id: u64, log: Vec<LogEntry>) -> BranchRecord {
-        BranchRecord { id: BranchId(id), balance: Cents::ZERO, clock: 0, write_sets: BTreeMap::new(), log }
+        BranchRecord { id: BranchId(id), balance: Cents::ZERO, clock: 0, write_sets: BTreeMap::new(), log, applied: vec![] }
     }
 
     fn parse(text: &str) -> Value {
@@ -346,6 +346,8 @@ mod tests {
                     outcome: Outcome::Success { balance: Cents::ZERO },
                     customer_clock: e["logical_clock"].as_u64().unwrap(),
                     completion: 0,
+                    write: None,
+                    observed: None,
                 });
                 events.push(ScriptEvent {
                     id: EventId(event),
@@ -439,6 +441,8 @@ mod tests {
                     outcome: Outcome::Success { balance: Cents::ZERO },
                     customer_clock: 1,
                     completion: 0,
+                    write: None,
+                    observed: None,
                 }],
             }],
             branches: vec![branch(1, vec![entry(2, LogKind::Request, 1, 1, OpKind::Query, None)])],

@@ -49,6 +49,8 @@ pub(crate) fn replay_sequentially(scenario: &Scenario) -> RunRecord {
                         outcome,
                         customer_clock: i as u64 + 1,
                         completion: completion - 1,
+                        write: None,
+                        observed: None,
                     }
                 })
                 .collect();

@@ -1,0 +1,331 @@
+//! What a run did, as the history checker ([`crate::check`]) reads it.
+//!
+//! A [`History`] has two halves:
+//! * every customer operation, per session in issue order: which branch
+//!   served it, what it returned, the id of the write it made, and for a
+//!   read the exact set of writes the answer reflected;
+//! * every branch's apply order: each write it applied, with the balance
+//!   right after.
+//!
+//! That is enough to decide every session guarantee after the fact (Read
+//! Your Writes and Monotonic Reads from the reads' observed sets; Monotonic
+//! Writes and Writes Follow Reads from the apply orders), and to spot an
+//! overdraft. `bank run --history FILE` writes one as JSON; `bank check
+//! FILE` reads it. Write ids are written `w<origin>.<seq>` (`w2.7`: the 7th
+//! write accepted by branch 2), and sets of them as ranges (`w2.1-7`).
+
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::guarantees::Guarantees;
+use crate::ids::{BranchId, CustomerId, EventId, WriteId};
+use crate::money::Cents;
+use crate::op::OpKind;
+use crate::record::RunRecord;
+use crate::scenario::Scenario;
+use crate::writes::WriteSet;
+
+/// The first field of every history file.
+pub const HISTORY_FORMAT: &str = "bank-sim history 1";
+
+/// A recorded run. See the module docs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct History {
+    pub format: String,
+    pub sessions: Vec<SessionHistory>,
+    pub branches: Vec<BranchHistory>,
+}
+
+/// One customer session (one input entry).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionHistory {
+    pub customer: CustomerId,
+    #[serde(with = "guarantees_text")]
+    pub guarantees: Guarantees,
+    /// In the order the session issued them.
+    pub ops: Vec<OpRecord>,
+}
+
+/// One customer operation and its answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpRecord {
+    pub event: EventId,
+    pub branch: BranchId,
+    #[serde(with = "op_kind_text")]
+    pub op: OpKind,
+    #[serde(with = "money", default, skip_serializing_if = "is_zero")]
+    pub amount: Cents,
+    pub ok: bool,
+    /// The serving branch's balance after the operation (for a query: the answer).
+    #[serde(with = "money")]
+    pub balance: Cents,
+    #[serde(with = "write_id_opt", default, skip_serializing_if = "Option::is_none")]
+    pub write: Option<WriteId>,
+    #[serde(with = "write_set_opt", default, skip_serializing_if = "Option::is_none")]
+    pub observed: Option<WriteSet>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// One branch's apply order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BranchHistory {
+    pub id: BranchId,
+    #[serde(with = "money")]
+    pub balance: Cents,
+    pub applied: Vec<AppliedRecord>,
+}
+
+/// A write a branch applied.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppliedRecord {
+    #[serde(with = "write_id")]
+    pub write: WriteId,
+    pub customer: CustomerId,
+    pub event: EventId,
+    #[serde(with = "op_kind_text")]
+    pub op: OpKind,
+    #[serde(with = "money")]
+    pub amount: Cents,
+    #[serde(with = "money")]
+    pub balance_after: Cents,
+}
+
+impl History {
+    /// The history of a finished run. `guarantees[i]` is what session `i`
+    /// asked for. Operations are put in issue order by the customer's clock.
+    pub fn from_record(scenario: &Scenario, record: &RunRecord, guarantees: &[Guarantees]) -> History {
+        let sessions = record
+            .customers
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let mut results: Vec<_> = c.results.iter().zip(&scenario.customers[i].events).collect();
+                results.sort_by_key(|(r, _)| r.customer_clock);
+                SessionHistory {
+                    customer: c.customer,
+                    guarantees: guarantees.get(i).copied().unwrap_or_default(),
+                    ops: results
+                        .into_iter()
+                        .map(|(r, e)| {
+                            let error = match &r.outcome {
+                                crate::op::Outcome::Failed { reason, .. } => Some(reason.to_string()),
+                                crate::op::Outcome::Success { .. } => None,
+                            };
+                            OpRecord {
+                                event: r.event,
+                                branch: r.branch,
+                                op: r.op,
+                                amount: e.op.amount(),
+                                ok: r.outcome.is_success(),
+                                balance: r.outcome.balance(),
+                                write: r.write,
+                                observed: r.observed.clone(),
+                                error,
+                            }
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        let branches = record
+            .branches
+            .iter()
+            .map(|b| BranchHistory {
+                id: b.id,
+                balance: b.balance,
+                applied: b
+                    .applied
+                    .iter()
+                    .map(|a| AppliedRecord {
+                        write: a.write.write,
+                        customer: a.write.customer,
+                        event: a.write.event,
+                        op: a.write.op.kind(),
+                        amount: a.write.op.amount(),
+                        balance_after: a.balance_after,
+                    })
+                    .collect(),
+            })
+            .collect();
+        History { format: HISTORY_FORMAT.to_string(), sessions, branches }
+    }
+
+    /// Reads a history file's text, with a message that says what is wrong and where.
+    pub fn from_json(text: &str) -> Result<History, String> {
+        let history: History =
+            serde_json::from_str(text).map_err(|e| format!("line {}, column {}: {e}", e.line(), e.column()))?;
+        if history.format != HISTORY_FORMAT {
+            return Err(format!("`format` is \"{}\"; expected \"{HISTORY_FORMAT}\"", history.format));
+        }
+        Ok(history)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a history always serializes")
+    }
+}
+
+fn is_zero(c: &Cents) -> bool {
+    *c == Cents::ZERO
+}
+
+/// Parses `w<origin>.<seq>`.
+pub fn parse_write_id(text: &str) -> Result<WriteId, String> {
+    let bad = || format!("`{text}` is not a write id like w2.7");
+    let rest = text.strip_prefix('w').ok_or_else(bad)?;
+    let (o, s) = rest.split_once('.').ok_or_else(bad)?;
+    Ok(WriteId { origin: BranchId(o.parse().map_err(|_| bad())?), seq: s.parse().map_err(|_| bad())? })
+}
+
+mod money {
+    use super::*;
+    pub fn serialize<S: Serializer>(c: &Cents, s: S) -> Result<S::Ok, S::Error> {
+        c.to_json(false).serialize(s)
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Cents, D::Error> {
+        let v = serde_json::Value::deserialize(d)?;
+        let text = match &v {
+            serde_json::Value::Number(n) => n.to_string(),
+            serde_json::Value::String(s) => s.clone(),
+            _ => return Err(D::Error::custom(format!("expected an amount of money, found {v}"))),
+        };
+        let sign = text.starts_with('-');
+        let c = Cents::parse(text.trim_start_matches('-')).map_err(D::Error::custom)?;
+        Ok(if sign { Cents(-c.0) } else { c })
+    }
+}
+
+mod op_kind_text {
+    use super::*;
+    pub fn serialize<S: Serializer>(k: &OpKind, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(k.as_str())
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OpKind, D::Error> {
+        let text = String::deserialize(d)?;
+        [OpKind::Deposit, OpKind::Withdraw, OpKind::Query]
+            .into_iter()
+            .find(|k| k.as_str() == text)
+            .ok_or_else(|| D::Error::custom(format!("unknown operation `{text}`")))
+    }
+}
+
+mod guarantees_text {
+    use super::*;
+    pub fn serialize<S: Serializer>(g: &Guarantees, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&g.to_string())
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Guarantees, D::Error> {
+        String::deserialize(d)?.parse().map_err(D::Error::custom)
+    }
+}
+
+mod write_id {
+    use super::*;
+    pub fn serialize<S: Serializer>(w: &WriteId, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&w.to_string())
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<WriteId, D::Error> {
+        parse_write_id(&String::deserialize(d)?).map_err(D::Error::custom)
+    }
+}
+
+mod write_id_opt {
+    use super::*;
+    pub fn serialize<S: Serializer>(w: &Option<WriteId>, s: S) -> Result<S::Ok, S::Error> {
+        match w {
+            Some(w) => s.serialize_str(&w.to_string()),
+            None => s.serialize_none(),
+        }
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<WriteId>, D::Error> {
+        Option::<String>::deserialize(d)?.map(|t| parse_write_id(&t).map_err(D::Error::custom)).transpose()
+    }
+}
+
+mod write_set_opt {
+    use super::*;
+    pub fn serialize<S: Serializer>(set: &Option<WriteSet>, s: S) -> Result<S::Ok, S::Error> {
+        let Some(set) = set else { return s.serialize_none() };
+        let mut items = Vec::new();
+        for (origin, o) in set.parts() {
+            match o.prefix {
+                0 => {}
+                1 => items.push(format!("w{}.1", origin.0)),
+                p => items.push(format!("w{}.1-{p}", origin.0)),
+            }
+            items.extend(o.extra.iter().map(|seq| format!("w{}.{seq}", origin.0)));
+        }
+        items.serialize(s)
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<WriteSet>, D::Error> {
+        let Some(items) = Option::<Vec<String>>::deserialize(d)? else { return Ok(None) };
+        let mut set = WriteSet::new();
+        for item in items {
+            match item.split_once('-') {
+                Some((first, last)) => {
+                    let first = parse_write_id(first).map_err(D::Error::custom)?;
+                    let last: u64 = last.parse().map_err(|_| D::Error::custom(format!("`{item}` is not a range like w2.1-7")))?;
+                    if first.seq != 1 {
+                        return Err(D::Error::custom(format!("`{item}`: a range starts at .1")));
+                    }
+                    set.union_with(&WriteSet::from_parts([(first.origin, last, vec![])]));
+                }
+                None => {
+                    set.insert(parse_write_id(&item).map_err(D::Error::custom)?);
+                }
+            }
+        }
+        Ok(Some(set))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_through_json() {
+        let w = |o, s| WriteId { origin: BranchId(o), seq: s };
+        let history = History {
+            format: HISTORY_FORMAT.into(),
+            sessions: vec![SessionHistory {
+                customer: CustomerId(1),
+                guarantees: Guarantees::ALL,
+                ops: vec![OpRecord {
+                    event: EventId(2),
+                    branch: BranchId(1),
+                    op: OpKind::Query,
+                    amount: Cents::ZERO,
+                    ok: true,
+                    balance: Cents(-1050),
+                    write: None,
+                    observed: Some([w(1, 1), w(1, 2), w(2, 4)].into_iter().collect()),
+                    error: None,
+                }],
+            }],
+            branches: vec![BranchHistory {
+                id: BranchId(1),
+                balance: Cents(-1050),
+                applied: vec![AppliedRecord {
+                    write: w(1, 1),
+                    customer: CustomerId(1),
+                    event: EventId(1),
+                    op: OpKind::Withdraw,
+                    amount: Cents(1050),
+                    balance_after: Cents(-1050),
+                }],
+            }],
+        };
+        let text = history.to_json();
+        assert!(text.contains(r#""w1.1-2""#), "{text}");
+        assert!(text.contains("-10.5"), "{text}");
+        assert_eq!(History::from_json(&text).unwrap(), history);
+        assert!(History::from_json(r#"{"format": "x", "sessions": [], "branches": []}"#).unwrap_err().contains("expected"));
+    }
+}

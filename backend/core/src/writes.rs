@@ -1,0 +1,227 @@
+//! Sets of write ids, stored compactly: a version vector with exceptions.
+//!
+//! Every write in the bank has a [`WriteId`]: the branch that accepted it
+//! (its *origin*) and a sequence number that origin counts up from 1. A
+//! branch usually applies each origin's writes in order, so "everything
+//! from branch 1 up to seq 57" is the common case; that is one number per
+//! origin, a **version vector**. Under reordering (or with Monotonic Writes
+//! switched off) a branch can apply seq 59 before 58; the set then keeps 59
+//! as an *exception* above the contiguous prefix until 58 arrives.
+//!
+//! [`WriteSet`] is used for everything the session guarantees talk about:
+//! what a branch has applied, what a customer has written (its write set),
+//! what its reads have seen (its read set), and what a write depends on.
+//! Containment ([`WriteSet::contains_all`]) is the one check every
+//! guarantee reduces to.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use crate::ids::{BranchId, WriteId};
+
+/// The seqs of one origin: `1..=prefix` plus the `extra` ones above it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct OriginWrites {
+    pub prefix: u64,
+    pub extra: BTreeSet<u64>,
+}
+
+impl OriginWrites {
+    fn contains(&self, seq: u64) -> bool {
+        seq <= self.prefix || self.extra.contains(&seq)
+    }
+
+    fn insert(&mut self, seq: u64) -> bool {
+        if self.contains(seq) || seq == 0 {
+            return false;
+        }
+        self.extra.insert(seq);
+        // Fold exceptions that now continue the prefix into it.
+        while self.extra.remove(&(self.prefix + 1)) {
+            self.prefix += 1;
+        }
+        true
+    }
+
+    fn len(&self) -> u64 {
+        self.prefix + self.extra.len() as u64
+    }
+
+    fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        (1..=self.prefix).chain(self.extra.iter().copied())
+    }
+}
+
+/// A set of [`WriteId`]s. See the module docs.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct WriteSet {
+    origins: BTreeMap<BranchId, OriginWrites>,
+}
+
+impl WriteSet {
+    pub fn new() -> WriteSet {
+        WriteSet::default()
+    }
+
+    /// Builds a set from its compact parts (the wire form). Exceptions at or
+    /// below the prefix are redundant and dropped.
+    pub fn from_parts(parts: impl IntoIterator<Item = (BranchId, u64, Vec<u64>)>) -> WriteSet {
+        let mut set = WriteSet::new();
+        for (origin, prefix, extra) in parts {
+            let entry = set.origins.entry(origin).or_default();
+            entry.prefix = entry.prefix.max(prefix);
+            for seq in extra {
+                entry.insert(seq);
+            }
+            let p = entry.prefix;
+            entry.extra.retain(|s| *s > p);
+        }
+        set.origins.retain(|_, o| o.len() > 0);
+        set
+    }
+
+    /// The compact parts: per origin, its prefix and exceptions.
+    pub fn parts(&self) -> impl Iterator<Item = (BranchId, &OriginWrites)> {
+        self.origins.iter().map(|(o, w)| (*o, w))
+    }
+
+    /// Adds `write`; false if it was there already.
+    pub fn insert(&mut self, write: WriteId) -> bool {
+        self.origins.entry(write.origin).or_default().insert(write.seq)
+    }
+
+    pub fn contains(&self, write: &WriteId) -> bool {
+        self.origins.get(&write.origin).is_some_and(|o| o.contains(write.seq))
+    }
+
+    /// True when every write of `other` is in `self`.
+    pub fn contains_all(&self, other: &WriteSet) -> bool {
+        other.origins.iter().all(|(origin, theirs)| match self.origins.get(origin) {
+            None => theirs.len() == 0,
+            Some(mine) => {
+                (theirs.prefix <= mine.prefix || (mine.prefix + 1..=theirs.prefix).all(|s| mine.extra.contains(&s)))
+                    && theirs.extra.iter().all(|s| mine.contains(*s))
+            }
+        })
+    }
+
+    /// The writes of `other` missing from `self`, in id order.
+    pub fn missing_from(&self, other: &WriteSet) -> Vec<WriteId> {
+        other.iter().filter(|w| !self.contains(w)).collect()
+    }
+
+    /// Adds every write of `other`.
+    pub fn union_with(&mut self, other: &WriteSet) {
+        for (origin, theirs) in &other.origins {
+            let mine = self.origins.entry(*origin).or_default();
+            if theirs.prefix > mine.prefix {
+                mine.prefix = theirs.prefix;
+                let p = mine.prefix;
+                mine.extra.retain(|s| *s > p);
+                while mine.extra.remove(&(mine.prefix + 1)) {
+                    mine.prefix += 1;
+                }
+            }
+            for seq in &theirs.extra {
+                mine.insert(*seq);
+            }
+        }
+    }
+
+    pub fn union(mut self, other: &WriteSet) -> WriteSet {
+        self.union_with(other);
+        self
+    }
+
+    pub fn len(&self) -> u64 {
+        self.origins.values().map(OriginWrites::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every write, by origin then seq.
+    pub fn iter(&self) -> impl Iterator<Item = WriteId> + '_ {
+        self.origins.iter().flat_map(|(origin, o)| o.iter().map(move |seq| WriteId { origin: *origin, seq }))
+    }
+}
+
+impl FromIterator<WriteId> for WriteSet {
+    fn from_iter<I: IntoIterator<Item = WriteId>>(iter: I) -> WriteSet {
+        let mut set = WriteSet::new();
+        for w in iter {
+            set.insert(w);
+        }
+        set
+    }
+}
+
+impl fmt::Display for WriteSet {
+    /// `{w1.1-4, w2.2, w2.5}`: ranges for prefixes, single ids for exceptions.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        for (origin, o) in &self.origins {
+            match o.prefix {
+                0 => {}
+                1 => parts.push(format!("w{}.1", origin.0)),
+                p => parts.push(format!("w{}.1-{p}", origin.0)),
+            }
+            parts.extend(o.extra.iter().map(|s| format!("w{}.{s}", origin.0)));
+        }
+        write!(f, "{{{}}}", parts.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(origin: u64, seq: u64) -> WriteId {
+        WriteId { origin: BranchId(origin), seq }
+    }
+
+    #[test]
+    fn exceptions_fold_into_the_prefix() {
+        let mut s = WriteSet::new();
+        assert!(s.insert(w(1, 2)));
+        assert!(!s.contains(&w(1, 1)));
+        assert_eq!(s.to_string(), "{w1.2}");
+        assert!(s.insert(w(1, 1)));
+        assert!(!s.insert(w(1, 2)), "already there");
+        assert_eq!(s.to_string(), "{w1.1-2}");
+        assert_eq!(s.parts().next().unwrap().1.extra.len(), 0);
+    }
+
+    #[test]
+    fn containment_and_missing() {
+        let have: WriteSet = [w(1, 1), w(1, 2), w(1, 4), w(2, 1)].into_iter().collect();
+        let want: WriteSet = [w(1, 1), w(1, 3), w(2, 1), w(3, 1)].into_iter().collect();
+        assert!(!have.contains_all(&want));
+        assert_eq!(have.missing_from(&want), vec![w(1, 3), w(3, 1)]);
+        let sub: WriteSet = [w(1, 1), w(1, 4)].into_iter().collect();
+        assert!(have.contains_all(&sub));
+        assert!(have.contains_all(&WriteSet::new()));
+        let union = have.clone().union(&want);
+        assert_eq!(union.len(), 6);
+        assert_eq!(union.to_string(), "{w1.1-4, w2.1, w3.1}");
+    }
+
+    #[test]
+    fn prefix_containment_checks_exceptions() {
+        let have: WriteSet = [w(1, 1), w(1, 3)].into_iter().collect();
+        let want = WriteSet::from_parts([(BranchId(1), 3, vec![])]);
+        assert!(!have.contains_all(&want));
+        let mut have = have;
+        have.insert(w(1, 2));
+        assert!(have.contains_all(&want));
+    }
+
+    #[test]
+    fn wire_parts_round_trip() {
+        let s: WriteSet = [w(1, 1), w(1, 2), w(1, 5), w(4, 3)].into_iter().collect();
+        let parts: Vec<_> = s.parts().map(|(o, ow)| (o, ow.prefix, ow.extra.iter().copied().collect())).collect();
+        assert_eq!(WriteSet::from_parts(parts), s);
+        assert_eq!(WriteSet::from_parts([(BranchId(1), 2, vec![1, 2, 3])]).to_string(), "{w1.1-3}");
+    }
+}
