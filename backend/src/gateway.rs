@@ -54,4 +54,14 @@ impl BranchRpc for Gateway {
     async fn inspect(&self, _: Request<pb::InspectRequest>) -> Result<Response<pb::BranchState>, Status> {
         Err(Status::unimplemented("watch the lab instead: every branch's state is in its events"))
     }
+
+    async fn reset(&self, _: Request<pb::ResetRequest>) -> Result<Response<pb::ResetReply>, Status> {
+        Err(Status::permission_denied("the lab's web origin accepts customer requests only; restart the scenario with the lab's reset"))
+    }
+
+    type TraceStream = crate::trace_feed::TraceStream;
+
+    async fn trace(&self, _: Request<pb::TraceRequest>) -> Result<Response<Self::TraceStream>, Status> {
+        Err(Status::unimplemented("watch the lab instead: every branch's state is in its events"))
+    }
 }
