@@ -595,6 +595,7 @@ fn branch(args: BranchArgs) -> Result<(), Failure> {
             .with_context(|| format!("cannot listen on {listen}"))
             .map_err(Failure::Internal)?;
         let addr = listener.local_addr().context("reading the bound address").map_err(Failure::Internal)?;
+        let stop = stop_signal();
         let peers: Vec<String> = process.peers.iter().map(|(p, a)| format!("{}={a}", p.0)).collect();
         if !addr.ip().is_loopback() {
             eprintln!("warning: branch {} listens on {addr}, reachable from other machines", args.id);
@@ -606,7 +607,7 @@ fn branch(args: BranchArgs) -> Result<(), Failure> {
             if process.token.is_some() { "on" } else { "off" },
             if process.tls.cert.is_some() { "on" } else { "off" },
         );
-        standalone::serve(process, listener, stop_signal()).await.map_err(|e| match e {
+        standalone::serve(process, listener, stop).await.map_err(|e| match e {
             standalone::BranchProcessError::Setup(e) => bad(&e),
             e => Failure::Internal(e.into()),
         })?;
@@ -626,25 +627,33 @@ fn resolve(text: &str) -> Result<std::net::SocketAddr, String> {
 }
 
 /// Completes on SIGTERM (what `docker stop` and `kill` send) or Ctrl-C.
-async fn stop_signal() {
+/// The handlers are installed when this is called (inside the runtime), so
+/// a signal that arrives before the future is first polled is not lost.
+fn stop_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
+        let term = signal(SignalKind::terminate()).ok();
+        let int = signal(SignalKind::interrupt()).ok();
+        async move {
+            match (term, int) {
+                (Some(mut term), Some(mut int)) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = int.recv() => {}
+                    }
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
