@@ -23,11 +23,13 @@
 //! | [`external`] | driving an external cluster: reset, customers, traces |
 //! | [`transport`] | channels between processes: token and TLS |
 //! | [`auth`] | the shared token, checked and added by interceptors |
+//! | [`causal`] | cause before effect for activity heard over several streams |
 //! | [`trace_feed`] | a branch process's log entries for `Branch.Trace` watchers |
 //!
 //! The `bank` command (`src/bin/bank.rs`) is a thin layer over these.
 
 pub mod auth;
+pub mod causal;
 pub mod cluster;
 pub mod cluster_file;
 pub mod error;

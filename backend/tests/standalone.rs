@@ -235,3 +235,53 @@ async fn a_propagation_from_another_run_is_refused() {
     assert_eq!(state.into_inner().balance_cents, 0, "the stale write was not applied");
     servers.stop().await;
 }
+
+/// `bank serve --cluster`: the lab drives branch servers it did not start,
+/// and its history is in causal order as in-process.
+#[tokio::test]
+async fn the_lab_runs_a_scenario_on_branch_servers_and_records_their_messages_in_order() {
+    use bank_backend::{examples, lab::Lab};
+    use pb::lab_event::Event;
+
+    let servers = Servers::start(3, Some("s3cret"), TlsFiles::default()).await;
+    let lab = Lab::with_external(examples::all(), servers.driver(Some("s3cret")));
+    let text = examples::find("project1-sample").unwrap().text;
+    lab.load(text, "project1-sample", "").await.expect("loads on the cluster");
+    let (_, mut live, _) = lab.watch().await;
+    lab.control(pb::Command::Play, 50.0).await.unwrap();
+
+    let mut history = Vec::new();
+    let output = loop {
+        let event = tokio::time::timeout(Duration::from_secs(20), live.recv()).await.expect("progress").unwrap();
+        if let Some(Event::Finished(f)) = &event.event {
+            break f.output_json.clone();
+        }
+        history.push(event);
+    };
+    assert_eq!(output.trim_end(), fixture(P1_OUTPUT).trim_end());
+
+    // Every propagation is recorded as sent before it is recorded as received.
+    let mut sent = Vec::new();
+    let mut received = 0;
+    for event in &history {
+        if let Some(Event::BranchLogged(l)) = &event.event {
+            let e = l.entry.as_ref().unwrap();
+            let key = (e.customer_id, e.event_id);
+            match pb::LogKind::try_from(e.kind) {
+                Ok(pb::LogKind::PropagateSent) => sent.push((l.branch_id, e.peer, key)),
+                Ok(pb::LogKind::PropagateReceived) => {
+                    received += 1;
+                    assert!(sent.contains(&(e.peer, l.branch_id, key)), "received before sent: {l:?}");
+                }
+                _ => {}
+            }
+        }
+    }
+    assert_eq!(received, 4, "two writes, each to two peers");
+
+    // A scenario with other branches than the cluster's is refused clearly.
+    let e = lab.load(examples::find("seed-test-1").unwrap().text, "seed-test-1", "").await.unwrap_err();
+    assert!(e.message.contains("the cluster file lists [1, 2, 3]"), "{}", e.message);
+    lab.stop().await;
+    servers.stop().await;
+}

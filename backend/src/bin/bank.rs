@@ -160,6 +160,17 @@ struct ServeArgs {
     /// development server). Repeat for several; same-origin needs none.
     #[arg(long = "dev-origin", default_values_t = [String::from("http://127.0.0.1:8081"), String::from("http://localhost:8081")])]
     dev_origins: Vec<String>,
+
+    /// Run the scenarios on the branches of this cluster file (started with
+    /// `bank branch`) instead of in this process; the page shows their
+    /// messages. Scenarios must have the file's branch ids.
+    #[arg(long)]
+    cluster: Option<PathBuf>,
+
+    /// With --cluster: the branches' shared secret [default: $BANK_TOKEN,
+    /// else the cluster file's token].
+    #[arg(long, requires = "cluster")]
+    token: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -384,8 +395,17 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
         .map(|o| http::HeaderValue::from_str(o).map_err(|_| Failure::BadInput(format!("--dev-origin {o:?} is not a valid origin"))))
         .collect::<Result<Vec<_>, _>>()?;
     let runtime = runtime()?;
+    let lab = match &args.cluster {
+        None => Lab::new(examples::all()),
+        Some(file) => {
+            let _inside = runtime.enter();
+            let external = connect_external(file, args.token.as_deref())?;
+            let where_: Vec<String> = external.addrs().iter().map(|(id, a)| format!("{}={a}", id.0)).collect();
+            eprintln!("driving the branches of {}: {}", file.display(), where_.join(", "));
+            Lab::with_external(examples::all(), external)
+        }
+    };
     runtime.block_on(async {
-        let lab = Lab::new(examples::all());
         if let Err(e) = lab.load(&text, &name, "").await {
             return Err(Failure::BadInput(format!("{name}:{}:{}: {}", e.line, e.column, e.message)));
         }
