@@ -116,9 +116,15 @@ pub struct DataDir {
     pub path: PathBuf,
 }
 
-/// Creates `dir` if missing and opens the branch's durable state in it.
+/// Creates `dir` if missing (the binary calls this before it says it is
+/// listening, so a bad directory fails at once).
+pub fn prepare_data_dir(dir: &Path) -> Result<(), BranchProcessError> {
+    std::fs::create_dir_all(dir).map_err(|source| BranchProcessError::DataDir { path: dir.to_owned(), source })
+}
+
+/// Opens the branch's durable state in `dir` (created if missing).
 pub fn open_store(dir: &Path) -> Result<DataDir, BranchProcessError> {
-    std::fs::create_dir_all(dir).map_err(|source| BranchProcessError::DataDir { path: dir.to_owned(), source })?;
+    prepare_data_dir(dir)?;
     Ok(DataDir { path: dir.to_owned() })
 }
 

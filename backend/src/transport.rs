@@ -129,11 +129,11 @@ pub fn check_addr(addr: &str) -> Result<(), TransportError> {
     if host.is_empty() {
         return Err(bad("no host"));
     }
+    if host.contains('/') || host.contains(char::is_whitespace) {
+        return Err(bad("not a host name (no scheme or path: just host:port)"));
+    }
     if host.contains(':') && !(host.starts_with('[') && host.ends_with(']')) {
         return Err(bad("write IPv6 addresses in brackets, e.g. [::1]:50051"));
-    }
-    if host.contains('/') || host.contains(char::is_whitespace) {
-        return Err(bad("not a host name"));
     }
     port.parse::<u16>().map_err(|_| bad("the port must be a number from 0 to 65535"))?;
     Ok(())

@@ -280,7 +280,7 @@ async fn cut_link_and_converge(net: &Net, cluster_path: &Path) {
     // peers have the write.
     let scenario = formats::parse_input(&std::fs::read_to_string(fixture(P1_INPUT)).unwrap(), P1_INPUT).unwrap();
     cluster.reset(&scenario, Default::default(), PropagationMode::Background).await.expect("reset");
-    let mut expected = 400_00i64;
+    let mut expected: i64 = 40_000; // 400.00, in cents
     let mut customer = 100u64;
     let mut write = |branch: u64, cents: i64| {
         customer += 1;
@@ -307,8 +307,8 @@ async fn cut_link_and_converge(net: &Net, cluster_path: &Path) {
 
     // One write everywhere while all is well.
     for branch in 1..=BRANCHES {
-        assert!(write(branch, 10_00).await);
-        expected += 10_00;
+        assert!(write(branch, 1_000).await);
+        expected += 1_000;
     }
 
     net.set_link(3, false);
@@ -316,7 +316,7 @@ async fn cut_link_and_converge(net: &Net, cluster_path: &Path) {
     // (background propagation) while branch 3 cannot be reached.
     for round in 0..10 {
         for branch in [1, 2] {
-            let cents = if round % 3 == 2 { -3_00 } else { 5_00 };
+            let cents = if round % 3 == 2 { -300 } else { 500 };
             if write(branch, cents).await {
                 expected += cents;
             }

@@ -45,7 +45,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run an input file on a real in-process cluster and print the output JSON.
+    /// Run an input file on a real in-process cluster (or, with --cluster, on
+    /// branch processes) and print the output JSON.
     ///
     /// The input may be any course format (projects 1, 2 and 3); it is
     /// detected automatically. The output is the JSON that format's grader
@@ -607,6 +608,10 @@ fn branch(args: BranchArgs) -> Result<(), Failure> {
     };
     let listen = resolve(&listen_text).map_err(Failure::BadInput)?;
     standalone::check_listen(listen, args.allow_remote).map_err(|e| bad(&e))?;
+
+    if let Some(dir) = &process.data_dir {
+        standalone::prepare_data_dir(dir).map_err(|e| bad(&e))?;
+    }
 
     let runtime = runtime()?;
     runtime.block_on(async move {
