@@ -22,6 +22,7 @@ use crate::error::RunError;
 use crate::node::{self, NodeHandle};
 use crate::observe::ActivitySink;
 use crate::service::BranchService;
+use crate::transport::{self, BankChannel};
 
 /// How to start a cluster.
 #[derive(Clone, Debug)]
@@ -114,8 +115,8 @@ impl Cluster {
         let channels: BTreeMap<BranchId, Channel> =
             addrs.iter().map(|(id, addr)| Ok((*id, channel_to(*addr)?))).collect::<Result<_, RunError>>()?;
         for ((id, balance), listener) in ids.iter().zip(listeners) {
-            let peers: BTreeMap<BranchId, Channel> =
-                channels.iter().filter(|(peer, _)| *peer != id).map(|(p, c)| (*p, c.clone())).collect();
+            let peers: BTreeMap<BranchId, BankChannel> =
+                channels.iter().filter(|(peer, _)| *peer != id).map(|(p, c)| (*p, transport::plain(c.clone()))).collect();
             let branch = Branch::new(BranchConfig {
                 id: *id,
                 peers: all_ids.clone(),

@@ -47,4 +47,41 @@ pub enum RunError {
     Address(String),
     #[error("the run was cancelled")]
     Cancelled,
+    /// An external cluster that does not fit the run (`--cluster`).
+    #[error("{0}")]
+    Cluster(String),
 }
+
+/// A propagated write a node did not take.
+#[derive(Debug, thiserror::Error)]
+pub enum PropagateError {
+    #[error(transparent)]
+    Gone(#[from] NodeGone),
+    /// The sender and this branch were reset into different runs (see
+    /// `node::Reset`): the write belongs to another run.
+    #[error("branch {branch} is in epoch {ours}, the write is from epoch {theirs}")]
+    OtherEpoch { branch: u64, ours: u64, theirs: u64 },
+}
+
+impl From<PropagateError> for Status {
+    fn from(e: PropagateError) -> Status {
+        match e {
+            PropagateError::Gone(gone) => gone.into(),
+            PropagateError::OtherEpoch { .. } => Status::failed_precondition(e.to_string()),
+        }
+    }
+}
+
+/// A bad cluster file, address or TLS set-up (`bank branch`, `--cluster`).
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    ClusterFile(#[from] crate::cluster_file::ClusterFileError),
+    #[error(transparent)]
+    Transport(#[from] crate::transport::TransportError),
+    #[error(transparent)]
+    Token(#[from] crate::auth::TokenError),
+    #[error("{0}")]
+    Invalid(String),
+}
+

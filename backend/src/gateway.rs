@@ -12,7 +12,6 @@ use bank_proto::branch_client::BranchClient;
 use bank_proto::branch_server::Branch as BranchRpc;
 use tonic::{Request, Response, Status};
 
-use crate::cluster::channel_to;
 use crate::lab::Lab;
 use crate::observe::Activity;
 use crate::wire;
@@ -35,12 +34,11 @@ impl BranchRpc for Gateway {
         let message = request.into_inner();
         let core_request = wire::request_from_proto(message.clone())?;
         let route = self.lab.customer_route().await.ok_or_else(|| Status::failed_precondition("no scenario is loaded"))?;
-        let addr = *route.addrs.get(&BranchId(message.branch_id)).ok_or_else(|| {
-            let ids: Vec<String> = route.addrs.keys().map(|b| b.0.to_string()).collect();
+        let channel = route.channels.get(&BranchId(message.branch_id)).cloned().ok_or_else(|| {
+            let ids: Vec<String> = route.channels.keys().map(|b| b.0.to_string()).collect();
             Status::not_found(format!("there is no branch {} (branches: {})", message.branch_id, ids.join(", ")))
         })?;
         let _ = route.activity.send(Activity::Sent { session: 0, from_browser: true, request: core_request.clone() });
-        let channel = channel_to(addr).map_err(|e| Status::internal(e.to_string()))?;
         let reply = BranchClient::new(channel).request(message).await?.into_inner();
         let core_reply = wire::reply_from_proto(reply.clone(), core_request.customer)?;
         let _ = route.activity.send(Activity::Answered { session: 0, from_browser: true, reply: core_reply });
@@ -52,6 +50,16 @@ impl BranchRpc for Gateway {
     }
 
     async fn inspect(&self, _: Request<pb::InspectRequest>) -> Result<Response<pb::BranchState>, Status> {
+        Err(Status::unimplemented("watch the lab instead: every branch's state is in its events"))
+    }
+
+    async fn reset(&self, _: Request<pb::ResetRequest>) -> Result<Response<pb::ResetReply>, Status> {
+        Err(Status::permission_denied("the lab's web origin accepts customer requests only; restart the scenario with the lab's reset"))
+    }
+
+    type TraceStream = crate::trace_feed::TraceStream;
+
+    async fn trace(&self, _: Request<pb::TraceRequest>) -> Result<Response<Self::TraceStream>, Status> {
         Err(Status::unimplemented("watch the lab instead: every branch's state is in its events"))
     }
 }

@@ -21,12 +21,14 @@ use bank_proto as pb;
 use tokio::sync::{broadcast, mpsc, watch, Mutex};
 use tokio::task::JoinHandle;
 
-use crate::cluster::{Cluster, ClusterConfig};
+use crate::cluster::{channel_to, Cluster, ClusterConfig};
 use crate::error::RunError;
 use crate::examples::Example;
+use crate::external::ExternalCluster;
 use crate::observe::{Activity, ActivitySink};
 use crate::pacer::Pacer;
-use crate::runner::{run_scenario_with, RunHooks};
+use crate::runner::{run_scenario_on, RunHooks};
+use crate::transport::{self, BankChannel};
 use crate::wire;
 
 /// Scripted customer events per second when the browser does not say.
@@ -43,6 +45,9 @@ pub struct Lab {
     /// True once the lab stopped for good: watch streams end then, so a
     /// server's graceful shutdown is not held up by open browser tabs.
     closed: Arc<watch::Sender<bool>>,
+    /// Branch processes to run on (`bank serve --cluster`) instead of a
+    /// fresh in-process cluster per run.
+    external: Option<Arc<ExternalCluster>>,
 }
 
 /// A scenario that was loaded, with what is needed to restart and render it.
@@ -69,7 +74,9 @@ struct LabState {
 /// The cluster and tasks of the current run.
 #[derive(Debug)]
 struct LiveRun {
-    cluster: Cluster,
+    /// `None` on an external cluster (it outlives the run).
+    cluster: Option<Cluster>,
+    channels: std::collections::BTreeMap<bank_core::BranchId, BankChannel>,
     pacer: Arc<Pacer>,
     activity: ActivitySink,
     tasks: Vec<JoinHandle<()>>,
@@ -80,7 +87,7 @@ struct LiveRun {
 /// addresses and its activity sink.
 #[derive(Debug, Clone)]
 pub struct CustomerRoute {
-    pub addrs: std::collections::BTreeMap<bank_core::BranchId, std::net::SocketAddr>,
+    pub channels: std::collections::BTreeMap<bank_core::BranchId, BankChannel>,
     pub activity: ActivitySink,
 }
 
@@ -97,7 +104,12 @@ impl Lab {
             speed: DEFAULT_SPEED,
         };
         let (closed, _) = watch::channel(false);
-        Lab { inner: Arc::new(Mutex::new(state)), live, examples: Arc::new(examples), closed: Arc::new(closed) }
+        Lab { inner: Arc::new(Mutex::new(state)), live, examples: Arc::new(examples), closed: Arc::new(closed), external: None }
+    }
+
+    /// A lab that runs every scenario on `cluster`'s branch processes.
+    pub fn with_external(examples: Vec<Example>, cluster: ExternalCluster) -> Lab {
+        Lab { external: Some(Arc::new(cluster)), ..Lab::new(examples) }
     }
 
     pub fn examples(&self) -> &[Example] {
@@ -188,7 +200,7 @@ impl Lab {
     /// Where a browser customer's request should go, if a scenario is loaded.
     pub async fn customer_route(&self) -> Option<CustomerRoute> {
         let state = self.inner.lock().await;
-        state.run.as_ref().map(|run| CustomerRoute { addrs: run.cluster.addrs().clone(), activity: run.activity.clone() })
+        state.run.as_ref().map(|run| CustomerRoute { channels: run.channels.clone(), activity: run.activity.clone() })
     }
 
     /// The current run's pacer, to observe how many scripted events started
@@ -216,10 +228,30 @@ impl Lab {
         // Branches, customers and the end of the run all report through one
         // channel, so the history keeps cause before effect.
         let (sink, activity_rx) = mpsc::unbounded_channel::<Activity>();
-        let mut config = ClusterConfig::for_scenario(&loaded.scenario);
-        config.clock_scheme = loaded.format.clock_scheme();
-        config.activity = Some(sink.clone());
-        let cluster = Cluster::start(config).await?;
+        let mut extra_tasks = Vec::new();
+        let (cluster, channels, sink) = match &self.external {
+            None => {
+                let mut config = ClusterConfig::for_scenario(&loaded.scenario);
+                config.clock_scheme = loaded.format.clock_scheme();
+                config.activity = Some(sink.clone());
+                let cluster = Cluster::start(config).await?;
+                let channels = cluster
+                    .addrs()
+                    .iter()
+                    .map(|(id, addr)| Ok((*id, transport::plain(channel_to(*addr)?))))
+                    .collect::<Result<_, RunError>>()?;
+                (Some(cluster), channels, sink)
+            }
+            Some(external) => {
+                // Branch processes are heard over separate streams: put
+                // what arrives back in causal order first.
+                let (ordered, reorder) = crate::causal::reorder(sink);
+                extra_tasks.push(reorder);
+                extra_tasks.extend(external.watch(ordered.clone()).await?);
+                external.reset(&loaded.scenario, loaded.format.clock_scheme(), Default::default()).await?;
+                (None, external.channels().clone(), ordered)
+            }
+        };
         let pacer = Arc::new(Pacer::default());
 
         self.push(state, pb::lab_event::Event::Loaded(loaded.summary.clone()));
@@ -230,16 +262,18 @@ impl Lab {
         let runner = {
             let hooks = RunHooks { pacer: Some(pacer.clone()), activity: Some(sink.clone()) };
             let scenario = loaded.scenario.clone();
-            let addrs = cluster.addrs().clone();
+            let channels = channels.clone();
             let schedule = loaded.schedule;
             let end = sink.clone();
             tokio::spawn(async move {
-                let result = run_scenario_with(&scenario, &addrs, schedule, hooks).await.map(Box::new);
+                let result = run_scenario_on(&scenario, &channels, schedule, hooks).await.map(Box::new);
                 let _ = end.send(Activity::RunEnded(result));
             })
         };
         let recorder = tokio::spawn(self.clone().record(generation, loaded, activity_rx));
-        state.run = Some(LiveRun { cluster, pacer, activity: sink, tasks: vec![runner, recorder], ticker: None });
+        let mut tasks = vec![runner, recorder];
+        tasks.extend(extra_tasks);
+        state.run = Some(LiveRun { cluster, channels, pacer, activity: sink, tasks, ticker: None });
         Ok(())
     }
 
@@ -334,7 +368,9 @@ async fn stop_run(state: &mut LabState) {
         for t in run.tasks {
             t.abort();
         }
-        run.cluster.shutdown().await;
+        if let Some(cluster) = run.cluster {
+            cluster.shutdown().await;
+        }
     }
     state.play = if state.loaded.is_some() { pb::PlayState::Paused } else { pb::PlayState::Empty };
 }

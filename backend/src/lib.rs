@@ -18,12 +18,23 @@
 //! | [`gateway`] | the `Branch` service on the web origin: the browser as a customer |
 //! | [`web`] | axum: grpc-web + native gRPC + the built frontend on one origin |
 //! | [`examples`] | the scenarios in `examples/`, compiled in |
+//! | [`standalone`] | one branch as its own process (`bank branch`) |
+//! | [`cluster_file`] | `cluster.toml`: where an external cluster's branches listen |
+//! | [`external`] | driving an external cluster: reset, customers, traces |
+//! | [`transport`] | channels between processes: token and TLS |
+//! | [`auth`] | the shared token, checked and added by interceptors |
+//! | [`causal`] | cause before effect for activity heard over several streams |
+//! | [`trace_feed`] | a branch process's log entries for `Branch.Trace` watchers |
 //!
 //! The `bank` command (`src/bin/bank.rs`) is a thin layer over these.
 
+pub mod auth;
+pub mod causal;
 pub mod cluster;
+pub mod cluster_file;
 pub mod error;
 pub mod examples;
+pub mod external;
 pub mod gateway;
 pub mod lab;
 pub mod lab_service;
@@ -32,5 +43,8 @@ pub mod observe;
 pub mod pacer;
 pub mod runner;
 pub mod service;
+pub mod standalone;
+pub mod trace_feed;
+pub mod transport;
 pub mod web;
 pub mod wire;

@@ -16,23 +16,42 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use bank_core::branch::{Propagation, PropagationAck, Reply, ReplyToken, Request};
-use bank_core::{Branch, BranchId, BranchRecord, Effect, Input};
+use bank_core::branch::{Propagation, PropagationAck, PropagationMode, Reply, ReplyToken, Request};
+use bank_core::{Branch, BranchConfig, BranchId, BranchRecord, Cents, ClockScheme, Effect, Input};
 use bank_proto::branch_client::BranchClient;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
-use tonic::transport::Channel;
 
-use crate::error::NodeGone;
+use crate::error::{NodeGone, PropagateError};
+use crate::transport::BankChannel;
 use crate::observe::{report, Activity, ActivitySink};
 use crate::wire;
 
 enum Command {
     Request(Request, oneshot::Sender<Reply>),
-    Propagate(Propagation, oneshot::Sender<PropagationAck>),
-    Ack(PropagationAck),
+    /// With the sender's epoch, when it said (see [`Reset`]).
+    Propagate(Propagation, Option<u64>, oneshot::Sender<Result<PropagationAck, PropagateError>>),
+    /// An acknowledgement, and the epoch its write was sent in.
+    Ack(PropagationAck, u64),
     Inspect { wait_until_quiet: bool, reply: oneshot::Sender<BranchRecord> },
+    Reset(Reset, oneshot::Sender<Vec<BranchId>>),
 }
+
+/// A fresh start for a branch process (the `Branch.Reset` RPC): a new run
+/// with these settings. Everything in flight is dropped: waiting customers
+/// and peers get an error, deliveries of the old epoch stop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reset {
+    pub balance: Cents,
+    pub clock_scheme: ClockScheme,
+    pub propagation: PropagationMode,
+    /// Names the run. Propagations carry their epoch, and a node refuses
+    /// those of another one, so nothing of an earlier run leaks into this.
+    pub epoch: u64,
+}
+
+/// The metadata header a `Propagate` call carries its sender's epoch in.
+pub const EPOCH_HEADER: &str = "bank-epoch";
 
 /// A cheap, cloneable handle to a running node.
 #[derive(Clone, Debug)]
@@ -48,6 +67,7 @@ impl std::fmt::Debug for Command {
             Command::Propagate(..) => "Propagate",
             Command::Ack(..) => "Ack",
             Command::Inspect { .. } => "Inspect",
+            Command::Reset(..) => "Reset",
         })
     }
 }
@@ -67,8 +87,25 @@ impl NodeHandle {
 
     /// A peer's propagated write; resolves with the acknowledgement.
     pub async fn propagate(&self, propagation: Propagation) -> Result<PropagationAck, NodeGone> {
+        match self.propagate_in(propagation, None).await {
+            Ok(ack) => Ok(ack),
+            Err(PropagateError::Gone(gone)) => Err(gone),
+            Err(PropagateError::OtherEpoch { .. }) => unreachable!("no epoch given, none compared"),
+        }
+    }
+
+    /// [`NodeHandle::propagate`] from a sender in `epoch` (`None`: unknown):
+    /// refused if this branch was reset into another epoch.
+    pub async fn propagate_in(&self, propagation: Propagation, epoch: Option<u64>) -> Result<PropagationAck, PropagateError> {
         let (tx, rx) = oneshot::channel();
-        self.send(Command::Propagate(propagation, tx))?;
+        self.send(Command::Propagate(propagation, epoch, tx))?;
+        rx.await.map_err(|_| NodeGone(self.id.0))?
+    }
+
+    /// Starts the branch over (see [`Reset`]); resolves with its peers.
+    pub async fn reset(&self, reset: Reset) -> Result<Vec<BranchId>, NodeGone> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Command::Reset(reset, tx))?;
         rx.await.map_err(|_| NodeGone(self.id.0))
     }
 
@@ -90,14 +127,16 @@ impl NodeHandle {
 /// when `shutdown` turns true.
 pub fn spawn(
     branch: Branch,
-    peers: BTreeMap<BranchId, Channel>,
+    peers: BTreeMap<BranchId, BankChannel>,
     activity: Option<ActivitySink>,
     shutdown: watch::Receiver<bool>,
 ) -> (NodeHandle, JoinHandle<()>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let handle = NodeHandle { id: branch.id(), inbox: tx.clone() };
+    let (epoch_tx, _) = watch::channel(0);
     let node = Node {
         branch,
+        epoch: epoch_tx,
         peers,
         activity,
         shutdown,
@@ -113,14 +152,16 @@ pub fn spawn(
 
 struct Node {
     branch: Branch,
-    peers: BTreeMap<BranchId, Channel>,
+    /// The current epoch (0 until the first reset); deliveries watch it.
+    epoch: watch::Sender<u64>,
+    peers: BTreeMap<BranchId, BankChannel>,
     activity: Option<ActivitySink>,
     shutdown: watch::Receiver<bool>,
     /// For propagation tasks to hand acknowledgements back.
     inbox_tx: mpsc::UnboundedSender<Command>,
     next_token: u64,
     customers: HashMap<ReplyToken, oneshot::Sender<Reply>>,
-    peer_calls: HashMap<ReplyToken, oneshot::Sender<PropagationAck>>,
+    peer_calls: HashMap<ReplyToken, oneshot::Sender<Result<PropagationAck, PropagateError>>>,
     /// `Inspect` calls that wait for the branch to be quiet.
     waiting_for_quiet: Vec<oneshot::Sender<BranchRecord>>,
 }
@@ -142,12 +183,25 @@ impl Node {
                     self.customers.insert(token, tx);
                     Input::Request { token, request }
                 }
-                Command::Propagate(propagation, tx) => {
+                Command::Propagate(propagation, epoch, tx) => {
+                    let ours = *self.epoch.borrow();
+                    if let Some(theirs) = epoch.filter(|e| *e != ours) {
+                        let _ = tx.send(Err(PropagateError::OtherEpoch { branch: self.branch.id().0, ours, theirs }));
+                        continue;
+                    }
                     let token = self.token();
                     self.peer_calls.insert(token, tx);
                     Input::Propagate { token, propagation }
                 }
-                Command::Ack(ack) => Input::Ack(ack),
+                // An acknowledgement of a write of an earlier run: nothing
+                // of that run is left to complete.
+                Command::Ack(_, epoch) if epoch != *self.epoch.borrow() => continue,
+                Command::Ack(ack, _) => Input::Ack(ack),
+                Command::Reset(reset, reply) => {
+                    self.reset(reset);
+                    let _ = reply.send(self.branch.config().peers.clone());
+                    continue;
+                }
                 Command::Inspect { wait_until_quiet, reply } => {
                     if wait_until_quiet && !self.branch.is_quiet() {
                         self.waiting_for_quiet.push(reply);
@@ -170,6 +224,28 @@ impl Node {
         tracing::debug!(branch = self.branch.id().0, "node stopped");
     }
 
+    /// A fresh branch with the same id and peers; everything pending is
+    /// dropped (its callers see an error) and old deliveries stop.
+    fn reset(&mut self, reset: Reset) {
+        let old = self.branch.config().clone();
+        self.branch = Branch::new(BranchConfig {
+            id: old.id,
+            peers: old.peers.clone(),
+            initial_balance: reset.balance,
+            clock_scheme: reset.clock_scheme,
+            propagation: reset.propagation,
+        });
+        self.customers.clear();
+        self.peer_calls.clear();
+        // The fresh branch is quiet.
+        let record = bank_core::sim::branch_record(&self.branch);
+        for reply in self.waiting_for_quiet.drain(..) {
+            let _ = reply.send(record.clone());
+        }
+        self.epoch.send_replace(reset.epoch);
+        tracing::info!(branch = old.id.0, balance = %reset.balance, epoch = reset.epoch, "reset");
+    }
+
     fn token(&mut self) -> ReplyToken {
         self.next_token += 1;
         ReplyToken(self.next_token)
@@ -185,7 +261,7 @@ impl Node {
             }
             Effect::AckPeer { token, ack } => {
                 if let Some(tx) = self.peer_calls.remove(&token) {
-                    let _ = tx.send(ack);
+                    let _ = tx.send(Ok(ack));
                 }
             }
             Effect::Send { to, propagation } => {
@@ -195,7 +271,8 @@ impl Node {
                 };
                 let inbox = self.inbox_tx.clone();
                 let shutdown = self.shutdown.clone();
-                tokio::spawn(deliver(self.branch.id(), to, channel, propagation, inbox, shutdown));
+                let epoch = self.epoch.subscribe();
+                tokio::spawn(deliver(self.branch.id(), to, channel, propagation, inbox, shutdown, epoch));
             }
             Effect::Logged(entry) => {
                 let branch = &self.branch;
@@ -211,27 +288,35 @@ impl Node {
 }
 
 /// One `Propagate` RPC to a peer, retried with capped exponential backoff
-/// while the peer is unreachable (e.g. still starting), until shutdown.
+/// while the peer is unreachable (e.g. still starting, or its link is cut),
+/// until shutdown or until the node is reset into another epoch.
 async fn deliver(
     from: BranchId,
     to: BranchId,
-    channel: Channel,
+    channel: BankChannel,
     propagation: Propagation,
     inbox: mpsc::UnboundedSender<Command>,
     mut shutdown: watch::Receiver<bool>,
+    mut epoch_rx: watch::Receiver<u64>,
 ) {
+    let epoch = *epoch_rx.borrow_and_update();
     let mut client = BranchClient::new(channel);
     let message = wire::propagation_to_proto(&propagation);
     let mut backoff = Duration::from_millis(20);
     loop {
-        let call = client.propagate(message.clone());
+        let mut request = tonic::Request::new(message.clone());
+        if epoch != 0 {
+            request.metadata_mut().insert(EPOCH_HEADER, epoch.into());
+        }
+        let call = client.propagate(request);
         let result = tokio::select! {
             r = call => r,
             _ = shutdown.wait_for(|stop| *stop) => return,
+            _ = epoch_rx.wait_for(|e| *e != epoch) => return,
         };
         match result.map(|r| wire::ack_from_proto(r.into_inner())) {
             Ok(Ok(ack)) => {
-                let _ = inbox.send(Command::Ack(ack));
+                let _ = inbox.send(Command::Ack(ack, epoch));
                 return;
             }
             Ok(Err(e)) => {
@@ -243,6 +328,7 @@ async fn deliver(
                 tokio::select! {
                     _ = tokio::time::sleep(backoff) => {}
                     _ = shutdown.wait_for(|stop| *stop) => return,
+                    _ = epoch_rx.wait_for(|e| *e != epoch) => return,
                 }
                 backoff = (backoff * 2).min(Duration::from_secs(1));
             }

@@ -16,12 +16,12 @@ use bank_core::{BranchId, EventResult, RunRecord, Scenario, Schedule, Session};
 use bank_proto::branch_client::BranchClient;
 use bank_proto as pb;
 use futures::future::try_join_all;
-use tonic::transport::Channel;
 
 use crate::cluster::channel_to;
 use crate::error::RunError;
 use crate::observe::{report, Activity, ActivitySink};
 use crate::pacer::Pacer;
+use crate::transport::{self, BankChannel};
 use crate::wire;
 
 /// Optional hooks into a run, for the visualizer.
@@ -41,7 +41,7 @@ pub struct RunHooks {
 /// `full: false` asks for balances and clocks only (no logs, no write sets).
 /// All branches are asked at once; each answers when it is quiet.
 async fn inspect_when_quiet(
-    channels: &BTreeMap<BranchId, Channel>,
+    channels: &BTreeMap<BranchId, BankChannel>,
     full: bool,
 ) -> Result<Vec<bank_core::BranchRecord>, RunError> {
     let calls = channels.iter().map(|(id, channel)| async move {
@@ -72,8 +72,21 @@ pub async fn run_scenario_with(
     schedule: Schedule,
     hooks: RunHooks,
 ) -> Result<RunRecord, RunError> {
-    let channels: BTreeMap<BranchId, Channel> =
-        addrs.iter().map(|(id, addr)| Ok((*id, channel_to(*addr)?))).collect::<Result<_, RunError>>()?;
+    let channels: BTreeMap<BranchId, BankChannel> = addrs
+        .iter()
+        .map(|(id, addr)| Ok((*id, transport::plain(channel_to(*addr)?))))
+        .collect::<Result<_, RunError>>()?;
+    run_scenario_on(scenario, &channels, schedule, hooks).await
+}
+
+/// [`run_scenario_with`] over channels already made (an external cluster,
+/// reached with its token and TLS settings: see [`crate::external`]).
+pub async fn run_scenario_on(
+    scenario: &Scenario,
+    channels: &BTreeMap<BranchId, BankChannel>,
+    schedule: Schedule,
+    hooks: RunHooks,
+) -> Result<RunRecord, RunError> {
     let completion = Arc::new(AtomicU64::new(0));
     let mut results: Vec<Vec<Option<EventResult>>> =
         scenario.customers.iter().map(|c| vec![None; c.events.len()]).collect();
@@ -139,11 +152,11 @@ pub async fn run_scenario_with(
         }
         // A phase ends when every write of it has reached every branch, as in
         // the simulator (and as the writes-first convention requires).
-        inspect_when_quiet(&channels, false).await?;
+        inspect_when_quiet(channels, false).await?;
     }
 
     // The final state once nothing is in flight (with background
     // propagation, customers are answered before their writes arrive).
-    let branches = inspect_when_quiet(&channels, true).await?;
+    let branches = inspect_when_quiet(channels, true).await?;
     Ok(RunRecord::from_answers(scenario, results, branches))
 }

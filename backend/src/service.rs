@@ -4,18 +4,27 @@ use bank_proto as pb;
 use bank_proto::branch_server::Branch as BranchRpc;
 use tonic::{Request, Response, Status};
 
-use crate::node::NodeHandle;
+use crate::node::{NodeHandle, EPOCH_HEADER};
+use crate::trace_feed::{TraceFeed, TraceStream};
 use crate::wire;
 
 /// Serves one branch over gRPC by forwarding to its node.
 #[derive(Clone, Debug)]
 pub struct BranchService {
     node: NodeHandle,
+    /// Set for a branch running as its own process (`Branch.Trace`).
+    trace: Option<TraceFeed>,
 }
 
 impl BranchService {
     pub fn new(node: NodeHandle) -> Self {
-        BranchService { node }
+        BranchService { node, trace: None }
+    }
+
+    /// Also serve `Branch.Trace` from `feed`.
+    pub fn with_trace(mut self, feed: TraceFeed) -> Self {
+        self.trace = Some(feed);
+        self
     }
 }
 
@@ -28,8 +37,14 @@ impl BranchRpc for BranchService {
     }
 
     async fn propagate(&self, request: Request<pb::Propagation>) -> Result<Response<pb::PropagationAck>, Status> {
+        let epoch = match request.metadata().get(EPOCH_HEADER) {
+            None => None,
+            Some(v) => Some(
+                v.to_str().ok().and_then(|v| v.parse::<u64>().ok()).ok_or_else(|| Status::invalid_argument(format!("{EPOCH_HEADER} must be a number")))?,
+            ),
+        };
         let propagation = wire::propagation_from_proto(request.into_inner())?;
-        let ack = self.node.propagate(propagation).await?;
+        let ack = self.node.propagate_in(propagation, epoch).await?;
         Ok(Response::new(wire::ack_to_proto(&ack)))
     }
 
@@ -41,5 +56,20 @@ impl BranchRpc for BranchService {
             record.write_sets.clear();
         }
         Ok(Response::new(wire::branch_state_to_proto(&record)))
+    }
+
+    async fn reset(&self, request: Request<pb::ResetRequest>) -> Result<Response<pb::ResetReply>, Status> {
+        let reset = wire::reset_from_proto(&request.into_inner())?;
+        let peers = self.node.reset(reset).await?;
+        Ok(Response::new(pb::ResetReply { branch_id: self.node.id().0, peers: peers.iter().map(|p| p.0).collect() }))
+    }
+
+    type TraceStream = TraceStream;
+
+    async fn trace(&self, _: Request<pb::TraceRequest>) -> Result<Response<TraceStream>, Status> {
+        match &self.trace {
+            Some(feed) => Ok(Response::new(feed.stream())),
+            None => Err(Status::unimplemented("this branch runs inside the serving process: watch the lab instead")),
+        }
     }
 }

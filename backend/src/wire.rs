@@ -323,6 +323,69 @@ pub fn activity_to_lab_event(activity: &crate::observe::Activity) -> Option<pb::
     })
 }
 
+// ------------------------------------------- branches as separate processes
+
+/// A `Branch.Reset` request for `reset`.
+pub fn reset_to_proto(reset: &crate::node::Reset) -> pb::ResetRequest {
+    use bank_core::branch::PropagationMode;
+    use bank_core::ClockScheme;
+    pb::ResetRequest {
+        balance_cents: reset.balance.0,
+        clock_scheme: match reset.clock_scheme {
+            ClockScheme::ExecuteAndRespond => pb::ClockScheme::ExecuteAndRespond,
+            ClockScheme::SendAndReceive => pb::ClockScheme::SendAndReceive,
+        } as i32,
+        propagation: match reset.propagation {
+            PropagationMode::Sequential => pb::PropagationMode::Sequential,
+            PropagationMode::Parallel => pb::PropagationMode::Parallel,
+            PropagationMode::Background => pb::PropagationMode::Background,
+        } as i32,
+        epoch: reset.epoch,
+    }
+}
+
+pub fn reset_from_proto(r: &pb::ResetRequest) -> Result<crate::node::Reset, WireError> {
+    use bank_core::branch::PropagationMode;
+    use bank_core::ClockScheme;
+    if r.balance_cents < 0 {
+        return Err(WireError::NegativeAmount(r.balance_cents));
+    }
+    if r.epoch == 0 {
+        return Err(WireError::MissingField("epoch"));
+    }
+    Ok(crate::node::Reset {
+        balance: Cents(r.balance_cents),
+        clock_scheme: match pb::ClockScheme::try_from(r.clock_scheme) {
+            Ok(pb::ClockScheme::ExecuteAndRespond) => ClockScheme::ExecuteAndRespond,
+            Ok(pb::ClockScheme::SendAndReceive) => ClockScheme::SendAndReceive,
+            _ => return Err(WireError::MissingField("clock_scheme")),
+        },
+        propagation: match pb::PropagationMode::try_from(r.propagation) {
+            Ok(pb::PropagationMode::Sequential) => PropagationMode::Sequential,
+            Ok(pb::PropagationMode::Parallel) => PropagationMode::Parallel,
+            Ok(pb::PropagationMode::Background) => PropagationMode::Background,
+            _ => return Err(WireError::MissingField("propagation")),
+        },
+        epoch: r.epoch,
+    })
+}
+
+/// A branch process's traced entry, as the activity an in-process node
+/// would have reported.
+pub fn logged_from_proto(l: &pb::BranchLogged) -> Result<crate::observe::Activity, WireError> {
+    let entry = l.entry.as_ref().ok_or(WireError::MissingField("entry"))?;
+    Ok(crate::observe::Activity::Logged {
+        branch: BranchId(l.branch_id),
+        entry: log_entry_from_proto(entry)?,
+        balance: Cents(l.balance_cents),
+        write_sets: l
+            .write_sets
+            .iter()
+            .map(|w| (CustomerId(w.customer_id), w.event_ids.iter().map(|e| EventId(*e)).collect()))
+            .collect(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -177,6 +177,22 @@ fn install(needs: Needs) -> Result<()> {
     Ok(())
 }
 
+/// The network-namespace test needs `ip` (iproute2), which a minimal
+/// Debian lacks. Without root the test skips itself, so nothing to install.
+fn ensure_iproute2() -> Result<()> {
+    if output_of("ip", &["-V"]).is_some() || !is_root() {
+        return Ok(());
+    }
+    eprintln!("xtask: installing iproute2 (for the network-namespace test)");
+    let apt = |args: &[&str]| {
+        let mut c = cmd("apt-get", args);
+        c.env("DEBIAN_FRONTEND", "noninteractive");
+        c
+    };
+    run(apt(&["update", "-qq"]))?;
+    run(apt(&["install", "-y", "-qq", "iproute2"]))
+}
+
 fn is_root() -> bool {
     output_of("id", &["-u"]).as_deref() == Some("0")
 }
@@ -215,7 +231,9 @@ fn bench() -> Result<()> {
 }
 
 fn test() -> Result<()> {
-    // 1. Native crates: core unit + property tests, formats, real cluster, CLI, lab.
+    ensure_iproute2()?;
+    // 1. Native crates: core unit + property tests, formats, real cluster, CLI, lab,
+    //    and branch processes in network namespaces (`backend/tests/netns.rs`, as root).
     run(cmd("cargo", &["test", "--locked", "--workspace", "--exclude", "bank-frontend"]))?;
 
     // 2. The frontend's wasm tests, in headless Chromium via chromedriver.

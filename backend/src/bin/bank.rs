@@ -45,7 +45,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run an input file on a real in-process cluster and print the output JSON.
+    /// Run an input file on a real in-process cluster (or, with --cluster, on
+    /// branch processes) and print the output JSON.
     ///
     /// The input may be any course format (projects 1, 2 and 3); it is
     /// detected automatically. The output is the JSON that format's grader
@@ -59,6 +60,87 @@ enum Command {
     /// events. Needs the frontend built (`cargo xtask serve` builds it);
     /// without it, only the gRPC services run.
     Serve(ServeArgs),
+    /// Run one branch as its own process (one per machine, container or namespace).
+    ///
+    /// The branch serves the Branch gRPC service on --listen and propagates
+    /// writes to its peers (--peers, or the other branches of --cluster).
+    /// Drive the branches with `bank run --cluster` or `bank serve --cluster`.
+    /// Stops cleanly on SIGTERM or Ctrl-C.
+    #[command(after_help = BRANCH_AFTER_HELP)]
+    Branch(BranchArgs),
+}
+
+const BRANCH_AFTER_HELP: &str = "\
+Example: bank branch --id 3 --listen 0.0.0.0:50053 --allow-remote --peers 1=hostA:50051,2=hostB:50052
+
+Exit status: 0 stopped by SIGTERM or Ctrl-C, 2 bad command line, 65 bad cluster \
+file or settings, 70 the server failed.";
+
+#[derive(Debug, clap::Args)]
+struct BranchArgs {
+    /// This branch's id.
+    #[arg(long)]
+    id: u64,
+
+    /// Address to listen on [default: this branch's address in --cluster].
+    /// Anything but loopback needs --allow-remote.
+    #[arg(long)]
+    listen: Option<String>,
+
+    /// Allow a --listen address that other machines can reach.
+    #[arg(long)]
+    allow_remote: bool,
+
+    /// The other branches: ID=HOST:PORT,ID=HOST:PORT,...
+    #[arg(long, value_parser = parse_peers, conflicts_with = "cluster", required_unless_present = "cluster")]
+    peers: Option<std::collections::BTreeMap<bank_core::BranchId, String>>,
+
+    /// A cluster file (cluster.toml) listing every branch; see the README.
+    #[arg(long)]
+    cluster: Option<PathBuf>,
+
+    /// Starting balance until a driver resets the branch [default: the
+    /// cluster file's balance for this branch, else 0].
+    #[arg(long, value_parser = parse_money)]
+    balance: Option<bank_core::Cents>,
+
+    /// How this branch propagates a write (a driver's reset overrides it).
+    #[arg(long, value_enum, default_value_t = Propagation::Sequential)]
+    propagation: Propagation,
+
+    /// Directory for the branch's durable state (created if missing).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+
+    /// Shared secret every caller must present [default: $BANK_TOKEN, else
+    /// the cluster file's token].
+    #[arg(long)]
+    token: Option<String>,
+
+    /// TLS: this branch's certificate (PEM). Needs --tls-key and --tls-ca.
+    #[arg(long)]
+    tls_cert: Option<PathBuf>,
+
+    /// TLS: this branch's private key (PEM).
+    #[arg(long)]
+    tls_key: Option<PathBuf>,
+
+    /// TLS: the authority that signed the branches' certificates (PEM), to
+    /// check the peers with.
+    #[arg(long)]
+    tls_ca: Option<PathBuf>,
+
+    /// TLS: the name in the peers' certificates, when their addresses are not.
+    #[arg(long)]
+    tls_domain: Option<String>,
+}
+
+fn parse_peers(s: &str) -> Result<std::collections::BTreeMap<bank_core::BranchId, String>, String> {
+    bank_backend::cluster_file::parse_peers(s)
+}
+
+fn parse_money(s: &str) -> Result<bank_core::Cents, String> {
+    bank_core::Cents::parse(s).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, clap::Args)]
@@ -79,6 +161,17 @@ struct ServeArgs {
     /// development server). Repeat for several; same-origin needs none.
     #[arg(long = "dev-origin", default_values_t = [String::from("http://127.0.0.1:8081"), String::from("http://localhost:8081")])]
     dev_origins: Vec<String>,
+
+    /// Run the scenarios on the branches of this cluster file (started with
+    /// `bank branch`) instead of in this process; the page shows their
+    /// messages. Scenarios must have the file's branch ids.
+    #[arg(long)]
+    cluster: Option<PathBuf>,
+
+    /// With --cluster: the branches' shared secret [default: $BANK_TOKEN,
+    /// else the cluster file's token].
+    #[arg(long, requires = "cluster")]
+    token: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -140,6 +233,17 @@ struct RunArgs {
     /// Refuse input files larger than this many bytes.
     #[arg(long, default_value_t = 16 * 1024 * 1024)]
     max_input_bytes: u64,
+
+    /// Run on the branches of this cluster file (started with `bank branch`)
+    /// instead of starting branches in this process. The input's branch ids
+    /// must be the file's; each branch is reset to the input's balance first.
+    #[arg(long, conflicts_with = "base_port")]
+    cluster: Option<PathBuf>,
+
+    /// With --cluster: the branches' shared secret [default: $BANK_TOKEN,
+    /// else the cluster file's token].
+    #[arg(long, requires = "cluster")]
+    token: Option<String>,
 }
 
 /// `--propagation` choices.
@@ -187,15 +291,18 @@ enum Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A branch process logs what it does; the other commands only problems.
+    let default_filter = if matches!(cli.command, Command::Branch(_)) { "bank_backend=info,warn" } else { "warn" };
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("BANK_LOG").unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("BANK_LOG").unwrap_or_else(|_| default_filter.into()),
         )
         .with_writer(std::io::stderr)
         .init();
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Serve(args) => serve(args),
+        Command::Branch(args) => branch(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -236,7 +343,15 @@ fn run(args: RunArgs) -> Result<(), Failure> {
 
     let runtime = runtime()?;
     let started = Instant::now();
-    let record = runtime.block_on(run_on_cluster(&scenario, config, schedule, args.trace))?;
+    let record = match &args.cluster {
+        None => runtime.block_on(run_on_cluster(&scenario, config, schedule, args.trace))?,
+        Some(file) => {
+            // Channels spawn their connection tasks on the runtime.
+            let _inside = runtime.enter();
+            let external = connect_external(file, args.token.as_deref())?;
+            runtime.block_on(run_on_external(&scenario, &external, &config, schedule, args.trace))?
+        }
+    };
     let elapsed = started.elapsed();
 
     let output = formats::render(format, &scenario, &record, &options);
@@ -281,8 +396,17 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
         .map(|o| http::HeaderValue::from_str(o).map_err(|_| Failure::BadInput(format!("--dev-origin {o:?} is not a valid origin"))))
         .collect::<Result<Vec<_>, _>>()?;
     let runtime = runtime()?;
+    let lab = match &args.cluster {
+        None => Lab::new(examples::all()),
+        Some(file) => {
+            let _inside = runtime.enter();
+            let external = connect_external(file, args.token.as_deref())?;
+            let where_: Vec<String> = external.addrs().iter().map(|(id, a)| format!("{}={a}", id.0)).collect();
+            eprintln!("driving the branches of {}: {}", file.display(), where_.join(", "));
+            Lab::with_external(examples::all(), external)
+        }
+    };
     runtime.block_on(async {
-        let lab = Lab::new(examples::all());
         if let Err(e) = lab.load(&text, &name, "").await {
             return Err(Failure::BadInput(format!("{name}:{}:{}: {}", e.line, e.column, e.message)));
         }
@@ -388,6 +512,173 @@ async fn run_on_cluster(
     match outcome {
         None => Err(Failure::Interrupted),
         Some(r) => r.context("running the customers").map_err(Failure::Internal),
+    }
+}
+
+/// Channels to the branches of cluster file `path`, with its token and TLS.
+fn connect_external(path: &Path, token: Option<&str>) -> Result<bank_backend::external::ExternalCluster, Failure> {
+    use bank_backend::auth::Token;
+    use bank_backend::cluster_file::ClusterFile;
+    use bank_backend::transport::ClientSecurity;
+    let bad = |e: &dyn std::fmt::Display| Failure::BadInput(e.to_string());
+    let file = ClusterFile::load(path).map_err(|e| bad(&e))?;
+    let token = Token::from_sources(token, file.token.as_deref()).map_err(|e| bad(&format!("token: {e}")))?;
+    let tls = file.tls.client().map_err(|e| bad(&e))?;
+    bank_backend::external::ExternalCluster::connect(&file, &ClientSecurity { token, tls }).map_err(|e| bad(&e))
+}
+
+/// `bank run --cluster`: resets the external branches for the input, then
+/// runs the customers against them, exactly as in-process.
+async fn run_on_external(
+    scenario: &Scenario,
+    external: &bank_backend::external::ExternalCluster,
+    config: &ClusterConfig,
+    schedule: Schedule,
+    trace: bool,
+) -> Result<RunRecord, Failure> {
+    let work = async {
+        let narrator = if trace {
+            let (sink, mut activity) = tokio::sync::mpsc::unbounded_channel();
+            external.watch(sink).await?;
+            Some(tokio::spawn(async move {
+                while let Some(a) = activity.recv().await {
+                    if let Activity::Logged { branch, entry, .. } = a {
+                        eprintln!("{}", entry.narrate(branch));
+                    }
+                }
+            }))
+        } else {
+            None
+        };
+        external.reset(scenario, config.clock_scheme, config.propagation).await?;
+        let record = bank_backend::runner::run_scenario_on(scenario, external.channels(), schedule, Default::default()).await;
+        if let Some(narrator) = narrator {
+            // The branches keep their streams open: stop narrating here.
+            narrator.abort();
+        }
+        record
+    };
+    tokio::select! {
+        r = work => r.map_err(|e| match e {
+            // The input and the cluster file disagree: the user's to fix.
+            bank_backend::error::RunError::Cluster(message) => Failure::BadInput(message),
+            e => Failure::Internal(anyhow::Error::new(e).context("running the customers on the cluster")),
+        }),
+        _ = tokio::signal::ctrl_c() => Err(Failure::Interrupted),
+    }
+}
+
+/// `bank branch`: one branch server until SIGTERM or Ctrl-C.
+fn branch(args: BranchArgs) -> Result<(), Failure> {
+    use bank_backend::auth::Token;
+    use bank_backend::cluster_file::ClusterFile;
+    use bank_backend::standalone::{self, BranchProcess};
+    use bank_backend::transport::TlsFiles;
+    let bad = |e: &dyn std::fmt::Display| Failure::BadInput(e.to_string());
+    let id = bank_core::BranchId(args.id);
+
+    let file = args.cluster.as_deref().map(ClusterFile::load).transpose().map_err(|e| bad(&e))?;
+    let mut process = match (&file, &args.peers) {
+        (Some(file), _) => BranchProcess::from_cluster_file(file, id).map_err(|e| bad(&e))?,
+        (None, Some(peers)) => {
+            if peers.contains_key(&id) && peers.len() == 1 {
+                return Err(Failure::BadInput(format!("--peers lists only this branch ({}); list the other branches", args.id)));
+            }
+            BranchProcess::new(id, peers.iter().filter(|(p, _)| **p != id).map(|(p, a)| (*p, a.clone())).collect())
+        }
+        (None, None) => unreachable!("clap requires --peers or --cluster"),
+    };
+    if let Some(balance) = args.balance {
+        process.balance = balance;
+    }
+    process.propagation = args.propagation.into();
+    process.data_dir = args.data_dir.clone();
+    process.token = Token::from_sources(args.token.as_deref(), file.as_ref().and_then(|f| f.token.as_deref()))
+        .map_err(|e| bad(&format!("token: {e}")))?;
+    let flags = TlsFiles { ca: args.tls_ca.clone(), cert: args.tls_cert.clone(), key: args.tls_key.clone(), domain: args.tls_domain.clone() };
+    if !flags.is_empty() || flags.domain.is_some() {
+        // Flags replace the cluster file's [tls] as a whole.
+        process.tls = flags;
+    }
+
+    let listen_text = match (&args.listen, &file) {
+        (Some(listen), _) => listen.clone(),
+        (None, Some(file)) => file.branches[&id].addr.clone(),
+        (None, None) => return Err(Failure::BadInput("give --listen (the address this branch listens on)".into())),
+    };
+    let listen = resolve(&listen_text).map_err(Failure::BadInput)?;
+    standalone::check_listen(listen, args.allow_remote).map_err(|e| bad(&e))?;
+
+    if let Some(dir) = &process.data_dir {
+        standalone::prepare_data_dir(dir).map_err(|e| bad(&e))?;
+    }
+
+    let runtime = runtime()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))
+            .map_err(Failure::Internal)?;
+        let addr = listener.local_addr().context("reading the bound address").map_err(Failure::Internal)?;
+        let stop = stop_signal();
+        let peers: Vec<String> = process.peers.iter().map(|(p, a)| format!("{}={a}", p.0)).collect();
+        if !addr.ip().is_loopback() {
+            eprintln!("warning: branch {} listens on {addr}, reachable from other machines", args.id);
+        }
+        println!(
+            "bank branch {} listening on {addr} (peers {}; token {}; TLS {}; SIGTERM or Ctrl-C to stop)",
+            args.id,
+            peers.join(","),
+            if process.token.is_some() { "on" } else { "off" },
+            if process.tls.cert.is_some() { "on" } else { "off" },
+        );
+        standalone::serve(process, listener, stop).await.map_err(|e| match e {
+            standalone::BranchProcessError::Setup(e) => bad(&e),
+            e => Failure::Internal(e.into()),
+        })?;
+        eprintln!("branch {} stopped", args.id);
+        Ok(())
+    })
+}
+
+/// `host:port` to one socket address (names are looked up).
+fn resolve(text: &str) -> Result<std::net::SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    bank_backend::transport::check_addr(text).map_err(|e| e.to_string())?;
+    text.to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {text}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{text} resolves to no address"))
+}
+
+/// Completes on SIGTERM (what `docker stop` and `kill` send) or Ctrl-C.
+/// The handlers are installed when this is called (inside the runtime), so
+/// a signal that arrives before the future is first polled is not lost.
+fn stop_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let term = signal(SignalKind::terminate()).ok();
+        let int = signal(SignalKind::interrupt()).ok();
+        async move {
+            match (term, int) {
+                (Some(mut term), Some(mut int)) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = int.recv() => {}
+                    }
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 

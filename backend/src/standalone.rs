@@ -1,0 +1,182 @@
+//! One branch as its own process: what `bank branch` runs.
+//!
+//! The in-process [`crate::cluster::Cluster`] starts every branch of a bank
+//! inside one process. Here one process holds one branch: the same
+//! [`crate::node`] task and [`BranchService`], with lazily-connected
+//! channels to peers that may live on other machines. A driver
+//! (`bank run --cluster`, `bank serve --cluster`) resets the branch for each
+//! run and watches its log through `Branch.Trace` (see [`crate::external`]).
+//!
+//! [`serve`] takes a listener that is already bound (so callers and tests
+//! know the address before anything runs) and a shutdown future (the binary
+//! passes SIGTERM / Ctrl-C). On shutdown it ends the trace streams, stops the
+//! node, lets the server finish the calls in progress, and returns.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use bank_core::branch::PropagationMode;
+use bank_core::{Branch, BranchConfig, BranchId, Cents, ClockScheme};
+use bank_proto::branch_server::BranchServer;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tonic::transport::server::TcpIncoming;
+use tonic::transport::Server;
+
+use crate::auth::{RequireToken, Token};
+use crate::cluster_file::ClusterFile;
+use crate::error::SetupError;
+use crate::node;
+use crate::service::BranchService;
+use crate::trace_feed::TraceFeed;
+use crate::transport::{self, BankChannel, ClientSecurity, TlsFiles};
+
+/// Everything one branch process needs.
+#[derive(Clone, Debug)]
+pub struct BranchProcess {
+    pub id: BranchId,
+    /// Every other branch and its `host:port`.
+    pub peers: BTreeMap<BranchId, String>,
+    /// The balance until the first reset.
+    pub balance: Cents,
+    pub clock_scheme: ClockScheme,
+    pub propagation: PropagationMode,
+    /// Where durable state goes (created if missing).
+    pub data_dir: Option<PathBuf>,
+    pub token: Option<Token>,
+    pub tls: TlsFiles,
+}
+
+impl BranchProcess {
+    /// A branch with default modes, balance 0, no token, no TLS.
+    pub fn new(id: BranchId, peers: BTreeMap<BranchId, String>) -> Self {
+        BranchProcess {
+            id,
+            peers,
+            balance: Cents::ZERO,
+            clock_scheme: ClockScheme::default(),
+            propagation: PropagationMode::default(),
+            data_dir: None,
+            token: None,
+            tls: TlsFiles::default(),
+        }
+    }
+
+    /// Branch `id` of a cluster file: its peers, balance, token and TLS
+    /// files as the file gives them.
+    pub fn from_cluster_file(file: &ClusterFile, id: BranchId) -> Result<Self, SetupError> {
+        let me = file.branches.get(&id).ok_or_else(|| {
+            let ids: Vec<String> = file.branches.keys().map(|b| b.0.to_string()).collect();
+            SetupError::Invalid(format!("the cluster file has no branch {} (it lists {})", id.0, ids.join(", ")))
+        })?;
+        let peers = file.addrs().into_iter().filter(|(peer, _)| *peer != id).collect();
+        let mut process = BranchProcess::new(id, peers);
+        process.balance = me.balance.unwrap_or(Cents::ZERO);
+        process.token = file.token.as_deref().map(Token::new).transpose()?;
+        process.tls = file.tls.clone();
+        Ok(process)
+    }
+}
+
+/// Refuses an address reachable from other machines unless the caller said
+/// so (`--allow-remote`).
+pub fn check_listen(addr: SocketAddr, allow_remote: bool) -> Result<(), SetupError> {
+    if addr.ip().is_loopback() || allow_remote {
+        return Ok(());
+    }
+    Err(SetupError::Invalid(format!(
+        "refusing to listen on {addr}: other machines could reach it. Pass --allow-remote if that is what you want \
+         (and consider --token and TLS on a network you do not trust)"
+    )))
+}
+
+/// Why a branch process stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum BranchProcessError {
+    #[error(transparent)]
+    Setup(#[from] SetupError),
+    #[error("cannot use data directory {path}: {source}")]
+    DataDir { path: PathBuf, source: std::io::Error },
+    #[error("the branch server failed: {0}")]
+    Serve(#[from] tonic::transport::Error),
+}
+
+/// Durable state of a branch process, kept in `--data-dir`.
+///
+/// TODO(store): the durable store is being built separately (the
+/// consistency issue). This is the one place it plugs in: open (or create)
+/// the store in `dir` here, return it, and hand it to the node in [`serve`]
+/// so a restarted branch recovers its balance, write sets and log. For now
+/// the directory is created (so deployments can mount it already) and
+/// nothing is written to it.
+#[derive(Debug)]
+pub struct DataDir {
+    pub path: PathBuf,
+}
+
+/// Creates `dir` if missing (the binary calls this before it says it is
+/// listening, so a bad directory fails at once).
+pub fn prepare_data_dir(dir: &Path) -> Result<(), BranchProcessError> {
+    std::fs::create_dir_all(dir).map_err(|source| BranchProcessError::DataDir { path: dir.to_owned(), source })
+}
+
+/// Opens the branch's durable state in `dir` (created if missing).
+pub fn open_store(dir: &Path) -> Result<DataDir, BranchProcessError> {
+    prepare_data_dir(dir)?;
+    Ok(DataDir { path: dir.to_owned() })
+}
+
+/// Runs the branch on `listener` until `shutdown` completes.
+pub async fn serve(
+    config: BranchProcess,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), BranchProcessError> {
+    let _store = config.data_dir.as_deref().map(open_store).transpose()?;
+    let security = ClientSecurity { token: config.token.clone(), tls: config.tls.client().map_err(SetupError::from)? };
+    let server_tls = config.tls.server().map_err(SetupError::from)?;
+    let peers: BTreeMap<BranchId, BankChannel> = config
+        .peers
+        .iter()
+        .filter(|(peer, _)| **peer != config.id)
+        .map(|(peer, addr)| Ok((*peer, transport::connect_lazy(addr, &security)?)))
+        .collect::<Result<_, SetupError>>()?;
+
+    let mut all: Vec<BranchId> = peers.keys().copied().collect();
+    all.push(config.id);
+    let branch = Branch::new(BranchConfig {
+        id: config.id,
+        peers: all,
+        initial_balance: config.balance,
+        clock_scheme: config.clock_scheme,
+        propagation: config.propagation,
+    });
+    let (stop, stop_rx) = watch::channel(false);
+    let (feed, sink) = TraceFeed::new();
+    let (handle, node_task) = node::spawn(branch, peers, Some(sink), stop_rx);
+
+    let service = BranchServer::with_interceptor(BranchService::new(handle).with_trace(feed.clone()), RequireToken::new(config.token));
+    let mut builder = Server::builder();
+    if let Some(tls) = server_tls {
+        builder = builder.tls_config(tls.config())?;
+    }
+    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    let id = config.id.0;
+    tracing::info!(branch = id, "serving");
+    let result = builder
+        .add_service(service)
+        .serve_with_incoming_shutdown(incoming, async move {
+            shutdown.await;
+            tracing::info!(branch = id, "shutting down");
+            // Watchers' streams first, or the graceful shutdown would wait
+            // for them; then the node, which fails the calls still waiting.
+            feed.close();
+            let _ = stop.send(true);
+        })
+        .await;
+    let _ = node_task.await;
+    tracing::info!(branch = id, "stopped");
+    result.map_err(BranchProcessError::from)
+}
