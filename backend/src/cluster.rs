@@ -5,23 +5,36 @@
 //! starts each branch's node task and its tonic server. Every propagation
 //! between branches is a real gRPC call over loopback. [`Cluster::shutdown`]
 //! stops the servers, waits for them, and releases the ports.
+//!
+//! Each branch keeps its applied writes in a [`Store`] in the cluster's data
+//! directory, and the branches talk over a [`Network`] that can delay, lose
+//! or hold back their calls. [`Control`] crashes a branch for real (its
+//! server closes the port, its memory is gone), restarts it from its store
+//! on the same address, and injects link faults.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 use bank_core::branch::PropagationMode;
+use bank_core::network::{Fault, NetworkPlan};
 use bank_core::{Branch, BranchConfig, BranchId, Cents, ClockScheme};
 use bank_proto::branch_server::BranchServer;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{watch, Mutex};
 use tokio::task::JoinHandle;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Channel, Endpoint, Server};
 
 use crate::error::RunError;
-use crate::node::{self, NodeHandle};
+use crate::network::Network;
+use crate::node::{self, NodeHandle, NodeOptions};
 use crate::observe::ActivitySink;
 use crate::service::BranchService;
+use crate::store::Store;
 use crate::transport::{self, BankChannel};
 
 /// How to start a cluster.
@@ -38,6 +51,18 @@ pub struct ClusterConfig {
     pub base_port: Option<u16>,
     /// Receives every branch's log entries as they happen.
     pub activity: Option<ActivitySink>,
+    /// Delays, loss and planned faults between branches, and their seed.
+    pub network: NetworkPlan,
+    pub seed: u64,
+    /// Where each branch stores its applied writes (`branch-<id>.log`).
+    /// `None`: a fresh temporary directory, removed at shutdown.
+    pub data_dir: Option<PathBuf>,
+    /// How long a request may wait for the writes its session requires.
+    pub park_timeout: Duration,
+    /// How often each branch pulls from its peers. `None`: every 500 ms with
+    /// background propagation or an imperfect network, else only after
+    /// restarts and heals.
+    pub anti_entropy: Option<Duration>,
 }
 
 impl ClusterConfig {
@@ -49,12 +74,23 @@ impl ClusterConfig {
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             base_port: None,
             activity: None,
+            network: NetworkPlan::default(),
+            seed: 0,
+            data_dir: None,
+            park_timeout: node::DEFAULT_PARK_TIMEOUT,
+            anti_entropy: None,
         }
     }
 
     /// One branch per branch of `scenario`, at its starting balance.
     pub fn for_scenario(scenario: &bank_core::Scenario) -> Self {
         ClusterConfig::new(scenario.branches.iter().map(|b| (b.id, b.balance)).collect())
+    }
+
+    fn anti_entropy_period(&self) -> Option<Duration> {
+        self.anti_entropy.or_else(|| {
+            (self.propagation == PropagationMode::Background || !self.network.is_perfect()).then(|| Duration::from_millis(500))
+        })
     }
 }
 
@@ -64,7 +100,29 @@ impl ClusterConfig {
 pub struct Cluster {
     addrs: BTreeMap<BranchId, SocketAddr>,
     nodes: BTreeMap<BranchId, NodeHandle>,
-    shutdown: watch::Sender<bool>,
+    control: Arc<Control>,
+}
+
+/// Crash, restart and network faults of a running cluster, shareable with
+/// the tasks that inject them (a fault plan, the lab, the runner's repair).
+#[derive(Debug)]
+pub struct Control {
+    config: ClusterConfig,
+    all_ids: Vec<BranchId>,
+    addrs: BTreeMap<BranchId, SocketAddr>,
+    channels: BTreeMap<BranchId, Channel>,
+    network: Arc<Network>,
+    data_dir: PathBuf,
+    /// Remove `data_dir` at shutdown (it was a temporary one).
+    temporary: bool,
+    members: Mutex<BTreeMap<BranchId, Member>>,
+}
+
+/// One branch's server and node, while it is up.
+#[derive(Debug)]
+struct Member {
+    handle: NodeHandle,
+    stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -104,44 +162,35 @@ impl Cluster {
             .map(|((id, _), l)| Ok((*id, l.local_addr().map_err(|source| RunError::Bind { branch: id.0, addr: "?".into(), source })?)))
             .collect::<Result<_, RunError>>()?;
 
-        let (shutdown, shutdown_rx) = watch::channel(false);
         let all_ids: Vec<BranchId> = ids.iter().map(|(id, _)| *id).collect();
-        let mut nodes = BTreeMap::new();
-        let mut tasks = Vec::new();
         // One HTTP/2 connection per destination branch, shared by every node
         // of this process (gRPC multiplexes concurrent calls over it). A full
         // mesh of private channels would open n·(n-1) connections: ~10,000
         // for 100 branches, enough to exhaust the ephemeral ports.
         let channels: BTreeMap<BranchId, Channel> =
             addrs.iter().map(|(id, addr)| Ok((*id, channel_to(*addr)?))).collect::<Result<_, RunError>>()?;
-        for ((id, balance), listener) in ids.iter().zip(listeners) {
-            let peers: BTreeMap<BranchId, BankChannel> =
-                channels.iter().filter(|(peer, _)| *peer != id).map(|(p, c)| (*p, transport::plain(c.clone()))).collect();
-            let branch = Branch::new(BranchConfig {
-                id: *id,
-                peers: all_ids.clone(),
-                initial_balance: *balance,
-                clock_scheme: config.clock_scheme,
-                propagation: config.propagation,
-            });
-            let (handle, node_task) = node::spawn(branch, peers, config.activity.clone(), shutdown_rx.clone());
-            let mut stop = shutdown_rx.clone();
-            let server = Server::builder()
-                .add_service(BranchServer::new(BranchService::new(handle.clone())))
-                .serve_with_incoming_shutdown(incoming(listener), async move {
-                    let _ = stop.wait_for(|s| *s).await;
-                });
-            let branch_id = id.0;
-            tasks.push(tokio::spawn(async move {
-                if let Err(e) = server.await {
-                    tracing::error!(branch = branch_id, "server failed: {e}");
-                }
-            }));
-            tasks.push(node_task);
+        let (data_dir, temporary) = match &config.data_dir {
+            Some(dir) => (dir.clone(), false),
+            None => (temporary_dir(), true),
+        };
+        let network = Arc::new(Network::new(&config.network, config.seed, all_ids.clone()));
+        let control = Arc::new(Control {
+            config,
+            all_ids,
+            addrs: addrs.clone(),
+            channels,
+            network,
+            data_dir,
+            temporary,
+            members: Mutex::new(BTreeMap::new()),
+        });
+        let mut nodes = BTreeMap::new();
+        for ((id, _), listener) in ids.iter().zip(listeners) {
+            let handle = control.launch(*id, listener, true).await?;
             nodes.insert(*id, handle);
         }
-        tracing::info!(branches = ?addrs, "cluster started");
-        Ok(Cluster { addrs, nodes, shutdown, tasks })
+        tracing::info!(branches = ?addrs, data = %control.data_dir.display(), "cluster started");
+        Ok(Cluster { addrs, nodes, control })
     }
 
     /// Where each branch listens.
@@ -149,23 +198,199 @@ impl Cluster {
         &self.addrs
     }
 
-    /// In-process handles to the branch nodes (tests and the visualizer).
+    /// In-process handles to the branch nodes as started (tests and the
+    /// visualizer). A restarted branch has a new node: use [`Control`].
     pub fn nodes(&self) -> &BTreeMap<BranchId, NodeHandle> {
         &self.nodes
     }
 
+    /// Crash, restart and network faults, shareable.
+    pub fn control(&self) -> Arc<Control> {
+        self.control.clone()
+    }
+
     /// Stops every server and node and waits until they are gone (ports are
     /// free when this returns).
-    pub async fn shutdown(mut self) {
-        let _ = self.shutdown.send(true);
-        for task in std::mem::take(&mut self.tasks) {
-            let _ = task.await;
+    pub async fn shutdown(self) {
+        self.control.stop_all().await;
+        if self.control.temporary {
+            let _ = std::fs::remove_dir_all(&self.control.data_dir);
         }
     }
 }
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        let _ = self.shutdown.send(true);
+        if let Ok(members) = self.control.members.try_lock() {
+            for m in members.values() {
+                let _ = m.stop.send(true);
+            }
+        }
+    }
+}
+
+/// A fresh directory under the system's temporary directory.
+fn temporary_dir() -> PathBuf {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    std::env::temp_dir().join(format!("bank-sim-{}-{n}", std::process::id()))
+}
+
+impl Control {
+    /// Starts branch `id`'s node and server on `listener`. `fresh`: a new
+    /// run (empty store); otherwise a restart that recovers from the store.
+    async fn launch(&self, id: BranchId, listener: TcpListener, fresh: bool) -> Result<NodeHandle, RunError> {
+        let config = &self.config;
+        let balance = config.branches.iter().find(|(b, _)| *b == id).map(|(_, c)| *c).unwrap_or(Cents::ZERO);
+        let branch_config = BranchConfig {
+            id,
+            peers: self.all_ids.clone(),
+            initial_balance: balance,
+            clock_scheme: config.clock_scheme,
+            propagation: config.propagation,
+        };
+        let (store, stored) = Store::open(&self.data_dir, id, fresh).map_err(|source| RunError::Store {
+            branch: id.0,
+            path: Store::path(&self.data_dir, id).display().to_string(),
+            source,
+        })?;
+        let recovered = stored.len();
+        let branch = if fresh { Branch::new(branch_config) } else { Branch::recover(branch_config, stored) };
+        let peers: BTreeMap<BranchId, BankChannel> =
+            self.channels.iter().filter(|(peer, _)| **peer != id).map(|(p, c)| (*p, transport::plain(c.clone()))).collect();
+        let (stop, stop_rx) = watch::channel(false);
+        let options = NodeOptions {
+            store: Some(store),
+            network: Some(self.network.clone()),
+            park_timeout: config.park_timeout,
+            anti_entropy: config.anti_entropy_period(),
+        };
+        let (handle, node_task) = node::spawn_with(branch, peers, config.activity.clone(), stop_rx.clone(), options);
+        let mut server_stop = stop_rx;
+        let server = Server::builder()
+            .add_service(BranchServer::new(BranchService::new(handle.clone())))
+            .serve_with_incoming_shutdown(incoming(listener), async move {
+                let _ = server_stop.wait_for(|s| *s).await;
+            });
+        let branch_id = id.0;
+        let server_task = tokio::spawn(async move {
+            if let Err(e) = server.await {
+                tracing::error!(branch = branch_id, "server failed: {e}");
+            }
+        });
+        if !fresh {
+            tracing::info!(branch = id.0, recovered, "branch restarted from its store");
+            let _ = handle.anti_entropy();
+        }
+        self.members.lock().await.insert(id, Member { handle: handle.clone(), stop, tasks: vec![server_task, node_task] });
+        Ok(handle)
+    }
+
+    /// The node of branch `id`, if it is up.
+    pub async fn node(&self, id: BranchId) -> Option<NodeHandle> {
+        self.members.lock().await.get(&id).map(|m| m.handle.clone())
+    }
+
+    /// Branches that are down right now.
+    pub async fn down(&self) -> Vec<BranchId> {
+        let members = self.members.lock().await;
+        self.all_ids.iter().copied().filter(|id| !members.contains_key(id)).collect()
+    }
+
+    pub fn network(&self) -> &Arc<Network> {
+        &self.network
+    }
+
+    /// Stops branch `id` as a crash would: its server closes its port, its
+    /// node's memory (requests it was serving, its propagations in flight)
+    /// is gone; its store stays. False if it was down already.
+    pub async fn crash(&self, id: BranchId) -> bool {
+        let Some(member) = self.members.lock().await.remove(&id) else { return false };
+        let _ = member.stop.send(true);
+        for task in member.tasks {
+            let _ = task.await;
+        }
+        tracing::info!(branch = id.0, "branch crashed (on purpose)");
+        true
+    }
+
+    /// Starts a crashed branch again on its old address from its store; it
+    /// then pulls what it missed from its peers. False if it was up.
+    pub async fn restart(&self, id: BranchId) -> Result<bool, RunError> {
+        if self.members.lock().await.contains_key(&id) {
+            return Ok(false);
+        }
+        let addr = *self.addrs.get(&id).ok_or_else(|| RunError::Address(format!("no branch {}", id.0)))?;
+        let listener =
+            TcpListener::bind(addr).await.map_err(|source| RunError::Bind { branch: id.0, addr: addr.to_string(), source })?;
+        self.launch(id, listener, false).await?;
+        Ok(true)
+    }
+
+    /// Applies any fault: crash and restart here, link faults in the network.
+    pub async fn apply(&self, fault: &Fault) -> Result<(), RunError> {
+        match fault {
+            Fault::Crash(b) => {
+                self.crash(BranchId(*b)).await;
+            }
+            Fault::Restart(b) => {
+                self.restart(BranchId(*b)).await?;
+            }
+            link => {
+                self.network.apply(link);
+                // Whoever was cut off catches up now.
+                if matches!(link, Fault::Heal(_) | Fault::Rejoin(_)) {
+                    self.anti_entropy().await;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every branch pulls from every peer now.
+    pub async fn anti_entropy(&self) {
+        for m in self.members.lock().await.values() {
+            let _ = m.handle.anti_entropy();
+        }
+    }
+
+    /// Heals every link, restarts every crashed branch, and starts an
+    /// anti-entropy round everywhere.
+    pub async fn repair(&self) -> Result<(), RunError> {
+        self.network.heal_all();
+        for id in self.down().await {
+            self.restart(id).await?;
+        }
+        self.anti_entropy().await;
+        Ok(())
+    }
+
+    /// Plays `plan`'s faults at their times (from now), in a task.
+    pub fn play_faults(self: &Arc<Self>, faults: Vec<bank_core::network::TimedFault>) -> JoinHandle<()> {
+        let control = self.clone();
+        tokio::spawn(async move {
+            let start = tokio::time::Instant::now();
+            let mut faults = faults;
+            faults.sort_by_key(|f| f.at_ms);
+            for f in faults {
+                tokio::time::sleep_until(start + Duration::from_millis(f.at_ms)).await;
+                tracing::info!("at {} ms: {}", f.at_ms, f.fault);
+                if let Err(e) = control.apply(&f.fault).await {
+                    tracing::error!("{}: {e}", f.fault);
+                }
+            }
+        })
+    }
+
+    async fn stop_all(&self) {
+        let members = std::mem::take(&mut *self.members.lock().await);
+        for m in members.values() {
+            let _ = m.stop.send(true);
+        }
+        for m in members.into_values() {
+            for task in m.tasks {
+                let _ = task.await;
+            }
+        }
     }
 }

@@ -50,6 +50,8 @@ pub enum RunError {
     /// An external cluster that does not fit the run (`--cluster`).
     #[error("{0}")]
     Cluster(String),
+    #[error("branch {branch} cannot open its store {path}: {source}")]
+    Store { branch: u64, path: String, source: std::io::Error },
 }
 
 /// A propagated write a node did not take.

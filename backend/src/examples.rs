@@ -1,5 +1,8 @@
 //! The example scenarios shipped in `examples/`, compiled into the binary so
-//! `bank serve` offers them wherever it runs.
+//! `bank serve` offers them wherever it runs. The `demo-*` ones are
+//! experiment files (a course input wrapped with guarantees, network plan and
+//! seed, see [`bank_core::experiment`]): read them with
+//! [`bank_core::experiment::parse_experiment`], which takes plain inputs too.
 
 /// One shipped scenario.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,6 +41,31 @@ pub fn all() -> Vec<Example> {
             title: "Project 3 big: 60 events across 10 branches",
             text: include_str!("../../examples/project3-big.json"),
         },
+        Example {
+            name: "demo-stale-read",
+            title: "Demo: stale read (Read Your Writes off)",
+            text: include_str!("../../examples/demo-stale-read.json"),
+        },
+        Example {
+            name: "demo-reads-backwards",
+            title: "Demo: reads going backwards (Monotonic Reads off)",
+            text: include_str!("../../examples/demo-reads-backwards.json"),
+        },
+        Example {
+            name: "demo-write-before-cause",
+            title: "Demo: write applied before its cause (Writes Follow Reads off)",
+            text: include_str!("../../examples/demo-write-before-cause.json"),
+        },
+        Example {
+            name: "demo-writes-out-of-order",
+            title: "Demo: writes out of order (Monotonic Writes off)",
+            text: include_str!("../../examples/demo-writes-out-of-order.json"),
+        },
+        Example {
+            name: "demo-overdraft",
+            title: "Demo: overdraft (no session guarantee prevents it)",
+            text: include_str!("../../examples/demo-overdraft.json"),
+        },
     ]
 }
 
@@ -51,7 +79,12 @@ mod tests {
     #[test]
     fn every_example_parses() {
         for e in super::all() {
-            bank_core::formats::parse_input(e.text, e.name).unwrap_or_else(|err| panic!("{}: {err}", e.name));
+            let parsed = bank_core::experiment::parse_experiment(e.text, e.name).unwrap_or_else(|err| panic!("{}: {err}", e.name));
+            assert_eq!(e.name.starts_with("demo-"), parsed.settings.description.is_some(), "{}", e.name);
         }
+        let mut names: Vec<_> = super::all().into_iter().map(|e| e.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), super::all().len(), "example names are unique");
     }
 }

@@ -49,6 +49,10 @@ impl BranchRpc for Gateway {
         Err(Status::permission_denied("the lab's web origin accepts customer requests only; branches propagate among themselves"))
     }
 
+    async fn pull(&self, _: Request<pb::PullRequest>) -> Result<Response<pb::PullReply>, Status> {
+        Err(Status::unimplemented("anti-entropy runs between branches, not through the lab's origin"))
+    }
+
     async fn inspect(&self, _: Request<pb::InspectRequest>) -> Result<Response<pb::BranchState>, Status> {
         Err(Status::unimplemented("watch the lab instead: every branch's state is in its events"))
     }

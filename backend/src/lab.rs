@@ -260,7 +260,7 @@ impl Lab {
         self.push(state, pb::lab_event::Event::State(reply));
 
         let runner = {
-            let hooks = RunHooks { pacer: Some(pacer.clone()), activity: Some(sink.clone()) };
+            let hooks = RunHooks { pacer: Some(pacer.clone()), activity: Some(sink.clone()), ..RunHooks::default() };
             let scenario = loaded.scenario.clone();
             let channels = channels.clone();
             let schedule = loaded.schedule;

@@ -57,6 +57,14 @@ impl LabRpc for LabService {
 
     type WatchStream = EventStream;
 
+    async fn inject(&self, _: Request<pb::FaultRequest>) -> Result<Response<pb::FaultReply>, Status> {
+        Err(Status::unimplemented("fault injection is being wired in"))
+    }
+
+    async fn compare(&self, _: Request<pb::CompareRequest>) -> Result<Response<pb::CompareReply>, Status> {
+        Err(Status::unimplemented("comparison is being wired in"))
+    }
+
     async fn watch(&self, _: Request<pb::WatchRequest>) -> Result<Response<Self::WatchStream>, Status> {
         let (history, live, mut closed) = self.lab.watch().await;
         let live = BroadcastStream::new(live).map(|item| match item {

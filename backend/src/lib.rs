@@ -6,6 +6,8 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`node`] | one branch as a tokio task: inbox in, effects carried out |
+//! | [`store`] | a branch's durable store of applied writes (crash recovery) |
+//! | [`network`] | the in-process cluster's planned delays, loss and partitions |
 //! | [`service`] | the `Branch` gRPC service, forwarding to a node |
 //! | [`wire`] | proto ⇄ core conversions, the only place they meet |
 //! | [`observe`] | [`observe::Activity`]: what nodes and customers report, in causal order |
@@ -36,6 +38,7 @@ pub mod error;
 pub mod examples;
 pub mod external;
 pub mod gateway;
+pub mod network;
 pub mod lab;
 pub mod lab_service;
 pub mod node;
@@ -44,6 +47,7 @@ pub mod pacer;
 pub mod runner;
 pub mod service;
 pub mod standalone;
+pub mod store;
 pub mod trace_feed;
 pub mod transport;
 pub mod web;

@@ -7,13 +7,21 @@
 //! * `Reply` / `AckPeer`: complete the oneshot the handler is waiting on;
 //! * `Send`: spawn a real gRPC `Propagate` call to the peer, and feed its
 //!   acknowledgement back into the inbox;
+//! * `Persist`: append the write to the branch's durable [`Store`] (flushed
+//!   to the disk before the next customer reply);
+//! * `Parked`: start a timer that feeds `Expire` back after the park timeout;
+//! * `Pull` / `PullReply`: anti-entropy calls to and answers from peers;
 //! * `Logged`: report the entry, with the branch's state, to the activity
 //!   sink if there is one (`--trace`, the visualizer).
+//!
+//! Every branch-to-branch call goes through the cluster's [`Network`] when
+//! there is one, which delays, loses or holds it back as planned.
 //!
 //! Owning the branch in a single task means no lock around it and a total
 //! order of inputs, exactly like the simulator.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bank_core::branch::{Propagation, PropagationAck, PropagationMode, Reply, ReplyToken, Request};
@@ -23,6 +31,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::error::{NodeGone, PropagateError};
+use crate::network::{Network, Transit};
+use crate::store::Store;
 use crate::transport::BankChannel;
 use crate::observe::{report, Activity, ActivitySink};
 use crate::wire;
@@ -35,7 +45,37 @@ enum Command {
     Ack(PropagationAck, u64),
     Inspect { wait_until_quiet: bool, reply: oneshot::Sender<BranchRecord> },
     Reset(Reset, oneshot::Sender<Vec<BranchId>>),
+    /// A peer's anti-entropy pull; answered with the writes it lacks.
+    Pull { from: BranchId, have: bank_core::WriteSet, answer_back: bool, reply: oneshot::Sender<Vec<Propagation>> },
+    /// The answer to our pull from `from` (`None`: the pull failed).
+    Pulled { from: BranchId, writes: Option<Vec<Propagation>> },
+    /// The park timeout of a waiting request ran out.
+    Expire(ReplyToken),
+    /// Pull from every peer now.
+    AntiEntropy,
 }
+
+/// How a node runs besides its branch.
+#[derive(Debug)]
+pub struct NodeOptions {
+    /// Where applied writes are kept durably; `None`: memory only.
+    pub store: Option<Store>,
+    /// The cluster's simulated network; `None`: calls go straight out.
+    pub network: Option<Arc<Network>>,
+    /// How long a request may wait for the writes its session requires.
+    pub park_timeout: Duration,
+    /// How often to pull from every peer; `None`: only when asked.
+    pub anti_entropy: Option<Duration>,
+}
+
+impl Default for NodeOptions {
+    fn default() -> Self {
+        NodeOptions { store: None, network: None, park_timeout: DEFAULT_PARK_TIMEOUT, anti_entropy: None }
+    }
+}
+
+/// How long a request waits for its session's writes unless told otherwise.
+pub const DEFAULT_PARK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A fresh start for a branch process (the `Branch.Reset` RPC): a new run
 /// with these settings. Everything in flight is dropped: waiting customers
@@ -68,6 +108,10 @@ impl std::fmt::Debug for Command {
             Command::Ack(..) => "Ack",
             Command::Inspect { .. } => "Inspect",
             Command::Reset(..) => "Reset",
+            Command::Pull { .. } => "Pull",
+            Command::Pulled { .. } => "Pulled",
+            Command::Expire(..) => "Expire",
+            Command::AntiEntropy => "AntiEntropy",
         })
     }
 }
@@ -117,6 +161,18 @@ impl NodeHandle {
         rx.await.map_err(|_| NodeGone(self.id.0))
     }
 
+    /// A peer's anti-entropy pull: the writes it lacks.
+    pub async fn pull(&self, from: BranchId, have: bank_core::WriteSet, answer_back: bool) -> Result<Vec<Propagation>, NodeGone> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Command::Pull { from, have, answer_back, reply: tx })?;
+        rx.await.map_err(|_| NodeGone(self.id.0))
+    }
+
+    /// Pull from every peer now (after a restart or a healed partition).
+    pub fn anti_entropy(&self) -> Result<(), NodeGone> {
+        self.send(Command::AntiEntropy)
+    }
+
     fn send(&self, command: Command) -> Result<(), NodeGone> {
         self.inbox.send(command).map_err(|_| NodeGone(self.id.0))
     }
@@ -131,6 +187,17 @@ pub fn spawn(
     activity: Option<ActivitySink>,
     shutdown: watch::Receiver<bool>,
 ) -> (NodeHandle, JoinHandle<()>) {
+    spawn_with(branch, peers, activity, shutdown, NodeOptions::default())
+}
+
+/// [`spawn`] with a store, a network, and timing options.
+pub fn spawn_with(
+    branch: Branch,
+    peers: BTreeMap<BranchId, BankChannel>,
+    activity: Option<ActivitySink>,
+    shutdown: watch::Receiver<bool>,
+    options: NodeOptions,
+) -> (NodeHandle, JoinHandle<()>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let handle = NodeHandle { id: branch.id(), inbox: tx.clone() };
     let (epoch_tx, _) = watch::channel(0);
@@ -144,7 +211,9 @@ pub fn spawn(
         next_token: 0,
         customers: HashMap::new(),
         peer_calls: HashMap::new(),
+        pull_calls: HashMap::new(),
         waiting_for_quiet: Vec::new(),
+        options,
     };
     let task = tokio::spawn(node.run(rx));
     (handle, task)
@@ -162,13 +231,20 @@ struct Node {
     next_token: u64,
     customers: HashMap<ReplyToken, oneshot::Sender<Reply>>,
     peer_calls: HashMap<ReplyToken, oneshot::Sender<Result<PropagationAck, PropagateError>>>,
+    pull_calls: HashMap<ReplyToken, oneshot::Sender<Vec<Propagation>>>,
     /// `Inspect` calls that wait for the branch to be quiet.
     waiting_for_quiet: Vec<oneshot::Sender<BranchRecord>>,
+    options: NodeOptions,
 }
 
 impl Node {
     async fn run(mut self, mut inbox: mpsc::UnboundedReceiver<Command>) {
         let mut shutdown = self.shutdown.clone();
+        let mut ticker = self.options.anti_entropy.map(|every| {
+            let mut t = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            t
+        });
         loop {
             let command = tokio::select! {
                 command = inbox.recv() => match command {
@@ -176,6 +252,7 @@ impl Node {
                     None => break,
                 },
                 _ = shutdown.wait_for(|stop| *stop) => break,
+                _ = async { ticker.as_mut().expect("guarded").tick().await }, if ticker.is_some() => Command::AntiEntropy,
             };
             let input = match command {
                 Command::Request(request, tx) => {
@@ -202,6 +279,15 @@ impl Node {
                     let _ = reply.send(self.branch.config().peers.clone());
                     continue;
                 }
+                Command::Pull { from, have, answer_back, reply } => {
+                    let token = self.token();
+                    self.pull_calls.insert(token, reply);
+                    Input::Pull { token, from, have, answer_back }
+                }
+                Command::Pulled { from, writes: Some(writes) } => Input::Pulled { from, writes },
+                Command::Pulled { from, writes: None } => Input::PullFailed { to: from },
+                Command::Expire(token) => Input::Expire { token },
+                Command::AntiEntropy => Input::AntiEntropy,
                 Command::Inspect { wait_until_quiet, reply } => {
                     if wait_until_quiet && !self.branch.is_quiet() {
                         self.waiting_for_quiet.push(reply);
@@ -237,6 +323,12 @@ impl Node {
         });
         self.customers.clear();
         self.peer_calls.clear();
+        self.pull_calls.clear();
+        if let Some(store) = &mut self.options.store {
+            if let Err(e) = store.clear() {
+                tracing::error!(branch = old.id.0, "cannot empty the store {}: {e}", store.file_path().display());
+            }
+        }
         // The fresh branch is quiet.
         let record = bank_core::sim::branch_record(&self.branch);
         for reply in self.waiting_for_quiet.drain(..) {
@@ -254,6 +346,12 @@ impl Node {
     fn carry_out(&mut self, effect: Effect) {
         match effect {
             Effect::Reply { token, reply } => {
+                // What the customer is told is on the disk first.
+                if let Some(store) = &mut self.options.store {
+                    if let Err(e) = store.sync() {
+                        tracing::error!(branch = self.branch.id().0, "cannot flush the store {}: {e}", store.file_path().display());
+                    }
+                }
                 if let Some(tx) = self.customers.remove(&token) {
                     // The customer may have hung up; nothing to do then.
                     let _ = tx.send(reply);
@@ -272,7 +370,49 @@ impl Node {
                 let inbox = self.inbox_tx.clone();
                 let shutdown = self.shutdown.clone();
                 let epoch = self.epoch.subscribe();
-                tokio::spawn(deliver(self.branch.id(), to, channel, propagation, inbox, shutdown, epoch));
+                let network = self.options.network.clone();
+                tokio::spawn(deliver(self.branch.id(), to, channel, propagation, inbox, shutdown, epoch, network));
+            }
+            Effect::Persist(write) => {
+                if let Some(store) = &mut self.options.store {
+                    if let Err(e) = store.append(&write) {
+                        tracing::error!(branch = self.branch.id().0, "cannot store {}: {e}", write.write);
+                    }
+                }
+            }
+            Effect::Parked { token, missing } => {
+                tracing::debug!(branch = self.branch.id().0, ?missing, "request parked");
+                let inbox = self.inbox_tx.clone();
+                let mut shutdown = self.shutdown.clone();
+                let wait = self.options.park_timeout;
+                tokio::spawn(async move {
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => { let _ = inbox.send(Command::Expire(token)); }
+                        _ = shutdown.wait_for(|stop| *stop) => {}
+                    }
+                });
+            }
+            Effect::Pull { to, have, answer_back } => {
+                let from = self.branch.id();
+                let inbox = self.inbox_tx.clone();
+                let Some(channel) = self.peers.get(&to).cloned() else {
+                    let _ = inbox.send(Command::Pulled { from: to, writes: None });
+                    return;
+                };
+                let network = self.options.network.clone();
+                let mut shutdown = self.shutdown.clone();
+                tokio::spawn(async move {
+                    let writes = tokio::select! {
+                        w = pull(from, to, channel, have, answer_back, network) => w,
+                        _ = shutdown.wait_for(|stop| *stop) => return,
+                    };
+                    let _ = inbox.send(Command::Pulled { from: to, writes });
+                });
+            }
+            Effect::PullReply { token, writes } => {
+                if let Some(tx) = self.pull_calls.remove(&token) {
+                    let _ = tx.send(writes);
+                }
             }
             Effect::Logged(entry) => {
                 let branch = &self.branch;
@@ -287,9 +427,37 @@ impl Node {
     }
 }
 
+/// How long a pull may take before it counts as failed.
+const PULL_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// One anti-entropy pull from `to`: the writes we lack, or `None` if the
+/// link is cut, the message lost or the peer unreachable.
+async fn pull(
+    from: BranchId,
+    to: BranchId,
+    channel: BankChannel,
+    have: bank_core::WriteSet,
+    answer_back: bool,
+    network: Option<Arc<Network>>,
+) -> Option<Vec<Propagation>> {
+    if let Some(net) = &network {
+        match net.transit(from, to) {
+            Transit::Cut | Transit::Lost => return None,
+            Transit::Delayed(d) => tokio::time::sleep(d).await,
+        }
+    }
+    let request = bank_proto::PullRequest { from_branch: from.0, have: Some(wire::write_set_to_proto(&have)), answer_back };
+    let reply = tokio::time::timeout(PULL_TIMEOUT, BranchClient::new(channel).pull(request)).await.ok()?.ok()?.into_inner();
+    if network.as_ref().is_some_and(|n| n.reply_lost()) {
+        return None;
+    }
+    reply.writes.into_iter().map(wire::propagation_from_proto).collect::<Result<Vec<_>, _>>().ok()
+}
+
 /// One `Propagate` RPC to a peer, retried with capped exponential backoff
 /// while the peer is unreachable (e.g. still starting, or its link is cut),
 /// until shutdown or until the node is reset into another epoch.
+#[allow(clippy::too_many_arguments)]
 async fn deliver(
     from: BranchId,
     to: BranchId,
@@ -298,12 +466,42 @@ async fn deliver(
     inbox: mpsc::UnboundedSender<Command>,
     mut shutdown: watch::Receiver<bool>,
     mut epoch_rx: watch::Receiver<u64>,
+    network: Option<Arc<Network>>,
 ) {
     let epoch = *epoch_rx.borrow_and_update();
     let mut client = BranchClient::new(channel);
     let message = wire::propagation_to_proto(&propagation);
     let mut backoff = Duration::from_millis(20);
+    let mut changed = network.as_ref().map(|n| n.changed());
+    let mut failures = 0u32;
     loop {
+        if let (Some(net), Some(changed)) = (&network, &mut changed) {
+            changed.borrow_and_update();
+            match net.transit(from, to) {
+                Transit::Cut => {
+                    // Held back until the link heals.
+                    tokio::select! {
+                        _ = changed.changed() => {}
+                        _ = shutdown.wait_for(|stop| *stop) => return,
+                        _ = epoch_rx.wait_for(|e| *e != epoch) => return,
+                    }
+                    continue;
+                }
+                Transit::Lost => {
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = shutdown.wait_for(|stop| *stop) => return,
+                    }
+                    continue;
+                }
+                Transit::Delayed(d) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep(d) => {}
+                        _ = shutdown.wait_for(|stop| *stop) => return,
+                    }
+                }
+            }
+        }
         let mut request = tonic::Request::new(message.clone());
         if epoch != 0 {
             request.metadata_mut().insert(EPOCH_HEADER, epoch.into());
@@ -315,6 +513,10 @@ async fn deliver(
             _ = epoch_rx.wait_for(|e| *e != epoch) => return,
         };
         match result.map(|r| wire::ack_from_proto(r.into_inner())) {
+            Ok(Ok(_)) if network.as_ref().is_some_and(|n| n.reply_lost()) => {
+                // The acknowledgement is lost: send again (a duplicate).
+                continue;
+            }
             Ok(Ok(ack)) => {
                 let _ = inbox.send(Command::Ack(ack, epoch));
                 return;
@@ -324,7 +526,12 @@ async fn deliver(
                 return;
             }
             Err(status) => {
-                tracing::warn!(from = from.0, to = to.0, write = %propagation.write, "propagation failed, retrying in {backoff:?}: {status}");
+                failures += 1;
+                if failures == 1 {
+                    tracing::warn!(from = from.0, to = to.0, write = %propagation.write, "propagation failed, retrying until it gets through: {status}");
+                } else {
+                    tracing::debug!(from = from.0, to = to.0, write = %propagation.write, "propagation failed again, retrying in {backoff:?}: {status}");
+                }
                 tokio::select! {
                     _ = tokio::time::sleep(backoff) => {}
                     _ = shutdown.wait_for(|stop| *stop) => return,

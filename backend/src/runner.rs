@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use bank_core::{BranchId, EventResult, RunRecord, Scenario, Schedule, Session};
+use bank_core::{BranchId, EventResult, Guarantees, RunRecord, Scenario, Schedule, Session, WriteSet};
 use bank_proto::branch_client::BranchClient;
 use bank_proto as pb;
 use futures::future::try_join_all;
@@ -32,6 +32,25 @@ pub struct RunHooks {
     pub pacer: Option<Arc<Pacer>>,
     /// Receives `Sent` / `Answered` for every customer event.
     pub activity: Option<ActivitySink>,
+    /// The session guarantees every customer asks for (`None`: the course's).
+    pub guarantees: Option<Guarantees>,
+    /// Set when faults are planned or may be injected. A branch that cannot
+    /// be reached then answers for itself: the customer records a failed
+    /// (not ready) event and goes on. Phase boundaries do not wait for
+    /// quiet branches (a cut link would hold them forever), and the final
+    /// state is taken after `repair` ran and every branch has every write.
+    pub repair: Option<Repair>,
+}
+
+/// Heals every link, restarts every crashed branch and starts an
+/// anti-entropy round on every branch.
+#[derive(Clone)]
+pub struct Repair(pub Arc<dyn Fn() -> futures::future::BoxFuture<'static, ()> + Send + Sync>);
+
+impl std::fmt::Debug for Repair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Repair")
+    }
 }
 
 /// Each branch's state, taken once it is quiet. One pass is enough: a branch
@@ -90,11 +109,14 @@ pub async fn run_scenario_on(
     let completion = Arc::new(AtomicU64::new(0));
     let mut results: Vec<Vec<Option<EventResult>>> =
         scenario.customers.iter().map(|c| vec![None; c.events.len()]).collect();
-    let mut sessions: Vec<Option<Session>> = scenario.customers.iter().map(|c| Some(Session::new(c.id))).collect();
+    let guarantees = hooks.guarantees.unwrap_or_default();
+    let mut sessions: Vec<Option<Session>> =
+        scenario.customers.iter().map(|c| Some(Session::with_guarantees(c.id, guarantees))).collect();
 
     for phase in schedule.phases(scenario) {
         let tasks = phase.iter().map(|run| {
             let mut session = sessions[run.session].take().expect("a session runs once per phase");
+            let faulty = hooks.repair.is_some();
             let script = scenario.customers[run.session].clone();
             let events = run.events.clone();
             let channels = channels.clone();
@@ -116,12 +138,12 @@ pub async fn run_scenario_on(
                         branch: event.branch.to_string(),
                         status: tonic::Status::not_found("no such branch"),
                     })?;
-                    let reply = BranchClient::new(channel)
-                        .request(wire::request_to_proto(&request))
-                        .await
-                        .map_err(|status| RunError::Rpc { branch: event.branch.to_string(), status })?
-                        .into_inner();
-                    let reply = wire::reply_from_proto(reply, script.id)?;
+                    let reply = match BranchClient::new(channel).request(wire::request_to_proto(&request)).await {
+                        Ok(reply) => wire::reply_from_proto(reply.into_inner(), script.id)?,
+                        // Under faults an unreachable or crashed branch is an answer.
+                        Err(status) if faulty => unreachable_reply(&request, &status),
+                        Err(status) => return Err(RunError::Rpc { branch: event.branch.to_string(), status }),
+                    };
                     session.observe(&reply);
                     report(&hooks.activity, || Activity::Answered { session: session_index, from_browser: false, reply: reply.clone() });
                     answers.push((
@@ -133,6 +155,8 @@ pub async fn run_scenario_on(
                             outcome: reply.outcome,
                             customer_clock: request.clock,
                             completion: completion.fetch_add(1, Ordering::SeqCst),
+                            write: reply.write,
+                            observed: reply.observed.clone(),
                         },
                     ));
                 }
@@ -152,11 +176,53 @@ pub async fn run_scenario_on(
         }
         // A phase ends when every write of it has reached every branch, as in
         // the simulator (and as the writes-first convention requires).
-        inspect_when_quiet(channels, false).await?;
+        if hooks.repair.is_none() {
+            inspect_when_quiet(channels, false).await?;
+        }
     }
 
     // The final state once nothing is in flight (with background
     // propagation, customers are answered before their writes arrive).
-    let branches = inspect_when_quiet(channels, true).await?;
+    let branches = match &hooks.repair {
+        None => inspect_when_quiet(channels, true).await?,
+        Some(repair) => converge(channels, repair).await?,
+    };
     Ok(RunRecord::from_answers(scenario, results, branches))
+}
+
+/// After faults: repair everything, then wait until every branch is quiet
+/// and has applied the same writes. Each round is event-driven (an inspect
+/// answers when its branch is quiet); a round that finds the branches still
+/// apart starts another anti-entropy round.
+async fn converge(channels: &BTreeMap<BranchId, BankChannel>, repair: &Repair) -> Result<Vec<bank_core::BranchRecord>, RunError> {
+    const ROUNDS: usize = 20;
+    for _ in 0..ROUNDS {
+        (repair.0)().await;
+        let states = inspect_when_quiet(channels, true).await?;
+        let applied: Vec<WriteSet> = states.iter().map(|b| b.applied.iter().map(|a| a.write.write).collect()).collect();
+        if applied.windows(2).all(|w| w[0] == w[1]) {
+            return Ok(states);
+        }
+    }
+    Err(RunError::Rpc {
+        branch: "cluster".into(),
+        status: tonic::Status::internal(format!("the branches did not converge after {ROUNDS} anti-entropy rounds")),
+    })
+}
+
+/// The answer a customer records when its branch could not be reached.
+fn unreachable_reply(request: &bank_core::branch::Request, status: &tonic::Status) -> bank_core::branch::Reply {
+    bank_core::branch::Reply {
+        branch: request.branch,
+        customer: request.customer,
+        event: request.event,
+        op: request.op.kind(),
+        outcome: bank_core::Outcome::Failed {
+            reason: bank_core::FailReason::NotReady(format!("branch {} did not answer: {}", request.branch.0, status.message())),
+            balance: bank_core::Cents::ZERO,
+        },
+        write: None,
+        observed: None,
+        clock: 0,
+    }
 }

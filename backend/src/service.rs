@@ -64,6 +64,13 @@ impl BranchRpc for BranchService {
         Ok(Response::new(pb::ResetReply { branch_id: self.node.id().0, peers: peers.iter().map(|p| p.0).collect() }))
     }
 
+    async fn pull(&self, request: Request<pb::PullRequest>) -> Result<Response<pb::PullReply>, Status> {
+        let request = request.into_inner();
+        let have = wire::write_set_from_proto(request.have.as_ref());
+        let writes = self.node.pull(bank_core::BranchId(request.from_branch), have, request.answer_back).await?;
+        Ok(Response::new(pb::PullReply { writes: writes.iter().map(wire::propagation_to_proto).collect() }))
+    }
+
     type TraceStream = TraceStream;
 
     async fn trace(&self, _: Request<pb::TraceRequest>) -> Result<Response<TraceStream>, Status> {

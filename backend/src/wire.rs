@@ -7,8 +7,11 @@
 
 use std::collections::BTreeMap;
 
-use bank_core::branch::{Propagation, PropagationAck, Reply, Request};
-use bank_core::{BranchId, BranchRecord, Cents, CustomerId, EventId, FailReason, LogEntry, LogKind, Op, OpKind, Outcome, WriteId};
+use bank_core::branch::{Applied, Propagation, PropagationAck, Reply, Request};
+use bank_core::{
+    BranchId, BranchRecord, Cents, CustomerId, EventId, FailReason, Guarantees, LogEntry, LogKind, Op, OpKind, Outcome, StoredWrite,
+    WriteId, WriteSet,
+};
 use bank_proto as pb;
 
 use crate::error::WireError;
@@ -46,6 +49,41 @@ fn write_id_from_proto(w: &pb::WriteId) -> WriteId {
     WriteId { origin: BranchId(w.origin_branch), seq: w.seq }
 }
 
+pub fn write_set_to_proto(set: &WriteSet) -> pb::WriteSet {
+    pb::WriteSet {
+        origins: set
+            .parts()
+            .map(|(origin, o)| pb::OriginWrites { origin_branch: origin.0, prefix: o.prefix, extra: o.extra.iter().copied().collect() })
+            .collect(),
+    }
+}
+
+pub fn write_set_from_proto(set: Option<&pb::WriteSet>) -> WriteSet {
+    let Some(set) = set else { return WriteSet::new() };
+    WriteSet::from_parts(set.origins.iter().map(|o| (BranchId(o.origin_branch), o.prefix, o.extra.clone())))
+}
+
+pub fn guarantees_to_proto(g: Guarantees) -> pb::Guarantees {
+    pb::Guarantees {
+        read_your_writes: g.read_your_writes,
+        monotonic_reads: g.monotonic_reads,
+        writes_follow_reads: g.writes_follow_reads,
+        monotonic_writes: g.monotonic_writes,
+    }
+}
+
+pub fn guarantees_from_proto(g: Option<&pb::Guarantees>) -> Guarantees {
+    match g {
+        None => Guarantees::COURSE,
+        Some(g) => Guarantees {
+            read_your_writes: g.read_your_writes,
+            monotonic_reads: g.monotonic_reads,
+            writes_follow_reads: g.writes_follow_reads,
+            monotonic_writes: g.monotonic_writes,
+        },
+    }
+}
+
 pub fn request_to_proto(r: &Request) -> pb::CustomerRequest {
     pb::CustomerRequest {
         customer_id: r.customer.0,
@@ -54,7 +92,11 @@ pub fn request_to_proto(r: &Request) -> pb::CustomerRequest {
         operation: op_kind_to_proto(r.op.kind()) as i32,
         amount_cents: r.op.amount().0,
         clock: r.clock,
-        session: Some(pb::Session { write_set: r.write_set.iter().copied().map(write_id_to_proto).collect() }),
+        session: Some(pb::Session {
+            write_set: r.write_set.iter().map(write_id_to_proto).collect(),
+            read_set: Some(write_set_to_proto(&r.read_set)),
+            guarantees: Some(guarantees_to_proto(r.guarantees)),
+        }),
     }
 }
 
@@ -65,7 +107,9 @@ pub fn request_from_proto(r: pb::CustomerRequest) -> Result<Request, WireError> 
         branch: BranchId(r.branch_id),
         op: op_from_proto(r.operation, r.amount_cents)?,
         clock: r.clock,
-        write_set: r.session.map(|s| s.write_set.iter().map(write_id_from_proto).collect()).unwrap_or_default(),
+        guarantees: guarantees_from_proto(r.session.as_ref().and_then(|s| s.guarantees.as_ref())),
+        write_set: r.session.as_ref().map(|s| s.write_set.iter().map(write_id_from_proto).collect()).unwrap_or_default(),
+        read_set: write_set_from_proto(r.session.as_ref().and_then(|s| s.read_set.as_ref())),
     })
 }
 
@@ -74,6 +118,7 @@ fn failure_reason_to_proto(reason: &FailReason) -> pb::FailureReason {
         FailReason::InsufficientFunds { .. } => pb::FailureReason::InsufficientFunds,
         FailReason::WrongBranch => pb::FailureReason::WrongBranch,
         FailReason::Invalid(_) => pb::FailureReason::InvalidRequest,
+        FailReason::NotReady(_) => pb::FailureReason::NotReady,
     }
 }
 
@@ -82,6 +127,7 @@ pub fn reply_to_proto(r: &Reply) -> pb::CustomerReply {
         Outcome::Success { balance } => pb::customer_reply::Result::Success(pb::Success {
             balance_cents: balance.0,
             write: r.write.map(write_id_to_proto),
+            observed: r.observed.as_ref().map(write_set_to_proto),
         }),
         Outcome::Failed { reason, balance } => pb::customer_reply::Result::Failure(pb::Failure {
             reason: failure_reason_to_proto(reason) as i32,
@@ -100,19 +146,22 @@ pub fn reply_to_proto(r: &Reply) -> pb::CustomerReply {
 
 /// `customer` is not on the wire reply: the caller knows who it is.
 pub fn reply_from_proto(r: pb::CustomerReply, customer: CustomerId) -> Result<Reply, WireError> {
-    let (outcome, write) = match r.result.ok_or(WireError::MissingField("result"))? {
-        pb::customer_reply::Result::Success(s) => {
-            (Outcome::Success { balance: Cents(s.balance_cents) }, s.write.as_ref().map(write_id_from_proto))
-        }
+    let (outcome, write, observed) = match r.result.ok_or(WireError::MissingField("result"))? {
+        pb::customer_reply::Result::Success(s) => (
+            Outcome::Success { balance: Cents(s.balance_cents) },
+            s.write.as_ref().map(write_id_from_proto),
+            s.observed.as_ref().map(|o| write_set_from_proto(Some(o))),
+        ),
         pb::customer_reply::Result::Failure(f) => {
             let balance = Cents(f.balance_cents);
             let reason = match pb::FailureReason::try_from(f.reason) {
                 // The requested amount is not on the wire; the message says it.
                 Ok(pb::FailureReason::InsufficientFunds) => FailReason::InsufficientFunds { requested: Cents::ZERO, balance },
                 Ok(pb::FailureReason::WrongBranch) => FailReason::WrongBranch,
+                Ok(pb::FailureReason::NotReady) => FailReason::NotReady(f.message),
                 _ => FailReason::Invalid(f.message),
             };
-            (Outcome::Failed { reason, balance }, None)
+            (Outcome::Failed { reason, balance }, None, None)
         }
     };
     Ok(Reply {
@@ -122,6 +171,7 @@ pub fn reply_from_proto(r: pb::CustomerReply, customer: CustomerId) -> Result<Re
         op: op_kind_from_proto(r.operation)?,
         outcome,
         write,
+        observed,
         clock: r.clock,
     })
 }
@@ -134,7 +184,7 @@ pub fn propagation_to_proto(p: &Propagation) -> pb::Propagation {
         event_id: p.event.0,
         operation: op_kind_to_proto(p.op.kind()) as i32,
         amount_cents: p.op.amount().0,
-        depends_on: p.depends_on.iter().copied().map(write_id_to_proto).collect(),
+        depends_on: Some(write_set_to_proto(&p.depends_on)),
         clock: p.clock,
     }
 }
@@ -150,7 +200,7 @@ pub fn propagation_from_proto(p: pb::Propagation) -> Result<Propagation, WireErr
         customer: CustomerId(p.customer_id),
         event: EventId(p.event_id),
         op,
-        depends_on: p.depends_on.iter().map(write_id_from_proto).collect(),
+        depends_on: write_set_from_proto(p.depends_on.as_ref()),
         clock: p.clock,
     })
 }
@@ -233,7 +283,36 @@ pub fn branch_state_to_proto(r: &BranchRecord) -> pb::BranchState {
         clock: r.clock,
         write_sets: write_sets_to_proto(&r.write_sets),
         log: r.log.iter().map(log_entry_to_proto).collect(),
+        applied: r.applied.iter().map(applied_to_proto).collect(),
     }
+}
+
+pub fn applied_to_proto(a: &Applied) -> pb::AppliedWrite {
+    let w = &a.write;
+    pb::AppliedWrite {
+        write: Some(write_id_to_proto(w.write)),
+        customer_id: w.customer.0,
+        event_id: w.event.0,
+        operation: op_kind_to_proto(w.op.kind()) as i32,
+        amount_cents: w.op.amount().0,
+        depends_on: Some(write_set_to_proto(&w.depends_on)),
+        clock: w.clock,
+        balance_after_cents: a.balance_after.0,
+    }
+}
+
+pub fn applied_from_proto(a: &pb::AppliedWrite) -> Result<Applied, WireError> {
+    Ok(Applied {
+        write: StoredWrite {
+            write: write_id_from_proto(a.write.as_ref().ok_or(WireError::MissingField("write"))?),
+            customer: CustomerId(a.customer_id),
+            event: EventId(a.event_id),
+            op: op_from_proto(a.operation, a.amount_cents)?,
+            depends_on: write_set_from_proto(a.depends_on.as_ref()),
+            clock: a.clock,
+        },
+        balance_after: Cents(a.balance_after_cents),
+    })
 }
 
 pub fn branch_state_from_proto(s: pb::BranchState) -> Result<BranchRecord, WireError> {
@@ -248,6 +327,7 @@ pub fn branch_state_from_proto(s: pb::BranchState) -> Result<BranchRecord, WireE
         clock: s.clock,
         write_sets,
         log: s.log.iter().map(log_entry_from_proto).collect::<Result<_, _>>()?,
+        applied: s.applied.iter().map(applied_from_proto).collect::<Result<_, _>>()?,
     })
 }
 
@@ -285,6 +365,7 @@ pub fn scenario_summary(
         format: format.as_str().to_owned(),
         schedule: schedule.as_str().to_owned(),
         warnings: scenario.warnings.clone(),
+        ..Default::default()
     }
 }
 
@@ -399,7 +480,9 @@ mod tests {
             branch: BranchId(2),
             op: Op::Withdraw(Cents(40050)),
             clock: 4,
-            write_set: vec![w],
+            guarantees: Guarantees::ALL,
+            write_set: [w].into_iter().collect(),
+            read_set: [w, WriteId { origin: BranchId(1), seq: 3 }].into_iter().collect(),
         };
         assert_eq!(request_from_proto(request_to_proto(&request)).unwrap(), request);
 
@@ -410,6 +493,7 @@ mod tests {
             op: OpKind::Withdraw,
             outcome: Outcome::Success { balance: Cents(10) },
             write: Some(w),
+            observed: Some([w].into_iter().collect()),
             clock: 11,
         };
         assert_eq!(reply_from_proto(reply_to_proto(&reply), CustomerId(3)).unwrap(), reply);
@@ -420,7 +504,7 @@ mod tests {
             customer: CustomerId(3),
             event: EventId(9),
             op: Op::Deposit(Cents(5)),
-            depends_on: vec![w],
+            depends_on: [w].into_iter().collect(),
             clock: 12,
         };
         assert_eq!(propagation_from_proto(propagation_to_proto(&p)).unwrap(), p);
@@ -434,7 +518,9 @@ mod tests {
             branch: BranchId(1),
             op: Op::Deposit(Cents(1)),
             clock: 1,
-            write_set: vec![],
+            guarantees: Guarantees::COURSE,
+            write_set: WriteSet::new(),
+            read_set: WriteSet::new(),
         });
         r.amount_cents = -5;
         assert!(matches!(request_from_proto(r.clone()), Err(WireError::NegativeAmount(-5))));

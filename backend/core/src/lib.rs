@@ -23,6 +23,8 @@
 //! | [`history`] | [`History`]: every operation and every branch's apply order, as JSON |
 //! | [`check`] | the history checker: each broken guarantee with the events that show it |
 //! | [`sim`] | a deterministic in-memory driver of many branches (tests, simulation) |
+//! | [`experiment`] | experiment files: a course input plus guarantees, network plan and seed |
+//! | [`demo`] | an experiment's settings as a [`sim::SimConfig`]; run it and check the history |
 //! | [`formats`] | the course's input and output JSON shapes: read all, write all |
 //!
 //! ## The driver loop
@@ -35,6 +37,8 @@
 pub mod branch;
 pub mod check;
 pub mod clock;
+pub mod demo;
+pub mod experiment;
 pub mod formats;
 pub mod guarantees;
 pub mod ids;

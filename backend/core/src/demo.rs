@@ -1,0 +1,106 @@
+//! Running an experiment file in the simulator, and checking the result.
+//!
+//! An experiment ([`crate::experiment`]) says how it wants to be run, but
+//! every setting is optional. [`sim_config`] fills the gaps from a *base*
+//! configuration the caller chooses (the course defaults of the output
+//! format, see [`base_for`], or command-line flags), and [`run_checked`] runs
+//! the result and hands back the run, its [`History`] and the checker's
+//! [`Report`]. The demos in `examples/demo-*.json` are experiments of this
+//! kind: each shows one anomaly when its guarantee is off.
+//!
+//! ```
+//! use bank_core::demo;
+//! use bank_core::experiment::parse_experiment;
+//! use bank_core::check::Anomaly;
+//! use bank_core::Guarantee;
+//!
+//! let text = r#"{"guarantees": "none", "propagation": "background",
+//!   "network": {"links": [{"between": [1, 2], "delay_ms": 500}]},
+//!   "bank": [{"id": 1, "type": "customer", "events": [
+//!              {"id": 1, "interface": "deposit", "money": 100, "branch": 1},
+//!              {"id": 2, "interface": "query", "branch": 2}]},
+//!            {"id": 1, "type": "branch", "balance": 0},
+//!            {"id": 2, "type": "branch", "balance": 0}]}"#;
+//! let experiment = parse_experiment(text, "demo.json").unwrap();
+//! let config = demo::sim_config(&experiment.settings, Default::default());
+//! let checked = demo::run_checked(&experiment.scenario, &config);
+//! assert_eq!(checked.report.count(Anomaly::Broke(Guarantee::ReadYourWrites)), 1);
+//! ```
+
+use crate::check::{self, Report};
+use crate::formats::OutputFormat;
+use crate::guarantees::Guarantees;
+use crate::history::History;
+use crate::scenario::Scenario;
+use crate::sim::{self, SimConfig, SimRun};
+
+/// What the course's expected outputs for `format` assume: its schedule and
+/// clock scheme; everything else is [`SimConfig::default`] (the course's
+/// guarantees, synchronous propagation, a perfect network, seed 0).
+pub fn base_for(format: OutputFormat) -> SimConfig {
+    SimConfig { schedule: format.default_schedule(), clock_scheme: format.clock_scheme(), ..SimConfig::default() }
+}
+
+/// The configuration an experiment asks for: each setting it gives replaces
+/// the one in `base`, each it leaves out keeps `base`'s. The network plan
+/// replaces `base`'s unless the experiment's is the perfect (default) one.
+/// Flags that should override the file are for the caller to apply after.
+pub fn sim_config(settings: &crate::experiment::Settings, base: SimConfig) -> SimConfig {
+    SimConfig {
+        guarantees: settings.guarantees.unwrap_or(base.guarantees),
+        propagation: settings.propagation.unwrap_or(base.propagation),
+        schedule: settings.schedule.unwrap_or(base.schedule),
+        seed: settings.seed.unwrap_or(base.seed),
+        network: if settings.network.is_perfect() { base.network.clone() } else { settings.network.clone() },
+        ..base
+    }
+}
+
+/// A finished simulated run with its history and the checker's verdict.
+#[derive(Debug)]
+pub struct Checked {
+    pub run: SimRun,
+    pub history: History,
+    pub report: Report,
+}
+
+/// Runs `scenario` under `config` (every session asks for
+/// `config.guarantees`) and checks the history.
+pub fn run_checked(scenario: &Scenario, config: &SimConfig) -> Checked {
+    let run = sim::run(scenario, config);
+    let guarantees: Vec<Guarantees> = vec![config.guarantees; scenario.customers.len()];
+    let history = History::from_record(scenario, &run.record, &guarantees);
+    let report = check::check(&history);
+    Checked { run, history, report }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::branch::PropagationMode;
+    use crate::experiment::Settings;
+    use crate::network::{Delay, NetworkPlan};
+    use crate::schedule::Schedule;
+
+    #[test]
+    fn settings_replace_the_base_and_gaps_keep_it() {
+        let base = base_for(OutputFormat::P1Money);
+        assert_eq!(base.schedule, Schedule::WritesFirst);
+        let kept = sim_config(&Settings::default(), base.clone());
+        assert_eq!(kept, base);
+        let settings = Settings {
+            guarantees: Some(Guarantees::NONE),
+            propagation: Some(PropagationMode::Background),
+            schedule: Some(Schedule::Concurrent),
+            seed: Some(9),
+            network: NetworkPlan { delay_ms: Delay::Fixed(3), ..NetworkPlan::default() },
+            ..Settings::default()
+        };
+        let c = sim_config(&settings, base);
+        assert_eq!(
+            (c.guarantees, c.propagation, c.schedule, c.seed, c.network.delay_ms),
+            (Guarantees::NONE, PropagationMode::Background, Schedule::Concurrent, 9, Delay::Fixed(3))
+        );
+        assert_eq!(c.park_timeout_ms, SimConfig::default().park_timeout_ms);
+    }
+}

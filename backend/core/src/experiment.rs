@@ -1,0 +1,189 @@
+//! Experiment files: a course input plus the settings of a consistency demo.
+//!
+//! A course input is a JSON array. An *experiment* wraps one in an object
+//! that also says how to run it: which session guarantees the customers ask
+//! for, how branches propagate, in which order customers go, the network's
+//! delays and faults, and the seed of every random choice:
+//!
+//! ```json
+//! {
+//!   "description": "A stale read: ...",
+//!   "guarantees": "none",
+//!   "propagation": "background",
+//!   "schedule": "sequential",
+//!   "seed": 7,
+//!   "network": { "delay_ms": [1, 5], "links": [{ "between": [1, 2], "delay_ms": 400 }],
+//!                "faults": [{ "at_ms": 50, "crash": 2 }, { "at_ms": 900, "restart": 2 }] },
+//!   "bank": [ ...a course input... ]
+//! }
+//! ```
+//!
+//! Every key but `bank` is optional. [`parse_experiment`] accepts both
+//! shapes, so every tool that takes a course input takes an experiment too.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::branch::PropagationMode;
+use crate::formats::{parse_input, InputError, InputErrorKind};
+use crate::guarantees::Guarantees;
+use crate::network::NetworkPlan;
+use crate::scenario::Scenario;
+use crate::schedule::Schedule;
+
+/// How an experiment asks to be run; `None` leaves the choice to the caller
+/// (the course defaults, or command-line flags).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Settings {
+    pub description: Option<String>,
+    pub guarantees: Option<Guarantees>,
+    pub propagation: Option<PropagationMode>,
+    pub schedule: Option<Schedule>,
+    pub seed: Option<u64>,
+    pub network: NetworkPlan,
+}
+
+/// A scenario and how to run it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Experiment {
+    pub scenario: Scenario,
+    pub settings: Settings,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File<'a> {
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    guarantees: Option<String>,
+    #[serde(default)]
+    propagation: Option<String>,
+    #[serde(default)]
+    schedule: Option<String>,
+    #[serde(default)]
+    seed: Option<u64>,
+    #[serde(default)]
+    network: NetworkPlan,
+    #[serde(borrow)]
+    bank: &'a RawValue,
+}
+
+/// Parses `"sequential"`, `"parallel"` or `"background"`.
+pub fn parse_propagation(text: &str) -> Result<PropagationMode, String> {
+    match text {
+        "sequential" => Ok(PropagationMode::Sequential),
+        "parallel" => Ok(PropagationMode::Parallel),
+        "background" => Ok(PropagationMode::Background),
+        other => Err(format!("unknown propagation `{other}`: expected sequential, parallel or background")),
+    }
+}
+
+/// The name [`parse_propagation`] reads.
+pub fn propagation_name(mode: PropagationMode) -> &'static str {
+    match mode {
+        PropagationMode::Sequential => "sequential",
+        PropagationMode::Parallel => "parallel",
+        PropagationMode::Background => "background",
+    }
+}
+
+/// Reads a course input or an experiment (see the module docs). Errors point
+/// at the line and column in `text`, also inside `bank`.
+pub fn parse_experiment(text: &str, file: &str) -> Result<Experiment, InputError> {
+    if !text.trim_start().starts_with('{') {
+        return Ok(Experiment { scenario: parse_input(text, file)?, settings: Settings::default() });
+    }
+    let syntax = |e: serde_json::Error| {
+        InputError::new(file, e.line(), InputErrorKind::Syntax(e.to_string())).with_column(e.column())
+    };
+    let raw: File = serde_json::from_str(text).map_err(syntax)?;
+    let at = |key: &'static str| {
+        let offset = text.find(&format!("\"{key}\"")).unwrap_or(0);
+        text[..offset].matches('\n').count() + 1
+    };
+    let bad = |key: &'static str, expected: &'static str, found: String| {
+        InputError::new(file, at(key), InputErrorKind::BadValue { key, expected, found })
+    };
+    let guarantees = raw
+        .guarantees
+        .as_deref()
+        .map(|g| g.parse::<Guarantees>().map_err(|_| bad("guarantees", "all, none, course, or a list of ryw, mr, wfr, mw", g.into())))
+        .transpose()?;
+    let propagation = raw
+        .propagation
+        .as_deref()
+        .map(|p| parse_propagation(p).map_err(|_| bad("propagation", "sequential, parallel or background", p.into())))
+        .transpose()?;
+    let schedule = raw
+        .schedule
+        .as_deref()
+        .map(|s| s.parse::<Schedule>().map_err(|_| bad("schedule", "sequential, concurrent or writes-first", s.into())))
+        .transpose()?;
+
+    // Parse `bank` in place: pad it so that its lines and columns are the
+    // file's own, and errors inside it point at the right spot.
+    let inner = raw.bank.get();
+    let offset = inner.as_ptr() as usize - text.as_ptr() as usize;
+    let before = &text[..offset];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let padded = format!("{}{}{inner}", "\n".repeat(before.matches('\n').count()), " ".repeat(before[line_start..].chars().count()));
+    let scenario = parse_input(&padded, file)?;
+    let ids = scenario.branch_ids();
+    raw.network.validate(&ids).map_err(|why| {
+        InputError::new(file, at("network"), InputErrorKind::BadValue { key: "network", expected: "a plan naming existing branches", found: why })
+    })?;
+    Ok(Experiment {
+        scenario,
+        settings: Settings { description: raw.description, guarantees, propagation, schedule, seed: raw.seed, network: raw.network },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::guarantees::Guarantee;
+
+    const BANK: &str = r#"[
+  {"id": 1, "type": "branch", "balance": 0},
+  {"id": 2, "type": "branch", "balance": 0},
+  {"id": 1, "type": "customer", "events": [{"interface": "deposit", "money": 10, "id": 1, "dest": 1}]}
+]"#;
+
+    #[test]
+    fn plain_inputs_pass_through() {
+        let e = parse_experiment(BANK, "in.json").unwrap();
+        assert_eq!(e.settings, Settings::default());
+        assert_eq!(e.scenario.branches.len(), 2);
+    }
+
+    #[test]
+    fn settings_are_read() {
+        let text = format!(
+            r#"{{"description": "d", "guarantees": "mr", "propagation": "background", "seed": 3,
+  "network": {{"delay_ms": 5, "faults": [{{"at_ms": 1, "crash": 2}}]}},
+  "bank": {BANK}}}"#
+        );
+        let e = parse_experiment(&text, "x.json").unwrap();
+        assert_eq!(e.settings.guarantees, Some(Guarantees::only(Guarantee::MonotonicReads)));
+        assert_eq!(e.settings.propagation, Some(PropagationMode::Background));
+        assert_eq!(e.settings.seed, Some(3));
+        assert_eq!(e.settings.network.faults.len(), 1);
+    }
+
+    #[test]
+    fn errors_point_into_the_file() {
+        let broken = BANK.replace("\"money\": 10", "\"money\": -10");
+        let text = format!("{{\n  \"seed\": 1,\n  \"bank\": {broken}}}");
+        let err = parse_experiment(&text, "x.json").unwrap_err();
+        // The customer entry is on line 6 of the whole file.
+        assert_eq!(err.line(), 6, "{}", err.message());
+        let err = parse_experiment("{\"bank\": [], \"sead\": 1}", "x.json").unwrap_err();
+        assert!(err.message().contains("sead"), "{}", err.message());
+        let err = parse_experiment(&format!("{{\"guarantees\": \"rw\",\n\"bank\": {BANK}}}"), "x.json").unwrap_err();
+        assert!(err.message().contains("rw"), "{}", err.message());
+        let err = parse_experiment(&format!("{{\"network\": {{\"faults\": [{{\"at_ms\": 1, \"crash\": 9}}]}},\n\"bank\": {BANK}}}"), "x.json")
+            .unwrap_err();
+        assert!(err.message().contains("branch 9"), "{}", err.message());
+    }
+}
