@@ -214,7 +214,9 @@ mod tests {
             branch: BranchId(branch),
             op: Op::Deposit(Cents(100)),
             clock: 1,
-            write_set: vec![],
+            guarantees: bank_core::Guarantees::COURSE,
+            write_set: bank_core::WriteSet::new(),
+            read_set: bank_core::WriteSet::new(),
         };
         Activity::Sent { session: 0, from_browser: false, request }
     }

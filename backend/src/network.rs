@@ -124,7 +124,7 @@ mod tests {
         let plan = NetworkPlan { delay_ms: Delay::Fixed(7), ..NetworkPlan::default() };
         let net = Network::new(&plan, 1, vec![BranchId(1), BranchId(2), BranchId(3)]);
         assert_eq!(net.transit(BranchId(1), BranchId(2)), Transit::Delayed(Duration::from_millis(7)));
-        let mut changed = net.changed();
+        let changed = net.changed();
         net.apply(&Fault::Isolate(2));
         assert!(changed.has_changed().unwrap());
         assert_eq!(net.transit(BranchId(3), BranchId(2)), Transit::Cut);

@@ -57,7 +57,7 @@ impl Server {
 
 async fn load(lab: &mut LabClient<Channel>, name: &str) -> pb::ScenarioSummary {
     let text = examples::find(name).unwrap().text.to_owned();
-    let reply = lab.load(pb::LoadRequest { text, name: name.into(), format: String::new() }).await.unwrap().into_inner();
+    let reply = lab.load(pb::LoadRequest { text, name: name.into(), format: String::new(), ..Default::default() }).await.unwrap().into_inner();
     match reply.result {
         Some(pb::load_reply::Result::Scenario(s)) => s,
         other => panic!("load failed: {other:?}"),
@@ -191,7 +191,7 @@ async fn an_invalid_scenario_is_refused_with_line_and_column() {
     let server = Server::start(&empty_dist()).await;
     let mut lab = server.lab_client().await;
     let reply = lab
-        .load(pb::LoadRequest { text: "[\n {\"id\": 1,, }\n]".into(), name: "pasted".into(), format: String::new() })
+        .load(pb::LoadRequest { text: "[\n {\"id\": 1,, }\n]".into(), name: "pasted".into(), format: String::new(), ..Default::default() })
         .await
         .unwrap()
         .into_inner();

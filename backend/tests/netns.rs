@@ -292,7 +292,7 @@ async fn cut_link_and_converge(net: &Net, cluster_path: &Path) {
             operation: op as i32,
             amount_cents: cents.abs(),
             clock: 1,
-            session: Some(pb::Session { write_set: vec![] }),
+            session: Some(pb::Session { write_set: vec![], ..Default::default() }),
         };
         let channel = cluster.channels()[&BranchId(branch)].clone();
         async move {

@@ -223,7 +223,7 @@ async fn a_propagation_from_another_run_is_refused() {
         event_id: 1,
         operation: pb::Operation::Deposit as i32,
         amount_cents: 100,
-        depends_on: vec![],
+        depends_on: None,
         clock: 1,
     };
     let mut stale = tonic::Request::new(write);
