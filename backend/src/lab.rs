@@ -11,23 +11,40 @@
 //! Everything that happens is appended to a *history* of [`pb::LabEvent`]s
 //! (numbered from 0 since the last load or reset) and broadcast live;
 //! [`Lab::watch`] replays the history, then follows the live events.
+//!
+//! Faults and consistency: a scenario may be an *experiment* (see
+//! [`bank_core::experiment`]) with session guarantees, a propagation mode, a
+//! network plan and a seed. The cluster starts with that network; the plan's
+//! timed faults start playing (in real time, from that moment) when the run
+//! is first played, not at load, so a paused lab stays as loaded. The browser
+//! can inject faults at any time ([`Lab::inject`]); every fault, planned or
+//! injected, is recorded as a `NetworkChanged` event. An in-process run always
+//! tolerates faults (the runner records an unreachable branch as a failed
+//! event and repairs the cluster at the end). When the run finishes, the
+//! history checker looks at it and every violation becomes a `ViolationFound`
+//! event, just before `Finished`. [`compare`] runs the same scenario twice in
+//! the deterministic simulator with two guarantee settings.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bank_core::branch::PropagationMode;
+use bank_core::check::{self, Evidence};
+use bank_core::experiment::{self, Settings};
 use bank_core::formats::{self, OutputFormat, OutputOptions};
-use bank_core::{Scenario, Schedule};
+use bank_core::network::{Delay, Fault, TimedFault};
+use bank_core::{BranchId, Guarantees, History, Scenario, Schedule};
 use bank_proto as pb;
 use tokio::sync::{broadcast, mpsc, watch, Mutex};
 use tokio::task::JoinHandle;
 
-use crate::cluster::{channel_to, Cluster, ClusterConfig};
+use crate::cluster::{channel_to, Cluster, ClusterConfig, Control};
 use crate::error::RunError;
 use crate::examples::Example;
 use crate::external::ExternalCluster;
 use crate::observe::{Activity, ActivitySink};
 use crate::pacer::Pacer;
-use crate::runner::{run_scenario_on, RunHooks};
+use crate::runner::{run_scenario_on, Repair, RunHooks};
 use crate::transport::{self, BankChannel};
 use crate::wire;
 
@@ -57,6 +74,11 @@ struct Loaded {
     format: OutputFormat,
     schedule: Schedule,
     summary: pb::ScenarioSummary,
+    settings: Settings,
+    /// What every scripted customer asks for.
+    guarantees: Guarantees,
+    propagation: PropagationMode,
+    seed: u64,
 }
 
 #[derive(Debug)]
@@ -81,6 +103,10 @@ struct LiveRun {
     activity: ActivitySink,
     tasks: Vec<JoinHandle<()>>,
     ticker: Option<JoinHandle<()>>,
+    /// Crash / restart / link faults (in-process clusters only).
+    control: Option<Arc<Control>>,
+    /// The experiment's planned faults, until the run is first played.
+    planned: Vec<TimedFault>,
 }
 
 /// Where the browser's own customer requests go: the current run's branch
@@ -119,24 +145,105 @@ impl Lab {
     /// Parses `text` and, if it is a valid scenario, replaces the current one
     /// with it on a fresh cluster, paused at the start.
     pub async fn load(&self, text: &str, name: &str, format: &str) -> Result<pb::ScenarioSummary, pb::ScenarioError> {
+        self.load_with(text, name, format, "", "").await
+    }
+
+    /// [`Lab::load`] with the browser's choice of session guarantees and
+    /// propagation mode (empty: the experiment's own, else the course's).
+    pub async fn load_with(
+        &self,
+        text: &str,
+        name: &str,
+        format: &str,
+        guarantees: &str,
+        propagation: &str,
+    ) -> Result<pb::ScenarioSummary, pb::ScenarioError> {
         let display_name = if name.is_empty() { "scenario" } else { name };
-        let scenario = formats::parse_input(text, display_name).map_err(|e| pb::ScenarioError {
+        let plain = |message: String| pb::ScenarioError { message, line: 0, column: 0 };
+        let experiment = experiment::parse_experiment(text, display_name).map_err(|e| pb::ScenarioError {
             message: e.message(),
             line: e.line() as u32,
             column: e.column().unwrap_or(0) as u32,
         })?;
+        let (scenario, settings) = (experiment.scenario, experiment.settings);
         let format = if format.is_empty() {
             OutputFormat::default_for(scenario.shape)
         } else {
-            format.parse::<OutputFormat>().map_err(|e| pb::ScenarioError { message: e.to_string(), line: 0, column: 0 })?
+            format.parse::<OutputFormat>().map_err(|e| plain(e.to_string()))?
         };
-        let schedule = format.default_schedule();
-        let summary = wire::scenario_summary(display_name, &scenario, format, schedule);
-        let loaded = Loaded { scenario, format, schedule, summary: summary.clone() };
+        let guarantees = match guarantees.trim() {
+            "" => settings.guarantees.unwrap_or(Guarantees::COURSE),
+            g => g.parse::<Guarantees>().map_err(plain)?,
+        };
+        let propagation = match propagation.trim() {
+            "" => settings.propagation.unwrap_or_default(),
+            p => experiment::parse_propagation(p).map_err(plain)?,
+        };
+        let schedule = settings.schedule.unwrap_or_else(|| format.default_schedule());
+        let seed = settings.seed.unwrap_or(0);
+        let mut summary = wire::scenario_summary(display_name, &scenario, format, schedule);
+        summary.guarantees = guarantees.to_string();
+        summary.propagation = experiment::propagation_name(propagation).to_owned();
+        summary.seed = seed;
+        summary.description = settings.description.clone().unwrap_or_default();
+        let loaded = Loaded { scenario, format, schedule, summary: summary.clone(), settings, guarantees, propagation, seed };
         let mut state = self.inner.lock().await;
         state.loaded = Some(loaded);
-        self.restart(&mut state).await.map_err(|e| pb::ScenarioError { message: e.to_string(), line: 0, column: 0 })?;
+        self.restart(&mut state).await.map_err(|e| plain(e.to_string()))?;
         Ok(summary)
+    }
+
+    /// Injects a fault into the live cluster and records it. Answers with
+    /// what is broken now, or why the fault could not be applied.
+    pub async fn inject(&self, fault: Fault) -> pb::FaultReply {
+        let control = {
+            let state = self.inner.lock().await;
+            let Some(loaded) = &state.loaded else { return fault_error("no scenario is loaded") };
+            let ids = loaded.scenario.branch_ids();
+            let known = |b: u64| ids.contains(&BranchId(b));
+            let named: Vec<u64> = match &fault {
+                Fault::Cut([a, b]) | Fault::Heal([a, b]) | Fault::SetDelay { between: [a, b], .. } => vec![*a, *b],
+                Fault::Crash(b) | Fault::Restart(b) | Fault::Isolate(b) | Fault::Rejoin(b) => vec![*b],
+            };
+            if let Some(b) = named.iter().find(|b| !known(**b)) {
+                return fault_error(&format!("there is no branch {b}"));
+            }
+            if let Fault::Cut([a, b]) | Fault::Heal([a, b]) | Fault::SetDelay { between: [a, b], .. } = &fault {
+                if a == b {
+                    return fault_error(&format!("a link joins two different branches, not {a} and {b}"));
+                }
+            }
+            if let Fault::SetDelay { delay_ms: d, .. } = &fault {
+                if delay_ms(*d) > MAX_INJECTED_DELAY_MS {
+                    return fault_error(&format!("a link's delay can be at most {MAX_INJECTED_DELAY_MS} ms"));
+                }
+            }
+            match state.run.as_ref().and_then(|r| r.control.clone()) {
+                Some(c) => c,
+                None => return fault_error("faults can only be injected into the lab's own cluster, not branch processes"),
+            }
+        };
+        let down = control.down().await;
+        match &fault {
+            Fault::Crash(b) if down.contains(&BranchId(*b)) => {
+                return fault_error_with(&format!("branch {b} is down already"), network_state(&control).await)
+            }
+            Fault::Restart(b) if !down.contains(&BranchId(*b)) => {
+                return fault_error_with(&format!("branch {b} is up: crash it first"), network_state(&control).await)
+            }
+            _ => {}
+        }
+        if let Err(e) = control.apply(&fault).await {
+            return fault_error_with(&format!("{fault}: {e}"), network_state(&control).await);
+        }
+        let network = network_state(&control).await;
+        let mut state = self.inner.lock().await;
+        // Still the same run? (A load or reset in between makes it moot.)
+        if state.run.as_ref().and_then(|r| r.control.as_ref()).is_some_and(|c| Arc::ptr_eq(c, &control)) {
+            let changed = pb::NetworkChanged { description: fault.to_string(), state: Some(network.clone()) };
+            self.push(&mut state, pb::lab_event::Event::Network(changed));
+        }
+        pb::FaultReply { error: String::new(), state: Some(network) }
     }
 
     /// Carries out a control command and returns the resulting state.
@@ -162,6 +269,7 @@ impl Lab {
                 }
                 let period = Duration::from_secs_f64(1.0 / state.speed);
                 self.start_ticker(&mut state, period);
+                self.start_planned_faults(&mut state);
             }
             pb::Command::Play | pb::Command::SetSpeed if playing => {
                 // A new rate from now on; no extra event for changing it.
@@ -182,6 +290,7 @@ impl Lab {
                 if let Some(run) = &state.run {
                     run.pacer.grant();
                 }
+                self.start_planned_faults(&mut state);
             }
             _ => {}
         }
@@ -234,6 +343,17 @@ impl Lab {
                 let mut config = ClusterConfig::for_scenario(&loaded.scenario);
                 config.clock_scheme = loaded.format.clock_scheme();
                 config.activity = Some(sink.clone());
+                config.propagation = loaded.propagation;
+                // The lab plays the timed faults itself (and records them).
+                config.network = bank_core::NetworkPlan { faults: Vec::new(), ..loaded.settings.network.clone() };
+                config.seed = loaded.seed;
+                // A branch with a pull in flight is not quiet, and a pull
+                // takes its link's delay: pulls every 500 ms on a 500 ms link
+                // would keep it busy forever and the run would never end.
+                // Propagations are retried until acknowledged and restarts,
+                // heals and the final repair pull at once, so periodic pulls
+                // can be rare.
+                config.anti_entropy = Some(anti_entropy_period(&loaded.settings.network));
                 let cluster = Cluster::start(config).await?;
                 let channels = cluster
                     .addrs()
@@ -248,11 +368,12 @@ impl Lab {
                 let (ordered, reorder) = crate::causal::reorder(sink);
                 extra_tasks.push(reorder);
                 extra_tasks.extend(external.watch(ordered.clone()).await?);
-                external.reset(&loaded.scenario, loaded.format.clock_scheme(), Default::default()).await?;
+                external.reset(&loaded.scenario, loaded.format.clock_scheme(), loaded.propagation).await?;
                 (None, external.channels().clone(), ordered)
             }
         };
         let pacer = Arc::new(Pacer::default());
+        let control = cluster.as_ref().map(Cluster::control);
 
         self.push(state, pb::lab_event::Event::Loaded(loaded.summary.clone()));
         state.play = pb::PlayState::Paused;
@@ -260,7 +381,22 @@ impl Lab {
         self.push(state, pb::lab_event::Event::State(reply));
 
         let runner = {
-            let hooks = RunHooks { pacer: Some(pacer.clone()), activity: Some(sink.clone()), ..RunHooks::default() };
+            // Faults can be injected into an in-process cluster at any time:
+            // its runs always tolerate them (and repair at the end).
+            let repair = control.clone().map(|control| {
+                Repair(Arc::new(move || {
+                    let c = control.clone();
+                    Box::pin(async move {
+                        let _ = c.repair().await;
+                    })
+                }))
+            });
+            let hooks = RunHooks {
+                pacer: Some(pacer.clone()),
+                activity: Some(sink.clone()),
+                guarantees: Some(loaded.guarantees),
+                repair,
+            };
             let scenario = loaded.scenario.clone();
             let channels = channels.clone();
             let schedule = loaded.schedule;
@@ -270,10 +406,11 @@ impl Lab {
                 let _ = end.send(Activity::RunEnded(result));
             })
         };
+        let planned = loaded.settings.network.faults.clone();
         let recorder = tokio::spawn(self.clone().record(generation, loaded, activity_rx));
         let mut tasks = vec![runner, recorder];
         tasks.extend(extra_tasks);
-        state.run = Some(LiveRun { cluster, channels, pacer, activity: sink, tasks, ticker: None });
+        state.run = Some(LiveRun { cluster, channels, pacer, activity: sink, tasks, ticker: None, control, planned });
         Ok(())
     }
 
@@ -286,6 +423,9 @@ impl Lab {
             }
             match item {
                 Activity::RunEnded(Ok(record)) => {
+                    for violation in violations(&loaded, &record) {
+                        self.push(&mut state, pb::lab_event::Event::Violation(violation));
+                    }
                     let output = formats::render(loaded.format, &loaded.scenario, &record, &OutputOptions::default());
                     let finished = pb::Finished { output_json: output, format: loaded.format.as_str().to_owned() };
                     self.push(&mut state, pb::lab_event::Event::Finished(finished));
@@ -305,6 +445,37 @@ impl Lab {
                 }
             }
         }
+    }
+
+    /// Starts playing the experiment's timed faults (once per run), each
+    /// recorded as a `NetworkChanged` event when applied.
+    fn start_planned_faults(&self, state: &mut LabState) {
+        let generation = state.generation;
+        let Some(run) = state.run.as_mut() else { return };
+        let Some(control) = run.control.clone() else { return };
+        let mut faults = std::mem::take(&mut run.planned);
+        if faults.is_empty() {
+            return;
+        }
+        faults.sort_by_key(|f| f.at_ms);
+        let lab = self.clone();
+        run.tasks.push(tokio::spawn(async move {
+            let start = tokio::time::Instant::now();
+            for f in faults {
+                tokio::time::sleep_until(start + Duration::from_millis(f.at_ms)).await;
+                if let Err(e) = control.apply(&f.fault).await {
+                    tracing::error!("{}: {e}", f.fault);
+                    continue;
+                }
+                let network = network_state(&control).await;
+                let mut state = lab.inner.lock().await;
+                if state.generation != generation {
+                    return;
+                }
+                let changed = pb::NetworkChanged { description: format!("{} (planned, at {} ms)", f.fault, f.at_ms), state: Some(network) };
+                lab.push(&mut state, pb::lab_event::Event::Network(changed));
+            }
+        }));
     }
 
     fn set_play(&self, state: &mut LabState, play: pb::PlayState) {
@@ -341,6 +512,191 @@ impl Lab {
         state.history.push(lab_event.clone());
         // No watcher is fine.
         let _ = self.live.send(lab_event);
+    }
+}
+
+fn fault_error(message: &str) -> pb::FaultReply {
+    pb::FaultReply { error: message.to_owned(), state: None }
+}
+
+fn fault_error_with(message: &str, state: pb::NetworkState) -> pb::FaultReply {
+    pb::FaultReply { error: message.to_owned(), state: Some(state) }
+}
+
+/// What is broken in `control`'s cluster right now.
+pub async fn network_state(control: &Control) -> pb::NetworkState {
+    let down = control.down().await.into_iter().map(|b| b.0).collect();
+    let network = control.network();
+    let cut = network.cut_links().into_iter().map(|(a, b)| pb::Link { a: a.0, b: b.0 }).collect();
+    let delays = network
+        .delays()
+        .into_iter()
+        .map(|(a, b, d)| pb::LinkDelay { link: Some(pb::Link { a: a.0, b: b.0 }), delay_ms: delay_ms(d) })
+        .collect();
+    pb::NetworkState { down, cut, delays }
+}
+
+/// The longest delay a link may be given by clicking.
+pub const MAX_INJECTED_DELAY_MS: u64 = 2_000;
+
+/// How often branches pull from each other in the lab: rarely, and well
+/// above the slowest link (see [`Lab::restart`]).
+fn anti_entropy_period(plan: &bank_core::NetworkPlan) -> Duration {
+    let planned = std::iter::once(plan.delay_ms)
+        .chain(plan.links.iter().map(|l| l.delay_ms))
+        .chain(plan.faults.iter().filter_map(|f| match f.fault {
+            Fault::SetDelay { delay_ms, .. } => Some(delay_ms),
+            _ => None,
+        }))
+        .map(delay_ms)
+        .max()
+        .unwrap_or(0);
+    Duration::from_millis((3 * planned.max(MAX_INJECTED_DELAY_MS)).max(5_000))
+}
+
+/// A delay as one number of milliseconds (a range: its upper end).
+fn delay_ms(d: Delay) -> u64 {
+    match d {
+        Delay::Fixed(ms) => ms,
+        Delay::Between(a, b) => a.max(b),
+    }
+}
+
+/// A fault the browser asked for, in core terms.
+pub fn fault_from_proto(request: pb::FaultRequest) -> Result<Fault, String> {
+    use pb::fault_request::Fault as F;
+    let link = |l: Option<pb::Link>| l.map(|l| [l.a, l.b]).ok_or_else(|| "the fault names no link".to_owned());
+    Ok(match request.fault.ok_or("the request names no fault")? {
+        F::Crash(b) => Fault::Crash(b),
+        F::Restart(b) => Fault::Restart(b),
+        F::Cut(l) => Fault::Cut([l.a, l.b]),
+        F::Heal(l) => Fault::Heal([l.a, l.b]),
+        F::SetDelay(d) => Fault::SetDelay { between: link(d.link)?, delay_ms: Delay::Fixed(d.delay_ms) },
+        F::Isolate(b) => Fault::Isolate(b),
+        F::Rejoin(b) => Fault::Rejoin(b),
+    })
+}
+
+/// The checker's findings on a finished run, as lab events.
+fn violations(loaded: &Loaded, record: &bank_core::RunRecord) -> Vec<pb::ViolationFound> {
+    let guarantees = vec![loaded.guarantees; loaded.scenario.customers.len()];
+    let history = History::from_record(&loaded.scenario, record, &guarantees);
+    check::check(&history).violations.iter().map(|v| violation_to_proto(&history, v)).collect()
+}
+
+/// One checker violation on the wire: the events, branches and writes it involves.
+pub fn violation_to_proto(history: &History, v: &check::Violation) -> pb::ViolationFound {
+    let mut event_ids: Vec<u64> = Vec::new();
+    let mut branch_ids: Vec<u64> = Vec::new();
+    let mut writes: Vec<String> = Vec::new();
+    fn add<T: PartialEq>(list: &mut Vec<T>, x: T) {
+        if !list.contains(&x) {
+            list.push(x);
+        }
+    }
+    for e in &v.evidence {
+        match e {
+            Evidence::Op { session, index } => {
+                if let Some(op) = history.sessions.get(*session).and_then(|s| s.ops.get(*index)) {
+                    add(&mut event_ids, op.event.0);
+                    add(&mut branch_ids, op.branch.0);
+                    if let Some(w) = op.write {
+                        add(&mut writes, w.to_string());
+                    }
+                }
+            }
+            Evidence::Apply { branch, write } => {
+                add(&mut branch_ids, branch.0);
+                add(&mut writes, write.to_string());
+                let applied = history.branches.iter().flat_map(|b| &b.applied).find(|a| a.write == *write);
+                if let Some(a) = applied {
+                    add(&mut event_ids, a.event.0);
+                }
+            }
+        }
+    }
+    pb::ViolationFound {
+        anomaly: v.anomaly.short().to_owned(),
+        name: v.anomaly.to_string(),
+        explanation: v.explanation.clone(),
+        guarantee_was_on: v.guarantee_was_on,
+        session: v.session.map(|s| s as u32),
+        event_ids,
+        branch_ids,
+        writes,
+    }
+}
+
+/// Runs `text`'s scenario twice in the simulator, with the same seed (the
+/// request's, else the experiment's), once per guarantee setting. CPU only:
+/// call it from a blocking task.
+pub fn compare(request: &pb::CompareRequest) -> pb::CompareReply {
+    let error = |message: String, line: u32, column: u32| pb::CompareReply {
+        result: Some(pb::compare_reply::Result::Error(pb::ScenarioError { message, line, column })),
+    };
+    let experiment = match experiment::parse_experiment(&request.text, "scenario") {
+        Ok(e) => e,
+        Err(e) => return error(e.message(), e.line() as u32, e.column().unwrap_or(0) as u32),
+    };
+    let parse = |g: &str| -> Result<Guarantees, String> {
+        match g.trim() {
+            "" => Ok(experiment.settings.guarantees.unwrap_or(Guarantees::COURSE)),
+            g => g.parse::<Guarantees>(),
+        }
+    };
+    let (left, right) = match (parse(&request.left_guarantees), parse(&request.right_guarantees)) {
+        (Ok(l), Ok(r)) => (l, r),
+        (Err(e), _) | (_, Err(e)) => return error(e, 0, 0),
+    };
+    let scenario = &experiment.scenario;
+    let base = bank_core::demo::base_for(OutputFormat::default_for(scenario.shape));
+    let mut config = bank_core::demo::sim_config(&experiment.settings, base);
+    if request.seed != 0 {
+        config.seed = request.seed;
+    }
+    let seed = config.seed;
+    let side = |g: Guarantees| {
+        let config = bank_core::sim::SimConfig { guarantees: g, ..config.clone() };
+        simulate(scenario, &config)
+    };
+    let comparison = pb::CompareResult { left: Some(side(left)), right: Some(side(right)), seed };
+    pb::CompareReply { result: Some(pb::compare_reply::Result::Comparison(comparison)) }
+}
+
+fn simulate(scenario: &Scenario, config: &bank_core::sim::SimConfig) -> pb::SimulatedRun {
+    let checked = bank_core::demo::run_checked(scenario, config);
+    let record = &checked.run.record;
+    let mut ops: Vec<(u64, pb::SimulatedOp)> = Vec::new();
+    for (s, customer) in record.customers.iter().enumerate() {
+        for (i, r) in customer.results.iter().enumerate() {
+            let amount = scenario.customers.get(s).and_then(|c| c.events.get(i)).map_or(0, |e| e.op.amount().0);
+            let error = match &r.outcome {
+                bank_core::Outcome::Failed { reason, .. } => reason.to_string(),
+                bank_core::Outcome::Success { .. } => String::new(),
+            };
+            ops.push((
+                r.completion,
+                pb::SimulatedOp {
+                    session: s as u32,
+                    customer_id: customer.customer.0,
+                    event_id: r.event.0,
+                    branch_id: r.branch.0,
+                    operation: wire::op_kind_to_proto(r.op) as i32,
+                    amount_cents: amount,
+                    ok: r.outcome.is_success(),
+                    balance_cents: r.outcome.balance().0,
+                    error,
+                },
+            ));
+        }
+    }
+    ops.sort_by_key(|(c, _)| *c);
+    pb::SimulatedRun {
+        guarantees: config.guarantees.to_string(),
+        ops: ops.into_iter().map(|(_, op)| op).collect(),
+        violations: checked.report.violations.iter().map(|v| violation_to_proto(&checked.history, v)).collect(),
+        final_balances: record.branches.iter().map(|b| pb::BranchInfo { id: b.id.0, balance_cents: b.balance.0 }).collect(),
+        duration_ms: checked.run.end_us / 1000,
     }
 }
 

@@ -40,7 +40,7 @@ impl LabRpc for LabService {
 
     async fn load(&self, request: Request<pb::LoadRequest>) -> Result<Response<pb::LoadReply>, Status> {
         let r = request.into_inner();
-        let result = match self.lab.load(&r.text, &r.name, &r.format).await {
+        let result = match self.lab.load_with(&r.text, &r.name, &r.format, &r.guarantees, &r.propagation).await {
             Ok(summary) => pb::load_reply::Result::Scenario(summary),
             Err(error) => pb::load_reply::Result::Error(error),
         };
@@ -57,12 +57,18 @@ impl LabRpc for LabService {
 
     type WatchStream = EventStream;
 
-    async fn inject(&self, _: Request<pb::FaultRequest>) -> Result<Response<pb::FaultReply>, Status> {
-        Err(Status::unimplemented("fault injection is being wired in"))
+    async fn inject(&self, request: Request<pb::FaultRequest>) -> Result<Response<pb::FaultReply>, Status> {
+        let fault = crate::lab::fault_from_proto(request.into_inner()).map_err(Status::invalid_argument)?;
+        Ok(Response::new(self.lab.inject(fault).await))
     }
 
-    async fn compare(&self, _: Request<pb::CompareRequest>) -> Result<Response<pb::CompareReply>, Status> {
-        Err(Status::unimplemented("comparison is being wired in"))
+    async fn compare(&self, request: Request<pb::CompareRequest>) -> Result<Response<pb::CompareReply>, Status> {
+        let request = request.into_inner();
+        // Two simulated runs: CPU work, off the async threads.
+        let reply = tokio::task::spawn_blocking(move || crate::lab::compare(&request))
+            .await
+            .map_err(|e| Status::internal(format!("the comparison failed: {e}")))?;
+        Ok(Response::new(reply))
     }
 
     async fn watch(&self, _: Request<pb::WatchRequest>) -> Result<Response<Self::WatchStream>, Status> {

@@ -528,7 +528,7 @@ async fn deliver(
             Err(status) => {
                 failures += 1;
                 if failures == 1 {
-                    tracing::warn!(from = from.0, to = to.0, write = %propagation.write, "propagation failed, retrying until it gets through: {status}");
+                    tracing::info!(from = from.0, to = to.0, write = %propagation.write, "propagation failed, retrying until it gets through: {status}");
                 } else {
                     tracing::debug!(from = from.0, to = to.0, write = %propagation.write, "propagation failed again, retrying in {backoff:?}: {status}");
                 }

@@ -24,6 +24,7 @@ struct Server {
 
 impl Server {
     async fn start(dist: &Path) -> Server {
+        let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_test_writer().try_init();
         let lab = Lab::new(examples::all());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -75,7 +76,10 @@ async fn read_until(stream: &mut Streaming<pb::LabEvent>, stop: impl Fn(&pb::Lab
     let mut seen = Vec::new();
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
-        let next = tokio::time::timeout_at(deadline, stream.message()).await.expect("lab event within 20 s");
+        let Ok(next) = tokio::time::timeout_at(deadline, stream.message()).await else {
+            let lines: Vec<String> = seen.iter().map(short).collect();
+            panic!("no lab event within 20 s; seen:\n{}", lines.join("\n"));
+        };
         let event = next.unwrap().expect("stream open");
         let done = stop(&event);
         seen.push(event);
@@ -83,6 +87,23 @@ async fn read_until(stream: &mut Streaming<pb::LabEvent>, stop: impl Fn(&pb::Lab
             return seen;
         }
     }
+}
+
+/// One line per event, for failure messages.
+fn short(e: &pb::LabEvent) -> String {
+    use pb::lab_event::Event as E;
+    let what = match &e.event {
+        Some(E::BranchLogged(b)) => {
+            let x = b.entry.as_ref().unwrap();
+            format!("branch {} {:?} event {} peer {} balance {}", b.branch_id, x.kind(), x.event_id, x.peer, b.balance_cents)
+        }
+        Some(E::CustomerSent(s)) => format!("sent {:?}", s.request.as_ref().map(|r| (r.event_id, r.branch_id))),
+        Some(E::CustomerAnswered(a)) => format!("answered {:?}", a.reply.as_ref().map(|r| (r.event_id, &r.result))),
+        Some(E::Loaded(_)) => "loaded".into(),
+        Some(E::State(s)) => format!("state {:?}", s.state()),
+        other => format!("{other:?}"),
+    };
+    format!("{:>8} us  {what}", e.at_micros)
 }
 
 fn finished(e: &pb::LabEvent) -> bool {
@@ -279,4 +300,132 @@ async fn static_files_have_the_right_types_and_are_compressed() {
     assert!(String::from_utf8_lossy(&body).contains("<title>bank-sim</title>"));
     server.shutdown().await;
     std::fs::remove_dir_all(&dist).ok();
+}
+
+async fn inject(lab: &mut LabClient<Channel>, fault: pb::fault_request::Fault) -> pb::FaultReply {
+    lab.inject(pb::FaultRequest { fault: Some(fault) }).await.unwrap().into_inner()
+}
+
+fn network(e: &pb::LabEvent) -> Option<&pb::NetworkChanged> {
+    match &e.event {
+        Some(pb::lab_event::Event::Network(n)) => Some(n),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn crashing_and_restarting_a_branch_is_recorded_and_the_run_still_finishes() {
+    use pb::fault_request::Fault;
+    let server = Server::start(&empty_dist()).await;
+    let mut lab = server.lab_client().await;
+    load(&mut lab, "project1-sample").await; // three branches
+    let mut watch = lab.watch(pb::WatchRequest {}).await.unwrap().into_inner();
+
+    let reply = inject(&mut lab, Fault::Crash(2)).await;
+    assert_eq!(reply.error, "");
+    assert_eq!(reply.state.unwrap().down, vec![2]);
+    let seen = read_until(&mut watch, |e| network(e).is_some()).await;
+    let changed = network(seen.last().unwrap()).unwrap();
+    assert_eq!(changed.description, "crash branch 2");
+    assert_eq!(changed.state.as_ref().unwrap().down, vec![2]);
+
+    // Clear refusals: crashing again, a branch that does not exist.
+    assert!(inject(&mut lab, Fault::Crash(2)).await.error.contains("down already"));
+    assert!(inject(&mut lab, Fault::Crash(9)).await.error.contains("no branch 9"));
+    assert!(inject(&mut lab, Fault::Restart(1)).await.error.contains("is up"));
+
+    // Cut and delay a link; the state lists them.
+    let reply = inject(&mut lab, Fault::Cut(pb::Link { a: 1, b: 3 })).await;
+    assert_eq!(reply.state.unwrap().cut, vec![pb::Link { a: 1, b: 3 }]);
+    let reply = inject(&mut lab, Fault::SetDelay(pb::LinkDelay { link: Some(pb::Link { a: 1, b: 2 }), delay_ms: 40 })).await;
+    let state = reply.state.unwrap();
+    assert!(state.delays.iter().any(|d| d.delay_ms == 40), "{state:?}");
+    assert_eq!(inject(&mut lab, Fault::Heal(pb::Link { a: 1, b: 3 })).await.state.unwrap().cut, vec![]);
+
+    let reply = inject(&mut lab, Fault::Restart(2)).await;
+    assert_eq!(reply.error, "");
+    assert!(reply.state.unwrap().down.is_empty());
+    let seen = read_until(&mut watch, |e| network(e).is_some_and(|n| n.description == "restart branch 2")).await;
+    assert!(network(seen.last().unwrap()).unwrap().state.as_ref().unwrap().down.is_empty());
+
+    // Crash again and play: a deposit waits for branch 3 (propagation is
+    // synchronous) until it is back; then the run finishes.
+    inject(&mut lab, Fault::Crash(3)).await;
+    control(&mut lab, pb::Command::Play, 50.0).await;
+    read_until(&mut watch, |e| matches!(e.event, Some(pb::lab_event::Event::CustomerSent(_)))).await;
+    assert_eq!(inject(&mut lab, Fault::Restart(3)).await.error, "");
+    let events = read_until(&mut watch, finished).await;
+    assert!(events.iter().any(|e| network(e).is_some_and(|n| n.description == "restart branch 3")));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_stale_read_demo_reports_a_read_your_writes_violation() {
+    let server = Server::start(&empty_dist()).await;
+    let mut lab = server.lab_client().await;
+    let summary = load(&mut lab, "demo-stale-read").await;
+    assert_eq!(summary.guarantees, "none");
+    assert_eq!(summary.propagation, "background");
+    assert_eq!(summary.seed, 1);
+    assert!(summary.description.contains("stale read"));
+    let mut watch = lab.watch(pb::WatchRequest {}).await.unwrap().into_inner();
+    control(&mut lab, pb::Command::Play, 50.0).await;
+    let events = read_until(&mut watch, finished).await;
+    let violations: Vec<&pb::ViolationFound> = events
+        .iter()
+        .filter_map(|e| match &e.event {
+            Some(pb::lab_event::Event::Violation(v)) => Some(v),
+            _ => None,
+        })
+        .collect();
+    let ryw = violations.iter().find(|v| v.anomaly == "ryw").unwrap_or_else(|| panic!("no ryw violation in {violations:?}"));
+    assert_eq!(ryw.name, "Read Your Writes");
+    assert!(!ryw.guarantee_was_on);
+    assert_eq!(ryw.session, Some(0));
+    // The offending read first (event 2 at branch 2), then the write it missed.
+    assert_eq!(ryw.event_ids, vec![2, 1]);
+    assert_eq!(ryw.branch_ids, vec![2, 1]);
+    assert_eq!(ryw.writes, vec!["w1.1".to_string()]);
+
+    // The same scenario with every guarantee on: no violation.
+    let text = examples::find("demo-stale-read").unwrap().text.to_owned();
+    let reply = lab
+        .load(pb::LoadRequest { text, name: "demo".into(), guarantees: "all".into(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
+    let Some(pb::load_reply::Result::Scenario(summary)) = reply.result else { panic!("{reply:?}") };
+    assert_eq!(summary.guarantees, "all");
+    let mut watch = lab.watch(pb::WatchRequest {}).await.unwrap().into_inner();
+    control(&mut lab, pb::Command::Play, 50.0).await;
+    let events = read_until(&mut watch, finished).await;
+    assert!(!events.iter().any(|e| matches!(e.event, Some(pb::lab_event::Event::Violation(_)))));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn compare_shows_the_violation_only_without_the_guarantee() {
+    let server = Server::start(&empty_dist()).await;
+    let mut lab = server.lab_client().await;
+    let text = examples::find("demo-stale-read").unwrap().text.to_owned();
+    let reply = lab
+        .compare(pb::CompareRequest { text, left_guarantees: "none".into(), right_guarantees: "all".into(), seed: 0 })
+        .await
+        .unwrap()
+        .into_inner();
+    let Some(pb::compare_reply::Result::Comparison(c)) = reply.result else { panic!("{reply:?}") };
+    assert_eq!(c.seed, 1);
+    let (left, right) = (c.left.unwrap(), c.right.unwrap());
+    assert_eq!((left.guarantees.as_str(), right.guarantees.as_str()), ("none", "all"));
+    assert!(left.violations.iter().any(|v| v.anomaly == "ryw"), "{:?}", left.violations);
+    assert!(right.violations.is_empty(), "{:?}", right.violations);
+    // Both ran every operation; the stale query answered 0 on the left, 100 on the right.
+    assert_eq!(left.ops.len(), 2);
+    let query = |run: &pb::SimulatedRun| run.ops.iter().find(|o| o.event_id == 2).unwrap().balance_cents;
+    assert_eq!((query(&left), query(&right)), (0, 10000));
+    assert!(right.final_balances.iter().all(|b| b.balance_cents == 10000));
+
+    let reply = lab.compare(pb::CompareRequest { text: "[".into(), ..Default::default() }).await.unwrap().into_inner();
+    assert!(matches!(reply.result, Some(pb::compare_reply::Result::Error(_))));
+    server.shutdown().await;
 }

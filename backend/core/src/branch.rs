@@ -364,11 +364,17 @@ impl Branch {
     }
 
     /// Nothing of this branch is under way: no own write still propagating,
-    /// no request parked, no propagated write held back, no pull unanswered.
-    /// When every branch is quiet and no customer is sending, no message is
-    /// in flight anywhere.
+    /// no request parked, no propagated write held back. When every branch is
+    /// quiet and no customer is sending, no write is in flight anywhere.
+    /// (Anti-entropy pulls do not count: they run periodically, and find
+    /// nothing to fetch once the branches agree.)
     pub fn is_quiet(&self) -> bool {
-        self.in_flight.is_empty() && self.parked.is_empty() && self.held.is_empty() && self.pulls_outstanding.is_empty()
+        self.in_flight.is_empty() && self.parked.is_empty() && self.held.is_empty()
+    }
+
+    /// Anti-entropy pulls sent and not answered yet.
+    pub fn pulls_in_flight(&self) -> usize {
+        self.pulls_outstanding.values().sum()
     }
 
     /// Handles one input and returns what the host must do, in order.

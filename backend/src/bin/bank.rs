@@ -12,7 +12,10 @@ use std::time::Instant;
 use anyhow::Context;
 use bank_backend::cluster::{Cluster, ClusterConfig};
 use bank_backend::observe::Activity;
-use bank_backend::runner::run_scenario;
+use bank_backend::runner::{run_scenario_with, Repair, RunHooks};
+use bank_core::check;
+use bank_core::experiment::{self, Experiment};
+use bank_core::{Guarantees, History};
 use bank_core::branch::PropagationMode;
 use bank_core::formats::{self, OutputFormat, OutputOptions, P2bPart, Spelling};
 use bank_core::{BranchRecord, RunRecord, Scenario, Schedule};
@@ -68,6 +71,74 @@ enum Command {
     /// Stops cleanly on SIGTERM or Ctrl-C.
     #[command(after_help = BRANCH_AFTER_HELP)]
     Branch(BranchArgs),
+    /// Check a run's history (from `bank run --history`) for broken session
+    /// guarantees and overdrafts, and explain each one.
+    ///
+    /// Reports, for Read Your Writes, Monotonic Reads, Writes Follow Reads,
+    /// Monotonic Writes and overdrafts, every violation with the exact events
+    /// that show it.
+    #[command(after_help = CHECK_AFTER_HELP)]
+    Check(CheckArgs),
+    /// Run an input or experiment in the deterministic simulator, over many
+    /// seeds, and count the anomalies the history checker finds.
+    ///
+    /// The same branch code as the real cluster, on a simulated network with
+    /// the experiment's delays, losses and faults: thousands of schedules a
+    /// second. A guarantee that is on must never be broken; one that is off
+    /// shows how often its anomaly happens.
+    #[command(after_help = SIM_AFTER_HELP)]
+    Sim(SimArgs),
+}
+
+const CHECK_AFTER_HELP: &str = "\
+Exit status: 0 no violation, 1 violations found, 2 bad command line, 65 bad \
+history file, 66 history file unreadable.";
+
+const SIM_AFTER_HELP: &str = "\
+Example: bank sim examples/demo-stale-read.json --seeds 1000 --guarantees all
+
+Exit status: 0 no guarantee that was on was broken, 1 one was (a bug: please \
+report it with the seed), 2 bad command line, 65 bad input file.";
+
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    /// The history file (JSON), or `-` for standard input.
+    history: PathBuf,
+
+    /// Print the violations as JSON instead of sentences.
+    #[arg(long)]
+    json: bool,
+
+    /// Show at most this many violations per guarantee.
+    #[arg(long, default_value_t = 10)]
+    max: usize,
+}
+
+#[derive(Debug, clap::Args)]
+struct SimArgs {
+    /// The input or experiment file (JSON).
+    input: PathBuf,
+
+    /// How many seeds to run, starting at --seed.
+    #[arg(long, default_value_t = 100)]
+    seeds: u64,
+
+    /// The first seed [default: the experiment's, else 0].
+    #[arg(long)]
+    seed: Option<u64>,
+
+    /// Session guarantees: all, none, course, or a list like ryw,mr
+    /// [default: the experiment's, else course].
+    #[arg(long)]
+    guarantees: Option<Guarantees>,
+
+    /// How branches propagate [default: the experiment's, else background].
+    #[arg(long, value_enum)]
+    propagation: Option<Propagation>,
+
+    /// Write the first seed's history here (for `bank check`).
+    #[arg(long)]
+    history: Option<PathBuf>,
 }
 
 const BRANCH_AFTER_HELP: &str = "\
@@ -197,9 +268,34 @@ struct RunArgs {
     #[arg(long, value_parser = parse_schedule)]
     schedule: Option<Schedule>,
 
-    /// How a branch propagates a write before answering the customer.
-    #[arg(long, value_enum, default_value_t = Propagation::Sequential)]
-    propagation: Propagation,
+    /// How a branch propagates a write before answering the customer
+    /// [default: the experiment's, else sequential].
+    #[arg(long, value_enum)]
+    propagation: Option<Propagation>,
+
+    /// Session guarantees every customer asks for: all, none, course (Read
+    /// Your Writes and Monotonic Writes), or a list like ryw,mr,wfr,mw
+    /// [default: the experiment's, else course].
+    #[arg(long)]
+    guarantees: Option<Guarantees>,
+
+    /// Seed of every random delay and loss [default: the experiment's, else 0].
+    #[arg(long)]
+    seed: Option<u64>,
+
+    /// Directory for the branches' durable stores [default: a temporary
+    /// directory, removed afterwards].
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+
+    /// Write the run's history (every operation and every branch's apply
+    /// order) to this file, for `bank check`.
+    #[arg(long)]
+    history: Option<PathBuf>,
+
+    /// After the run, check the history and print the report on stderr.
+    #[arg(long)]
+    check: bool,
 
     /// Narrate every message on stderr, like the reference implementation's log.
     #[arg(long)]
@@ -303,6 +399,8 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Serve(args) => serve(args),
         Command::Branch(args) => branch(args),
+        Command::Check(args) => return check(args),
+        Command::Sim(args) => return sim(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -328,23 +426,39 @@ fn main() -> ExitCode {
 fn run(args: RunArgs) -> Result<(), Failure> {
     let source = args.input.display().to_string();
     let text = read_input(&args.input, args.max_input_bytes)?;
-    let scenario = formats::parse_input(&text, &source).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let Experiment { scenario, settings } =
+        experiment::parse_experiment(&text, &source).map_err(|e| Failure::BadInput(e.to_string()))?;
     for warning in &scenario.warnings {
         eprintln!("warning: {source}: {warning}");
     }
+    if let Some(d) = &settings.description {
+        if std::io::stderr().is_terminal() {
+            eprintln!("{d}");
+        }
+    }
     let format = args.format.unwrap_or_else(|| OutputFormat::default_for(scenario.shape));
-    let schedule = args.schedule.unwrap_or_else(|| format.default_schedule());
+    let schedule = args.schedule.or(settings.schedule).unwrap_or_else(|| format.default_schedule());
     let options = OutputOptions { float_money: args.float_money, spelling: args.spelling, p2b_part: args.part };
+    let guarantees = args.guarantees.or(settings.guarantees).unwrap_or_default();
 
     let mut config = ClusterConfig::for_scenario(&scenario);
     config.clock_scheme = format.clock_scheme();
-    config.propagation = args.propagation.into();
+    config.propagation = args.propagation.map(Into::into).or(settings.propagation).unwrap_or_default();
     config.base_port = args.base_port;
+    config.seed = args.seed.or(settings.seed).unwrap_or(0);
+    config.network = settings.network.clone();
+    config.data_dir = args.data_dir.clone();
+    if args.cluster.is_some() && !settings.network.is_perfect() {
+        return Err(Failure::BadInput(format!(
+            "{source}: the experiment plans network faults, which only the in-process cluster can inject; \
+             with --cluster, break the real network instead (see the README)"
+        )));
+    }
 
     let runtime = runtime()?;
     let started = Instant::now();
     let record = match &args.cluster {
-        None => runtime.block_on(run_on_cluster(&scenario, config, schedule, args.trace))?,
+        None => runtime.block_on(run_on_cluster(&scenario, config, schedule, args.trace, guarantees))?,
         Some(file) => {
             // Channels spawn their connection tasks on the runtime.
             let _inside = runtime.enter();
@@ -354,6 +468,15 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     };
     let elapsed = started.elapsed();
 
+    let history = History::from_record(&scenario, &record, &vec![guarantees; scenario.customers.len()]);
+    if let Some(path) = &args.history {
+        std::fs::write(path, history.to_json())
+            .with_context(|| format!("writing the history to {}", path.display()))
+            .map_err(Failure::Internal)?;
+    }
+    if args.check {
+        eprint!("{}", check::check(&history).render(10));
+    }
     let output = formats::render(format, &scenario, &record, &options);
     let mut stdout = std::io::stdout().lock();
     stdout
@@ -486,8 +609,12 @@ async fn run_on_cluster(
     config: ClusterConfig,
     schedule: Schedule,
     trace: bool,
+    guarantees: Guarantees,
 ) -> Result<RunRecord, Failure> {
     let mut config = config;
+    let faults = config.network.faults.clone();
+    // Planned faults or lost messages: answers may fail and the end needs a repair.
+    let faulty = !faults.is_empty() || config.network.drop_percent > 0;
     let narrator = trace.then(|| {
         let (sink, mut activity) = tokio::sync::mpsc::unbounded_channel();
         config.activity = Some(sink);
@@ -500,10 +627,27 @@ async fn run_on_cluster(
         })
     });
     let cluster = Cluster::start(config).await.context("starting the branch servers").map_err(Failure::Internal)?;
+    let control = cluster.control();
+    let repair = faulty.then(|| {
+        let control = control.clone();
+        Repair(std::sync::Arc::new(move || {
+            let control = control.clone();
+            Box::pin(async move {
+                if let Err(e) = control.repair().await {
+                    tracing::error!("repairing the cluster: {e}");
+                }
+            })
+        }))
+    });
+    let plan = (!faults.is_empty()).then(|| control.play_faults(faults));
+    let hooks = RunHooks { guarantees: Some(guarantees), repair, ..RunHooks::default() };
     let outcome = tokio::select! {
-        r = run_scenario(scenario, cluster.addrs(), schedule) => Some(r),
+        r = run_scenario_with(scenario, cluster.addrs(), schedule, hooks) => Some(r),
         _ = tokio::signal::ctrl_c() => None,
     };
+    if let Some(plan) = plan {
+        plan.abort();
+    }
     cluster.shutdown().await;
     if let Some(narrator) = narrator {
         // Ends once every branch has stopped (the channel closes).
@@ -727,4 +871,148 @@ fn dump_state(branches: &[BranchRecord]) -> String {
         }
     }
     out
+}
+
+/// Reads a whole file (or stdin for `-`) for `check` and `sim`, mapping
+/// failures to their exit status.
+fn read_text_or_exit(path: &Path) -> Result<String, ExitCode> {
+    read_input(path, 256 * 1024 * 1024).map_err(|failure| match failure {
+        Failure::NoInput(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_NO_INPUT)
+        }
+        Failure::BadInput(m) => {
+            eprintln!("error: {m}");
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
+        _ => ExitCode::from(EXIT_INTERNAL),
+    })
+}
+
+fn check(args: CheckArgs) -> ExitCode {
+    let text = match read_text_or_exit(&args.history) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let history = match History::from_json(&text) {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("error: {}: {e}", args.history.display());
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let report = check::check(&history);
+    if args.json {
+        let items: Vec<serde_json::Value> = report
+            .violations
+            .iter()
+            .map(|v| {
+                serde_json::json!({
+                    "anomaly": v.anomaly.short(),
+                    "guarantee": v.anomaly.to_string(),
+                    "guarantee_was_on": v.guarantee_was_on,
+                    "session": v.session,
+                    "explanation": v.explanation,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&items).expect("json"));
+    } else {
+        print!("{}", report.render(args.max));
+        let broken = report.broken_promises().count();
+        if broken > 0 {
+            println!("{broken} violation(s) of guarantees the sessions had asked for: that is a bug in the branches.");
+        }
+    }
+    if report.is_clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn sim(args: SimArgs) -> ExitCode {
+    use bank_core::check::Anomaly;
+    use bank_core::demo;
+    use bank_core::sim::SimConfig;
+    let text = match read_text_or_exit(&args.input) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let source = args.input.display().to_string();
+    let Experiment { scenario, settings } = match experiment::parse_experiment(&text, &source) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let format = OutputFormat::default_for(scenario.shape);
+    // The simulator's point is asynchrony: background propagation unless told.
+    let base = SimConfig { propagation: PropagationMode::Background, ..demo::base_for(format) };
+    let mut base = demo::sim_config(&settings, base);
+    if let Some(g) = args.guarantees {
+        base.guarantees = g;
+    }
+    if let Some(p) = args.propagation {
+        base.propagation = p.into();
+    }
+    let guarantees = base.guarantees;
+    let first = args.seed.unwrap_or(base.seed);
+    let started = Instant::now();
+    let mut seen = std::collections::BTreeMap::<Anomaly, u64>::new();
+    let mut broken: Option<(u64, String)> = None;
+    let mut events = 0u64;
+    let progress = std::io::stderr().is_terminal() && args.seeds >= 1000;
+    for (i, seed) in (first..first.saturating_add(args.seeds)).enumerate() {
+        let demo::Checked { run, history, report } = demo::run_checked(&scenario, &SimConfig { seed, ..base.clone() });
+        events += run.events;
+        if i == 0 {
+            if let Some(path) = &args.history {
+                if let Err(e) = std::fs::write(path, history.to_json()) {
+                    eprintln!("error: writing {}: {e}", path.display());
+                    return ExitCode::from(EXIT_INTERNAL);
+                }
+            }
+        }
+        for anomaly in Anomaly::ALL {
+            if report.count(anomaly) > 0 {
+                *seen.entry(anomaly).or_default() += 1;
+            }
+        }
+        if broken.is_none() {
+            broken = report.broken_promises().next().map(|v| (seed, v.explanation.clone()));
+        }
+        if progress && i % 1000 == 999 {
+            eprint!("\r{} of {} seeds", i + 1, args.seeds);
+        }
+    }
+    if progress {
+        eprintln!();
+    }
+    let secs = started.elapsed().as_secs_f64().max(1e-9);
+    println!(
+        "{} seeds of {} ({} propagation, guarantees {guarantees}) in {:.2} s: {:.0} schedules/s, {:.0} events/s",
+        args.seeds,
+        source,
+        bank_core::experiment::propagation_name(base.propagation),
+        secs,
+        args.seeds as f64 / secs,
+        events as f64 / secs
+    );
+    for anomaly in Anomaly::ALL {
+        let on = match anomaly {
+            Anomaly::Broke(g) => if guarantees.has(g) { "on " } else { "off" },
+            Anomaly::Overdraft => "   ",
+        };
+        let n = seen.get(&anomaly).copied().unwrap_or(0);
+        println!("  {on} {:<22} {:>6} of {} seeds ({})", anomaly.to_string(), n, args.seeds, anomaly.nickname());
+    }
+    match broken {
+        None => ExitCode::SUCCESS,
+        Some((seed, explanation)) => {
+            println!("BROKEN PROMISE at seed {seed}: {explanation}");
+            ExitCode::from(1)
+        }
+    }
 }
