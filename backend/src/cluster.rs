@@ -116,6 +116,9 @@ pub struct Control {
     /// Remove `data_dir` at shutdown (it was a temporary one).
     temporary: bool,
     members: Mutex<BTreeMap<BranchId, Member>>,
+    /// Taken out of `config`, and dropped at shutdown so that whoever reads
+    /// the activity sees its end.
+    activity: std::sync::Mutex<Option<ActivitySink>>,
 }
 
 /// One branch's server and node, while it is up.
@@ -174,7 +177,10 @@ impl Cluster {
             None => (temporary_dir(), true),
         };
         let network = Arc::new(Network::new(&config.network, config.seed, all_ids.clone()));
+        let mut config = config;
+        let activity = std::sync::Mutex::new(config.activity.take());
         let control = Arc::new(Control {
+            activity,
             config,
             all_ids,
             addrs: addrs.clone(),
@@ -265,7 +271,8 @@ impl Control {
             park_timeout: config.park_timeout,
             anti_entropy: config.anti_entropy_period(),
         };
-        let (handle, node_task) = node::spawn_with(branch, peers, config.activity.clone(), stop_rx.clone(), options);
+        let activity = self.activity.lock().expect("activity lock").clone();
+        let (handle, node_task) = node::spawn_with(branch, peers, activity, stop_rx.clone(), options);
         let mut server_stop = stop_rx;
         let server = Server::builder()
             .add_service(BranchServer::new(BranchService::new(handle.clone())))
@@ -383,6 +390,7 @@ impl Control {
     }
 
     async fn stop_all(&self) {
+        self.activity.lock().expect("activity lock").take();
         let members = std::mem::take(&mut *self.members.lock().await);
         for m in members.values() {
             let _ = m.stop.send(true);

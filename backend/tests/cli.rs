@@ -194,3 +194,93 @@ fn overdraft_prints_fail_and_changes_nothing() {
     assert_eq!(ours[0]["recv"][0]["result"], "fail");
     assert_eq!(ours[1]["recv"][0]["balance"], 400);
 }
+
+#[test]
+fn run_writes_a_history_that_check_explains() {
+    let dir = std::env::temp_dir().join(format!("bank-cli-history-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let history = dir.join("history.json");
+    let demo = repo("examples/demo-stale-read.json");
+    let out = bank(&["run", demo.to_str().unwrap(), "--history", history.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let checked = bank(&["check", history.to_str().unwrap()]);
+    assert_eq!(checked.status.code(), Some(1), "violations found: exit 1\n{}", stdout(&checked));
+    let report = stdout(&checked);
+    assert!(report.contains("Read Your Writes (stale read): 1 violation"), "{report}");
+    assert!(report.contains("[guarantee off]"), "{report}");
+    assert!(report.contains("Monotonic Reads (reads going backwards): ok"), "{report}");
+
+    let json = bank(&["check", "--json", history.to_str().unwrap()]);
+    let items: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON report");
+    assert_eq!(items[0]["anomaly"], "ryw");
+
+    // The same demo with every guarantee on: the read waits for the deposit.
+    let out = bank(&["run", demo.to_str().unwrap(), "--guarantees", "all", "--history", history.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("\"balance\": 100"), "{}", stdout(&out));
+    let checked = bank(&["check", history.to_str().unwrap()]);
+    assert_eq!(checked.status.code(), Some(0), "{}", stdout(&checked));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn check_refuses_what_is_not_a_history() {
+    let dir = std::env::temp_dir().join(format!("bank-cli-badhistory-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("h.json");
+    std::fs::write(&path, "{\"format\": \"bank-sim history 1\", \"sessions\": [], \"branches\": [], \"x\": 1}").unwrap();
+    let out = bank(&["check", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(65));
+    assert!(stderr(&out).contains("unknown field `x`"), "{}", stderr(&out));
+    let out = bank(&["check", "/nonexistent/history.json"]);
+    assert_eq!(out.status.code(), Some(66));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn sim_counts_anomalies_over_seeds_and_keeps_promises() {
+    let demo = repo("examples/demo-reads-backwards.json");
+    let off = bank(&["sim", demo.to_str().unwrap(), "--seeds", "50"]);
+    assert!(off.status.success(), "{}", stderr(&off));
+    let line = |text: &str| text.lines().find(|l| l.contains("Monotonic Reads")).map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "));
+    let text = stdout(&off);
+    assert_eq!(line(&text).as_deref(), Some("off Monotonic Reads 50 of 50 seeds (reads going backwards)"), "{text}");
+    let on = bank(&["sim", demo.to_str().unwrap(), "--seeds", "50", "--guarantees", "all"]);
+    assert!(on.status.success(), "{}", stderr(&on));
+    assert_eq!(line(&stdout(&on)).as_deref(), Some("on Monotonic Reads 0 of 50 seeds (reads going backwards)"), "{}", stdout(&on));
+}
+
+#[test]
+fn experiments_with_planned_crashes_run_on_the_real_cluster() {
+    let text = r#"{
+  "guarantees": "all",
+  "propagation": "background",
+  "network": {"delay_ms": [1, 5], "faults": [{"at_ms": 2, "crash": 2}, {"at_ms": 100, "restart": 2}]},
+  "bank": [
+    {"id": 1, "type": "customer", "events": [
+      {"interface": "deposit", "money": 100, "id": 1, "branch": 1},
+      {"interface": "deposit", "money": 50, "id": 2, "branch": 3},
+      {"interface": "query", "id": 3, "branch": 1}]},
+    {"id": 1, "type": "branch", "balance": 0},
+    {"id": 2, "type": "branch", "balance": 0},
+    {"id": 3, "type": "branch", "balance": 0}
+  ]
+}"#;
+    let out = bank_with_input(text, &["--dump-state", "--check"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("\"balance\": 150"), "{}", stdout(&out));
+    let err = stderr(&out);
+    for b in 1..=3 {
+        assert!(err.contains(&format!("branch {b}: balance 150.00")), "every branch converged, also the crashed one:\n{err}");
+    }
+    assert!(err.contains("Read Your Writes (stale read): ok"), "{err}");
+}
+
+#[test]
+fn experiments_with_bad_plans_are_refused_with_the_line() {
+    let text = "{\n  \"network\": {\"faults\": [{\"at_ms\": 1, \"crash\": 7}]},\n  \"bank\": [{\"id\": 1, \"type\": \"branch\", \"balance\": 0}]\n}";
+    let out = bank_with_input(text, &[]);
+    assert_eq!(out.status.code(), Some(65));
+    assert!(stderr(&out).contains("input.json:2:") && stderr(&out).contains("branch 7"), "{}", stderr(&out));
+}

@@ -6,8 +6,8 @@
 
 use bank_proto::{
     branch_client::BranchClient, lab_client::LabClient, load_reply, Command, ControlReply, ControlRequest,
-    CustomerReply, CustomerRequest, Example, ExamplesRequest, LabEvent, LoadRequest, ScenarioError,
-    ScenarioSummary, WatchRequest,
+    compare_reply, CompareRequest, CompareResult, CustomerReply, CustomerRequest, Example, ExamplesRequest, FaultReply,
+    FaultRequest, LabEvent, LoadRequest, ScenarioError, ScenarioSummary, WatchRequest,
 };
 use thiserror::Error;
 use tonic::{Code, Status, Streaming};
@@ -74,12 +74,28 @@ impl Api {
     }
 
     /// Loads a scenario text (any course format) on a fresh cluster.
-    pub async fn load(&self, text: String, name: String) -> Result<Loaded, ApiError> {
-        let reply = self.lab().load(LoadRequest { text, name, format: String::new() }).await?.into_inner();
+    /// `guarantees` / `propagation`: empty = the scenario's own setting.
+    pub async fn load(&self, text: String, name: String, guarantees: String, propagation: String) -> Result<Loaded, ApiError> {
+        let request = LoadRequest { text, name, format: String::new(), guarantees, propagation };
+        let reply = self.lab().load(request).await?.into_inner();
         match reply.result {
             Some(load_reply::Result::Scenario(summary)) => Ok(Ok(summary)),
             Some(load_reply::Result::Error(error)) => Ok(Err(error)),
             None => Err(ApiError::Protocol("Load answered neither a scenario nor an error".into())),
+        }
+    }
+
+    /// Injects a fault into the live cluster.
+    pub async fn inject(&self, request: FaultRequest) -> Result<FaultReply, ApiError> {
+        Ok(self.lab().inject(request).await?.into_inner())
+    }
+
+    /// The same scenario in the simulator with two guarantee settings.
+    pub async fn compare(&self, request: CompareRequest) -> Result<Result<CompareResult, ScenarioError>, ApiError> {
+        match self.lab().compare(request).await?.into_inner().result {
+            Some(compare_reply::Result::Comparison(c)) => Ok(Ok(c)),
+            Some(compare_reply::Result::Error(e)) => Ok(Err(e)),
+            None => Err(ApiError::Protocol("Compare answered neither a comparison nor an error".into())),
         }
     }
 

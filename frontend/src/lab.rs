@@ -9,13 +9,16 @@
 
 use std::time::Duration;
 
-use bank_proto::{lab_event::Event, Command, CustomerReply, Example, LabEvent, Operation, PlayState, ScenarioError};
+use bank_proto::{
+    fault_request, lab_event::Event, Command, CompareRequest, CompareResult, CustomerReply, Example, FaultRequest, Guarantees,
+    LabEvent, Operation, PlayState, ScenarioError,
+};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::{self, Api, ApiError};
 use crate::model::{
-    session::BrowserSession,
+    session::{self, BrowserSession},
     trace::{Pushed, Trace, World},
 };
 
@@ -33,6 +36,14 @@ pub enum Selection {
     Event(usize),
     /// A message, by flight id.
     Flight(usize),
+}
+
+/// What was clicked in the graph to inject a fault into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultTarget {
+    Branch(u64),
+    /// A link, as (smaller id, larger id).
+    Link(u64, u64),
 }
 
 /// The shared state: signals (all `Copy`), plus the actions below.
@@ -69,6 +80,18 @@ pub struct Lab {
     session_epoch: StoredValue<u64>,
     /// The text of the last browser request's result.
     pub customer_result: RwSignal<Option<String>>,
+    /// The guarantees chosen with the toggles (`None`: the scenario's own),
+    /// sent with the next load.
+    pub guarantee_choice: RwSignal<Option<Guarantees>>,
+    /// "sequential", "parallel", "background", or "" (the scenario's own).
+    pub propagation_choice: RwSignal<String>,
+    /// The text of the last scenario loaded (for the comparison).
+    pub last_text: RwSignal<String>,
+    /// The branch or link whose fault buttons are shown.
+    pub fault_target: RwSignal<Option<FaultTarget>>,
+    /// The last side-by-side comparison, or why it failed.
+    pub comparison: RwSignal<Option<Result<CompareResult, String>>>,
+    pub comparing: RwSignal<bool>,
     /// `prefers-reduced-motion: reduce`: dots rest at edge midpoints.
     pub reduced_motion: bool,
     /// The replay of `trace[..cursor]`.
@@ -105,6 +128,12 @@ impl Lab {
             session: RwSignal::new(BrowserSession::default()),
             session_epoch: StoredValue::new(0),
             customer_result: RwSignal::new(None),
+            guarantee_choice: RwSignal::new(None),
+            propagation_choice: RwSignal::new(String::new()),
+            last_text: RwSignal::new(String::new()),
+            fault_target: RwSignal::new(None),
+            comparison: RwSignal::new(None),
+            comparing: RwSignal::new(false),
             reduced_motion: prefers_reduced_motion(),
             world,
             tick_started: StoredValue::new(0.0),
@@ -132,8 +161,11 @@ impl Lab {
     pub fn load(self, text: String, name: String) {
         self.loading.set(true);
         self.awaiting_history.set(true);
+        self.last_text.set(text.clone());
+        let guarantees = self.guarantee_choice.get_untracked().map(|g| session::guarantees_text(&g)).unwrap_or_default();
+        let propagation = self.propagation_choice.get_untracked();
         spawn_local(async move {
-            let error = match self.api().load(text, name).await {
+            let error = match self.api().load(text, name, guarantees, propagation).await {
                 // The new history itself arrives through Watch (a `loaded`
                 // event, which also stops the playback of the old one); it
                 // may come before or after this answer.
@@ -356,6 +388,8 @@ impl Lab {
             _ => {}
         }
         let at_end = self.cursor.get_untracked() == self.trace.with_untracked(Trace::len);
+        // A fault is shown at once when the page is showing the newest state.
+        let network = matches!(event.event, Some(Event::Network(_)));
         let pushed = self.trace.try_update(|t| t.push(event)).unwrap_or(Pushed::Duplicate);
         let (len, quiet) = self.trace.with_untracked(|t| (t.len(), t.is_quiet(t.len().saturating_sub(1))));
         match pushed {
@@ -365,13 +399,18 @@ impl Lab {
                 self.follow_next.set_value(false);
                 self.selected.set(None);
                 self.hovered.set(None);
-                self.session.set(BrowserSession::default());
+                let guarantees = self.trace.with_untracked(|t| t.scenario().and_then(|s| session::parse_guarantees(&s.guarantees)));
+                let mut fresh = BrowserSession::default();
+                fresh.set_guarantees(guarantees);
+                self.session.set(fresh);
+                self.fault_target.set(None);
                 self.session_epoch.update_value(|e| *e += 1);
                 self.customer_result.set(None);
                 self.cursor.set(1);
             }
             // Nothing to see in a play-state change: keep showing the newest state.
             Pushed::Appended if quiet && at_end => self.cursor.set(len),
+            Pushed::Appended if network && at_end && !self.playing.get_untracked() => self.cursor.set(len),
             // After a server STEP, show the customer event it sent.
             Pushed::Appended if !quiet && self.follow_next.get_value() => {
                 self.follow_next.set_value(false);
@@ -379,6 +418,40 @@ impl Lab {
             }
             _ => {}
         }
+    }
+
+    // ----- faults and comparisons ----------------------------------------
+
+    /// Injects a fault into the live cluster; a refusal shows as a notice.
+    pub fn inject(self, fault: fault_request::Fault) {
+        spawn_local(async move {
+            match self.api().inject(FaultRequest { fault: Some(fault) }).await {
+                Ok(reply) if !reply.error.is_empty() => self.notice.set(Some(reply.error)),
+                // The new network state arrives as an event (see `receive`).
+                Ok(_) => {}
+                Err(error) => self.notice.set(Some(error.to_string())),
+            }
+        });
+    }
+
+    /// Runs the last loaded scenario in the simulator with `left` and `right` guarantees.
+    pub fn compare(self, left: String, right: String) {
+        let text = self.last_text.get_untracked();
+        if text.is_empty() {
+            self.comparison.set(Some(Err("load a scenario first".into())));
+            return;
+        }
+        self.comparing.set(true);
+        spawn_local(async move {
+            let request = CompareRequest { text, left_guarantees: left, right_guarantees: right, seed: 0 };
+            let result = match self.api().compare(request).await {
+                Ok(Ok(c)) => Ok(c),
+                Ok(Err(e)) => Err(e.message),
+                Err(e) => Err(e.to_string()),
+            };
+            self.comparison.set(Some(result));
+            self.comparing.set(false);
+        });
     }
 
     // ----- the browser as a customer -------------------------------------

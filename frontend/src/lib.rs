@@ -19,7 +19,8 @@ use leptos::task::spawn_local;
 
 use crate::api::Api;
 use crate::components::{
-    controls::Controls, customer_panel::CustomerPanel, details::Details, event_log::EventLog, graph::Graph,
+    controls::Controls, customer_panel::CustomerPanel, details::Details, event_log::EventLog,
+    faults::{ComparePanel, FaultBar, ViolationsPanel}, graph::Graph,
     output_panel::OutputPanel, scenario_panel::ScenarioPanel, state_table::StateTable, timeline::Timeline,
 };
 use crate::lab::Lab;
@@ -71,6 +72,7 @@ pub fn App() -> impl IntoView {
                 <main class="layout">
                     <section class="stage">
                         <Graph/>
+                        <FaultBar/>
                         <Controls/>
                         <Timeline/>
                     </section>
@@ -81,8 +83,10 @@ pub fn App() -> impl IntoView {
                     </aside>
                     <section class="panels">
                         <EventLog/>
+                        <ViolationsPanel/>
                         <StateTable/>
                         <OutputPanel/>
+                        <ComparePanel/>
                     </section>
                 </main>
             </div>

@@ -47,6 +47,7 @@ fn summary() -> ScenarioSummary {
         format: "p1".into(),
         schedule: "sequential".into(),
         warnings: vec![],
+        ..Default::default()
     }
 }
 
@@ -99,7 +100,7 @@ fn answered(event: u64, op: i32, balance: i64) -> Event {
             branch_id: if event == 1 { 1 } else { 2 },
             event_id: event,
             operation: op,
-            result: Some(customer_reply::Result::Success(Success { balance_cents: balance, write: None })),
+            result: Some(customer_reply::Result::Success(Success { balance_cents: balance, write: None, observed: None })),
             clock: 9,
         }),
     })
@@ -471,7 +472,7 @@ fn the_browser_session_counts_events_and_keeps_its_writes() {
         branch_id: 2,
         event_id: first.event_id,
         operation: Operation::Deposit as i32,
-        result: Some(customer_reply::Result::Success(Success { balance_cents: 42500, write: Some(write) })),
+        result: Some(customer_reply::Result::Success(Success { balance_cents: 42500, write: Some(write), observed: None })),
         clock: 10,
     });
     assert_eq!(text, "success: balance 425");
@@ -492,6 +493,52 @@ fn the_browser_session_counts_events_and_keeps_its_writes() {
         clock: 12,
     });
     assert_eq!(failed, "failure: withdraw of 500.00 exceeds balance 425.00 (balance 425)");
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn the_browser_session_keeps_its_read_set_and_guarantees() {
+    use bank_frontend::model::session::{guarantees_text, parse_guarantees, union, write_set_text};
+    use bank_proto::{OriginWrites, WriteSet};
+    let mut session = BrowserSession::default();
+    session.set_guarantees(parse_guarantees("ryw,mr"));
+    let q = session.request(1, Operation::Query, 0);
+    let sent = q.session.unwrap();
+    assert_eq!(sent.guarantees.map(|g| (g.read_your_writes, g.monotonic_reads, g.monotonic_writes)), Some((true, true, false)));
+    let seen = WriteSet { origins: vec![OriginWrites { origin_branch: 1, prefix: 2, extra: vec![4] }] };
+    session.answered(&CustomerReply {
+        branch_id: 1,
+        event_id: q.event_id,
+        operation: Operation::Query as i32,
+        result: Some(customer_reply::Result::Success(Success { balance_cents: 0, write: None, observed: Some(seen) })),
+        clock: 3,
+    });
+    let more = WriteSet { origins: vec![OriginWrites { origin_branch: 1, prefix: 3, extra: vec![] }, OriginWrites { origin_branch: 2, prefix: 1, extra: vec![] }] };
+    let both = union(session.read_set(), &more);
+    assert_eq!(write_set_text(&both), "w1.1-4, w2.1");
+    assert_eq!(session.request(2, Operation::Query, 0).session.unwrap().read_set.map(|r| write_set_text(&r)).as_deref(), Some("w1.1-2, w1.4"));
+    assert_eq!(guarantees_text(&parse_guarantees("all").unwrap()), "all");
+    assert_eq!(guarantees_text(&parse_guarantees("none").unwrap()), "none");
+    assert_eq!(guarantees_text(&parse_guarantees("mw,ryw").unwrap()), "ryw,mw");
+    assert_eq!(parse_guarantees("rw"), None);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn network_and_violation_events_change_the_world() {
+    use bank_proto::{Link, NetworkChanged, NetworkState, ViolationFound};
+    let mut trace = Trace::new();
+    trace.push(LabEvent { seq: 0, at_micros: 0, event: Some(Event::Loaded(ScenarioSummary { branches: vec![BranchInfo { id: 1, balance_cents: 0 }, BranchInfo { id: 2, balance_cents: 0 }], ..Default::default() })) });
+    let state = NetworkState { down: vec![2], cut: vec![Link { a: 2, b: 1 }], delays: vec![] };
+    trace.push(LabEvent { seq: 1, at_micros: 1, event: Some(Event::Network(NetworkChanged { description: "crash branch 2".into(), state: Some(state) })) });
+    let v = ViolationFound { anomaly: "ryw".into(), name: "Read Your Writes".into(), explanation: "stale".into(), session: Some(0), event_ids: vec![2, 1], branch_ids: vec![2, 1], writes: vec!["w1.1".into()], ..Default::default() };
+    trace.push(LabEvent { seq: 2, at_micros: 2, event: Some(Event::Violation(v)) });
+    let w = World::at(&trace, 2);
+    assert!(w.is_down(2) && w.is_cut(1, 2) && w.violations.is_empty());
+    let w = World::at(&trace, 3);
+    assert_eq!(w.violations.len(), 1);
+    let line = describe::line(&trace.events()[2]);
+    assert_eq!(line.class, "violation");
+    assert!(line.text.starts_with("Read Your Writes violated (the guarantee was off): stale [events e2, e1; writes w1.1]"), "{}", line.text);
+    assert!(describe::line(&trace.events()[1]).text.contains("B2 down; link 2-1 cut"));
 }
 
 // ---------------------------------------------------------------------------

@@ -76,8 +76,10 @@ pub fn EventLog() -> impl IntoView {
                     children=move |row| {
                         let index = row.index;
                         let selected = move || lab.selected.get() == Some(Selection::Event(index));
+                        let testid = (row.line.class == "violation").then_some("violation");
                         view! {
                             <li
+                                data-testid=testid
                                 class=format!("log-line log-{}", row.line.class)
                                 class:selected=selected
                                 on:click=move |_| lab.selected.set(Some(Selection::Event(index)))

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::lab::{Lab, Selection};
+use crate::lab::{FaultTarget, Lab, Selection};
 use crate::model::{
     describe, format,
     layout::{Layout, Point, HEIGHT, WIDTH},
@@ -64,7 +64,16 @@ pub fn Graph() -> impl IntoView {
                         }
                             .into_any()
                     }
-                    Some(layout) => view! { <Edges layout=layout.clone()/> <Nodes layout=layout/> }.into_any(),
+                    Some(layout) => {
+                        view! {
+                            <Edges layout=layout.clone()/>
+                            <Nodes layout=layout.clone()/>
+                            <g class="violations">
+                                <ViolationMarkers layout/>
+                            </g>
+                        }
+                            .into_any()
+                    }
                 }}
                 <g class="dots">
                     <For
@@ -85,10 +94,11 @@ pub fn Graph() -> impl IntoView {
 fn Edges(layout: Layout) -> impl IntoView {
     let lab = expect_context::<Lab>();
     let mut lines = Vec::new();
+    let mut links = Vec::new();
     for (i, &(a, _)) in layout.branches.iter().enumerate() {
         for &(b, _) in &layout.branches[i + 1..] {
             if let Some((from, to)) = layout.edge(Node::Branch(a), Node::Branch(b)) {
-                lines.push(("edge edge-peer", from, to));
+                links.push(view! { <PeerLink a b from to/> });
             }
         }
     }
@@ -117,10 +127,63 @@ fn Edges(layout: Layout) -> impl IntoView {
             lines.push(("edge edge-browser", from, to));
         }
     }
-    lines
+    let lines = lines
         .into_iter()
         .map(|(class, a, b)| view! { <line class=class x1=a.x y1=a.y x2=b.x y2=b.y/> })
-        .collect_view()
+        .collect_view();
+    view! { {lines} {links} }
+}
+
+/// The link between two branches: dashed red when cut, labelled with its
+/// delay; click it for cut / heal / delay.
+#[component]
+fn PeerLink(a: u64, b: u64, from: Point, to: Point) -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let cut = move || lab.world.with(|w| w.is_cut(a, b));
+    let delay = move || lab.world.with(|w| w.delay(a, b)).filter(|ms| *ms > 0).map(|ms| format!("{ms} ms"));
+    let chosen = move || lab.fault_target.get() == Some(FaultTarget::Link(a, b));
+    let mid = from.lerp(to, 0.5);
+    view! {
+        <g class="link" class:cut=cut class:chosen=chosen on:click=move |_| lab.fault_target.set(Some(FaultTarget::Link(a, b)))>
+            <title>{format!("link {a}-{b}: click to cut, heal or delay it")}</title>
+            <line class="edge edge-peer" x1=from.x y1=from.y x2=to.x y2=to.y/>
+            <line class="link-hit" data-testid=format!("link-{a}-{b}") x1=from.x y1=from.y x2=to.x y2=to.y/>
+            <text class="link-delay" x=mid.x y=mid.y - 6.0 text-anchor="middle">{delay}</text>
+        </g>
+    }
+}
+
+/// Red rings around the branches and customers of every violation found so far.
+#[component]
+pub fn ViolationMarkers(layout: Layout) -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    move || {
+        let mut nodes: Vec<(Node, String)> = Vec::new();
+        lab.world.with(|w| {
+            for (_, v) in &w.violations {
+                let what = format!("{}: {}", v.name, v.explanation);
+                for b in &v.branch_ids {
+                    nodes.push((Node::Branch(*b), what.clone()));
+                }
+                if let Some(s) = v.session {
+                    nodes.push((Node::Customer(s), what.clone()));
+                }
+            }
+        });
+        nodes.dedup_by(|x, y| x.0 == y.0);
+        nodes
+            .into_iter()
+            .filter_map(|(node, what)| {
+                let at = layout.position(node)?;
+                let r = layout.radius(node) + 9.0;
+                Some(view! {
+                    <circle class="violation-marker" data-testid="violation-marker" cx=at.x cy=at.y r=r>
+                        <title>{what}</title>
+                    </circle>
+                })
+            })
+            .collect_view()
+    }
 }
 
 #[component]
@@ -158,14 +221,19 @@ fn BranchNode(id: u64, at: Point, r: f64) -> impl IntoView {
         lab.world.with(|w| cursor > 0 && w.branch(id).and_then(|b| b.last_event) == Some(cursor - 1))
     };
     let select = move |_| {
+        lab.fault_target.set(Some(FaultTarget::Branch(id)));
         if let Some(index) = lab.world.with_untracked(|w| w.branch(id).and_then(|b| b.last_event)) {
             lab.selected.set(Some(Selection::Event(index)));
         }
     };
+    let down = move || lab.world.with(|w| w.is_down(id));
+    let chosen = move || lab.fault_target.get() == Some(FaultTarget::Branch(id));
     view! {
         <g
             class="branch"
             class:active=active
+            class:down=down
+            class:chosen=chosen
             data-testid=format!("branch-{id}")
             transform=format!("translate({:.1},{:.1})", at.x, at.y)
             on:click=select
@@ -190,6 +258,17 @@ fn BranchNode(id: u64, at: Point, r: f64) -> impl IntoView {
             <text class="branch-clock" y=-r - 8.0 font-size=(r * 0.24).max(12.0) text-anchor="middle">
                 {move || format!("clock {}", clock())}
             </text>
+            {move || {
+                down()
+                    .then(|| {
+                        view! {
+                            <g class="down-badge" data-testid=format!("down-{id}")>
+                                <rect x=-r * 0.5 y=r * 0.72 width=r height=r * 0.42 rx=6/>
+                                <text y=r * 1.02 font-size=(r * 0.28).max(12.0) text-anchor="middle">"down"</text>
+                            </g>
+                        }
+                    })
+            }}
         </g>
     }
 }

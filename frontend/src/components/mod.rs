@@ -5,6 +5,7 @@ pub mod controls;
 pub mod customer_panel;
 pub mod details;
 pub mod event_log;
+pub mod faults;
 pub mod graph;
 pub mod output_panel;
 pub mod scenario_panel;

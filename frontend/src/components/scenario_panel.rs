@@ -124,8 +124,89 @@ pub fn ScenarioPanel() -> impl IntoView {
                 </button>
                 {move || lab.loading.get().then(|| view! { <span class="hint">"loading…"</span> })}
             </div>
+            <Settings/>
             {error}
             <ul class="warnings">{warnings}</ul>
         </section>
+    }
+}
+
+/// The four session guarantees (with "all" / "none" / the scenario's own)
+/// and the propagation mode, sent with the next load or run.
+#[component]
+fn Settings() -> impl IntoView {
+    use bank_proto::Guarantees;
+    let lab = expect_context::<Lab>();
+    // What the toggles show: the choice, else the loaded scenario's setting.
+    let shown = move || {
+        lab.guarantee_choice.get().unwrap_or_else(|| {
+            lab.trace
+                .with(|t| t.scenario().and_then(|s| crate::model::session::parse_guarantees(&s.guarantees)))
+                .unwrap_or_default()
+        })
+    };
+    let toggles = [
+        ("ryw", "Read Your Writes", 0usize),
+        ("mr", "Monotonic Reads", 1),
+        ("wfr", "Writes Follow Reads", 2),
+        ("mw", "Monotonic Writes", 3),
+    ]
+    .into_iter()
+    .map(|(short, name, i)| {
+        let get = move |g: &Guarantees| [g.read_your_writes, g.monotonic_reads, g.writes_follow_reads, g.monotonic_writes][i];
+        let toggle = move |ev: leptos::ev::Event| {
+            let on = event_target_checked(&ev);
+            let mut g = shown();
+            match i {
+                0 => g.read_your_writes = on,
+                1 => g.monotonic_reads = on,
+                2 => g.writes_follow_reads = on,
+                _ => g.monotonic_writes = on,
+            }
+            lab.guarantee_choice.set(Some(g));
+        };
+        view! {
+            <label class="toggle" title=name>
+                <input type="checkbox" data-testid=format!("guarantee-{short}") prop:checked=move || get(&shown()) on:change=toggle/>
+                {short.to_uppercase()}
+            </label>
+        }
+    })
+    .collect_view();
+    let all = Guarantees { read_your_writes: true, monotonic_reads: true, writes_follow_reads: true, monotonic_writes: true };
+    let loaded = move || {
+        lab.trace.with(|t| t.scenario().map(|s| format!("running: guarantees {}, propagation {}, seed {}", s.guarantees, s.propagation, s.seed)))
+    };
+    let description = move || {
+        lab.trace.with(|t| t.scenario().map(|s| s.description.clone()).filter(|d| !d.is_empty()))
+            .map(|d| view! { <p class="description" data-testid="scenario-description">{d}</p> })
+    };
+    view! {
+        <fieldset class="settings" data-testid="settings">
+            <legend>"Session guarantees (for the next load or run)"</legend>
+            <div class="row">
+                {toggles}
+                <button data-testid="guarantees-all" on:click=move |_| lab.guarantee_choice.set(Some(all))>"all"</button>
+                <button data-testid="guarantees-none" on:click=move |_| lab.guarantee_choice.set(Some(Guarantees::default()))>
+                    "none"
+                </button>
+                <button data-testid="guarantees-scenario" on:click=move |_| lab.guarantee_choice.set(None)>"scenario's"</button>
+            </div>
+            <label>
+                "Propagation "
+                <select
+                    data-testid="propagation"
+                    prop:value=move || lab.propagation_choice.get()
+                    on:change=move |ev| lab.propagation_choice.set(event_target_value(&ev))
+                >
+                    <option value="">"scenario's"</option>
+                    <option value="sequential">"sequential"</option>
+                    <option value="parallel">"parallel"</option>
+                    <option value="background">"background"</option>
+                </select>
+            </label>
+            <p class="hint" data-testid="settings-in-use">{loaded}</p>
+            {description}
+        </fieldset>
     }
 }

@@ -186,12 +186,56 @@ pub fn line(event: &LabEvent) -> Line {
             }
         }
         Some(Event::Finished(f)) => lab(format!("finished: every scripted event answered (output format {})", f.format)),
+        Some(Event::Network(n)) => Line {
+            actor: "fault".into(),
+            text: format!("{} — {}", n.description, network_state(n.state.as_ref())),
+            class: "network",
+            branch: None,
+            customer: None,
+        },
+        Some(Event::Violation(v)) => Line {
+            actor: v.session.map_or_else(|| "check".to_owned(), |s| format!("S{s}")),
+            text: violation_text(v),
+            class: "violation",
+            branch: v.branch_ids.first().copied(),
+            customer: None,
+        },
         Some(Event::State(s)) => {
             let state = PlayState::try_from(s.state).unwrap_or(PlayState::Unspecified);
             lab(format!("server {} (speed {}×)", format::play_state(state), s.speed))
         }
         None => lab("(empty event)".into()),
     }
+}
+
+/// "Read Your Writes violated (guarantee off): ... [events 2, 1; writes w1.1]".
+pub fn violation_text(v: &bank_proto::ViolationFound) -> String {
+    let promise = if v.anomaly == "overdraft" {
+        String::new()
+    } else if v.guarantee_was_on {
+        " although the session asked for it (a bug!)".to_owned()
+    } else {
+        " (the guarantee was off)".to_owned()
+    };
+    let events: Vec<String> = v.event_ids.iter().map(|e| format!("e{e}")).collect();
+    let mut involved = Vec::new();
+    if !events.is_empty() {
+        involved.push(format!("events {}", events.join(", ")));
+    }
+    if !v.writes.is_empty() {
+        involved.push(format!("writes {}", v.writes.join(", ")));
+    }
+    let involved = if involved.is_empty() { String::new() } else { format!(" [{}]", involved.join("; ")) };
+    format!("{} violated{promise}: {}{involved}", v.name, v.explanation)
+}
+
+/// "branch 2 down; link 1-3 cut; link 1-2 500 ms" or "all up".
+pub fn network_state(state: Option<&bank_proto::NetworkState>) -> String {
+    let Some(s) = state else { return "all up".into() };
+    let mut parts: Vec<String> = s.down.iter().map(|b| format!("B{b} down")).collect();
+    parts.extend(s.cut.iter().map(|l| format!("link {}-{} cut", l.a, l.b)));
+    parts.extend(s.delays.iter().filter_map(|d| d.link.as_ref().map(|l| format!("link {}-{} {} ms", l.a, l.b, d.delay_ms))));
+    if parts.is_empty() { "everything up".into() } else { parts.join("; ") }
 }
 
 /// `(label, value)` rows describing an event, for the details panel.

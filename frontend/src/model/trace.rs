@@ -476,6 +476,34 @@ pub struct World {
     pub answers: BTreeMap<Node, Answer>,
     /// The `finished` event was applied.
     pub finished: bool,
+    /// Branches crashed right now (from the last `network` event).
+    pub down: Vec<u64>,
+    /// Cut links, each as (smaller id, larger id).
+    pub cut: Vec<(u64, u64)>,
+    /// Links with a delay: (smaller id, larger id, ms).
+    pub delays: Vec<(u64, u64, u64)>,
+    /// Violations the checker reported so far, with their trace index.
+    pub violations: Vec<(usize, bank_proto::ViolationFound)>,
+}
+
+/// A link as (smaller id, larger id).
+pub fn link_key(a: u64, b: u64) -> (u64, u64) {
+    (a.min(b), a.max(b))
+}
+
+impl World {
+    pub fn is_down(&self, branch: u64) -> bool {
+        self.down.contains(&branch)
+    }
+
+    pub fn is_cut(&self, a: u64, b: u64) -> bool {
+        self.cut.contains(&link_key(a, b))
+    }
+
+    pub fn delay(&self, a: u64, b: u64) -> Option<u64> {
+        let key = link_key(a, b);
+        self.delays.iter().find(|d| (d.0, d.1) == key).map(|d| d.2)
+    }
 }
 
 impl World {
@@ -548,6 +576,18 @@ impl World {
                 self.answers.insert(node, answer);
             }
             Some(Event::Finished(_)) => self.finished = true,
+            Some(Event::Network(changed)) => {
+                let state = changed.state.clone().unwrap_or_default();
+                self.down = state.down;
+                self.cut = state.cut.iter().map(|l| link_key(l.a, l.b)).collect();
+                self.delays = state
+                    .delays
+                    .iter()
+                    .filter_map(|d| d.link.as_ref().map(|l| (link_key(l.a, l.b), d.delay_ms)))
+                    .map(|((a, b), ms)| (a, b, ms))
+                    .collect();
+            }
+            Some(Event::Violation(v)) => self.violations.push((index, v.clone())),
             _ => {}
         }
     }
