@@ -10,7 +10,8 @@
 //!    3, 10 and 20 branches with many concurrent customers, the latency of a
 //!    write (sent → answered, which with synchronous propagation is after the
 //!    last branch applied it), and the ratio of propagation RPCs to the limit.
-//! 3. The deterministic simulator: schedules and customer events per second.
+//! 3. The deterministic simulator: schedules and events per second for the
+//!    checker property (hostile network, every guarantee on, history checked).
 //! 4. The frontend bundle in `dist/` (raw and gzip), when it has been built.
 //! 5. Peak resident memory of this process (cluster included) after the load.
 
@@ -25,7 +26,7 @@ use bank_backend::runner::run_scenario;
 use bank_backend::wire;
 use bank_core::branch::PropagationMode;
 use bank_core::formats::{self, OutputFormat};
-use bank_core::sim::{self, SimConfig};
+use bank_core::sim::SimConfig;
 use bank_core::*;
 use bank_proto as pb;
 use bank_proto::branch_client::BranchClient;
@@ -180,14 +181,30 @@ fn simulator(seeds: u64) -> (f64, f64) {
     let started = Instant::now();
     let mut events = 0usize;
     for seed in 0..seeds {
+        // The checker property, as `tests/faults.rs` runs it: a hostile
+        // network (random delays, 10% loss, a crash and a partition), every
+        // guarantee on, and the history checked.
         let config = SimConfig {
             schedule: Schedule::Concurrent,
             propagation: PropagationMode::Background,
+            guarantees: bank_core::Guarantees::ALL,
+            network: bank_core::NetworkPlan {
+                delay_ms: bank_core::network::Delay::Between(1, 30),
+                drop_percent: 10,
+                faults: vec![
+                    bank_core::network::TimedFault { at_ms: 5, fault: bank_core::network::Fault::Crash(2) },
+                    bank_core::network::TimedFault { at_ms: 20, fault: bank_core::network::Fault::Cut([1, 3]) },
+                    bank_core::network::TimedFault { at_ms: 60, fault: bank_core::network::Fault::Restart(2) },
+                    bank_core::network::TimedFault { at_ms: 90, fault: bank_core::network::Fault::Heal([1, 3]) },
+                ],
+                ..Default::default()
+            },
             seed,
             ..SimConfig::default()
         };
-        let run = sim::run(&scenario, &config);
-        events += run.events as usize;
+        let checked = bank_core::demo::run_checked(&scenario, &config);
+        assert_eq!(checked.report.broken_promises().count(), 0, "seed {seed}: a guarantee broke");
+        events += checked.run.events as usize;
     }
     let secs = started.elapsed().as_secs_f64();
     (seeds as f64 / secs, events as f64 / secs)
@@ -276,7 +293,7 @@ fn main() {
     eprintln!("bench: simulator");
     let (schedules, events) = simulator(2000);
     writeln!(md, "\n## 3. Deterministic simulator\n").unwrap();
-    writeln!(md, "4 branches, 4 concurrent customers × 6 events, background propagation, 2000 seeds: **{schedules:.0} schedules/s**, **{events:.0} branch effects/s**.\n").unwrap();
+    writeln!(md, "The checker property of `backend/core/tests/faults.rs`: 4 branches, 4 concurrent customers × 6 events, background propagation, every guarantee on, random 1–30 ms delays, 10% message loss, a crash and restart and a partition; each run's history checked (0 broken promises asserted). 2000 seeds: **{schedules:.0} schedules/s**, **{events:.0} simulated events/s**. More seeds: `bank sim FILE --seeds N`.\n").unwrap();
 
     writeln!(md, "## 4. Frontend bundle\n").unwrap();
     let dist = root().join("dist");

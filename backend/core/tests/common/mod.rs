@@ -12,6 +12,7 @@ pub fn op_strategy() -> impl Strategy<Value = Op> {
 }
 
 /// A small bank: 1-4 branches, 1-4 customers with 1-5 events each at any branch.
+#[allow(dead_code)] // each test file uses what it needs
 pub fn scenario_strategy() -> impl Strategy<Value = Scenario> {
     scenario_strategy_sized(4, 4, 6)
 }
