@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use bank_core::branch::PropagationMode;
 use bank_core::{Branch, BranchConfig, BranchId, Cents, ClockScheme};
@@ -28,7 +29,8 @@ use tonic::transport::Server;
 use crate::auth::{RequireToken, Token};
 use crate::cluster_file::ClusterFile;
 use crate::error::SetupError;
-use crate::node;
+use crate::node::{self, NodeOptions};
+use crate::store::Store;
 use crate::service::BranchService;
 use crate::trace_feed::TraceFeed;
 use crate::transport::{self, BankChannel, ClientSecurity, TlsFiles};
@@ -103,29 +105,17 @@ pub enum BranchProcessError {
     Serve(#[from] tonic::transport::Error),
 }
 
-/// Durable state of a branch process, kept in `--data-dir`.
-///
-/// TODO(store): the durable store is being built separately (the
-/// consistency issue). This is the one place it plugs in: open (or create)
-/// the store in `dir` here, return it, and hand it to the node in [`serve`]
-/// so a restarted branch recovers its balance, write sets and log. For now
-/// the directory is created (so deployments can mount it already) and
-/// nothing is written to it.
-#[derive(Debug)]
-pub struct DataDir {
-    pub path: PathBuf,
-}
-
 /// Creates `dir` if missing (the binary calls this before it says it is
 /// listening, so a bad directory fails at once).
 pub fn prepare_data_dir(dir: &Path) -> Result<(), BranchProcessError> {
     std::fs::create_dir_all(dir).map_err(|source| BranchProcessError::DataDir { path: dir.to_owned(), source })
 }
 
-/// Opens the branch's durable state in `dir` (created if missing).
-pub fn open_store(dir: &Path) -> Result<DataDir, BranchProcessError> {
+/// Opens the branch's durable store in `dir` (see [`Store`]) and reads back
+/// the writes it applied in an earlier life of this process.
+pub fn open_store(dir: &Path, id: BranchId) -> Result<(Store, Vec<bank_core::StoredWrite>), BranchProcessError> {
     prepare_data_dir(dir)?;
-    Ok(DataDir { path: dir.to_owned() })
+    Store::open(dir, id, false).map_err(|source| BranchProcessError::DataDir { path: dir.to_owned(), source })
 }
 
 /// Runs the branch on `listener` until `shutdown` completes.
@@ -134,7 +124,13 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), BranchProcessError> {
-    let _store = config.data_dir.as_deref().map(open_store).transpose()?;
+    let (store, stored) = match config.data_dir.as_deref() {
+        Some(dir) => {
+            let (store, stored) = open_store(dir, config.id)?;
+            (Some(store), stored)
+        }
+        None => (None, Vec::new()),
+    };
     let security = ClientSecurity { token: config.token.clone(), tls: config.tls.client().map_err(SetupError::from)? };
     let server_tls = config.tls.server().map_err(SetupError::from)?;
     let peers: BTreeMap<BranchId, BankChannel> = config
@@ -146,16 +142,32 @@ pub async fn serve(
 
     let mut all: Vec<BranchId> = peers.keys().copied().collect();
     all.push(config.id);
-    let branch = Branch::new(BranchConfig {
+    let branch_config = BranchConfig {
         id: config.id,
         peers: all,
         initial_balance: config.balance,
         clock_scheme: config.clock_scheme,
         propagation: config.propagation,
-    });
+    };
+    // A restart after a crash: the branch comes back with what it stored,
+    // and pulls what it missed from its peers.
+    let recovered = stored.len();
+    let branch = if stored.is_empty() { Branch::new(branch_config) } else { Branch::recover(branch_config, stored) };
     let (stop, stop_rx) = watch::channel(false);
     let (feed, sink) = TraceFeed::new();
-    let (handle, node_task) = node::spawn(branch, peers, Some(sink), stop_rx);
+    let options = NodeOptions {
+        store,
+        // Periodic anti-entropy only with background propagation: with the
+        // course's synchronous modes, every write reaches every branch
+        // before its customer is answered, and the logs stay the course's.
+        anti_entropy: (config.propagation == PropagationMode::Background).then(|| Duration::from_millis(500)),
+        ..NodeOptions::default()
+    };
+    let (handle, node_task) = node::spawn_with(branch, peers, Some(sink), stop_rx, options);
+    if recovered > 0 {
+        tracing::info!(branch = config.id.0, recovered, "recovered from the data directory");
+        let _ = handle.anti_entropy();
+    }
 
     let service = BranchServer::with_interceptor(BranchService::new(handle).with_trace(feed.clone()), RequireToken::new(config.token));
     let mut builder = Server::builder();

@@ -20,7 +20,9 @@ use bank_backend::standalone::{self, BranchProcess};
 use bank_backend::transport::{ClientSecurity, TlsFiles};
 use bank_core::branch::PropagationMode;
 use bank_core::formats::{self, OutputFormat, OutputOptions};
-use bank_core::{BranchId, LogKind};
+use bank_core::{
+    BranchId, BranchSpec, Cents, ClockScheme, CustomerId, CustomerScript, EventId, InputShape, LogKind, Op, Scenario, Schedule, ScriptEvent,
+};
 use bank_proto as pb;
 use bank_proto::branch_client::BranchClient;
 use tokio::net::TcpListener;
@@ -44,6 +46,11 @@ struct Servers {
 
 impl Servers {
     async fn start(n: u64, token: Option<&str>, tls: TlsFiles) -> Servers {
+        Servers::start_in(n, token, tls, None).await
+    }
+
+    /// With `data`: each branch keeps its store in `data/branch-<id>/`.
+    async fn start_in(n: u64, token: Option<&str>, tls: TlsFiles, data: Option<&Path>) -> Servers {
         let mut listeners = BTreeMap::new();
         for id in 1..=n {
             listeners.insert(BranchId(id), TcpListener::bind("127.0.0.1:0").await.unwrap());
@@ -56,7 +63,8 @@ impl Servers {
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = Vec::new();
         for (id, listener) in listeners {
-            let process = BranchProcess::from_cluster_file(&file, id).unwrap();
+            let mut process = BranchProcess::from_cluster_file(&file, id).unwrap();
+            process.data_dir = data.map(|d| d.join(format!("branch-{}", id.0)));
             let mut stop_rx = stop_rx.clone();
             let shutdown = async move {
                 let _ = stop_rx.wait_for(|s| *s).await;
@@ -284,4 +292,41 @@ async fn the_lab_runs_a_scenario_on_branch_servers_and_records_their_messages_in
     assert!(e.message.contains("the cluster file lists [1, 2, 3]"), "{}", e.message);
     lab.stop().await;
     servers.stop().await;
+}
+
+/// A branch process keeps what it applied in `--data-dir`: stopped and
+/// started again, every branch comes back with its balance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn branch_processes_come_back_from_their_data_directories() {
+    let data = std::env::temp_dir().join(format!("bank-standalone-data-{}", std::process::id()));
+    let servers = Servers::start_in(2, None, TlsFiles::default(), Some(&data)).await;
+    let cluster = servers.driver(None);
+    let ev = |id, op, b| ScriptEvent { id: EventId(id), op, branch: BranchId(b), line: 0 };
+    let scenario = Scenario {
+        shape: InputShape::EventsWithBranch,
+        branches: (1..=2).map(|id| BranchSpec { id: BranchId(id), balance: Cents::ZERO, line: 0 }).collect(),
+        customers: vec![CustomerScript {
+            id: CustomerId(1),
+            line: 0,
+            events: vec![ev(1, Op::Deposit(Cents::units(100)), 1), ev(2, Op::Deposit(Cents::units(50)), 2)],
+        }],
+        warnings: vec![],
+    };
+    cluster.reset(&scenario, ClockScheme::default(), PropagationMode::Sequential).await.expect("reset");
+    run_scenario_on(&scenario, cluster.channels(), Schedule::Sequential, Default::default()).await.expect("run completes");
+    servers.stop().await;
+
+    // A new life of every branch process, on new ports, with no reset.
+    let servers = Servers::start_in(2, None, TlsFiles::default(), Some(&data)).await;
+    for (id, channel) in servers.driver(None).channels() {
+        let state = bank_proto::branch_client::BranchClient::new(channel.clone())
+            .inspect(bank_proto::InspectRequest { wait_until_quiet: true, brief: false })
+            .await
+            .expect("inspect")
+            .into_inner();
+        assert_eq!(state.balance_cents, 15_000, "branch {} recovered its balance", id.0);
+        assert_eq!(state.applied.len(), 2, "branch {} recovered both writes", id.0);
+    }
+    servers.stop().await;
+    let _ = std::fs::remove_dir_all(&data);
 }
