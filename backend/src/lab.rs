@@ -81,6 +81,18 @@ struct Loaded {
     seed: u64,
 }
 
+impl Loaded {
+    /// The file's per-customer guarantees, unless the browser chose other
+    /// guarantees for everyone than the file's.
+    fn per_customer(&self) -> std::collections::BTreeMap<bank_core::CustomerId, Guarantees> {
+        if Some(self.guarantees) == self.settings.guarantees || (self.settings.guarantees.is_none() && self.guarantees == Guarantees::COURSE) {
+            self.settings.per_customer.clone()
+        } else {
+            Default::default()
+        }
+    }
+}
+
 #[derive(Debug)]
 struct LabState {
     loaded: Option<Loaded>,
@@ -395,6 +407,7 @@ impl Lab {
                 pacer: Some(pacer.clone()),
                 activity: Some(sink.clone()),
                 guarantees: Some(loaded.guarantees),
+                per_customer: loaded.per_customer(),
                 repair,
             };
             let scenario = loaded.scenario.clone();
@@ -579,7 +592,9 @@ pub fn fault_from_proto(request: pb::FaultRequest) -> Result<Fault, String> {
 
 /// The checker's findings on a finished run, as lab events.
 fn violations(loaded: &Loaded, record: &bank_core::RunRecord) -> Vec<pb::ViolationFound> {
-    let guarantees = vec![loaded.guarantees; loaded.scenario.customers.len()];
+    let per_customer = loaded.per_customer();
+    let guarantees: Vec<Guarantees> =
+        loaded.scenario.customers.iter().map(|c| per_customer.get(&c.id).copied().unwrap_or(loaded.guarantees)).collect();
     let history = History::from_record(&loaded.scenario, record, &guarantees);
     check::check(&history).violations.iter().map(|v| violation_to_proto(&history, v)).collect()
 }

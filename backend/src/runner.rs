@@ -32,8 +32,10 @@ pub struct RunHooks {
     pub pacer: Option<Arc<Pacer>>,
     /// Receives `Sent` / `Answered` for every customer event.
     pub activity: Option<ActivitySink>,
-    /// The session guarantees every customer asks for (`None`: the course's).
+    /// The session guarantees every customer asks for (`None`: the course's)...
     pub guarantees: Option<Guarantees>,
+    /// ...except these customers'.
+    pub per_customer: BTreeMap<bank_core::CustomerId, Guarantees>,
     /// Set when faults are planned or may be injected. A branch that cannot
     /// be reached then answers for itself: the customer records a failed
     /// (not ready) event and goes on. Phase boundaries do not wait for
@@ -110,8 +112,11 @@ pub async fn run_scenario_on(
     let mut results: Vec<Vec<Option<EventResult>>> =
         scenario.customers.iter().map(|c| vec![None; c.events.len()]).collect();
     let guarantees = hooks.guarantees.unwrap_or_default();
-    let mut sessions: Vec<Option<Session>> =
-        scenario.customers.iter().map(|c| Some(Session::with_guarantees(c.id, guarantees))).collect();
+    let mut sessions: Vec<Option<Session>> = scenario
+        .customers
+        .iter()
+        .map(|c| Some(Session::with_guarantees(c.id, hooks.per_customer.get(&c.id).copied().unwrap_or(guarantees))))
+        .collect();
 
     for phase in schedule.phases(scenario) {
         let tasks = phase.iter().map(|run| {

@@ -284,3 +284,18 @@ fn experiments_with_bad_plans_are_refused_with_the_line() {
     assert_eq!(out.status.code(), Some(65));
     assert!(stderr(&out).contains("input.json:2:") && stderr(&out).contains("branch 7"), "{}", stderr(&out));
 }
+
+#[test]
+fn guarantees_can_differ_per_customer() {
+    // The stale-read demo with Read Your Writes for customer 1 only.
+    let demo = std::fs::read_to_string(repo("examples/demo-stale-read.json")).unwrap();
+    let text = demo.replacen("\"guarantees\": \"none\",", "\"guarantees\": \"none\",\n  \"customer_guarantees\": {\"1\": \"ryw\"},", 1);
+    assert_ne!(text, demo);
+    let out = bank_with_input(&text, &["--check"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("\"balance\": 100"), "customer 1 read its own deposit:\n{}", stdout(&out));
+    assert!(stderr(&out).contains("Read Your Writes (stale read): ok"), "{}", stderr(&out));
+    // --guarantees is for every customer and wins over the file.
+    let out = bank_with_input(&text, &["--check", "--guarantees", "none"]);
+    assert!(stderr(&out).contains("Read Your Writes (stale read): 1 violation"), "{}", stderr(&out));
+}

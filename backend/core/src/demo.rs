@@ -48,6 +48,7 @@ pub fn base_for(format: OutputFormat) -> SimConfig {
 pub fn sim_config(settings: &crate::experiment::Settings, base: SimConfig) -> SimConfig {
     SimConfig {
         guarantees: settings.guarantees.unwrap_or(base.guarantees),
+        per_customer: if settings.per_customer.is_empty() { base.per_customer.clone() } else { settings.per_customer.clone() },
         propagation: settings.propagation.unwrap_or(base.propagation),
         schedule: settings.schedule.unwrap_or(base.schedule),
         seed: settings.seed.unwrap_or(base.seed),
@@ -68,7 +69,7 @@ pub struct Checked {
 /// `config.guarantees`) and checks the history.
 pub fn run_checked(scenario: &Scenario, config: &SimConfig) -> Checked {
     let run = sim::run(scenario, config);
-    let guarantees: Vec<Guarantees> = vec![config.guarantees; scenario.customers.len()];
+    let guarantees: Vec<Guarantees> = config.per_session(scenario);
     let history = History::from_record(scenario, &run.record, &guarantees);
     let report = check::check(&history);
     Checked { run, history, report }

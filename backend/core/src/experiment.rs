@@ -9,6 +9,7 @@
 //! {
 //!   "description": "A stale read: ...",
 //!   "guarantees": "none",
+//!   "customer_guarantees": { "2": "ryw,mr" },
 //!   "propagation": "background",
 //!   "schedule": "sequential",
 //!   "seed": 7,
@@ -18,8 +19,11 @@
 //! }
 //! ```
 //!
-//! Every key but `bank` is optional. [`parse_experiment`] accepts both
+//! Every key but `bank` is optional; `customer_guarantees` gives some
+//! customers' sessions other guarantees than `guarantees`. [`parse_experiment`] accepts both
 //! shapes, so every tool that takes a course input takes an experiment too.
+
+use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -27,6 +31,7 @@ use serde_json::value::RawValue;
 use crate::branch::PropagationMode;
 use crate::formats::{parse_input, InputError, InputErrorKind};
 use crate::guarantees::Guarantees;
+use crate::ids::CustomerId;
 use crate::network::NetworkPlan;
 use crate::scenario::Scenario;
 use crate::schedule::Schedule;
@@ -41,6 +46,9 @@ pub struct Settings {
     pub schedule: Option<Schedule>,
     pub seed: Option<u64>,
     pub network: NetworkPlan,
+    /// Customers whose sessions ask for other guarantees than `guarantees`
+    /// (`"customer_guarantees": {"2": "ryw,mr"}`).
+    pub per_customer: BTreeMap<CustomerId, Guarantees>,
 }
 
 /// A scenario and how to run it.
@@ -65,6 +73,8 @@ struct File<'a> {
     seed: Option<u64>,
     #[serde(default)]
     network: NetworkPlan,
+    #[serde(default)]
+    customer_guarantees: BTreeMap<u64, String>,
     #[serde(borrow)]
     bank: &'a RawValue,
 }
@@ -129,13 +139,35 @@ pub fn parse_experiment(text: &str, file: &str) -> Result<Experiment, InputError
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let padded = format!("{}{}{inner}", "\n".repeat(before.matches('\n').count()), " ".repeat(before[line_start..].chars().count()));
     let scenario = parse_input(&padded, file)?;
+    let mut per_customer = BTreeMap::new();
+    for (customer, text) in &raw.customer_guarantees {
+        let g = text.parse::<Guarantees>().map_err(|_| {
+            bad("customer_guarantees", "all, none, course, or a list of ryw, mr, wfr, mw", format!("{text} (customer {customer})"))
+        })?;
+        per_customer.insert(CustomerId(*customer), g);
+    }
     let ids = scenario.branch_ids();
+    if let Some(unknown) = per_customer.keys().find(|c| !scenario.customers.iter().any(|s| s.id == **c)) {
+        return Err(InputError::new(file, at("customer_guarantees"), InputErrorKind::BadValue {
+            key: "customer_guarantees",
+            expected: "customer ids of the input",
+            found: unknown.0.to_string(),
+        }));
+    }
     raw.network.validate(&ids).map_err(|why| {
         InputError::new(file, at("network"), InputErrorKind::BadValue { key: "network", expected: "a plan naming existing branches", found: why })
     })?;
     Ok(Experiment {
         scenario,
-        settings: Settings { description: raw.description, guarantees, propagation, schedule, seed: raw.seed, network: raw.network },
+        settings: Settings {
+            description: raw.description,
+            guarantees,
+            propagation,
+            schedule,
+            seed: raw.seed,
+            network: raw.network,
+            per_customer,
+        },
     })
 }
 
@@ -169,6 +201,11 @@ mod tests {
         assert_eq!(e.settings.propagation, Some(PropagationMode::Background));
         assert_eq!(e.settings.seed, Some(3));
         assert_eq!(e.settings.network.faults.len(), 1);
+        let text = format!("{{\"guarantees\": \"none\", \"customer_guarantees\": {{\"1\": \"ryw\"}}, \"bank\": {BANK}}}");
+        let e = parse_experiment(&text, "x.json").unwrap();
+        assert_eq!(e.settings.per_customer[&CustomerId(1)], Guarantees::only(Guarantee::ReadYourWrites));
+        let text = format!("{{\"customer_guarantees\": {{\"9\": \"ryw\"}}, \"bank\": {BANK}}}");
+        assert!(parse_experiment(&text, "x.json").unwrap_err().message().contains('9'));
     }
 
     #[test]

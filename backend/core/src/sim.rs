@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BinaryHeap};
 use crate::branch::{Branch, BranchConfig, Effect, Input, Propagation, PropagationMode, Reply, ReplyToken, Request, StoredWrite};
 use crate::clock::ClockScheme;
 use crate::guarantees::Guarantees;
-use crate::ids::{BranchId, WriteId};
+use crate::ids::{BranchId, CustomerId, WriteId};
 use crate::money::Cents;
 use crate::network::{Delay, Fault, LinkState, NetworkPlan};
 pub use crate::network::SplitMix64;
@@ -41,8 +41,10 @@ pub struct SimConfig {
     pub schedule: Schedule,
     pub clock_scheme: ClockScheme,
     pub propagation: PropagationMode,
-    /// What every customer session asks for.
+    /// What every customer session asks for...
     pub guarantees: Guarantees,
+    /// ...except these customers' sessions.
+    pub per_customer: BTreeMap<CustomerId, Guarantees>,
     pub network: NetworkPlan,
     /// Seeds every delay and every loss.
     pub seed: u64,
@@ -65,6 +67,7 @@ impl Default for SimConfig {
             clock_scheme: ClockScheme::default(),
             propagation: PropagationMode::default(),
             guarantees: Guarantees::COURSE,
+            per_customer: BTreeMap::new(),
             network: NetworkPlan::default(),
             seed: 0,
             client_delay: Delay::Fixed(0),
@@ -73,6 +76,18 @@ impl Default for SimConfig {
             retry_ms: 50,
             repair_after_ms: 30_000,
         }
+    }
+}
+
+impl SimConfig {
+    /// The guarantees customer `c`'s sessions ask for.
+    pub fn guarantees_for(&self, c: CustomerId) -> Guarantees {
+        self.per_customer.get(&c).copied().unwrap_or(self.guarantees)
+    }
+
+    /// Per session of `scenario` (input entry order), what it asks for.
+    pub fn per_session(&self, scenario: &Scenario) -> Vec<Guarantees> {
+        scenario.customers.iter().map(|c| self.guarantees_for(c.id)).collect()
     }
 }
 
@@ -198,7 +213,7 @@ pub fn run(scenario: &Scenario, config: &SimConfig) -> SimRun {
         phase: Vec::new(),
         cursor: Vec::new(),
         busy: Vec::new(),
-        sessions: scenario.customers.iter().map(|c| Session::with_guarantees(c.id, config.guarantees)).collect(),
+        sessions: scenario.customers.iter().map(|c| Session::with_guarantees(c.id, config.guarantees_for(c.id))).collect(),
         results: scenario.customers.iter().map(|c| vec![None; c.events.len()]).collect(),
         completion: 0,
         acknowledged: Vec::new(),

@@ -440,6 +440,10 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     let schedule = args.schedule.or(settings.schedule).unwrap_or_else(|| format.default_schedule());
     let options = OutputOptions { float_money: args.float_money, spelling: args.spelling, p2b_part: args.part };
     let guarantees = args.guarantees.or(settings.guarantees).unwrap_or_default();
+    // --guarantees is for every customer; the file may set some customers apart.
+    let per_customer = if args.guarantees.is_some() { Default::default() } else { settings.per_customer.clone() };
+    let per_session: Vec<Guarantees> =
+        scenario.customers.iter().map(|c| per_customer.get(&c.id).copied().unwrap_or(guarantees)).collect();
 
     let mut config = ClusterConfig::for_scenario(&scenario);
     config.clock_scheme = format.clock_scheme();
@@ -458,17 +462,18 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     let runtime = runtime()?;
     let started = Instant::now();
     let record = match &args.cluster {
-        None => runtime.block_on(run_on_cluster(&scenario, config, schedule, args.trace, guarantees))?,
+        None => runtime.block_on(run_on_cluster(&scenario, config, schedule, args.trace, guarantees, per_customer))?,
         Some(file) => {
             // Channels spawn their connection tasks on the runtime.
             let _inside = runtime.enter();
             let external = connect_external(file, args.token.as_deref())?;
-            runtime.block_on(run_on_external(&scenario, &external, &config, schedule, args.trace))?
+            let hooks = RunHooks { guarantees: Some(guarantees), per_customer: per_customer.clone(), ..RunHooks::default() };
+            runtime.block_on(run_on_external(&scenario, &external, &config, schedule, args.trace, hooks))?
         }
     };
     let elapsed = started.elapsed();
 
-    let history = History::from_record(&scenario, &record, &vec![guarantees; scenario.customers.len()]);
+    let history = History::from_record(&scenario, &record, &per_session);
     if let Some(path) = &args.history {
         std::fs::write(path, history.to_json())
             .with_context(|| format!("writing the history to {}", path.display()))
@@ -610,6 +615,7 @@ async fn run_on_cluster(
     schedule: Schedule,
     trace: bool,
     guarantees: Guarantees,
+    per_customer: std::collections::BTreeMap<bank_core::CustomerId, Guarantees>,
 ) -> Result<RunRecord, Failure> {
     let mut config = config;
     let faults = config.network.faults.clone();
@@ -640,7 +646,7 @@ async fn run_on_cluster(
         }))
     });
     let plan = (!faults.is_empty()).then(|| control.play_faults(faults));
-    let hooks = RunHooks { guarantees: Some(guarantees), repair, ..RunHooks::default() };
+    let hooks = RunHooks { guarantees: Some(guarantees), per_customer, repair, ..RunHooks::default() };
     let outcome = tokio::select! {
         r = run_scenario_with(scenario, cluster.addrs(), schedule, hooks) => Some(r),
         _ = tokio::signal::ctrl_c() => None,
@@ -679,6 +685,7 @@ async fn run_on_external(
     config: &ClusterConfig,
     schedule: Schedule,
     trace: bool,
+    hooks: RunHooks,
 ) -> Result<RunRecord, Failure> {
     let work = async {
         let narrator = if trace {
@@ -695,7 +702,7 @@ async fn run_on_external(
             None
         };
         external.reset(scenario, config.clock_scheme, config.propagation).await?;
-        let record = bank_backend::runner::run_scenario_on(scenario, external.channels(), schedule, Default::default()).await;
+        let record = bank_backend::runner::run_scenario_on(scenario, external.channels(), schedule, hooks).await;
         if let Some(narrator) = narrator {
             // The branches keep their streams open: stop narrating here.
             narrator.abort();
@@ -953,6 +960,7 @@ fn sim(args: SimArgs) -> ExitCode {
     let mut base = demo::sim_config(&settings, base);
     if let Some(g) = args.guarantees {
         base.guarantees = g;
+        base.per_customer.clear();
     }
     if let Some(p) = args.propagation {
         base.propagation = p.into();
