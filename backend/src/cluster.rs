@@ -270,6 +270,7 @@ impl Control {
             network: Some(self.network.clone()),
             park_timeout: config.park_timeout,
             anti_entropy: config.anti_entropy_period(),
+            ..NodeOptions::default()
         };
         let activity = self.activity.lock().expect("activity lock").clone();
         let (handle, node_task) = node::spawn_with(branch, peers, activity, stop_rx.clone(), options);

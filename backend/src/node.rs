@@ -66,11 +66,17 @@ pub struct NodeOptions {
     pub park_timeout: Duration,
     /// How often to pull from every peer; `None`: only when asked.
     pub anti_entropy: Option<Duration>,
+    /// The run the branch belongs to (a restarted branch process: the epoch
+    /// it was last reset into). See [`Reset`].
+    pub epoch: u64,
+    /// Where to save the run settings of every reset (a branch process's
+    /// data directory), so a restart rejoins the same run.
+    pub run_file: Option<std::path::PathBuf>,
 }
 
 impl Default for NodeOptions {
     fn default() -> Self {
-        NodeOptions { store: None, network: None, park_timeout: DEFAULT_PARK_TIMEOUT, anti_entropy: None }
+        NodeOptions { store: None, network: None, park_timeout: DEFAULT_PARK_TIMEOUT, anti_entropy: None, epoch: 0, run_file: None }
     }
 }
 
@@ -200,7 +206,7 @@ pub fn spawn_with(
 ) -> (NodeHandle, JoinHandle<()>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let handle = NodeHandle { id: branch.id(), inbox: tx.clone() };
-    let (epoch_tx, _) = watch::channel(0);
+    let (epoch_tx, _) = watch::channel(options.epoch);
     let node = Node {
         branch,
         epoch: epoch_tx,
@@ -335,6 +341,11 @@ impl Node {
             let _ = reply.send(record.clone());
         }
         self.epoch.send_replace(reset.epoch);
+        if let Some(dir) = &self.options.run_file {
+            if let Err(e) = crate::store::save_run(dir, old.id, &reset) {
+                tracing::error!(branch = old.id.0, "cannot save the run settings in {}: {e}", dir.display());
+            }
+        }
         tracing::info!(branch = old.id.0, balance = %reset.balance, epoch = reset.epoch, "reset");
     }
 

@@ -142,13 +142,17 @@ pub async fn serve(
 
     let mut all: Vec<BranchId> = peers.keys().copied().collect();
     all.push(config.id);
+    // A process restarted in its data directory rejoins the run it was
+    // last reset into: that run's balance, modes and epoch.
+    let run = config.data_dir.as_deref().and_then(|dir| crate::store::load_run(dir, config.id));
     let branch_config = BranchConfig {
         id: config.id,
         peers: all,
-        initial_balance: config.balance,
-        clock_scheme: config.clock_scheme,
-        propagation: config.propagation,
+        initial_balance: run.map_or(config.balance, |r| r.balance),
+        clock_scheme: run.map_or(config.clock_scheme, |r| r.clock_scheme),
+        propagation: run.map_or(config.propagation, |r| r.propagation),
     };
+    let propagation = branch_config.propagation;
     // A restart after a crash: the branch comes back with what it stored,
     // and pulls what it missed from its peers.
     let recovered = stored.len();
@@ -160,7 +164,9 @@ pub async fn serve(
         // Periodic anti-entropy only with background propagation: with the
         // course's synchronous modes, every write reaches every branch
         // before its customer is answered, and the logs stay the course's.
-        anti_entropy: (config.propagation == PropagationMode::Background).then(|| Duration::from_millis(500)),
+        anti_entropy: (propagation == PropagationMode::Background).then(|| Duration::from_millis(500)),
+        epoch: run.map_or(0, |r| r.epoch),
+        run_file: config.data_dir.clone(),
         ..NodeOptions::default()
     };
     let (handle, node_task) = node::spawn_with(branch, peers, Some(sink), stop_rx, options);

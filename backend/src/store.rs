@@ -83,6 +83,34 @@ impl Store {
     }
 }
 
+/// The settings of the run a branch process was last reset into, kept next
+/// to its store so that a restarted process rejoins the same run.
+pub fn save_run(dir: &Path, branch: BranchId, reset: &crate::node::Reset) -> io::Result<()> {
+    let text = format!(
+        "{} {} {} {}\n",
+        reset.balance.0,
+        wire::clock_scheme_name(reset.clock_scheme),
+        bank_core::experiment::propagation_name(reset.propagation),
+        reset.epoch
+    );
+    let path = dir.join(format!("branch-{}.run", branch.0));
+    let tmp = path.with_extension("run.tmp");
+    std::fs::write(&tmp, text)?;
+    File::open(&tmp)?.sync_all()?;
+    std::fs::rename(tmp, path)
+}
+
+/// What [`save_run`] saved, if anything (unreadable files count as nothing).
+pub fn load_run(dir: &Path, branch: BranchId) -> Option<crate::node::Reset> {
+    let text = std::fs::read_to_string(dir.join(format!("branch-{}.run", branch.0))).ok()?;
+    let mut parts = text.split_whitespace();
+    let balance = Cents(parts.next()?.parse().ok()?);
+    let clock_scheme = wire::clock_scheme_from_name(parts.next()?)?;
+    let propagation = bank_core::experiment::parse_propagation(parts.next()?).ok()?;
+    let epoch = parts.next()?.parse().ok()?;
+    Some(crate::node::Reset { balance, clock_scheme, propagation, epoch })
+}
+
 /// Every complete record of the file at `path`, in order.
 fn read_all(path: &Path) -> io::Result<Vec<StoredWrite>> {
     let mut bytes = Vec::new();

@@ -467,6 +467,22 @@ pub fn logged_from_proto(l: &pb::BranchLogged) -> Result<crate::observe::Activit
     })
 }
 
+/// A clock scheme's name in a branch's saved run settings.
+pub fn clock_scheme_name(scheme: bank_core::ClockScheme) -> &'static str {
+    match scheme {
+        bank_core::ClockScheme::ExecuteAndRespond => "execute-and-respond",
+        bank_core::ClockScheme::SendAndReceive => "send-and-receive",
+    }
+}
+
+pub fn clock_scheme_from_name(name: &str) -> Option<bank_core::ClockScheme> {
+    match name {
+        "execute-and-respond" => Some(bank_core::ClockScheme::ExecuteAndRespond),
+        "send-and-receive" => Some(bank_core::ClockScheme::SendAndReceive),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -528,3 +544,4 @@ mod tests {
         assert!(matches!(request_from_proto(r), Err(WireError::UnknownOperation(0))));
     }
 }
+

@@ -304,7 +304,7 @@ async fn branch_processes_come_back_from_their_data_directories() {
     let ev = |id, op, b| ScriptEvent { id: EventId(id), op, branch: BranchId(b), line: 0 };
     let scenario = Scenario {
         shape: InputShape::EventsWithBranch,
-        branches: (1..=2).map(|id| BranchSpec { id: BranchId(id), balance: Cents::ZERO, line: 0 }).collect(),
+        branches: (1..=2).map(|id| BranchSpec { id: BranchId(id), balance: Cents::units(10), line: 0 }).collect(),
         customers: vec![CustomerScript {
             id: CustomerId(1),
             line: 0,
@@ -316,16 +316,23 @@ async fn branch_processes_come_back_from_their_data_directories() {
     run_scenario_on(&scenario, cluster.channels(), Schedule::Sequential, Default::default()).await.expect("run completes");
     servers.stop().await;
 
-    // A new life of every branch process, on new ports, with no reset.
+    // A new life of every branch process, on new ports, with no reset: each
+    // rejoins the run it was reset into (its balance of 10, its epoch), and
+    // a new write still reaches every branch.
     let servers = Servers::start_in(2, None, TlsFiles::default(), Some(&data)).await;
+    let more = Scenario {
+        customers: vec![CustomerScript { id: CustomerId(2), line: 0, events: vec![ev(3, Op::Deposit(Cents::units(1)), 1)] }],
+        ..scenario.clone()
+    };
+    run_scenario_on(&more, servers.driver(None).channels(), Schedule::Sequential, Default::default()).await.expect("run completes");
     for (id, channel) in servers.driver(None).channels() {
         let state = bank_proto::branch_client::BranchClient::new(channel.clone())
             .inspect(bank_proto::InspectRequest { wait_until_quiet: true, brief: false })
             .await
             .expect("inspect")
             .into_inner();
-        assert_eq!(state.balance_cents, 15_000, "branch {} recovered its balance", id.0);
-        assert_eq!(state.applied.len(), 2, "branch {} recovered both writes", id.0);
+        assert_eq!(state.balance_cents, 16_100, "branch {} recovered its run's balance", id.0);
+        assert_eq!(state.applied.len(), 3, "branch {} recovered both writes and got the new one", id.0);
     }
     servers.stop().await;
     let _ = std::fs::remove_dir_all(&data);

@@ -460,11 +460,12 @@ impl Branch {
             return;
         }
         let required = request.required();
-        let missing = self.applied.missing_from(&required);
-        if missing.is_empty() {
+        if self.applied.contains_all(&required) {
             self.execute(token, request, required, out);
             return;
         }
+        // Name a few (a hostile set may name 2^64 writes).
+        let missing = self.applied.first_missing_from(&required, MISSING_SHOWN);
         // Pull what is missing from the writes' origins instead of only
         // hoping propagation brings it.
         let origins: BTreeSet<BranchId> = missing.iter().map(|w| w.origin).collect();
@@ -636,7 +637,7 @@ impl Branch {
             return; // served in the meantime
         };
         let (token, request, required) = self.parked.remove(i);
-        let missing = self.applied.missing_from(&required);
+        let missing = self.applied.first_missing_from(&required, MISSING_SHOWN);
         let named: Vec<String> = missing
             .iter()
             .take(3)
@@ -648,7 +649,7 @@ impl Branch {
                 }
             })
             .collect();
-        let more = if missing.len() > 3 { format!(" and {} more", missing.len() - 3) } else { String::new() };
+        let more = if missing.len() > 3 { " and more".to_string() } else { String::new() };
         let reason = FailReason::NotReady(format!(
             "branch {} gave up waiting for {}{more}: the session requires it, and it has not arrived (is its origin down or cut off?)",
             self.config.id.0,
@@ -802,10 +803,18 @@ impl Branch {
         // state machine total even for a hostile wire message.
         .unwrap_or(if matches!(write.op, Op::Deposit(_)) { Cents(i64::MAX) } else { Cents(i64::MIN) });
         self.applied.insert(write.write);
+        // One of our own writes that came back from a peer (after a restart
+        // without our store): never issue its id again.
+        if write.write.origin == self.config.id {
+            self.next_seq = self.next_seq.max(write.write.seq.saturating_add(1));
+        }
         self.write_sets.entry(write.customer).or_default().push(write.event);
         self.applied_log.push(Applied { write, balance_after: self.balance });
     }
 }
+
+/// How many missing writes a parked request names.
+const MISSING_SHOWN: usize = 16;
 
 /// How an event moves the Lamport clock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -955,6 +964,24 @@ mod tests {
         let fx = b.handle(Input::Request { token: ReplyToken(2), request: q });
         assert!(matches!(replies(&fx)[0].outcome, Outcome::Failed { reason: FailReason::WrongBranch, .. }));
         assert_eq!(b.waiting(), (0, 0));
+    }
+
+    #[test]
+    fn an_own_write_fetched_back_is_never_reissued() {
+        // Branch 1 lost its memory and its store; a peer sends back w1.3.
+        let mut b = Branch::new(config(1, &[2], ClockScheme::SendAndReceive, PropagationMode::Background));
+        let p = Propagation {
+            from: BranchId(2),
+            write: WriteId { origin: BranchId(1), seq: 3 },
+            customer: CustomerId(1),
+            event: EventId(1),
+            op: Op::Deposit(Cents::units(5)),
+            depends_on: WriteSet::new(),
+            clock: 3,
+        };
+        b.handle(Input::Propagate { token: ReplyToken(1), propagation: p });
+        let fx = b.handle(Input::Request { token: ReplyToken(2), request: request(2, 1, Op::Deposit(Cents::units(1))) });
+        assert_eq!(replies(&fx)[0].write, Some(WriteId { origin: BranchId(1), seq: 4 }));
     }
 
     #[test]

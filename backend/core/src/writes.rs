@@ -36,15 +36,24 @@ impl OriginWrites {
             return false;
         }
         self.extra.insert(seq);
-        // Fold exceptions that now continue the prefix into it.
-        while self.extra.remove(&(self.prefix + 1)) {
-            self.prefix += 1;
-        }
+        self.fold();
         true
     }
 
+    /// Folds exceptions that continue the prefix into it.
+    fn fold(&mut self) {
+        let p = self.prefix;
+        self.extra.retain(|s| *s > p);
+        while let Some(next) = self.prefix.checked_add(1) {
+            if !self.extra.remove(&next) {
+                break;
+            }
+            self.prefix = next;
+        }
+    }
+
     fn len(&self) -> u64 {
-        self.prefix + self.extra.len() as u64
+        self.prefix.saturating_add(self.extra.len() as u64)
     }
 
     fn iter(&self) -> impl Iterator<Item = u64> + '_ {
@@ -73,8 +82,7 @@ impl WriteSet {
             for seq in extra {
                 entry.insert(seq);
             }
-            let p = entry.prefix;
-            entry.extra.retain(|s| *s > p);
+            entry.fold();
         }
         set.origins.retain(|_, o| o.len() > 0);
         set
@@ -107,7 +115,37 @@ impl WriteSet {
 
     /// The writes of `other` missing from `self`, in id order.
     pub fn missing_from(&self, other: &WriteSet) -> Vec<WriteId> {
-        other.iter().filter(|w| !self.contains(w)).collect()
+        self.first_missing_from(other, usize::MAX)
+    }
+
+    /// At most `limit` writes of `other` missing from `self`, in id order,
+    /// without walking what `self` has: a set naming seq 2^64 costs nothing.
+    pub fn first_missing_from(&self, other: &WriteSet, limit: usize) -> Vec<WriteId> {
+        let mut out = Vec::new();
+        for (origin, theirs) in &other.origins {
+            let mine = self.origins.get(origin);
+            let have = mine.map_or(0, |m| m.prefix);
+            // Theirs beyond my prefix: from have+1 to their prefix, then their extras.
+            let mut seq = have;
+            while seq < theirs.prefix && out.len() < limit {
+                seq += 1;
+                if !mine.is_some_and(|m| m.extra.contains(&seq)) {
+                    out.push(WriteId { origin: *origin, seq });
+                }
+            }
+            for s in theirs.extra.iter().filter(|s| **s > have) {
+                if out.len() >= limit {
+                    break;
+                }
+                if !mine.is_some_and(|m| m.contains(*s)) {
+                    out.push(WriteId { origin: *origin, seq: *s });
+                }
+            }
+            if out.len() >= limit {
+                break;
+            }
+        }
+        out
     }
 
     /// Adds every write of `other`.
@@ -116,11 +154,7 @@ impl WriteSet {
             let mine = self.origins.entry(*origin).or_default();
             if theirs.prefix > mine.prefix {
                 mine.prefix = theirs.prefix;
-                let p = mine.prefix;
-                mine.extra.retain(|s| *s > p);
-                while mine.extra.remove(&(mine.prefix + 1)) {
-                    mine.prefix += 1;
-                }
+                mine.fold();
             }
             for seq in &theirs.extra {
                 mine.insert(*seq);
@@ -134,7 +168,7 @@ impl WriteSet {
     }
 
     pub fn len(&self) -> u64 {
-        self.origins.values().map(OriginWrites::len).sum()
+        self.origins.values().map(OriginWrites::len).fold(0, u64::saturating_add)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -215,6 +249,18 @@ mod tests {
         let mut have = have;
         have.insert(w(1, 2));
         assert!(have.contains_all(&want));
+    }
+
+    #[test]
+    fn hostile_sets_cost_nothing_and_never_overflow() {
+        let huge = WriteSet::from_parts([(BranchId(2), u64::MAX, vec![]), (BranchId(3), 0, vec![u64::MAX])]);
+        let have: WriteSet = [w(2, 1)].into_iter().collect();
+        assert_eq!(have.first_missing_from(&huge, 3), vec![w(2, 2), w(2, 3), w(2, 4)]);
+        assert!(!have.contains_all(&huge));
+        assert_eq!(huge.len(), u64::MAX);
+        let mut s = WriteSet::from_parts([(BranchId(1), u64::MAX - 1, vec![])]);
+        assert!(s.insert(w(1, u64::MAX)), "the last seq folds without overflow");
+        assert_eq!(WriteSet::from_parts([(BranchId(1), 0, vec![3]), (BranchId(1), 2, vec![])]), WriteSet::from_parts([(BranchId(1), 3, vec![])]));
     }
 
     #[test]
