@@ -45,10 +45,12 @@ enum Command {
     Ack(PropagationAck, u64),
     Inspect { wait_until_quiet: bool, reply: oneshot::Sender<BranchRecord> },
     Reset(Reset, oneshot::Sender<Vec<BranchId>>),
-    /// A peer's anti-entropy pull; answered with the writes it lacks.
-    Pull { from: BranchId, have: bank_core::WriteSet, answer_back: bool, reply: oneshot::Sender<Vec<Propagation>> },
-    /// The answer to our pull from `from` (`None`: the pull failed).
-    Pulled { from: BranchId, writes: Option<Vec<Propagation>> },
+    /// A peer's anti-entropy pull, with the peer's epoch when it said;
+    /// answered with the writes it lacks (nothing for another run's peer).
+    Pull { from: BranchId, have: bank_core::WriteSet, answer_back: bool, epoch: Option<u64>, reply: oneshot::Sender<Vec<Propagation>> },
+    /// The answer to our pull from `from` (`None`: the pull failed), and
+    /// the epoch the pull was sent in.
+    Pulled { from: BranchId, writes: Option<Vec<Propagation>>, epoch: u64 },
     /// The park timeout of a waiting request ran out.
     Expire(ReplyToken),
     /// Pull from every peer now.
@@ -168,9 +170,15 @@ impl NodeHandle {
     }
 
     /// A peer's anti-entropy pull: the writes it lacks.
-    pub async fn pull(&self, from: BranchId, have: bank_core::WriteSet, answer_back: bool) -> Result<Vec<Propagation>, NodeGone> {
+    pub async fn pull(
+        &self,
+        from: BranchId,
+        have: bank_core::WriteSet,
+        answer_back: bool,
+        epoch: Option<u64>,
+    ) -> Result<Vec<Propagation>, NodeGone> {
         let (tx, rx) = oneshot::channel();
-        self.send(Command::Pull { from, have, answer_back, reply: tx })?;
+        self.send(Command::Pull { from, have, answer_back, epoch, reply: tx })?;
         rx.await.map_err(|_| NodeGone(self.id.0))
     }
 
@@ -285,13 +293,19 @@ impl Node {
                     let _ = reply.send(self.branch.config().peers.clone());
                     continue;
                 }
-                Command::Pull { from, have, answer_back, reply } => {
+                // Nothing of one run may leak into another (see `Reset`).
+                Command::Pull { epoch: Some(theirs), reply, .. } if theirs != *self.epoch.borrow() => {
+                    let _ = reply.send(Vec::new());
+                    continue;
+                }
+                Command::Pulled { epoch, .. } if epoch != *self.epoch.borrow() => continue,
+                Command::Pull { from, have, answer_back, reply, .. } => {
                     let token = self.token();
                     self.pull_calls.insert(token, reply);
                     Input::Pull { token, from, have, answer_back }
                 }
-                Command::Pulled { from, writes: Some(writes) } => Input::Pulled { from, writes },
-                Command::Pulled { from, writes: None } => Input::PullFailed { to: from },
+                Command::Pulled { from, writes: Some(writes), .. } => Input::Pulled { from, writes },
+                Command::Pulled { from, writes: None, .. } => Input::PullFailed { to: from },
                 Command::Expire(token) => Input::Expire { token },
                 Command::AntiEntropy => Input::AntiEntropy,
                 Command::Inspect { wait_until_quiet, reply } => {
@@ -407,17 +421,18 @@ impl Node {
                 let from = self.branch.id();
                 let inbox = self.inbox_tx.clone();
                 let Some(channel) = self.peers.get(&to).cloned() else {
-                    let _ = inbox.send(Command::Pulled { from: to, writes: None });
+                    let _ = inbox.send(Command::Pulled { from: to, writes: None, epoch: *self.epoch.borrow() });
                     return;
                 };
                 let network = self.options.network.clone();
                 let mut shutdown = self.shutdown.clone();
+                let epoch = *self.epoch.borrow();
                 tokio::spawn(async move {
                     let writes = tokio::select! {
-                        w = pull(from, to, channel, have, answer_back, network) => w,
+                        w = pull(from, to, channel, have, answer_back, network, epoch) => w,
                         _ = shutdown.wait_for(|stop| *stop) => return,
                     };
-                    let _ = inbox.send(Command::Pulled { from: to, writes });
+                    let _ = inbox.send(Command::Pulled { from: to, writes, epoch });
                 });
             }
             Effect::PullReply { token, writes } => {
@@ -450,6 +465,7 @@ async fn pull(
     have: bank_core::WriteSet,
     answer_back: bool,
     network: Option<Arc<Network>>,
+    epoch: u64,
 ) -> Option<Vec<Propagation>> {
     if let Some(net) = &network {
         match net.transit(from, to) {
@@ -458,6 +474,10 @@ async fn pull(
         }
     }
     let request = bank_proto::PullRequest { from_branch: from.0, have: Some(wire::write_set_to_proto(&have)), answer_back };
+    let mut request = tonic::Request::new(request);
+    if epoch != 0 {
+        request.metadata_mut().insert(EPOCH_HEADER, epoch.into());
+    }
     let reply = tokio::time::timeout(PULL_TIMEOUT, BranchClient::new(channel).pull(request)).await.ok()?.ok()?.into_inner();
     if network.as_ref().is_some_and(|n| n.reply_lost()) {
         return None;

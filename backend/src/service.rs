@@ -28,6 +28,19 @@ impl BranchService {
     }
 }
 
+/// The caller's run, from the `bank-epoch` header (`None`: not said).
+fn epoch_of<T>(request: &Request<T>) -> Result<Option<u64>, Status> {
+    match request.metadata().get(EPOCH_HEADER) {
+        None => Ok(None),
+        Some(v) => v
+            .to_str()
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(Some)
+            .ok_or_else(|| Status::invalid_argument(format!("{EPOCH_HEADER} must be a number"))),
+    }
+}
+
 #[tonic::async_trait]
 impl BranchRpc for BranchService {
     async fn request(&self, request: Request<pb::CustomerRequest>) -> Result<Response<pb::CustomerReply>, Status> {
@@ -37,12 +50,7 @@ impl BranchRpc for BranchService {
     }
 
     async fn propagate(&self, request: Request<pb::Propagation>) -> Result<Response<pb::PropagationAck>, Status> {
-        let epoch = match request.metadata().get(EPOCH_HEADER) {
-            None => None,
-            Some(v) => Some(
-                v.to_str().ok().and_then(|v| v.parse::<u64>().ok()).ok_or_else(|| Status::invalid_argument(format!("{EPOCH_HEADER} must be a number")))?,
-            ),
-        };
+        let epoch = epoch_of(&request)?;
         let propagation = wire::propagation_from_proto(request.into_inner())?;
         let ack = self.node.propagate_in(propagation, epoch).await?;
         Ok(Response::new(wire::ack_to_proto(&ack)))
@@ -65,9 +73,10 @@ impl BranchRpc for BranchService {
     }
 
     async fn pull(&self, request: Request<pb::PullRequest>) -> Result<Response<pb::PullReply>, Status> {
+        let epoch = epoch_of(&request)?;
         let request = request.into_inner();
         let have = wire::write_set_from_proto(request.have.as_ref());
-        let writes = self.node.pull(bank_core::BranchId(request.from_branch), have, request.answer_back).await?;
+        let writes = self.node.pull(bank_core::BranchId(request.from_branch), have, request.answer_back, epoch).await?;
         Ok(Response::new(pb::PullReply { writes: writes.iter().map(wire::propagation_to_proto).collect() }))
     }
 
