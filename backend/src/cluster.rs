@@ -260,6 +260,8 @@ impl Control {
             path: Store::path(&self.data_dir, id).display().to_string(),
             source,
         })?;
+        // A temporary directory is deleted after the run: no disk flushes.
+        let store = if self.temporary { store.volatile() } else { store };
         let recovered = stored.len();
         let branch = if fresh { Branch::new(branch_config) } else { Branch::recover(branch_config, stored) };
         let peers: BTreeMap<BranchId, BankChannel> =

@@ -470,6 +470,7 @@ async fn pull(
     if let Some(net) = &network {
         match net.transit(from, to) {
             Transit::Cut | Transit::Lost => return None,
+            Transit::Delayed(d) if d.is_zero() => {}
             Transit::Delayed(d) => tokio::time::sleep(d).await,
         }
     }
@@ -525,6 +526,9 @@ async fn deliver(
                     }
                     continue;
                 }
+                // No delay: no timer either (a zero sleep still waits for
+                // the timer wheel's next millisecond tick).
+                Transit::Delayed(d) if d.is_zero() => {}
                 Transit::Delayed(d) => {
                     tokio::select! {
                         _ = tokio::time::sleep(d) => {}

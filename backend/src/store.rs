@@ -7,9 +7,13 @@
 //! replays the records.
 //!
 //! **What is fsync'd.** The host appends every write the branch applies.
-//! Before a branch *acknowledges* a customer's write, the file is flushed
-//! to the disk (`sync_data`), so an acknowledged write survives even a power
-//! loss. Writes received from peers are appended without waiting for the
+//! In a durable store (a data directory the user chose), before a branch
+//! *acknowledges* a customer's write the file is flushed to the disk
+//! (`sync_data`), so an acknowledged write survives even a power loss. A
+//! store in a temporary directory (the in-process cluster's default, deleted
+//! at the end of the run) skips the flush: it only has to survive the crash
+//! of a branch, which the operating system's page cache does, and the flush
+//! would cost a disk round trip per customer answer. Writes received from peers are appended without waiting for the
 //! disk: they survive a crash of the branch process (the OS still has them),
 //! and anything lost in a power cut is fetched again from the peers by
 //! anti-entropy.
@@ -33,6 +37,8 @@ pub struct Store {
     file: File,
     /// Appended since the last sync.
     dirty: bool,
+    /// Flush to the disk in [`Store::sync`] (see the module docs).
+    durable: bool,
 }
 
 impl Store {
@@ -51,7 +57,14 @@ impl Store {
         if fresh {
             file.set_len(0)?;
         }
-        Ok((Store { path, file, dirty: false }, stored))
+        Ok((Store { path, file, dirty: false, durable: true }, stored))
+    }
+
+    /// A store whose [`Store::sync`] does not wait for the disk (see the
+    /// module docs): for temporary directories.
+    pub fn volatile(mut self) -> Store {
+        self.durable = false;
+        self
     }
 
     pub fn file_path(&self) -> &Path {
@@ -75,7 +88,7 @@ impl Store {
 
     /// Flushes appended writes to the disk.
     pub fn sync(&mut self) -> io::Result<()> {
-        if self.dirty {
+        if self.dirty && self.durable {
             self.file.sync_data()?;
             self.dirty = false;
         }
