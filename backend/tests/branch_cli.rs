@@ -1,9 +1,12 @@
 //! `bank branch` and `bank run --cluster` as a user runs them: the checks
 //! made before anything listens, and a clean stop on SIGTERM.
 
+mod common;
+use common::wait_timeout;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn bank(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_bank")).args(args).env_remove("BANK_TOKEN").output().expect("bank runs")
@@ -64,16 +67,6 @@ fn a_branch_says_where_it_listens_and_stops_cleanly_on_sigterm() {
 
     let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(killed.success());
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > Duration::from_secs(10) {
-            let _ = child.kill();
-            panic!("no exit within 10 s of SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = wait_timeout(child, Duration::from_secs(10)).expect("exit within 10 s of SIGTERM");
     assert!(status.success(), "{status}");
 }

@@ -19,11 +19,14 @@
 //! and passes. Every wait is bounded, and a drop guard removes the
 //! namespaces and the bridge and kills the branches even when it fails.
 
+mod common;
+use common::wait_timeout;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bank_backend::auth::Token;
 use bank_backend::cluster_file::ClusterFile;
@@ -181,9 +184,8 @@ impl Net {
             let ok = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().map(|s| s.success());
             assert!(matches!(ok, Ok(true)), "sending SIGTERM");
         }
-        for (i, mut child) in std::mem::take(&mut self.branches).into_iter().enumerate() {
-            let status = wait_timeout(&mut child, Duration::from_secs(10));
-            let _ = child.kill();
+        for (i, child) in std::mem::take(&mut self.branches).into_iter().enumerate() {
+            let status = wait_timeout(child, Duration::from_secs(10));
             let status = status.unwrap_or_else(|| panic!("branch {} did not stop within 10 s of SIGTERM", i + 1));
             assert!(status.success(), "branch {} exited with {status}", i + 1);
         }
@@ -211,16 +213,6 @@ impl Drop for Net {
     }
 }
 
-fn wait_timeout(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if let Ok(Some(status)) = child.try_wait() {
-            return Some(status);
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    None
-}
 
 /// `bank run` with a time limit.
 fn bank_run(args: &[&str], limit: Duration) -> Output {
@@ -236,8 +228,7 @@ fn bank_run(args: &[&str], limit: Duration) -> Output {
     let stderr = child.stderr.take().unwrap();
     let out = std::thread::spawn(move || std::io::read_to_string(stdout).unwrap_or_default());
     let err = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
-    let status = wait_timeout(&mut child, limit);
-    let _ = child.kill();
+    let status = wait_timeout(child, limit);
     let status = status.unwrap_or_else(|| panic!("bank run {} took longer than {limit:?}", args.join(" ")));
     Output { status, stdout: out.join().unwrap().into_bytes(), stderr: err.join().unwrap().into_bytes() }
 }
@@ -321,7 +312,6 @@ async fn cut_link_and_converge(net: &Net, cluster_path: &Path) {
                 expected += cents;
             }
         }
-        tokio::time::sleep(Duration::from_millis(150)).await;
     }
     net.set_link(3, true);
 
