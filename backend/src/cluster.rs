@@ -375,6 +375,19 @@ impl Control {
         Ok(())
     }
 
+    /// [`Control::repair`] as the runner's end-of-run hook (errors are logged).
+    pub fn repair_hook(self: &Arc<Self>) -> crate::runner::Repair {
+        let control = self.clone();
+        crate::runner::Repair(Arc::new(move || {
+            let control = control.clone();
+            Box::pin(async move {
+                if let Err(e) = control.repair().await {
+                    tracing::error!("repairing the cluster: {e}");
+                }
+            })
+        }))
+    }
+
     /// Plays `plan`'s faults at their times (from now), in a task.
     pub fn play_faults(self: &Arc<Self>, faults: Vec<bank_core::network::TimedFault>) -> JoinHandle<()> {
         let control = self.clone();

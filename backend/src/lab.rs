@@ -44,7 +44,7 @@ use crate::examples::Example;
 use crate::external::ExternalCluster;
 use crate::observe::{Activity, ActivitySink};
 use crate::pacer::Pacer;
-use crate::runner::{run_scenario_on, Repair, RunHooks};
+use crate::runner::{run_scenario_on, RunHooks};
 use crate::transport::{self, BankChannel};
 use crate::wire;
 
@@ -395,14 +395,7 @@ impl Lab {
         let runner = {
             // Faults can be injected into an in-process cluster at any time:
             // its runs always tolerate them (and repair at the end).
-            let repair = control.clone().map(|control| {
-                Repair(Arc::new(move || {
-                    let c = control.clone();
-                    Box::pin(async move {
-                        let _ = c.repair().await;
-                    })
-                }))
-            });
+            let repair = control.as_ref().map(|control| control.repair_hook());
             let hooks = RunHooks {
                 pacer: Some(pacer.clone()),
                 activity: Some(sink.clone()),
@@ -593,8 +586,7 @@ pub fn fault_from_proto(request: pb::FaultRequest) -> Result<Fault, String> {
 /// The checker's findings on a finished run, as lab events.
 fn violations(loaded: &Loaded, record: &bank_core::RunRecord) -> Vec<pb::ViolationFound> {
     let per_customer = loaded.per_customer();
-    let guarantees: Vec<Guarantees> =
-        loaded.scenario.customers.iter().map(|c| per_customer.get(&c.id).copied().unwrap_or(loaded.guarantees)).collect();
+    let guarantees = bank_core::guarantees::per_session(&loaded.scenario, loaded.guarantees, &per_customer);
     let history = History::from_record(&loaded.scenario, record, &guarantees);
     check::check(&history).violations.iter().map(|v| violation_to_proto(&history, v)).collect()
 }

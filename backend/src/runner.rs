@@ -115,7 +115,8 @@ pub async fn run_scenario_on(
     let mut sessions: Vec<Option<Session>> = scenario
         .customers
         .iter()
-        .map(|c| Some(Session::with_guarantees(c.id, hooks.per_customer.get(&c.id).copied().unwrap_or(guarantees))))
+        .zip(bank_core::guarantees::per_session(scenario, guarantees, &hooks.per_customer))
+        .map(|(c, g)| Some(Session::with_guarantees(c.id, g)))
         .collect();
 
     for phase in schedule.phases(scenario) {
@@ -146,7 +147,10 @@ pub async fn run_scenario_on(
                     let reply = match BranchClient::new(channel).request(wire::request_to_proto(&request)).await {
                         Ok(reply) => wire::reply_from_proto(reply.into_inner(), script.id)?,
                         // Under faults an unreachable or crashed branch is an answer.
-                        Err(status) if faulty => unreachable_reply(&request, &status),
+                        Err(status) if faulty => bank_core::branch::Reply::unanswered(
+                            &request,
+                            format!("branch {} did not answer: {}", request.branch.0, status.message()),
+                        ),
                         Err(status) => return Err(RunError::Rpc { branch: event.branch.to_string(), status }),
                     };
                     session.observe(&reply);
@@ -215,19 +219,3 @@ async fn converge(channels: &BTreeMap<BranchId, BankChannel>, repair: &Repair) -
     })
 }
 
-/// The answer a customer records when its branch could not be reached.
-fn unreachable_reply(request: &bank_core::branch::Request, status: &tonic::Status) -> bank_core::branch::Reply {
-    bank_core::branch::Reply {
-        branch: request.branch,
-        customer: request.customer,
-        event: request.event,
-        op: request.op.kind(),
-        outcome: bank_core::Outcome::Failed {
-            reason: bank_core::FailReason::NotReady(format!("branch {} did not answer: {}", request.branch.0, status.message())),
-            balance: bank_core::Cents::ZERO,
-        },
-        write: None,
-        observed: None,
-        clock: 0,
-    }
-}

@@ -142,6 +142,24 @@ pub struct Reply {
     pub clock: u64,
 }
 
+impl Reply {
+    /// What a customer records when its branch gave no answer (it crashed
+    /// or could not be reached): a not-ready failure saying `why`. Whether
+    /// a write was applied is unknown; it is not in the session's write set.
+    pub fn unanswered(request: &Request, why: String) -> Reply {
+        Reply {
+            branch: request.branch,
+            customer: request.customer,
+            event: request.event,
+            op: request.op.kind(),
+            outcome: Outcome::Failed { reason: FailReason::NotReady(why), balance: Cents::ZERO },
+            write: None,
+            observed: None,
+            clock: 0,
+        }
+    }
+}
+
 /// A write as a branch stores it durably: enough to apply it again after a
 /// crash, and to send it to a peer that lacks it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -155,6 +173,21 @@ pub struct StoredWrite {
     pub depends_on: WriteSet,
     /// The storing branch's Lamport clock when it applied the write.
     pub clock: u64,
+}
+
+impl StoredWrite {
+    /// The write on its way from branch `from`, stamped with `clock`.
+    pub fn to_propagation(&self, from: BranchId, clock: u64) -> Propagation {
+        Propagation {
+            from,
+            write: self.write,
+            customer: self.customer,
+            event: self.event,
+            op: self.op,
+            depends_on: self.depends_on.clone(),
+            clock,
+        }
+    }
 }
 
 /// A write travelling from a branch that has it to a peer.
@@ -562,15 +595,7 @@ impl Branch {
             observed: None,
             clock,
         };
-        let propagation = Propagation {
-            from: self.config.id,
-            write,
-            customer,
-            event,
-            op,
-            depends_on: stored.depends_on,
-            clock,
-        };
+        let propagation = stored.to_propagation(self.config.id, clock);
         let mut flight = InFlight {
             propagation,
             unsent: self.config.peers.iter().copied().collect(),
@@ -665,15 +690,7 @@ impl Branch {
         for w in lacking {
             // Logged like any propagation, so traces show the catch-up.
             let clock = self.record(LogKind::PropagateSent, w.customer, w.event, w.op, Some(from), None, false, 0, out);
-            writes.push(Propagation {
-                from: self.config.id,
-                write: w.write,
-                customer: w.customer,
-                event: w.event,
-                op: w.op,
-                depends_on: w.depends_on,
-                clock,
-            });
+            writes.push(w.to_propagation(self.config.id, clock));
         }
         out.push(Effect::PullReply { token, writes });
         if answer_back && !self.applied.contains_all(&have) && self.config.peers.contains(&from) {

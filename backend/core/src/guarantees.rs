@@ -146,6 +146,16 @@ impl Guarantees {
     }
 }
 
+/// What each session of `scenario` (input entry order) asks for: `default`,
+/// except the customers listed in `per_customer`.
+pub fn per_session(
+    scenario: &crate::scenario::Scenario,
+    default: Guarantees,
+    per_customer: &std::collections::BTreeMap<crate::ids::CustomerId, Guarantees>,
+) -> Vec<Guarantees> {
+    scenario.customers.iter().map(|c| per_customer.get(&c.id).copied().unwrap_or(default)).collect()
+}
+
 impl fmt::Display for Guarantees {
     /// `all`, `none`, or the short names joined by commas (`ryw,mw`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

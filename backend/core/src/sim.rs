@@ -25,7 +25,6 @@ use crate::ids::{BranchId, CustomerId, WriteId};
 use crate::money::Cents;
 use crate::network::{Delay, Fault, LinkState, NetworkPlan};
 pub use crate::network::SplitMix64;
-use crate::op::{FailReason, Outcome};
 use crate::record::{BranchRecord, EventResult, RunRecord};
 use crate::scenario::Scenario;
 use crate::schedule::Schedule;
@@ -80,14 +79,9 @@ impl Default for SimConfig {
 }
 
 impl SimConfig {
-    /// The guarantees customer `c`'s sessions ask for.
-    pub fn guarantees_for(&self, c: CustomerId) -> Guarantees {
-        self.per_customer.get(&c).copied().unwrap_or(self.guarantees)
-    }
-
     /// Per session of `scenario` (input entry order), what it asks for.
     pub fn per_session(&self, scenario: &Scenario) -> Vec<Guarantees> {
-        scenario.customers.iter().map(|c| self.guarantees_for(c.id)).collect()
+        crate::guarantees::per_session(scenario, self.guarantees, &self.per_customer)
     }
 }
 
@@ -147,8 +141,7 @@ struct PendingPull {
 struct Outstanding {
     run: usize,
     event: usize,
-    customer_clock: u64,
-    branch: BranchId,
+    request: Request,
 }
 
 struct Sim<'a> {
@@ -213,7 +206,12 @@ pub fn run(scenario: &Scenario, config: &SimConfig) -> SimRun {
         phase: Vec::new(),
         cursor: Vec::new(),
         busy: Vec::new(),
-        sessions: scenario.customers.iter().map(|c| Session::with_guarantees(c.id, config.guarantees_for(c.id))).collect(),
+        sessions: scenario
+            .customers
+            .iter()
+            .zip(config.per_session(scenario))
+            .map(|(c, g)| Session::with_guarantees(c.id, g))
+            .collect(),
         results: scenario.customers.iter().map(|c| vec![None; c.events.len()]).collect(),
         completion: 0,
         acknowledged: Vec::new(),
@@ -436,9 +434,9 @@ impl Sim<'_> {
         *self.incarnation.get_mut(&b).expect("known branch") += 1;
         // Customers waiting on it see their call fail.
         let waiting: Vec<(ReplyToken, Outstanding)> =
-            self.outstanding.iter().filter(|(_, o)| o.branch == b).map(|(t, o)| (*t, o.clone())).collect();
+            self.outstanding.iter().filter(|(_, o)| o.request.branch == b).map(|(t, o)| (*t, o.clone())).collect();
         for (token, o) in waiting {
-            let reply = self.unavailable(b, &o, "crashed before answering");
+            let reply = Reply::unanswered(&o.request, format!("branch {} crashed before answering", b.0));
             let d = self.client_delay();
             self.schedule_in(d, Event::ToCustomer { token, reply });
         }
@@ -467,24 +465,6 @@ impl Sim<'_> {
         self.branches.insert(b, Some(Branch::recover(config, stored)));
     }
 
-    fn unavailable(&self, b: BranchId, o: &Outstanding, why: &str) -> Reply {
-        let script = &self.scenario.customers[self.phase[o.run].session];
-        let event = &script.events[o.event];
-        Reply {
-            branch: b,
-            customer: script.id,
-            event: event.id,
-            op: event.op.kind(),
-            outcome: Outcome::Failed {
-                reason: FailReason::NotReady(format!("branch {} {why}", b.0)),
-                balance: Cents::ZERO,
-            },
-            write: None,
-            observed: None,
-            clock: 0,
-        }
-    }
-
     fn customer_send(&mut self, r: usize) {
         let run = &self.phase[r];
         if self.cursor[r] >= run.events.len() {
@@ -495,8 +475,7 @@ impl Sim<'_> {
         let event = &self.scenario.customers[run.session].events[e];
         let request = self.sessions[run.session].request(event.id, event.branch, event.op);
         let token = ReplyToken(self.id());
-        self.outstanding
-            .insert(token, Outstanding { run: r, event: e, customer_clock: request.clock, branch: event.branch });
+        self.outstanding.insert(token, Outstanding { run: r, event: e, request: request.clone() });
         self.busy[r] = true;
         let d = self.client_delay();
         let to = event.branch;
@@ -516,7 +495,7 @@ impl Sim<'_> {
             op: reply.op,
             branch: reply.branch,
             outcome: reply.outcome,
-            customer_clock: o.customer_clock,
+            customer_clock: o.request.clock,
             completion: self.completion,
             write: reply.write,
             observed: reply.observed,
@@ -554,7 +533,7 @@ impl Sim<'_> {
             match msg {
                 BranchMsg::Request { token, .. } => {
                     if let Some(o) = self.outstanding.get(&token).cloned() {
-                        let reply = self.unavailable(to, &o, "is down");
+                        let reply = Reply::unanswered(&o.request, format!("branch {} is down", to.0));
                         let d = self.client_delay();
                         self.schedule_in(d, Event::ToCustomer { token, reply });
                     }

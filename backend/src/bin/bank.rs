@@ -12,7 +12,7 @@ use std::time::Instant;
 use anyhow::Context;
 use bank_backend::cluster::{Cluster, ClusterConfig};
 use bank_backend::observe::Activity;
-use bank_backend::runner::{run_scenario_with, Repair, RunHooks};
+use bank_backend::runner::{run_scenario_with, RunHooks};
 use bank_core::check;
 use bank_core::experiment::{self, Experiment};
 use bank_core::{Guarantees, History};
@@ -442,8 +442,7 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     let guarantees = args.guarantees.or(settings.guarantees).unwrap_or_default();
     // --guarantees is for every customer; the file may set some customers apart.
     let per_customer = if args.guarantees.is_some() { Default::default() } else { settings.per_customer.clone() };
-    let per_session: Vec<Guarantees> =
-        scenario.customers.iter().map(|c| per_customer.get(&c.id).copied().unwrap_or(guarantees)).collect();
+    let per_session = bank_core::guarantees::per_session(&scenario, guarantees, &per_customer);
 
     let mut config = ClusterConfig::for_scenario(&scenario);
     config.clock_scheme = format.clock_scheme();
@@ -634,17 +633,7 @@ async fn run_on_cluster(
     });
     let cluster = Cluster::start(config).await.context("starting the branch servers").map_err(Failure::Internal)?;
     let control = cluster.control();
-    let repair = faulty.then(|| {
-        let control = control.clone();
-        Repair(std::sync::Arc::new(move || {
-            let control = control.clone();
-            Box::pin(async move {
-                if let Err(e) = control.repair().await {
-                    tracing::error!("repairing the cluster: {e}");
-                }
-            })
-        }))
-    });
+    let repair = faulty.then(|| control.repair_hook());
     let plan = (!faults.is_empty()).then(|| control.play_faults(faults));
     let hooks = RunHooks { guarantees: Some(guarantees), per_customer, repair, ..RunHooks::default() };
     let outcome = tokio::select! {
