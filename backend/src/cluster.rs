@@ -30,6 +30,7 @@ use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Channel, Endpoint, Server};
 
 use crate::error::RunError;
+use crate::link::LinkStats;
 use crate::network::Network;
 use crate::node::{self, NodeHandle, NodeOptions};
 use crate::observe::ActivitySink;
@@ -88,10 +89,25 @@ impl ClusterConfig {
     }
 
     fn anti_entropy_period(&self) -> Option<Duration> {
-        self.anti_entropy.or_else(|| {
-            (self.propagation == PropagationMode::Background || !self.network.is_perfect()).then(|| Duration::from_millis(500))
-        })
+        self.anti_entropy.or_else(|| periodic_pull(self.propagation, &self.network, Duration::from_millis(500)))
     }
+}
+
+/// How often branches pull from each other unasked (anti-entropy), if at
+/// all: only where a write may be missing for a while without anyone
+/// resending it — background propagation, lost messages, planned cuts and
+/// crashes. Otherwise the links retry every propagation until it is
+/// acknowledged, and restarts and heals pull at once. Slow links alone need
+/// no pulls: they would only fetch again, in bulk, what is already on its
+/// way.
+///
+/// The period is `at_least`, and at least three times the slowest planned
+/// link: a branch with a pull in flight is not quiet, and a pull takes its
+/// link's delay, so pulls more often than that would keep a run from ever
+/// ending.
+pub fn periodic_pull(propagation: PropagationMode, plan: &NetworkPlan, at_least: Duration) -> Option<Duration> {
+    let needed = propagation == PropagationMode::Background || plan.drop_percent > 0 || !plan.faults.is_empty();
+    needed.then(|| at_least.max(Duration::from_millis(3 * plan.slowest_ms())))
 }
 
 /// A running cluster. Drop without [`Cluster::shutdown`] also stops it, but
@@ -112,6 +128,8 @@ pub struct Control {
     addrs: BTreeMap<BranchId, SocketAddr>,
     channels: BTreeMap<BranchId, Channel>,
     network: Arc<Network>,
+    /// Propagation calls and writes sent by every branch.
+    link_stats: Arc<LinkStats>,
     data_dir: PathBuf,
     /// Remove `data_dir` at shutdown (it was a temporary one).
     temporary: bool,
@@ -186,6 +204,7 @@ impl Cluster {
             addrs: addrs.clone(),
             channels,
             network,
+            link_stats: Arc::default(),
             data_dir,
             temporary,
             members: Mutex::new(BTreeMap::new()),
@@ -270,6 +289,7 @@ impl Control {
         let options = NodeOptions {
             store: Some(store),
             network: Some(self.network.clone()),
+            link_stats: Some(self.link_stats.clone()),
             park_timeout: config.park_timeout,
             anti_entropy: config.anti_entropy_period(),
             ..NodeOptions::default()
@@ -305,6 +325,12 @@ impl Control {
     pub async fn down(&self) -> Vec<BranchId> {
         let members = self.members.lock().await;
         self.all_ids.iter().copied().filter(|id| !members.contains_key(id)).collect()
+    }
+
+    /// How many propagation calls the branches have sent, carrying how
+    /// many writes (see [`crate::link`]).
+    pub fn link_stats(&self) -> &LinkStats {
+        &self.link_stats
     }
 
     pub fn network(&self) -> &Arc<Network> {

@@ -49,6 +49,10 @@ impl BranchRpc for Gateway {
         Err(Status::permission_denied("the lab's web origin accepts customer requests only; branches propagate among themselves"))
     }
 
+    async fn propagate_batch(&self, _: Request<pb::PropagationBatch>) -> Result<Response<pb::PropagationAcks>, Status> {
+        Err(Status::permission_denied("the lab's web origin accepts customer requests only; branches propagate among themselves"))
+    }
+
     async fn pull(&self, _: Request<pb::PullRequest>) -> Result<Response<pb::PullReply>, Status> {
         Err(Status::unimplemented("anti-entropy runs between branches, not through the lab's origin"))
     }

@@ -38,7 +38,7 @@ use bank_proto as pb;
 use tokio::sync::{broadcast, mpsc, watch, Mutex};
 use tokio::task::JoinHandle;
 
-use crate::cluster::{channel_to, Cluster, ClusterConfig, Control};
+use crate::cluster::{channel_to, periodic_pull, Cluster, ClusterConfig, Control};
 use crate::error::RunError;
 use crate::examples::Example;
 use crate::external::ExternalCluster;
@@ -226,7 +226,7 @@ impl Lab {
                 }
             }
             if let Fault::SetDelay { delay_ms: d, .. } = &fault {
-                if delay_ms(*d) > MAX_INJECTED_DELAY_MS {
+                if d.max_ms() > MAX_INJECTED_DELAY_MS {
                     return fault_error(&format!("a link's delay can be at most {MAX_INJECTED_DELAY_MS} ms"));
                 }
             }
@@ -359,13 +359,12 @@ impl Lab {
                 // The lab plays the timed faults itself (and records them).
                 config.network = bank_core::NetworkPlan { faults: Vec::new(), ..loaded.settings.network.clone() };
                 config.seed = loaded.seed;
-                // A branch with a pull in flight is not quiet, and a pull
-                // takes its link's delay: pulls every 500 ms on a 500 ms link
-                // would keep it busy forever and the run would never end.
-                // Propagations are retried until acknowledged and restarts,
+                // Propagations are retried until acknowledged, and restarts,
                 // heals and the final repair pull at once, so periodic pulls
-                // can be rare.
-                config.anti_entropy = Some(anti_entropy_period(&loaded.settings.network));
+                // can be rare: well above the slowest link, including the
+                // delays a click may set (see `periodic_pull`).
+                let clicked = Duration::from_millis(3 * MAX_INJECTED_DELAY_MS);
+                config.anti_entropy = periodic_pull(loaded.propagation, &loaded.settings.network, clicked.max(Duration::from_secs(5)));
                 let cluster = Cluster::start(config).await?;
                 let channels = cluster
                     .addrs()
@@ -537,36 +536,13 @@ pub async fn network_state(control: &Control) -> pb::NetworkState {
     let delays = network
         .delays()
         .into_iter()
-        .map(|(a, b, d)| pb::LinkDelay { link: Some(pb::Link { a: a.0, b: b.0 }), delay_ms: delay_ms(d) })
+        .map(|(a, b, d)| pb::LinkDelay { link: Some(pb::Link { a: a.0, b: b.0 }), delay_ms: d.max_ms() })
         .collect();
     pb::NetworkState { down, cut, delays }
 }
 
 /// The longest delay a link may be given by clicking.
 pub const MAX_INJECTED_DELAY_MS: u64 = 2_000;
-
-/// How often branches pull from each other in the lab: rarely, and well
-/// above the slowest link (see [`Lab::restart`]).
-fn anti_entropy_period(plan: &bank_core::NetworkPlan) -> Duration {
-    let planned = std::iter::once(plan.delay_ms)
-        .chain(plan.links.iter().map(|l| l.delay_ms))
-        .chain(plan.faults.iter().filter_map(|f| match f.fault {
-            Fault::SetDelay { delay_ms, .. } => Some(delay_ms),
-            _ => None,
-        }))
-        .map(delay_ms)
-        .max()
-        .unwrap_or(0);
-    Duration::from_millis((3 * planned.max(MAX_INJECTED_DELAY_MS)).max(5_000))
-}
-
-/// A delay as one number of milliseconds (a range: its upper end).
-fn delay_ms(d: Delay) -> u64 {
-    match d {
-        Delay::Fixed(ms) => ms,
-        Delay::Between(a, b) => a.max(b),
-    }
-}
 
 /// A fault the browser asked for, in core terms.
 pub fn fault_from_proto(request: pb::FaultRequest) -> Result<Fault, String> {

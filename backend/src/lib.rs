@@ -6,6 +6,7 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`node`] | one branch as a tokio task: inbox in, effects carried out |
+//! | [`link`] | a branch's outgoing link to one peer: propagations in batches |
 //! | [`store`] | a branch's durable store of applied writes (crash recovery) |
 //! | [`network`] | the in-process cluster's planned delays, loss and partitions |
 //! | [`service`] | the `Branch` gRPC service, forwarding to a node |
@@ -40,6 +41,7 @@ pub mod external;
 pub mod gateway;
 pub mod network;
 pub mod lab;
+pub mod link;
 pub mod lab_service;
 pub mod node;
 pub mod observe;

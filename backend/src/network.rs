@@ -67,6 +67,11 @@ impl Network {
         Transit::Delayed(Duration::from_micros(delay.sample_us(&mut inner.rng)))
     }
 
+    /// Whether the link from `from` to `to` is cut right now.
+    pub fn is_cut(&self, from: BranchId, to: BranchId) -> bool {
+        self.inner.lock().expect("network lock").links.is_cut(from, to)
+    }
+
     /// Whether a reply that just came back over the link is lost too.
     pub fn reply_lost(&self) -> bool {
         let mut inner = self.inner.lock().expect("network lock");

@@ -5,7 +5,8 @@
 //! task feeds the input to the branch and carries out the effects:
 //!
 //! * `Reply` / `AckPeer`: complete the oneshot the handler is waiting on;
-//! * `Send`: spawn a real gRPC `Propagate` call to the peer, and feed its
+//! * `Send`: hand the write to the peer's [`Link`], which sends it with a
+//!   real gRPC call (batched with others under load) and feeds the
 //!   acknowledgement back into the inbox;
 //! * `Persist`: append the write to the branch's durable [`Store`] (flushed
 //!   to the disk before the next customer reply);
@@ -14,8 +15,8 @@
 //! * `Logged`: report the entry, with the branch's state, to the activity
 //!   sink if there is one (`--trace`, the visualizer).
 //!
-//! Every branch-to-branch call goes through the cluster's [`Network`] when
-//! there is one, which delays, loses or holds it back as planned.
+//! Every branch-to-branch message goes through the cluster's [`Network`]
+//! when there is one, which delays, loses or holds it back as planned.
 //!
 //! Owning the branch in a single task means no lock around it and a total
 //! order of inputs, exactly like the simulator.
@@ -31,6 +32,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::error::{NodeGone, PropagateError};
+use crate::link::{Link, LinkContext, LinkStats};
 use crate::network::{Network, Transit};
 use crate::store::Store;
 use crate::transport::BankChannel;
@@ -41,8 +43,8 @@ enum Command {
     Request(Request, oneshot::Sender<Reply>),
     /// With the sender's epoch, when it said (see [`Reset`]).
     Propagate(Propagation, Option<u64>, oneshot::Sender<Result<PropagationAck, PropagateError>>),
-    /// An acknowledgement, and the epoch its write was sent in.
-    Ack(PropagationAck, u64),
+    /// Acknowledgements of one call, and the epoch its writes were sent in.
+    Acks(Vec<PropagationAck>, u64),
     Inspect { wait_until_quiet: bool, reply: oneshot::Sender<BranchRecord> },
     Reset(Reset, oneshot::Sender<Vec<BranchId>>),
     /// A peer's anti-entropy pull, with the peer's epoch when it said;
@@ -74,11 +76,13 @@ pub struct NodeOptions {
     /// Where to save the run settings of every reset (a branch process's
     /// data directory), so a restart rejoins the same run.
     pub run_file: Option<std::path::PathBuf>,
+    /// Where the links count the propagation calls they send.
+    pub link_stats: Option<Arc<LinkStats>>,
 }
 
 impl Default for NodeOptions {
     fn default() -> Self {
-        NodeOptions { store: None, network: None, park_timeout: DEFAULT_PARK_TIMEOUT, anti_entropy: None, epoch: 0, run_file: None }
+        NodeOptions { store: None, network: None, park_timeout: DEFAULT_PARK_TIMEOUT, anti_entropy: None, epoch: 0, run_file: None, link_stats: None }
     }
 }
 
@@ -113,7 +117,7 @@ impl std::fmt::Debug for Command {
         f.write_str(match self {
             Command::Request(..) => "Request",
             Command::Propagate(..) => "Propagate",
-            Command::Ack(..) => "Ack",
+            Command::Acks(..) => "Acks",
             Command::Inspect { .. } => "Inspect",
             Command::Reset(..) => "Reset",
             Command::Pull { .. } => "Pull",
@@ -152,6 +156,22 @@ impl NodeHandle {
         let (tx, rx) = oneshot::channel();
         self.send(Command::Propagate(propagation, epoch, tx))?;
         rx.await.map_err(|_| NodeGone(self.id.0))?
+    }
+
+    /// Several writes from one sender, fed in order; resolves with their
+    /// acknowledgements once every one is applied (or with the first error).
+    pub async fn propagate_all(&self, writes: Vec<Propagation>, epoch: Option<u64>) -> Result<Vec<PropagationAck>, PropagateError> {
+        let mut pending = Vec::with_capacity(writes.len());
+        for propagation in writes {
+            let (tx, rx) = oneshot::channel();
+            self.send(Command::Propagate(propagation, epoch, tx))?;
+            pending.push(rx);
+        }
+        let mut acks = Vec::with_capacity(pending.len());
+        for rx in pending {
+            acks.push(rx.await.map_err(|_| NodeGone(self.id.0))??);
+        }
+        Ok(acks)
     }
 
     /// Starts the branch over (see [`Reset`]); resolves with its peers.
@@ -215,9 +235,30 @@ pub fn spawn_with(
     let (tx, rx) = mpsc::unbounded_channel();
     let handle = NodeHandle { id: branch.id(), inbox: tx.clone() };
     let (epoch_tx, _) = watch::channel(options.epoch);
+    let from = branch.id();
+    let links = peers
+        .iter()
+        .map(|(to, channel)| {
+            let inbox = tx.clone();
+            let context = LinkContext {
+                from,
+                to: *to,
+                channel: channel.clone(),
+                acks: Arc::new(move |acks, epoch| {
+                    let _ = inbox.send(Command::Acks(acks, epoch));
+                }),
+                shutdown: shutdown.clone(),
+                epoch: epoch_tx.subscribe(),
+                network: options.network.clone(),
+                stats: options.link_stats.clone(),
+            };
+            (*to, Link::spawn(context))
+        })
+        .collect();
     let node = Node {
         branch,
         epoch: epoch_tx,
+        links,
         peers,
         activity,
         shutdown,
@@ -237,10 +278,13 @@ struct Node {
     branch: Branch,
     /// The current epoch (0 until the first reset); deliveries watch it.
     epoch: watch::Sender<u64>,
+    /// Where propagations to each peer leave.
+    links: BTreeMap<BranchId, Link>,
+    /// For anti-entropy pulls.
     peers: BTreeMap<BranchId, BankChannel>,
     activity: Option<ActivitySink>,
     shutdown: watch::Receiver<bool>,
-    /// For propagation tasks to hand acknowledgements back.
+    /// For timers and pulls to hand their results back.
     inbox_tx: mpsc::UnboundedSender<Command>,
     next_token: u64,
     customers: HashMap<ReplyToken, oneshot::Sender<Reply>>,
@@ -286,8 +330,16 @@ impl Node {
                 }
                 // An acknowledgement of a write of an earlier run: nothing
                 // of that run is left to complete.
-                Command::Ack(_, epoch) if epoch != *self.epoch.borrow() => continue,
-                Command::Ack(ack, _) => Input::Ack(ack),
+                Command::Acks(_, epoch) if epoch != *self.epoch.borrow() => continue,
+                Command::Acks(acks, _) => {
+                    for ack in acks {
+                        for effect in self.branch.handle(Input::Ack(ack)) {
+                            self.carry_out(effect);
+                        }
+                    }
+                    self.answer_if_quiet();
+                    continue;
+                }
                 Command::Reset(reset, reply) => {
                     self.reset(reset);
                     let _ = reply.send(self.branch.config().peers.clone());
@@ -320,14 +372,19 @@ impl Node {
             for effect in self.branch.handle(input) {
                 self.carry_out(effect);
             }
-            if self.branch.is_quiet() && !self.waiting_for_quiet.is_empty() {
-                let record = bank_core::sim::branch_record(&self.branch);
-                for reply in self.waiting_for_quiet.drain(..) {
-                    let _ = reply.send(record.clone());
-                }
-            }
+            self.answer_if_quiet();
         }
         tracing::debug!(branch = self.branch.id().0, "node stopped");
+    }
+
+    /// Answers the `Inspect` calls waiting for quiet, if the branch is.
+    fn answer_if_quiet(&mut self) {
+        if self.branch.is_quiet() && !self.waiting_for_quiet.is_empty() {
+            let record = bank_core::sim::branch_record(&self.branch);
+            for reply in self.waiting_for_quiet.drain(..) {
+                let _ = reply.send(record.clone());
+            }
+        }
     }
 
     /// A fresh branch with the same id and peers; everything pending is
@@ -387,17 +444,10 @@ impl Node {
                     let _ = tx.send(Ok(ack));
                 }
             }
-            Effect::Send { to, propagation } => {
-                let Some(channel) = self.peers.get(&to).cloned() else {
-                    tracing::error!(branch = self.branch.id().0, peer = to.0, "no address for peer");
-                    return;
-                };
-                let inbox = self.inbox_tx.clone();
-                let shutdown = self.shutdown.clone();
-                let epoch = self.epoch.subscribe();
-                let network = self.options.network.clone();
-                tokio::spawn(deliver(self.branch.id(), to, channel, propagation, inbox, shutdown, epoch, network));
-            }
+            Effect::Send { to, propagation } => match self.links.get(&to) {
+                Some(link) => link.send(propagation, *self.epoch.borrow()),
+                None => tracing::error!(branch = self.branch.id().0, peer = to.0, "no address for peer"),
+            },
             Effect::Persist(write) => {
                 if let Some(store) = &mut self.options.store {
                     if let Err(e) = store.append(&write) {
@@ -484,96 +534,4 @@ async fn pull(
         return None;
     }
     reply.writes.into_iter().map(wire::propagation_from_proto).collect::<Result<Vec<_>, _>>().ok()
-}
-
-/// One `Propagate` RPC to a peer, retried with capped exponential backoff
-/// while the peer is unreachable (e.g. still starting, or its link is cut),
-/// until shutdown or until the node is reset into another epoch.
-#[allow(clippy::too_many_arguments)]
-async fn deliver(
-    from: BranchId,
-    to: BranchId,
-    channel: BankChannel,
-    propagation: Propagation,
-    inbox: mpsc::UnboundedSender<Command>,
-    mut shutdown: watch::Receiver<bool>,
-    mut epoch_rx: watch::Receiver<u64>,
-    network: Option<Arc<Network>>,
-) {
-    let epoch = *epoch_rx.borrow_and_update();
-    let mut client = BranchClient::new(channel);
-    let message = wire::propagation_to_proto(&propagation);
-    let mut backoff = Duration::from_millis(20);
-    let mut changed = network.as_ref().map(|n| n.changed());
-    let mut failures = 0u32;
-    loop {
-        if let (Some(net), Some(changed)) = (&network, &mut changed) {
-            changed.borrow_and_update();
-            match net.transit(from, to) {
-                Transit::Cut => {
-                    // Held back until the link heals.
-                    tokio::select! {
-                        _ = changed.changed() => {}
-                        _ = shutdown.wait_for(|stop| *stop) => return,
-                        _ = epoch_rx.wait_for(|e| *e != epoch) => return,
-                    }
-                    continue;
-                }
-                Transit::Lost => {
-                    tokio::select! {
-                        _ = tokio::time::sleep(backoff) => {}
-                        _ = shutdown.wait_for(|stop| *stop) => return,
-                    }
-                    continue;
-                }
-                // No delay: no timer either (a zero sleep still waits for
-                // the timer wheel's next millisecond tick).
-                Transit::Delayed(d) if d.is_zero() => {}
-                Transit::Delayed(d) => {
-                    tokio::select! {
-                        _ = tokio::time::sleep(d) => {}
-                        _ = shutdown.wait_for(|stop| *stop) => return,
-                    }
-                }
-            }
-        }
-        let mut request = tonic::Request::new(message.clone());
-        if epoch != 0 {
-            request.metadata_mut().insert(EPOCH_HEADER, epoch.into());
-        }
-        let call = client.propagate(request);
-        let result = tokio::select! {
-            r = call => r,
-            _ = shutdown.wait_for(|stop| *stop) => return,
-            _ = epoch_rx.wait_for(|e| *e != epoch) => return,
-        };
-        match result.map(|r| wire::ack_from_proto(r.into_inner())) {
-            Ok(Ok(_)) if network.as_ref().is_some_and(|n| n.reply_lost()) => {
-                // The acknowledgement is lost: send again (a duplicate).
-                continue;
-            }
-            Ok(Ok(ack)) => {
-                let _ = inbox.send(Command::Ack(ack, epoch));
-                return;
-            }
-            Ok(Err(e)) => {
-                tracing::error!(from = from.0, to = to.0, "malformed acknowledgement: {e}");
-                return;
-            }
-            Err(status) => {
-                failures += 1;
-                if failures == 1 {
-                    tracing::info!(from = from.0, to = to.0, write = %propagation.write, "propagation failed, retrying until it gets through: {status}");
-                } else {
-                    tracing::debug!(from = from.0, to = to.0, write = %propagation.write, "propagation failed again, retrying in {backoff:?}: {status}");
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep(backoff) => {}
-                    _ = shutdown.wait_for(|stop| *stop) => return,
-                    _ = epoch_rx.wait_for(|e| *e != epoch) => return,
-                }
-                backoff = (backoff * 2).min(Duration::from_secs(1));
-            }
-        }
-    }
 }

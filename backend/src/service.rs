@@ -56,6 +56,13 @@ impl BranchRpc for BranchService {
         Ok(Response::new(wire::ack_to_proto(&ack)))
     }
 
+    async fn propagate_batch(&self, request: Request<pb::PropagationBatch>) -> Result<Response<pb::PropagationAcks>, Status> {
+        let epoch = epoch_of(&request)?;
+        let writes = request.into_inner().writes.into_iter().map(wire::propagation_from_proto).collect::<Result<Vec<_>, _>>()?;
+        let acks = self.node.propagate_all(writes, epoch).await?;
+        Ok(Response::new(pb::PropagationAcks { acks: acks.iter().map(wire::ack_to_proto).collect() }))
+    }
+
     async fn inspect(&self, request: Request<pb::InspectRequest>) -> Result<Response<pb::BranchState>, Status> {
         let request = request.into_inner();
         let mut record = self.node.inspect(request.wait_until_quiet).await?;

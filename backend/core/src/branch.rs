@@ -715,16 +715,22 @@ impl Branch {
     fn on_propagate(&mut self, token: Option<ReplyToken>, p: Propagation, out: &mut Vec<Effect>) {
         let (customer, event, op, from) = (p.customer, p.event, p.op, Some(p.from));
         if self.applied.contains(&p.write) {
+            // A duplicate. A pull answer is logged as sent by the branch that
+            // answered, so its arrival is logged too, even when it changes
+            // nothing: every message logged as sent is seen to arrive.
+            self.record(LogKind::PropagateReceived, customer, event, op, from, None, false, p.clock, out);
             if let Some(token) = token {
-                self.record(LogKind::PropagateReceived, customer, event, op, from, None, false, p.clock, out);
                 out.push(Effect::AckPeer { token, ack: self.duplicate_ack(p.write) });
             }
             return;
         }
         if self.held.iter().any(|(_, h)| h.write == p.write) {
             // Already waiting for its dependencies (a resend or a pull answer).
-            if let Some(token) = token {
-                self.held.push((Some(token), p));
+            match token {
+                Some(token) => self.held.push((Some(token), p)),
+                None => {
+                    self.record(LogKind::PropagateReceived, customer, event, op, from, None, false, p.clock, out);
+                }
             }
             return;
         }

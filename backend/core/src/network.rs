@@ -62,6 +62,14 @@ impl Default for Delay {
 }
 
 impl Delay {
+    /// The longest this delay can be, in milliseconds.
+    pub fn max_ms(self) -> u64 {
+        match self {
+            Delay::Fixed(ms) => ms,
+            Delay::Between(a, b) => a.max(b),
+        }
+    }
+
     /// One message's delay in microseconds.
     pub fn sample_us(self, rng: &mut SplitMix64) -> u64 {
         match self {
@@ -150,6 +158,20 @@ impl NetworkPlan {
     /// True when nothing is delayed, lost or broken: the course's setting.
     pub fn is_perfect(&self) -> bool {
         self.delay_ms == Delay::Fixed(0) && self.links.is_empty() && self.drop_percent == 0 && self.faults.is_empty()
+    }
+
+    /// The longest delay, in milliseconds, the plan gives any link (the
+    /// upper end of a random range, and delays set by timed faults too).
+    pub fn slowest_ms(&self) -> u64 {
+        std::iter::once(self.delay_ms)
+            .chain(self.links.iter().map(|l| l.delay_ms))
+            .chain(self.faults.iter().filter_map(|f| match f.fault {
+                Fault::SetDelay { delay_ms, .. } => Some(delay_ms),
+                _ => None,
+            }))
+            .map(Delay::max_ms)
+            .max()
+            .unwrap_or(0)
     }
 
     /// Checks the plan against the bank's branches.

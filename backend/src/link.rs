@@ -1,0 +1,307 @@
+//! One branch's outgoing link to one peer: its propagations, in batches.
+//!
+//! Every write a branch accepts goes to each peer. One gRPC call per write
+//! and peer would pay the whole cost of a call (an HTTP/2 stream, headers, a
+//! server task, a wake-up on each side) for a message of a few dozen bytes,
+//! so a [`Link`] sends writes with `Branch.PropagateBatch` instead:
+//!
+//! * at most [`CALLS_IN_FLIGHT`] calls are on their way at once;
+//! * a write that is ready while they all are waits in the link's queue, and
+//!   leaves with every other waiting write (up to [`MAX_BATCH`]) in the next
+//!   call, as soon as one comes back.
+//!
+//! Under light load every write therefore leaves alone and at once, with no
+//! timer and no added latency; under heavy load one call carries many writes.
+//! The peer answers a call with one acknowledgement per write once it has
+//! applied them all, and the link hands each acknowledgement to its branch.
+//!
+//! The in-process cluster's simulated [`Network`] acts on each write before
+//! it joins the queue, exactly as it would on a call of its own: its own
+//! delay, its own chance of being lost (then retried after a back-off), held
+//! back while the link is cut. A lost acknowledgement loses the whole call,
+//! which is sent again, so the peer sees duplicates (and ignores them).
+//!
+//! A call that fails (the peer is down or still starting) is retried with a
+//! capped exponential back-off until it gets through, the branch shuts down,
+//! or the branch is reset into another epoch, which drops what is queued.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bank_core::branch::{Propagation, PropagationAck};
+use bank_core::BranchId;
+use bank_proto::branch_client::BranchClient;
+use tokio::sync::{mpsc, watch, Semaphore};
+
+use crate::network::{Network, Transit};
+use crate::node::EPOCH_HEADER;
+use crate::transport::BankChannel;
+use crate::wire;
+
+/// Calls a link keeps in flight at once. More writes wait and go together.
+pub const CALLS_IN_FLIGHT: usize = 4;
+
+/// The most writes one call carries.
+pub const MAX_BATCH: usize = 256;
+
+/// Where a link hands the acknowledgements of a call, with the epoch the
+/// writes were sent in.
+pub type AckSink = Arc<dyn Fn(Vec<PropagationAck>, u64) + Send + Sync>;
+
+/// How many propagation calls and writes the links of a cluster have sent
+/// (every attempt, retries included). Shared by the links that report to it.
+#[derive(Debug, Default)]
+pub struct LinkStats {
+    calls: AtomicU64,
+    writes: AtomicU64,
+}
+
+impl LinkStats {
+    /// Calls sent so far.
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    /// Writes those calls carried.
+    pub fn writes(&self) -> u64 {
+        self.writes.load(Ordering::Relaxed)
+    }
+}
+
+/// What a link needs besides its queue. Cheap to clone.
+#[derive(Clone)]
+pub struct LinkContext {
+    pub from: BranchId,
+    pub to: BranchId,
+    pub channel: BankChannel,
+    pub acks: AckSink,
+    pub shutdown: watch::Receiver<bool>,
+    /// The branch's current epoch; writes of an older one are dropped.
+    pub epoch: watch::Receiver<u64>,
+    pub network: Option<Arc<Network>>,
+    pub stats: Option<Arc<LinkStats>>,
+}
+
+impl std::fmt::Debug for LinkContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinkContext").field("from", &self.from).field("to", &self.to).finish_non_exhaustive()
+    }
+}
+
+/// A write waiting to leave, with the epoch it was sent in.
+struct Outgoing {
+    propagation: Propagation,
+    epoch: u64,
+}
+
+/// The sending end of a link; see the module docs. The link's task ends
+/// when its branch shuts down or the `Link` is dropped.
+#[derive(Debug)]
+pub struct Link {
+    ready: mpsc::UnboundedSender<Outgoing>,
+    from: BranchId,
+    to: BranchId,
+    network: Option<Arc<Network>>,
+    shutdown: watch::Receiver<bool>,
+    epoch: watch::Receiver<u64>,
+}
+
+impl Link {
+    /// Starts the link's task.
+    pub fn spawn(context: LinkContext) -> Link {
+        let (ready, queue) = mpsc::unbounded_channel();
+        let link = Link {
+            ready,
+            from: context.from,
+            to: context.to,
+            network: context.network.clone(),
+            shutdown: context.shutdown.clone(),
+            epoch: context.epoch.clone(),
+        };
+        tokio::spawn(send_batches(queue, context));
+        link
+    }
+
+    /// Sends `propagation` (sent in `epoch`) to the peer: through the
+    /// simulated network first if there is one, then into the queue.
+    pub fn send(&self, propagation: Propagation, epoch: u64) {
+        let outgoing = Outgoing { propagation, epoch };
+        let Some(network) = self.network.clone() else {
+            let _ = self.ready.send(outgoing);
+            return;
+        };
+        match network.transit(self.from, self.to) {
+            // No delay: no timer either (a zero sleep still waits for the
+            // timer wheel's next millisecond tick).
+            Transit::Delayed(d) if d.is_zero() => {
+                let _ = self.ready.send(outgoing);
+            }
+            first => {
+                let crossing = Crossing {
+                    from: self.from,
+                    to: self.to,
+                    network,
+                    ready: self.ready.clone(),
+                    shutdown: self.shutdown.clone(),
+                    epoch: self.epoch.clone(),
+                };
+                tokio::spawn(crossing.run(outgoing, first));
+            }
+        }
+    }
+}
+
+/// One write crossing an imperfect simulated network to its link's queue.
+struct Crossing {
+    from: BranchId,
+    to: BranchId,
+    network: Arc<Network>,
+    ready: mpsc::UnboundedSender<Outgoing>,
+    shutdown: watch::Receiver<bool>,
+    epoch: watch::Receiver<u64>,
+}
+
+impl Crossing {
+    /// Waits out `transit` (and draws again after a cut or a loss) until
+    /// the write gets across; gives up on shutdown or a new epoch.
+    async fn run(mut self, outgoing: Outgoing, mut transit: Transit) {
+        let mut changed = self.network.changed();
+        let mut backoff = FIRST_BACKOFF;
+        loop {
+            let wait = async {
+                match transit {
+                    Transit::Cut => {
+                        let _ = changed.changed().await;
+                    }
+                    Transit::Lost => {
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(MAX_BACKOFF);
+                    }
+                    Transit::Delayed(d) if d.is_zero() => {}
+                    Transit::Delayed(d) => tokio::time::sleep(d).await,
+                }
+            };
+            tokio::select! {
+                _ = wait => {}
+                _ = self.shutdown.wait_for(|stop| *stop) => return,
+                _ = self.epoch.wait_for(|e| *e != outgoing.epoch) => return,
+            }
+            if let Transit::Delayed(_) = transit {
+                let _ = self.ready.send(outgoing);
+                return;
+            }
+            changed.borrow_and_update();
+            transit = self.network.transit(self.from, self.to);
+        }
+    }
+}
+
+const FIRST_BACKOFF: Duration = Duration::from_millis(20);
+const MAX_BACKOFF: Duration = Duration::from_secs(1);
+
+/// The link's task: takes what is queued whenever a call may leave.
+async fn send_batches(mut queue: mpsc::UnboundedReceiver<Outgoing>, context: LinkContext) {
+    let permits = Arc::new(Semaphore::new(CALLS_IN_FLIGHT));
+    let mut shutdown = context.shutdown.clone();
+    loop {
+        let permit = tokio::select! {
+            permit = permits.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
+            _ = shutdown.wait_for(|stop| *stop) => return,
+        };
+        let first = tokio::select! {
+            first = queue.recv() => match first {
+                Some(first) => first,
+                None => return,
+            },
+            _ = shutdown.wait_for(|stop| *stop) => return,
+        };
+        let epoch = *context.epoch.borrow();
+        let mut batch = Vec::new();
+        let mut next = Some(first);
+        while let Some(outgoing) = next {
+            // Writes of an earlier run are dropped (see `node::Reset`).
+            if outgoing.epoch == epoch {
+                batch.push(outgoing.propagation);
+            }
+            next = if batch.len() < MAX_BATCH { queue.try_recv().ok() } else { None };
+        }
+        if batch.is_empty() {
+            continue;
+        }
+        let context = context.clone();
+        tokio::spawn(async move {
+            call(batch, epoch, context).await;
+            drop(permit);
+        });
+    }
+}
+
+/// One `PropagateBatch` call, retried until the peer acknowledges it (or
+/// shutdown, or a new epoch).
+async fn call(batch: Vec<Propagation>, epoch: u64, mut context: LinkContext) {
+    let (from, to) = (context.from, context.to);
+    let message = bank_proto::PropagationBatch { writes: batch.iter().map(wire::propagation_to_proto).collect() };
+    let mut client = BranchClient::new(context.channel.clone());
+    let mut changed = context.network.as_ref().map(|n| n.changed());
+    let mut backoff = FIRST_BACKOFF;
+    let mut failures = 0u32;
+    loop {
+        // A cut link holds retries back too, until it heals.
+        if let (Some(net), Some(changed)) = (&context.network, &mut changed) {
+            changed.borrow_and_update();
+            if net.is_cut(from, to) {
+                tokio::select! {
+                    _ = changed.changed() => {}
+                    _ = context.shutdown.wait_for(|stop| *stop) => return,
+                    _ = context.epoch.wait_for(|e| *e != epoch) => return,
+                }
+                continue;
+            }
+        }
+        if let Some(stats) = &context.stats {
+            stats.calls.fetch_add(1, Ordering::Relaxed);
+            stats.writes.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        }
+        let mut request = tonic::Request::new(message.clone());
+        if epoch != 0 {
+            request.metadata_mut().insert(EPOCH_HEADER, epoch.into());
+        }
+        let result = tokio::select! {
+            r = client.propagate_batch(request) => r,
+            _ = context.shutdown.wait_for(|stop| *stop) => return,
+            _ = context.epoch.wait_for(|e| *e != epoch) => return,
+        };
+        match result.map(|r| r.into_inner().acks.into_iter().map(wire::ack_from_proto).collect::<Result<Vec<_>, _>>()) {
+            // The acknowledgements are lost: send again (duplicates).
+            Ok(Ok(_)) if context.network.as_ref().is_some_and(|n| n.reply_lost()) => continue,
+            Ok(Ok(acks)) if acks.len() == batch.len() => {
+                (context.acks)(acks, epoch);
+                return;
+            }
+            Ok(Ok(acks)) => {
+                tracing::error!(from = from.0, to = to.0, "{} acknowledgements for {} writes", acks.len(), batch.len());
+                return;
+            }
+            Ok(Err(e)) => {
+                tracing::error!(from = from.0, to = to.0, "malformed acknowledgement: {e}");
+                return;
+            }
+            Err(status) => {
+                failures += 1;
+                let writes = batch.len();
+                if failures == 1 {
+                    tracing::info!(from = from.0, to = to.0, first = %batch[0].write, writes, "propagation failed, retrying until it gets through: {status}");
+                } else {
+                    tracing::debug!(from = from.0, to = to.0, first = %batch[0].write, writes, "propagation failed again, retrying in {backoff:?}: {status}");
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => {}
+                    _ = context.shutdown.wait_for(|stop| *stop) => return,
+                    _ = context.epoch.wait_for(|e| *e != epoch) => return,
+                }
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
+}
