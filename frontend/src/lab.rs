@@ -108,7 +108,18 @@ impl Lab {
     pub fn new(api: Api) -> Self {
         let trace = RwSignal::new(Trace::new());
         let cursor = RwSignal::new(0usize);
-        let world = Memo::new(move |_| trace.with(|t| World::at(t, cursor.get())));
+        // The world changes only with the cursor or a new history: events
+        // arriving after the cursor change nothing shown. Replaying forward
+        // applies only the events in between (a busy history has tens of
+        // thousands of events and receives hundreds per second).
+        let shown = Memo::new(move |_| (trace.with(Trace::generation), cursor.get()));
+        let world = Memo::new(move |previous: Option<&World>| {
+            let (_, cursor) = shown.get();
+            trace.with_untracked(|t| match previous {
+                Some(world) => world.advanced(t, cursor),
+                None => World::at(t, cursor),
+            })
+        });
         Lab {
             api: StoredValue::new(api),
             trace,
@@ -153,6 +164,11 @@ impl Lab {
         } else {
             self.cursor.get() as f64
         }
+    }
+
+    /// [`Lab::time`], without subscribing to it.
+    pub fn time_untracked(&self) -> f64 {
+        untrack(|| self.time())
     }
 
     // ----- loading -------------------------------------------------------

@@ -169,6 +169,16 @@ fn stepping_back_is_replaying_less() {
         incremental.apply(i, event);
         assert_eq!(incremental, forward[i + 1], "applying one by one equals replaying to {}", i + 1);
     }
+    // What the page's memo does: advance from the last world shown, by
+    // steps forward, jumps forward and steps back.
+    let mut shown = World::at(&trace, 0);
+    for to in [1, 2, 5, 5, 9, 3, 4, trace.len(), 0, trace.len() + 7] {
+        shown = shown.advanced(&trace, to);
+        assert_eq!(shown, World::at(&trace, to), "advanced to {to}");
+    }
+    let mut reloaded = trace.clone();
+    reloaded.push(trace.events()[0].clone());
+    assert_eq!(shown.advanced(&reloaded, 1), World::at(&reloaded, 1), "a new history is replayed from its start");
 }
 
 #[wasm_bindgen_test(unsupported = test)]

@@ -30,21 +30,28 @@ pub fn EventLog() -> impl IntoView {
                 .scenario()
                 .map(|s| s.customers.iter().map(|c| c.customer_id).collect())
                 .unwrap_or_default();
-            ids.extend(t.flights().iter().map(|f| f.customer_id));
+            ids.extend(t.message_customers());
             ids.sort_unstable();
             ids.dedup();
             ids
         })
     });
 
+    // The lines change only with the cursor or a new history (events
+    // arrive after the cursor).
+    let shown = Memo::new(move |_| (lab.trace.with(|t| t.generation()), lab.cursor.get()));
     let rows = Memo::new(move |_| {
-        let cursor = lab.cursor.get();
+        let (_, cursor) = shown.get();
         let (branch, customer) = (branch_filter.get(), customer_filter.get());
         let mut hidden = 0usize;
-        let rows = lab.trace.with(|t| {
+        let rows = lab.trace.with_untracked(|t| {
             let generation = t.generation();
+            let cursor = cursor.min(t.len());
+            // Without a filter every line is kept: describe the newest only.
+            let skip = if branch.is_none() && customer.is_none() { cursor.saturating_sub(MAX_LINES) } else { 0 };
+            hidden = skip;
             let mut rows = Vec::new();
-            for (index, event) in t.events().iter().enumerate().take(cursor).rev() {
+            for (index, event) in t.events().iter().enumerate().take(cursor).skip(skip).rev() {
                 let line = describe::line(event);
                 let keep = branch.is_none_or(|b| line.branch == Some(b))
                     && customer.is_none_or(|c| line.customer == Some(c));

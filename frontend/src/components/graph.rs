@@ -10,6 +10,10 @@ use crate::model::{
     trace::{Flight, MessageClass, Node, Trace},
 };
 
+/// More messages in flight than this and their labels are not drawn (they
+/// would only cover each other; a dot's details are on hover).
+const CROWDED: usize = 40;
+
 /// The nodes of the loaded scenario, placed.
 fn layout_of(trace: &Trace) -> Option<Layout> {
     let scenario = trace.scenario()?;
@@ -38,13 +42,35 @@ pub fn Graph() -> impl IntoView {
         lab.trace.with(|t| t.in_flight(cursor).cloned().collect::<Vec<Flight>>())
     });
 
+    // Every dot drawn, moved by this one effect on each frame. (A reactive
+    // transform per dot would subscribe every dot to the frame clock, and
+    // re-subscribing hundreds of dots each frame costs more than moving them.)
+    let dots = DotRegistry(StoredValue::new_local(Vec::new()));
+    Effect::new(move |_| {
+        let t = lab.time();
+        let len = trace_len.get();
+        flights.track();
+        layout.with(|layout| {
+            let Some(layout) = layout else { return };
+            lab.trace.with_untracked(|trace| {
+                dots.0.with_value(|drawn| {
+                    for (id, _, element) in drawn {
+                        if let Some(flight) = trace.flights().get(*id) {
+                            let _ = element.set_attribute("transform", &dot_transform(lab, layout, flight, t, len));
+                        }
+                    }
+                })
+            })
+        });
+    });
     let view_box = format!("0 0 {WIDTH} {HEIGHT}");
     view! {
         <div class="graph-wrap">
+            <div class="graph-stack">
             <svg
                 data-testid="graph"
                 class="graph"
-                viewBox=view_box
+                viewBox=view_box.clone()
                 preserveAspectRatio="xMidYMid meet"
                 role="img"
                 aria-label="branches, customers and messages in flight"
@@ -75,14 +101,20 @@ pub fn Graph() -> impl IntoView {
                             .into_any()
                     }
                 }}
-                <g class="dots">
+            </svg>
+            // The moving dots on a layer of their own, exactly over the
+            // graph: a frame repaints the dots, not every edge and branch
+            // under them.
+            <svg class="graph graph-dots" viewBox=view_box preserveAspectRatio="xMidYMid meet" aria-hidden="true">
+                <g class="dots" class:crowded=move || flights.with(|f| f.len() > CROWDED)>
                     <For
                         each=move || flights.get()
                         key=|f| (f.id, f.end)
-                        children=move |flight| view! { <Dot flight layout trace_len/> }
+                        children=move |flight| view! { <Dot flight layout trace_len dots/> }
                     />
                 </g>
             </svg>
+            </div>
             <Legend/>
         </div>
     }
@@ -313,15 +345,29 @@ fn CustomerNode(node: Node, at: Point, r: f64) -> impl IntoView {
     }
 }
 
-/// One message in flight.
+/// The dots drawn, as (flight id, flight end, element): what `<For>` keys
+/// them by, for the effect that moves them.
+#[derive(Clone, Copy)]
+struct DotRegistry(StoredValue<Vec<(usize, Option<usize>, web_sys::Element)>, LocalStorage>);
+
+/// Where `flight` is drawn at visual time `t`, as an SVG transform.
+fn dot_transform(lab: Lab, layout: &Layout, flight: &Flight, t: f64, trace_len: usize) -> String {
+    let progress = if lab.reduced_motion { 0.5 } else { flight.progress(t, trace_len) };
+    let p = layout.along(flight.from, flight.to, progress).unwrap_or(Point { x: -100.0, y: -100.0 });
+    format!("translate({:.1},{:.1})", p.x, p.y)
+}
+
+/// One message in flight. It is placed when drawn; the graph's effect moves it.
 #[component]
-fn Dot(flight: Flight, layout: Memo<Option<Layout>>, trace_len: Memo<usize>) -> impl IntoView {
+fn Dot(flight: Flight, layout: Memo<Option<Layout>>, trace_len: Memo<usize>, dots: DotRegistry) -> impl IntoView {
     let lab = expect_context::<Lab>();
-    let f = flight.clone();
-    let position = move || {
-        let progress = if lab.reduced_motion { 0.5 } else { f.progress(lab.time(), trace_len.get()) };
-        layout.with(|l| l.as_ref().and_then(|l| l.along(f.from, f.to, progress))).unwrap_or(Point { x: -100.0, y: -100.0 })
-    };
+    let placed = layout.with_untracked(|l| {
+        l.as_ref().map(|l| dot_transform(lab, l, &flight, lab.time_untracked(), trace_len.get_untracked()))
+    });
+    let node = NodeRef::<leptos::svg::G>::new();
+    let key = (flight.id, flight.end);
+    node.on_load(move |element| dots.0.update_value(|drawn| drawn.push((key.0, key.1, element.into()))));
+    on_cleanup(move || dots.0.update_value(|drawn| drawn.retain(|(id, end, _)| (*id, *end) != key)));
     let class = format!("dot dot-{}", flight.class().name());
     let id = flight.id;
     let selected = move || lab.selected.get() == Some(Selection::Flight(id));
@@ -351,10 +397,8 @@ fn Dot(flight: Flight, layout: Memo<Option<Layout>>, trace_len: Memo<usize>) -> 
             class=class
             class:selected=selected
             data-testid="message-dot"
-            transform=move || {
-                let p = position();
-                format!("translate({:.1},{:.1})", p.x, p.y)
-            }
+            node_ref=node
+            transform=placed
             on:mouseenter=move |_| lab.hovered.set(Some(Selection::Flight(id)))
             on:mouseleave=move |_| lab.hovered.set(None)
             on:click=move |_| lab.selected.set(Some(Selection::Flight(id)))

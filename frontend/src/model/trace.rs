@@ -11,7 +11,7 @@
 //! but not yet received at `c`. Both are pure functions of `(trace, c)`, so
 //! stepping back is just a smaller cursor.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use bank_proto::{
     customer_reply, lab_event::Event, CustomerWrites, LabEvent, LogKind, Operation, ScenarioSummary,
@@ -156,6 +156,10 @@ pub struct Trace {
     /// customer, event, trace index): a duplicate is acknowledged without being
     /// executed, so its acknowledgement leaves from the receive event.
     unacked: Vec<(u64, u64, u64, u64, usize)>,
+    /// Trace index of the last `finished` event.
+    finished: Option<usize>,
+    /// Every customer id a message carried.
+    message_customers: BTreeSet<u64>,
 }
 
 impl Trace {
@@ -173,6 +177,9 @@ impl Trace {
         }
         let index = self.events.len();
         self.index_messages(index, &event);
+        if matches!(event.event, Some(Event::Finished(_))) {
+            self.finished = Some(index);
+        }
         self.events.push(event);
         if index == 0 && self.scenario().is_some() {
             Pushed::Started
@@ -209,10 +216,16 @@ impl Trace {
     /// The course output, once every scripted event was answered: the trace
     /// index of the `finished` event and the text.
     pub fn output(&self) -> Option<(usize, &str)> {
-        self.events.iter().enumerate().rev().find_map(|(i, e)| match &e.event {
+        let i = self.finished?;
+        match &self.events[i].event {
             Some(Event::Finished(f)) => Some((i, f.output_json.as_str())),
             _ => None,
-        })
+        }
+    }
+
+    /// Every customer id a message of this history carried, in order.
+    pub fn message_customers(&self) -> impl Iterator<Item = u64> + '_ {
+        self.message_customers.iter().copied()
     }
 
     /// Whether the browser acted as a customer in this history.
@@ -394,6 +407,7 @@ impl Trace {
     }
 
     fn start(&mut self, mut flight: Flight) {
+        self.message_customers.insert(flight.customer_id);
         flight.id = self.flights.len();
         self.open.push(flight.id);
         self.flights.push(flight);
@@ -471,6 +485,8 @@ pub struct Answer {
 pub struct World {
     /// Events applied.
     pub cursor: usize,
+    /// The [`Trace::generation`] these events are from.
+    pub generation: u64,
     /// Sorted by id.
     pub branches: Vec<BranchView>,
     pub answers: BTreeMap<Node, Answer>,
@@ -514,7 +530,23 @@ impl World {
         if let Some(scenario) = trace.scenario() {
             world.reset(scenario);
         }
+        world.generation = trace.generation();
         for (index, event) in trace.events().iter().take(cursor).enumerate() {
+            world.apply(index, event);
+        }
+        world
+    }
+
+    /// The world at `cursor`, from this one when that is a replay forward of
+    /// the same history (only the events in between are applied), else
+    /// replayed from the start. Equal to `World::at(trace, cursor)`.
+    pub fn advanced(&self, trace: &Trace, cursor: usize) -> World {
+        let cursor = cursor.min(trace.len());
+        if self.generation != trace.generation() || self.cursor > cursor || (self.cursor == 0 && cursor > 0) {
+            return World::at(trace, cursor);
+        }
+        let mut world = self.clone();
+        for (index, event) in trace.events().iter().enumerate().take(cursor).skip(self.cursor) {
             world.apply(index, event);
         }
         world
@@ -534,7 +566,7 @@ impl World {
             })
             .collect();
         branches.sort_by_key(|b| b.id);
-        *self = World { branches, ..World::default() };
+        *self = World { branches, generation: self.generation, ..World::default() };
     }
 
     /// Applies the event at trace index `index`.
