@@ -203,7 +203,7 @@ mod tests {
                 failed: false,
             },
             balance: Cents(0),
-            write_sets: BTreeMap::new(),
+            added_writes: BTreeMap::new(),
         }
     }
 

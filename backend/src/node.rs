@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bank_core::branch::{Propagation, PropagationAck, PropagationMode, Reply, ReplyToken, Request};
-use bank_core::{Branch, BranchConfig, BranchId, BranchRecord, Cents, ClockScheme, Effect, Input};
+use bank_core::{Branch, BranchConfig, BranchId, BranchRecord, Cents, ClockScheme, CustomerId, Effect, EventId, Input};
 use bank_proto::branch_client::BranchClient;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -236,6 +236,7 @@ pub fn spawn_with(
     let handle = NodeHandle { id: branch.id(), inbox: tx.clone() };
     let (epoch_tx, _) = watch::channel(options.epoch);
     let from = branch.id();
+    let branch_applied = branch.applied_log().len();
     let links = peers
         .iter()
         .map(|(to, channel)| {
@@ -268,6 +269,7 @@ pub fn spawn_with(
         peer_calls: HashMap::new(),
         pull_calls: HashMap::new(),
         waiting_for_quiet: Vec::new(),
+        reported_applied: branch_applied,
         options,
     };
     let task = tokio::spawn(node.run(rx));
@@ -292,6 +294,9 @@ struct Node {
     pull_calls: HashMap<ReplyToken, oneshot::Sender<Vec<Propagation>>>,
     /// `Inspect` calls that wait for the branch to be quiet.
     waiting_for_quiet: Vec<oneshot::Sender<BranchRecord>>,
+    /// How many of the branch's applied writes the activity sink has been
+    /// told about (writes recovered from the store at start are not news).
+    reported_applied: usize,
     options: NodeOptions,
 }
 
@@ -398,6 +403,7 @@ impl Node {
             clock_scheme: reset.clock_scheme,
             propagation: reset.propagation,
         });
+        self.reported_applied = 0;
         self.customers.clear();
         self.peer_calls.clear();
         self.pull_calls.clear();
@@ -492,11 +498,14 @@ impl Node {
             }
             Effect::Logged(entry) => {
                 let branch = &self.branch;
-                report(&self.activity, || Activity::Logged {
-                    branch: branch.id(),
-                    entry,
-                    balance: branch.balance(),
-                    write_sets: branch.write_sets().clone(),
+                let reported = &mut self.reported_applied;
+                report(&self.activity, || {
+                    let mut added_writes: BTreeMap<CustomerId, Vec<EventId>> = BTreeMap::new();
+                    for applied in branch.applied_log().get(*reported..).unwrap_or_default() {
+                        added_writes.entry(applied.write.customer).or_default().push(applied.write.event);
+                    }
+                    *reported = branch.applied_log().len();
+                    Activity::Logged { branch: branch.id(), entry, balance: branch.balance(), added_writes }
                 });
             }
         }

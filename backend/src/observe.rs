@@ -18,12 +18,16 @@ use crate::error::RunError;
 /// One thing that happened.
 #[derive(Debug)]
 pub enum Activity {
-    /// A branch logged `entry`; `balance` and `write_sets` are its state right after.
+    /// A branch logged `entry`; `balance` is its balance right after, and
+    /// `added_writes` what was added to its write sets since the branch's
+    /// previous report (per customer, in apply order). Only the change:
+    /// the whole write sets on every entry would grow the lab's history
+    /// with the square of the number of writes.
     Logged {
         branch: BranchId,
         entry: LogEntry,
         balance: Cents,
-        write_sets: BTreeMap<CustomerId, Vec<EventId>>,
+        added_writes: BTreeMap<CustomerId, Vec<EventId>>,
     },
     /// A customer sent a request. `session` is the input entry index
     /// (0 for the browser's customer).

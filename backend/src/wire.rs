@@ -381,11 +381,11 @@ fn write_sets_to_proto(write_sets: &BTreeMap<CustomerId, Vec<EventId>>) -> Vec<p
 pub fn activity_to_lab_event(activity: &crate::observe::Activity) -> Option<pb::lab_event::Event> {
     use crate::observe::Activity;
     Some(match activity {
-        Activity::Logged { branch, entry, balance, write_sets } => pb::lab_event::Event::BranchLogged(pb::BranchLogged {
+        Activity::Logged { branch, entry, balance, added_writes } => pb::lab_event::Event::BranchLogged(pb::BranchLogged {
             branch_id: branch.0,
             entry: Some(log_entry_to_proto(entry)),
             balance_cents: balance.0,
-            write_sets: write_sets_to_proto(write_sets),
+            added_writes: write_sets_to_proto(added_writes),
         }),
         Activity::Sent { session, from_browser, request } => pb::lab_event::Event::CustomerSent(pb::CustomerSent {
             session: *session,
@@ -459,8 +459,8 @@ pub fn logged_from_proto(l: &pb::BranchLogged) -> Result<crate::observe::Activit
         branch: BranchId(l.branch_id),
         entry: log_entry_from_proto(entry)?,
         balance: Cents(l.balance_cents),
-        write_sets: l
-            .write_sets
+        added_writes: l
+            .added_writes
             .iter()
             .map(|w| (CustomerId(w.customer_id), w.event_ids.iter().map(|e| EventId(*e)).collect()))
             .collect(),

@@ -292,7 +292,9 @@ pub fn event_facts(event: &LabEvent) -> Vec<(&'static str, String)> {
                 }
             }
             facts.push(("balance after", format::cents(l.balance_cents)));
-            facts.push(("write sets", write_sets(&l.write_sets)));
+            if !l.added_writes.is_empty() {
+                facts.push(("added to the write sets", write_sets(&l.added_writes)));
+            }
         }
         _ => facts.push(("event", line(event).text)),
     }

@@ -580,7 +580,16 @@ impl World {
             Some(Event::BranchLogged(logged)) => {
                 let Some(branch) = self.branch_mut(logged.branch_id) else { return };
                 branch.balance_cents = logged.balance_cents;
-                branch.write_sets = logged.write_sets.clone();
+                // The entry carries only what it added to the write sets.
+                for added in &logged.added_writes {
+                    match branch.write_sets.iter_mut().find(|w| w.customer_id == added.customer_id) {
+                        Some(set) => set.event_ids.extend_from_slice(&added.event_ids),
+                        None => {
+                            branch.write_sets.push(added.clone());
+                            branch.write_sets.sort_by_key(|w| w.customer_id);
+                        }
+                    }
+                }
                 if let Some(entry) = &logged.entry {
                     branch.clock = entry.clock;
                 }
