@@ -6,16 +6,21 @@
 //!
 //! 1. Course inputs through the real cluster (start, run, stop): N runs, min / median.
 //! 2. The raw limit: unary gRPC round trips on loopback (`Inspect`, brief), with
-//!    the same runtime; then propagated writes per second through clusters of
-//!    3, 10 and 20 branches with many concurrent customers, the latency of a
-//!    write (sent → answered, which with synchronous propagation is after the
-//!    last branch applied it), and the ratio of propagation RPCs to the limit.
+//!    the same runtime, measured again before each row; then propagated writes
+//!    per second through clusters of 3, 10 and 20 branches with many
+//!    concurrent customers, the latency of a write (sent → answered, which
+//!    with synchronous propagation is after the last branch applied it), and
+//!    the ratio of deliveries to the limit, by wall clock and by CPU time;
+//!    then the 3-branch row with stores flushed to the disk (`--data-dir`).
+//!    `--only propagation` runs this section alone and prints it.
 //! 3. The deterministic simulator: schedules and events per second for the
 //!    checker property (hostile network, every guarantee on, history checked).
 //! 4. The frontend bundle in `dist/` (raw and gzip), when it has been built.
 //! 5. Peak resident memory of `bank serve` itself (its VmHWM) with 20 branches
 //!    under the load of section 2, sent through its web origin's `Branch`
 //!    service; and of this process (in-process clusters) after section 2.
+//! 6. The record of fixes these numbers led to, before → after
+//!    (`before-after.md`, kept by hand: past measurements, not this run's).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -147,9 +152,13 @@ struct Throughput {
 
 /// `customers` concurrent customers send deposits (each waits for its
 /// answer) to branches round-robin for `window`; parallel propagation.
-async fn propagated_writes(branches: u64, customers: u64, window: Duration) -> Throughput {
+/// With `data_dir`, the branches keep their stores there and flush them to
+/// the disk before every customer reply (as `bank run --data-dir` does);
+/// without, in a temporary directory that is never flushed.
+async fn propagated_writes(branches: u64, customers: u64, window: Duration, data_dir: Option<PathBuf>) -> Throughput {
     let mut config = ClusterConfig::new((1..=branches).map(|b| (BranchId(b), Cents::ZERO)).collect());
     config.propagation = PropagationMode::Parallel;
+    config.data_dir = data_dir;
     let cluster = Cluster::start(config).await.expect("cluster");
     let channels: Vec<_> = (1..=branches).map(|b| channel_to(cluster.addrs()[&BranchId(b)]).expect("channel")).collect();
     let (started, cpu) = (Instant::now(), cpu_time());
@@ -403,7 +412,7 @@ async fn propagation_section() -> String {
         eprintln!("bench: raw unary gRPC limit");
         let limit = raw_unary_limit(32, LIMIT_WINDOW).await;
         eprintln!("bench: {branches} branches");
-        let t = propagated_writes(branches, 32, PROPAGATION_WINDOW).await;
+        let t = propagated_writes(branches, 32, PROPAGATION_WINDOW, None).await;
         let secs = t.elapsed.as_secs_f64();
         writeln!(
             md,
@@ -420,6 +429,20 @@ async fn propagation_section() -> String {
             ms(t.p99)
         )
         .unwrap();
+    }
+
+    // What durability costs: the same load on 3 branches whose stores are
+    // flushed to the disk before each customer reply.
+    eprintln!("bench: 3 branches, durable stores");
+    let dir = root().join("target").join("bench-data");
+    let _ = std::fs::remove_dir_all(&dir);
+    let volatile = propagated_writes(3, 32, PROPAGATION_WINDOW, None).await;
+    let durable = propagated_writes(3, 32, PROPAGATION_WINDOW, Some(dir.clone())).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    writeln!(md, "\nDurability: the 3-branch row again, once with stores in a temporary directory (never flushed, the default of `bank run`) and once in a data directory on this machine's disk (`--data-dir`: no customer is answered before its write is flushed to the disk with fsync; the flush runs off the branch's task, and the replies that pile up meanwhile share the next one):\n").unwrap();
+    writeln!(md, "| stores | writes/s | write latency p50 | p99 |\n|---|---|---|---|").unwrap();
+    for (name, t) in [("temporary, not flushed", &volatile), ("`--data-dir`, flushed before replies", &durable)] {
+        writeln!(md, "| {name} | {:.0} | {} | {} |", t.writes as f64 / t.elapsed.as_secs_f64(), ms(t.p50), ms(t.p99)).unwrap();
     }
     md
 }
@@ -501,6 +524,8 @@ fn main() {
         Some(kib) => writeln!(md, "This benchmark process after the loads of section 2 (its clusters run in-process): **{:.1} MiB**.", kib as f64 / 1024.0).unwrap(),
         None => writeln!(md, "This benchmark process: /proc/self/status not readable here.").unwrap(),
     }
+    // The record of fixes the numbers led to (kept by hand, see the file).
+    writeln!(md, "\n{}", include_str!("before-after.md").trim_end()).unwrap();
     std::fs::write(&out_path, &md).expect("writing BENCHMARKS.md");
     print!("{md}");
     eprintln!("bench: wrote {}", out_path.display());

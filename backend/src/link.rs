@@ -241,7 +241,9 @@ async fn send_batches(mut queue: mpsc::UnboundedReceiver<Outgoing>, context: Lin
 /// shutdown, or a new epoch).
 async fn call(batch: Vec<Propagation>, epoch: u64, mut context: LinkContext) {
     let (from, to) = (context.from, context.to);
-    let message = bank_proto::PropagationBatch { writes: batch.iter().map(wire::propagation_to_proto).collect() };
+    let encode = || bank_proto::PropagationBatch { writes: batch.iter().map(wire::propagation_to_proto).collect() };
+    // The first attempt sends this; a retry encodes the batch again.
+    let mut first = Some(encode());
     let mut client = BranchClient::new(context.channel.clone());
     let mut changed = context.network.as_ref().map(|n| n.changed());
     let mut backoff = FIRST_BACKOFF;
@@ -263,7 +265,7 @@ async fn call(batch: Vec<Propagation>, epoch: u64, mut context: LinkContext) {
             stats.calls.fetch_add(1, Ordering::Relaxed);
             stats.writes.fetch_add(batch.len() as u64, Ordering::Relaxed);
         }
-        let mut request = tonic::Request::new(message.clone());
+        let mut request = tonic::Request::new(first.take().unwrap_or_else(encode));
         if epoch != 0 {
             request.metadata_mut().insert(EPOCH_HEADER, epoch.into());
         }

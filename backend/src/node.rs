@@ -9,7 +9,9 @@
 //!   real gRPC call (batched with others under load) and feeds the
 //!   acknowledgement back into the inbox;
 //! * `Persist`: append the write to the branch's durable [`Store`] (flushed
-//!   to the disk before the next customer reply);
+//!   to the disk before the next customer reply, off this task, by the
+//!   store's [`crate::store::Flusher`]: replies that pile up meanwhile share
+//!   the next flush, a *group commit*);
 //! * `Parked`: start a timer that feeds `Expire` back after the park timeout;
 //! * `Pull` / `PullReply`: anti-entropy calls to and answers from peers;
 //! * `Logged`: report the entry, with the branch's state, to the activity
@@ -34,7 +36,7 @@ use tokio::task::JoinHandle;
 use crate::error::{NodeGone, PropagateError};
 use crate::link::{Link, LinkContext, LinkStats};
 use crate::network::{Network, Transit};
-use crate::store::Store;
+use crate::store::{Flusher, PendingReply, Store};
 use crate::transport::BankChannel;
 use crate::observe::{report, Activity, ActivitySink};
 use crate::wire;
@@ -85,6 +87,10 @@ impl Default for NodeOptions {
         NodeOptions { store: None, network: None, park_timeout: DEFAULT_PARK_TIMEOUT, anti_entropy: None, epoch: 0, run_file: None, link_stats: None }
     }
 }
+
+/// The most customer replies gathered while further inputs are queued,
+/// before they are handed on (see the module docs).
+pub const MAX_REPLIES_PER_FLUSH: usize = 64;
 
 /// How long a request waits for its session's writes unless told otherwise.
 pub const DEFAULT_PARK_TIMEOUT: Duration = Duration::from_secs(5);
@@ -237,6 +243,14 @@ pub fn spawn_with(
     let (epoch_tx, _) = watch::channel(options.epoch);
     let from = branch.id();
     let branch_applied = branch.applied_log().len();
+    let flusher = options.store.as_ref().and_then(|store| match store.flusher() {
+        Ok(flusher) => flusher,
+        Err(e) => {
+            // Replies then flush on this task, as `Store::sync` does.
+            tracing::error!(branch = from.0, "cannot open the store {} for flushing: {e}", store.file_path().display());
+            None
+        }
+    });
     let links = peers
         .iter()
         .map(|(to, channel)| {
@@ -269,6 +283,8 @@ pub fn spawn_with(
         peer_calls: HashMap::new(),
         pull_calls: HashMap::new(),
         waiting_for_quiet: Vec::new(),
+        replies: Vec::new(),
+        flusher,
         reported_applied: branch_applied,
         options,
     };
@@ -294,6 +310,10 @@ struct Node {
     pull_calls: HashMap<ReplyToken, oneshot::Sender<Vec<Propagation>>>,
     /// `Inspect` calls that wait for the branch to be quiet.
     waiting_for_quiet: Vec<oneshot::Sender<BranchRecord>>,
+    /// Customer replies of the inputs handled since the inbox was last empty.
+    replies: Vec<PendingReply>,
+    /// Flushes a durable store off this task before replies go out.
+    flusher: Option<Flusher>,
     /// How many of the branch's applied writes the activity sink has been
     /// told about (writes recovered from the store at start are not news).
     reported_applied: usize,
@@ -309,6 +329,10 @@ impl Node {
             t
         });
         loop {
+            // While more inputs wait, their replies join these.
+            if inbox.is_empty() || self.replies.len() >= MAX_REPLIES_PER_FLUSH {
+                self.send_replies();
+            }
             let command = tokio::select! {
                 command = inbox.recv() => match command {
                     Some(c) => c,
@@ -379,7 +403,31 @@ impl Node {
             }
             self.answer_if_quiet();
         }
+        self.send_replies();
         tracing::debug!(branch = self.branch.id().0, "node stopped");
+    }
+
+    /// Answers the customers waiting, once what they are told is on the
+    /// disk: through the flusher for a durable store (which keeps their
+    /// order behind earlier replies still waiting for a flush), else here.
+    fn send_replies(&mut self) {
+        if self.replies.is_empty() {
+            return;
+        }
+        let replies = std::mem::take(&mut self.replies);
+        if let (Some(flusher), Some(store)) = (&self.flusher, &mut self.options.store) {
+            flusher.send_after_flush(store.take_dirty(), replies);
+            return;
+        }
+        if let Some(store) = &mut self.options.store {
+            if let Err(e) = store.sync() {
+                tracing::error!(branch = self.branch.id().0, "cannot flush the store {}: {e}", store.file_path().display());
+            }
+        }
+        for (tx, reply) in replies {
+            // The customer may have hung up; nothing to do then.
+            let _ = tx.send(reply);
+        }
     }
 
     /// Answers the `Inspect` calls waiting for quiet, if the branch is.
@@ -395,6 +443,8 @@ impl Node {
     /// A fresh branch with the same id and peers; everything pending is
     /// dropped (its callers see an error) and old deliveries stop.
     fn reset(&mut self, reset: Reset) {
+        // Answers of the run that ends go out first.
+        self.send_replies();
         let old = self.branch.config().clone();
         self.branch = Branch::new(BranchConfig {
             id: old.id,
@@ -434,15 +484,9 @@ impl Node {
     fn carry_out(&mut self, effect: Effect) {
         match effect {
             Effect::Reply { token, reply } => {
-                // What the customer is told is on the disk first.
-                if let Some(store) = &mut self.options.store {
-                    if let Err(e) = store.sync() {
-                        tracing::error!(branch = self.branch.id().0, "cannot flush the store {}: {e}", store.file_path().display());
-                    }
-                }
+                // Sent after the next flush of the store (`send_replies`).
                 if let Some(tx) = self.customers.remove(&token) {
-                    // The customer may have hung up; nothing to do then.
-                    let _ = tx.send(reply);
+                    self.replies.push((tx, reply));
                 }
             }
             Effect::AckPeer { token, ack } => {
