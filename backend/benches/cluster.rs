@@ -150,19 +150,14 @@ struct Throughput {
     carried: u64,
 }
 
-/// `customers` concurrent customers send deposits (each waits for its
-/// answer) to branches round-robin for `window`; parallel propagation.
-/// With `data_dir`, the branches keep their stores there and flush them to
-/// the disk before every customer reply (as `bank run --data-dir` does);
-/// without, in a temporary directory that is never flushed.
-async fn propagated_writes(branches: u64, customers: u64, window: Duration, data_dir: Option<PathBuf>) -> Throughput {
-    let mut config = ClusterConfig::new((1..=branches).map(|b| (BranchId(b), Cents::ZERO)).collect());
-    config.propagation = PropagationMode::Parallel;
-    config.data_dir = data_dir;
-    let cluster = Cluster::start(config).await.expect("cluster");
-    let channels: Vec<_> = (1..=branches).map(|b| channel_to(cluster.addrs()[&BranchId(b)]).expect("channel")).collect();
-    let (started, cpu) = (Instant::now(), cpu_time());
-    let deadline = started + window;
+/// The load of section 2: `customers` concurrent customers send deposits
+/// (each waits for its answer) round-robin over the branches for `window`;
+/// `channels[b - 1]` reaches branch `b`. Every session makes
+/// [`SESSION_WRITES`] writes, then a new customer takes over. Returns each
+/// write's latency (sent → answered).
+async fn send_deposits(channels: Vec<tonic::transport::Channel>, customers: u64, window: Duration) -> Vec<Duration> {
+    let branches = channels.len() as u64;
+    let deadline = Instant::now() + window;
     let tasks: Vec<_> = (0..customers)
         .map(|c| {
             let channels = channels.clone();
@@ -183,9 +178,10 @@ async fn propagated_writes(branches: u64, customers: u64, window: Duration, data
                     let branch = (c + i) % branches + 1;
                     let request = session.request(EventId(i + 1), BranchId(branch), Op::Deposit(Cents(1)));
                     let sent = Instant::now();
-                    let reply = BranchClient::new(channels[(branch - 1) as usize].clone())
-                        .request(wire::request_to_proto(&request))
+                    let mut client = BranchClient::new(channels[(branch - 1) as usize].clone());
+                    let reply = tokio::time::timeout(Duration::from_secs(30), client.request(wire::request_to_proto(&request)))
                         .await
+                        .expect("an answer within 30 s")
                         .expect("request")
                         .into_inner();
                     latencies.push(sent.elapsed());
@@ -199,6 +195,21 @@ async fn propagated_writes(branches: u64, customers: u64, window: Duration, data
     for t in tasks {
         latencies.extend(t.await.expect("customer task"));
     }
+    latencies
+}
+
+/// [`send_deposits`] through a fresh in-process cluster; parallel propagation.
+/// With `data_dir`, the branches keep their stores there and flush them to
+/// the disk before every customer reply (as `bank run --data-dir` does);
+/// without, in a temporary directory that is never flushed.
+async fn propagated_writes(branches: u64, customers: u64, window: Duration, data_dir: Option<PathBuf>) -> Throughput {
+    let mut config = ClusterConfig::new((1..=branches).map(|b| (BranchId(b), Cents::ZERO)).collect());
+    config.propagation = PropagationMode::Parallel;
+    config.data_dir = data_dir;
+    let cluster = Cluster::start(config).await.expect("cluster");
+    let channels: Vec<_> = (1..=branches).map(|b| channel_to(cluster.addrs()[&BranchId(b)]).expect("channel")).collect();
+    let (started, cpu) = (Instant::now(), cpu_time());
+    let mut latencies = send_deposits(channels, customers, window).await;
     let elapsed = started.elapsed();
     let deliveries = Rate::of((latencies.len() as u64 * (branches - 1)) as f64, started, cpu);
     let (calls, carried) = (cluster.control().link_stats().calls(), cluster.control().link_stats().writes());
@@ -273,12 +284,12 @@ struct ServeLoad {
 }
 
 /// Starts `bank serve` with `branches` branches (parallel propagation, no
-/// scripted customers), then `customers` concurrent customers each send
-/// `per_customer` deposits (one at a time, waiting for the answer) to the
-/// branches round-robin, through the serve port's `Branch` service (which
-/// forwards them to the branches and records them in the lab's history, as
-/// for a browser). Reads the server's peak resident memory from /proc.
-fn serve_under_load(branches: u64, customers: u64, per_customer: u64) -> Result<ServeLoad, String> {
+/// scripted customers), then sends it the load of section 2
+/// ([`send_deposits`]) for `window`, through the serve port's `Branch`
+/// service (which forwards every request to its branch and records it in
+/// the lab's history, as for a browser). Reads the server's peak resident
+/// memory from /proc.
+fn serve_under_load(branches: u64, customers: u64, window: Duration) -> Result<ServeLoad, String> {
     use std::io::BufRead as _;
     use std::process::{Command, Stdio};
 
@@ -314,40 +325,13 @@ fn serve_under_load(branches: u64, customers: u64, per_customer: u64) -> Result<
             .map_err(|_| "bank serve printed no URL within 30 s".to_owned())?
             .parse()
             .map_err(|e| format!("bank serve's address: {e}"))?;
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
         let (writes, elapsed) = runtime.block_on(async move {
+            // One channel to the web origin: each request names its branch.
             let channel = channel_to(addr).expect("channel");
             let started = Instant::now();
-            let deadline = started + Duration::from_secs(60);
-            let tasks: Vec<_> = (0..customers)
-                .map(|c| {
-                    let channel = channel.clone();
-                    tokio::spawn(async move {
-                        let mut session = Session::new(CustomerId(c + 1));
-                        let mut done = 0usize;
-                        for i in 0..per_customer {
-                            if Instant::now() > deadline {
-                                break;
-                            }
-                            let branch = (c + i) % branches + 1;
-                            let request = session.request(EventId(i + 1), BranchId(branch), Op::Deposit(Cents(1)));
-                            let reply = tokio::time::timeout(Duration::from_secs(30), BranchClient::new(channel.clone()).request(wire::request_to_proto(&request)))
-                                .await
-                                .expect("an answer within 30 s")
-                                .expect("request through bank serve")
-                                .into_inner();
-                            session.observe(&wire::reply_from_proto(reply, CustomerId(c + 1)).expect("reply"));
-                            done += 1;
-                        }
-                        done
-                    })
-                })
-                .collect();
-            let mut writes = 0;
-            for t in tasks {
-                writes += t.await.expect("customer task");
-            }
-            (writes, started.elapsed())
+            let latencies = send_deposits(vec![channel; branches as usize], customers, window).await;
+            (latencies.len(), started.elapsed())
         });
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|e| format!("/proc/{pid}/status: {e}"))?;
         let kib = |key: &str| {
@@ -507,11 +491,11 @@ fn main() {
 
     eprintln!("bench: bank serve under load");
     writeln!(md, "## 5. Memory\n").unwrap();
-    let (branches, customers, per) = (20u64, 32u64, 12u64);
-    match serve_under_load(branches, customers, per) {
+    let (branches, customers) = (20u64, 32u64);
+    match serve_under_load(branches, customers, PROPAGATION_WINDOW) {
         Ok(load) => writeln!(
             md,
-            "`bank serve` itself, with {branches} branches (parallel propagation) and {customers} concurrent customers sending deposits round-robin over the branches through its web origin's `Branch` service (each waiting for its answer; {} writes in {:.2} s, every one also recorded in the lab's history): peak resident memory (VmHWM in /proc/<pid>/status) **{:.1} MiB**{}.\n",
+            "`bank serve` itself, with {branches} branches (parallel propagation) and {customers} concurrent customers sending deposits round-robin over the branches through its web origin's `Branch` service, as in section 2 (each waiting for its answer; {} writes in {:.2} s, every one also recorded in the lab's history): peak resident memory (VmHWM in /proc/<pid>/status) **{:.1} MiB**{}.\n",
             load.writes,
             load.elapsed.as_secs_f64(),
             load.peak_kib as f64 / 1024.0,
