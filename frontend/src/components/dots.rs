@@ -52,6 +52,8 @@ struct Surface {
     drawn: RefCell<Vec<(usize, f64, f64)>>,
     count: Cell<Option<usize>>,
     kinds: RefCell<String>,
+    /// One pre-drawn dot per class, at (device px per viewBox unit).
+    sprites: RefCell<Option<(f64, Vec<HtmlCanvasElement>)>>,
     observer: Option<web_sys::ResizeObserver>,
     scheme: Option<web_sys::MediaQueryList>,
     _on_resize: Option<Closure<dyn FnMut()>>,
@@ -210,6 +212,7 @@ pub fn dot_layer(
                     if let Some(s) = s {
                         s.size.set((rect.width(), rect.height()));
                         *s.colours.borrow_mut() = Colours::read(&s.canvas);
+                        *s.sprites.borrow_mut() = None;
                     }
                 });
                 repaint();
@@ -226,6 +229,7 @@ pub fn dot_layer(
                 surface.with_value(|s| {
                     if let Some(s) = s {
                         *s.colours.borrow_mut() = Colours::read(&s.canvas);
+                        *s.sprites.borrow_mut() = None;
                     }
                 });
                 repaint();
@@ -241,6 +245,7 @@ pub fn dot_layer(
             mapping: Cell::new((1.0, 0.0, 0.0)),
             drawn: RefCell::new(Vec::new()),
             count: Cell::new(None),
+            sprites: RefCell::new(None),
             kinds: RefCell::new(String::new()),
             observer,
             scheme,
@@ -333,6 +338,33 @@ impl DotPointer {
     }
 }
 
+/// A dot of each class (fill and outline), `k` device pixels per viewBox unit.
+fn make_sprites(colours: &Colours, k: f64) -> Vec<HtmlCanvasElement> {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return Vec::new() };
+    let reach = RADIUS + OUTLINE / 2.0;
+    let side = (2.0 * reach * k).ceil() as u32 + 2;
+    colours
+        .classes
+        .iter()
+        .filter_map(|colour| {
+            let sprite: HtmlCanvasElement = document.create_element("canvas").ok()?.dyn_into().ok()?;
+            sprite.set_width(side);
+            sprite.set_height(side);
+            let ctx: CanvasRenderingContext2d = sprite.get_context("2d").ok()??.dyn_into().ok()?;
+            let centre = f64::from(side) / 2.0;
+            let _ = ctx.set_transform(k, 0.0, 0.0, k, centre, centre);
+            ctx.begin_path();
+            let _ = ctx.arc(0.0, 0.0, RADIUS, 0.0, TAU);
+            ctx.set_fill_style_str(colour);
+            ctx.fill();
+            ctx.set_line_width(OUTLINE);
+            ctx.set_stroke_style_str(&colours.panel);
+            ctx.stroke();
+            Some(sprite)
+        })
+        .collect()
+}
+
 /// One frame: clear, then every dot in flight at `t`, one path per class;
 /// the selected dot's outline and, when not crowded, the labels on top.
 #[allow(clippy::too_many_arguments)]
@@ -377,24 +409,25 @@ fn paint(
                 position(lab, layout, f, t, trace_len).map(|(x, y)| (id, class_of(f), x, y))
             })
             .collect();
-        ctx.set_line_width(OUTLINE);
-        ctx.set_stroke_style_str(&colours.panel);
-        for (class, colour) in colours.classes.iter().enumerate() {
-            ctx.begin_path();
-            let mut any = false;
+        // Each dot is a copy of its class's sprite, at whole device pixels:
+        // a blit, where filling hundreds of anti-aliased circles made the
+        // software rasterizer the frame's largest cost.
+        let k = dpr * scale;
+        let mut sprites = s.sprites.borrow_mut();
+        if sprites.as_ref().is_none_or(|(at, _)| *at != k) {
+            *sprites = Some((k, make_sprites(&colours, k)));
+        }
+        if let Some((_, sprites)) = sprites.as_ref().filter(|(_, v)| v.len() == 5) {
+            let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
             for &(_, c, x, y) in &placed {
-                if c == class {
-                    ctx.move_to(x + RADIUS, y);
-                    let _ = ctx.arc(x, y, RADIUS, 0.0, TAU);
-                    any = true;
-                    per_class[class] += 1;
-                }
+                per_class[c] += 1;
+                let sprite = &sprites[c];
+                let half = f64::from(sprite.width()) / 2.0;
+                let dx = (dpr * (ox + x * scale) - half).round();
+                let dy = (dpr * (oy + y * scale) - half).round();
+                let _ = ctx.draw_image_with_html_canvas_element(sprite, dx, dy);
             }
-            if any {
-                ctx.set_fill_style_str(colour);
-                ctx.fill();
-                ctx.stroke();
-            }
+            let _ = ctx.set_transform(k, 0.0, 0.0, k, dpr * ox, dpr * oy);
         }
         for &(id, _, x, y) in &placed {
             drawn.push((id, x, y));
