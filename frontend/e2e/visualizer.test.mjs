@@ -113,7 +113,11 @@ test('reference test 1: play to the end, watch messages fly, step back in time',
 
   await byId(page, 'play').click();
   // At least one message is drawn in flight during playback.
-  await byId(page, 'message-dot').first().waitFor({ state: 'attached', timeout: WAIT });
+  await page.waitForFunction(
+    () => Number(document.querySelector('[data-testid="message-dots"]')?.dataset.count) > 0,
+    null,
+    { timeout: WAIT },
+  );
   await page.screenshot({ path: join(ARTIFACTS, 'playing.png') });
 
   // Played to the end: the server finished, the cursor reached the last event,
@@ -138,6 +142,119 @@ test('reference test 1: play to the end, watch messages fly, step back in time',
   }
   assert.ok(seen400, 'stepping back never showed balance 400 on branch 1');
   await page.screenshot({ path: join(ARTIFACTS, 'stepped-back.png') });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+/** The dots drawn in the last frame (the canvas's data-count). */
+const dotCount = (page) =>
+  page.evaluate(() => Number(document.querySelector('[data-testid="message-dots"]')?.dataset.count));
+
+/**
+ * Where the only dot of class `kind` is painted, in viewport (CSS) pixels:
+ * the centre of the canvas pixels of exactly its colour (the label is in
+ * another colour). Null if no pixel has it.
+ */
+const paintedDot = (page, kind) => page.evaluate((kind) => {
+  const canvas = document.querySelector('[data-testid="message-dots"]');
+  const probe = document.createElement('canvas').getContext('2d');
+  probe.fillStyle = getComputedStyle(canvas).getPropertyValue(`--${kind}`).trim();
+  const hex = probe.fillStyle; // normalized to #rrggbb
+  const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  const { data, width, height } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+  let n = 0, sx = 0, sy = 0;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 4;
+      if (data[i + 3] === 255 && data[i] === r && data[i + 1] === g && data[i + 2] === b) { n++; sx += x; sy += y; }
+    }
+  }
+  if (n === 0) return null;
+  const rect = canvas.getBoundingClientRect();
+  const scale = canvas.width / rect.width; // device pixels per CSS pixel
+  return { x: rect.left + (sx / n + 0.5) / scale, y: rect.top + (sy / n + 0.5) / scale, pixels: n / scale / scale };
+}, kind);
+
+/** Distance (CSS px) from a viewport point to the nearest edge of the SVG graph. */
+const distanceToEdge = (page, p) => page.evaluate(({ x, y }) => {
+  const svg = document.querySelector('[data-testid="graph"]');
+  let best = Infinity;
+  for (const line of svg.querySelectorAll('line.edge')) {
+    const m = line.getScreenCTM();
+    const at = (px, py) => new DOMPoint(px, py).matrixTransform(m);
+    const a = at(line.x1.baseVal.value, line.y1.baseVal.value);
+    const b = at(line.x2.baseVal.value, line.y2.baseVal.value);
+    const [dx, dy] = [b.x - a.x, b.y - a.y];
+    const t = Math.max(0, Math.min(1, ((x - a.x) * dx + (y - a.y) * dy) / (dx * dx + dy * dy)));
+    best = Math.min(best, Math.hypot(x - (a.x + t * dx), y - (a.y + t * dy)));
+  }
+  return best;
+}, p);
+
+test('message dots are painted on their edges, also after a resize, and can be hovered and clicked', async () => {
+  const { page, errors } = await newPage('/');
+  await byId(page, 'app-root').waitFor({ timeout: WAIT });
+  await loadExample(page, 'seed-test-1');
+  await byId(page, 'branch-2').waitFor({ timeout: WAIT });
+  await byId(page, 'speed').fill('8');
+  await byId(page, 'play').click();
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="play-state"]')?.textContent?.trim() === 'finished',
+    null,
+    { timeout: WAIT },
+  );
+  await byId(page, 'jump-end').click();
+  await page.waitForFunction(() => {
+    const m = (document.querySelector('[data-testid="cursor"]')?.textContent ?? '').match(/(\d+)\s*\/\s*(\d+)/);
+    return m && m[1] === m[2];
+  }, null, { timeout: WAIT });
+  // Paused: step back to a moment with exactly one message in flight.
+  let count = await dotCount(page);
+  for (let i = 0; i < 200 && count !== 1; i++) {
+    await byId(page, 'step-back').click();
+    count = await dotCount(page);
+  }
+  assert.equal(count, 1, 'stepping back never showed exactly one message in flight');
+  const kind = await byId(page, 'message-dots').getAttribute('data-kinds');
+  assert.match(kind, /^(deposit|withdraw|query|propagate|ack):1$/);
+  const cls = kind.split(':')[0];
+
+  const dot = await paintedDot(page, cls);
+  assert.ok(dot, `no ${cls} pixels on the canvas`);
+  // A dot of radius 13 (viewBox units) covers hundreds of pixels at this size.
+  assert.ok(dot.pixels > 100, `the dot is too small: ${dot.pixels} px`);
+  const off = await distanceToEdge(page, dot);
+  assert.ok(off < 2, `the dot is ${off} px from the nearest edge`);
+  await page.screenshot({ path: join(ARTIFACTS, 'dot-on-edge.png') });
+
+  // Hover: the details panel describes the message, and the canvas its tooltip.
+  assert.doesNotMatch(await byId(page, 'details').textContent(), /Message/);
+  await page.mouse.move(dot.x, dot.y);
+  await page.waitForFunction(
+    () => /Message/.test(document.querySelector('[data-testid="details"]')?.textContent ?? ''),
+    null,
+    { timeout: WAIT },
+  );
+  assert.match(await byId(page, 'message-dots').getAttribute('title'), /→/);
+  // Click selects it: the details stay once the pointer leaves the graph.
+  await page.mouse.click(dot.x, dot.y);
+  await page.mouse.move(2, 2);
+  assert.equal(await byId(page, 'message-dots').getAttribute('title'), null);
+  assert.match(await byId(page, 'details').textContent(), /Message/);
+
+  // Resized: the canvas follows (backing store at the device pixel ratio)
+  // and the dot is still on its edge.
+  await page.setViewportSize({ width: 900, height: 700 });
+  await page.waitForFunction(() => {
+    const c = document.querySelector('[data-testid="message-dots"]');
+    const r = c.getBoundingClientRect();
+    return r.width < 880 && c.width === Math.round(r.width * devicePixelRatio);
+  }, null, { timeout: WAIT });
+  const moved = await paintedDot(page, cls);
+  assert.ok(moved, 'no dot after the resize');
+  const offAfter = await distanceToEdge(page, moved);
+  assert.ok(offAfter < 2, `after the resize the dot is ${offAfter} px from the nearest edge`);
+  await page.screenshot({ path: join(ARTIFACTS, 'dot-on-edge-resized.png') });
   assert.deepEqual(errors, []);
   await page.close();
 });

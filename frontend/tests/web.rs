@@ -578,6 +578,14 @@ mod components {
         root.query_selector_all(&format!("[data-testid='{testid}']")).map(|l| l.length()).unwrap_or(0)
     }
 
+    /// The message dots drawn in the last frame (the canvas's `data-count`)
+    /// and their classes (`data-kinds`).
+    fn dots(root: &web_sys::Element) -> (u32, String) {
+        let canvas = root.query_selector("[data-testid='message-dots']").ok().flatten().expect("the dots' canvas");
+        let count = canvas.get_attribute("data-count").expect("data-count").parse().expect("a number");
+        (count, canvas.get_attribute("data-kinds").unwrap_or_default())
+    }
+
     #[wasm_bindgen_test]
     async fn the_graph_shows_the_replay_at_the_cursor() {
         let document = web_sys::window().unwrap().document().unwrap();
@@ -600,18 +608,18 @@ mod components {
         assert_eq!(text_of(&host, "branch-balance-2").as_deref(), Some("0"));
         assert_eq!(count(&host, "branch-1") + count(&host, "branch-2"), 2);
         assert_eq!(count(&host, "customer-0"), 1);
-        assert_eq!(count(&host, "message-dot"), 1, "the propagation to branch 2");
+        assert_eq!(dots(&host), (1, "propagate:1".to_owned()), "the propagation to branch 2");
         assert_eq!(text_of(&host, "cursor").as_deref(), Some("5 / 16"));
 
         lab.cursor.set(16);
         settle().await;
         assert_eq!(text_of(&host, "branch-balance-2").as_deref(), Some("400"));
-        assert_eq!(count(&host, "message-dot"), 0);
+        assert_eq!(dots(&host), (0, String::new()));
 
         lab.seek(2);
         settle().await;
         assert_eq!(text_of(&host, "branch-balance-1").as_deref(), Some("0"), "time travel");
-        assert_eq!(count(&host, "message-dot"), 1, "the deposit request");
+        assert_eq!(dots(&host), (1, "deposit:1".to_owned()), "the deposit request");
         let timeline: web_sys::HtmlInputElement =
             host.query_selector("[data-testid='timeline']").unwrap().unwrap().unchecked_into();
         assert_eq!(timeline.value(), "2");

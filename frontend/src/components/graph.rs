@@ -1,18 +1,16 @@
 //! The cluster as an SVG graph: branches on a circle, customers in a column,
-//! and every message in flight as a dot moving along its edge.
+//! and every message in flight as a dot moving along its edge (drawn on a
+//! canvas over the graph, see [`super::dots`]).
 
 use leptos::prelude::*;
 
+use super::dots::dot_layer;
 use crate::lab::{FaultTarget, Lab, Selection};
 use crate::model::{
     describe, format,
     layout::{Layout, Point, HEIGHT, WIDTH},
-    trace::{Flight, MessageClass, Node, Trace},
+    trace::{MessageClass, Node, Trace},
 };
-
-/// More messages in flight than this and their labels are not drawn (they
-/// would only cover each other; a dot's details are on hover).
-const CROWDED: usize = 40;
 
 /// The nodes of the loaded scenario, placed.
 fn layout_of(trace: &Trace) -> Option<Layout> {
@@ -34,43 +32,34 @@ pub fn Graph() -> impl IntoView {
     let trace_len = Memo::new(move |_| lab.trace.with(Trace::len));
     // A new history may bring another scenario with the same layout.
     let generation = Memo::new(move |_| lab.trace.with(Trace::generation));
+    // The ids of the messages in flight at the cursor. Events arriving after
+    // the cursor change nothing here (they start later, and a message's
+    // receipt only sets its end), so this is computed again only when the
+    // cursor moves or a new history starts, not for every event received.
+    let shown = Memo::new(move |_| (generation.get(), lab.cursor.get(), lab.awaiting_history.get()));
     let flights = Memo::new(move |_| {
-        let cursor = lab.cursor.get();
-        if lab.awaiting_history.get() {
+        let (_, cursor, awaiting) = shown.get();
+        if awaiting {
             return Vec::new();
         }
-        lab.trace.with(|t| t.in_flight(cursor).cloned().collect::<Vec<Flight>>())
+        lab.trace.with_untracked(|t| t.in_flight(cursor).map(|f| f.id).collect::<Vec<usize>>())
     });
 
-    // Every dot drawn, moved by this one effect on each frame. (A reactive
-    // transform per dot would subscribe every dot to the frame clock, and
-    // re-subscribing hundreds of dots each frame costs more than moving them.)
-    let dots = DotRegistry(StoredValue::new_local(Vec::new()));
-    Effect::new(move |_| {
-        let t = lab.time();
-        let len = trace_len.get();
-        flights.track();
-        layout.with(|layout| {
-            let Some(layout) = layout else { return };
-            lab.trace.with_untracked(|trace| {
-                dots.0.with_value(|drawn| {
-                    for (id, _, element) in drawn {
-                        if let Some(flight) = trace.flights().get(*id) {
-                            let _ = element.set_attribute("transform", &dot_transform(lab, layout, flight, t, len));
-                        }
-                    }
-                })
-            })
-        });
-    });
+    // Every message in flight, drawn on a canvas over the graph (see
+    // `dots`): one 2D pass per frame instead of hundreds of SVG elements.
+    let (dot_canvas, pointer) = dot_layer(layout, flights, trace_len);
     let view_box = format!("0 0 {WIDTH} {HEIGHT}");
     view! {
         <div class="graph-wrap">
-            <div class="graph-stack">
+            <div
+                class="graph-stack"
+                on:mousemove=move |e| pointer.moved(&e)
+                on:mouseleave=move |_| pointer.left()
+            >
             <svg
                 data-testid="graph"
                 class="graph"
-                viewBox=view_box.clone()
+                viewBox=view_box
                 preserveAspectRatio="xMidYMid meet"
                 role="img"
                 aria-label="branches, customers and messages in flight"
@@ -102,18 +91,7 @@ pub fn Graph() -> impl IntoView {
                     }
                 }}
             </svg>
-            // The moving dots on a layer of their own, exactly over the
-            // graph: a frame repaints the dots, not every edge and branch
-            // under them.
-            <svg class="graph graph-dots" viewBox=view_box preserveAspectRatio="xMidYMid meet" aria-hidden="true">
-                <g class="dots" class:crowded=move || flights.with(|f| f.len() > CROWDED)>
-                    <For
-                        each=move || flights.get()
-                        key=|f| (f.id, f.end)
-                        children=move |flight| view! { <Dot flight layout trace_len dots/> }
-                    />
-                </g>
-            </svg>
+            {dot_canvas}
             </div>
             <Legend/>
         </div>
@@ -341,71 +319,6 @@ fn CustomerNode(node: Node, at: Point, r: f64) -> impl IntoView {
             <text class="customer-answer" x=r + 8.0 y=6.0 font-size=(r * 0.5).clamp(12.0, 20.0)>
                 {answer}
             </text>
-        </g>
-    }
-}
-
-/// The dots drawn, as (flight id, flight end, element): what `<For>` keys
-/// them by, for the effect that moves them.
-#[derive(Clone, Copy)]
-struct DotRegistry(StoredValue<Vec<(usize, Option<usize>, web_sys::Element)>, LocalStorage>);
-
-/// Where `flight` is drawn at visual time `t`, as an SVG transform.
-fn dot_transform(lab: Lab, layout: &Layout, flight: &Flight, t: f64, trace_len: usize) -> String {
-    let progress = if lab.reduced_motion { 0.5 } else { flight.progress(t, trace_len) };
-    let p = layout.along(flight.from, flight.to, progress).unwrap_or(Point { x: -100.0, y: -100.0 });
-    format!("translate({:.1},{:.1})", p.x, p.y)
-}
-
-/// One message in flight. It is placed when drawn; the graph's effect moves it.
-#[component]
-fn Dot(flight: Flight, layout: Memo<Option<Layout>>, trace_len: Memo<usize>, dots: DotRegistry) -> impl IntoView {
-    let lab = expect_context::<Lab>();
-    let placed = layout.with_untracked(|l| {
-        l.as_ref().map(|l| dot_transform(lab, l, &flight, lab.time_untracked(), trace_len.get_untracked()))
-    });
-    let node = NodeRef::<leptos::svg::G>::new();
-    let key = (flight.id, flight.end);
-    node.on_load(move |element| dots.0.update_value(|drawn| drawn.push((key.0, key.1, element.into()))));
-    on_cleanup(move || dots.0.update_value(|drawn| drawn.retain(|(id, end, _)| (*id, *end) != key)));
-    let class = format!("dot dot-{}", flight.class().name());
-    let id = flight.id;
-    let selected = move || lab.selected.get() == Some(Selection::Flight(id));
-    let label = match flight.class() {
-        MessageClass::Deposit => format!("+{}", format::cents(flight.amount_cents)),
-        MessageClass::Withdraw => format!("−{}", format::cents(flight.amount_cents)),
-        MessageClass::Query => "?".to_owned(),
-        MessageClass::Propagate => format!(
-            "{}{}",
-            if format::operation(flight.operation) == "withdraw" { "−" } else { "+" },
-            format::cents(flight.amount_cents)
-        ),
-        MessageClass::Ack => "ack".to_owned(),
-    };
-    let title = format!(
-        "{} {} → {}: {} (customer {}, event {}, clock {})",
-        describe::flight_kind(flight.kind),
-        describe::node(flight.from),
-        describe::node(flight.to),
-        describe::flight_money(&flight),
-        flight.customer_id,
-        flight.event_id,
-        flight.clock
-    );
-    view! {
-        <g
-            class=class
-            class:selected=selected
-            data-testid="message-dot"
-            node_ref=node
-            transform=placed
-            on:mouseenter=move |_| lab.hovered.set(Some(Selection::Flight(id)))
-            on:mouseleave=move |_| lab.hovered.set(None)
-            on:click=move |_| lab.selected.set(Some(Selection::Flight(id)))
-        >
-            <title>{title}</title>
-            <circle r=13/>
-            <text class="dot-label" y=-18 text-anchor="middle">{label}</text>
         </g>
     }
 }

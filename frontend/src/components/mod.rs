@@ -4,6 +4,7 @@
 pub mod controls;
 pub mod customer_panel;
 pub mod details;
+pub mod dots;
 pub mod event_log;
 pub mod faults;
 pub mod graph;
