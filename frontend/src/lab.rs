@@ -24,6 +24,11 @@ use crate::model::{
 
 /// Milliseconds per trace event at speed 1.
 pub const TICK_MS: f64 = 300.0;
+
+/// The most events of the Watch stream put into the trace before the page
+/// is told about them (see [`Lab::watch_forever`]).
+const MAX_EVENTS_PER_UPDATE: usize = 500;
+
 /// The speed slider's range (scripted events per second on the server; the
 /// replay runs `speed / TICK_MS` trace events per millisecond).
 pub const SPEED_MIN: f64 = 0.25;
@@ -365,18 +370,38 @@ impl Lab {
                     self.connected.set(true);
                     self.notice.set(None);
                     let mut first = reconnect;
-                    loop {
-                        match api::next_event(&mut stream).await {
-                            Ok(Some(event)) => {
-                                self.receive(event, first);
-                                first = false;
+                    'stream: loop {
+                        let mut next = api::next_event(&mut stream).await;
+                        // Everything that has already arrived goes into the
+                        // trace before the page is told, so a burst of events
+                        // (hundreds a second from a busy bank) costs the page
+                        // one update, not one per event.
+                        let mut taken = 0;
+                        loop {
+                            match next {
+                                Ok(Some(event)) => {
+                                    self.take(event, first);
+                                    first = false;
+                                }
+                                Ok(None) => {
+                                    self.trace.notify();
+                                    break 'stream;
+                                }
+                                Err(error) => {
+                                    self.trace.notify();
+                                    self.notice.set(Some(format!("event stream interrupted: {error}")));
+                                    break 'stream;
+                                }
                             }
-                            Ok(None) => break,
-                            Err(error) => {
-                                self.notice.set(Some(format!("event stream interrupted: {error}")));
-                                break;
+                            taken += 1;
+                            // `message` is cancel safe: a poll that finds
+                            // nothing ready loses nothing.
+                            match (taken < MAX_EVENTS_PER_UPDATE).then(|| futures::FutureExt::now_or_never(api::next_event(&mut stream))).flatten() {
+                                Some(ready) => next = ready,
+                                None => break,
                             }
                         }
+                        self.trace.notify();
                     }
                 }
                 Err(error) => self.notice.set(Some(error.to_string())),
@@ -388,8 +413,10 @@ impl Lab {
     }
 
     /// Records one event. `resumed`: the first event after a reconnect, which
-    /// repeats our own first event if the history is still the same.
-    pub fn receive(self, event: LabEvent, resumed: bool) {
+    /// repeats our own first event if the history is still the same. The
+    /// trace's readers are not told: the caller notifies them, once for a
+    /// batch of events.
+    fn take(self, event: LabEvent, resumed: bool) {
         if resumed && self.trace.with_untracked(|t| t.events().first() == Some(&event)) {
             return;
         }
@@ -406,7 +433,7 @@ impl Lab {
         let at_end = self.cursor.get_untracked() == self.trace.with_untracked(Trace::len);
         // A fault is shown at once when the page is showing the newest state.
         let network = matches!(event.event, Some(Event::Network(_)));
-        let pushed = self.trace.try_update(|t| t.push(event)).unwrap_or(Pushed::Duplicate);
+        let pushed = self.trace.try_update_untracked(|t| t.push(event)).unwrap_or(Pushed::Duplicate);
         let (len, quiet) = self.trace.with_untracked(|t| (t.len(), t.is_quiet(t.len().saturating_sub(1))));
         match pushed {
             Pushed::Started => {
