@@ -60,9 +60,10 @@ pub struct ClusterConfig {
     pub data_dir: Option<PathBuf>,
     /// How long a request may wait for the writes its session requires.
     pub park_timeout: Duration,
-    /// How often each branch pulls from its peers. `None`: every 500 ms with
-    /// background propagation or an imperfect network, else only after
-    /// restarts and heals.
+    /// How often each branch pulls from its peers. `None`: as
+    /// [`periodic_pull`] says (with background propagation, message loss or
+    /// planned cuts and crashes: every 500 ms or 3× the slowest link,
+    /// whichever is longer), else only after restarts and heals.
     pub anti_entropy: Option<Duration>,
 }
 

@@ -361,7 +361,8 @@ impl Lab {
                 config.seed = loaded.seed;
                 // Propagations are retried until acknowledged, and restarts,
                 // heals and the final repair pull at once, so periodic pulls
-                // can be rare: well above the slowest link, including the
+                // are only needed where a write can go missing unresent, and
+                // then rarely: well above the slowest link, including the
                 // delays a click may set (see `periodic_pull`).
                 let clicked = Duration::from_millis(3 * MAX_INJECTED_DELAY_MS);
                 config.anti_entropy = periodic_pull(loaded.propagation, &loaded.settings.network, clicked.max(Duration::from_secs(5)));

@@ -8,7 +8,12 @@
 //! * at most [`CALLS_IN_FLIGHT`] calls are on their way at once;
 //! * a write that is ready while they all are waits in the link's queue, and
 //!   leaves with every other waiting write (up to [`MAX_BATCH`]) in the next
-//!   call, as soon as one comes back.
+//!   call, as soon as one comes back;
+//! * a call that takes longer than [`SLOW_CALL`] gives its place up (and
+//!   goes on waiting for its answer). The peer answers a call once every
+//!   write in it is applied, and a write may have to wait there for a write
+//!   of another branch, or for one still crossing to it on this very link:
+//!   such a call must not keep the writes behind it from leaving.
 //!
 //! Under light load every write therefore leaves alone and at once, with no
 //! timer and no added latency; under heavy load one call carries many writes.
@@ -44,6 +49,10 @@ pub const CALLS_IN_FLIGHT: usize = 4;
 
 /// The most writes one call carries.
 pub const MAX_BATCH: usize = 256;
+
+/// How long a call keeps its place among the [`CALLS_IN_FLIGHT`] before it
+/// lets another call leave (it goes on waiting for its answer).
+pub const SLOW_CALL: Duration = Duration::from_millis(100);
 
 /// Where a link hands the acknowledgements of a call, with the epoch the
 /// writes were sent in.
@@ -131,6 +140,9 @@ impl Link {
             let _ = self.ready.send(outgoing);
             return;
         };
+        // Watching for changes before the draw: a heal right after a `Cut`
+        // is not missed.
+        let changed = network.changed();
         match network.transit(self.from, self.to) {
             // No delay: no timer either (a zero sleep still waits for the
             // timer wheel's next millisecond tick).
@@ -146,7 +158,7 @@ impl Link {
                     shutdown: self.shutdown.clone(),
                     epoch: self.epoch.clone(),
                 };
-                tokio::spawn(crossing.run(outgoing, first));
+                tokio::spawn(crossing.run(outgoing, first, changed));
             }
         }
     }
@@ -165,8 +177,7 @@ struct Crossing {
 impl Crossing {
     /// Waits out `transit` (and draws again after a cut or a loss) until
     /// the write gets across; gives up on shutdown or a new epoch.
-    async fn run(mut self, outgoing: Outgoing, mut transit: Transit) {
-        let mut changed = self.network.changed();
+    async fn run(mut self, outgoing: Outgoing, mut transit: Transit, mut changed: watch::Receiver<u64>) {
         let mut backoff = FIRST_BACKOFF;
         loop {
             let wait = async {
@@ -231,8 +242,18 @@ async fn send_batches(mut queue: mpsc::UnboundedReceiver<Outgoing>, context: Lin
         }
         let context = context.clone();
         tokio::spawn(async move {
-            call(batch, epoch, context).await;
-            drop(permit);
+            let call = call(batch, epoch, context);
+            tokio::pin!(call);
+            // A call the peer holds open (a write waiting there for a write
+            // of another branch, or still crossing to it on this link) gives
+            // its place up after a while and finishes on its own: it must
+            // not keep later writes, maybe the very ones it waits for, from
+            // leaving.
+            tokio::select! {
+                _ = &mut call => return,
+                _ = tokio::time::sleep(SLOW_CALL) => drop(permit),
+            }
+            call.await;
         });
     }
 }

@@ -4,14 +4,16 @@
 //! inputs in the inbox together with a oneshot sender for the answer; the
 //! task feeds the input to the branch and carries out the effects:
 //!
-//! * `Reply` / `AckPeer`: complete the oneshot the handler is waiting on;
+//! * `AckPeer`: complete the oneshot the handler is waiting on;
 //! * `Send`: hand the write to the peer's [`Link`], which sends it with a
 //!   real gRPC call (batched with others under load) and feeds the
 //!   acknowledgement back into the inbox;
-//! * `Persist`: append the write to the branch's durable [`Store`] (flushed
-//!   to the disk before the next customer reply, off this task, by the
-//!   store's [`crate::store::Flusher`]: replies that pile up meanwhile share
-//!   the next flush, a *group commit*);
+//! * `Reply`: gathered while more inputs wait in the inbox (see
+//!   [`MAX_REPLIES_PER_FLUSH`]), then handed on together: for a durable
+//!   store to its [`crate::store::Flusher`], which answers the customers
+//!   once their writes are on the disk; replies that pile up during a flush
+//!   share the next one (a *group commit*);
+//! * `Persist`: append the write to the branch's [`Store`];
 //! * `Parked`: start a timer that feeds `Expire` back after the park timeout;
 //! * `Pull` / `PullReply`: anti-entropy calls to and answers from peers;
 //! * `Logged`: report the entry, with the branch's state, to the activity
@@ -28,7 +30,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bank_core::branch::{Propagation, PropagationAck, PropagationMode, Reply, ReplyToken, Request};
-use bank_core::{Branch, BranchConfig, BranchId, BranchRecord, Cents, ClockScheme, CustomerId, Effect, EventId, Input};
+use bank_core::{Branch, BranchConfig, BranchId, BranchRecord, Cents, ClockScheme, CustomerId, Effect, EventId, Input, LogKind};
 use bank_proto::branch_client::BranchClient;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -88,9 +90,13 @@ impl Default for NodeOptions {
     }
 }
 
-/// The most customer replies gathered while further inputs are queued,
-/// before they are handed on (see the module docs).
+/// Customer replies are gathered while further inputs are queued, and handed
+/// on (to the store's flusher, or straight to the customers) when the inbox
+/// is empty, or this many replies wait...
 pub const MAX_REPLIES_PER_FLUSH: usize = 64;
+
+/// ...or this many inputs were handled since they were last handed on.
+pub const MAX_INPUTS_PER_FLUSH: usize = 256;
 
 /// How long a request waits for its session's writes unless told otherwise.
 pub const DEFAULT_PARK_TIMEOUT: Duration = Duration::from_secs(5);
@@ -108,7 +114,8 @@ pub struct Reset {
     pub epoch: u64,
 }
 
-/// The metadata header a `Propagate` call carries its sender's epoch in.
+/// The metadata header a `PropagateBatch` (or `Propagate`, or `Pull`) call
+/// carries its sender's epoch in.
 pub const EPOCH_HEADER: &str = "bank-epoch";
 
 /// A cheap, cloneable handle to a running node.
@@ -323,16 +330,20 @@ struct Node {
 impl Node {
     async fn run(mut self, mut inbox: mpsc::UnboundedReceiver<Command>) {
         let mut shutdown = self.shutdown.clone();
+        // Inputs handled since replies were last handed on.
+        let mut since_replies = 0usize;
         let mut ticker = self.options.anti_entropy.map(|every| {
             let mut t = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
             t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             t
         });
         loop {
-            // While more inputs wait, their replies join these.
-            if inbox.is_empty() || self.replies.len() >= MAX_REPLIES_PER_FLUSH {
+            // While more inputs wait, their replies join these (a few).
+            if inbox.is_empty() || self.replies.len() >= MAX_REPLIES_PER_FLUSH || since_replies >= MAX_INPUTS_PER_FLUSH {
                 self.send_replies();
+                since_replies = 0;
             }
+            since_replies += 1;
             let command = tokio::select! {
                 command = inbox.recv() => match command {
                     Some(c) => c,
@@ -544,11 +555,18 @@ impl Node {
                 let branch = &self.branch;
                 let reported = &mut self.reported_applied;
                 report(&self.activity, || {
+                    // Every write is applied with an Execute or
+                    // PropagateExecuted entry of its own, in apply order:
+                    // that entry carries it.
                     let mut added_writes: BTreeMap<CustomerId, Vec<EventId>> = BTreeMap::new();
-                    for applied in branch.applied_log().get(*reported..).unwrap_or_default() {
-                        added_writes.entry(applied.write.customer).or_default().push(applied.write.event);
+                    let next = branch.applied_log().get(*reported).map(|a| &a.write);
+                    if let Some(write) = next.filter(|w| {
+                        matches!(entry.kind, LogKind::Execute | LogKind::PropagateExecuted)
+                            && (w.customer, w.event) == (entry.customer, entry.event)
+                    }) {
+                        added_writes.insert(write.customer, vec![write.event]);
+                        *reported += 1;
                     }
-                    *reported = branch.applied_log().len();
                     Activity::Logged { branch: branch.id(), entry, balance: branch.balance(), added_writes }
                 });
             }

@@ -247,7 +247,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn replies_go_out_in_order_and_only_from_a_durable_store_s_flusher() {
+    async fn a_durable_store_s_flusher_sends_every_reply_handed_to_it() {
         let dir = std::env::temp_dir().join(format!("bank-store-flush-{}", std::process::id()));
         let (store, _) = Store::open(&dir, BranchId(1), true).unwrap();
         assert!(store.volatile().flusher().unwrap().is_none(), "a volatile store never flushes");
@@ -276,11 +276,14 @@ mod tests {
             flusher.send_after_flush(flush, vec![(tx, reply(event))]);
             answers.push(rx);
         }
+        // (That a reply waits for its flush, and for the batches handed over
+        // before it, follows from the flusher being one task reading one
+        // queue; a flush itself cannot be observed from here.)
         let mut events = Vec::new();
         for rx in answers {
             events.push(rx.await.expect("every reply is sent").event.0);
         }
-        assert_eq!(events, vec![1, 2, 3]);
+        assert_eq!(events, vec![1, 2, 3], "each reply reaches its own customer");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

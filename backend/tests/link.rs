@@ -7,7 +7,7 @@
 use std::sync::{Arc, Mutex};
 
 use bank_backend::cluster::channel_to;
-use bank_backend::link::{Link, LinkContext, LinkStats, CALLS_IN_FLIGHT};
+use bank_backend::link::{Link, LinkContext, LinkStats, CALLS_IN_FLIGHT, SLOW_CALL};
 use bank_backend::transport;
 use bank_core::branch::{Propagation, PropagationAck};
 use bank_core::{BranchId, Cents, CustomerId, EventId, Op, WriteId, WriteSet};
@@ -72,11 +72,26 @@ fn write(seq: u64) -> Propagation {
     }
 }
 
-#[tokio::test]
-async fn writes_ready_while_every_call_is_in_flight_leave_together() {
+/// A link from branch 1 to a [`HoldingPeer`] on loopback.
+struct Setup {
+    link: Link,
+    /// The seqs of every call, as the peer gets it.
+    arrived: mpsc::UnboundedReceiver<Vec<u64>>,
+    /// A permit lets one held call be answered.
+    release: Arc<Semaphore>,
+    /// The acknowledgements handed back, and how many came with each call.
+    acked: Arc<Mutex<Vec<PropagationAck>>>,
+    acks: mpsc::UnboundedReceiver<usize>,
+    stats: Arc<LinkStats>,
+    stop: watch::Sender<bool>,
+    /// The branch's epoch; while it lives, the link's calls go on.
+    _epoch: watch::Sender<u64>,
+}
+
+async fn setup() -> Setup {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let (arrived_tx, mut arrived) = mpsc::unbounded_channel();
+    let (arrived_tx, arrived) = mpsc::unbounded_channel();
     let release = Arc::new(Semaphore::new(0));
     let peer = HoldingPeer { arrived: arrived_tx, release: release.clone() };
     let (stop, stop_rx) = watch::channel(false);
@@ -88,12 +103,11 @@ async fn writes_ready_while_every_call_is_in_flight_leave_together() {
                 let _ = server_stop.wait_for(|s| *s).await;
             }),
     );
-
     let acked: Arc<Mutex<Vec<PropagationAck>>> = Arc::default();
-    let (acks_tx, mut acks_rx) = mpsc::unbounded_channel();
+    let (acks_tx, acks) = mpsc::unbounded_channel();
     let sink = acked.clone();
     let stats = Arc::new(LinkStats::default());
-    let (_epoch_tx, epoch_rx) = watch::channel(0);
+    let (epoch, epoch_rx) = watch::channel(0);
     let link = Link::spawn(LinkContext {
         from: BranchId(1),
         to: BranchId(2),
@@ -109,32 +123,68 @@ async fn writes_ready_while_every_call_is_in_flight_leave_together() {
         network: None,
         stats: Some(stats.clone()),
     });
+    Setup { link, arrived, release, acked, acks, stats, stop, _epoch: epoch }
+}
 
+impl Setup {
+    /// Waits until `n` writes are acknowledged; returns their seqs, sorted.
+    async fn acknowledged(&mut self, n: usize) -> Vec<u64> {
+        let mut acks = 0;
+        while acks < n {
+            acks += self.acks.recv().await.unwrap();
+        }
+        let mut seqs: Vec<u64> = self.acked.lock().unwrap().iter().map(|a| a.write.seq).collect();
+        seqs.sort();
+        seqs
+    }
+
+    /// Sends writes `seqs` one by one, each once the previous call arrived.
+    async fn one_by_one(&mut self, seqs: std::ops::RangeInclusive<u64>) {
+        for seq in seqs {
+            self.link.send(write(seq), 0);
+            assert_eq!(self.arrived.recv().await.unwrap(), vec![seq], "a write alone on the link leaves alone");
+        }
+    }
+}
+
+#[tokio::test]
+async fn writes_ready_while_every_call_is_in_flight_leave_together() {
+    let mut s = setup().await;
+    let k = CALLS_IN_FLIGHT as u64;
     // Light load: each write leaves at once, alone, until every call the
     // link may have in flight is taken.
-    for seq in 1..=CALLS_IN_FLIGHT as u64 {
-        link.send(write(seq), 0);
-        assert_eq!(arrived.recv().await.unwrap(), vec![seq], "a write alone on the link leaves alone");
-    }
+    s.one_by_one(1..=k).await;
     // Every call is in flight: these wait in the queue...
-    let queued: Vec<u64> = (CALLS_IN_FLIGHT as u64 + 1..=CALLS_IN_FLIGHT as u64 + 5).collect();
+    let queued: Vec<u64> = (k + 1..=k + 5).collect();
     for seq in &queued {
-        link.send(write(*seq), 0);
+        s.link.send(write(*seq), 0);
     }
-    assert!(arrived.try_recv().is_err(), "no call leaves while every one is in flight");
     // ...and leave together in the next call once one comes back.
-    release.add_permits(1);
-    assert_eq!(arrived.recv().await.unwrap(), queued, "the queued writes leave in one call, in order");
+    s.release.add_permits(1);
+    assert_eq!(s.arrived.recv().await.unwrap(), queued, "the queued writes leave in one call, in order");
 
-    release.add_permits(CALLS_IN_FLIGHT);
-    let mut acks = 0;
-    while acks < CALLS_IN_FLIGHT + 5 {
-        acks += acks_rx.recv().await.unwrap();
+    s.release.add_permits(CALLS_IN_FLIGHT);
+    assert_eq!(s.acknowledged(CALLS_IN_FLIGHT + 5).await, (1..=k + 5).collect::<Vec<_>>(), "every write is acknowledged once");
+    assert_eq!(s.stats.calls(), k + 1);
+    assert_eq!(s.stats.writes(), k + 5);
+    let _ = s.stop.send(true);
+}
+
+/// The peer holds a call open while a write in it waits there for another
+/// (maybe one still behind it on this link): after [`SLOW_CALL`] the call
+/// lets the writes behind it leave, so nothing waits forever.
+#[tokio::test]
+async fn calls_held_open_do_not_keep_later_writes_from_leaving() {
+    let mut s = setup().await;
+    let k = CALLS_IN_FLIGHT as u64;
+    s.one_by_one(1..=k).await;
+    // Every call is held open, and none is ever answered before these leave.
+    for seq in k + 1..=k + 3 {
+        s.link.send(write(seq), 0);
     }
-    let mut seqs: Vec<u64> = acked.lock().unwrap().iter().map(|a| a.write.seq).collect();
-    seqs.sort();
-    assert_eq!(seqs, (1..=CALLS_IN_FLIGHT as u64 + 5).collect::<Vec<_>>(), "every write is acknowledged once");
-    assert_eq!(stats.calls(), CALLS_IN_FLIGHT as u64 + 1);
-    assert_eq!(stats.writes(), CALLS_IN_FLIGHT as u64 + 5);
-    let _ = stop.send(true);
+    let later = tokio::time::timeout(SLOW_CALL * 50, s.arrived.recv()).await.expect("later writes leave after SLOW_CALL");
+    assert_eq!(later.unwrap(), vec![k + 1, k + 2, k + 3]);
+    s.release.add_permits(CALLS_IN_FLIGHT + 1);
+    assert_eq!(s.acknowledged(CALLS_IN_FLIGHT + 3).await, (1..=k + 3).collect::<Vec<_>>());
+    let _ = s.stop.send(true);
 }
