@@ -100,7 +100,14 @@ try {
     await page.goto(url);
     await page.getByTestId('branch-1').waitFor({ timeout: WAIT });
     ready.push(Date.now() - start);
-    fcp.push(await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN));
+    // The paint entry is reported asynchronously: wait for it (bounded).
+    fcp.push(await page.evaluate((wait) => new Promise((done) => {
+      const timer = setTimeout(() => done(NaN), wait);
+      new PerformanceObserver((list, observer) => {
+        const entry = list.getEntriesByName('first-contentful-paint')[0];
+        if (entry) { clearTimeout(timer); observer.disconnect(); done(entry.startTime); }
+      }).observe({ type: 'paint', buffered: true });
+    }), 5_000));
   }
 
   // Frame rate while playing the 10-branch project 3 scenario at top speed.
@@ -144,9 +151,11 @@ try {
   const cursorAfter = await page.getByTestId('cursor').textContent();
   const rss = memory(child.pid);
 
+  const painted = fcp.filter((t) => Number.isFinite(t));
+  const fcpMedian = painted.length ? `${median(painted).toFixed(0)} ms` + (painted.length < fcp.length ? ` (${fcp.length - painted.length} of ${fcp.length} loads reported no paint entry)` : '') : 'not reported by this Chromium';
   console.log(`## 4b. The page in headless Chromium
 
-Fresh loads of \`bank serve\`'s page (HTTP cache disabled), ${RUNS} runs: first contentful paint median **${median(fcp).toFixed(0)} ms**; the graph's first branch drawn (wasm downloaded, compiled, scenario fetched over grpc-web) median **${median(ready).toFixed(0)} ms**.
+Fresh loads of \`bank serve\`'s page (HTTP cache disabled), ${RUNS} runs: first contentful paint median **${fcpMedian}**; the graph's first branch drawn (wasm downloaded, compiled, scenario fetched over grpc-web) median **${median(ready).toFixed(0)} ms**.
 
 Animation, measured with requestAnimationFrame in the page (frames counted for ${WINDOW / 1000} s; the message dots counted on every frame). Headless Chromium without a GPU paces frames itself, so these are floors for a real display; the goal is 60 frames/s.
 
