@@ -334,11 +334,8 @@ fn serve_under_load(branches: u64, customers: u64, window: Duration) -> Result<S
             (latencies.len(), started.elapsed())
         });
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|e| format!("/proc/{pid}/status: {e}"))?;
-        let kib = |key: &str| {
-            status.lines().find(|l| l.starts_with(key)).and_then(|l| l.split_whitespace().nth(1)).and_then(|n| n.parse::<u64>().ok())
-        };
-        let peak_kib = kib("VmHWM:").ok_or("no VmHWM in /proc/<pid>/status")?;
-        Ok(ServeLoad { writes, elapsed, peak_kib, now_kib: kib("VmRSS:") })
+        let peak_kib = status_kib(&status, "VmHWM:").ok_or("no VmHWM in /proc/<pid>/status")?;
+        Ok(ServeLoad { writes, elapsed, peak_kib, now_kib: status_kib(&status, "VmRSS:") })
     })();
     let _ = child.kill();
     let _ = child.wait();
@@ -355,10 +352,13 @@ fn gzip_size(path: &Path) -> Option<u64> {
     String::from_utf8_lossy(&out.stdout).trim().parse().ok()
 }
 
+/// A `key:` line of a /proc/<pid>/status text, in KiB (e.g. `VmHWM:`).
+fn status_kib(status: &str, key: &str) -> Option<u64> {
+    status.lines().find(|l| l.starts_with(key))?.split_whitespace().nth(1)?.parse().ok()
+}
+
 fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+    status_kib(&std::fs::read_to_string("/proc/self/status").ok()?, "VmHWM:")
 }
 
 fn machine() -> String {

@@ -105,8 +105,9 @@ struct Outgoing {
 }
 
 /// The sending end of a link; see the module docs. The link's task ends
-/// when its branch shuts down or the `Link` is dropped.
-#[derive(Debug)]
+/// when its branch shuts down or every `Link` of it is dropped (a write still
+/// crossing the simulated network holds a clone).
+#[derive(Clone, Debug)]
 pub struct Link {
     ready: mpsc::UnboundedSender<Outgoing>,
     from: BranchId,
@@ -140,9 +141,6 @@ impl Link {
             let _ = self.ready.send(outgoing);
             return;
         };
-        // Watching for changes before the draw: a heal right after a `Cut`
-        // is not missed.
-        let changed = network.changed();
         match network.transit(self.from, self.to) {
             // No delay: no timer either (a zero sleep still waits for the
             // timer wheel's next millisecond tick).
@@ -150,41 +148,26 @@ impl Link {
                 let _ = self.ready.send(outgoing);
             }
             first => {
-                let crossing = Crossing {
-                    from: self.from,
-                    to: self.to,
-                    network,
-                    ready: self.ready.clone(),
-                    shutdown: self.shutdown.clone(),
-                    epoch: self.epoch.clone(),
-                };
-                tokio::spawn(crossing.run(outgoing, first, changed));
+                tokio::spawn(self.clone().cross(network, outgoing, first));
             }
         }
     }
-}
 
-/// One write crossing an imperfect simulated network to its link's queue.
-struct Crossing {
-    from: BranchId,
-    to: BranchId,
-    network: Arc<Network>,
-    ready: mpsc::UnboundedSender<Outgoing>,
-    shutdown: watch::Receiver<bool>,
-    epoch: watch::Receiver<u64>,
-}
-
-impl Crossing {
-    /// Waits out `transit` (and draws again after a cut or a loss) until
-    /// the write gets across; gives up on shutdown or a new epoch.
-    async fn run(mut self, outgoing: Outgoing, mut transit: Transit, mut changed: watch::Receiver<u64>) {
+    /// One write crossing an imperfect simulated network to the queue:
+    /// waits out `transit` (and draws again after a cut or a loss) until the
+    /// write gets across; gives up on shutdown or a new epoch.
+    async fn cross(mut self, network: Arc<Network>, outgoing: Outgoing, mut transit: Transit) {
+        let mut changed = network.changed();
         let mut backoff = FIRST_BACKOFF;
         loop {
             let wait = async {
                 match transit {
-                    Transit::Cut => {
+                    // Still cut now that changes are watched? (A heal between
+                    // the draw and the watch is not missed.)
+                    Transit::Cut if network.is_cut(self.from, self.to) => {
                         let _ = changed.changed().await;
                     }
+                    Transit::Cut => {}
                     Transit::Lost => {
                         tokio::time::sleep(backoff).await;
                         backoff = (backoff * 2).min(MAX_BACKOFF);
@@ -193,18 +176,31 @@ impl Crossing {
                     Transit::Delayed(d) => tokio::time::sleep(d).await,
                 }
             };
-            tokio::select! {
-                _ = wait => {}
-                _ = self.shutdown.wait_for(|stop| *stop) => return,
-                _ = self.epoch.wait_for(|e| *e != outgoing.epoch) => return,
+            if unless_stopped(&mut self.shutdown, &mut self.epoch, outgoing.epoch, wait).await.is_none() {
+                return;
             }
             if let Transit::Delayed(_) = transit {
                 let _ = self.ready.send(outgoing);
                 return;
             }
             changed.borrow_and_update();
-            transit = self.network.transit(self.from, self.to);
+            transit = network.transit(self.from, self.to);
         }
+    }
+}
+
+/// Runs `work`, unless the branch shuts down or is reset into an epoch other
+/// than `sent_in` first (then `None`: the work is dropped).
+async fn unless_stopped<T>(
+    shutdown: &mut watch::Receiver<bool>,
+    epoch: &mut watch::Receiver<u64>,
+    sent_in: u64,
+    work: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    tokio::select! {
+        out = work => Some(out),
+        _ = shutdown.wait_for(|stop| *stop) => None,
+        _ = epoch.wait_for(|e| *e != sent_in) => None,
     }
 }
 
@@ -274,10 +270,8 @@ async fn call(batch: Vec<Propagation>, epoch: u64, mut context: LinkContext) {
         if let (Some(net), Some(changed)) = (&context.network, &mut changed) {
             changed.borrow_and_update();
             if net.is_cut(from, to) {
-                tokio::select! {
-                    _ = changed.changed() => {}
-                    _ = context.shutdown.wait_for(|stop| *stop) => return,
-                    _ = context.epoch.wait_for(|e| *e != epoch) => return,
+                if unless_stopped(&mut context.shutdown, &mut context.epoch, epoch, changed.changed()).await.is_none() {
+                    return;
                 }
                 continue;
             }
@@ -290,10 +284,8 @@ async fn call(batch: Vec<Propagation>, epoch: u64, mut context: LinkContext) {
         if epoch != 0 {
             request.metadata_mut().insert(EPOCH_HEADER, epoch.into());
         }
-        let result = tokio::select! {
-            r = client.propagate_batch(request) => r,
-            _ = context.shutdown.wait_for(|stop| *stop) => return,
-            _ = context.epoch.wait_for(|e| *e != epoch) => return,
+        let Some(result) = unless_stopped(&mut context.shutdown, &mut context.epoch, epoch, client.propagate_batch(request)).await else {
+            return;
         };
         match result.map(|r| r.into_inner().acks.into_iter().map(wire::ack_from_proto).collect::<Result<Vec<_>, _>>()) {
             // The acknowledgements are lost: send again (duplicates).
@@ -318,10 +310,8 @@ async fn call(batch: Vec<Propagation>, epoch: u64, mut context: LinkContext) {
                 } else {
                     tracing::debug!(from = from.0, to = to.0, first = %batch[0].write, writes, "propagation failed again, retrying in {backoff:?}: {status}");
                 }
-                tokio::select! {
-                    _ = tokio::time::sleep(backoff) => {}
-                    _ = context.shutdown.wait_for(|stop| *stop) => return,
-                    _ = context.epoch.wait_for(|e| *e != epoch) => return,
+                if unless_stopped(&mut context.shutdown, &mut context.epoch, epoch, tokio::time::sleep(backoff)).await.is_none() {
+                    return;
                 }
                 backoff = (backoff * 2).min(MAX_BACKOFF);
             }

@@ -373,9 +373,7 @@ impl Node {
                 Command::Acks(_, epoch) if epoch != *self.epoch.borrow() => continue,
                 Command::Acks(acks, _) => {
                     for ack in acks {
-                        for effect in self.branch.handle(Input::Ack(ack)) {
-                            self.carry_out(effect);
-                        }
+                        self.feed(Input::Ack(ack));
                     }
                     self.answer_if_quiet();
                     continue;
@@ -409,13 +407,18 @@ impl Node {
                     continue;
                 }
             };
-            for effect in self.branch.handle(input) {
-                self.carry_out(effect);
-            }
+            self.feed(input);
             self.answer_if_quiet();
         }
         self.send_replies();
         tracing::debug!(branch = self.branch.id().0, "node stopped");
+    }
+
+    /// Feeds one input to the branch and carries out its effects.
+    fn feed(&mut self, input: Input) {
+        for effect in self.branch.handle(input) {
+            self.carry_out(effect);
+        }
     }
 
     /// Answers the customers waiting, once what they are told is on the

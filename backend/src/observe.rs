@@ -19,10 +19,10 @@ use crate::error::RunError;
 #[derive(Debug)]
 pub enum Activity {
     /// A branch logged `entry`; `balance` is its balance right after, and
-    /// `added_writes` what was added to its write sets since the branch's
-    /// previous report (per customer, in apply order). Only the change:
-    /// the whole write sets on every entry would grow the lab's history
-    /// with the square of the number of writes.
+    /// `added_writes` what the entry added to its write sets: the write an
+    /// Execute or PropagateExecuted entry applied, nothing for the others.
+    /// Only the change: the whole write sets on every entry would grow the
+    /// lab's history with the square of the number of writes.
     Logged {
         branch: BranchId,
         entry: LogEntry,

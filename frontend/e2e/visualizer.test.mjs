@@ -98,6 +98,18 @@ async function expectBalance(page, branch, value) {
   );
 }
 
+// Plays the loaded scenario until the server says it is finished, and shows
+// its last state.
+async function playToTheEnd(page) {
+  await byId(page, 'play').click();
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="play-state"]')?.textContent?.trim() === 'finished',
+    null,
+    { timeout: WAIT },
+  );
+  await byId(page, 'jump-end').click();
+}
+
 async function loadExample(page, name) {
   await byId(page, 'scenario-picker').selectOption(name);
   await byId(page, 'load-example').click();
@@ -197,13 +209,7 @@ test('message dots are painted on their edges, also after a resize, and can be h
   await loadExample(page, 'seed-test-1');
   await byId(page, 'branch-2').waitFor({ timeout: WAIT });
   await byId(page, 'speed').fill('8');
-  await byId(page, 'play').click();
-  await page.waitForFunction(
-    () => document.querySelector('[data-testid="play-state"]')?.textContent?.trim() === 'finished',
-    null,
-    { timeout: WAIT },
-  );
-  await byId(page, 'jump-end').click();
+  await playToTheEnd(page);
   await page.waitForFunction(() => {
     const m = (document.querySelector('[data-testid="cursor"]')?.textContent ?? '').match(/(\d+)\s*\/\s*(\d+)/);
     return m && m[1] === m[2];
@@ -305,13 +311,7 @@ test('embed mode shows the graph and controls only', async () => {
   assert.equal(await byId(page, 'app-root').count(), 0);
   // It is seed-test-2 (read your writes) that was loaded: played to the end,
   // both branches hold the deposit of 400 (seed-test-1 would end at 0).
-  await byId(page, 'play').click();
-  await page.waitForFunction(
-    () => document.querySelector('[data-testid="play-state"]')?.textContent?.trim() === 'finished',
-    null,
-    { timeout: WAIT },
-  );
-  await byId(page, 'jump-end').click();
+  await playToTheEnd(page);
   await expectBalance(page, 1, 400);
   await expectBalance(page, 2, 400);
   await page.screenshot({ path: join(ARTIFACTS, 'embed.png') });

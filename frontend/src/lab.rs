@@ -15,6 +15,7 @@ use bank_proto::{
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use tonic::Streaming;
 
 use crate::api::{self, Api, ApiError};
 use crate::model::{
@@ -26,7 +27,7 @@ use crate::model::{
 pub const TICK_MS: f64 = 300.0;
 
 /// The most events of the Watch stream put into the trace before the page
-/// is told about them (see [`Lab::watch_forever`]).
+/// is told about them (see [`Lab::follow`]).
 const MAX_EVENTS_PER_UPDATE: usize = 500;
 
 /// The speed slider's range (scripted events per second on the server; the
@@ -369,39 +370,8 @@ impl Lab {
                 Ok(mut stream) => {
                     self.connected.set(true);
                     self.notice.set(None);
-                    let mut first = reconnect;
-                    'stream: loop {
-                        let mut next = api::next_event(&mut stream).await;
-                        // Everything that has already arrived goes into the
-                        // trace before the page is told, so a burst of events
-                        // (hundreds a second from a busy bank) costs the page
-                        // one update, not one per event.
-                        let mut taken = 0;
-                        loop {
-                            match next {
-                                Ok(Some(event)) => {
-                                    self.take(event, first);
-                                    first = false;
-                                }
-                                Ok(None) => {
-                                    self.trace.notify();
-                                    break 'stream;
-                                }
-                                Err(error) => {
-                                    self.trace.notify();
-                                    self.notice.set(Some(format!("event stream interrupted: {error}")));
-                                    break 'stream;
-                                }
-                            }
-                            taken += 1;
-                            // `message` is cancel safe: a poll that finds
-                            // nothing ready loses nothing.
-                            match (taken < MAX_EVENTS_PER_UPDATE).then(|| futures::FutureExt::now_or_never(api::next_event(&mut stream))).flatten() {
-                                Some(ready) => next = ready,
-                                None => break,
-                            }
-                        }
-                        self.trace.notify();
+                    if let Err(error) = self.follow(&mut stream, reconnect).await {
+                        self.notice.set(Some(format!("event stream interrupted: {error}")));
                     }
                 }
                 Err(error) => self.notice.set(Some(error.to_string())),
@@ -409,6 +379,41 @@ impl Lab {
             self.connected.set(false);
             reconnect = true;
             sleep(Duration::from_millis(1000)).await;
+        }
+    }
+
+    /// Records the events of one Watch stream until it ends. `resumed`: the
+    /// stream follows a reconnect (see [`Lab::take`]).
+    ///
+    /// Everything that has already arrived goes into the trace before the
+    /// page is told, so a burst of events (hundreds a second from a busy
+    /// bank) costs the page one update, not one per event.
+    async fn follow(self, stream: &mut Streaming<LabEvent>, mut resumed: bool) -> Result<(), ApiError> {
+        loop {
+            let mut next = Some(api::next_event(stream).await);
+            let mut taken = 0;
+            let end = loop {
+                match next.take() {
+                    Some(Ok(Some(event))) => {
+                        self.take(event, resumed);
+                        resumed = false;
+                        taken += 1;
+                    }
+                    // The stream ended, or failed.
+                    Some(end) => break Some(end.map(|_| ())),
+                    // Nothing more has arrived (or the batch is full).
+                    None => break None,
+                }
+                if taken < MAX_EVENTS_PER_UPDATE {
+                    // `message` is cancel safe: a poll that finds nothing
+                    // ready loses nothing.
+                    next = futures::FutureExt::now_or_never(api::next_event(stream));
+                }
+            };
+            self.trace.notify();
+            if let Some(end) = end {
+                return end;
+            }
         }
     }
 

@@ -861,6 +861,12 @@ mod tests {
         }
     }
 
+    /// Customer 1's write `write` (event `event`), sent by branch `from`,
+    /// depending on nothing.
+    fn propagation(from: u64, write: WriteId, event: u64, op: Op) -> Propagation {
+        Propagation { from: BranchId(from), write, customer: CustomerId(1), event: EventId(event), op, depends_on: WriteSet::new(), clock: 3 }
+    }
+
     fn request(event: u64, branch: u64, op: Op) -> Request {
         Request {
             customer: CustomerId(1),
@@ -927,15 +933,7 @@ mod tests {
     #[test]
     fn duplicate_propagation_is_applied_once() {
         let mut b = Branch::new(config(2, &[1], ClockScheme::SendAndReceive, PropagationMode::Sequential));
-        let p = Propagation {
-            from: BranchId(1),
-            write: WriteId { origin: BranchId(1), seq: 1 },
-            customer: CustomerId(1),
-            event: EventId(1),
-            op: Op::Deposit(Cents::units(5)),
-            depends_on: WriteSet::new(),
-            clock: 3,
-        };
+        let p = propagation(1, WriteId { origin: BranchId(1), seq: 1 }, 1, Op::Deposit(Cents::units(5)));
         b.handle(Input::Propagate { token: ReplyToken(1), propagation: p.clone() });
         let fx = b.handle(Input::Propagate { token: ReplyToken(2), propagation: p });
         assert!(fx.iter().any(|e| matches!(e, Effect::AckPeer { ack, .. } if !ack.newly_applied)));
@@ -954,15 +952,7 @@ mod tests {
         let fx = b.handle(Input::Request { token: ReplyToken(9), request: q });
         assert!(replies(&fx).is_empty(), "parked, not answered with a stale balance");
         assert_eq!(b.waiting(), (1, 0));
-        let p = Propagation {
-            from: BranchId(1),
-            write: w,
-            customer: CustomerId(1),
-            event: EventId(1),
-            op: Op::Deposit(Cents::units(100)),
-            depends_on: WriteSet::new(),
-            clock: 3,
-        };
+        let p = propagation(1, w, 1, Op::Deposit(Cents::units(100)));
         let fx = b.handle(Input::Propagate { token: ReplyToken(1), propagation: p });
         let r = replies(&fx);
         assert_eq!(r.len(), 1);
@@ -993,15 +983,7 @@ mod tests {
     fn an_own_write_fetched_back_is_never_reissued() {
         // Branch 1 lost its memory and its store; a peer sends back w1.3.
         let mut b = Branch::new(config(1, &[2], ClockScheme::SendAndReceive, PropagationMode::Background));
-        let p = Propagation {
-            from: BranchId(2),
-            write: WriteId { origin: BranchId(1), seq: 3 },
-            customer: CustomerId(1),
-            event: EventId(1),
-            op: Op::Deposit(Cents::units(5)),
-            depends_on: WriteSet::new(),
-            clock: 3,
-        };
+        let p = propagation(2, WriteId { origin: BranchId(1), seq: 3 }, 1, Op::Deposit(Cents::units(5)));
         b.handle(Input::Propagate { token: ReplyToken(1), propagation: p });
         let fx = b.handle(Input::Request { token: ReplyToken(2), request: request(2, 1, Op::Deposit(Cents::units(1))) });
         assert_eq!(replies(&fx)[0].write, Some(WriteId { origin: BranchId(1), seq: 4 }));
@@ -1013,15 +995,7 @@ mod tests {
         let mut b = Branch::new(config(3, &[1], ClockScheme::SendAndReceive, PropagationMode::Background));
         let w1 = WriteId { origin: BranchId(1), seq: 1 };
         let w2 = WriteId { origin: BranchId(1), seq: 2 };
-        let prop = |write, event, op, deps| Propagation {
-            from: BranchId(1),
-            write,
-            customer: CustomerId(1),
-            event: EventId(event),
-            op,
-            depends_on: deps,
-            clock: 2,
-        };
+        let prop = |write, event, op, deps| Propagation { depends_on: deps, clock: 2, ..propagation(1, write, event, op) };
         let fx = b.handle(Input::Propagate {
             token: ReplyToken(2),
             propagation: prop(w2, 2, Op::Withdraw(Cents::units(400)), [w1].into_iter().collect()),
