@@ -28,8 +28,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bank_backend::cluster::{channel_to, Cluster, ClusterConfig};
-use bank_backend::runner::run_scenario;
+use bank_backend::net::transport::channel_to;
+use bank_backend::cluster::local::{Cluster, ClusterConfig};
+use bank_backend::customers::runner::run_scenario;
 use bank_backend::wire;
 use bank_core::branch::PropagationMode;
 use bank_core::formats::{self, OutputFormat};
@@ -100,7 +101,7 @@ async fn course_input(name: &str, rel: &str) -> String {
 /// for `window`.
 async fn raw_unary_limit(clients: usize, window: Duration) -> Rate {
     let cluster = Cluster::start(ClusterConfig::new(vec![(BranchId(1), Cents::ZERO)])).await.expect("cluster");
-    let channel = channel_to(cluster.addrs()[&BranchId(1)]).expect("channel");
+    let channel = channel_to(cluster.addrs()[&BranchId(1)]);
     let done = Arc::new(AtomicU64::new(0));
     let (started, cpu) = (Instant::now(), cpu_time());
     let deadline = started + window;
@@ -207,7 +208,7 @@ async fn propagated_writes(branches: u64, customers: u64, window: Duration, data
     config.propagation = PropagationMode::Parallel;
     config.data_dir = data_dir;
     let cluster = Cluster::start(config).await.expect("cluster");
-    let channels: Vec<_> = (1..=branches).map(|b| channel_to(cluster.addrs()[&BranchId(b)]).expect("channel")).collect();
+    let channels: Vec<_> = (1..=branches).map(|b| channel_to(cluster.addrs()[&BranchId(b)])).collect();
     let (started, cpu) = (Instant::now(), cpu_time());
     let mut latencies = send_deposits(channels, customers, window).await;
     let elapsed = started.elapsed();
@@ -328,7 +329,7 @@ fn serve_under_load(branches: u64, customers: u64, window: Duration) -> Result<S
         let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
         let (writes, elapsed) = runtime.block_on(async move {
             // One channel to the web origin: each request names its branch.
-            let channel = channel_to(addr).expect("channel");
+            let channel = channel_to(addr);
             let started = Instant::now();
             let latencies = send_deposits(vec![channel; branches as usize], customers, window).await;
             (latencies.len(), started.elapsed())
@@ -390,7 +391,7 @@ async fn propagation_section() -> String {
     writeln!(md, "\n## 2. The limit, and propagation against it\n").unwrap();
     writeln!(md, "The limit: unary gRPC round trips on loopback to one branch (`Inspect`, brief answer) from 32 concurrent clients, in this process, with this runtime, for {} s, measured again right before each row.\n", LIMIT_WINDOW.as_secs()).unwrap();
     writeln!(md, "Propagation: 32 concurrent customers send deposits (each waits for its answer) round-robin over the branches for {} s per row; every customer session makes {SESSION_WRITES} writes and a new customer takes over. Propagation is parallel and synchronous, so an answer means every other branch applied the write, and the write latency (sent → answered) covers accepted → applied on the last branch.\n", PROPAGATION_WINDOW.as_secs()).unwrap();
-    writeln!(md, "A write reaches n−1 peers: the *deliveries* are writes × (n−1). Branches send them with `PropagateBatch` calls (`backend/src/link.rs`): at most {} calls in flight per link, and writes that are ready meanwhile leave together in the next call. The ratio compares deliveries per second with the limit's calls per second: by the wall clock, and by CPU time (operations per CPU-second of this process, which the other work on a shared machine does not distort).\n", bank_backend::link::CALLS_IN_FLIGHT).unwrap();
+    writeln!(md, "A write reaches n−1 peers: the *deliveries* are writes × (n−1). Branches send them with `PropagateBatch` calls (`backend/src/link.rs`): at most {} calls in flight per link, and writes that are ready meanwhile leave together in the next call. The ratio compares deliveries per second with the limit's calls per second: by the wall clock, and by CPU time (operations per CPU-second of this process, which the other work on a shared machine does not distort).\n", bank_backend::branch::link::CALLS_IN_FLIGHT).unwrap();
     writeln!(md, "| branches | limit (calls/s) | writes | writes/s | deliveries/s | **ratio** | ratio by CPU time | calls/s | writes per call | write latency p50 | p99 |\n|---|---|---|---|---|---|---|---|---|---|---|").unwrap();
     for branches in [3u64, 10, 20] {
         eprintln!("bench: raw unary gRPC limit");

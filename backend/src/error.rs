@@ -78,11 +78,11 @@ impl From<PropagateError> for Status {
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
     #[error(transparent)]
-    ClusterFile(#[from] crate::cluster_file::ClusterFileError),
+    ClusterFile(#[from] crate::cluster::file::ClusterFileError),
     #[error(transparent)]
-    Transport(#[from] crate::transport::TransportError),
+    Transport(#[from] crate::net::transport::TransportError),
     #[error(transparent)]
-    Token(#[from] crate::auth::TokenError),
+    Token(#[from] crate::net::auth::TokenError),
     #[error("{0}")]
     Invalid(String),
 }

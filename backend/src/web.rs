@@ -25,9 +25,9 @@ use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
 
-use crate::gateway::Gateway;
+use crate::lab::gateway::Gateway;
 use crate::lab::Lab;
-use crate::lab_service::LabService;
+use crate::lab::service::LabService;
 
 /// The page shown when the frontend has not been built.
 const NOT_BUILT: &str = r#"<!doctype html><meta charset="utf-8"><title>bank-sim</title>

@@ -407,7 +407,7 @@ pub fn activity_to_lab_event(activity: &crate::observe::Activity) -> Option<pb::
 // ------------------------------------------- branches as separate processes
 
 /// A `Branch.Reset` request for `reset`.
-pub fn reset_to_proto(reset: &crate::node::Reset) -> pb::ResetRequest {
+pub fn reset_to_proto(reset: &crate::branch::node::Reset) -> pb::ResetRequest {
     use bank_core::branch::PropagationMode;
     use bank_core::ClockScheme;
     pb::ResetRequest {
@@ -425,7 +425,7 @@ pub fn reset_to_proto(reset: &crate::node::Reset) -> pb::ResetRequest {
     }
 }
 
-pub fn reset_from_proto(r: &pb::ResetRequest) -> Result<crate::node::Reset, WireError> {
+pub fn reset_from_proto(r: &pb::ResetRequest) -> Result<crate::branch::node::Reset, WireError> {
     use bank_core::branch::PropagationMode;
     use bank_core::ClockScheme;
     if r.balance_cents < 0 {
@@ -434,7 +434,7 @@ pub fn reset_from_proto(r: &pb::ResetRequest) -> Result<crate::node::Reset, Wire
     if r.epoch == 0 {
         return Err(WireError::MissingField("epoch"));
     }
-    Ok(crate::node::Reset {
+    Ok(crate::branch::node::Reset {
         balance: Cents(r.balance_cents),
         clock_scheme: match pb::ClockScheme::try_from(r.clock_scheme) {
             Ok(pb::ClockScheme::ExecuteAndRespond) => ClockScheme::ExecuteAndRespond,

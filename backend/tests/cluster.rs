@@ -4,9 +4,10 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
-use bank_backend::cluster::{channel_to, Cluster, ClusterConfig};
+use bank_backend::net::transport::channel_to;
+use bank_backend::cluster::local::{Cluster, ClusterConfig};
 use bank_backend::error::RunError;
-use bank_backend::runner::run_scenario;
+use bank_backend::customers::runner::run_scenario;
 use bank_backend::wire;
 use bank_core::branch::PropagationMode;
 use bank_core::session::Session;
@@ -68,7 +69,7 @@ async fn an_external_grpc_customer_sees_propagation_to_every_branch() {
     let addr = |b: u64| cluster.addrs()[&BranchId(b)];
     let mut session = Session::new(CustomerId(9));
     let request = session.request(EventId(1), BranchId(2), Op::Deposit(Cents(2550)));
-    let reply = BranchClient::new(channel_to(addr(2)).unwrap())
+    let reply = BranchClient::new(channel_to(addr(2)))
         .request(wire::request_to_proto(&request))
         .await
         .unwrap()
@@ -83,7 +84,7 @@ async fn an_external_grpc_customer_sees_propagation_to_every_branch() {
     // Synchronous propagation: by the time the customer has its answer,
     // every branch has applied the write.
     for b in 1..=3 {
-        let state = BranchClient::new(channel_to(addr(b)).unwrap()).inspect(pb::InspectRequest::default()).await.unwrap().into_inner();
+        let state = BranchClient::new(channel_to(addr(b))).inspect(pb::InspectRequest::default()).await.unwrap().into_inner();
         assert_eq!(state.balance_cents, 12550, "branch {b}");
     }
     cluster.shutdown().await;
@@ -93,7 +94,7 @@ async fn an_external_grpc_customer_sees_propagation_to_every_branch() {
 async fn refusals_are_results_not_errors() {
     let s = scenario(2, 10, vec![]);
     let cluster = start(&s, PropagationMode::Sequential).await;
-    let mut client = BranchClient::new(channel_to(cluster.addrs()[&BranchId(1)]).unwrap());
+    let mut client = BranchClient::new(channel_to(cluster.addrs()[&BranchId(1)]));
     let mut session = Session::new(CustomerId(1));
     // Overdraft: fails, nothing changes, nothing propagates.
     let r = client

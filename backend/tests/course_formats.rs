@@ -17,8 +17,8 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use bank_backend::cluster::{Cluster, ClusterConfig};
-use bank_backend::runner::run_scenario;
+use bank_backend::cluster::local::{Cluster, ClusterConfig};
+use bank_backend::customers::runner::run_scenario;
 use bank_core::formats::{self, OutputFormat, OutputOptions, P2bPart, Spelling};
 use bank_core::{RunRecord, Scenario, Schedule};
 use serde_json::Value;

@@ -7,8 +7,8 @@
 
 use std::sync::Arc;
 
-use bank_backend::cluster::{Cluster, ClusterConfig};
-use bank_backend::runner::{run_scenario_with, Repair, RunHooks};
+use bank_backend::cluster::local::{Cluster, ClusterConfig};
+use bank_backend::customers::runner::{run_scenario_with, Repair, RunHooks};
 use bank_core::branch::PropagationMode;
 use bank_core::check::{self, Anomaly};
 use bank_core::experiment::{parse_experiment, Experiment};
@@ -142,7 +142,7 @@ async fn crash_restart_and_partition_lose_no_acknowledged_write() {
         }
     }
     // Branch 2's store on disk holds what it applied, and would rebuild it.
-    let (_, stored) = bank_backend::store::Store::open(&dir, BranchId(2), false).expect("store readable");
+    let (_, stored) = bank_backend::branch::store::Store::open(&dir, BranchId(2), false).expect("store readable");
     let rebuilt = Branch::recover(
         BranchConfig {
             id: BranchId(2),

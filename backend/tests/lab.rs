@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
-use bank_backend::{examples, lab::Lab, web};
+use bank_backend::{lab::examples, lab::Lab, web};
 use bank_proto as pb;
 use bank_proto::branch_client::BranchClient;
 use bank_proto::lab_client::LabClient;
@@ -41,7 +41,7 @@ impl Server {
     }
 
     async fn lab_client(&self) -> LabClient<Channel> {
-        LabClient::new(bank_backend::cluster::channel_to(self.addr).unwrap())
+        LabClient::new(bank_backend::net::transport::channel_to(self.addr))
     }
 
     /// As `bank serve` does on Ctrl-C: close the lab (ending watch streams),

@@ -6,9 +6,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use bank_backend::cluster::channel_to;
-use bank_backend::link::{Link, LinkContext, LinkStats, CALLS_IN_FLIGHT, SLOW_CALL};
-use bank_backend::transport;
+use bank_backend::net::transport::channel_to;
+use bank_backend::branch::link::{Link, LinkContext, LinkStats, CALLS_IN_FLIGHT, SLOW_CALL};
+use bank_backend::net::transport;
 use bank_core::branch::{Propagation, PropagationAck};
 use bank_core::{BranchId, Cents, CustomerId, EventId, Op, WriteId, WriteSet};
 use bank_proto as pb;
@@ -111,7 +111,7 @@ async fn setup() -> Setup {
     let link = Link::spawn(LinkContext {
         from: BranchId(1),
         to: BranchId(2),
-        channel: transport::plain(channel_to(addr).unwrap()),
+        channel: transport::plain(channel_to(addr)),
         acks: Arc::new(move |acks, epoch| {
             assert_eq!(epoch, 0);
             let n = acks.len();

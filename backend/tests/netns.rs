@@ -28,10 +28,10 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use bank_backend::auth::Token;
-use bank_backend::cluster_file::ClusterFile;
-use bank_backend::external::ExternalCluster;
-use bank_backend::transport::ClientSecurity;
+use bank_backend::net::auth::Token;
+use bank_backend::cluster::file::ClusterFile;
+use bank_backend::cluster::remote::ExternalCluster;
+use bank_backend::net::transport::ClientSecurity;
 use bank_core::branch::PropagationMode;
 use bank_core::{formats, BranchId};
 use bank_proto as pb;

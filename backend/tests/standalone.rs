@@ -11,13 +11,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use bank_backend::auth::Token;
-use bank_backend::cluster_file::{BranchEntry, ClusterFile};
-use bank_backend::external::ExternalCluster;
+use bank_backend::net::auth::Token;
+use bank_backend::cluster::file::{BranchEntry, ClusterFile};
+use bank_backend::cluster::remote::ExternalCluster;
 use bank_backend::observe::Activity;
-use bank_backend::runner::run_scenario_on;
-use bank_backend::standalone::{self, BranchProcess};
-use bank_backend::transport::{ClientSecurity, TlsFiles};
+use bank_backend::customers::runner::run_scenario_on;
+use bank_backend::branch::standalone::{self, BranchProcess};
+use bank_backend::net::transport::{ClientSecurity, TlsFiles};
 use bank_core::branch::PropagationMode;
 use bank_core::formats::{self, OutputFormat, OutputOptions};
 use bank_core::{
@@ -135,7 +135,7 @@ async fn with_a_token_strangers_are_refused_and_the_cluster_still_works() {
 
     for (token, expected) in [(None, "requires a token"), (Some("guess"), "wrong token")] {
         let security = ClientSecurity { token: token.map(|t| Token::new(t).unwrap()), tls: None };
-        let channel = bank_backend::transport::connect_lazy(&addr, &security).unwrap();
+        let channel = bank_backend::net::transport::connect_lazy(&addr, &security).unwrap();
         let status = BranchClient::new(channel)
             .inspect(pb::InspectRequest { wait_until_quiet: false, brief: true })
             .await
@@ -177,7 +177,7 @@ async fn with_tls_the_cluster_works_and_plain_clients_are_refused() {
     // Plain HTTP/2 to a TLS port gets no answer it can read.
     let addr = servers.file.branches[&BranchId(1)].addr.clone();
     let plain = ClientSecurity { token: Some(Token::new("s3cret").unwrap()), tls: None };
-    let channel = bank_backend::transport::connect_lazy(&addr, &plain).unwrap();
+    let channel = bank_backend::net::transport::connect_lazy(&addr, &plain).unwrap();
     let refused = tokio::time::timeout(
         Duration::from_secs(10),
         BranchClient::new(channel).inspect(pb::InspectRequest { wait_until_quiet: false, brief: true }),
@@ -248,7 +248,7 @@ async fn a_propagation_from_another_run_is_refused() {
 /// and its history is in causal order as in-process.
 #[tokio::test]
 async fn the_lab_runs_a_scenario_on_branch_servers_and_records_their_messages_in_order() {
-    use bank_backend::{examples, lab::Lab};
+    use bank_backend::{lab::examples, lab::Lab};
     use pb::lab_event::Event;
 
     let servers = Servers::start(3, Some("s3cret"), TlsFiles::default()).await;

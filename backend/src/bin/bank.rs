@@ -10,9 +10,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use bank_backend::cluster::{Cluster, ClusterConfig};
+use bank_backend::cluster::local::{Cluster, ClusterConfig};
 use bank_backend::observe::Activity;
-use bank_backend::runner::{run_scenario_with, RunHooks};
+use bank_backend::customers::runner::{run_scenario_with, Repair, RunHooks};
 use bank_core::check;
 use bank_core::experiment::{self, Experiment};
 use bank_core::{Guarantees, History};
@@ -207,7 +207,7 @@ struct BranchArgs {
 }
 
 fn parse_peers(s: &str) -> Result<std::collections::BTreeMap<bank_core::BranchId, String>, String> {
-    bank_backend::cluster_file::parse_peers(s)
+    bank_backend::cluster::file::parse_peers(s)
 }
 
 fn parse_money(s: &str) -> Result<bank_core::Cents, String> {
@@ -509,7 +509,7 @@ fn run(args: RunArgs) -> Result<(), Failure> {
 }
 
 fn serve(args: ServeArgs) -> Result<(), Failure> {
-    use bank_backend::{examples, lab::Lab, web};
+    use bank_backend::{lab::examples, lab::Lab, web};
     let (name, text) = match examples::find(&args.scenario) {
         Some(example) => (example.name.to_owned(), example.text.to_owned()),
         None => {
@@ -633,7 +633,7 @@ async fn run_on_cluster(
     });
     let cluster = Cluster::start(config).await.context("starting the branch servers").map_err(Failure::Internal)?;
     let control = cluster.control();
-    let repair = faulty.then(|| control.repair_hook());
+    let repair = faulty.then(|| Repair::of(control.clone()));
     let plan = (!faults.is_empty()).then(|| control.play_faults(faults));
     let hooks = RunHooks { guarantees: Some(guarantees), per_customer, repair, ..RunHooks::default() };
     let outcome = tokio::select! {
@@ -655,22 +655,22 @@ async fn run_on_cluster(
 }
 
 /// Channels to the branches of cluster file `path`, with its token and TLS.
-fn connect_external(path: &Path, token: Option<&str>) -> Result<bank_backend::external::ExternalCluster, Failure> {
-    use bank_backend::auth::Token;
-    use bank_backend::cluster_file::ClusterFile;
-    use bank_backend::transport::ClientSecurity;
+fn connect_external(path: &Path, token: Option<&str>) -> Result<bank_backend::cluster::remote::ExternalCluster, Failure> {
+    use bank_backend::net::auth::Token;
+    use bank_backend::cluster::file::ClusterFile;
+    use bank_backend::net::transport::ClientSecurity;
     let bad = |e: &dyn std::fmt::Display| Failure::BadInput(e.to_string());
     let file = ClusterFile::load(path).map_err(|e| bad(&e))?;
     let token = Token::from_sources(token, file.token.as_deref()).map_err(|e| bad(&format!("token: {e}")))?;
     let tls = file.tls.client().map_err(|e| bad(&e))?;
-    bank_backend::external::ExternalCluster::connect(&file, &ClientSecurity { token, tls }).map_err(|e| bad(&e))
+    bank_backend::cluster::remote::ExternalCluster::connect(&file, &ClientSecurity { token, tls }).map_err(|e| bad(&e))
 }
 
 /// `bank run --cluster`: resets the external branches for the input, then
 /// runs the customers against them, exactly as in-process.
 async fn run_on_external(
     scenario: &Scenario,
-    external: &bank_backend::external::ExternalCluster,
+    external: &bank_backend::cluster::remote::ExternalCluster,
     config: &ClusterConfig,
     schedule: Schedule,
     trace: bool,
@@ -691,7 +691,7 @@ async fn run_on_external(
             None
         };
         external.reset(scenario, config.clock_scheme, config.propagation).await?;
-        let record = bank_backend::runner::run_scenario_on(scenario, external.channels(), schedule, hooks).await;
+        let record = bank_backend::customers::runner::run_scenario_on(scenario, external.channels(), schedule, hooks).await;
         if let Some(narrator) = narrator {
             // The branches keep their streams open: stop narrating here.
             narrator.abort();
@@ -710,10 +710,10 @@ async fn run_on_external(
 
 /// `bank branch`: one branch server until SIGTERM or Ctrl-C.
 fn branch(args: BranchArgs) -> Result<(), Failure> {
-    use bank_backend::auth::Token;
-    use bank_backend::cluster_file::ClusterFile;
-    use bank_backend::standalone::{self, BranchProcess};
-    use bank_backend::transport::TlsFiles;
+    use bank_backend::net::auth::Token;
+    use bank_backend::cluster::file::ClusterFile;
+    use bank_backend::branch::standalone::{self, BranchProcess};
+    use bank_backend::net::transport::TlsFiles;
     let bad = |e: &dyn std::fmt::Display| Failure::BadInput(e.to_string());
     let id = bank_core::BranchId(args.id);
 
@@ -784,7 +784,7 @@ fn branch(args: BranchArgs) -> Result<(), Failure> {
 /// `host:port` to one socket address (names are looked up).
 fn resolve(text: &str) -> Result<std::net::SocketAddr, String> {
     use std::net::ToSocketAddrs;
-    bank_backend::transport::check_addr(text).map_err(|e| e.to_string())?;
+    bank_backend::net::transport::check_addr(text).map_err(|e| e.to_string())?;
     text.to_socket_addrs()
         .map_err(|e| format!("cannot resolve {text}: {e}"))?
         .next()

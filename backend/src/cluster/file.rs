@@ -36,7 +36,7 @@ use std::path::{Path, PathBuf};
 use bank_core::{BranchId, Cents};
 use serde::Deserialize;
 
-use crate::transport::{check_addr, TlsFiles};
+use crate::net::transport::{check_addr, TlsFiles};
 
 /// A parsed, checked cluster file.
 #[derive(Clone, Debug, PartialEq, Eq)]

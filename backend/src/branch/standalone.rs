@@ -1,11 +1,11 @@
 //! One branch as its own process: what `bank branch` runs.
 //!
-//! The in-process [`crate::cluster::Cluster`] starts every branch of a bank
+//! The in-process [`crate::cluster::local::Cluster`] starts every branch of a bank
 //! inside one process. Here one process holds one branch: the same
-//! [`crate::node`] task and [`BranchService`], with lazily-connected
+//! [`crate::branch::node`] task and [`BranchService`], with lazily-connected
 //! channels to peers that may live on other machines. A driver
 //! (`bank run --cluster`, `bank serve --cluster`) resets the branch for each
-//! run and watches its log through `Branch.Trace` (see [`crate::external`]).
+//! run and watches its log through `Branch.Trace` (see [`crate::cluster::remote`]).
 //!
 //! [`serve`] takes a listener that is already bound (so callers and tests
 //! know the address before anything runs) and a shutdown future (the binary
@@ -26,14 +26,14 @@ use tokio::sync::watch;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::Server;
 
-use crate::auth::{RequireToken, Token};
-use crate::cluster_file::ClusterFile;
+use crate::net::auth::{RequireToken, Token};
+use crate::cluster::file::ClusterFile;
 use crate::error::SetupError;
-use crate::node::{self, NodeOptions};
-use crate::store::Store;
-use crate::service::BranchService;
-use crate::trace_feed::TraceFeed;
-use crate::transport::{self, BankChannel, ClientSecurity, TlsFiles};
+use crate::branch::node::{self, NodeOptions};
+use crate::branch::store::Store;
+use crate::branch::service::BranchService;
+use crate::branch::trace_feed::TraceFeed;
+use crate::net::transport::{self, BankChannel, ClientSecurity, TlsFiles};
 
 /// Everything one branch process needs.
 #[derive(Clone, Debug)]
@@ -144,7 +144,7 @@ pub async fn serve(
     all.push(config.id);
     // A process restarted in its data directory rejoins the run it was
     // last reset into: that run's balance, modes and epoch.
-    let run = config.data_dir.as_deref().and_then(|dir| crate::store::load_run(dir, config.id));
+    let run = config.data_dir.as_deref().and_then(|dir| crate::branch::store::load_run(dir, config.id));
     let branch_config = BranchConfig {
         id: config.id,
         peers: all,

@@ -25,6 +25,10 @@
 //! event, just before `Finished`. [`compare`] runs the same scenario twice in
 //! the deterministic simulator with two guarantee settings.
 
+pub mod examples;
+pub mod gateway;
+pub mod service;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -38,14 +42,15 @@ use bank_proto as pb;
 use tokio::sync::{broadcast, mpsc, watch, Mutex};
 use tokio::task::JoinHandle;
 
-use crate::cluster::{channel_to, periodic_pull, Cluster, ClusterConfig, Control};
+use crate::net::transport::channel_to;
+use crate::cluster::local::{periodic_pull, Cluster, ClusterConfig, Control};
 use crate::error::RunError;
-use crate::examples::Example;
-use crate::external::ExternalCluster;
+use crate::lab::examples::Example;
+use crate::cluster::remote::ExternalCluster;
 use crate::observe::{Activity, ActivitySink};
-use crate::pacer::Pacer;
-use crate::runner::{run_scenario_on, RunHooks};
-use crate::transport::{self, BankChannel};
+use crate::customers::pacer::Pacer;
+use crate::customers::runner::{run_scenario_on, Repair, RunHooks};
+use crate::net::transport::{self, BankChannel};
 use crate::wire;
 
 /// Scripted customer events per second when the browser does not say.
@@ -370,14 +375,14 @@ impl Lab {
                 let channels = cluster
                     .addrs()
                     .iter()
-                    .map(|(id, addr)| Ok((*id, transport::plain(channel_to(*addr)?))))
-                    .collect::<Result<_, RunError>>()?;
+                    .map(|(id, addr)| (*id, transport::plain(channel_to(*addr))))
+                    .collect();
                 (Some(cluster), channels, sink)
             }
             Some(external) => {
                 // Branch processes are heard over separate streams: put
                 // what arrives back in causal order first.
-                let (ordered, reorder) = crate::causal::reorder(sink);
+                let (ordered, reorder) = crate::cluster::causal::reorder(sink);
                 extra_tasks.push(reorder);
                 extra_tasks.extend(external.watch(ordered.clone()).await?);
                 external.reset(&loaded.scenario, loaded.format.clock_scheme(), loaded.propagation).await?;
@@ -395,7 +400,7 @@ impl Lab {
         let runner = {
             // Faults can be injected into an in-process cluster at any time:
             // its runs always tolerate them (and repair at the end).
-            let repair = control.as_ref().map(|control| control.repair_hook());
+            let repair = control.as_ref().map(|control| Repair::of(control.clone()));
             let hooks = RunHooks {
                 pacer: Some(pacer.clone()),
                 activity: Some(sink.clone()),

@@ -4,13 +4,13 @@
 //! nothing would ever go wrong. [`Network`] makes the sender side of every
 //! branch-to-branch call (propagations and anti-entropy pulls) follow a
 //! [`NetworkPlan`] or faults injected live: before a write joins its link's
-//! queue (see [`crate::link`]) or a pull leaves, the sender asks
+//! queue (see [`crate::branch::link`]) or a pull leaves, the sender asks
 //! [`Network::transit`] whether the link is cut (wait for a heal), the
 //! message is lost (retry after a back-off) or how long it takes (sleep that
 //! long, then really send). A lost answer ([`Network::reply_lost`]) makes
 //! the sender send the whole call again, so the peer sees duplicates. All
 //! randomness comes from one seeded generator, so the delays of a run can be
-//! replayed. Crashes are the cluster's business ([`crate::cluster`]).
+//! replayed. Crashes are the cluster's business ([`crate::cluster::local`]).
 
 use std::sync::Mutex;
 use std::time::Duration;

@@ -17,11 +17,12 @@ use bank_proto::branch_client::BranchClient;
 use bank_proto as pb;
 use futures::future::try_join_all;
 
-use crate::cluster::channel_to;
+use crate::cluster::local::Control;
+use crate::net::transport::channel_to;
 use crate::error::RunError;
 use crate::observe::{report, Activity, ActivitySink};
-use crate::pacer::Pacer;
-use crate::transport::{self, BankChannel};
+use crate::customers::pacer::Pacer;
+use crate::net::transport::{self, BankChannel};
 use crate::wire;
 
 /// Optional hooks into a run, for the visualizer.
@@ -48,6 +49,20 @@ pub struct RunHooks {
 /// anti-entropy round on every branch.
 #[derive(Clone)]
 pub struct Repair(pub Arc<dyn Fn() -> futures::future::BoxFuture<'static, ()> + Send + Sync>);
+
+impl Repair {
+    /// [`Control::repair`] as the end-of-run hook (errors are logged).
+    pub fn of(control: Arc<Control>) -> Repair {
+        Repair(Arc::new(move || {
+            let control = control.clone();
+            Box::pin(async move {
+                if let Err(e) = control.repair().await {
+                    tracing::error!("repairing the cluster: {e}");
+                }
+            })
+        }))
+    }
+}
 
 impl std::fmt::Debug for Repair {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -95,13 +110,13 @@ pub async fn run_scenario_with(
 ) -> Result<RunRecord, RunError> {
     let channels: BTreeMap<BranchId, BankChannel> = addrs
         .iter()
-        .map(|(id, addr)| Ok((*id, transport::plain(channel_to(*addr)?))))
-        .collect::<Result<_, RunError>>()?;
+        .map(|(id, addr)| (*id, transport::plain(channel_to(*addr))))
+        .collect();
     run_scenario_on(scenario, &channels, schedule, hooks).await
 }
 
 /// [`run_scenario_with`] over channels already made (an external cluster,
-/// reached with its token and TLS settings: see [`crate::external`]).
+/// reached with its token and TLS settings: see [`crate::cluster::remote`]).
 pub async fn run_scenario_on(
     scenario: &Scenario,
     channels: &BTreeMap<BranchId, BankChannel>,

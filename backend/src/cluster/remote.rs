@@ -1,14 +1,14 @@
 //! Driving a cluster of branch processes (`bank run --cluster`,
 //! `bank serve --cluster`).
 //!
-//! The in-process [`crate::cluster::Cluster`] is started fresh for every run,
+//! The in-process [`crate::cluster::local::Cluster`] is started fresh for every run,
 //! with the run's balances and modes. An external cluster is already running,
 //! maybe on other machines, so a run starts by asking every branch to start
 //! over: [`ExternalCluster::reset`] sends `Branch.Reset` with the input's
 //! balance for that branch, the format's clock scheme, the propagation mode
 //! and a fresh epoch, and checks that the branches are the ones the input
 //! names. Customers then talk to the branches' addresses exactly as they do
-//! in-process ([`crate::runner::run_scenario_on`]), so the output is the same.
+//! in-process ([`crate::customers::runner::run_scenario_on`]), so the output is the same.
 //!
 //! For the visualizer, [`ExternalCluster::watch`] opens a `Branch.Trace`
 //! stream per branch and turns what arrives into the activity an in-process
@@ -23,11 +23,11 @@ use bank_proto as pb;
 use bank_proto::branch_client::BranchClient;
 use tokio::task::JoinHandle;
 
-use crate::cluster_file::ClusterFile;
+use crate::cluster::file::ClusterFile;
 use crate::error::{RunError, SetupError};
-use crate::node::Reset;
+use crate::branch::node::Reset;
 use crate::observe::ActivitySink;
-use crate::transport::{self, BankChannel, ClientSecurity};
+use crate::net::transport::{self, BankChannel, ClientSecurity};
 use crate::wire;
 
 /// Channels to every branch of a running external cluster.

@@ -10,7 +10,7 @@
 //!   acknowledgement back into the inbox;
 //! * `Reply`: gathered while more inputs wait in the inbox (see
 //!   [`MAX_REPLIES_PER_FLUSH`]), then handed on together: for a durable
-//!   store to its [`crate::store::Flusher`], which answers the customers
+//!   store to its [`crate::branch::store::Flusher`], which answers the customers
 //!   once their writes are on the disk; replies that pile up during a flush
 //!   share the next one (a *group commit*);
 //! * `Persist`: append the write to the branch's [`Store`];
@@ -36,10 +36,10 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::error::{NodeGone, PropagateError};
-use crate::link::{Link, LinkContext, LinkStats};
-use crate::network::{Network, Transit};
-use crate::store::{Flusher, PendingReply, Store};
-use crate::transport::BankChannel;
+use crate::branch::link::{Link, LinkContext, LinkStats, EPOCH_HEADER};
+use crate::net::simulated::{Network, Transit};
+use crate::branch::store::{Flusher, PendingReply, Store};
+use crate::net::transport::BankChannel;
 use crate::observe::{report, Activity, ActivitySink};
 use crate::wire;
 
@@ -113,10 +113,6 @@ pub struct Reset {
     /// those of another one, so nothing of an earlier run leaks into this.
     pub epoch: u64,
 }
-
-/// The metadata header a `PropagateBatch` (or `Propagate`, or `Pull`) call
-/// carries its sender's epoch in.
-pub const EPOCH_HEADER: &str = "bank-epoch";
 
 /// A cheap, cloneable handle to a running node.
 #[derive(Clone, Debug)]
@@ -483,7 +479,7 @@ impl Node {
         }
         self.epoch.send_replace(reset.epoch);
         if let Some(dir) = &self.options.run_file {
-            if let Err(e) = crate::store::save_run(dir, old.id, &reset) {
+            if let Err(e) = crate::branch::store::save_run(dir, old.id, &reset) {
                 tracing::error!(branch = old.id.0, "cannot save the run settings in {}: {e}", dir.display());
             }
         }

@@ -39,9 +39,8 @@ use bank_core::BranchId;
 use bank_proto::branch_client::BranchClient;
 use tokio::sync::{mpsc, watch, Semaphore};
 
-use crate::network::{Network, Transit};
-use crate::node::EPOCH_HEADER;
-use crate::transport::BankChannel;
+use crate::net::simulated::{Network, Transit};
+use crate::net::transport::BankChannel;
 use crate::wire;
 
 /// Calls a link keeps in flight at once. More writes wait and go together.
@@ -103,6 +102,10 @@ struct Outgoing {
     propagation: Propagation,
     epoch: u64,
 }
+
+/// The metadata header a `PropagateBatch` (or `Pull`) call carries its
+/// sender's epoch in: the receiving branch refuses writes of another run.
+pub const EPOCH_HEADER: &str = "bank-epoch";
 
 /// The sending end of a link; see the module docs. The link's task ends
 /// when its branch shuts down or every `Link` of it is dropped (a write still

@@ -65,7 +65,7 @@ impl BranchRpc for Gateway {
         Err(Status::permission_denied("the lab's web origin accepts customer requests only; restart the scenario with the lab's reset"))
     }
 
-    type TraceStream = crate::trace_feed::TraceStream;
+    type TraceStream = crate::branch::trace_feed::TraceStream;
 
     async fn trace(&self, _: Request<pb::TraceRequest>) -> Result<Response<Self::TraceStream>, Status> {
         Err(Status::unimplemented("watch the lab instead: every branch's state is in its events"))

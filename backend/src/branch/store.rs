@@ -163,7 +163,7 @@ impl Flusher {
 
 /// The settings of the run a branch process was last reset into, kept next
 /// to its store so that a restarted process rejoins the same run.
-pub fn save_run(dir: &Path, branch: BranchId, reset: &crate::node::Reset) -> io::Result<()> {
+pub fn save_run(dir: &Path, branch: BranchId, reset: &crate::branch::node::Reset) -> io::Result<()> {
     let text = format!(
         "{} {} {} {}\n",
         reset.balance.0,
@@ -179,14 +179,14 @@ pub fn save_run(dir: &Path, branch: BranchId, reset: &crate::node::Reset) -> io:
 }
 
 /// What [`save_run`] saved, if anything (unreadable files count as nothing).
-pub fn load_run(dir: &Path, branch: BranchId) -> Option<crate::node::Reset> {
+pub fn load_run(dir: &Path, branch: BranchId) -> Option<crate::branch::node::Reset> {
     let text = std::fs::read_to_string(dir.join(format!("branch-{}.run", branch.0))).ok()?;
     let mut parts = text.split_whitespace();
     let balance = Cents(parts.next()?.parse().ok()?);
     let clock_scheme = wire::clock_scheme_from_name(parts.next()?)?;
     let propagation = bank_core::experiment::parse_propagation(parts.next()?).ok()?;
     let epoch = parts.next()?.parse().ok()?;
-    Some(crate::node::Reset { balance, clock_scheme, propagation, epoch })
+    Some(crate::branch::node::Reset { balance, clock_scheme, propagation, epoch })
 }
 
 /// Every complete record of the file at `path`, in order.

@@ -9,7 +9,7 @@
 //! * [`RequireToken`] is the server side, a tonic interceptor in front of the
 //!   whole `Branch` service (customer, peer and control calls alike).
 //! * [`AddToken`] is the client side, an interceptor on every channel a
-//!   branch or a driver opens (see [`crate::transport::BankChannel`]).
+//!   branch or a driver opens (see [`crate::net::transport::BankChannel`]).
 //!
 //! A token is not encryption: without TLS it crosses the network in clear
 //! text. It keeps strangers out of a lab network; use TLS as well on a

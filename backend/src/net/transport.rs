@@ -18,7 +18,7 @@ use std::time::Duration;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity, ServerTlsConfig};
 
-use crate::auth::{AddToken, Token};
+use crate::net::auth::{AddToken, Token};
 
 /// A channel to one branch that adds the token (if any) to every call.
 pub type BankChannel = InterceptedService<Channel, AddToken>;
@@ -162,6 +162,18 @@ pub fn connect_lazy(addr: &str, security: &ClientSecurity) -> Result<BankChannel
         endpoint = endpoint.tls_config(config).map_err(|e| TransportError::Tls(format!("TLS for {addr}: {e}")))?;
     }
     Ok(InterceptedService::new(endpoint.connect_lazy(), AddToken::new(security.token.clone())))
+}
+
+/// A lazily-connected plain channel to a branch address on this machine or
+/// a trusted network (connects on first use), with Nagle's algorithm off:
+/// without that, each small gRPC reply can wait for the peer's delayed ACK.
+pub fn channel_to(addr: std::net::SocketAddr) -> Channel {
+    // `http://` and a socket address (an IPv6 one in brackets) always make
+    // a valid URI.
+    Endpoint::from_shared(format!("http://{addr}"))
+        .expect("a socket address makes a valid URI")
+        .tcp_nodelay(true)
+        .connect_lazy()
 }
 
 #[cfg(test)]

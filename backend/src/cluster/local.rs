@@ -27,16 +27,16 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Mutex};
 use tokio::task::JoinHandle;
 use tonic::transport::server::TcpIncoming;
-use tonic::transport::{Channel, Endpoint, Server};
+use tonic::transport::{Channel, Server};
 
 use crate::error::RunError;
-use crate::link::LinkStats;
-use crate::network::Network;
-use crate::node::{self, NodeHandle, NodeOptions};
+use crate::branch::link::LinkStats;
+use crate::net::simulated::Network;
+use crate::branch::node::{self, NodeHandle, NodeOptions};
 use crate::observe::ActivitySink;
-use crate::service::BranchService;
-use crate::store::Store;
-use crate::transport::{self, BankChannel};
+use crate::branch::service::BranchService;
+use crate::branch::store::Store;
+use crate::net::transport::{self, channel_to, BankChannel};
 
 /// How to start a cluster.
 #[derive(Clone, Debug)]
@@ -155,11 +155,6 @@ fn incoming(listener: TcpListener) -> TcpIncoming {
     TcpIncoming::from(listener).with_nodelay(Some(true))
 }
 
-/// A lazily-connected channel to a branch address (connects on first use).
-pub fn channel_to(addr: SocketAddr) -> Result<Channel, RunError> {
-    let endpoint = Endpoint::from_shared(format!("http://{addr}")).map_err(|_| RunError::Address(addr.to_string()))?;
-    Ok(endpoint.tcp_nodelay(true).connect_lazy())
-}
 
 impl Cluster {
     pub async fn start(config: ClusterConfig) -> Result<Cluster, RunError> {
@@ -190,7 +185,7 @@ impl Cluster {
         // mesh of private channels would open n·(n-1) connections: ~10,000
         // for 100 branches, enough to exhaust the ephemeral ports.
         let channels: BTreeMap<BranchId, Channel> =
-            addrs.iter().map(|(id, addr)| Ok((*id, channel_to(*addr)?))).collect::<Result<_, RunError>>()?;
+            addrs.iter().map(|(id, addr)| (*id, channel_to(*addr))).collect();
         let (data_dir, temporary) = match &config.data_dir {
             Some(dir) => (dir.clone(), false),
             None => (temporary_dir(), true),
@@ -329,7 +324,7 @@ impl Control {
     }
 
     /// How many propagation calls the branches have sent, carrying how
-    /// many writes (see [`crate::link`]).
+    /// many writes (see [`crate::branch::link`]).
     pub fn link_stats(&self) -> &LinkStats {
         &self.link_stats
     }
@@ -400,19 +395,6 @@ impl Control {
         }
         self.anti_entropy().await;
         Ok(())
-    }
-
-    /// [`Control::repair`] as the runner's end-of-run hook (errors are logged).
-    pub fn repair_hook(self: &Arc<Self>) -> crate::runner::Repair {
-        let control = self.clone();
-        crate::runner::Repair(Arc::new(move || {
-            let control = control.clone();
-            Box::pin(async move {
-                if let Err(e) = control.repair().await {
-                    tracing::error!("repairing the cluster: {e}");
-                }
-            })
-        }))
     }
 
     /// Plays `plan`'s faults at their times (from now), in a task.

@@ -4,8 +4,9 @@ use bank_proto as pb;
 use bank_proto::branch_server::Branch as BranchRpc;
 use tonic::{Request, Response, Status};
 
-use crate::node::{NodeHandle, EPOCH_HEADER};
-use crate::trace_feed::{TraceFeed, TraceStream};
+use crate::branch::link::EPOCH_HEADER;
+use crate::branch::node::NodeHandle;
+use crate::branch::trace_feed::{TraceFeed, TraceStream};
 use crate::wire;
 
 /// Serves one branch over gRPC by forwarding to its node.
