@@ -7,6 +7,7 @@
 use std::sync::{Arc, Mutex};
 
 use bank_backend::net::transport::channel_to;
+use bank_backend::shutdown::Shutdown;
 use bank_backend::branch::link::{Link, LinkContext, LinkStats, CALLS_IN_FLIGHT, SLOW_CALL};
 use bank_backend::net::transport;
 use bank_core::branch::{Propagation, PropagationAck};
@@ -83,7 +84,7 @@ struct Setup {
     acked: Arc<Mutex<Vec<PropagationAck>>>,
     acks: mpsc::UnboundedReceiver<usize>,
     stats: Arc<LinkStats>,
-    stop: watch::Sender<bool>,
+    stop: Shutdown,
     /// The branch's epoch; while it lives, the link's calls go on.
     _epoch: watch::Sender<u64>,
 }
@@ -94,13 +95,13 @@ async fn setup() -> Setup {
     let (arrived_tx, arrived) = mpsc::unbounded_channel();
     let release = Arc::new(Semaphore::new(0));
     let peer = HoldingPeer { arrived: arrived_tx, release: release.clone() };
-    let (stop, stop_rx) = watch::channel(false);
-    let mut server_stop = stop_rx.clone();
+    let stop = Shutdown::new();
+    let server_stop = stop.clone();
     tokio::spawn(
         tonic::transport::Server::builder()
             .add_service(BranchServer::new(peer))
             .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(listener), async move {
-                let _ = server_stop.wait_for(|s| *s).await;
+                server_stop.wait().await;
             }),
     );
     let acked: Arc<Mutex<Vec<PropagationAck>>> = Arc::default();
@@ -118,7 +119,7 @@ async fn setup() -> Setup {
             sink.lock().unwrap().extend(acks);
             let _ = acks_tx.send(n);
         }),
-        shutdown: stop_rx,
+        shutdown: stop.clone(),
         epoch: epoch_rx,
         network: None,
         stats: Some(stats.clone()),
@@ -167,7 +168,7 @@ async fn writes_ready_while_every_call_is_in_flight_leave_together() {
     assert_eq!(s.acknowledged(CALLS_IN_FLIGHT + 5).await, (1..=k + 5).collect::<Vec<_>>(), "every write is acknowledged once");
     assert_eq!(s.stats.calls(), k + 1);
     assert_eq!(s.stats.writes(), k + 5);
-    let _ = s.stop.send(true);
+    s.stop.trigger();
 }
 
 /// The peer holds a call open while a write in it waits there for another
@@ -186,5 +187,5 @@ async fn calls_held_open_do_not_keep_later_writes_from_leaving() {
     assert_eq!(later.unwrap(), vec![k + 1, k + 2, k + 3]);
     s.release.add_permits(CALLS_IN_FLIGHT + 1);
     assert_eq!(s.acknowledged(CALLS_IN_FLIGHT + 3).await, (1..=k + 3).collect::<Vec<_>>());
-    let _ = s.stop.send(true);
+    s.stop.trigger();
 }

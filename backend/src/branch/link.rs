@@ -39,6 +39,7 @@ use bank_core::BranchId;
 use bank_proto::branch_client::BranchClient;
 use tokio::sync::{mpsc, watch, Semaphore};
 
+use crate::shutdown::Shutdown;
 use crate::net::simulated::{Network, Transit};
 use crate::net::transport::BankChannel;
 use crate::wire;
@@ -84,7 +85,7 @@ pub struct LinkContext {
     pub to: BranchId,
     pub channel: BankChannel,
     pub acks: AckSink,
-    pub shutdown: watch::Receiver<bool>,
+    pub shutdown: Shutdown,
     /// The branch's current epoch; writes of an older one are dropped.
     pub epoch: watch::Receiver<u64>,
     pub network: Option<Arc<Network>>,
@@ -116,7 +117,7 @@ pub struct Link {
     from: BranchId,
     to: BranchId,
     network: Option<Arc<Network>>,
-    shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
     epoch: watch::Receiver<u64>,
 }
 
@@ -179,7 +180,7 @@ impl Link {
                     Transit::Delayed(d) => tokio::time::sleep(d).await,
                 }
             };
-            if unless_stopped(&mut self.shutdown, &mut self.epoch, outgoing.epoch, wait).await.is_none() {
+            if unless_stopped(&self.shutdown, &mut self.epoch, outgoing.epoch, wait).await.is_none() {
                 return;
             }
             if let Transit::Delayed(_) = transit {
@@ -195,14 +196,14 @@ impl Link {
 /// Runs `work`, unless the branch shuts down or is reset into an epoch other
 /// than `sent_in` first (then `None`: the work is dropped).
 async fn unless_stopped<T>(
-    shutdown: &mut watch::Receiver<bool>,
+    shutdown: &Shutdown,
     epoch: &mut watch::Receiver<u64>,
     sent_in: u64,
     work: impl std::future::Future<Output = T>,
 ) -> Option<T> {
     tokio::select! {
         out = work => Some(out),
-        _ = shutdown.wait_for(|stop| *stop) => None,
+        _ = shutdown.wait() => None,
         _ = epoch.wait_for(|e| *e != sent_in) => None,
     }
 }
@@ -213,18 +214,18 @@ const MAX_BACKOFF: Duration = Duration::from_secs(1);
 /// The link's task: takes what is queued whenever a call may leave.
 async fn send_batches(mut queue: mpsc::UnboundedReceiver<Outgoing>, context: LinkContext) {
     let permits = Arc::new(Semaphore::new(CALLS_IN_FLIGHT));
-    let mut shutdown = context.shutdown.clone();
+    let shutdown = context.shutdown.clone();
     loop {
         let permit = tokio::select! {
             permit = permits.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
-            _ = shutdown.wait_for(|stop| *stop) => return,
+            _ = shutdown.wait() => return,
         };
         let first = tokio::select! {
             first = queue.recv() => match first {
                 Some(first) => first,
                 None => return,
             },
-            _ = shutdown.wait_for(|stop| *stop) => return,
+            _ = shutdown.wait() => return,
         };
         let epoch = *context.epoch.borrow();
         let mut batch = Vec::new();
@@ -273,7 +274,7 @@ async fn call(batch: Vec<Propagation>, epoch: u64, mut context: LinkContext) {
         if let (Some(net), Some(changed)) = (&context.network, &mut changed) {
             changed.borrow_and_update();
             if net.is_cut(from, to) {
-                if unless_stopped(&mut context.shutdown, &mut context.epoch, epoch, changed.changed()).await.is_none() {
+                if unless_stopped(&context.shutdown, &mut context.epoch, epoch, changed.changed()).await.is_none() {
                     return;
                 }
                 continue;
@@ -287,7 +288,7 @@ async fn call(batch: Vec<Propagation>, epoch: u64, mut context: LinkContext) {
         if epoch != 0 {
             request.metadata_mut().insert(EPOCH_HEADER, epoch.into());
         }
-        let Some(result) = unless_stopped(&mut context.shutdown, &mut context.epoch, epoch, client.propagate_batch(request)).await else {
+        let Some(result) = unless_stopped(&context.shutdown, &mut context.epoch, epoch, client.propagate_batch(request)).await else {
             return;
         };
         match result.map(|r| r.into_inner().acks.into_iter().map(wire::ack_from_proto).collect::<Result<Vec<_>, _>>()) {
@@ -313,7 +314,7 @@ async fn call(batch: Vec<Propagation>, epoch: u64, mut context: LinkContext) {
                 } else {
                     tracing::debug!(from = from.0, to = to.0, first = %batch[0].write, writes, "propagation failed again, retrying in {backoff:?}: {status}");
                 }
-                if unless_stopped(&mut context.shutdown, &mut context.epoch, epoch, tokio::time::sleep(backoff)).await.is_none() {
+                if unless_stopped(&context.shutdown, &mut context.epoch, epoch, tokio::time::sleep(backoff)).await.is_none() {
                     return;
                 }
                 backoff = (backoff * 2).min(MAX_BACKOFF);

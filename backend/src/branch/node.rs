@@ -35,10 +35,12 @@ use bank_proto::branch_client::BranchClient;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
+use crate::shutdown::Shutdown;
 use crate::error::{NodeGone, PropagateError};
 use crate::branch::link::{Link, LinkContext, LinkStats, EPOCH_HEADER};
 use crate::net::simulated::{Network, Transit};
-use crate::branch::store::{Flusher, PendingReply, Store};
+use crate::branch::commit::{Flusher, PendingReply};
+use crate::branch::store::Store;
 use crate::net::transport::BankChannel;
 use crate::observe::{report, Activity, ActivitySink};
 use crate::wire;
@@ -228,7 +230,7 @@ pub fn spawn(
     branch: Branch,
     peers: BTreeMap<BranchId, BankChannel>,
     activity: Option<ActivitySink>,
-    shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
 ) -> (NodeHandle, JoinHandle<()>) {
     spawn_with(branch, peers, activity, shutdown, NodeOptions::default())
 }
@@ -238,7 +240,7 @@ pub fn spawn_with(
     branch: Branch,
     peers: BTreeMap<BranchId, BankChannel>,
     activity: Option<ActivitySink>,
-    shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
     options: NodeOptions,
 ) -> (NodeHandle, JoinHandle<()>) {
     let (tx, rx) = mpsc::unbounded_channel();
@@ -304,7 +306,7 @@ struct Node {
     /// For anti-entropy pulls.
     peers: BTreeMap<BranchId, BankChannel>,
     activity: Option<ActivitySink>,
-    shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
     /// For timers and pulls to hand their results back.
     inbox_tx: mpsc::UnboundedSender<Command>,
     next_token: u64,
@@ -325,7 +327,7 @@ struct Node {
 
 impl Node {
     async fn run(mut self, mut inbox: mpsc::UnboundedReceiver<Command>) {
-        let mut shutdown = self.shutdown.clone();
+        let shutdown = self.shutdown.clone();
         // Inputs handled since replies were last handed on.
         let mut since_replies = 0usize;
         let mut ticker = self.options.anti_entropy.map(|every| {
@@ -345,7 +347,7 @@ impl Node {
                     Some(c) => c,
                     None => break,
                 },
-                _ = shutdown.wait_for(|stop| *stop) => break,
+                _ = shutdown.wait() => break,
                 _ = async { ticker.as_mut().expect("guarded").tick().await }, if ticker.is_some() => Command::AntiEntropy,
             };
             let input = match command {
@@ -518,12 +520,12 @@ impl Node {
             Effect::Parked { token, missing } => {
                 tracing::debug!(branch = self.branch.id().0, ?missing, "request parked");
                 let inbox = self.inbox_tx.clone();
-                let mut shutdown = self.shutdown.clone();
+                let shutdown = self.shutdown.clone();
                 let wait = self.options.park_timeout;
                 tokio::spawn(async move {
                     tokio::select! {
                         _ = tokio::time::sleep(wait) => { let _ = inbox.send(Command::Expire(token)); }
-                        _ = shutdown.wait_for(|stop| *stop) => {}
+                        _ = shutdown.wait() => {}
                     }
                 });
             }
@@ -535,12 +537,12 @@ impl Node {
                     return;
                 };
                 let network = self.options.network.clone();
-                let mut shutdown = self.shutdown.clone();
+                let shutdown = self.shutdown.clone();
                 let epoch = *self.epoch.borrow();
                 tokio::spawn(async move {
                     let writes = tokio::select! {
                         w = pull(from, to, channel, have, answer_back, network, epoch) => w,
-                        _ = shutdown.wait_for(|stop| *stop) => return,
+                        _ = shutdown.wait() => return,
                     };
                     let _ = inbox.send(Command::Pulled { from: to, writes, epoch });
                 });

@@ -16,24 +16,21 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use bank_core::branch::PropagationMode;
+use bank_core::network::NetworkPlan;
 use bank_core::{Branch, BranchConfig, BranchId, Cents, ClockScheme};
-use bank_proto::branch_server::BranchServer;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
-use tonic::transport::server::TcpIncoming;
-use tonic::transport::Server;
 
-use crate::net::auth::{RequireToken, Token};
+use crate::net::auth::Token;
 use crate::cluster::file::ClusterFile;
 use crate::error::SetupError;
-use crate::branch::node::{self, NodeOptions};
+use crate::branch::node::NodeOptions;
+use crate::branch::server::{self, periodic_pull, BranchParts, MIN_PULL_PERIOD};
 use crate::branch::store::Store;
-use crate::branch::service::BranchService;
 use crate::branch::trace_feed::TraceFeed;
 use crate::net::transport::{self, BankChannel, ClientSecurity, TlsFiles};
+use crate::shutdown::Shutdown;
 
 /// Everything one branch process needs.
 #[derive(Clone, Debug)]
@@ -157,44 +154,44 @@ pub async fn serve(
     // and pulls what it missed from its peers.
     let recovered = stored.len();
     let branch = if stored.is_empty() { Branch::new(branch_config) } else { Branch::recover(branch_config, stored) };
-    let (stop, stop_rx) = watch::channel(false);
     let (feed, sink) = TraceFeed::new();
     let options = NodeOptions {
         store,
         // Periodic anti-entropy only with background propagation: with the
         // course's synchronous modes, every write reaches every branch
         // before its customer is answered, and the logs stay the course's.
-        anti_entropy: (propagation == PropagationMode::Background).then(|| Duration::from_millis(500)),
+        anti_entropy: periodic_pull(propagation, &NetworkPlan::default(), MIN_PULL_PERIOD),
         epoch: run.map_or(0, |r| r.epoch),
         run_file: config.data_dir.clone(),
         ..NodeOptions::default()
     };
-    let (handle, node_task) = node::spawn_with(branch, peers, Some(sink), stop_rx, options);
     if recovered > 0 {
         tracing::info!(branch = config.id.0, recovered, "recovered from the data directory");
-        let _ = handle.anti_entropy();
     }
-
-    let service = BranchServer::with_interceptor(BranchService::new(handle).with_trace(feed.clone()), RequireToken::new(config.token));
-    let mut builder = Server::builder();
-    if let Some(tls) = server_tls {
-        builder = builder.tls_config(tls.config())?;
-    }
-    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    let parts = BranchParts {
+        branch,
+        catch_up: recovered > 0,
+        peers,
+        activity: Some(sink),
+        options,
+        trace: Some(feed),
+        token: config.token,
+        tls: server_tls,
+    };
+    let stop = Shutdown::new();
+    let started = server::start(parts, listener, stop.clone())?;
     let id = config.id.0;
     tracing::info!(branch = id, "serving");
-    let result = builder
-        .add_service(service)
-        .serve_with_incoming_shutdown(incoming, async move {
-            shutdown.await;
-            tracing::info!(branch = id, "shutting down");
-            // Watchers' streams first, or the graceful shutdown would wait
-            // for them; then the node, which fails the calls still waiting.
-            feed.close();
-            let _ = stop.send(true);
-        })
-        .await;
-    let _ = node_task.await;
+    let signal = stop.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        tracing::info!(branch = id, "shutting down");
+        signal.trigger();
+    });
+    let result = started.server.await;
+    // The server may also have failed: the node stops either way.
+    stop.trigger();
+    let _ = started.node_task.await;
     tracing::info!(branch = id, "stopped");
     result.map_err(BranchProcessError::from)
 }

@@ -19,8 +19,7 @@
 //! anti-entropy.
 //!
 //! **Group commit.** The flush happens off the branch's task, on a
-//! [`Flusher`] of its own: the branch goes on applying writes while the disk
-//! works, and the replies that pile up meanwhile share the next flush.
+//! [`Flusher`] of its own (see [`crate::branch::commit`]).
 //!
 //! [`Branch::recover`]: bank_core::Branch::recover
 
@@ -32,6 +31,7 @@ use bank_core::branch::Applied;
 use bank_core::{BranchId, Cents, StoredWrite};
 use prost::Message;
 
+use crate::branch::commit::Flusher;
 use crate::wire;
 
 /// An open store. See the module docs.
@@ -111,53 +111,6 @@ impl Store {
     /// something to do); resets the mark.
     pub fn take_dirty(&mut self) -> bool {
         std::mem::take(&mut self.dirty)
-    }
-}
-
-/// Flushes a store to the disk off the branch's task, then lets the replies
-/// that waited for it go: replies handed over while a flush runs wait for
-/// the next one, which covers them all (see "Group commit" above).
-#[derive(Debug)]
-pub struct Flusher {
-    queue: tokio::sync::mpsc::UnboundedSender<(bool, Vec<PendingReply>)>,
-}
-
-/// A customer's reply, sent once what it acknowledges is on the disk.
-pub type PendingReply = (tokio::sync::oneshot::Sender<bank_core::branch::Reply>, bank_core::branch::Reply);
-
-impl Flusher {
-    fn spawn(file: File, path: PathBuf) -> Flusher {
-        let (queue, mut handed) = tokio::sync::mpsc::unbounded_channel::<(bool, Vec<PendingReply>)>();
-        let file = std::sync::Arc::new(file);
-        tokio::spawn(async move {
-            while let Some((mut flush, mut replies)) = handed.recv().await {
-                while let Ok((more_flush, more)) = handed.try_recv() {
-                    flush |= more_flush;
-                    replies.extend(more);
-                }
-                if flush {
-                    let file = file.clone();
-                    match tokio::task::spawn_blocking(move || file.sync_data()).await {
-                        Ok(Ok(())) => {}
-                        Ok(Err(e)) => tracing::error!("cannot flush the store {}: {e}", path.display()),
-                        Err(e) => tracing::error!("flushing the store {} failed: {e}", path.display()),
-                    }
-                }
-                for (tx, reply) in replies {
-                    // The customer may have hung up; nothing to do then.
-                    let _ = tx.send(reply);
-                }
-            }
-        });
-        Flusher { queue }
-    }
-
-    /// Sends `replies` after a flush of everything appended so far (if
-    /// `flush`), and after every batch handed over before them.
-    pub fn send_after_flush(&self, flush: bool, replies: Vec<PendingReply>) {
-        // Fails only when the flusher's task is gone (the runtime is
-        // shutting down): the customers then see their call end.
-        let _ = self.queue.send((flush, replies));
     }
 }
 
@@ -246,43 +199,16 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_durable_store_s_flusher_sends_every_reply_handed_to_it() {
+    async fn a_durable_store_has_a_flusher_and_marks_appends_dirty() {
         let dir = std::env::temp_dir().join(format!("bank-store-flush-{}", std::process::id()));
         let (store, _) = Store::open(&dir, BranchId(1), true).unwrap();
         assert!(store.volatile().flusher().unwrap().is_none(), "a volatile store never flushes");
         let (mut store, _) = Store::open(&dir, BranchId(1), true).unwrap();
-        let flusher = store.flusher().unwrap().expect("a durable store has a flusher");
+        assert!(store.flusher().unwrap().is_some(), "a durable store has a flusher");
         assert!(!store.take_dirty());
         store.append(&write(1)).unwrap();
         assert!(store.take_dirty(), "an append makes the next flush needed");
         assert!(!store.take_dirty(), "taken");
-        let reply = |event: u64| {
-            let request = bank_core::Request {
-                customer: CustomerId(1),
-                event: EventId(event),
-                branch: BranchId(1),
-                op: Op::Query,
-                clock: 0,
-                guarantees: bank_core::Guarantees::NONE,
-                write_set: WriteSet::new(),
-                read_set: WriteSet::new(),
-            };
-            bank_core::branch::Reply::unanswered(&request, String::new())
-        };
-        let mut answers = Vec::new();
-        for (flush, event) in [(true, 1), (false, 2), (true, 3)] {
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            flusher.send_after_flush(flush, vec![(tx, reply(event))]);
-            answers.push(rx);
-        }
-        // (That a reply waits for its flush, and for the batches handed over
-        // before it, follows from the flusher being one task reading one
-        // queue; a flush itself cannot be observed from here.)
-        let mut events = Vec::new();
-        for rx in answers {
-            events.push(rx.await.expect("every reply is sent").event.0);
-        }
-        assert_eq!(events, vec![1, 2, 3], "each reply reaches its own customer");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -22,19 +22,18 @@ use std::time::Duration;
 use bank_core::branch::PropagationMode;
 use bank_core::network::{Fault, NetworkPlan};
 use bank_core::{Branch, BranchConfig, BranchId, Cents, ClockScheme};
-use bank_proto::branch_server::BranchServer;
 use tokio::net::TcpListener;
-use tokio::sync::{watch, Mutex};
+use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
-use tonic::transport::server::TcpIncoming;
-use tonic::transport::{Channel, Server};
+use tonic::transport::Channel;
 
 use crate::error::RunError;
 use crate::branch::link::LinkStats;
 use crate::net::simulated::Network;
 use crate::branch::node::{self, NodeHandle, NodeOptions};
+use crate::branch::server::{self, periodic_pull, BranchParts, MIN_PULL_PERIOD};
 use crate::observe::ActivitySink;
-use crate::branch::service::BranchService;
+use crate::shutdown::Shutdown;
 use crate::branch::store::Store;
 use crate::net::transport::{self, channel_to, BankChannel};
 
@@ -90,25 +89,8 @@ impl ClusterConfig {
     }
 
     fn anti_entropy_period(&self) -> Option<Duration> {
-        self.anti_entropy.or_else(|| periodic_pull(self.propagation, &self.network, Duration::from_millis(500)))
+        self.anti_entropy.or_else(|| periodic_pull(self.propagation, &self.network, MIN_PULL_PERIOD))
     }
-}
-
-/// How often branches pull from each other unasked (anti-entropy), if at
-/// all: only where a write may be missing for a while without anyone
-/// resending it — background propagation, lost messages, planned cuts and
-/// crashes. Otherwise the links retry every propagation until it is
-/// acknowledged, and restarts and heals pull at once. Slow links alone need
-/// no pulls: they would only fetch again, in bulk, what is already on its
-/// way.
-///
-/// The period is `at_least`, and at least three times the slowest planned
-/// link: a branch with a pull in flight is not quiet, and a pull takes its
-/// link's delay, so pulls more often than that would keep a run from ever
-/// ending.
-pub fn periodic_pull(propagation: PropagationMode, plan: &NetworkPlan, at_least: Duration) -> Option<Duration> {
-    let needed = propagation == PropagationMode::Background || plan.drop_percent > 0 || !plan.faults.is_empty();
-    needed.then(|| at_least.max(Duration::from_millis(3 * plan.slowest_ms())))
 }
 
 /// A running cluster. Drop without [`Cluster::shutdown`] also stops it, but
@@ -144,17 +126,9 @@ pub struct Control {
 #[derive(Debug)]
 struct Member {
     handle: NodeHandle,
-    stop: watch::Sender<bool>,
+    shutdown: Shutdown,
     tasks: Vec<JoinHandle<()>>,
 }
-
-/// Accepted connections with Nagle's algorithm off. Without this, each small
-/// gRPC reply can wait for the peer's delayed ACK (tens of milliseconds), and
-/// a write propagated one peer at a time to 49 branches takes a second.
-fn incoming(listener: TcpListener) -> TcpIncoming {
-    TcpIncoming::from(listener).with_nodelay(Some(true))
-}
-
 
 impl Cluster {
     pub async fn start(config: ClusterConfig) -> Result<Cluster, RunError> {
@@ -244,7 +218,7 @@ impl Drop for Cluster {
     fn drop(&mut self) {
         if let Ok(members) = self.control.members.try_lock() {
             for m in members.values() {
-                let _ = m.stop.send(true);
+                m.shutdown.trigger();
             }
         }
     }
@@ -281,7 +255,7 @@ impl Control {
         let branch = if fresh { Branch::new(branch_config) } else { Branch::recover(branch_config, stored) };
         let peers: BTreeMap<BranchId, BankChannel> =
             self.channels.iter().filter(|(peer, _)| **peer != id).map(|(p, c)| (*p, transport::plain(c.clone()))).collect();
-        let (stop, stop_rx) = watch::channel(false);
+        let shutdown = Shutdown::new();
         let options = NodeOptions {
             store: Some(store),
             network: Some(self.network.clone()),
@@ -291,24 +265,29 @@ impl Control {
             ..NodeOptions::default()
         };
         let activity = self.activity.lock().expect("activity lock").clone();
-        let (handle, node_task) = node::spawn_with(branch, peers, activity, stop_rx.clone(), options);
-        let mut server_stop = stop_rx;
-        let server = Server::builder()
-            .add_service(BranchServer::new(BranchService::new(handle.clone())))
-            .serve_with_incoming_shutdown(incoming(listener), async move {
-                let _ = server_stop.wait_for(|s| *s).await;
-            });
+        let parts = BranchParts {
+            branch,
+            catch_up: !fresh,
+            peers,
+            activity,
+            options,
+            trace: None,
+            token: None,
+            tls: None,
+        };
+        let started = server::start(parts, listener, shutdown.clone())
+            .expect("a server without TLS always starts");
+        let (handle, server, node_task) = (started.handle, started.server, started.node_task);
+        if !fresh {
+            tracing::info!(branch = id.0, recovered, "branch restarted from its store");
+        }
         let branch_id = id.0;
         let server_task = tokio::spawn(async move {
             if let Err(e) = server.await {
                 tracing::error!(branch = branch_id, "server failed: {e}");
             }
         });
-        if !fresh {
-            tracing::info!(branch = id.0, recovered, "branch restarted from its store");
-            let _ = handle.anti_entropy();
-        }
-        self.members.lock().await.insert(id, Member { handle: handle.clone(), stop, tasks: vec![server_task, node_task] });
+        self.members.lock().await.insert(id, Member { handle: handle.clone(), shutdown, tasks: vec![server_task, node_task] });
         Ok(handle)
     }
 
@@ -338,7 +317,7 @@ impl Control {
     /// is gone; its store stays. False if it was down already.
     pub async fn crash(&self, id: BranchId) -> bool {
         let Some(member) = self.members.lock().await.remove(&id) else { return false };
-        let _ = member.stop.send(true);
+        member.shutdown.trigger();
         for task in member.tasks {
             let _ = task.await;
         }
@@ -418,7 +397,7 @@ impl Control {
         self.activity.lock().expect("activity lock").take();
         let members = std::mem::take(&mut *self.members.lock().await);
         for m in members.values() {
-            let _ = m.stop.send(true);
+            m.shutdown.trigger();
         }
         for m in members.into_values() {
             for task in m.tasks {

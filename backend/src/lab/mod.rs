@@ -43,7 +43,8 @@ use tokio::sync::{broadcast, mpsc, watch, Mutex};
 use tokio::task::JoinHandle;
 
 use crate::net::transport::channel_to;
-use crate::cluster::local::{periodic_pull, Cluster, ClusterConfig, Control};
+use crate::branch::server::periodic_pull;
+use crate::cluster::local::{Cluster, ClusterConfig, Control};
 use crate::error::RunError;
 use crate::lab::examples::Example;
 use crate::cluster::remote::ExternalCluster;
