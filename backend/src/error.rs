@@ -60,7 +60,7 @@ pub enum PropagateError {
     #[error(transparent)]
     Gone(#[from] NodeGone),
     /// The sender and this branch were reset into different runs (see
-    /// `node::Reset`): the write belongs to another run.
+    /// `bank_core::RunSettings`): the write belongs to another run.
     #[error("branch {branch} is in epoch {ours}, the write is from epoch {theirs}")]
     OtherEpoch { branch: u64, ours: u64, theirs: u64 },
 }

@@ -407,7 +407,7 @@ pub fn activity_to_lab_event(activity: &crate::observe::Activity) -> Option<pb::
 // ------------------------------------------- branches as separate processes
 
 /// A `Branch.Reset` request for `reset`.
-pub fn reset_to_proto(reset: &crate::branch::node::Reset) -> pb::ResetRequest {
+pub fn reset_to_proto(reset: &bank_core::RunSettings) -> pb::ResetRequest {
     use bank_core::branch::PropagationMode;
     use bank_core::ClockScheme;
     pb::ResetRequest {
@@ -425,7 +425,7 @@ pub fn reset_to_proto(reset: &crate::branch::node::Reset) -> pb::ResetRequest {
     }
 }
 
-pub fn reset_from_proto(r: &pb::ResetRequest) -> Result<crate::branch::node::Reset, WireError> {
+pub fn reset_from_proto(r: &pb::ResetRequest) -> Result<bank_core::RunSettings, WireError> {
     use bank_core::branch::PropagationMode;
     use bank_core::ClockScheme;
     if r.balance_cents < 0 {
@@ -434,7 +434,7 @@ pub fn reset_from_proto(r: &pb::ResetRequest) -> Result<crate::branch::node::Res
     if r.epoch == 0 {
         return Err(WireError::MissingField("epoch"));
     }
-    Ok(crate::branch::node::Reset {
+    Ok(bank_core::RunSettings {
         balance: Cents(r.balance_cents),
         clock_scheme: match pb::ClockScheme::try_from(r.clock_scheme) {
             Ok(pb::ClockScheme::ExecuteAndRespond) => ClockScheme::ExecuteAndRespond,
@@ -465,22 +465,6 @@ pub fn logged_from_proto(l: &pb::BranchLogged) -> Result<crate::observe::Activit
             .map(|w| (CustomerId(w.customer_id), w.event_ids.iter().map(|e| EventId(*e)).collect()))
             .collect(),
     })
-}
-
-/// A clock scheme's name in a branch's saved run settings.
-pub fn clock_scheme_name(scheme: bank_core::ClockScheme) -> &'static str {
-    match scheme {
-        bank_core::ClockScheme::ExecuteAndRespond => "execute-and-respond",
-        bank_core::ClockScheme::SendAndReceive => "send-and-receive",
-    }
-}
-
-pub fn clock_scheme_from_name(name: &str) -> Option<bank_core::ClockScheme> {
-    match name {
-        "execute-and-respond" => Some(bank_core::ClockScheme::ExecuteAndRespond),
-        "send-and-receive" => Some(bank_core::ClockScheme::SendAndReceive),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

@@ -28,6 +28,27 @@ pub enum ClockScheme {
     SendAndReceive,
 }
 
+impl ClockScheme {
+    /// The scheme's name where settings are written down as text (a branch
+    /// process's saved run settings): `execute-and-respond` or
+    /// `send-and-receive`. [`ClockScheme::from_name`] reads it back.
+    pub fn name(self) -> &'static str {
+        match self {
+            ClockScheme::ExecuteAndRespond => "execute-and-respond",
+            ClockScheme::SendAndReceive => "send-and-receive",
+        }
+    }
+
+    /// The scheme [`ClockScheme::name`] names, if `name` is one.
+    pub fn from_name(name: &str) -> Option<ClockScheme> {
+        match name {
+            "execute-and-respond" => Some(ClockScheme::ExecuteAndRespond),
+            "send-and-receive" => Some(ClockScheme::SendAndReceive),
+            _ => None,
+        }
+    }
+}
+
 /// A Lamport clock.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LamportClock(u64);
@@ -63,6 +84,16 @@ mod tests {
         assert_eq!(c.tick(), 3);
         assert_eq!(c.receive(2), 4, "an older message still ticks");
         assert_eq!(c.receive(10), 11);
+    }
+
+    #[test]
+    fn scheme_names_read_back() {
+        for scheme in [ClockScheme::ExecuteAndRespond, ClockScheme::SendAndReceive] {
+            assert_eq!(ClockScheme::from_name(scheme.name()), Some(scheme));
+        }
+        assert_eq!(ClockScheme::SendAndReceive.name(), "send-and-receive");
+        assert_eq!(ClockScheme::from_name("send_and_receive"), None);
+        assert_eq!(ClockScheme::from_name(""), None);
     }
 
     #[test]

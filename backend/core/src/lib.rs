@@ -12,6 +12,8 @@
 //! | [`op`] | [`Op`] (deposit / withdraw / query) and its [`Outcome`] |
 //! | [`clock`] | Lamport clocks and the two course rule sets for ticking them |
 //! | [`branch`] | [`Branch`]: the state machine of one branch (inputs in, effects out) |
+//! | [`branch::message`] | what goes in and out of a branch: [`Input`], [`Effect`], ... |
+//! | [`branch::config`] | [`BranchConfig`], propagation modes, a new run's [`RunSettings`] |
 //! | [`session`] | [`Session`]: what a customer carries for the session guarantees (**start here** for consistency) |
 //! | [`guarantees`] | the four session guarantees of Terry et al., each switchable |
 //! | [`writes`] | [`WriteSet`]: sets of write ids as version vectors with exceptions |
@@ -23,8 +25,10 @@
 //! | [`history`] | [`History`]: every operation and every branch's apply order, as JSON |
 //! | [`check`] | the history checker: each broken guarantee with the events that show it |
 //! | [`sim`] | a deterministic in-memory driver of many branches (tests, simulation) |
-//! | [`experiment`] | experiment files: a course input plus guarantees, network plan and seed |
-//! | [`demo`] | an experiment's settings as a [`sim::SimConfig`]; run it and check the history |
+//! | [`experiment`] | experiments: a course input plus guarantees, network plan and seed |
+//! | [`experiment::file`] | the experiment file format and its parser |
+//! | [`experiment::plan`] | a run's settings resolved once: choices, then file, then defaults |
+//! | [`experiment::demo`] | an experiment in the simulator, and the check of its history |
 //! | [`formats`] | the course's input and output JSON shapes: read all, write all |
 //!
 //! ## The driver loop
@@ -37,7 +41,6 @@
 pub mod branch;
 pub mod check;
 pub mod clock;
-pub mod demo;
 pub mod experiment;
 pub mod formats;
 pub mod guarantees;
@@ -54,7 +57,10 @@ pub mod session;
 pub mod sim;
 pub mod writes;
 
-pub use branch::{Branch, BranchConfig, Effect, Input, Propagation, PropagationAck, ReplyToken, Request, StoredWrite};
+pub use branch::{
+    Branch, BranchConfig, Effect, Input, Propagation, PropagationAck, ReplyToken, Request,
+    RunSettings, StoredWrite,
+};
 pub use guarantees::{Guarantee, Guarantees};
 pub use history::History;
 pub use network::NetworkPlan;

@@ -10,7 +10,7 @@
 //! overdraws with all of them on.
 
 use bank_core::check::Anomaly;
-use bank_core::demo::{self, Checked};
+use bank_core::experiment::demo::{self, Checked};
 use bank_core::experiment::{parse_experiment, Experiment};
 use bank_core::sim::SimConfig;
 use bank_core::{Guarantee, Guarantees};

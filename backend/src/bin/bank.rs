@@ -436,20 +436,26 @@ fn run(args: RunArgs) -> Result<(), Failure> {
             eprintln!("{d}");
         }
     }
-    let format = args.format.unwrap_or_else(|| OutputFormat::default_for(scenario.shape));
-    let schedule = args.schedule.or(settings.schedule).unwrap_or_else(|| format.default_schedule());
+    // Flags beat the file, the file beats the defaults; --guarantees is for
+    // every customer (the file may set some apart only without it).
+    let chose = experiment::Overrides {
+        format: args.format,
+        schedule: args.schedule,
+        guarantees: args.guarantees,
+        propagation: args.propagation.map(Into::into),
+        seed: args.seed,
+    };
+    let experiment::RunPlan {
+        format, schedule, guarantees, per_customer, per_session, propagation, seed, network,
+    } = experiment::RunPlan::resolve(&scenario, &settings, chose);
     let options = OutputOptions { float_money: args.float_money, spelling: args.spelling, p2b_part: args.part };
-    let guarantees = args.guarantees.or(settings.guarantees).unwrap_or_default();
-    // --guarantees is for every customer; the file may set some customers apart.
-    let per_customer = if args.guarantees.is_some() { Default::default() } else { settings.per_customer.clone() };
-    let per_session = bank_core::guarantees::per_session(&scenario, guarantees, &per_customer);
 
     let mut config = ClusterConfig::for_scenario(&scenario);
     config.clock_scheme = format.clock_scheme();
-    config.propagation = args.propagation.map(Into::into).or(settings.propagation).unwrap_or_default();
+    config.propagation = propagation;
     config.base_port = args.base_port;
-    config.seed = args.seed.or(settings.seed).unwrap_or(0);
-    config.network = settings.network.clone();
+    config.seed = seed;
+    config.network = network;
     config.data_dir = args.data_dir.clone();
     if args.cluster.is_some() && !settings.network.is_perfect() {
         return Err(Failure::BadInput(format!(
@@ -929,7 +935,7 @@ fn check(args: CheckArgs) -> ExitCode {
 
 fn sim(args: SimArgs) -> ExitCode {
     use bank_core::check::Anomaly;
-    use bank_core::demo;
+    use bank_core::experiment::demo;
     use bank_core::sim::SimConfig;
     let text = match read_text_or_exit(&args.input) {
         Ok(t) => t,

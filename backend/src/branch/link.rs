@@ -231,7 +231,7 @@ async fn send_batches(mut queue: mpsc::UnboundedReceiver<Outgoing>, context: Lin
         let mut batch = Vec::new();
         let mut next = Some(first);
         while let Some(outgoing) = next {
-            // Writes of an earlier run are dropped (see `node::Reset`).
+            // Writes of an earlier run are dropped (see `bank_core::RunSettings`).
             if outgoing.epoch == epoch {
                 batch.push(outgoing.propagation);
             }

@@ -29,8 +29,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bank_core::branch::{Propagation, PropagationAck, PropagationMode, Reply, ReplyToken, Request};
-use bank_core::{Branch, BranchConfig, BranchId, BranchRecord, Cents, ClockScheme, CustomerId, Effect, EventId, Input, LogKind};
+use bank_core::branch::{Propagation, PropagationAck, Reply, ReplyToken, Request};
+use bank_core::{Branch, BranchConfig, BranchId, BranchRecord, CustomerId, Effect, EventId, Input, LogKind};
 use bank_proto::branch_client::BranchClient;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -47,12 +47,12 @@ use crate::wire;
 
 enum Command {
     Request(Request, oneshot::Sender<Reply>),
-    /// With the sender's epoch, when it said (see [`Reset`]).
+    /// With the sender's epoch, when it said (see [`bank_core::RunSettings`]).
     Propagate(Propagation, Option<u64>, oneshot::Sender<Result<PropagationAck, PropagateError>>),
     /// Acknowledgements of one call, and the epoch its writes were sent in.
     Acks(Vec<PropagationAck>, u64),
     Inspect { wait_until_quiet: bool, reply: oneshot::Sender<BranchRecord> },
-    Reset(Reset, oneshot::Sender<Vec<BranchId>>),
+    Reset(bank_core::RunSettings, oneshot::Sender<Vec<BranchId>>),
     /// A peer's anti-entropy pull, with the peer's epoch when it said;
     /// answered with the writes it lacks (nothing for another run's peer).
     Pull { from: BranchId, have: bank_core::WriteSet, answer_back: bool, epoch: Option<u64>, reply: oneshot::Sender<Vec<Propagation>> },
@@ -77,7 +77,7 @@ pub struct NodeOptions {
     /// How often to pull from every peer; `None`: only when asked.
     pub anti_entropy: Option<Duration>,
     /// The run the branch belongs to (a restarted branch process: the epoch
-    /// it was last reset into). See [`Reset`].
+    /// it was last reset into). See [`bank_core::RunSettings`].
     pub epoch: u64,
     /// Where to save the run settings of every reset (a branch process's
     /// data directory), so a restart rejoins the same run.
@@ -103,18 +103,6 @@ pub const MAX_INPUTS_PER_FLUSH: usize = 256;
 /// How long a request waits for its session's writes unless told otherwise.
 pub const DEFAULT_PARK_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// A fresh start for a branch process (the `Branch.Reset` RPC): a new run
-/// with these settings. Everything in flight is dropped: waiting customers
-/// and peers get an error, deliveries of the old epoch stop.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Reset {
-    pub balance: Cents,
-    pub clock_scheme: ClockScheme,
-    pub propagation: PropagationMode,
-    /// Names the run. Propagations carry their epoch, and a node refuses
-    /// those of another one, so nothing of an earlier run leaks into this.
-    pub epoch: u64,
-}
 
 /// A cheap, cloneable handle to a running node.
 #[derive(Clone, Debug)]
@@ -185,8 +173,8 @@ impl NodeHandle {
         Ok(acks)
     }
 
-    /// Starts the branch over (see [`Reset`]); resolves with its peers.
-    pub async fn reset(&self, reset: Reset) -> Result<Vec<BranchId>, NodeGone> {
+    /// Starts the branch over (see [`bank_core::RunSettings`]); resolves with its peers.
+    pub async fn reset(&self, reset: bank_core::RunSettings) -> Result<Vec<BranchId>, NodeGone> {
         let (tx, rx) = oneshot::channel();
         self.send(Command::Reset(reset, tx))?;
         rx.await.map_err(|_| NodeGone(self.id.0))
@@ -381,7 +369,7 @@ impl Node {
                     let _ = reply.send(self.branch.config().peers.clone());
                     continue;
                 }
-                // Nothing of one run may leak into another (see `Reset`).
+                // Nothing of one run may leak into another (see `RunSettings`).
                 Command::Pull { epoch: Some(theirs), reply, .. } if theirs != *self.epoch.borrow() => {
                     let _ = reply.send(Vec::new());
                     continue;
@@ -454,7 +442,7 @@ impl Node {
 
     /// A fresh branch with the same id and peers; everything pending is
     /// dropped (its callers see an error) and old deliveries stop.
-    fn reset(&mut self, reset: Reset) {
+    fn reset(&mut self, reset: bank_core::RunSettings) {
         // Answers of the run that ends go out first.
         self.send_replies();
         let old = self.branch.config().clone();

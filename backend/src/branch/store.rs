@@ -116,11 +116,11 @@ impl Store {
 
 /// The settings of the run a branch process was last reset into, kept next
 /// to its store so that a restarted process rejoins the same run.
-pub fn save_run(dir: &Path, branch: BranchId, reset: &crate::branch::node::Reset) -> io::Result<()> {
+pub fn save_run(dir: &Path, branch: BranchId, reset: &bank_core::RunSettings) -> io::Result<()> {
     let text = format!(
         "{} {} {} {}\n",
         reset.balance.0,
-        wire::clock_scheme_name(reset.clock_scheme),
+        reset.clock_scheme.name(),
         bank_core::experiment::propagation_name(reset.propagation),
         reset.epoch
     );
@@ -132,14 +132,14 @@ pub fn save_run(dir: &Path, branch: BranchId, reset: &crate::branch::node::Reset
 }
 
 /// What [`save_run`] saved, if anything (unreadable files count as nothing).
-pub fn load_run(dir: &Path, branch: BranchId) -> Option<crate::branch::node::Reset> {
+pub fn load_run(dir: &Path, branch: BranchId) -> Option<bank_core::RunSettings> {
     let text = std::fs::read_to_string(dir.join(format!("branch-{}.run", branch.0))).ok()?;
     let mut parts = text.split_whitespace();
     let balance = Cents(parts.next()?.parse().ok()?);
-    let clock_scheme = wire::clock_scheme_from_name(parts.next()?)?;
+    let clock_scheme = bank_core::ClockScheme::from_name(parts.next()?)?;
     let propagation = bank_core::experiment::parse_propagation(parts.next()?).ok()?;
     let epoch = parts.next()?.parse().ok()?;
-    Some(crate::branch::node::Reset { balance, clock_scheme, propagation, epoch })
+    Some(bank_core::RunSettings { balance, clock_scheme, propagation, epoch })
 }
 
 /// Every complete record of the file at `path`, in order.

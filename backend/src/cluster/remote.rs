@@ -25,7 +25,6 @@ use tokio::task::JoinHandle;
 
 use crate::cluster::file::ClusterFile;
 use crate::error::{RunError, SetupError};
-use crate::branch::node::Reset;
 use crate::observe::ActivitySink;
 use crate::net::transport::{self, BankChannel, ClientSecurity};
 use crate::wire;
@@ -76,7 +75,7 @@ impl ExternalCluster {
         }
         let epoch = new_epoch();
         let calls = scenario.branches.iter().map(|b| {
-            let reset = Reset { balance: b.balance, clock_scheme, propagation, epoch };
+            let reset = bank_core::RunSettings { balance: b.balance, clock_scheme, propagation, epoch };
             let channel = self.channels[&b.id].clone();
             let ours = &ours;
             async move {

@@ -32,12 +32,11 @@ pub mod service;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bank_core::branch::PropagationMode;
 use bank_core::check::{self, Evidence};
 use bank_core::experiment::{self, Settings};
 use bank_core::formats::{self, OutputFormat, OutputOptions};
 use bank_core::network::{Delay, Fault, TimedFault};
-use bank_core::{BranchId, Guarantees, History, Scenario, Schedule};
+use bank_core::{BranchId, Guarantees, History, Scenario};
 use bank_proto as pb;
 use tokio::sync::{broadcast, mpsc, watch, Mutex};
 use tokio::task::JoinHandle;
@@ -77,26 +76,10 @@ pub struct Lab {
 #[derive(Debug, Clone)]
 struct Loaded {
     scenario: Scenario,
-    format: OutputFormat,
-    schedule: Schedule,
+    /// How it runs: the browser's choices, else the file's, else the course's.
+    plan: experiment::RunPlan,
     summary: pb::ScenarioSummary,
     settings: Settings,
-    /// What every scripted customer asks for.
-    guarantees: Guarantees,
-    propagation: PropagationMode,
-    seed: u64,
-}
-
-impl Loaded {
-    /// The file's per-customer guarantees, unless the browser chose other
-    /// guarantees for everyone than the file's.
-    fn per_customer(&self) -> std::collections::BTreeMap<bank_core::CustomerId, Guarantees> {
-        if Some(self.guarantees) == self.settings.guarantees || (self.settings.guarantees.is_none() && self.guarantees == Guarantees::COURSE) {
-            self.settings.per_customer.clone()
-        } else {
-            Default::default()
-        }
-    }
 }
 
 #[derive(Debug)]
@@ -185,26 +168,28 @@ impl Lab {
         })?;
         let (scenario, settings) = (experiment.scenario, experiment.settings);
         let format = if format.is_empty() {
-            OutputFormat::default_for(scenario.shape)
+            None
         } else {
-            format.parse::<OutputFormat>().map_err(|e| plain(e.to_string()))?
+            Some(format.parse::<OutputFormat>().map_err(|e| plain(e.to_string()))?)
         };
         let guarantees = match guarantees.trim() {
-            "" => settings.guarantees.unwrap_or(Guarantees::COURSE),
-            g => g.parse::<Guarantees>().map_err(plain)?,
+            "" => None,
+            g => Some(g.parse::<Guarantees>().map_err(plain)?),
         };
         let propagation = match propagation.trim() {
-            "" => settings.propagation.unwrap_or_default(),
-            p => experiment::parse_propagation(p).map_err(plain)?,
+            "" => None,
+            p => Some(experiment::parse_propagation(p).map_err(plain)?),
         };
-        let schedule = settings.schedule.unwrap_or_else(|| format.default_schedule());
-        let seed = settings.seed.unwrap_or(0);
-        let mut summary = wire::scenario_summary(display_name, &scenario, format, schedule);
-        summary.guarantees = guarantees.to_string();
-        summary.propagation = experiment::propagation_name(propagation).to_owned();
-        summary.seed = seed;
+        // The browser's menu offers the file's own guarantees among its choices.
+        let chose = experiment::Overrides { format, propagation, ..Default::default() }
+            .picked_guarantees(guarantees, &settings);
+        let plan = experiment::RunPlan::resolve(&scenario, &settings, chose);
+        let mut summary = wire::scenario_summary(display_name, &scenario, plan.format, plan.schedule);
+        summary.guarantees = plan.guarantees.to_string();
+        summary.propagation = experiment::propagation_name(plan.propagation).to_owned();
+        summary.seed = plan.seed;
         summary.description = settings.description.clone().unwrap_or_default();
-        let loaded = Loaded { scenario, format, schedule, summary: summary.clone(), settings, guarantees, propagation, seed };
+        let loaded = Loaded { scenario, plan, summary: summary.clone(), settings };
         let mut state = self.inner.lock().await;
         state.loaded = Some(loaded);
         self.restart(&mut state).await.map_err(|e| plain(e.to_string()))?;
@@ -359,19 +344,19 @@ impl Lab {
         let (cluster, channels, sink) = match &self.external {
             None => {
                 let mut config = ClusterConfig::for_scenario(&loaded.scenario);
-                config.clock_scheme = loaded.format.clock_scheme();
+                config.clock_scheme = loaded.plan.format.clock_scheme();
                 config.activity = Some(sink.clone());
-                config.propagation = loaded.propagation;
+                config.propagation = loaded.plan.propagation;
                 // The lab plays the timed faults itself (and records them).
                 config.network = bank_core::NetworkPlan { faults: Vec::new(), ..loaded.settings.network.clone() };
-                config.seed = loaded.seed;
+                config.seed = loaded.plan.seed;
                 // Propagations are retried until acknowledged, and restarts,
                 // heals and the final repair pull at once, so periodic pulls
                 // are only needed where a write can go missing unresent, and
                 // then rarely: well above the slowest link, including the
                 // delays a click may set (see `periodic_pull`).
                 let clicked = Duration::from_millis(3 * MAX_INJECTED_DELAY_MS);
-                config.anti_entropy = periodic_pull(loaded.propagation, &loaded.settings.network, clicked.max(Duration::from_secs(5)));
+                config.anti_entropy = periodic_pull(loaded.plan.propagation, &loaded.settings.network, clicked.max(Duration::from_secs(5)));
                 let cluster = Cluster::start(config).await?;
                 let channels = cluster
                     .addrs()
@@ -386,7 +371,7 @@ impl Lab {
                 let (ordered, reorder) = crate::cluster::causal::reorder(sink);
                 extra_tasks.push(reorder);
                 extra_tasks.extend(external.watch(ordered.clone()).await?);
-                external.reset(&loaded.scenario, loaded.format.clock_scheme(), loaded.propagation).await?;
+                external.reset(&loaded.scenario, loaded.plan.format.clock_scheme(), loaded.plan.propagation).await?;
                 (None, external.channels().clone(), ordered)
             }
         };
@@ -405,13 +390,13 @@ impl Lab {
             let hooks = RunHooks {
                 pacer: Some(pacer.clone()),
                 activity: Some(sink.clone()),
-                guarantees: Some(loaded.guarantees),
-                per_customer: loaded.per_customer(),
+                guarantees: Some(loaded.plan.guarantees),
+                per_customer: loaded.plan.per_customer.clone(),
                 repair,
             };
             let scenario = loaded.scenario.clone();
             let channels = channels.clone();
-            let schedule = loaded.schedule;
+            let schedule = loaded.plan.schedule;
             let end = sink.clone();
             tokio::spawn(async move {
                 let result = run_scenario_on(&scenario, &channels, schedule, hooks).await.map(Box::new);
@@ -438,8 +423,8 @@ impl Lab {
                     for violation in violations(&loaded, &record) {
                         self.push(&mut state, pb::lab_event::Event::Violation(violation));
                     }
-                    let output = formats::render(loaded.format, &loaded.scenario, &record, &OutputOptions::default());
-                    let finished = pb::Finished { output_json: output, format: loaded.format.as_str().to_owned() };
+                    let output = formats::render(loaded.plan.format, &loaded.scenario, &record, &OutputOptions::default());
+                    let finished = pb::Finished { output_json: output, format: loaded.plan.format.as_str().to_owned() };
                     self.push(&mut state, pb::lab_event::Event::Finished(finished));
                     stop_ticker(&mut state);
                     self.set_play(&mut state, pb::PlayState::Finished);
@@ -568,9 +553,7 @@ pub fn fault_from_proto(request: pb::FaultRequest) -> Result<Fault, String> {
 
 /// The checker's findings on a finished run, as lab events.
 fn violations(loaded: &Loaded, record: &bank_core::RunRecord) -> Vec<pb::ViolationFound> {
-    let per_customer = loaded.per_customer();
-    let guarantees = bank_core::guarantees::per_session(&loaded.scenario, loaded.guarantees, &per_customer);
-    let history = History::from_record(&loaded.scenario, record, &guarantees);
+    let history = History::from_record(&loaded.scenario, record, &loaded.plan.per_session);
     check::check(&history).violations.iter().map(|v| violation_to_proto(&history, v)).collect()
 }
 
@@ -639,8 +622,8 @@ pub fn compare(request: &pb::CompareRequest) -> pb::CompareReply {
         (Err(e), _) | (_, Err(e)) => return error(e, 0, 0),
     };
     let scenario = &experiment.scenario;
-    let base = bank_core::demo::base_for(OutputFormat::default_for(scenario.shape));
-    let mut config = bank_core::demo::sim_config(&experiment.settings, base);
+    let base = bank_core::experiment::demo::base_for(OutputFormat::default_for(scenario.shape));
+    let mut config = bank_core::experiment::demo::sim_config(&experiment.settings, base);
     if request.seed != 0 {
         config.seed = request.seed;
     }
@@ -654,7 +637,7 @@ pub fn compare(request: &pb::CompareRequest) -> pb::CompareReply {
 }
 
 fn simulate(scenario: &Scenario, config: &bank_core::sim::SimConfig) -> pb::SimulatedRun {
-    let checked = bank_core::demo::run_checked(scenario, config);
+    let checked = bank_core::experiment::demo::run_checked(scenario, config);
     let record = &checked.run.record;
     let mut ops: Vec<(u64, pb::SimulatedOp)> = Vec::new();
     for (s, customer) in record.customers.iter().enumerate() {

@@ -6,10 +6,12 @@
 //! format, see [`base_for`], or command-line flags), and [`run_checked`] runs
 //! the result and hands back the run, its [`History`] and the checker's
 //! [`Report`]. The demos in `examples/demo-*.json` are experiments of this
-//! kind: each shows one anomaly when its guarantee is off.
+//! kind: each shows one anomaly when its guarantee is off. (Runs on a
+//! cluster, `bank run` and the lab, resolve their settings with
+//! [`super::plan`] instead.)
 //!
 //! ```
-//! use bank_core::demo;
+//! use bank_core::experiment::demo;
 //! use bank_core::experiment::parse_experiment;
 //! use bank_core::check::Anomaly;
 //! use bank_core::Guarantee;

@@ -1,4 +1,5 @@
-//! Experiment files: a course input plus the settings of a consistency demo.
+//! The experiment file format: a course input plus the settings of a
+//! consistency demo, and its parser.
 //!
 //! A course input is a JSON array. An *experiment* wraps one in an object
 //! that also says how to run it: which session guarantees the customers ask
@@ -22,6 +23,8 @@
 //! Every key but `bank` is optional; `customer_guarantees` gives some
 //! customers' sessions other guarantees than `guarantees`. [`parse_experiment`] accepts both
 //! shapes, so every tool that takes a course input takes an experiment too.
+//! What a run does with these settings (and with the user's own choices) is
+//! decided in [`super::plan`].
 
 use std::collections::BTreeMap;
 
