@@ -7,6 +7,8 @@
 //!   frontend's wasm tests in headless Chromium, and the browser end-to-end
 //!   test against the real `bank serve`. CI (`.ci/run`) calls exactly this.
 //! * `cargo xtask bench`: speed next to the machine's limit, into `BENCHMARKS.md`.
+//! * `cargo xtask lint`: `cargo fmt --check` and clippy (`-D warnings`),
+//!   native and wasm; the first step of `test`.
 //! * `cargo xtask install`: only the installation step.
 //!
 //! Every install step is skipped when the tool is already there at the
@@ -24,7 +26,9 @@ usage: cargo xtask <command>
 
 commands:
   serve [ARGS]  build the visualizer (release) and run `bank serve ARGS` (default 127.0.0.1:8080)
-  test          install what is missing, then run every test (what CI runs)
+  test          install what is missing, check formatting and lints, then run every test
+                (what CI runs)
+  lint          only `cargo fmt --check` and clippy (warnings are errors)
   bench         measure the cluster against the raw gRPC limit; writes BENCHMARKS.md
   install       install what is missing (Rust target, trunk, wasm-bindgen-cli, wasm-opt,
                 Chromium, playwright-core) and stop";
@@ -47,6 +51,7 @@ fn main() -> Result<()> {
             run(cmd("cargo", &bank))
         }
         Some("install") => install(Needs { browser: true }),
+        Some("lint") => lint(),
         Some("bench") => bench(),
         Some("-h" | "--help" | "help") | None => {
             println!("{USAGE}");
@@ -197,6 +202,19 @@ fn is_root() -> bool {
     output_of("id", &["-u"]).as_deref() == Some("0")
 }
 
+/// `cargo fmt --check` and clippy with every warning an error, over the
+/// native crates and the frontend's wasm build.
+fn lint() -> Result<()> {
+    run(cmd("cargo", &["fmt", "--all", "--check"]))?;
+    let deny = ["--", "-D", "warnings"];
+    let mut native = vec!["clippy", "--locked", "--workspace", "--exclude", "bank-frontend", "--all-targets"];
+    native.extend(deny);
+    run(cmd("cargo", &native))?;
+    let mut wasm = vec!["clippy", "--locked", "-p", "bank-frontend", "--target", "wasm32-unknown-unknown", "--all-targets"];
+    wasm.extend(deny);
+    run(cmd("cargo", &wasm))
+}
+
 /// `trunk build --release` into `dist/`.
 fn build_frontend() -> Result<()> {
     run(cmd("trunk", &["build", "--release"]))
@@ -232,6 +250,8 @@ fn bench() -> Result<()> {
 
 fn test() -> Result<()> {
     ensure_iproute2()?;
+    // 0. Style and lints first: they take seconds and fail the fastest.
+    lint()?;
     // 1. Native crates: core unit + property tests, formats, real cluster, CLI, lab,
     //    and branch processes in network namespaces (`backend/tests/netns.rs`, as root).
     run(cmd("cargo", &["test", "--locked", "--workspace", "--exclude", "bank-frontend"]))?;
