@@ -454,7 +454,7 @@ fn main() {
     writeln!(md, "## 1. Course inputs through the real cluster\n").unwrap();
     writeln!(md, "Each run starts a fresh cluster (one tonic server per branch on loopback), runs every customer with the format's default schedule and sequential propagation, and stops the cluster.\n").unwrap();
     writeln!(md, "| input | branches | events | runs | min | median |\n|---|---|---|---|---|---|").unwrap();
-    let fixtures = "backend/core/tests/fixtures/formats";
+    let fixtures = "testdata/formats";
     for (name, rel) in [
         ("reference test 1", "examples/seed-test-1.json".to_owned()),
         ("reference test 2", "examples/seed-test-2.json".to_owned()),

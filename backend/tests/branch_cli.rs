@@ -2,15 +2,12 @@
 //! made before anything listens, and a clean stop on SIGTERM.
 
 mod common;
-use common::wait_timeout;
+use common::{bank, wait_timeout};
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-fn bank(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bank")).args(args).env_remove("BANK_TOKEN").output().expect("bank runs")
-}
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

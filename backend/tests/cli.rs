@@ -1,16 +1,11 @@
 //! The `bank` command as a user runs it: arguments in, stdout / stderr /
 //! exit status out.
 
-use std::path::PathBuf;
+mod common;
+use common::{bank, repo};
+
 use std::process::{Command, Output};
 
-fn repo(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
-}
-
-fn bank(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bank")).args(args).output().expect("bank runs")
-}
 
 fn bank_with_input(text: &str, extra: &[&str]) -> Output {
     let dir = std::env::temp_dir().join(format!("bank-cli-test-{}-{}", std::process::id(), rand_suffix(text)));

@@ -1,4 +1,4 @@
-//! Every course input of projects 1–3 in `core/tests/fixtures/formats`, run
+//! Every course input of projects 1–3 in `testdata/formats`, run
 //! through a real cluster (one tonic server per branch on loopback, every
 //! propagation a gRPC call), compared with the course's expected output.
 //!
@@ -14,8 +14,10 @@
 //!   schedule-independent (the multiset of events, per-customer clocks) and
 //!   check the clocks' Lamport validity, which is what the course's graders check.
 
+mod common;
+use common::course_text;
+
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use bank_backend::cluster::local::{Cluster, ClusterConfig};
 use bank_backend::customers::runner::run_scenario;
@@ -23,21 +25,14 @@ use bank_core::formats::{self, OutputFormat, OutputOptions, P2bPart, Spelling};
 use bank_core::{RunRecord, Scenario, Schedule};
 use serde_json::Value;
 
-fn fixture(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("core/tests/fixtures/formats").join(rel)
-}
-
-fn read(rel: &str) -> String {
-    std::fs::read_to_string(fixture(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
-}
 
 fn json(rel: &str) -> Value {
-    serde_json::from_str(&read(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    serde_json::from_str(&course_text(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
 
 /// Runs `input` on a fresh real cluster with the format's conventions.
 async fn run(input: &str, format: OutputFormat, schedule: Option<Schedule>) -> (Scenario, RunRecord) {
-    let scenario = formats::parse_input(&read(input), input).expect("course input parses");
+    let scenario = formats::parse_input(&course_text(input), input).expect("course input parses");
     let mut config = ClusterConfig::for_scenario(&scenario);
     config.clock_scheme = format.clock_scheme();
     let cluster = Cluster::start(config).await.expect("cluster starts");
@@ -53,7 +48,7 @@ async fn render(input: &str, format: OutputFormat, options: OutputOptions) -> St
 }
 
 fn assert_same_text(actual: &str, expected_rel: &str) {
-    let expected = read(expected_rel);
+    let expected = course_text(expected_rel);
     assert_eq!(actual.trim_end(), expected.trim_end(), "output differs from {expected_rel}");
 }
 
@@ -100,7 +95,7 @@ async fn p1_handout_final_balance_convention() {
     assert_same_json(&out, "p1-branch-propagation/navarro165+Lamports-Logical-Clock/expected_output.json");
     // The handout example as Python repr lines: the same objects.
     let ours: Vec<Value> = serde_json::from_str(&out).unwrap();
-    let handout: Vec<Value> = read("p1-branch-propagation/bestHenryJ+CSE_531_project1/output.txt")
+    let handout: Vec<Value> = course_text("p1-branch-propagation/bestHenryJ+CSE_531_project1/output.txt")
         .lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(&l.replace('\'', "\"")).unwrap())
@@ -114,7 +109,7 @@ async fn p1_sequential_balances_of_the_2022_student_output() {
     // writes (under "money"): its query answers are our sequential answers.
     let input = "p1-branch-propagation/clin255+CSE531_project1/input.json";
     let (scenario, record) = run(input, OutputFormat::P1, None).await;
-    let expected: Vec<Value> = read("p1-branch-propagation/clin255+CSE531_project1/output1.json")
+    let expected: Vec<Value> = course_text("p1-branch-propagation/clin255+CSE531_project1/output1.json")
         .lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).unwrap())

@@ -20,7 +20,7 @@
 //! namespaces and the bridge and kills the branches even when it fails.
 
 mod common;
-use common::wait_timeout;
+use common::{course_file, wait_timeout};
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -43,9 +43,6 @@ const TOKEN: &str = "netns-test-token";
 const P1_INPUT: &str = "p1-branch-propagation/jthak002+cse531/input_small.json";
 const P1_OUTPUT: &str = "p1-branch-propagation/anuragbnrj+cse531/output.json";
 
-fn fixture(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("core/tests/fixtures/formats").join(rel)
-}
 
 /// Written straight to the terminal: libtest captures `println!`, and a
 /// skipped test should say so.
@@ -248,9 +245,9 @@ fn branch_processes_in_network_namespaces_run_a_course_input_and_survive_a_cut_l
     }
 
     // 1. A course input, from the host namespace, as a user would run it.
-    let out = bank_run(&["--cluster", cluster.to_str().unwrap(), fixture(P1_INPUT).to_str().unwrap()], Duration::from_secs(60));
+    let out = bank_run(&["--cluster", cluster.to_str().unwrap(), course_file(P1_INPUT).to_str().unwrap()], Duration::from_secs(60));
     assert!(out.status.success(), "bank run --cluster failed: {}", String::from_utf8_lossy(&out.stderr));
-    let expected = std::fs::read_to_string(fixture(P1_OUTPUT)).unwrap();
+    let expected = std::fs::read_to_string(course_file(P1_OUTPUT)).unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim_end(), expected.trim_end());
 
     // 2. A cut link, with writes going on.
@@ -269,7 +266,7 @@ async fn cut_link_and_converge(net: &Net, cluster_path: &Path) {
     let cluster = ExternalCluster::connect(&file, &security).unwrap();
     // Every branch starts at 400 again, now answering customers before the
     // peers have the write.
-    let scenario = formats::parse_input(&std::fs::read_to_string(fixture(P1_INPUT)).unwrap(), P1_INPUT).unwrap();
+    let scenario = formats::parse_input(&std::fs::read_to_string(course_file(P1_INPUT)).unwrap(), P1_INPUT).unwrap();
     cluster.reset(&scenario, Default::default(), PropagationMode::Background).await.expect("reset");
     let mut expected: i64 = 40_000; // 400.00, in cents
     let mut customer = 100u64;

@@ -7,8 +7,11 @@
 //! bound first, port 0, so no port can clash); the same code in separate
 //! processes and network namespaces is `tests/netns.rs`.
 
+mod common;
+use common::{course_text, repo};
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use bank_backend::net::auth::Token;
@@ -32,10 +35,6 @@ use tokio::task::JoinHandle;
 const P1_INPUT: &str = "p1-branch-propagation/jthak002+cse531/input_small.json";
 const P1_OUTPUT: &str = "p1-branch-propagation/anuragbnrj+cse531/output.json";
 
-fn fixture(rel: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("core/tests/fixtures/formats").join(rel);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
 
 /// Three branch servers on loopback, and the cluster file that lists them.
 struct Servers {
@@ -92,7 +91,7 @@ impl Servers {
 
 /// Runs the project 1 sample on `cluster` and returns the p1 output.
 async fn run_p1(cluster: &ExternalCluster) -> String {
-    let scenario = formats::parse_input(&fixture(P1_INPUT), P1_INPUT).unwrap();
+    let scenario = formats::parse_input(&course_text(P1_INPUT), P1_INPUT).unwrap();
     let format = OutputFormat::P1;
     cluster.reset(&scenario, format.clock_scheme(), PropagationMode::Sequential).await.expect("reset");
     let record = run_scenario_on(&scenario, cluster.channels(), format.default_schedule(), Default::default())
@@ -109,7 +108,7 @@ async fn a_course_input_on_branch_servers_prints_the_expected_output_run_after_r
     // run's final ones.
     for _ in 0..2 {
         let out = tokio::time::timeout(Duration::from_secs(20), run_p1(&cluster)).await.expect("bounded");
-        assert_eq!(out.trim_end(), fixture(P1_OUTPUT).trim_end());
+        assert_eq!(out.trim_end(), course_text(P1_OUTPUT).trim_end());
     }
     servers.stop().await;
 }
@@ -124,9 +123,6 @@ async fn a_reset_refuses_an_input_whose_branches_are_not_the_clusters() {
     servers.stop().await;
 }
 
-fn repo(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
-}
 
 #[tokio::test]
 async fn with_a_token_strangers_are_refused_and_the_cluster_still_works() {
@@ -144,14 +140,14 @@ async fn with_a_token_strangers_are_refused_and_the_cluster_still_works() {
         assert!(status.message().contains(expected), "{}", status.message());
     }
     // A reset without the token is a control call: refused too.
-    let scenario = formats::parse_input(&fixture(P1_INPUT), P1_INPUT).unwrap();
+    let scenario = formats::parse_input(&course_text(P1_INPUT), P1_INPUT).unwrap();
     let stranger = servers.driver(Some("guess"));
     let e = stranger.reset(&scenario, Default::default(), PropagationMode::Sequential).await.unwrap_err();
     assert!(e.to_string().contains("wrong token"), "{e}");
 
     // With it, everything (including branch-to-branch propagation) works.
     let out = tokio::time::timeout(Duration::from_secs(20), run_p1(&servers.driver(Some("s3cret")))).await.expect("bounded");
-    assert_eq!(out.trim_end(), fixture(P1_OUTPUT).trim_end());
+    assert_eq!(out.trim_end(), course_text(P1_OUTPUT).trim_end());
     servers.stop().await;
 }
 
@@ -172,7 +168,7 @@ async fn with_tls_the_cluster_works_and_plain_clients_are_refused() {
     let tls = self_signed(&dir);
     let servers = Servers::start(3, Some("s3cret"), tls).await;
     let out = tokio::time::timeout(Duration::from_secs(20), run_p1(&servers.driver(Some("s3cret")))).await.expect("bounded");
-    assert_eq!(out.trim_end(), fixture(P1_OUTPUT).trim_end());
+    assert_eq!(out.trim_end(), course_text(P1_OUTPUT).trim_end());
 
     // Plain HTTP/2 to a TLS port gets no answer it can read.
     let addr = servers.file.branches[&BranchId(1)].addr.clone();
@@ -196,7 +192,7 @@ async fn trace_reports_every_branch_log_entry_with_the_branch_state() {
     let (sink, mut activity) = tokio::sync::mpsc::unbounded_channel();
     let watchers = cluster.watch(sink).await.unwrap();
     let out = tokio::time::timeout(Duration::from_secs(20), run_p1(&cluster)).await.expect("bounded");
-    assert_eq!(out.trim_end(), fixture(P1_OUTPUT).trim_end());
+    assert_eq!(out.trim_end(), course_text(P1_OUTPUT).trim_end());
 
     // The deposit of 170 at branch 2 is executed there and at both peers.
     let mut executed_170 = BTreeMap::new();
@@ -266,7 +262,7 @@ async fn the_lab_runs_a_scenario_on_branch_servers_and_records_their_messages_in
         }
         history.push(event);
     };
-    assert_eq!(output.trim_end(), fixture(P1_OUTPUT).trim_end());
+    assert_eq!(output.trim_end(), course_text(P1_OUTPUT).trim_end());
 
     // Every propagation is recorded as sent before it is recorded as received.
     let mut sent = Vec::new();

@@ -2,7 +2,7 @@
 //! can be wrong.
 //!
 //! The fixtures are byte-for-byte copies of public course files (see
-//! `tests/fixtures/formats/README.md`).
+//! `testdata/formats/README.md` at the repository root).
 
 use std::path::{Path, PathBuf};
 
@@ -10,7 +10,7 @@ use bank_core::formats::{parse_input, InputError, InputErrorKind};
 use bank_core::money::MoneyError;
 use bank_core::{BranchId, Cents, CustomerId, EventId, InputShape, Op, Scenario};
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/formats");
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/formats");
 
 /// Every input file among the fixtures (the rest are outputs).
 const INPUTS: [&str; 15] = [

@@ -1,6 +1,12 @@
-//! Helpers shared by the tests that start `bank` processes.
+//! Helpers shared by the backend's integration tests: where the shared
+//! test data is, running the `bank` command, waiting for a child process.
+//!
+//! Each test file that needs them says `mod common;`; not every file uses
+//! every helper, hence the `allow` below.
+#![allow(dead_code)]
 
-use std::process::{Child, Command, ExitStatus};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Output};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -21,4 +27,31 @@ pub fn wait_timeout(child: Child, limit: Duration) -> Option<ExitStatus> {
             None
         }
     }
+}
+
+/// A path in the repository, e.g. `examples/seed-test-1.json`.
+pub fn repo(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
+}
+
+/// A public course file in `testdata/formats/`, e.g.
+/// `p1-branch-propagation/jthak002+cse531/input_small.json`.
+pub fn course_file(rel: &str) -> PathBuf {
+    repo("testdata/formats").join(rel)
+}
+
+/// The text of [`course_file`]`(rel)`.
+pub fn course_text(rel: &str) -> String {
+    let path = course_file(rel);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// `bank ARGS`, run to its end. `BANK_TOKEN` is not passed on: a token in
+/// the developer's environment must not change what a test sees.
+pub fn bank(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bank"))
+        .args(args)
+        .env_remove("BANK_TOKEN")
+        .output()
+        .expect("bank runs")
 }

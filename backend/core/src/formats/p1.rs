@@ -132,7 +132,7 @@ pub(crate) mod tests {
 
     #[test]
     fn reproduces_anuragbnrj_output_byte_for_byte() {
-        let expected = include_str!("../../tests/fixtures/formats/p1-branch-propagation/anuragbnrj+cse531/output.json");
+        let expected = include_str!("../../../../testdata/formats/p1-branch-propagation/anuragbnrj+cse531/output.json");
         let record = sample();
         let text = render_text(
             OutputFormat::P1,
@@ -147,7 +147,7 @@ pub(crate) mod tests {
     fn reproduces_anuragbnrj_output_2_byte_for_byte() {
         use crate::formats::testutil::{parse_fixture, replay_sequentially};
         let dir =
-            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/formats/p1-branch-propagation/anuragbnrj+cse531/");
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/formats/p1-branch-propagation/anuragbnrj+cse531/");
         let scenario = parse_fixture(&format!("{dir}input_2.json"));
         let record = replay_sequentially(&scenario);
         let text = render_text(OutputFormat::P1, &scenario, &record, &OutputOptions::default());
@@ -158,7 +158,7 @@ pub(crate) mod tests {
     #[test]
     fn money_key_matches_the_handout_example() {
         let expected: Value = serde_json::from_str(include_str!(
-            "../../tests/fixtures/formats/p1-branch-propagation/navarro165+Lamports-Logical-Clock/expected_output.json"
+            "../../../../testdata/formats/p1-branch-propagation/navarro165+Lamports-Logical-Clock/expected_output.json"
         ))
         .unwrap();
         use OpKind::*;

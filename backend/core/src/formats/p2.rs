@@ -265,7 +265,7 @@ mod tests {
         use LogKind::*;
         use OpKind::{Deposit as D, Query as Q, Withdraw as W};
         let scenario = crate::formats::parse_input(
-            include_str!("../../tests/fixtures/formats/p1-branch-propagation/clin255+CSE531_project1/input.json"),
+            include_str!("../../../../testdata/formats/p1-branch-propagation/clin255+CSE531_project1/input.json"),
             "input.json",
         )
         .unwrap();
@@ -308,7 +308,7 @@ mod tests {
     fn generation_a_reproduces_clin255() {
         let (scenario, record) = clin255_run();
         let expected = include_str!(
-            "../../tests/fixtures/formats/p2-lamport-clocks/clin255+CSE531_project2/output_project_2.json"
+            "../../../../testdata/formats/p2-lamport-clocks/clin255+CSE531_project2/output_project_2.json"
         );
         let text = render(OutputFormat::P2a, &scenario, &record, &OutputOptions::default());
         assert_eq!(parse(&text), parse(expected));
@@ -392,13 +392,13 @@ mod tests {
     #[test]
     fn generation_b_reproduces_swantrace() {
         let customers = parse(include_str!(
-            "../../tests/fixtures/formats/p2-lamport-clocks/swantrace+cse531_project2/output.customer.json"
+            "../../../../testdata/formats/p2-lamport-clocks/swantrace+cse531_project2/output.customer.json"
         ));
         let branches = parse(include_str!(
-            "../../tests/fixtures/formats/p2-lamport-clocks/swantrace+cse531_project2/output.branch.json"
+            "../../../../testdata/formats/p2-lamport-clocks/swantrace+cse531_project2/output.branch.json"
         ));
         let all = parse(include_str!(
-            "../../tests/fixtures/formats/p2-lamport-clocks/swantrace+cse531_project2/output.customer_request.json"
+            "../../../../testdata/formats/p2-lamport-clocks/swantrace+cse531_project2/output.customer_request.json"
         ));
         let (scenario, record) = run_from_lists(&customers, &branches);
         let files = render_p2b_files(&scenario, &record, &OutputOptions::default());
@@ -417,10 +417,10 @@ mod tests {
     #[test]
     fn generation_b_branch_list_matches_the_ta_sample() {
         let customers = parse(include_str!(
-            "../../tests/fixtures/formats/p2-lamport-clocks/ychen404+CSE531_Grading/customer_events.json"
+            "../../../../testdata/formats/p2-lamport-clocks/ychen404+CSE531_Grading/customer_events.json"
         ));
         let branches = parse(include_str!(
-            "../../tests/fixtures/formats/p2-lamport-clocks/ychen404+CSE531_Grading/branch_events.json"
+            "../../../../testdata/formats/p2-lamport-clocks/ychen404+CSE531_Grading/branch_events.json"
         ));
         let (_, record) = run_from_lists(&customers, &branches);
         assert_eq!(branch_events(&record, &OutputOptions::default()), branches);

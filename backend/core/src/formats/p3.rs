@@ -95,7 +95,7 @@ mod tests {
         assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), expected, "{input}");
     }
 
-    const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/formats/p3-client-consistency/");
+    const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/formats/p3-client-consistency/");
 
     #[test]
     fn generation_a_matches_the_handout_tests() {
