@@ -2,9 +2,9 @@
 //! exit status out.
 
 mod common;
-use common::{bank, repo};
-
+use common::{bank, repo, wait_timeout};
 use std::process::{Command, Output};
+use std::time::Duration;
 
 
 fn bank_with_input(text: &str, extra: &[&str]) -> Output {
@@ -293,4 +293,55 @@ fn guarantees_can_differ_per_customer() {
     // --guarantees is for every customer and wins over the file.
     let out = bank_with_input(&text, &["--check", "--guarantees", "none"]);
     assert!(stderr(&out).contains("Read Your Writes (stale read): 1 violation"), "{}", stderr(&out));
+}
+
+// ------------------------------------------------------------ bank serve
+
+#[test]
+fn serve_says_where_it_listens_and_stops_cleanly_on_sigterm() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+    use std::sync::mpsc;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bank"))
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("BANK_LOG", "error")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first stdout line is the URL, printed once the server listens.
+    // Read it on a thread so that a server that never gets there fails
+    // the test instead of hanging it.
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut stdout = BufReader::new(stdout);
+        let mut line = String::new();
+        let _ = stdout.read_line(&mut line);
+        // Hand the pipe back too: closing it early could fail a later print.
+        let _ = tx.send((line, stdout));
+    });
+    let mut stderr = child.stderr.take().unwrap();
+    let stderr_text = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let (line, _stdout) = match rx.recv_timeout(Duration::from_secs(30)) {
+        Ok(read) => read,
+        Err(_) => {
+            let _ = child.kill();
+            panic!("bank serve printed no URL within 30 s");
+        }
+    };
+    assert!(line.starts_with("bank-sim visualizer: http://127.0.0.1:"), "{line}");
+    assert!(!line.starts_with("bank-sim visualizer: http://127.0.0.1:0/"), "{line}");
+
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let status = wait_timeout(child, Duration::from_secs(10)).expect("exit within 10 s of SIGTERM");
+    let stderr_text = stderr_text.join().unwrap();
+    // Status 0, not death by the signal: the server stopped itself.
+    assert!(status.success(), "{status}; stderr: {stderr_text}");
+    assert!(stderr_text.ends_with("stopped\n"), "{stderr_text}");
 }

@@ -1,0 +1,393 @@
+//! Every flag of `bank` and its help text: the clap definitions, grouped
+//! per subcommand in the order `bank --help` lists them.
+//!
+//! What a flag means lives here, next to its `--help` text; what a command
+//! does with it lives in the command's own file (`run.rs`, `serve.rs`, ...).
+//! Values are parsed here, once: the commands receive typed settings
+//! ([`OutputFormat`], [`Schedule`], [`Guarantees`], [`PropagationMode`]
+//! through [`Propagation`]), never strings to parse again.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use bank_core::branch::PropagationMode;
+use bank_core::formats::{OutputFormat, P2bPart, Spelling};
+use bank_core::{BranchId, Cents, Guarantees, Schedule};
+use clap::{Parser, Subcommand, ValueEnum};
+
+const AFTER_HELP: &str = "\
+Exit status: 0 success, 2 bad command line, 65 bad input file, 66 input file \
+unreadable, 70 internal error, 130 interrupted.";
+
+/// A distributed bank of gRPC branches, for learning distributed systems.
+///
+/// Each branch is a real gRPC server holding a replica of the balance;
+/// customers send deposit / withdraw / query events; branches propagate every
+/// write to each other.
+#[derive(Debug, Parser)]
+#[command(name = "bank", version, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run an input file on a real in-process cluster (or, with --cluster, on
+    /// branch processes) and print the output JSON.
+    ///
+    /// The input may be any course format (projects 1, 2 and 3); it is
+    /// detected automatically. The output is the JSON that format's grader
+    /// expects, on stdout. Traces and state dumps go to stderr.
+    #[command(after_help = AFTER_HELP)]
+    Run(RunArgs),
+    /// Serve the browser visualizer and a live cluster on one origin.
+    ///
+    /// Open the printed URL: pick a scenario, play it, watch every message
+    /// travel between real gRPC branch servers, and send your own customer
+    /// events. Needs the frontend built (`cargo xtask serve` builds it);
+    /// without it, only the gRPC services run.
+    Serve(ServeArgs),
+    /// Run one branch as its own process (one per machine, container or namespace).
+    ///
+    /// The branch serves the Branch gRPC service on --listen and propagates
+    /// writes to its peers (--peers, or the other branches of --cluster).
+    /// Drive the branches with `bank run --cluster` or `bank serve --cluster`.
+    /// Stops cleanly on SIGTERM or Ctrl-C.
+    #[command(after_help = BRANCH_AFTER_HELP)]
+    Branch(BranchArgs),
+    /// Check a run's history (from `bank run --history`) for broken session
+    /// guarantees and overdrafts, and explain each one.
+    ///
+    /// Reports, for Read Your Writes, Monotonic Reads, Writes Follow Reads,
+    /// Monotonic Writes and overdrafts, every violation with the exact events
+    /// that show it.
+    #[command(after_help = CHECK_AFTER_HELP)]
+    Check(CheckArgs),
+    /// Run an input or experiment in the deterministic simulator, over many
+    /// seeds, and count the anomalies the history checker finds.
+    ///
+    /// The same branch code as the real cluster, on a simulated network with
+    /// the experiment's delays, losses and faults: thousands of schedules a
+    /// second. A guarantee that is on must never be broken; one that is off
+    /// shows how often its anomaly happens.
+    #[command(after_help = SIM_AFTER_HELP)]
+    Sim(SimArgs),
+}
+
+// ---- bank run -------------------------------------------------------------
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The input file (JSON), or `-` for standard input.
+    pub input: PathBuf,
+
+    /// Output format [default: chosen from the input's shape].
+    ///
+    /// p1: project 1 (autumn 2023: queries answer under "balance");
+    /// p1-money: project 1 handout (queries answer under "money", final balances);
+    /// p2a: project 2 up to spring 2023 (pid / eventid lists with Lamport clocks);
+    /// p2b: project 2 from autumn 2023 (customer, branch and all-events lists);
+    /// p3: project 3 (one balance per customer for `dest` inputs, one object
+    /// per event for `branch` inputs).
+    #[arg(short, long, value_parser = parse_format)]
+    pub format: Option<OutputFormat>,
+
+    /// How customers interleave [default: the format's convention].
+    ///
+    /// sequential: one customer after another, each event fully propagated
+    /// before the next;
+    /// concurrent: all customers at once (each still in its own order);
+    /// writes-first: all customers' writes at once, then all queries (every
+    /// query sees the final balance).
+    #[arg(long, value_parser = parse_schedule)]
+    pub schedule: Option<Schedule>,
+
+    /// How a branch propagates a write before answering the customer
+    /// [default: the experiment's, else sequential].
+    #[arg(long, value_enum)]
+    pub propagation: Option<Propagation>,
+
+    /// Session guarantees every customer asks for: all, none, course (Read
+    /// Your Writes and Monotonic Writes), or a list like ryw,mr,wfr,mw
+    /// [default: the experiment's, else course].
+    #[arg(long)]
+    pub guarantees: Option<Guarantees>,
+
+    /// Seed of every random delay and loss [default: the experiment's, else 0].
+    #[arg(long)]
+    pub seed: Option<u64>,
+
+    /// Directory for the branches' durable stores [default: a temporary
+    /// directory, removed afterwards].
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+
+    /// Write the run's history (every operation and every branch's apply
+    /// order) to this file, for `bank check`.
+    #[arg(long)]
+    pub history: Option<PathBuf>,
+
+    /// After the run, check the history and print the report on stderr.
+    #[arg(long)]
+    pub check: bool,
+
+    /// Narrate every message on stderr, like the reference implementation's log.
+    #[arg(long)]
+    pub trace: bool,
+
+    /// After the run, print each branch's balance, write sets and event log on stderr.
+    #[arg(long)]
+    pub dump_state: bool,
+
+    /// Listen on consecutive ports from this one (the course uses 50051)
+    /// instead of ephemeral ports.
+    #[arg(long)]
+    pub base_port: Option<u16>,
+
+    /// Print whole amounts as floats (`500.0`), as some course outputs do.
+    #[arg(long)]
+    pub float_money: bool,
+
+    /// Spelling of "propagate" in project 2 event names.
+    #[arg(long, value_parser = parse_spelling, default_value = "propagate")]
+    pub spelling: Spelling,
+
+    /// Which project 2 (p2b) list to print on stdout.
+    #[arg(long, value_parser = parse_part, default_value = "all")]
+    pub part: P2bPart,
+
+    /// Also write the output file(s) into this directory (p2b: all three lists).
+    #[arg(long)]
+    pub out_dir: Option<PathBuf>,
+
+    /// Refuse input files larger than this many bytes.
+    #[arg(long, default_value_t = 16 * 1024 * 1024)]
+    pub max_input_bytes: u64,
+
+    /// Run on the branches of this cluster file (started with `bank branch`)
+    /// instead of starting branches in this process. The input's branch ids
+    /// must be the file's; each branch is reset to the input's balance first.
+    #[arg(long, conflicts_with = "base_port")]
+    pub cluster: Option<PathBuf>,
+
+    /// With --cluster: the branches' shared secret [default: $BANK_TOKEN,
+    /// else the cluster file's token].
+    #[arg(long, requires = "cluster")]
+    pub token: Option<String>,
+}
+
+fn parse_format(s: &str) -> Result<OutputFormat, String> {
+    s.parse::<OutputFormat>().map_err(|e| e.to_string())
+}
+
+fn parse_schedule(s: &str) -> Result<Schedule, String> {
+    s.parse()
+}
+
+fn parse_spelling(s: &str) -> Result<Spelling, String> {
+    s.parse::<Spelling>().map_err(|e| e.to_string())
+}
+
+fn parse_part(s: &str) -> Result<P2bPart, String> {
+    s.parse::<P2bPart>().map_err(|e| e.to_string())
+}
+
+// ---- bank serve -----------------------------------------------------------
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (page, grpc-web and gRPC share it).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+
+    /// Directory of the built frontend (`trunk build` output).
+    #[arg(long, default_value = "dist")]
+    pub dist: PathBuf,
+
+    /// Scenario to load at start: a shipped example's name or a file path.
+    #[arg(long, default_value = "seed-test-1")]
+    pub scenario: String,
+
+    /// Origin allowed to call the services cross-origin (the `trunk serve`
+    /// development server). Repeat for several; same-origin needs none.
+    #[arg(
+        long = "dev-origin",
+        default_values_t = [
+            String::from("http://127.0.0.1:8081"),
+            String::from("http://localhost:8081"),
+        ]
+    )]
+    pub dev_origins: Vec<String>,
+
+    /// Run the scenarios on the branches of this cluster file (started with
+    /// `bank branch`) instead of in this process; the page shows their
+    /// messages. Scenarios must have the file's branch ids.
+    #[arg(long)]
+    pub cluster: Option<PathBuf>,
+
+    /// With --cluster: the branches' shared secret [default: $BANK_TOKEN,
+    /// else the cluster file's token].
+    #[arg(long, requires = "cluster")]
+    pub token: Option<String>,
+}
+
+// ---- bank branch ----------------------------------------------------------
+
+const BRANCH_AFTER_HELP: &str = "\
+Example: bank branch --id 3 --listen 0.0.0.0:50053 --allow-remote \
+--peers 1=hostA:50051,2=hostB:50052
+
+Exit status: 0 stopped by SIGTERM or Ctrl-C, 2 bad command line, 65 bad cluster \
+file or settings, 70 the server failed.";
+
+#[derive(Debug, clap::Args)]
+pub struct BranchArgs {
+    /// This branch's id.
+    #[arg(long)]
+    pub id: u64,
+
+    /// Address to listen on [default: this branch's address in --cluster].
+    /// Anything but loopback needs --allow-remote.
+    #[arg(long)]
+    pub listen: Option<String>,
+
+    /// Allow a --listen address that other machines can reach.
+    #[arg(long)]
+    pub allow_remote: bool,
+
+    /// The other branches: ID=HOST:PORT,ID=HOST:PORT,...
+    #[arg(
+        long,
+        value_parser = parse_peers,
+        conflicts_with = "cluster",
+        required_unless_present = "cluster"
+    )]
+    pub peers: Option<BTreeMap<BranchId, String>>,
+
+    /// A cluster file (cluster.toml) listing every branch; see the README.
+    #[arg(long)]
+    pub cluster: Option<PathBuf>,
+
+    /// Starting balance until a driver resets the branch [default: the
+    /// cluster file's balance for this branch, else 0].
+    #[arg(long, value_parser = parse_money)]
+    pub balance: Option<Cents>,
+
+    /// How this branch propagates a write (a driver's reset overrides it).
+    #[arg(long, value_enum, default_value_t = Propagation::Sequential)]
+    pub propagation: Propagation,
+
+    /// Directory for the branch's durable state (created if missing).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+
+    /// Shared secret every caller must present [default: $BANK_TOKEN, else
+    /// the cluster file's token].
+    #[arg(long)]
+    pub token: Option<String>,
+
+    /// TLS: this branch's certificate (PEM). Needs --tls-key and --tls-ca.
+    #[arg(long)]
+    pub tls_cert: Option<PathBuf>,
+
+    /// TLS: this branch's private key (PEM).
+    #[arg(long)]
+    pub tls_key: Option<PathBuf>,
+
+    /// TLS: the authority that signed the branches' certificates (PEM), to
+    /// check the peers with.
+    #[arg(long)]
+    pub tls_ca: Option<PathBuf>,
+
+    /// TLS: the name in the peers' certificates, when their addresses are not.
+    #[arg(long)]
+    pub tls_domain: Option<String>,
+}
+
+fn parse_peers(s: &str) -> Result<BTreeMap<BranchId, String>, String> {
+    bank_backend::cluster::file::parse_peers(s)
+}
+
+fn parse_money(s: &str) -> Result<Cents, String> {
+    Cents::parse(s).map_err(|e| e.to_string())
+}
+
+// ---- bank check -----------------------------------------------------------
+
+const CHECK_AFTER_HELP: &str = "\
+Exit status: 0 no violation, 1 violations found, 2 bad command line, 65 bad \
+history file, 66 history file unreadable.";
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The history file (JSON), or `-` for standard input.
+    pub history: PathBuf,
+
+    /// Print the violations as JSON instead of sentences.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Show at most this many violations per guarantee.
+    #[arg(long, default_value_t = 10)]
+    pub max: usize,
+}
+
+// ---- bank sim -------------------------------------------------------------
+
+const SIM_AFTER_HELP: &str = "\
+Example: bank sim examples/demo-stale-read.json --seeds 1000 --guarantees all
+
+Exit status: 0 no guarantee that was on was broken, 1 one was (a bug: please \
+report it with the seed), 2 bad command line, 65 bad input file.";
+
+#[derive(Debug, clap::Args)]
+pub struct SimArgs {
+    /// The input or experiment file (JSON).
+    pub input: PathBuf,
+
+    /// How many seeds to run, starting at --seed.
+    #[arg(long, default_value_t = 100)]
+    pub seeds: u64,
+
+    /// The first seed [default: the experiment's, else 0].
+    #[arg(long)]
+    pub seed: Option<u64>,
+
+    /// Session guarantees: all, none, course, or a list like ryw,mr
+    /// [default: the experiment's, else course].
+    #[arg(long)]
+    pub guarantees: Option<Guarantees>,
+
+    /// How branches propagate [default: the experiment's, else background].
+    #[arg(long, value_enum)]
+    pub propagation: Option<Propagation>,
+
+    /// Write the first seed's history here (for `bank check`).
+    #[arg(long)]
+    pub history: Option<PathBuf>,
+}
+
+// ---- shared by run, branch and sim ----------------------------------------
+
+/// `--propagation` choices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Propagation {
+    /// One peer at a time, answer after the last acknowledgement (the course's reference).
+    Sequential,
+    /// All peers at once, answer after all acknowledgements.
+    Parallel,
+    /// Answer after the local apply; peers get the write in the background.
+    Background,
+}
+
+impl From<Propagation> for PropagationMode {
+    fn from(p: Propagation) -> Self {
+        match p {
+            Propagation::Sequential => PropagationMode::Sequential,
+            Propagation::Parallel => PropagationMode::Parallel,
+            Propagation::Background => PropagationMode::Background,
+        }
+    }
+}

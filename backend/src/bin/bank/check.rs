@@ -1,0 +1,54 @@
+//! `bank check`: a run's history (from `bank run --history` or `bank sim
+//! --history`) through the history checker, each violation explained.
+//!
+//! The checking is [`bank_core::check`]; this file reads the history and
+//! prints the report, as sentences or (`--json`) as one object per
+//! violation. Violations end with status 1.
+
+use bank_core::check;
+use bank_core::History;
+
+use crate::args::CheckArgs;
+use crate::exit::Failure;
+use crate::input::read_input;
+
+/// The largest history file `bank check` reads.
+const MAX_HISTORY_BYTES: u64 = 256 * 1024 * 1024;
+
+/// `bank check`; see the module docs.
+pub fn check(args: CheckArgs) -> Result<(), Failure> {
+    let text = read_input(&args.history, MAX_HISTORY_BYTES)?;
+    let history = History::from_json(&text)
+        .map_err(|e| Failure::BadInput(format!("{}: {e}", args.history.display())))?;
+    let report = check::check(&history);
+    if args.json {
+        let items: Vec<serde_json::Value> = report
+            .violations
+            .iter()
+            .map(|v| {
+                serde_json::json!({
+                    "anomaly": v.anomaly.short(),
+                    "guarantee": v.anomaly.to_string(),
+                    "guarantee_was_on": v.guarantee_was_on,
+                    "session": v.session,
+                    "explanation": v.explanation,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&items).expect("json"));
+    } else {
+        print!("{}", report.render(args.max));
+        let broken = report.broken_promises().count();
+        if broken > 0 {
+            println!(
+                "{broken} violation(s) of guarantees the sessions had asked for: \
+                 that is a bug in the branches."
+            );
+        }
+    }
+    if report.is_clean() {
+        Ok(())
+    } else {
+        Err(Failure::Violations)
+    }
+}

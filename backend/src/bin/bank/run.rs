@@ -1,0 +1,291 @@
+//! `bank run`: one input file on a real cluster, the output its grader
+//! expects on stdout.
+//!
+//! The input is read and parsed once; its settings (experiment file) and
+//! the flags are merged, flags first; then the customers run either on
+//! branch servers started in this process ([`run_in_process`]) or on branch
+//! processes of a cluster file ([`run_on_external`]), and the record is
+//! rendered in the chosen course format. `--trace`, `--dump-state`,
+//! `--check` and the timing line go to stderr, so stdout stays the output.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::Context;
+use bank_backend::cluster::local::{Cluster, ClusterConfig};
+use bank_backend::cluster::remote::ExternalCluster;
+use bank_backend::customers::runner::{run_scenario_on, run_scenario_with, Repair, RunHooks};
+use bank_backend::error::RunError;
+use bank_backend::observe::{Activity, ActivitySink};
+use bank_core::check;
+use bank_core::experiment::{self, Experiment};
+use bank_core::formats::{self, OutputFormat, OutputOptions};
+use bank_core::{BranchRecord, CustomerId, Guarantees, History, RunRecord, Scenario, Schedule};
+use tokio::task::JoinHandle;
+
+use crate::args::RunArgs;
+use crate::exit::Failure;
+use crate::external::connect_external;
+use crate::input::read_input;
+use crate::runtime::runtime;
+
+/// `bank run`; see the module docs.
+pub fn run(args: RunArgs) -> Result<(), Failure> {
+    let source = args.input.display().to_string();
+    let text = read_input(&args.input, args.max_input_bytes)?;
+    let Experiment { scenario, settings } =
+        experiment::parse_experiment(&text, &source).map_err(Failure::bad_input)?;
+    for warning in &scenario.warnings {
+        eprintln!("warning: {source}: {warning}");
+    }
+    if let Some(d) = &settings.description {
+        if std::io::stderr().is_terminal() {
+            eprintln!("{d}");
+        }
+    }
+    // Flags beat the file, the file beats the defaults; --guarantees is for
+    // every customer (the file may set some apart only without it).
+    let chose = experiment::Overrides {
+        format: args.format,
+        schedule: args.schedule,
+        guarantees: args.guarantees,
+        propagation: args.propagation.map(Into::into),
+        seed: args.seed,
+    };
+    let experiment::RunPlan {
+        format,
+        schedule,
+        guarantees,
+        per_customer,
+        per_session,
+        propagation,
+        seed,
+        network,
+    } = experiment::RunPlan::resolve(&scenario, &settings, chose);
+    let options = OutputOptions {
+        float_money: args.float_money,
+        spelling: args.spelling,
+        p2b_part: args.part,
+    };
+
+    let mut config = ClusterConfig::for_scenario(&scenario);
+    config.clock_scheme = format.clock_scheme();
+    config.propagation = propagation;
+    config.base_port = args.base_port;
+    config.seed = seed;
+    config.network = network;
+    config.data_dir = args.data_dir.clone();
+    if args.cluster.is_some() && !settings.network.is_perfect() {
+        return Err(Failure::BadInput(format!(
+            "{source}: the experiment plans network faults, which only the in-process cluster \
+             can inject; with --cluster, break the real network instead (see the README)"
+        )));
+    }
+
+    let runtime = runtime()?;
+    let started = Instant::now();
+    let record = match &args.cluster {
+        None => runtime.block_on(run_in_process(
+            &scenario,
+            config,
+            schedule,
+            args.trace,
+            guarantees,
+            per_customer,
+        ))?,
+        Some(file) => {
+            // Channels spawn their connection tasks on the runtime.
+            let _inside = runtime.enter();
+            let external = connect_external(file, args.token.as_deref())?;
+            let hooks = RunHooks {
+                guarantees: Some(guarantees),
+                per_customer: per_customer.clone(),
+                ..RunHooks::default()
+            };
+            runtime.block_on(run_on_external(
+                &scenario,
+                &external,
+                &config,
+                schedule,
+                args.trace,
+                hooks,
+            ))?
+        }
+    };
+    let elapsed = started.elapsed();
+
+    let history = History::from_record(&scenario, &record, &per_session);
+    if let Some(path) = &args.history {
+        std::fs::write(path, history.to_json())
+            .with_context(|| format!("writing the history to {}", path.display()))?;
+    }
+    if args.check {
+        eprint!("{}", check::check(&history).render(10));
+    }
+    let output = formats::render(format, &scenario, &record, &options);
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(output.as_bytes())
+        .and_then(|_| stdout.flush())
+        .context("writing the output")?;
+    if let Some(dir) = &args.out_dir {
+        write_out_dir(dir, format, &scenario, &record, &options, &output)?;
+    }
+    if args.dump_state {
+        eprint!("{}", dump_state(&record.branches));
+    }
+    if std::io::stderr().is_terminal() {
+        eprintln!(
+            "ran {} events of {} customer(s) on {} branches ({} format, {} schedule) in {:.2?}",
+            scenario.event_count(),
+            scenario.customers.len(),
+            scenario.branches.len(),
+            format,
+            schedule,
+            elapsed
+        );
+    }
+    Ok(())
+}
+
+/// The customers on branch servers started in this process, with the
+/// experiment's planned faults; Ctrl-C stops the cluster and is
+/// [`Failure::Interrupted`].
+async fn run_in_process(
+    scenario: &Scenario,
+    mut config: ClusterConfig,
+    schedule: Schedule,
+    trace: bool,
+    guarantees: Guarantees,
+    per_customer: BTreeMap<CustomerId, Guarantees>,
+) -> Result<RunRecord, Failure> {
+    let faults = config.network.faults.clone();
+    // Planned faults or lost messages: answers may fail and the end needs a repair.
+    let faulty = !faults.is_empty() || config.network.drop_percent > 0;
+    let narrator = trace.then(|| {
+        let (sink, narrator) = narrator();
+        config.activity = Some(sink);
+        narrator
+    });
+    let cluster = Cluster::start(config).await.context("starting the branch servers")?;
+    let control = cluster.control();
+    let repair = faulty.then(|| Repair::of(control.clone()));
+    let plan = (!faults.is_empty()).then(|| control.play_faults(faults));
+    let hooks =
+        RunHooks { guarantees: Some(guarantees), per_customer, repair, ..RunHooks::default() };
+    let outcome = tokio::select! {
+        r = run_scenario_with(scenario, cluster.addrs(), schedule, hooks) => Some(r),
+        _ = tokio::signal::ctrl_c() => None,
+    };
+    if let Some(plan) = plan {
+        plan.abort();
+    }
+    cluster.shutdown().await;
+    if let Some(narrator) = narrator {
+        // Ends once every branch has stopped (the channel closes).
+        let _ = narrator.await;
+    }
+    match outcome {
+        None => Err(Failure::Interrupted),
+        Some(r) => Ok(r.context("running the customers")?),
+    }
+}
+
+/// `bank run --cluster`: resets the external branches for the input, then
+/// runs the customers against them, exactly as in-process.
+async fn run_on_external(
+    scenario: &Scenario,
+    external: &ExternalCluster,
+    config: &ClusterConfig,
+    schedule: Schedule,
+    trace: bool,
+    hooks: RunHooks,
+) -> Result<RunRecord, Failure> {
+    let work = async {
+        let narrator = if trace {
+            let (sink, narrator) = narrator();
+            external.watch(sink).await?;
+            Some(narrator)
+        } else {
+            None
+        };
+        external.reset(scenario, config.clock_scheme, config.propagation).await?;
+        let record = run_scenario_on(scenario, external.channels(), schedule, hooks).await;
+        if let Some(narrator) = narrator {
+            // The branches keep their streams open: stop narrating here.
+            narrator.abort();
+        }
+        record
+    };
+    tokio::select! {
+        r = work => r.map_err(|e| match e {
+            // The input and the cluster file disagree: the user's to fix.
+            RunError::Cluster(message) => Failure::BadInput(message),
+            e => anyhow::Error::new(e).context("running the customers on the cluster").into(),
+        }),
+        _ = tokio::signal::ctrl_c() => Err(Failure::Interrupted),
+    }
+}
+
+/// `--trace`: a sink for the cluster's activity, and the task that prints
+/// every branch log entry sent to it on stderr, in the words of the
+/// reference implementation's log. The task ends when every sender is
+/// dropped (or when it is aborted).
+fn narrator() -> (ActivitySink, JoinHandle<()>) {
+    let (sink, mut activity) = tokio::sync::mpsc::unbounded_channel();
+    let narrator = tokio::spawn(async move {
+        while let Some(a) = activity.recv().await {
+            if let Activity::Logged { branch, entry, .. } = a {
+                eprintln!("{}", entry.narrate(branch));
+            }
+        }
+    });
+    (sink, narrator)
+}
+
+/// `--out-dir`: the output file(s) as the course's graders read them (p2b:
+/// its three lists, each in its own file).
+fn write_out_dir(
+    dir: &Path,
+    format: OutputFormat,
+    scenario: &Scenario,
+    record: &RunRecord,
+    options: &OutputOptions,
+    output: &str,
+) -> Result<(), Failure> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let files = if format == OutputFormat::P2b {
+        formats::render_p2b_files(scenario, record, options)
+    } else {
+        vec![("output.json", output.to_owned())]
+    };
+    for (name, text) in files {
+        let path = dir.join(name);
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// The reference's "sanity check": every branch's balance, the write set of
+/// every customer as this branch applied it, and the branch's event log.
+fn dump_state(branches: &[BranchRecord]) -> String {
+    let mut out = String::new();
+    for b in branches {
+        out += &format!("{}: balance {}, clock {}\n", b.id, b.balance, b.clock);
+        if b.write_sets.is_empty() {
+            out += "  write sets: (none)\n";
+        }
+        for (customer, events) in &b.write_sets {
+            let ids: Vec<String> = events.iter().map(|e| e.0.to_string()).collect();
+            out += &format!("  write set of {customer}: [{}]\n", ids.join(", "));
+        }
+        out += "  events:\n";
+        for entry in &b.log {
+            out += &format!("    {}\n", entry.narrate(b.id));
+        }
+    }
+    out
+}

@@ -1,0 +1,89 @@
+//! `bank serve`: the visualizer's page, grpc-web and native gRPC on one
+//! origin, over a lab with one scenario loaded, until Ctrl-C or SIGTERM.
+//!
+//! The lab runs its scenarios on branch servers in this process, or with
+//! `--cluster` on branch processes started with `bank branch`. On a stop
+//! signal it closes the lab first (ending the browsers' watch streams),
+//! then lets the web server drain, and exits with status 0.
+
+use std::path::Path;
+
+use anyhow::Context;
+use bank_backend::lab::{examples, Lab};
+use bank_backend::web;
+
+use crate::args::ServeArgs;
+use crate::exit::Failure;
+use crate::external::connect_external;
+use crate::input::read_input;
+use crate::runtime::{runtime, stop_requested};
+
+/// The largest scenario file `--scenario` reads.
+const MAX_SCENARIO_BYTES: u64 = 16 * 1024 * 1024;
+
+/// `bank serve`; see the module docs.
+pub fn serve(args: ServeArgs) -> Result<(), Failure> {
+    let (name, text) = match examples::find(&args.scenario) {
+        Some(example) => (example.name.to_owned(), example.text.to_owned()),
+        None => {
+            let text = read_input(Path::new(&args.scenario), MAX_SCENARIO_BYTES)?;
+            (args.scenario.clone(), text)
+        }
+    };
+    let dev_origins = args
+        .dev_origins
+        .iter()
+        .map(|o| {
+            http::HeaderValue::from_str(o).map_err(|_| {
+                Failure::BadInput(format!("--dev-origin {o:?} is not a valid origin"))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let runtime = runtime()?;
+    let lab = match &args.cluster {
+        None => Lab::new(examples::all()),
+        Some(file) => {
+            let _inside = runtime.enter();
+            let external = connect_external(file, args.token.as_deref())?;
+            let where_: Vec<String> =
+                external.addrs().iter().map(|(id, a)| format!("{}={a}", id.0)).collect();
+            eprintln!("driving the branches of {}: {}", file.display(), where_.join(", "));
+            Lab::with_external(examples::all(), external)
+        }
+    };
+    runtime.block_on(async {
+        if let Err(e) = lab.load(&text, &name, "").await {
+            return Err(Failure::BadInput(format!(
+                "{name}:{}:{}: {}",
+                e.line, e.column, e.message
+            )));
+        }
+        let listener = tokio::net::TcpListener::bind(args.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.addr))?;
+        let addr = listener.local_addr().context("reading the bound address")?;
+        if !addr.ip().is_loopback() {
+            eprintln!("warning: listening on {addr}, reachable from other machines");
+        }
+        if !args.dist.join("index.html").is_file() {
+            eprintln!(
+                "warning: {} has no index.html; build the visualizer with `cargo xtask serve`",
+                args.dist.display()
+            );
+        }
+        // Before the URL is printed: whoever reads it may stop us at once.
+        let stop = stop_requested().await;
+        println!("bank-sim visualizer: http://{addr}/  (scenario: {name}; Ctrl-C to stop)");
+        let app = web::router(lab.clone(), &args.dist, &dev_origins);
+        let closing = lab.clone();
+        let shutdown = async move {
+            stop.await;
+            // End the browsers' watch streams first, or the graceful
+            // shutdown would wait for them forever.
+            closing.stop().await;
+        };
+        web::serve(listener, app, shutdown).await.context("serving")?;
+        eprintln!("stopped");
+        Ok(())
+    })
+}
