@@ -108,6 +108,14 @@ impl ConvertError {
     }
 }
 
+/// A malformed message is the caller's mistake: a service answers it with
+/// `INVALID_ARGUMENT` and the error's sentence (so `?` works in a handler).
+impl From<ConvertError> for tonic::Status {
+    fn from(e: ConvertError) -> tonic::Status {
+        tonic::Status::invalid_argument(e.to_string())
+    }
+}
+
 /// Lets an infallible `From` stand where [`enum_field`] expects a `TryFrom`.
 impl From<Infallible> for ConvertError {
     fn from(never: Infallible) -> ConvertError {
