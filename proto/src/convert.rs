@@ -20,6 +20,7 @@
 //! | `Propagation`, `PropagationAck` | the messages of the same name | both ways |
 //! | `LogEntry`, `branch::Applied` | `LogEntry`, `AppliedWrite` | both ways |
 //! | `BranchRecord` | `BranchState` | both ways |
+//! | `branch::RunSettings` | `ResetRequest` | both ways |
 //! | `(CustomerId, Vec<EventId>)` | `CustomerWrites` | both ways |
 //! | `(CustomerId, Guarantees)` | `CustomerGuarantees` | both ways |
 //! | `network::Fault`, `[u64; 2]` | `FaultRequest`, `Link` | both ways |

@@ -1,11 +1,12 @@
 //! `admin.proto`: a branch's state as `Inspect` answers it, with the writes
-//! it applied (also the records of a branch's durable store).
+//! it applied (also the records of a branch's durable store), and the run
+//! settings a `Reset` starts a branch process over with.
 
-use bank_core::branch::Applied;
+use bank_core::branch::{Applied, RunSettings};
 use bank_core::{BranchId, BranchRecord, Cents, CustomerId, EventId, LogEntry, StoredWrite};
 
 use super::types::{customer_writes, op, write_id, write_set};
-use super::ConvertError;
+use super::{enum_field, ConvertError};
 use crate::v1 as pb;
 
 impl From<&Applied> for pb::AppliedWrite {
@@ -81,6 +82,47 @@ impl TryFrom<&pb::BranchState> for BranchRecord {
                 .iter()
                 .map(Applied::try_from)
                 .collect::<Result<_, _>>()?,
+        })
+    }
+}
+
+impl From<&RunSettings> for pb::ResetRequest {
+    fn from(run: &RunSettings) -> pb::ResetRequest {
+        pb::ResetRequest {
+            balance_cents: run.balance.0,
+            clock_scheme: pb::ClockScheme::from(run.clock_scheme).into(),
+            propagation: pb::PropagationMode::from(run.propagation).into(),
+            epoch: run.epoch,
+        }
+    }
+}
+
+/// A reset names its run: the balance must not be negative, the clock
+/// scheme and propagation mode must be given, and the epoch must not be 0
+/// (0 is "no epoch said" on the wire).
+impl TryFrom<&pb::ResetRequest> for RunSettings {
+    type Error = ConvertError;
+    fn try_from(r: &pb::ResetRequest) -> Result<RunSettings, ConvertError> {
+        if r.balance_cents < 0 {
+            return Err(ConvertError::NegativeAmount {
+                field: "ResetRequest.balance_cents",
+                cents: r.balance_cents,
+            });
+        }
+        if r.epoch == 0 {
+            return Err(ConvertError::MissingField("ResetRequest.epoch"));
+        }
+        Ok(RunSettings {
+            balance: Cents(r.balance_cents),
+            clock_scheme: enum_field::<pb::ClockScheme, _>(
+                r.clock_scheme,
+                "ResetRequest.clock_scheme",
+            )?,
+            propagation: enum_field::<pb::PropagationMode, _>(
+                r.propagation,
+                "ResetRequest.propagation",
+            )?,
+            epoch: r.epoch,
         })
     }
 }

@@ -4,7 +4,7 @@
 //! in `super::enums` and `super::types`.
 
 use bank_core::check::{Evidence, Violation};
-use bank_core::demo::Checked;
+use bank_core::experiment::demo::Checked;
 use bank_core::formats::InputError;
 use bank_core::network::{Delay, Fault};
 use bank_core::{

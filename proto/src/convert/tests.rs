@@ -12,7 +12,7 @@ use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use prost::Message;
 
-use bank_core::branch::{Applied, PropagationMode, Reply};
+use bank_core::branch::{Applied, PropagationMode, Reply, RunSettings};
 use bank_core::formats::OutputFormat;
 use bank_core::network::{Delay, Fault};
 use bank_core::{
@@ -305,6 +305,30 @@ fn fault() -> impl Strategy<Value = Fault> {
     ]
 }
 
+/// The settings of a run a branch process can be reset into (epoch 0 is
+/// "no epoch said" on the wire).
+fn run_settings() -> impl Strategy<Value = RunSettings> {
+    (
+        amount(),
+        prop_oneof![
+            Just(ClockScheme::ExecuteAndRespond),
+            Just(ClockScheme::SendAndReceive)
+        ],
+        prop_oneof![
+            Just(PropagationMode::Sequential),
+            Just(PropagationMode::Parallel),
+            Just(PropagationMode::Background)
+        ],
+        1..=u64::MAX,
+    )
+        .prop_map(|(balance, clock_scheme, propagation, epoch)| RunSettings {
+            balance,
+            clock_scheme,
+            propagation,
+            epoch,
+        })
+}
+
 /// `message` through its wire bytes and back, as a receiver would see it.
 fn over_the_wire<M: Message + Default>(message: M) -> M {
     M::decode(message.encode_to_vec().as_slice()).expect("decodes what it encoded")
@@ -359,6 +383,12 @@ proptest! {
         let back: Result<BTreeMap<_, _>, _> =
             wire.iter().map(<(CustomerId, Guarantees)>::try_from).collect();
         prop_assert_eq!(back, Ok(map));
+    }
+
+    #[test]
+    fn run_settings_survive_the_round_trip(run in run_settings()) {
+        let wire = over_the_wire(pb::ResetRequest::from(&run));
+        prop_assert_eq!(RunSettings::try_from(&wire), Ok(run));
     }
 
     #[test]
@@ -812,6 +842,56 @@ fn an_enum_met_on_its_own_names_itself_when_unspecified() {
 }
 
 #[test]
+fn a_reset_needs_a_balance_modes_and_an_epoch() {
+    let reset = pb::ResetRequest::from(&RunSettings {
+        balance: Cents(100),
+        clock_scheme: ClockScheme::SendAndReceive,
+        propagation: PropagationMode::Parallel,
+        epoch: 3,
+    });
+    assert!(RunSettings::try_from(&reset).is_ok());
+    let overdrawn = pb::ResetRequest {
+        balance_cents: -1,
+        ..reset
+    };
+    assert_eq!(
+        RunSettings::try_from(&overdrawn),
+        Err(ConvertError::NegativeAmount {
+            field: "ResetRequest.balance_cents",
+            cents: -1
+        })
+    );
+    let no_epoch = pb::ResetRequest { epoch: 0, ..reset };
+    assert_eq!(
+        RunSettings::try_from(&no_epoch),
+        Err(ConvertError::MissingField("ResetRequest.epoch"))
+    );
+    let no_scheme = pb::ResetRequest {
+        clock_scheme: pb::ClockScheme::Unspecified as i32,
+        ..reset
+    };
+    assert!(matches!(
+        RunSettings::try_from(&no_scheme),
+        Err(ConvertError::Unspecified {
+            field: "ResetRequest.clock_scheme",
+            ..
+        })
+    ));
+    let unknown_mode = pb::ResetRequest {
+        propagation: 9,
+        ..reset
+    };
+    assert!(matches!(
+        RunSettings::try_from(&unknown_mode),
+        Err(ConvertError::UnknownValue {
+            field: "ResetRequest.propagation",
+            value: 9,
+            ..
+        })
+    ));
+}
+
+#[test]
 fn per_customer_guarantees_must_say_which() {
     let nameless = pb::CustomerGuarantees {
         customer_id: 2,
@@ -926,12 +1006,12 @@ const STALE_READ: &str = r#"{
 
 fn simulated(guarantees: Guarantees) -> pb::SimulatedRun {
     let experiment = parse_experiment(STALE_READ, "stale.json").unwrap();
-    let base = bank_core::demo::base_for(OutputFormat::P1);
+    let base = bank_core::experiment::demo::base_for(OutputFormat::P1);
     let config = SimConfig {
         guarantees,
-        ..bank_core::demo::sim_config(&experiment.settings, base)
+        ..bank_core::experiment::demo::sim_config(&experiment.settings, base)
     };
-    let checked = bank_core::demo::run_checked(&experiment.scenario, &config);
+    let checked = bank_core::experiment::demo::run_checked(&experiment.scenario, &config);
     pb::SimulatedRun::from((&experiment.scenario, guarantees, &checked))
 }
 
