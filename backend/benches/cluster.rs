@@ -17,7 +17,7 @@
 //!    checker property (hostile network, every guarantee on, history checked).
 //! 4. The frontend bundle in `dist/` (raw and gzip), when it has been built.
 //! 5. Peak resident memory of `bank serve` itself (its VmHWM) with 20 branches
-//!    under the load of section 2, sent through its web origin's `Branch`
+//!    under the load of section 2, sent through its web origin's `Customer`
 //!    service; and of this process (in-process clusters) after section 2.
 //! 6. The record of fixes these numbers led to, before → after
 //!    (`before-after.md`, kept by hand: past measurements, not this run's).
@@ -31,13 +31,13 @@ use std::time::{Duration, Instant};
 use bank_backend::net::transport::channel_to;
 use bank_backend::cluster::local::{Cluster, ClusterConfig};
 use bank_backend::customers::runner::run_scenario;
-use bank_backend::wire;
 use bank_core::branch::PropagationMode;
 use bank_core::formats::{self, OutputFormat};
 use bank_core::sim::SimConfig;
 use bank_core::*;
 use bank_proto as pb;
-use bank_proto::branch_client::BranchClient;
+use bank_proto::admin_client::AdminClient;
+use bank_proto::customer_client::CustomerClient;
 
 const RUNS: usize = 5;
 /// Where the browser section goes (see `xtask bench`).
@@ -107,7 +107,7 @@ async fn raw_unary_limit(clients: usize, window: Duration) -> Rate {
     let deadline = started + window;
     let tasks: Vec<_> = (0..clients)
         .map(|_| {
-            let mut client = BranchClient::new(channel.clone());
+            let mut client = AdminClient::new(channel.clone());
             let done = done.clone();
             tokio::spawn(async move {
                 while Instant::now() < deadline {
@@ -179,14 +179,15 @@ async fn send_deposits(channels: Vec<tonic::transport::Channel>, customers: u64,
                     let branch = (c + i) % branches + 1;
                     let request = session.request(EventId(i + 1), BranchId(branch), Op::Deposit(Cents(1)));
                     let sent = Instant::now();
-                    let mut client = BranchClient::new(channels[(branch - 1) as usize].clone());
-                    let reply = tokio::time::timeout(Duration::from_secs(30), client.request(wire::request_to_proto(&request)))
+                    let mut client = CustomerClient::new(channels[(branch - 1) as usize].clone());
+                    let call = client.request(pb::CustomerRequest::from(&request));
+                    let reply = tokio::time::timeout(Duration::from_secs(30), call)
                         .await
                         .expect("an answer within 30 s")
                         .expect("request")
                         .into_inner();
                     latencies.push(sent.elapsed());
-                    session.observe(&wire::reply_from_proto(reply, session.customer()).expect("reply"));
+                    session.observe(&bank_core::branch::Reply::try_from(&reply).expect("reply"));
                 }
                 latencies
             })
@@ -286,7 +287,7 @@ struct ServeLoad {
 
 /// Starts `bank serve` with `branches` branches (parallel propagation, no
 /// scripted customers), then sends it the load of section 2
-/// ([`send_deposits`]) for `window`, through the serve port's `Branch`
+/// ([`send_deposits`]) for `window`, through the serve port's `Customer`
 /// service (which forwards every request to its branch and records it in
 /// the lab's history, as for a browser). Reads the server's peak resident
 /// memory from /proc.
@@ -496,7 +497,7 @@ fn main() {
     match serve_under_load(branches, customers, PROPAGATION_WINDOW) {
         Ok(load) => writeln!(
             md,
-            "`bank serve` itself, with {branches} branches (parallel propagation) and {customers} concurrent customers sending deposits round-robin over the branches through its web origin's `Branch` service, as in section 2 (each waiting for its answer; {} writes in {:.2} s, every one also recorded in the lab's history): peak resident memory (VmHWM in /proc/<pid>/status) **{:.1} MiB**{}.\n",
+            "`bank serve` itself, with {branches} branches (parallel propagation) and {customers} concurrent customers sending deposits round-robin over the branches through its web origin's `Customer` service, as in section 2 (each waiting for its answer; {} writes in {:.2} s, every one also recorded in the lab's history): peak resident memory (VmHWM in /proc/<pid>/status) **{:.1} MiB**{}.\n",
             load.writes,
             load.elapsed.as_secs_f64(),
             load.peak_kib as f64 / 1024.0,

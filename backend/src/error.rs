@@ -1,32 +1,14 @@
 //! Error types of the native side, and their one mapping to gRPC statuses.
+//!
+//! (A malformed wire message is a [`bank_proto::ConvertError`]; bank-proto
+//! maps it to `INVALID_ARGUMENT` itself.)
 
 use tonic::Status;
-
-/// A wire message that cannot be turned into a core value.
-#[derive(Debug, thiserror::Error)]
-pub enum WireError {
-    #[error("unknown operation {0} (expected deposit, withdraw or query)")]
-    UnknownOperation(i32),
-    #[error("unknown log kind {0}")]
-    UnknownLogKind(i32),
-    #[error("negative amount {0} cents")]
-    NegativeAmount(i64),
-    #[error("a query cannot be propagated")]
-    QueryPropagated,
-    #[error("missing field `{0}`")]
-    MissingField(&'static str),
-}
 
 /// The branch task is gone (the cluster is shutting down).
 #[derive(Debug, thiserror::Error)]
 #[error("branch {0} is shutting down")]
 pub struct NodeGone(pub u64);
-
-impl From<WireError> for Status {
-    fn from(e: WireError) -> Status {
-        Status::invalid_argument(e.to_string())
-    }
-}
 
 impl From<NodeGone> for Status {
     fn from(e: NodeGone) -> Status {
@@ -41,8 +23,9 @@ pub enum RunError {
     Bind { branch: u64, addr: String, source: std::io::Error },
     #[error("{branch}: {status}")]
     Rpc { branch: String, status: Status },
+    /// A branch answered with a message that does not read as core values.
     #[error("{0}")]
-    Wire(#[from] WireError),
+    Wire(#[from] bank_proto::ConvertError),
     #[error("invalid address {0}")]
     Address(String),
     #[error("the run was cancelled")]

@@ -9,13 +9,16 @@
 //! | [`shutdown`] | [`shutdown::Shutdown`]: one signal to stop, watched by every task |
 //! | [`error`] | error types and their mapping to gRPC statuses |
 //! | [`observe`] | [`observe::Activity`]: what nodes and customers report, in causal order |
-//! | [`wire`] | proto ⇄ core conversions |
 //! | [`net`] | channels between processes (token, TLS) and the simulated network |
 //! | [`branch`] | one branch server: node task, links, durable store, gRPC service |
 //! | [`cluster`] | a whole bank: in-process on loopback, or branch processes elsewhere |
 //! | [`customers`] | customer sessions following a schedule, paced by permits |
 //! | [`lab`] | the visualizer's lab: one scenario on a live cluster, paced and recorded |
 //! | [`web`] | axum: grpc-web + native gRPC + the built frontend on one origin |
+//!
+//! Every conversion between proto messages and core values is a `From` /
+//! `TryFrom` impl of [`bank_proto::convert`] (shared with the browser);
+//! those of the backend's own [`observe::Activity`] are in [`observe`].
 //!
 //! The `bank` command (`src/bin/bank/`) is a thin layer over these: one file
 //! per subcommand.
@@ -33,4 +36,3 @@ pub mod net;
 pub mod observe;
 pub mod shutdown;
 pub mod web;
-pub mod wire;

@@ -6,11 +6,26 @@
 //! branch handles the message, the customer's `Answered` after the reply
 //! arrived. One channel therefore keeps cause before effect, which the
 //! visualizer's animation and `--trace` rely on.
+//!
+//! Activity also crosses processes: a branch process streams its `Logged`
+//! entries to its watchers as `BranchLogged` messages (`Admin.Trace`), and
+//! the lab records everything but a run's end as [`pb::LabEvent`]s. Both
+//! conversions are here, next to the type, as `From` / `TryFrom` impls
+//! (the core ⇄ proto ones they use are bank-proto's, in
+//! [`bank_proto::convert`]):
+//!
+//! | activity | proto | |
+//! |---|---|---|
+//! | `Logged` | `BranchLogged` (and `lab_event::Event::BranchLogged`) | both ways |
+//! | `Sent`, `Answered` | `lab_event::Event::{CustomerSent, CustomerAnswered}` | to proto |
+//! | `RunEnded` | none: the lab records violations and `Finished` itself | |
 
 use std::collections::BTreeMap;
 
 use bank_core::branch::{Reply, Request};
 use bank_core::{BranchId, Cents, CustomerId, EventId, LogEntry, RunRecord};
+use bank_proto as pb;
+use bank_proto::ConvertError;
 use tokio::sync::mpsc;
 
 use crate::error::RunError;
@@ -46,5 +61,109 @@ pub type ActivitySink = mpsc::UnboundedSender<Activity>;
 pub fn report(sink: &Option<ActivitySink>, activity: impl FnOnce() -> Activity) {
     if let Some(sink) = sink {
         let _ = sink.send(activity());
+    }
+}
+
+/// The lab event for one piece of activity; `None` for a run's end, which
+/// the lab turns into events itself (it needs the scenario and the format).
+impl From<&Activity> for Option<pb::lab_event::Event> {
+    fn from(activity: &Activity) -> Option<pb::lab_event::Event> {
+        use pb::lab_event::Event;
+        Some(match activity {
+            Activity::Logged { branch, entry, balance, added_writes } => {
+                Event::BranchLogged(pb::BranchLogged {
+                    branch_id: branch.0,
+                    entry: Some(entry.into()),
+                    balance_cents: balance.0,
+                    added_writes: added_writes.iter().map(pb::CustomerWrites::from).collect(),
+                })
+            }
+            Activity::Sent { session, from_browser, request } => {
+                Event::CustomerSent(pb::CustomerSent {
+                    session: *session,
+                    from_browser: *from_browser,
+                    request: Some(request.into()),
+                })
+            }
+            Activity::Answered { session, from_browser, reply } => {
+                Event::CustomerAnswered(pb::CustomerAnswered {
+                    session: *session,
+                    from_browser: *from_browser,
+                    customer_id: reply.customer.0,
+                    reply: Some(reply.into()),
+                })
+            }
+            Activity::RunEnded(_) => return None,
+        })
+    }
+}
+
+/// A branch process's traced entry, as the activity an in-process node
+/// would have reported.
+impl TryFrom<&pb::BranchLogged> for Activity {
+    type Error = ConvertError;
+    fn try_from(logged: &pb::BranchLogged) -> Result<Activity, ConvertError> {
+        let entry =
+            logged.entry.as_ref().ok_or(ConvertError::MissingField("BranchLogged.entry"))?;
+        Ok(Activity::Logged {
+            branch: BranchId(logged.branch_id),
+            entry: LogEntry::try_from(entry)?,
+            balance: Cents(logged.balance_cents),
+            added_writes: logged
+                .added_writes
+                .iter()
+                .map(<(CustomerId, Vec<EventId>)>::from)
+                .collect(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bank_core::{LogKind, OpKind};
+
+    use super::*;
+
+    fn logged() -> Activity {
+        Activity::Logged {
+            branch: BranchId(2),
+            entry: LogEntry {
+                clock: 4,
+                kind: LogKind::PropagateExecuted,
+                customer: CustomerId(1),
+                event: EventId(3),
+                op: OpKind::Deposit,
+                amount: Cents(500),
+                peer: Some(BranchId(1)),
+                balance: None,
+                failed: false,
+            },
+            balance: Cents(1500),
+            added_writes: [(CustomerId(1), vec![EventId(3)])].into_iter().collect(),
+        }
+    }
+
+    #[test]
+    fn a_traced_entry_is_the_activity_it_was_made_from() {
+        let Some(pb::lab_event::Event::BranchLogged(wire)) = Option::from(&logged()) else {
+            panic!("a logged entry is a BranchLogged event");
+        };
+        let back = Activity::try_from(&wire).expect("well-formed");
+        assert_eq!(format!("{back:?}"), format!("{:?}", logged()));
+    }
+
+    #[test]
+    fn a_traced_entry_needs_its_entry() {
+        let empty = pb::BranchLogged { entry: None, ..Default::default() };
+        assert_eq!(
+            Activity::try_from(&empty).unwrap_err(),
+            ConvertError::MissingField("BranchLogged.entry")
+        );
+    }
+
+    #[test]
+    fn the_end_of_a_run_is_no_lab_event() {
+        let ended = Activity::RunEnded(Err(RunError::Cancelled));
+        assert_eq!(Option::<pb::lab_event::Event>::from(&ended), None);
     }
 }

@@ -1,8 +1,10 @@
 //! One origin for the browser: the built frontend and the gRPC services.
 //!
-//! * `/bank.v1.Lab/*` and `/bank.v1.Branch/*`: gRPC, reachable both as
+//! * `/bank.v1.Lab/*` and `/bank.v1.Customer/*`: gRPC, reachable both as
 //!   grpc-web (HTTP/1.1, what browsers speak, through tonic-web) and as
-//!   native gRPC (HTTP/2).
+//!   native gRPC (HTTP/2). `Customer` is the lab's [`Gateway`] into its
+//!   cluster; the branches' `Replica` and `Admin` services are not served
+//!   here (browsers have no business with them).
 //! * everything else: static files from the frontend's `dist/` directory
 //!   (gzip-compressed when the browser accepts it), with `index.html` for
 //!   unknown paths so the single-page app handles them.
@@ -16,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use axum::response::Html;
 use axum::Router;
-use bank_proto::branch_server::BranchServer;
+use bank_proto::customer_server::CustomerServer;
 use bank_proto::lab_server::LabServer;
 use http::{HeaderName, HeaderValue, Method};
 use tokio::net::TcpListener;
@@ -39,7 +41,7 @@ been built. Build and serve it with <code>cargo xtask serve</code>, or pass the 
 /// The whole web application for `lab`, with static files from `dist`.
 pub fn router(lab: Lab, dist: &Path, dev_origins: &[HeaderValue]) -> Router {
     let grpc = tonic::service::Routes::new(LabServer::new(LabService::new(lab.clone())))
-        .add_service(BranchServer::new(Gateway::new(lab)))
+        .add_service(CustomerServer::new(Gateway::new(lab)))
         .prepare()
         .into_axum_router()
         // grpc-web on the gRPC routes only: as a layer over everything it

@@ -8,12 +8,12 @@ use bank_backend::net::transport::channel_to;
 use bank_backend::cluster::local::{Cluster, ClusterConfig};
 use bank_backend::error::RunError;
 use bank_backend::customers::runner::run_scenario;
-use bank_backend::wire;
 use bank_core::branch::PropagationMode;
 use bank_core::session::Session;
 use bank_core::*;
-use bank_proto::branch_client::BranchClient;
 use bank_proto as pb;
+use bank_proto::admin_client::AdminClient;
+use bank_proto::customer_client::CustomerClient;
 
 fn ev(id: u64, op: Op, branch: u64) -> ScriptEvent {
     ScriptEvent { id: EventId(id), op, branch: BranchId(branch), line: 0 }
@@ -69,8 +69,8 @@ async fn an_external_grpc_customer_sees_propagation_to_every_branch() {
     let addr = |b: u64| cluster.addrs()[&BranchId(b)];
     let mut session = Session::new(CustomerId(9));
     let request = session.request(EventId(1), BranchId(2), Op::Deposit(Cents(2550)));
-    let reply = BranchClient::new(channel_to(addr(2)))
-        .request(wire::request_to_proto(&request))
+    let reply = CustomerClient::new(channel_to(addr(2)))
+        .request(pb::CustomerRequest::from(&request))
         .await
         .unwrap()
         .into_inner();
@@ -84,7 +84,7 @@ async fn an_external_grpc_customer_sees_propagation_to_every_branch() {
     // Synchronous propagation: by the time the customer has its answer,
     // every branch has applied the write.
     for b in 1..=3 {
-        let state = BranchClient::new(channel_to(addr(b))).inspect(pb::InspectRequest::default()).await.unwrap().into_inner();
+        let state = AdminClient::new(channel_to(addr(b))).inspect(pb::InspectRequest::default()).await.unwrap().into_inner();
         assert_eq!(state.balance_cents, 12550, "branch {b}");
     }
     cluster.shutdown().await;
@@ -94,11 +94,11 @@ async fn an_external_grpc_customer_sees_propagation_to_every_branch() {
 async fn refusals_are_results_not_errors() {
     let s = scenario(2, 10, vec![]);
     let cluster = start(&s, PropagationMode::Sequential).await;
-    let mut client = BranchClient::new(channel_to(cluster.addrs()[&BranchId(1)]));
+    let mut client = CustomerClient::new(channel_to(cluster.addrs()[&BranchId(1)]));
     let mut session = Session::new(CustomerId(1));
     // Overdraft: fails, nothing changes, nothing propagates.
     let r = client
-        .request(wire::request_to_proto(&session.request(EventId(1), BranchId(1), Op::Withdraw(Cents::units(11)))))
+        .request(pb::CustomerRequest::from(&session.request(EventId(1), BranchId(1), Op::Withdraw(Cents::units(11)))))
         .await
         .unwrap()
         .into_inner();
@@ -107,14 +107,14 @@ async fn refusals_are_results_not_errors() {
     assert!(f.message.contains("exceeds balance 10.00"), "{}", f.message);
     // Addressed to branch 2 but sent to branch 1.
     let r = client
-        .request(wire::request_to_proto(&session.request(EventId(2), BranchId(2), Op::Query)))
+        .request(pb::CustomerRequest::from(&session.request(EventId(2), BranchId(2), Op::Query)))
         .await
         .unwrap()
         .into_inner();
     let Some(pb::customer_reply::Result::Failure(f)) = r.result else { panic!("{r:?}") };
     assert_eq!(f.reason, pb::FailureReason::WrongBranch as i32);
     // A malformed message is a gRPC error with a reason.
-    let mut bad = wire::request_to_proto(&session.request(EventId(3), BranchId(1), Op::Deposit(Cents(1))));
+    let mut bad = pb::CustomerRequest::from(&session.request(EventId(3), BranchId(1), Op::Deposit(Cents(1))));
     bad.operation = 42;
     let status = client.request(bad).await.unwrap_err();
     assert_eq!(status.code(), tonic::Code::InvalidArgument);

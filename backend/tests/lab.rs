@@ -5,8 +5,9 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use bank_backend::{lab::examples, lab::Lab, web};
+use bank_core::Guarantees;
 use bank_proto as pb;
-use bank_proto::branch_client::BranchClient;
+use bank_proto::customer_client::CustomerClient;
 use bank_proto::lab_client::LabClient;
 use http_body_util::BodyExt;
 use hyper_util::client::legacy::Client;
@@ -58,7 +59,7 @@ impl Server {
 
 async fn load(lab: &mut LabClient<Channel>, name: &str) -> pb::ScenarioSummary {
     let text = examples::find(name).unwrap().text.to_owned();
-    let reply = lab.load(pb::LoadRequest { text, name: name.into(), format: String::new(), ..Default::default() }).await.unwrap().into_inner();
+    let reply = lab.load(pb::LoadRequest { text, name: name.into(), ..Default::default() }).await.unwrap().into_inner();
     match reply.result {
         Some(pb::load_reply::Result::Scenario(s)) => s,
         other => panic!("load failed: {other:?}"),
@@ -120,7 +121,7 @@ async fn playing_reference_test_1_ends_with_the_course_output() {
     let mut lab = server.lab_client().await;
     let summary = load(&mut lab, "seed-test-1").await;
     assert_eq!(summary.branches.len(), 2);
-    assert_eq!(summary.format, "p3");
+    assert_eq!(summary.format(), pb::OutputFormat::P3);
     let mut watch = lab.watch(pb::WatchRequest {}).await.unwrap().into_inner();
     assert_eq!(control(&mut lab, pb::Command::Play, 50.0).await.state, pb::PlayState::Playing as i32);
     let events = read_until(&mut watch, finished).await;
@@ -216,7 +217,7 @@ async fn an_invalid_scenario_is_refused_with_line_and_column() {
     let server = Server::start(&empty_dist()).await;
     let mut lab = server.lab_client().await;
     let reply = lab
-        .load(pb::LoadRequest { text: "[\n {\"id\": 1,, }\n]".into(), name: "pasted".into(), format: String::new(), ..Default::default() })
+        .load(pb::LoadRequest { text: "[\n {\"id\": 1,, }\n]".into(), name: "pasted".into(), ..Default::default() })
         .await
         .unwrap()
         .into_inner();
@@ -228,10 +229,10 @@ async fn an_invalid_scenario_is_refused_with_line_and_column() {
 }
 
 /// A grpc-web client over HTTP/1.1, as a browser is.
-fn grpc_web_branch_client(addr: SocketAddr) -> BranchClient<impl tonic::client::GrpcService<tonic::body::Body, Error: Into<tonic::codegen::StdError>, ResponseBody: http_body::Body<Data = tonic::codegen::Bytes, Error: Into<tonic::codegen::StdError> + Send> + Send + 'static> + Clone> {
+fn grpc_web_customer_client(addr: SocketAddr) -> CustomerClient<impl tonic::client::GrpcService<tonic::body::Body, Error: Into<tonic::codegen::StdError>, ResponseBody: http_body::Body<Data = tonic::codegen::Bytes, Error: Into<tonic::codegen::StdError> + Send> + Send + 'static> + Clone> {
     let http1 = Client::builder(TokioExecutor::new()).build_http();
     let svc = tower::ServiceBuilder::new().layer(tonic_web::GrpcWebClientLayer::new()).service(http1);
-    BranchClient::with_origin(svc, format!("http://{addr}").parse().unwrap())
+    CustomerClient::with_origin(svc, format!("http://{addr}").parse().unwrap())
 }
 
 #[tokio::test]
@@ -240,7 +241,7 @@ async fn the_browser_can_be_a_customer_over_grpc_web() {
     let mut lab = server.lab_client().await;
     load(&mut lab, "project1-sample").await; // three branches at 400
     let mut watch = lab.watch(pb::WatchRequest {}).await.unwrap().into_inner();
-    let mut browser = grpc_web_branch_client(server.addr);
+    let mut browser = grpc_web_customer_client(server.addr);
     let reply = browser
         .request(pb::CustomerRequest {
             customer_id: 1000,
@@ -368,8 +369,8 @@ async fn the_stale_read_demo_reports_a_read_your_writes_violation() {
     let server = Server::start(&empty_dist()).await;
     let mut lab = server.lab_client().await;
     let summary = load(&mut lab, "demo-stale-read").await;
-    assert_eq!(summary.guarantees, "none");
-    assert_eq!(summary.propagation, "background");
+    assert_eq!(summary.guarantees, Some(Guarantees::NONE.into()));
+    assert_eq!(summary.propagation(), pb::PropagationMode::Background);
     assert_eq!(summary.seed, 1);
     assert!(summary.description.contains("stale read"));
     let mut watch = lab.watch(pb::WatchRequest {}).await.unwrap().into_inner();
@@ -394,12 +395,12 @@ async fn the_stale_read_demo_reports_a_read_your_writes_violation() {
     // The same scenario with every guarantee on: no violation.
     let text = examples::find("demo-stale-read").unwrap().text.to_owned();
     let reply = lab
-        .load(pb::LoadRequest { text, name: "demo".into(), guarantees: "all".into(), ..Default::default() })
+        .load(pb::LoadRequest { text, name: "demo".into(), guarantees: Some(Guarantees::ALL.into()), ..Default::default() })
         .await
         .unwrap()
         .into_inner();
     let Some(pb::load_reply::Result::Scenario(summary)) = reply.result else { panic!("{reply:?}") };
-    assert_eq!(summary.guarantees, "all");
+    assert_eq!(summary.guarantees, Some(Guarantees::ALL.into()));
     let mut watch = lab.watch(pb::WatchRequest {}).await.unwrap().into_inner();
     control(&mut lab, pb::Command::Play, 50.0).await;
     let events = read_until(&mut watch, finished).await;
@@ -413,14 +414,22 @@ async fn compare_shows_the_violation_only_without_the_guarantee() {
     let mut lab = server.lab_client().await;
     let text = examples::find("demo-stale-read").unwrap().text.to_owned();
     let reply = lab
-        .compare(pb::CompareRequest { text, left_guarantees: "none".into(), right_guarantees: "all".into(), seed: 0 })
+        .compare(pb::CompareRequest {
+            text,
+            left_guarantees: Some(Guarantees::NONE.into()),
+            right_guarantees: Some(Guarantees::ALL.into()),
+            seed: 0,
+        })
         .await
         .unwrap()
         .into_inner();
     let Some(pb::compare_reply::Result::Comparison(c)) = reply.result else { panic!("{reply:?}") };
     assert_eq!(c.seed, 1);
     let (left, right) = (c.left.unwrap(), c.right.unwrap());
-    assert_eq!((left.guarantees.as_str(), right.guarantees.as_str()), ("none", "all"));
+    assert_eq!(
+        (left.guarantees, right.guarantees),
+        (Some(Guarantees::NONE.into()), Some(Guarantees::ALL.into()))
+    );
     assert!(left.violations.iter().any(|v| v.anomaly == "ryw"), "{:?}", left.violations);
     assert!(right.violations.is_empty(), "{:?}", right.violations);
     // Both ran every operation; the stale query answered 0 on the left, 100 on the right.

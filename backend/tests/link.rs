@@ -1,6 +1,6 @@
-//! A branch's outgoing link batches its propagations (`backend/src/link.rs`).
+//! A branch's outgoing link batches its propagations (`backend/src/branch/link.rs`).
 //!
-//! The peer here is a stand-in `Branch` server that holds every
+//! The peer here is a stand-in `Replica` server that holds every
 //! `PropagateBatch` call until the test lets it go, so the test decides
 //! exactly when calls are in flight: no timing, no sleeps.
 
@@ -13,7 +13,7 @@ use bank_backend::net::transport;
 use bank_core::branch::{Propagation, PropagationAck};
 use bank_core::{BranchId, Cents, CustomerId, EventId, Op, WriteId, WriteSet};
 use bank_proto as pb;
-use bank_proto::branch_server::{Branch, BranchServer};
+use bank_proto::replica_server::{Replica, ReplicaServer};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch, Semaphore};
 use tonic::{Request, Response, Status};
@@ -27,7 +27,7 @@ struct HoldingPeer {
 }
 
 #[tonic::async_trait]
-impl Branch for HoldingPeer {
+impl Replica for HoldingPeer {
     async fn propagate_batch(&self, request: Request<pb::PropagationBatch>) -> Result<Response<pb::PropagationAcks>, Status> {
         let writes = request.into_inner().writes;
         let seqs = writes.iter().map(|w| w.write.as_ref().map_or(0, |id| id.seq)).collect();
@@ -40,22 +40,6 @@ impl Branch for HoldingPeer {
         Ok(Response::new(pb::PropagationAcks { acks }))
     }
 
-    async fn request(&self, _: Request<pb::CustomerRequest>) -> Result<Response<pb::CustomerReply>, Status> {
-        Err(Status::unimplemented("not in this test"))
-    }
-    async fn propagate(&self, _: Request<pb::Propagation>) -> Result<Response<pb::PropagationAck>, Status> {
-        Err(Status::unimplemented("branches propagate in batches"))
-    }
-    async fn inspect(&self, _: Request<pb::InspectRequest>) -> Result<Response<pb::BranchState>, Status> {
-        Err(Status::unimplemented("not in this test"))
-    }
-    async fn reset(&self, _: Request<pb::ResetRequest>) -> Result<Response<pb::ResetReply>, Status> {
-        Err(Status::unimplemented("not in this test"))
-    }
-    type TraceStream = futures::stream::Empty<Result<pb::BranchLogged, Status>>;
-    async fn trace(&self, _: Request<pb::TraceRequest>) -> Result<Response<Self::TraceStream>, Status> {
-        Err(Status::unimplemented("not in this test"))
-    }
     async fn pull(&self, _: Request<pb::PullRequest>) -> Result<Response<pb::PullReply>, Status> {
         Err(Status::unimplemented("not in this test"))
     }
@@ -99,7 +83,7 @@ async fn setup() -> Setup {
     let server_stop = stop.clone();
     tokio::spawn(
         tonic::transport::Server::builder()
-            .add_service(BranchServer::new(peer))
+            .add_service(ReplicaServer::new(peer))
             .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(listener), async move {
                 server_stop.wait().await;
             }),

@@ -35,7 +35,8 @@ use bank_backend::net::transport::ClientSecurity;
 use bank_core::branch::PropagationMode;
 use bank_core::{formats, BranchId};
 use bank_proto as pb;
-use bank_proto::branch_client::BranchClient;
+use bank_proto::admin_client::AdminClient;
+use bank_proto::customer_client::CustomerClient;
 
 const BRANCHES: u64 = 3;
 const PORT: u16 = 50051;
@@ -284,7 +285,7 @@ async fn cut_link_and_converge(net: &Net, cluster_path: &Path) {
         };
         let channel = cluster.channels()[&BranchId(branch)].clone();
         async move {
-            let reply = tokio::time::timeout(Duration::from_secs(10), BranchClient::new(channel).request(request))
+            let reply = tokio::time::timeout(Duration::from_secs(10), CustomerClient::new(channel).request(request))
                 .await
                 .unwrap_or_else(|_| panic!("branch {branch} answers within 10 s"))
                 .unwrap_or_else(|s| panic!("branch {branch}: {s}"))
@@ -317,7 +318,7 @@ async fn cut_link_and_converge(net: &Net, cluster_path: &Path) {
     for (id, channel) in cluster.channels() {
         let state = tokio::time::timeout(
             Duration::from_secs(60),
-            BranchClient::new(channel.clone()).inspect(pb::InspectRequest { wait_until_quiet: true, brief: true }),
+            AdminClient::new(channel.clone()).inspect(pb::InspectRequest { wait_until_quiet: true, brief: true }),
         )
         .await
         .unwrap_or_else(|_| panic!("{id} did not become quiet within 60 s of the link coming back"))

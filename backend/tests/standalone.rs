@@ -27,7 +27,8 @@ use bank_core::{
     BranchId, BranchSpec, Cents, ClockScheme, CustomerId, CustomerScript, EventId, InputShape, LogKind, Op, Scenario, Schedule, ScriptEvent,
 };
 use bank_proto as pb;
-use bank_proto::branch_client::BranchClient;
+use bank_proto::admin_client::AdminClient;
+use bank_proto::replica_client::ReplicaClient;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -132,7 +133,7 @@ async fn with_a_token_strangers_are_refused_and_the_cluster_still_works() {
     for (token, expected) in [(None, "requires a token"), (Some("guess"), "wrong token")] {
         let security = ClientSecurity { token: token.map(|t| Token::new(t).unwrap()), tls: None };
         let channel = bank_backend::net::transport::connect_lazy(&addr, &security).unwrap();
-        let status = BranchClient::new(channel)
+        let status = AdminClient::new(channel)
             .inspect(pb::InspectRequest { wait_until_quiet: false, brief: true })
             .await
             .expect_err("refused");
@@ -176,7 +177,7 @@ async fn with_tls_the_cluster_works_and_plain_clients_are_refused() {
     let channel = bank_backend::net::transport::connect_lazy(&addr, &plain).unwrap();
     let refused = tokio::time::timeout(
         Duration::from_secs(10),
-        BranchClient::new(channel).inspect(pb::InspectRequest { wait_until_quiet: false, brief: true }),
+        AdminClient::new(channel).inspect(pb::InspectRequest { wait_until_quiet: false, brief: true }),
     )
     .await
     .expect("bounded");
@@ -230,12 +231,12 @@ async fn a_propagation_from_another_run_is_refused() {
         depends_on: None,
         clock: 1,
     };
-    let mut stale = tonic::Request::new(write);
+    let mut stale = tonic::Request::new(pb::PropagationBatch { writes: vec![write] });
     stale.metadata_mut().insert("bank-epoch", 1u64.into());
-    let status = BranchClient::new(channel.clone()).propagate(stale).await.expect_err("refused");
+    let status = ReplicaClient::new(channel.clone()).propagate_batch(stale).await.expect_err("refused");
     assert_eq!(status.code(), tonic::Code::FailedPrecondition);
     assert!(status.message().contains("from epoch 1"), "{}", status.message());
-    let state = BranchClient::new(channel).inspect(pb::InspectRequest { wait_until_quiet: true, brief: true }).await.unwrap();
+    let state = AdminClient::new(channel).inspect(pb::InspectRequest { wait_until_quiet: true, brief: true }).await.unwrap();
     assert_eq!(state.into_inner().balance_cents, 0, "the stale write was not applied");
     servers.stop().await;
 }
@@ -250,7 +251,7 @@ async fn the_lab_runs_a_scenario_on_branch_servers_and_records_their_messages_in
     let servers = Servers::start(3, Some("s3cret"), TlsFiles::default()).await;
     let lab = Lab::with_external(examples::all(), servers.driver(Some("s3cret")));
     let text = examples::find("project1-sample").unwrap().text;
-    lab.load(text, "project1-sample", "").await.expect("loads on the cluster");
+    lab.load(text, "project1-sample", None).await.expect("loads on the cluster");
     let (_, mut live, _) = lab.watch().await;
     lab.control(pb::Command::Play, 50.0).await.unwrap();
 
@@ -284,7 +285,7 @@ async fn the_lab_runs_a_scenario_on_branch_servers_and_records_their_messages_in
     assert_eq!(received, 4, "two writes, each to two peers");
 
     // A scenario with other branches than the cluster's is refused clearly.
-    let e = lab.load(examples::find("seed-test-1").unwrap().text, "seed-test-1", "").await.unwrap_err();
+    let e = lab.load(examples::find("seed-test-1").unwrap().text, "seed-test-1", None).await.unwrap_err();
     assert!(e.message.contains("the cluster file lists [1, 2, 3]"), "{}", e.message);
     lab.stop().await;
     servers.stop().await;
@@ -322,7 +323,7 @@ async fn branch_processes_come_back_from_their_data_directories() {
     };
     run_scenario_on(&more, servers.driver(None).channels(), Schedule::Sequential, Default::default()).await.expect("run completes");
     for (id, channel) in servers.driver(None).channels() {
-        let state = bank_proto::branch_client::BranchClient::new(channel.clone())
+        let state = AdminClient::new(channel.clone())
             .inspect(bank_proto::InspectRequest { wait_until_quiet: true, brief: false })
             .await
             .expect("inspect")

@@ -3,7 +3,7 @@
 //! Every write a branch accepts goes to each peer. One gRPC call per write
 //! and peer would pay the whole cost of a call (an HTTP/2 stream, headers, a
 //! server task, a wake-up on each side) for a message of a few dozen bytes,
-//! so a [`Link`] sends writes with `Branch.PropagateBatch` instead:
+//! so a [`Link`] sends writes with `Replica.PropagateBatch` instead:
 //!
 //! * at most [`CALLS_IN_FLIGHT`] calls are on their way at once;
 //! * a write that is ready while they all are waits in the link's queue, and
@@ -36,13 +36,13 @@ use std::time::Duration;
 
 use bank_core::branch::{Propagation, PropagationAck};
 use bank_core::BranchId;
-use bank_proto::branch_client::BranchClient;
+use bank_proto as pb;
+use bank_proto::replica_client::ReplicaClient;
 use tokio::sync::{mpsc, watch, Semaphore};
 
 use crate::shutdown::Shutdown;
 use crate::net::simulated::{Network, Transit};
 use crate::net::transport::BankChannel;
-use crate::wire;
 
 /// Calls a link keeps in flight at once. More writes wait and go together.
 pub const CALLS_IN_FLIGHT: usize = 4;
@@ -262,10 +262,11 @@ async fn send_batches(mut queue: mpsc::UnboundedReceiver<Outgoing>, context: Lin
 /// shutdown, or a new epoch).
 async fn call(batch: Vec<Propagation>, epoch: u64, mut context: LinkContext) {
     let (from, to) = (context.from, context.to);
-    let encode = || bank_proto::PropagationBatch { writes: batch.iter().map(wire::propagation_to_proto).collect() };
+    let encode =
+        || pb::PropagationBatch { writes: batch.iter().map(pb::Propagation::from).collect() };
     // The first attempt sends this; a retry encodes the batch again.
     let mut first = Some(encode());
-    let mut client = BranchClient::new(context.channel.clone());
+    let mut client = ReplicaClient::new(context.channel.clone());
     let mut changed = context.network.as_ref().map(|n| n.changed());
     let mut backoff = FIRST_BACKOFF;
     let mut failures = 0u32;
@@ -291,7 +292,10 @@ async fn call(batch: Vec<Propagation>, epoch: u64, mut context: LinkContext) {
         let Some(result) = unless_stopped(&context.shutdown, &mut context.epoch, epoch, client.propagate_batch(request)).await else {
             return;
         };
-        match result.map(|r| r.into_inner().acks.into_iter().map(wire::ack_from_proto).collect::<Result<Vec<_>, _>>()) {
+        let acks = |r: tonic::Response<pb::PropagationAcks>| {
+            r.get_ref().acks.iter().map(PropagationAck::try_from).collect::<Result<Vec<_>, _>>()
+        };
+        match result.map(acks) {
             // The acknowledgements are lost: send again (duplicates).
             Ok(Ok(_)) if context.network.as_ref().is_some_and(|n| n.reply_lost()) => continue,
             Ok(Ok(acks)) if acks.len() == batch.len() => {

@@ -13,7 +13,7 @@
 //! | [`link`] | a branch's outgoing link to one peer: propagations in batches |
 //! | [`store`] | a branch's durable store of applied writes (crash recovery) |
 //! | [`commit`] | group commit: replies sent once what they tell is on the disk |
-//! | [`service`] | the branch's gRPC services, forwarding to its node |
+//! | [`service`] | its gRPC services (`Customer`, `Replica`, `Admin`), forwarding to its node |
 //! | [`trace_feed`] | a branch process's log entries for `Trace` watchers |
 //! | [`server`] | one branch server started: listener, node, service, anti-entropy |
 //! | [`standalone`] | one branch as its own process (`bank branch`) |

@@ -10,7 +10,7 @@
 //!   acknowledgement back into the inbox;
 //! * `Reply`: gathered while more inputs wait in the inbox (see
 //!   [`MAX_REPLIES_PER_FLUSH`]), then handed on together: for a durable
-//!   store to its [`crate::branch::store::Flusher`], which answers the customers
+//!   store to its [`crate::branch::commit::Flusher`], which answers the customers
 //!   once their writes are on the disk; replies that pile up during a flush
 //!   share the next one (a *group commit*);
 //! * `Persist`: append the write to the branch's [`Store`];
@@ -31,7 +31,8 @@ use std::time::Duration;
 
 use bank_core::branch::{Propagation, PropagationAck, Reply, ReplyToken, Request};
 use bank_core::{Branch, BranchConfig, BranchId, BranchRecord, CustomerId, Effect, EventId, Input, LogKind};
-use bank_proto::branch_client::BranchClient;
+use bank_proto as pb;
+use bank_proto::replica_client::ReplicaClient;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
@@ -43,7 +44,6 @@ use crate::branch::commit::{Flusher, PendingReply};
 use crate::branch::store::Store;
 use crate::net::transport::BankChannel;
 use crate::observe::{report, Activity, ActivitySink};
-use crate::wire;
 
 enum Command {
     Request(Request, oneshot::Sender<Reply>),
@@ -140,25 +140,10 @@ impl NodeHandle {
         rx.await.map_err(|_| NodeGone(self.id.0))
     }
 
-    /// A peer's propagated write; resolves with the acknowledgement.
-    pub async fn propagate(&self, propagation: Propagation) -> Result<PropagationAck, NodeGone> {
-        match self.propagate_in(propagation, None).await {
-            Ok(ack) => Ok(ack),
-            Err(PropagateError::Gone(gone)) => Err(gone),
-            Err(PropagateError::OtherEpoch { .. }) => unreachable!("no epoch given, none compared"),
-        }
-    }
-
-    /// [`NodeHandle::propagate`] from a sender in `epoch` (`None`: unknown):
-    /// refused if this branch was reset into another epoch.
-    pub async fn propagate_in(&self, propagation: Propagation, epoch: Option<u64>) -> Result<PropagationAck, PropagateError> {
-        let (tx, rx) = oneshot::channel();
-        self.send(Command::Propagate(propagation, epoch, tx))?;
-        rx.await.map_err(|_| NodeGone(self.id.0))?
-    }
-
-    /// Several writes from one sender, fed in order; resolves with their
-    /// acknowledgements once every one is applied (or with the first error).
+    /// Several writes a peer propagated in one call, from a sender in `epoch`
+    /// (`None`: unknown), fed in order; resolves with their acknowledgements
+    /// once every one is applied, or with the first error (refused if this
+    /// branch was reset into another epoch). A single write is a batch of one.
     pub async fn propagate_all(&self, writes: Vec<Propagation>, epoch: Option<u64>) -> Result<Vec<PropagationAck>, PropagateError> {
         let mut pending = Vec::with_capacity(writes.len());
         for propagation in writes {
@@ -584,14 +569,16 @@ async fn pull(
             Transit::Delayed(d) => tokio::time::sleep(d).await,
         }
     }
-    let request = bank_proto::PullRequest { from_branch: from.0, have: Some(wire::write_set_to_proto(&have)), answer_back };
+    let request = pb::PullRequest { from_branch: from.0, have: Some((&have).into()), answer_back };
     let mut request = tonic::Request::new(request);
     if epoch != 0 {
         request.metadata_mut().insert(EPOCH_HEADER, epoch.into());
     }
-    let reply = tokio::time::timeout(PULL_TIMEOUT, BranchClient::new(channel).pull(request)).await.ok()?.ok()?.into_inner();
+    let mut client = ReplicaClient::new(channel);
+    let reply =
+        tokio::time::timeout(PULL_TIMEOUT, client.pull(request)).await.ok()?.ok()?.into_inner();
     if network.as_ref().is_some_and(|n| n.reply_lost()) {
         return None;
     }
-    reply.writes.into_iter().map(wire::propagation_from_proto).collect::<Result<Vec<_>, _>>().ok()
+    reply.writes.iter().map(Propagation::try_from).collect::<Result<Vec<_>, _>>().ok()
 }

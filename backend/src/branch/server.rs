@@ -22,14 +22,16 @@ use std::time::Duration;
 use bank_core::branch::PropagationMode;
 use bank_core::network::NetworkPlan;
 use bank_core::{Branch, BranchId};
-use bank_proto::branch_server::BranchServer;
+use bank_proto::admin_server::AdminServer;
+use bank_proto::customer_server::CustomerServer;
+use bank_proto::replica_server::ReplicaServer;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::Server;
 
 use crate::branch::node::{self, NodeHandle, NodeOptions};
-use crate::branch::service::BranchService;
+use crate::branch::service::{AdminService, CustomerService, ReplicaService};
 use crate::branch::trace_feed::TraceFeed;
 use crate::net::auth::{RequireToken, Token};
 use crate::net::transport::{BankChannel, ServerTls};
@@ -109,11 +111,17 @@ pub fn start(
     if parts.catch_up {
         let _ = handle.anti_entropy();
     }
-    let mut service = BranchService::new(handle.clone());
+    let mut admin = AdminService::new(handle.clone());
     if let Some(feed) = &parts.trace {
-        service = service.with_trace(feed.clone());
+        admin = admin.with_trace(feed.clone());
     }
-    let service = BranchServer::with_interceptor(service, RequireToken::new(parts.token));
+    // The token guards every call: customers', peers' and drivers' alike.
+    let token = RequireToken::new(parts.token);
+    let customer =
+        CustomerServer::with_interceptor(CustomerService::new(handle.clone()), token.clone());
+    let replica =
+        ReplicaServer::with_interceptor(ReplicaService::new(handle.clone()), token.clone());
+    let admin = AdminServer::with_interceptor(admin, token);
     let mut builder = Server::builder();
     if let Some(tls) = parts.tls {
         builder = builder.tls_config(tls.config())?;
@@ -123,11 +131,15 @@ pub fn start(
     // one peer at a time to 49 branches would take a second.
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     let trace = parts.trace;
-    let server = builder.add_service(service).serve_with_incoming_shutdown(incoming, async move {
-        shutdown.wait().await;
-        if let Some(feed) = trace {
-            feed.close();
-        }
-    });
+    let server = builder
+        .add_service(customer)
+        .add_service(replica)
+        .add_service(admin)
+        .serve_with_incoming_shutdown(incoming, async move {
+            shutdown.wait().await;
+            if let Some(feed) = trace {
+                feed.close();
+            }
+        });
     Ok(StartedBranch { handle, node_task, server })
 }

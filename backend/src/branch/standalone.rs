@@ -2,10 +2,10 @@
 //!
 //! The in-process [`crate::cluster::local::Cluster`] starts every branch of a bank
 //! inside one process. Here one process holds one branch: the same
-//! [`crate::branch::node`] task and [`BranchService`], with lazily-connected
+//! [`crate::branch::node`] task and [`crate::branch::service`]s, with lazily-connected
 //! channels to peers that may live on other machines. A driver
 //! (`bank run --cluster`, `bank serve --cluster`) resets the branch for each
-//! run and watches its log through `Branch.Trace` (see [`crate::cluster::remote`]).
+//! run and watches its log through `Admin.Trace` (see [`crate::cluster::remote`]).
 //!
 //! [`serve`] takes a listener that is already bound (so callers and tests
 //! know the address before anything runs) and a shutdown future (the binary

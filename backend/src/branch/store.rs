@@ -29,10 +29,10 @@ use std::path::{Path, PathBuf};
 
 use bank_core::branch::Applied;
 use bank_core::{BranchId, Cents, StoredWrite};
+use bank_proto as pb;
 use prost::Message;
 
 use crate::branch::commit::Flusher;
-use crate::wire;
 
 /// An open store. See the module docs.
 #[derive(Debug)]
@@ -77,7 +77,8 @@ impl Store {
 
     /// Appends one write (not yet flushed to the disk).
     pub fn append(&mut self, write: &StoredWrite) -> io::Result<()> {
-        let record = wire::applied_to_proto(&Applied { write: write.clone(), balance_after: Cents::ZERO });
+        let applied = Applied { write: write.clone(), balance_after: Cents::ZERO };
+        let record = pb::AppliedWrite::from(&applied);
         self.file.write_all(&record.encode_length_delimited_to_vec())?;
         self.dirty = true;
         Ok(())
@@ -150,8 +151,8 @@ fn read_all(path: &Path) -> io::Result<Vec<StoredWrite>> {
     let mut out = Vec::new();
     while !buf.is_empty() {
         // A torn last record (a crash mid-append) ends the log.
-        let Ok(record) = bank_proto::AppliedWrite::decode_length_delimited(&mut buf) else { break };
-        match wire::applied_from_proto(&record) {
+        let Ok(record) = pb::AppliedWrite::decode_length_delimited(&mut buf) else { break };
+        match Applied::try_from(&record) {
             Ok(applied) => out.push(applied.write),
             Err(e) => {
                 tracing::warn!(path = %path.display(), "skipping a malformed record in the store: {e}");

@@ -3,7 +3,7 @@
 //! In-process, every node and customer reports through one channel at the
 //! moment things happen, so a propagation is always reported as sent before
 //! it is reported as received. With an external cluster the visualizer's
-//! process hears each branch over its own `Branch.Trace` stream, and the
+//! process hears each branch over its own `Admin.Trace` stream, and the
 //! customers' `Sent` / `Answered` locally: branch 2 may be heard receiving
 //! a write before branch 1 is heard sending it.
 //!

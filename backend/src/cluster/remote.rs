@@ -4,13 +4,13 @@
 //! The in-process [`crate::cluster::local::Cluster`] is started fresh for every run,
 //! with the run's balances and modes. An external cluster is already running,
 //! maybe on other machines, so a run starts by asking every branch to start
-//! over: [`ExternalCluster::reset`] sends `Branch.Reset` with the input's
+//! over: [`ExternalCluster::reset`] sends `Admin.Reset` with the input's
 //! balance for that branch, the format's clock scheme, the propagation mode
 //! and a fresh epoch, and checks that the branches are the ones the input
 //! names. Customers then talk to the branches' addresses exactly as they do
 //! in-process ([`crate::customers::runner::run_scenario_on`]), so the output is the same.
 //!
-//! For the visualizer, [`ExternalCluster::watch`] opens a `Branch.Trace`
+//! For the visualizer, [`ExternalCluster::watch`] opens an `Admin.Trace`
 //! stream per branch and turns what arrives into the activity an in-process
 //! node would have reported.
 
@@ -20,14 +20,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use bank_core::branch::PropagationMode;
 use bank_core::{BranchId, ClockScheme, Scenario};
 use bank_proto as pb;
-use bank_proto::branch_client::BranchClient;
+use bank_proto::admin_client::AdminClient;
 use tokio::task::JoinHandle;
 
 use crate::cluster::file::ClusterFile;
 use crate::error::{RunError, SetupError};
-use crate::observe::ActivitySink;
+use crate::observe::{Activity, ActivitySink};
 use crate::net::transport::{self, BankChannel, ClientSecurity};
-use crate::wire;
 
 /// Channels to every branch of a running external cluster.
 #[derive(Clone, Debug)]
@@ -79,8 +78,8 @@ impl ExternalCluster {
             let channel = self.channels[&b.id].clone();
             let ours = &ours;
             async move {
-                let reply = BranchClient::new(channel)
-                    .reset(wire::reset_to_proto(&reset))
+                let reply = AdminClient::new(channel)
+                    .reset(pb::ResetRequest::from(&reset))
                     .await
                     .map_err(|status| RunError::Rpc { branch: self.name(b.id), status })?
                     .into_inner();
@@ -109,12 +108,12 @@ impl ExternalCluster {
     }
 
     /// Follows every branch's log: once this returns, every entry logged
-    /// from now on reaches `sink` as [`crate::observe::Activity::Logged`].
+    /// from now on reaches `sink` as [`Activity::Logged`].
     /// The tasks end when a branch closes its stream or the sink is dropped.
     pub async fn watch(&self, sink: ActivitySink) -> Result<Vec<JoinHandle<()>>, RunError> {
         let mut streams = Vec::new();
         for (id, channel) in &self.channels {
-            let stream = BranchClient::new(channel.clone())
+            let stream = AdminClient::new(channel.clone())
                 .trace(pb::TraceRequest {})
                 .await
                 .map_err(|status| RunError::Rpc { branch: self.name(*id), status })?
@@ -128,7 +127,7 @@ impl ExternalCluster {
                 tokio::spawn(async move {
                     loop {
                         match stream.message().await {
-                            Ok(Some(logged)) => match wire::logged_from_proto(&logged) {
+                            Ok(Some(logged)) => match Activity::try_from(&logged) {
                                 Ok(activity) => {
                                     if sink.send(activity).is_err() {
                                         return;

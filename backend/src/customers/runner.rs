@@ -13,8 +13,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use bank_core::{BranchId, EventResult, Guarantees, RunRecord, Scenario, Schedule, Session, WriteSet};
-use bank_proto::branch_client::BranchClient;
+use bank_core::branch::Reply;
 use bank_proto as pb;
+use bank_proto::admin_client::AdminClient;
+use bank_proto::customer_client::CustomerClient;
 use futures::future::try_join_all;
 
 use crate::cluster::local::Control;
@@ -23,7 +25,6 @@ use crate::error::RunError;
 use crate::observe::{report, Activity, ActivitySink};
 use crate::customers::pacer::Pacer;
 use crate::net::transport::{self, BankChannel};
-use crate::wire;
 
 /// Optional hooks into a run, for the visualizer.
 #[derive(Clone, Debug, Default)]
@@ -81,12 +82,12 @@ async fn inspect_when_quiet(
     full: bool,
 ) -> Result<Vec<bank_core::BranchRecord>, RunError> {
     let calls = channels.iter().map(|(id, channel)| async move {
-        let state = BranchClient::new(channel.clone())
+        let state = AdminClient::new(channel.clone())
             .inspect(pb::InspectRequest { wait_until_quiet: true, brief: !full })
             .await
             .map_err(|status| RunError::Rpc { branch: id.to_string(), status })?
             .into_inner();
-        Ok::<_, RunError>(wire::branch_state_from_proto(state)?)
+        Ok::<_, RunError>(bank_core::BranchRecord::try_from(&state)?)
     });
     futures::future::try_join_all(calls).await
 }
@@ -159,10 +160,11 @@ pub async fn run_scenario_on(
                         branch: event.branch.to_string(),
                         status: tonic::Status::not_found("no such branch"),
                     })?;
-                    let reply = match BranchClient::new(channel).request(wire::request_to_proto(&request)).await {
-                        Ok(reply) => wire::reply_from_proto(reply.into_inner(), script.id)?,
+                    let mut client = CustomerClient::new(channel);
+                    let reply = match client.request(pb::CustomerRequest::from(&request)).await {
+                        Ok(reply) => Reply::try_from(reply.get_ref())?,
                         // Under faults an unreachable or crashed branch is an answer.
-                        Err(status) if faulty => bank_core::branch::Reply::unanswered(
+                        Err(status) if faulty => Reply::unanswered(
                             &request,
                             format!("branch {} did not answer: {}", request.branch.0, status.message()),
                         ),

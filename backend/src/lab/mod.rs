@@ -24,7 +24,24 @@
 //! history checker looks at it and every violation becomes a `ViolationFound`
 //! event, just before `Finished`. [`compare`] runs the same scenario twice in
 //! the deterministic simulator with two guarantee settings.
+//!
+//! Settings are typed from the wire on: the browser's choices of output
+//! format, guarantees and propagation mode arrive as `Option`s (`None`: no
+//! choice), and [`RunPlan::resolve`] decides every setting of the run once,
+//! from those choices, the experiment file's settings and the course's
+//! defaults.
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | this one | [`Lab`]: the loaded scenario, its live run and history; load, play, inject |
+//! | [`events`] | the proto messages the lab records and answers, built from its state |
+//! | [`compare`] | the side-by-side comparison in the simulator |
+//! | [`service`] | the `Lab` gRPC service over a [`Lab`] |
+//! | [`gateway`] | the `Customer` service on the web origin, into the lab's cluster |
+//! | [`examples`] | the shipped example scenarios |
 
+pub mod compare;
+pub mod events;
 pub mod examples;
 pub mod gateway;
 pub mod service;
@@ -32,11 +49,11 @@ pub mod service;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bank_core::check::{self, Evidence};
-use bank_core::experiment::{self, Settings};
+use bank_core::branch::PropagationMode;
+use bank_core::experiment::{self, Overrides, RunPlan, Settings};
 use bank_core::formats::{self, OutputFormat, OutputOptions};
-use bank_core::network::{Delay, Fault, TimedFault};
-use bank_core::{BranchId, Guarantees, History, Scenario};
+use bank_core::network::{Fault, TimedFault};
+use bank_core::{BranchId, Guarantees, Scenario};
 use bank_proto as pb;
 use tokio::sync::{broadcast, mpsc, watch, Mutex};
 use tokio::task::JoinHandle;
@@ -51,7 +68,7 @@ use crate::observe::{Activity, ActivitySink};
 use crate::customers::pacer::Pacer;
 use crate::customers::runner::{run_scenario_on, Repair, RunHooks};
 use crate::net::transport::{self, BankChannel};
-use crate::wire;
+use events::{fault_refused, network_state};
 
 /// Scripted customer events per second when the browser does not say.
 pub const DEFAULT_SPEED: f64 = 1.0;
@@ -77,7 +94,7 @@ pub struct Lab {
 struct Loaded {
     scenario: Scenario,
     /// How it runs: the browser's choices, else the file's, else the course's.
-    plan: experiment::RunPlan,
+    plan: RunPlan,
     summary: pb::ScenarioSummary,
     settings: Settings,
 }
@@ -144,55 +161,41 @@ impl Lab {
     }
 
     /// Parses `text` and, if it is a valid scenario, replaces the current one
-    /// with it on a fresh cluster, paused at the start.
-    pub async fn load(&self, text: &str, name: &str, format: &str) -> Result<pb::ScenarioSummary, pb::ScenarioError> {
-        self.load_with(text, name, format, "", "").await
+    /// with it on a fresh cluster, paused at the start. `format` `None`: the
+    /// one that goes with the input.
+    pub async fn load(
+        &self,
+        text: &str,
+        name: &str,
+        format: Option<OutputFormat>,
+    ) -> Result<pb::ScenarioSummary, pb::ScenarioError> {
+        self.load_with(text, name, format, None, None).await
     }
 
     /// [`Lab::load`] with the browser's choice of session guarantees and
-    /// propagation mode (empty: the experiment's own, else the course's).
+    /// propagation mode (`None`: the experiment's own, else the course's).
     pub async fn load_with(
         &self,
         text: &str,
         name: &str,
-        format: &str,
-        guarantees: &str,
-        propagation: &str,
+        format: Option<OutputFormat>,
+        guarantees: Option<Guarantees>,
+        propagation: Option<PropagationMode>,
     ) -> Result<pb::ScenarioSummary, pb::ScenarioError> {
         let display_name = if name.is_empty() { "scenario" } else { name };
-        let plain = |message: String| pb::ScenarioError { message, line: 0, column: 0 };
-        let experiment = experiment::parse_experiment(text, display_name).map_err(|e| pb::ScenarioError {
-            message: e.message(),
-            line: e.line() as u32,
-            column: e.column().unwrap_or(0) as u32,
-        })?;
+        let experiment = experiment::parse_experiment(text, display_name)
+            .map_err(|e| pb::ScenarioError::from(&e))?;
         let (scenario, settings) = (experiment.scenario, experiment.settings);
-        let format = if format.is_empty() {
-            None
-        } else {
-            Some(format.parse::<OutputFormat>().map_err(|e| plain(e.to_string()))?)
-        };
-        let guarantees = match guarantees.trim() {
-            "" => None,
-            g => Some(g.parse::<Guarantees>().map_err(plain)?),
-        };
-        let propagation = match propagation.trim() {
-            "" => None,
-            p => Some(experiment::parse_propagation(p).map_err(plain)?),
-        };
         // The browser's menu offers the file's own guarantees among its choices.
-        let chose = experiment::Overrides { format, propagation, ..Default::default() }
+        let chose = Overrides { format, propagation, ..Overrides::default() }
             .picked_guarantees(guarantees, &settings);
-        let plan = experiment::RunPlan::resolve(&scenario, &settings, chose);
-        let mut summary = wire::scenario_summary(display_name, &scenario, plan.format, plan.schedule);
-        summary.guarantees = plan.guarantees.to_string();
-        summary.propagation = experiment::propagation_name(plan.propagation).to_owned();
-        summary.seed = plan.seed;
-        summary.description = settings.description.clone().unwrap_or_default();
+        let plan = RunPlan::resolve(&scenario, &settings, chose);
+        let description = settings.description.as_deref().unwrap_or_default();
+        let summary = events::summary(display_name, &scenario, &plan, description);
         let loaded = Loaded { scenario, plan, summary: summary.clone(), settings };
         let mut state = self.inner.lock().await;
         state.loaded = Some(loaded);
-        self.restart(&mut state).await.map_err(|e| plain(e.to_string()))?;
+        self.restart(&mut state).await.map_err(|e| events::refused(e.to_string()))?;
         Ok(summary)
     }
 
@@ -201,7 +204,9 @@ impl Lab {
     pub async fn inject(&self, fault: Fault) -> pb::FaultReply {
         let control = {
             let state = self.inner.lock().await;
-            let Some(loaded) = &state.loaded else { return fault_error("no scenario is loaded") };
+            let Some(loaded) = &state.loaded else {
+                return fault_refused("no scenario is loaded", None);
+            };
             let ids = loaded.scenario.branch_ids();
             let known = |b: u64| ids.contains(&BranchId(b));
             let named: Vec<u64> = match &fault {
@@ -209,42 +214,50 @@ impl Lab {
                 Fault::Crash(b) | Fault::Restart(b) | Fault::Isolate(b) | Fault::Rejoin(b) => vec![*b],
             };
             if let Some(b) = named.iter().find(|b| !known(**b)) {
-                return fault_error(&format!("there is no branch {b}"));
+                return fault_refused(&format!("there is no branch {b}"), None);
             }
             if let Fault::Cut([a, b]) | Fault::Heal([a, b]) | Fault::SetDelay { between: [a, b], .. } = &fault {
                 if a == b {
-                    return fault_error(&format!("a link joins two different branches, not {a} and {b}"));
+                    let why = format!("a link joins two different branches, not {a} and {b}");
+                    return fault_refused(&why, None);
                 }
             }
             if let Fault::SetDelay { delay_ms: d, .. } = &fault {
                 if d.max_ms() > MAX_INJECTED_DELAY_MS {
-                    return fault_error(&format!("a link's delay can be at most {MAX_INJECTED_DELAY_MS} ms"));
+                    let why = format!("a link's delay can be at most {MAX_INJECTED_DELAY_MS} ms");
+                    return fault_refused(&why, None);
                 }
             }
             match state.run.as_ref().and_then(|r| r.control.clone()) {
                 Some(c) => c,
-                None => return fault_error("faults can only be injected into the lab's own cluster, not branch processes"),
+                None => {
+                    let why = "faults can only be injected into the lab's own cluster, \
+                               not branch processes";
+                    return fault_refused(why, None);
+                }
             }
         };
         let down = control.down().await;
         match &fault {
             Fault::Crash(b) if down.contains(&BranchId(*b)) => {
-                return fault_error_with(&format!("branch {b} is down already"), network_state(&control).await)
+                let why = format!("branch {b} is down already");
+                return fault_refused(&why, Some(network_state(&control).await));
             }
             Fault::Restart(b) if !down.contains(&BranchId(*b)) => {
-                return fault_error_with(&format!("branch {b} is up: crash it first"), network_state(&control).await)
+                let why = format!("branch {b} is up: crash it first");
+                return fault_refused(&why, Some(network_state(&control).await));
             }
             _ => {}
         }
         if let Err(e) = control.apply(&fault).await {
-            return fault_error_with(&format!("{fault}: {e}"), network_state(&control).await);
+            let why = format!("{fault}: {e}");
+            return fault_refused(&why, Some(network_state(&control).await));
         }
         let network = network_state(&control).await;
         let mut state = self.inner.lock().await;
         // Still the same run? (A load or reset in between makes it moot.)
         if state.run.as_ref().and_then(|r| r.control.as_ref()).is_some_and(|c| Arc::ptr_eq(c, &control)) {
-            let changed = pb::NetworkChanged { description: fault.to_string(), state: Some(network.clone()) };
-            self.push(&mut state, pb::lab_event::Event::Network(changed));
+            self.push(&mut state, events::network_changed(fault.to_string(), network.clone()));
         }
         pb::FaultReply { error: String::new(), state: Some(network) }
     }
@@ -258,7 +271,7 @@ impl Lab {
         }
         if state.loaded.is_none() {
             // Nothing to control yet.
-            return Ok(pb::ControlReply { state: state.play as i32, speed: state.speed });
+            return Ok(events::control_reply(state.play, state.speed));
         }
         let playing = state.play == pb::PlayState::Playing;
         match command {
@@ -278,7 +291,7 @@ impl Lab {
                 // A new rate from now on; no extra event for changing it.
                 let period = Duration::from_secs_f64(1.0 / state.speed);
                 self.start_ticker(&mut state, period);
-                let reply = pb::ControlReply { state: state.play as i32, speed: state.speed };
+                let reply = events::control_reply(state.play, state.speed);
                 self.push(&mut state, pb::lab_event::Event::State(reply));
             }
             pb::Command::Pause if playing => {
@@ -297,7 +310,7 @@ impl Lab {
             }
             _ => {}
         }
-        Ok(pb::ControlReply { state: state.play as i32, speed: state.speed })
+        Ok(events::control_reply(state.play, state.speed))
     }
 
     /// The history so far, then every live event, for one browser; plus a
@@ -380,7 +393,7 @@ impl Lab {
 
         self.push(state, pb::lab_event::Event::Loaded(loaded.summary.clone()));
         state.play = pb::PlayState::Paused;
-        let reply = pb::ControlReply { state: state.play as i32, speed: state.speed };
+        let reply = events::control_reply(state.play, state.speed);
         self.push(state, pb::lab_event::Event::State(reply));
 
         let runner = {
@@ -420,11 +433,13 @@ impl Lab {
             }
             match item {
                 Activity::RunEnded(Ok(record)) => {
-                    for violation in violations(&loaded, &record) {
+                    let (scenario, plan) = (&loaded.scenario, &loaded.plan);
+                    for violation in events::violations(scenario, &record, &plan.per_session) {
                         self.push(&mut state, pb::lab_event::Event::Violation(violation));
                     }
-                    let output = formats::render(loaded.plan.format, &loaded.scenario, &record, &OutputOptions::default());
-                    let finished = pb::Finished { output_json: output, format: loaded.plan.format.as_str().to_owned() };
+                    let options = OutputOptions::default();
+                    let output = formats::render(plan.format, scenario, &record, &options);
+                    let finished = events::finished(plan.format, output);
                     self.push(&mut state, pb::lab_event::Event::Finished(finished));
                     stop_ticker(&mut state);
                     self.set_play(&mut state, pb::PlayState::Finished);
@@ -436,7 +451,7 @@ impl Lab {
                     self.set_play(&mut state, pb::PlayState::Paused);
                 }
                 activity => {
-                    if let Some(event) = wire::activity_to_lab_event(&activity) {
+                    if let Some(event) = Option::from(&activity) {
                         self.push(&mut state, event);
                     }
                 }
@@ -469,8 +484,8 @@ impl Lab {
                 if state.generation != generation {
                     return;
                 }
-                let changed = pb::NetworkChanged { description: format!("{} (planned, at {} ms)", f.fault, f.at_ms), state: Some(network) };
-                lab.push(&mut state, pb::lab_event::Event::Network(changed));
+                let description = format!("{} (planned, at {} ms)", f.fault, f.at_ms);
+                lab.push(&mut state, events::network_changed(description, network));
             }
         }));
     }
@@ -478,7 +493,7 @@ impl Lab {
     fn set_play(&self, state: &mut LabState, play: pb::PlayState) {
         if state.play != play {
             state.play = play;
-            let reply = pb::ControlReply { state: play as i32, speed: state.speed };
+            let reply = events::control_reply(play, state.speed);
             self.push(state, pb::lab_event::Event::State(reply));
         }
     }
@@ -512,166 +527,8 @@ impl Lab {
     }
 }
 
-fn fault_error(message: &str) -> pb::FaultReply {
-    pb::FaultReply { error: message.to_owned(), state: None }
-}
-
-fn fault_error_with(message: &str, state: pb::NetworkState) -> pb::FaultReply {
-    pb::FaultReply { error: message.to_owned(), state: Some(state) }
-}
-
-/// What is broken in `control`'s cluster right now.
-pub async fn network_state(control: &Control) -> pb::NetworkState {
-    let down = control.down().await.into_iter().map(|b| b.0).collect();
-    let network = control.network();
-    let cut = network.cut_links().into_iter().map(|(a, b)| pb::Link { a: a.0, b: b.0 }).collect();
-    let delays = network
-        .delays()
-        .into_iter()
-        .map(|(a, b, d)| pb::LinkDelay { link: Some(pb::Link { a: a.0, b: b.0 }), delay_ms: d.max_ms() })
-        .collect();
-    pb::NetworkState { down, cut, delays }
-}
-
 /// The longest delay a link may be given by clicking.
 pub const MAX_INJECTED_DELAY_MS: u64 = 2_000;
-
-/// A fault the browser asked for, in core terms.
-pub fn fault_from_proto(request: pb::FaultRequest) -> Result<Fault, String> {
-    use pb::fault_request::Fault as F;
-    let link = |l: Option<pb::Link>| l.map(|l| [l.a, l.b]).ok_or_else(|| "the fault names no link".to_owned());
-    Ok(match request.fault.ok_or("the request names no fault")? {
-        F::Crash(b) => Fault::Crash(b),
-        F::Restart(b) => Fault::Restart(b),
-        F::Cut(l) => Fault::Cut([l.a, l.b]),
-        F::Heal(l) => Fault::Heal([l.a, l.b]),
-        F::SetDelay(d) => Fault::SetDelay { between: link(d.link)?, delay_ms: Delay::Fixed(d.delay_ms) },
-        F::Isolate(b) => Fault::Isolate(b),
-        F::Rejoin(b) => Fault::Rejoin(b),
-    })
-}
-
-/// The checker's findings on a finished run, as lab events.
-fn violations(loaded: &Loaded, record: &bank_core::RunRecord) -> Vec<pb::ViolationFound> {
-    let history = History::from_record(&loaded.scenario, record, &loaded.plan.per_session);
-    check::check(&history).violations.iter().map(|v| violation_to_proto(&history, v)).collect()
-}
-
-/// One checker violation on the wire: the events, branches and writes it involves.
-pub fn violation_to_proto(history: &History, v: &check::Violation) -> pb::ViolationFound {
-    let mut event_ids: Vec<u64> = Vec::new();
-    let mut branch_ids: Vec<u64> = Vec::new();
-    let mut writes: Vec<String> = Vec::new();
-    fn add<T: PartialEq>(list: &mut Vec<T>, x: T) {
-        if !list.contains(&x) {
-            list.push(x);
-        }
-    }
-    for e in &v.evidence {
-        match e {
-            Evidence::Op { session, index } => {
-                if let Some(op) = history.sessions.get(*session).and_then(|s| s.ops.get(*index)) {
-                    add(&mut event_ids, op.event.0);
-                    add(&mut branch_ids, op.branch.0);
-                    if let Some(w) = op.write {
-                        add(&mut writes, w.to_string());
-                    }
-                }
-            }
-            Evidence::Apply { branch, write } => {
-                add(&mut branch_ids, branch.0);
-                add(&mut writes, write.to_string());
-                let applied = history.branches.iter().flat_map(|b| &b.applied).find(|a| a.write == *write);
-                if let Some(a) = applied {
-                    add(&mut event_ids, a.event.0);
-                }
-            }
-        }
-    }
-    pb::ViolationFound {
-        anomaly: v.anomaly.short().to_owned(),
-        name: v.anomaly.to_string(),
-        explanation: v.explanation.clone(),
-        guarantee_was_on: v.guarantee_was_on,
-        session: v.session.map(|s| s as u32),
-        event_ids,
-        branch_ids,
-        writes,
-    }
-}
-
-/// Runs `text`'s scenario twice in the simulator, with the same seed (the
-/// request's, else the experiment's), once per guarantee setting. CPU only:
-/// call it from a blocking task.
-pub fn compare(request: &pb::CompareRequest) -> pb::CompareReply {
-    let error = |message: String, line: u32, column: u32| pb::CompareReply {
-        result: Some(pb::compare_reply::Result::Error(pb::ScenarioError { message, line, column })),
-    };
-    let experiment = match experiment::parse_experiment(&request.text, "scenario") {
-        Ok(e) => e,
-        Err(e) => return error(e.message(), e.line() as u32, e.column().unwrap_or(0) as u32),
-    };
-    let parse = |g: &str| -> Result<Guarantees, String> {
-        match g.trim() {
-            "" => Ok(experiment.settings.guarantees.unwrap_or(Guarantees::COURSE)),
-            g => g.parse::<Guarantees>(),
-        }
-    };
-    let (left, right) = match (parse(&request.left_guarantees), parse(&request.right_guarantees)) {
-        (Ok(l), Ok(r)) => (l, r),
-        (Err(e), _) | (_, Err(e)) => return error(e, 0, 0),
-    };
-    let scenario = &experiment.scenario;
-    let base = bank_core::experiment::demo::base_for(OutputFormat::default_for(scenario.shape));
-    let mut config = bank_core::experiment::demo::sim_config(&experiment.settings, base);
-    if request.seed != 0 {
-        config.seed = request.seed;
-    }
-    let seed = config.seed;
-    let side = |g: Guarantees| {
-        let config = bank_core::sim::SimConfig { guarantees: g, ..config.clone() };
-        simulate(scenario, &config)
-    };
-    let comparison = pb::CompareResult { left: Some(side(left)), right: Some(side(right)), seed };
-    pb::CompareReply { result: Some(pb::compare_reply::Result::Comparison(comparison)) }
-}
-
-fn simulate(scenario: &Scenario, config: &bank_core::sim::SimConfig) -> pb::SimulatedRun {
-    let checked = bank_core::experiment::demo::run_checked(scenario, config);
-    let record = &checked.run.record;
-    let mut ops: Vec<(u64, pb::SimulatedOp)> = Vec::new();
-    for (s, customer) in record.customers.iter().enumerate() {
-        for (i, r) in customer.results.iter().enumerate() {
-            let amount = scenario.customers.get(s).and_then(|c| c.events.get(i)).map_or(0, |e| e.op.amount().0);
-            let error = match &r.outcome {
-                bank_core::Outcome::Failed { reason, .. } => reason.to_string(),
-                bank_core::Outcome::Success { .. } => String::new(),
-            };
-            ops.push((
-                r.completion,
-                pb::SimulatedOp {
-                    session: s as u32,
-                    customer_id: customer.customer.0,
-                    event_id: r.event.0,
-                    branch_id: r.branch.0,
-                    operation: wire::op_kind_to_proto(r.op) as i32,
-                    amount_cents: amount,
-                    ok: r.outcome.is_success(),
-                    balance_cents: r.outcome.balance().0,
-                    error,
-                },
-            ));
-        }
-    }
-    ops.sort_by_key(|(c, _)| *c);
-    pb::SimulatedRun {
-        guarantees: config.guarantees.to_string(),
-        ops: ops.into_iter().map(|(_, op)| op).collect(),
-        violations: checked.report.violations.iter().map(|v| violation_to_proto(&checked.history, v)).collect(),
-        final_balances: record.branches.iter().map(|b| pb::BranchInfo { id: b.id.0, balance_cents: b.balance.0 }).collect(),
-        duration_ms: checked.run.end_us / 1000,
-    }
-}
 
 /// Takes back permits handed out but not used yet, so that after a pause no
 /// further scripted event starts.

@@ -1,8 +1,17 @@
 //! The `Lab` gRPC service (what the browser calls over grpc-web).
+//!
+//! Reads each request into typed values at the edge (with bank-proto's
+//! conversions: a malformed one is answered `INVALID_ARGUMENT`) and hands
+//! them to the [`Lab`].
 
 use std::pin::Pin;
 
+use bank_core::branch::PropagationMode;
+use bank_core::formats::OutputFormat;
+use bank_core::network::Fault;
+use bank_core::Guarantees;
 use bank_proto as pb;
+use bank_proto::convert::enum_field;
 use bank_proto::lab_server::Lab as LabRpc;
 use futures::Stream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
@@ -40,7 +49,13 @@ impl LabRpc for LabService {
 
     async fn load(&self, request: Request<pb::LoadRequest>) -> Result<Response<pb::LoadReply>, Status> {
         let r = request.into_inner();
-        let result = match self.lab.load_with(&r.text, &r.name, &r.format, &r.guarantees, &r.propagation).await {
+        let format: Option<OutputFormat> =
+            enum_field::<pb::OutputFormat, _>(r.format, "LoadRequest.format")?;
+        let propagation: Option<PropagationMode> =
+            enum_field::<pb::PropagationMode, _>(r.propagation, "LoadRequest.propagation")?;
+        let guarantees = r.guarantees.map(Guarantees::from);
+        let loaded = self.lab.load_with(&r.text, &r.name, format, guarantees, propagation);
+        let result = match loaded.await {
             Ok(summary) => pb::load_reply::Result::Scenario(summary),
             Err(error) => pb::load_reply::Result::Error(error),
         };
@@ -58,14 +73,14 @@ impl LabRpc for LabService {
     type WatchStream = EventStream;
 
     async fn inject(&self, request: Request<pb::FaultRequest>) -> Result<Response<pb::FaultReply>, Status> {
-        let fault = crate::lab::fault_from_proto(request.into_inner()).map_err(Status::invalid_argument)?;
+        let fault = Fault::try_from(request.get_ref())?;
         Ok(Response::new(self.lab.inject(fault).await))
     }
 
     async fn compare(&self, request: Request<pb::CompareRequest>) -> Result<Response<pb::CompareReply>, Status> {
         let request = request.into_inner();
         // Two simulated runs: CPU work, off the async threads.
-        let reply = tokio::task::spawn_blocking(move || crate::lab::compare(&request))
+        let reply = tokio::task::spawn_blocking(move || crate::lab::compare::compare(&request))
             .await
             .map_err(|e| Status::internal(format!("the comparison failed: {e}")))?;
         Ok(Response::new(reply))

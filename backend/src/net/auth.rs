@@ -6,8 +6,9 @@
 //! `token` in the cluster file) closes that door: every call must carry the
 //! metadata header `authorization: Bearer <token>`.
 //!
-//! * [`RequireToken`] is the server side, a tonic interceptor in front of the
-//!   whole `Branch` service (customer, peer and control calls alike).
+//! * [`RequireToken`] is the server side, a tonic interceptor in front of
+//!   each of a branch's services (`Customer`, `Replica` and `Admin`: customer,
+//!   peer and control calls alike).
 //! * [`AddToken`] is the client side, an interceptor on every channel a
 //!   branch or a driver opens (see [`crate::net::transport::BankChannel`]).
 //!

@@ -43,7 +43,7 @@ pub struct BranchConfig {
     pub propagation: PropagationMode,
 }
 
-/// A fresh start for a branch process (the `Branch.Reset` RPC): a new run
+/// A fresh start for a branch process (the `Admin.Reset` RPC): a new run
 /// with these settings, on the same id and peers. Everything in flight is
 /// dropped: waiting customers and peers get an error, deliveries of the old
 /// epoch stop.

@@ -51,7 +51,7 @@ pub enum Command {
     Serve(ServeArgs),
     /// Run one branch as its own process (one per machine, container or namespace).
     ///
-    /// The branch serves the Branch gRPC service on --listen and propagates
+    /// The branch serves its gRPC services (Customer, Replica, Admin) on --listen and propagates
     /// writes to its peers (--peers, or the other branches of --cluster).
     /// Drive the branches with `bank run --cluster` or `bank serve --cluster`.
     /// Stops cleanly on SIGTERM or Ctrl-C.

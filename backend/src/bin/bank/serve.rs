@@ -52,7 +52,7 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
         }
     };
     runtime.block_on(async {
-        if let Err(e) = lab.load(&text, &name, "").await {
+        if let Err(e) = lab.load(&text, &name, None).await {
             return Err(Failure::BadInput(format!(
                 "{name}:{}:{}: {}",
                 e.line, e.column, e.message

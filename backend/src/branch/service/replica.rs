@@ -1,0 +1,73 @@
+//! The `Replica` service of one branch: writes its peers propagate to it,
+//! and their anti-entropy pulls.
+//!
+//! Both calls carry the sender's run epoch in the `bank-epoch` header
+//! ([`EPOCH_HEADER`]); the node refuses writes of another run, and answers a
+//! pull from another run with nothing.
+
+use bank_core::branch::Propagation;
+use bank_core::{BranchId, WriteSet};
+use bank_proto as pb;
+use bank_proto::replica_server::Replica;
+use tonic::{Request, Response, Status};
+
+use crate::branch::link::EPOCH_HEADER;
+use crate::branch::node::NodeHandle;
+
+/// Serves one branch's peers by forwarding to its node.
+#[derive(Clone, Debug)]
+pub struct ReplicaService {
+    node: NodeHandle,
+}
+
+impl ReplicaService {
+    pub fn new(node: NodeHandle) -> Self {
+        ReplicaService { node }
+    }
+}
+
+/// The caller's run, from the `bank-epoch` header (`None`: not said).
+fn epoch_of<T>(request: &Request<T>) -> Result<Option<u64>, Status> {
+    match request.metadata().get(EPOCH_HEADER) {
+        None => Ok(None),
+        Some(v) => v
+            .to_str()
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(Some)
+            .ok_or_else(|| Status::invalid_argument(format!("{EPOCH_HEADER} must be a number"))),
+    }
+}
+
+#[tonic::async_trait]
+impl Replica for ReplicaService {
+    async fn propagate_batch(
+        &self,
+        request: Request<pb::PropagationBatch>,
+    ) -> Result<Response<pb::PropagationAcks>, Status> {
+        let epoch = epoch_of(&request)?;
+        let writes = request
+            .get_ref()
+            .writes
+            .iter()
+            .map(Propagation::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        let acks = self.node.propagate_all(writes, epoch).await?;
+        let acks = acks.iter().map(pb::PropagationAck::from).collect();
+        Ok(Response::new(pb::PropagationAcks { acks }))
+    }
+
+    async fn pull(
+        &self,
+        request: Request<pb::PullRequest>,
+    ) -> Result<Response<pb::PullReply>, Status> {
+        let epoch = epoch_of(&request)?;
+        let request = request.into_inner();
+        // An absent set is the empty one: the caller has nothing yet.
+        let have = request.have.as_ref().map(WriteSet::from).unwrap_or_default();
+        let from = BranchId(request.from_branch);
+        let writes = self.node.pull(from, have, request.answer_back, epoch).await?;
+        let writes = writes.iter().map(pb::Propagation::from).collect();
+        Ok(Response::new(pb::PullReply { writes }))
+    }
+}

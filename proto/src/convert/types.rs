@@ -1,0 +1,190 @@
+//! The shared vocabulary of `types.proto`: write ids and sets, guarantees
+//! (also per customer), a branch's write sets, log entries, and the reading
+//! of an operation with its amount that every message carrying one shares.
+
+use std::collections::BTreeMap;
+
+use bank_core::{
+    BranchId, Cents, CustomerId, EventId, Guarantees, LogEntry, Op, OpKind, WriteId, WriteSet,
+};
+
+use super::{enum_field, ConvertError};
+use crate::v1 as pb;
+
+impl From<WriteId> for pb::WriteId {
+    fn from(w: WriteId) -> pb::WriteId {
+        pb::WriteId {
+            origin_branch: w.origin.0,
+            seq: w.seq,
+        }
+    }
+}
+
+impl From<pb::WriteId> for WriteId {
+    fn from(w: pb::WriteId) -> WriteId {
+        WriteId {
+            origin: BranchId(w.origin_branch),
+            seq: w.seq,
+        }
+    }
+}
+
+impl From<&WriteSet> for pb::WriteSet {
+    fn from(set: &WriteSet) -> pb::WriteSet {
+        let origins = set
+            .parts()
+            .map(|(origin, o)| pb::OriginWrites {
+                origin_branch: origin.0,
+                prefix: o.prefix,
+                extra: o.extra.iter().copied().collect(),
+            })
+            .collect();
+        pb::WriteSet { origins }
+    }
+}
+
+/// Any list of origins is a valid set (overlaps and gaps are normalised).
+impl From<&pb::WriteSet> for WriteSet {
+    fn from(set: &pb::WriteSet) -> WriteSet {
+        WriteSet::from_parts(
+            set.origins
+                .iter()
+                .map(|o| (BranchId(o.origin_branch), o.prefix, o.extra.clone())),
+        )
+    }
+}
+
+/// An absent write set is the empty set.
+pub(super) fn write_set(set: Option<&pb::WriteSet>) -> WriteSet {
+    set.map(WriteSet::from).unwrap_or_default()
+}
+
+impl From<Guarantees> for pb::Guarantees {
+    fn from(g: Guarantees) -> pb::Guarantees {
+        pb::Guarantees {
+            read_your_writes: g.read_your_writes,
+            monotonic_reads: g.monotonic_reads,
+            writes_follow_reads: g.writes_follow_reads,
+            monotonic_writes: g.monotonic_writes,
+        }
+    }
+}
+
+impl From<pb::Guarantees> for Guarantees {
+    fn from(g: pb::Guarantees) -> Guarantees {
+        Guarantees {
+            read_your_writes: g.read_your_writes,
+            monotonic_reads: g.monotonic_reads,
+            writes_follow_reads: g.writes_follow_reads,
+            monotonic_writes: g.monotonic_writes,
+        }
+    }
+}
+
+impl From<(&CustomerId, &Guarantees)> for pb::CustomerGuarantees {
+    fn from((customer, g): (&CustomerId, &Guarantees)) -> pb::CustomerGuarantees {
+        pb::CustomerGuarantees {
+            customer_id: customer.0,
+            guarantees: Some((*g).into()),
+        }
+    }
+}
+
+/// One entry of a per-customer map (`collect` them into a `BTreeMap`).
+impl TryFrom<&pb::CustomerGuarantees> for (CustomerId, Guarantees) {
+    type Error = ConvertError;
+    fn try_from(c: &pb::CustomerGuarantees) -> Result<(CustomerId, Guarantees), ConvertError> {
+        let g = c
+            .guarantees
+            .ok_or(ConvertError::MissingField("CustomerGuarantees.guarantees"))?;
+        Ok((CustomerId(c.customer_id), g.into()))
+    }
+}
+
+impl From<(&CustomerId, &Vec<EventId>)> for pb::CustomerWrites {
+    fn from((customer, events): (&CustomerId, &Vec<EventId>)) -> pb::CustomerWrites {
+        pb::CustomerWrites {
+            customer_id: customer.0,
+            event_ids: events.iter().map(|e| e.0).collect(),
+        }
+    }
+}
+
+/// One entry of a branch's write sets (`collect` them into a `BTreeMap`).
+impl From<&pb::CustomerWrites> for (CustomerId, Vec<EventId>) {
+    fn from(w: &pb::CustomerWrites) -> (CustomerId, Vec<EventId>) {
+        (
+            CustomerId(w.customer_id),
+            w.event_ids.iter().map(|e| EventId(*e)).collect(),
+        )
+    }
+}
+
+/// Every customer's write set, in customer order.
+pub(super) fn customer_writes(
+    sets: &BTreeMap<CustomerId, Vec<EventId>>,
+) -> Vec<pb::CustomerWrites> {
+    sets.iter().map(pb::CustomerWrites::from).collect()
+}
+
+/// The operation in the raw enum field `field` with its amount (in
+/// `amount_field`), which must not be negative for a deposit or withdraw (a
+/// query ignores it).
+pub(super) fn op(
+    raw: i32,
+    amount_cents: i64,
+    field: &'static str,
+    amount_field: &'static str,
+) -> Result<Op, ConvertError> {
+    let kind: OpKind = enum_field::<pb::Operation, _>(raw, field)?;
+    if kind != OpKind::Query && amount_cents < 0 {
+        return Err(ConvertError::NegativeAmount {
+            field: amount_field,
+            cents: amount_cents,
+        });
+    }
+    Ok(Op::from_kind(kind, Cents(amount_cents)))
+}
+
+/// A write id field that must be set.
+pub(super) fn write_id(
+    w: Option<pb::WriteId>,
+    field: &'static str,
+) -> Result<WriteId, ConvertError> {
+    w.map(WriteId::from)
+        .ok_or(ConvertError::MissingField(field))
+}
+
+impl From<&LogEntry> for pb::LogEntry {
+    fn from(e: &LogEntry) -> pb::LogEntry {
+        pb::LogEntry {
+            clock: e.clock,
+            kind: pb::LogKind::from(e.kind).into(),
+            customer_id: e.customer.0,
+            event_id: e.event.0,
+            operation: pb::Operation::from(e.op).into(),
+            amount_cents: e.amount.0,
+            peer: e.peer.map_or(0, |p| p.0),
+            balance_cents: e.balance.map(|b| b.0),
+            failed: e.failed,
+        }
+    }
+}
+
+/// `peer` 0 is "no peer" (branch ids start at 1).
+impl TryFrom<&pb::LogEntry> for LogEntry {
+    type Error = ConvertError;
+    fn try_from(e: &pb::LogEntry) -> Result<LogEntry, ConvertError> {
+        Ok(LogEntry {
+            clock: e.clock,
+            kind: enum_field::<pb::LogKind, _>(e.kind, "LogEntry.kind")?,
+            customer: CustomerId(e.customer_id),
+            event: EventId(e.event_id),
+            op: enum_field::<pb::Operation, _>(e.operation, "LogEntry.operation")?,
+            amount: Cents(e.amount_cents),
+            peer: (e.peer != 0).then_some(BranchId(e.peer)),
+            balance: e.balance_cents.map(Cents),
+            failed: e.failed,
+        })
+    }
+}
