@@ -8,9 +8,9 @@
 //! |---|---|
 //! | [`shutdown`] | [`shutdown::Shutdown`]: one signal to stop, watched by every task |
 //! | [`error`] | error types and their mapping to gRPC statuses |
-//! | [`observe`] | [`observe::Activity`]: what nodes and customers report, in causal order |
+//! | [`observe`] | [`observe::Activity`]: what nodes and customers report, in causal order, and its proto form |
 //! | [`net`] | channels between processes (token, TLS) and the simulated network |
-//! | [`branch`] | one branch server: node task, links, durable store, gRPC service |
+//! | [`branch`] | one branch server: node task, links, durable store, gRPC services |
 //! | [`cluster`] | a whole bank: in-process on loopback, or branch processes elsewhere |
 //! | [`customers`] | customer sessions following a schedule, paced by permits |
 //! | [`lab`] | the visualizer's lab: one scenario on a live cluster, paced and recorded |
