@@ -2,14 +2,14 @@
 
 use leptos::prelude::*;
 
-use crate::lab::Lab;
+use crate::state::playback::Playback;
 use crate::model::{describe, format};
 
 #[component]
 pub fn StateTable() -> impl IntoView {
-    let lab = expect_context::<Lab>();
+    let playback = expect_context::<Playback>();
     let rows = move || {
-        lab.world.with(|w| {
+        playback.world.with(|w| {
             w.branches
                 .iter()
                 .map(|b| {
