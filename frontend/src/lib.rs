@@ -32,7 +32,9 @@ use crate::components::{
     timeline::Timeline, violations_panel::ViolationsPanel,
 };
 use crate::model::embed::{self, PageParams, ScenarioSource};
-use crate::state::{playback::Playback, server::Server, settings::Settings, watch, State};
+use crate::state::{
+    context, playback::Playback, server::Server, settings::Settings, watch, State,
+};
 
 /// Mounts the app on `<body>` (called by `main.rs` only).
 pub fn mount() {
@@ -107,7 +109,7 @@ pub fn App() -> impl IntoView {
 /// The loaded scenario's name, format and schedule.
 #[component]
 fn ScenarioTitle() -> impl IntoView {
-    let playback = expect_context::<Playback>();
+    let playback = context::<Playback>();
     let title = move || {
         playback.trace.with(|t| {
             t.scenario().map(|s| {
@@ -122,7 +124,7 @@ fn ScenarioTitle() -> impl IntoView {
 /// Connection problems and API errors.
 #[component]
 fn Notice() -> impl IntoView {
-    let server = expect_context::<Server>();
+    let server = context::<Server>();
     move || {
         server.notice.get().map(|message| {
             view! {

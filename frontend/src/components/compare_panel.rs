@@ -5,7 +5,7 @@ use bank_proto::SimulatedRun;
 use leptos::prelude::*;
 
 use crate::model::{describe, format};
-use crate::state::{playback::Playback, settings::Settings};
+use crate::state::{context, playback::Playback, settings::Settings};
 
 /// The guarantee settings offered on each side (`""`: the side's default).
 const OPTIONS: [&str; 8] = ["", "all", "none", "ryw,mw", "ryw", "mr", "wfr", "mw"];
@@ -13,8 +13,8 @@ const OPTIONS: [&str; 8] = ["", "all", "none", "ryw,mw", "ryw", "mr", "wfr", "mw
 /// Two guarantee pickers, the Compare button, and the two runs.
 #[component]
 pub fn ComparePanel() -> impl IntoView {
-    let settings = expect_context::<Settings>();
-    let playback = expect_context::<Playback>();
+    let settings = context::<Settings>();
+    let playback = context::<Playback>();
     // The guarantees chosen for the next load, else the loaded scenario's.
     let chosen = move || {
         settings

@@ -4,14 +4,17 @@
 use leptos::{ev, prelude::*};
 use wasm_bindgen::JsCast;
 
-use crate::state::playback::{Playback, SPEED_MAX, SPEED_MIN};
-use crate::state::server::Server;
 use crate::model::format;
+use crate::state::{
+    context,
+    playback::{Playback, SPEED_MAX, SPEED_MIN},
+    server::Server,
+};
 
 #[component]
 pub fn Controls() -> impl IntoView {
-    let playback = expect_context::<Playback>();
-    let server = expect_context::<Server>();
+    let playback = context::<Playback>();
+    let server = context::<Server>();
     let state = move || format::play_state(server.play_state.get());
     let speed_text = move || {
         let s = playback.speed.get();

@@ -5,15 +5,15 @@ use bank_core::{BranchId, Cents, Op, OpKind};
 use leptos::{html, prelude::*};
 
 use crate::model::customer::{typed_amount, BROWSER_CUSTOMER};
-use crate::state::{customer::Customer, playback::Playback};
+use crate::state::{context, customer::Customer, playback::Playback};
 
-/// The operations offered, by their core names (`deposit`, ...).
+/// The operations offered: the options' values are their core names.
 const OPERATIONS: [OpKind; 3] = [OpKind::Deposit, OpKind::Withdraw, OpKind::Query];
 
 #[component]
 pub fn CustomerPanel() -> impl IntoView {
-    let customer = expect_context::<Customer>();
-    let playback = expect_context::<Playback>();
+    let customer = context::<Customer>();
+    let playback = context::<Playback>();
     let branch_ref = NodeRef::<html::Select>::new();
     let op_ref = NodeRef::<html::Select>::new();
     let amount_ref = NodeRef::<html::Input>::new();
@@ -61,11 +61,6 @@ pub fn CustomerPanel() -> impl IntoView {
             if ids.is_empty() { "empty".to_owned() } else { ids.join(", ") }
         })
     };
-    let operations = OPERATIONS
-        .into_iter()
-        .map(|k| view! { <option value=k.as_str()>{k.as_str()}</option> })
-        .collect_view();
-
     view! {
         <section class="panel customer-panel">
             <h2>"Be a customer"</h2>
@@ -91,7 +86,9 @@ pub fn CustomerPanel() -> impl IntoView {
                             query.set(event_target_value(&ev) == OpKind::Query.as_str())
                         }
                     >
-                        {operations}
+                        <option value="deposit">"deposit"</option>
+                        <option value="withdraw">"withdraw"</option>
+                        <option value="query">"query"</option>
                     </select>
                 </label>
                 <label>

@@ -2,16 +2,17 @@
 
 use leptos::prelude::*;
 
+use crate::model::{describe, format};
 use crate::state::{
+    context,
     focus::{Focus, Selection},
     playback::Playback,
 };
-use crate::model::{describe, format};
 
 #[component]
 pub fn Details() -> impl IntoView {
-    let focus = expect_context::<Focus>();
-    let playback = expect_context::<Playback>();
+    let focus = context::<Focus>();
+    let playback = context::<Playback>();
     let facts = move || {
         let selection = focus.hovered.get().or(focus.selected.get())?;
         playback.trace.with(|t| {

@@ -28,6 +28,7 @@ use crate::model::{
     trace::{Flight, MessageClass},
 };
 use crate::state::{
+    context,
     focus::{Focus, Selection},
     playback::Playback,
 };
@@ -153,8 +154,8 @@ pub fn dot_layer(
     flights: Memo<Vec<usize>>,
     trace_len: Memo<usize>,
 ) -> (impl IntoView, DotPointer) {
-    let playback = expect_context::<Playback>();
-    let focus = expect_context::<Focus>();
+    let playback = context::<Playback>();
+    let focus = context::<Focus>();
     let surface = StoredValue::new_local(None::<Surface>);
 
     // Draws the current frame; reads everything untracked (the effect below

@@ -2,11 +2,12 @@
 
 use leptos::prelude::*;
 
+use crate::model::{describe, format};
 use crate::state::{
+    context,
     focus::{Focus, Selection},
     playback::Playback,
 };
-use crate::model::{describe, format};
 
 /// Lines shown at most (the newest ones).
 const MAX_LINES: usize = 250;
@@ -22,8 +23,8 @@ struct Row {
 
 #[component]
 pub fn EventLog() -> impl IntoView {
-    let playback = expect_context::<Playback>();
-    let focus = expect_context::<Focus>();
+    let playback = context::<Playback>();
+    let focus = context::<Focus>();
     let branch_filter = RwSignal::new(None::<u64>);
     let customer_filter = RwSignal::new(None::<u64>);
 

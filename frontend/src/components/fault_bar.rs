@@ -5,6 +5,7 @@ use bank_proto::{fault_request::Fault, Link, LinkDelay};
 use leptos::prelude::*;
 
 use crate::state::{
+    context,
     focus::{FaultTarget, Focus},
     playback::Playback,
     server::Server,
@@ -13,9 +14,9 @@ use crate::state::{
 /// What to do to the branch or link clicked in the graph.
 #[component]
 pub fn FaultBar() -> impl IntoView {
-    let focus = expect_context::<Focus>();
-    let playback = expect_context::<Playback>();
-    let server = expect_context::<Server>();
+    let focus = context::<Focus>();
+    let playback = context::<Playback>();
+    let server = context::<Server>();
     let delay = RwSignal::new(String::from("500"));
     let close = move |_| focus.fault_target.set(None);
     move || match focus.fault_target.get() {

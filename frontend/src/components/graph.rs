@@ -11,6 +11,7 @@ use crate::model::{
     trace::{MessageClass, Node, Trace},
 };
 use crate::state::{
+    context,
     focus::{FaultTarget, Focus, Selection},
     playback::Playback,
     settings::Settings,
@@ -29,8 +30,8 @@ fn layout_of(trace: &Trace) -> Option<Layout> {
 /// The graph and its legend.
 #[component]
 pub fn Graph() -> impl IntoView {
-    let playback = expect_context::<Playback>();
-    let settings = expect_context::<Settings>();
+    let playback = context::<Playback>();
+    let settings = context::<Settings>();
     let awaiting = settings.awaiting_history;
     // While a new scenario loads, the old one is not shown (so that nothing
     // is mistaken for the new cluster).
@@ -110,7 +111,7 @@ pub fn Graph() -> impl IntoView {
 /// their scripted events use.
 #[component]
 fn Edges(layout: Layout) -> impl IntoView {
-    let playback = expect_context::<Playback>();
+    let playback = context::<Playback>();
     let mut lines = Vec::new();
     let mut links = Vec::new();
     for (i, &(a, _)) in layout.branches.iter().enumerate() {
@@ -156,8 +157,8 @@ fn Edges(layout: Layout) -> impl IntoView {
 /// delay; click it for cut / heal / delay.
 #[component]
 fn PeerLink(a: u64, b: u64, from: Point, to: Point) -> impl IntoView {
-    let playback = expect_context::<Playback>();
-    let focus = expect_context::<Focus>();
+    let playback = context::<Playback>();
+    let focus = context::<Focus>();
     let cut = move || playback.world.with(|w| w.is_cut(a, b));
     let delay = move || {
         playback.world.with(|w| w.delay(a, b)).filter(|ms| *ms > 0).map(|ms| format!("{ms} ms"))
@@ -178,7 +179,7 @@ fn PeerLink(a: u64, b: u64, from: Point, to: Point) -> impl IntoView {
 /// Red rings around the branches and customers of every violation found so far.
 #[component]
 pub fn ViolationMarkers(layout: Layout) -> impl IntoView {
-    let playback = expect_context::<Playback>();
+    let playback = context::<Playback>();
     move || {
         let mut nodes: Vec<(Node, String)> = Vec::new();
         playback.world.with(|w| {
@@ -228,8 +229,8 @@ fn Nodes(layout: Layout) -> impl IntoView {
 /// One branch: id, balance and a short write-set summary.
 #[component]
 fn BranchNode(id: u64, at: Point, r: f64) -> impl IntoView {
-    let playback = expect_context::<Playback>();
-    let focus = expect_context::<Focus>();
+    let playback = context::<Playback>();
+    let focus = context::<Focus>();
     let world = playback.world;
     let balance = move || {
         world.with(|w| w.branch(id).map(|b| format::cents(b.balance_cents)).unwrap_or_default())
@@ -306,7 +307,7 @@ fn BranchNode(id: u64, at: Point, r: f64) -> impl IntoView {
 /// A scripted customer session, or the browser ("you").
 #[component]
 fn CustomerNode(node: Node, at: Point, r: f64) -> impl IntoView {
-    let playback = expect_context::<Playback>();
+    let playback = context::<Playback>();
     let (testid, label, title) = match node {
         Node::Customer(session) => {
             let id = playback.trace.with_untracked(|t| {

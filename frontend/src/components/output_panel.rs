@@ -2,11 +2,11 @@
 
 use leptos::prelude::*;
 
-use crate::state::playback::Playback;
+use crate::state::{context, playback::Playback};
 
 #[component]
 pub fn OutputPanel() -> impl IntoView {
-    let playback = expect_context::<Playback>();
+    let playback = context::<Playback>();
     let output = Memo::new(move |_| {
         playback.trace.with(|t| t.output().map(|(i, text)| (i, text.to_owned())))
     });

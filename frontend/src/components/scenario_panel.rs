@@ -9,13 +9,13 @@ use bank_core::{Guarantee, Guarantees};
 use bank_proto::ScenarioError;
 
 use crate::model::wire;
-use crate::state::{playback::Playback, server::Server, settings::Settings};
+use crate::state::{context, playback::Playback, server::Server, settings::Settings};
 
 #[component]
 pub fn ScenarioPanel() -> impl IntoView {
-    let settings = expect_context::<Settings>();
-    let playback = expect_context::<Playback>();
-    let server = expect_context::<Server>();
+    let settings = context::<Settings>();
+    let playback = context::<Playback>();
+    let server = context::<Server>();
     let picked = RwSignal::new(String::new());
     let editor = RwSignal::new(String::new());
     let editor_name = RwSignal::new(String::from("edited scenario"));
@@ -160,8 +160,8 @@ pub fn ScenarioPanel() -> impl IntoView {
 /// and the propagation mode, sent with the next load or run.
 #[component]
 fn GuaranteeSettings() -> impl IntoView {
-    let settings = expect_context::<Settings>();
-    let playback = expect_context::<Playback>();
+    let settings = context::<Settings>();
+    let playback = context::<Playback>();
     // What the toggles show: the choice, else the loaded scenario's setting.
     let shown = move || {
         settings.guarantee_choice.get().unwrap_or_else(|| {

@@ -2,12 +2,12 @@
 
 use leptos::prelude::*;
 
-use crate::state::playback::Playback;
 use crate::model::{describe, format};
+use crate::state::{context, playback::Playback};
 
 #[component]
 pub fn StateTable() -> impl IntoView {
-    let playback = expect_context::<Playback>();
+    let playback = context::<Playback>();
     let rows = move || {
         playback.world.with(|w| {
             w.branches

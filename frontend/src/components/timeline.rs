@@ -2,12 +2,12 @@
 
 use leptos::prelude::*;
 
-use crate::state::playback::Playback;
 use crate::model::{format, trace::Trace};
+use crate::state::{context, playback::Playback};
 
 #[component]
 pub fn Timeline() -> impl IntoView {
-    let playback = expect_context::<Playback>();
+    let playback = context::<Playback>();
     let len = Memo::new(move |_| playback.trace.with(Trace::len));
     // When the event just applied happened (µs since the load).
     let at = move || {

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use crate::state::{
+    context,
     focus::{Focus, Selection},
     playback::Playback,
 };
@@ -11,8 +12,8 @@ use crate::state::{
 /// Every violation the checker reported for the finished run.
 #[component]
 pub fn ViolationsPanel() -> impl IntoView {
-    let playback = expect_context::<Playback>();
-    let focus = expect_context::<Focus>();
+    let playback = context::<Playback>();
+    let focus = context::<Focus>();
     let items = move || {
         playback.world.with(|w| {
             w.violations
