@@ -2,29 +2,39 @@
 //! drive it, and travel back in time through what happened.
 //!
 //! - [`api`]: the only grpc-web code (`Lab` and `Branch` services, same origin).
-//! - [`lab`]: the shared state (`Lab` context) and the actions of the controls.
-//! - [`model`]: plain Rust without a DOM: trace replay, layout, formatting.
-//! - [`components`]: one leptos component per file.
+//! - [`state`]: small contexts (playback, server, customer, settings, focus)
+//!   and the `Watch` loop that feeds them; each holds the actions that change it.
+//! - [`model`]: plain Rust without a DOM: trace replay, layout, formatting,
+//!   the browser's customer session (a `bank_core::Session`), and
+//!   [`model::wire`], the one place proto messages and core types meet.
+//! - [`components`]: one leptos component per file, each asking only for the
+//!   contexts it reads.
+//!
+//! The rules are `bank_core`'s: money, session guarantees, write sets and a
+//! customer's session are not written again here.
 //!
 //! `main.rs` only calls [`mount`], so tests can load this library without
 //! starting the app.
 
 pub mod api;
 pub mod components;
-pub mod lab;
 pub mod model;
+pub mod state;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::Api;
 use crate::components::{
-    controls::Controls, customer_panel::CustomerPanel, details::Details, event_log::EventLog,
-    faults::{ComparePanel, FaultBar, ViolationsPanel}, graph::Graph,
-    output_panel::OutputPanel, scenario_panel::ScenarioPanel, state_table::StateTable, timeline::Timeline,
+    compare_panel::ComparePanel, controls::Controls, customer_panel::CustomerPanel,
+    details::Details, event_log::EventLog, fault_bar::FaultBar, graph::Graph,
+    output_panel::OutputPanel, scenario_panel::ScenarioPanel, state_table::StateTable,
+    timeline::Timeline, violations_panel::ViolationsPanel,
 };
-use crate::lab::Lab;
 use crate::model::embed::{self, PageParams, ScenarioSource};
+use crate::state::{
+    context, playback::Playback, server::Server, settings::Settings, watch, State,
+};
 
 /// Mounts the app on `<body>` (called by `main.rs` only).
 pub fn mount() {
@@ -36,20 +46,21 @@ pub fn mount() {
 #[component]
 pub fn App() -> impl IntoView {
     let params = page_params();
-    let lab = Lab::new(Api::same_origin());
-    provide_context(lab);
+    let state = State::new(Api::same_origin());
+    state.provide();
 
-    spawn_local(lab.watch_forever());
+    spawn_local(watch::watch_forever(state));
     let scenario = params.scenario.clone();
+    let (settings, server) = (state.settings, state.server);
     spawn_local(async move {
-        if let Err(error) = lab.fetch_examples().await {
-            lab.notice.set(Some(error.to_string()));
+        if let Err(error) = settings.fetch_examples().await {
+            server.tell(error.to_string());
         }
         if let Some(value) = scenario {
-            start_with_scenario(lab, &value);
+            start_with_scenario(settings, server, &value);
         }
     });
-    components::controls::install_keyboard(lab);
+    components::controls::install_keyboard(state.playback);
 
     if params.embed {
         view! {
@@ -98,9 +109,9 @@ pub fn App() -> impl IntoView {
 /// The loaded scenario's name, format and schedule.
 #[component]
 fn ScenarioTitle() -> impl IntoView {
-    let lab = expect_context::<Lab>();
+    let playback = context::<Playback>();
     let title = move || {
-        lab.trace.with(|t| {
+        playback.trace.with(|t| {
             t.scenario().map(|s| {
                 let name = if s.name.is_empty() { "scenario" } else { s.name.as_str() };
                 format!("{name} · format {} · schedule {}", s.format, s.schedule)
@@ -113,13 +124,15 @@ fn ScenarioTitle() -> impl IntoView {
 /// Connection problems and API errors.
 #[component]
 fn Notice() -> impl IntoView {
-    let lab = expect_context::<Lab>();
+    let server = context::<Server>();
     move || {
-        lab.notice.get().map(|message| {
+        server.notice.get().map(|message| {
             view! {
                 <div class="notice" role="status">
                     <span>{message}</span>
-                    <button on:click=move |_| lab.notice.set(None) aria-label="dismiss">"×"</button>
+                    <button on:click=move |_| server.notice.set(None) aria-label="dismiss">
+                        "×"
+                    </button>
                 </div>
             }
         })
@@ -132,12 +145,14 @@ fn page_params() -> PageParams {
 }
 
 /// Loads the scenario named by `?scenario=`: a shipped example or base64 text.
-fn start_with_scenario(lab: Lab, value: &str) {
-    let names = lab.examples.with_untracked(|e| e.iter().map(|e| e.name.clone()).collect::<Vec<_>>());
+fn start_with_scenario(settings: Settings, server: Server, value: &str) {
+    let names = settings
+        .examples
+        .with_untracked(|e| e.iter().map(|e| e.name.clone()).collect::<Vec<_>>());
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     match embed::scenario_source(value, &names) {
-        Ok(ScenarioSource::Example(name)) => lab.load_example(&name),
-        Ok(ScenarioSource::Text(text)) => lab.load(text, "from link".into()),
-        Err(error) => lab.notice.set(Some(error.to_string())),
+        Ok(ScenarioSource::Example(name)) => settings.load_example(&name),
+        Ok(ScenarioSource::Text(text)) => settings.load(text, "from link".into()),
+        Err(error) => server.tell(error.to_string()),
     }
 }

@@ -4,13 +4,15 @@
 //! Browser: `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 //! CHROMEDRIVER=/usr/bin/chromedriver cargo test -p bank-frontend --target wasm32-unknown-unknown`
 
+use bank_core::{money::MoneyError, BranchId, Cents, Guarantees, Op};
 use bank_frontend::model::{
+    customer::{typed_amount, AmountError, BrowserCustomer, BROWSER_CUSTOMER, FIRST_EVENT},
     describe,
     embed::{self, PageParams, ScenarioParamError, ScenarioSource},
-    format::{self, MoneyError},
+    format,
     layout::{Layout, Point},
-    session::{BrowserSession, BROWSER_CUSTOMER_ID, FIRST_EVENT_ID},
     trace::{FlightKind, MessageClass, Node, Pushed, Trace, World},
+    wire,
 };
 use bank_proto::{
     customer_reply, lab_event::Event, BranchInfo, BranchLogged, ControlReply, CustomerAnswered, CustomerInfo,
@@ -390,17 +392,23 @@ fn money_prints_like_the_course_outputs() {
 
 #[wasm_bindgen_test(unsupported = test)]
 fn typed_money_is_parsed_exactly() {
-    assert_eq!(format::parse_money("25"), Ok(2500));
-    assert_eq!(format::parse_money(" 25.50 "), Ok(2550));
-    assert_eq!(format::parse_money("25.5"), Ok(2550));
-    assert_eq!(format::parse_money("0.05"), Ok(5));
-    assert_eq!(format::parse_money(".5"), Ok(50));
-    assert_eq!(format::parse_money("7."), Ok(700));
-    assert_eq!(format::parse_money(""), Err(MoneyError::Empty));
-    for bad in ["-5", "1.234", "abc", "1,5", ".", "1e3", "+5"] {
-        assert!(matches!(format::parse_money(bad), Err(MoneyError::Invalid(_))), "{bad}");
+    assert_eq!(typed_amount("25"), Ok(Cents(2500)));
+    assert_eq!(typed_amount(" 25.50 "), Ok(Cents(2550)));
+    assert_eq!(typed_amount("25.5"), Ok(Cents(2550)));
+    assert_eq!(typed_amount("0.05"), Ok(Cents(5)));
+    assert_eq!(typed_amount(".5"), Ok(Cents(50)));
+    assert_eq!(typed_amount("7."), Ok(Cents(700)));
+    assert_eq!(typed_amount(""), Err(AmountError::Empty));
+    assert_eq!(typed_amount("  "), Err(AmountError::Empty));
+    for bad in ["-5", "1.234", "abc", "1,5", ".", "1e3"] {
+        assert!(matches!(typed_amount(bad), Err(AmountError::Money(_))), "{bad}");
     }
-    assert_eq!(format::parse_money("99999999999999999999"), Err(MoneyError::TooLarge));
+    // The core's rule, as for amounts in scenario files: a plus sign is allowed.
+    assert_eq!(typed_amount("+5"), Ok(Cents(500)));
+    assert!(matches!(
+        typed_amount("99999999999999999999"),
+        Err(AmountError::Money(MoneyError::TooLarge(_)))
+    ));
 }
 
 #[wasm_bindgen_test(unsupported = test)]
@@ -472,9 +480,12 @@ fn base64_scenarios_decode_in_every_spelling() {
 
 #[wasm_bindgen_test(unsupported = test)]
 fn the_browser_session_counts_events_and_keeps_its_writes() {
-    let mut session = BrowserSession::default();
-    let first = session.request(2, Operation::Deposit, 2500);
-    assert_eq!((first.customer_id, first.event_id, first.branch_id), (BROWSER_CUSTOMER_ID, FIRST_EVENT_ID, 2));
+    let mut session = BrowserCustomer::default();
+    let first = session.request(BranchId(2), Op::Deposit(Cents(2500)));
+    assert_eq!(
+        (first.customer_id, first.event_id, first.branch_id),
+        (BROWSER_CUSTOMER.0, FIRST_EVENT.0, 2)
+    );
     assert_eq!(first.amount_cents, 2500);
     assert_eq!(first.session.as_ref().unwrap().write_set, vec![]);
     let write = WriteId { origin_branch: 2, seq: 7 };
@@ -486,8 +497,8 @@ fn the_browser_session_counts_events_and_keeps_its_writes() {
         clock: 10,
     });
     assert_eq!(text, "success: balance 425");
-    let second = session.request(1, Operation::Query, 999);
-    assert_eq!(second.event_id, FIRST_EVENT_ID + 1);
+    let second = session.request(BranchId(1), Op::Query);
+    assert_eq!(second.event_id, FIRST_EVENT.0 + 1);
     assert_eq!(second.amount_cents, 0, "queries carry no amount");
     assert!(second.clock > 10, "the clock caught up with the branch's");
     assert_eq!(second.session.unwrap().write_set, vec![write]);
@@ -507,11 +518,10 @@ fn the_browser_session_counts_events_and_keeps_its_writes() {
 
 #[wasm_bindgen_test(unsupported = test)]
 fn the_browser_session_keeps_its_read_set_and_guarantees() {
-    use bank_frontend::model::session::{guarantees_text, parse_guarantees, union, write_set_text};
     use bank_proto::{OriginWrites, WriteSet};
-    let mut session = BrowserSession::default();
-    session.set_guarantees(parse_guarantees("ryw,mr"));
-    let q = session.request(1, Operation::Query, 0);
+    let parse = |text: &str| text.parse::<Guarantees>().ok();
+    let mut session = BrowserCustomer::new(parse("ryw,mr").unwrap());
+    let q = session.request(BranchId(1), Op::Query);
     let sent = q.session.unwrap();
     assert_eq!(sent.guarantees.map(|g| (g.read_your_writes, g.monotonic_reads, g.monotonic_writes)), Some((true, true, false)));
     let seen = WriteSet { origins: vec![OriginWrites { origin_branch: 1, prefix: 2, extra: vec![4] }] };
@@ -523,13 +533,15 @@ fn the_browser_session_keeps_its_read_set_and_guarantees() {
         clock: 3,
     });
     let more = WriteSet { origins: vec![OriginWrites { origin_branch: 1, prefix: 3, extra: vec![] }, OriginWrites { origin_branch: 2, prefix: 1, extra: vec![] }] };
-    let both = union(session.read_set(), &more);
-    assert_eq!(write_set_text(&both), "w1.1-4, w2.1");
-    assert_eq!(session.request(2, Operation::Query, 0).session.unwrap().read_set.map(|r| write_set_text(&r)).as_deref(), Some("w1.1-2, w1.4"));
-    assert_eq!(guarantees_text(&parse_guarantees("all").unwrap()), "all");
-    assert_eq!(guarantees_text(&parse_guarantees("none").unwrap()), "none");
-    assert_eq!(guarantees_text(&parse_guarantees("mw,ryw").unwrap()), "ryw,mw");
-    assert_eq!(parse_guarantees("rw"), None);
+    let both = session.session().read_set().clone().union(&wire::write_set_from_proto(&more));
+    assert_eq!(both.to_string(), "{w1.1-4, w2.1}");
+    let read_set = session.request(BranchId(2), Op::Query).session.unwrap().read_set;
+    let read_set = read_set.map(|r| wire::write_set_from_proto(&r).to_string());
+    assert_eq!(read_set.as_deref(), Some("{w1.1-2, w1.4}"));
+    assert_eq!(parse("all").unwrap().to_string(), "all");
+    assert_eq!(parse("none").unwrap().to_string(), "none");
+    assert_eq!(parse("mw,ryw").unwrap().to_string(), "ryw,mw");
+    assert_eq!(parse("rw"), None);
 }
 
 #[wasm_bindgen_test(unsupported = test)]
@@ -558,7 +570,9 @@ fn network_and_violation_events_change_the_world() {
 #[cfg(target_family = "wasm")]
 mod components {
     use super::*;
-    use bank_frontend::{api::Api, components::graph::Graph, components::timeline::Timeline, lab::Lab};
+    use bank_frontend::{
+        api::Api, components::graph::Graph, components::timeline::Timeline, state::State,
+    };
     use leptos::prelude::*;
     use wasm_bindgen::JsCast;
 
@@ -591,15 +605,15 @@ mod components {
         let document = web_sys::window().unwrap().document().unwrap();
         let host = document.create_element("div").unwrap();
         document.body().unwrap().append_child(&host).unwrap();
-        let lab_slot = StoredValue::new(None::<Lab>);
+        let lab_slot = StoredValue::new(None::<State>);
         let _handle = leptos::mount::mount_to(host.clone().unchecked_into(), move || {
             // Never reached: no server in this test, and nothing here calls it.
-            let lab = Lab::new(Api::new("http://127.0.0.1:9"));
-            provide_context(lab);
-            lab_slot.set_value(Some(lab));
+            let state = State::new(Api::new("http://127.0.0.1:9"));
+            state.provide();
+            lab_slot.set_value(Some(state));
             view! { <Graph/> <Timeline/> }
         });
-        let lab = lab_slot.get_value().expect("mounted");
+        let lab = lab_slot.get_value().expect("mounted").playback;
         lab.trace.set(seed_test_2());
         lab.cursor.set(5);
         settle().await;

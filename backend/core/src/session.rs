@@ -124,6 +124,15 @@ impl Session {
             self.read_set.union_with(seen);
         }
     }
+
+    /// Merges a branch's Lamport clock into the customer's counter, as a
+    /// Lamport process does on receipt: `max(own, seen) + 1`. The course's
+    /// customers never call it ([`Session::observe`] leaves the counter
+    /// alone); the browser's customer does, so its next request is stamped
+    /// after the answer it saw.
+    pub fn merge_clock(&mut self, seen: u64) {
+        self.clock = self.clock.max(seen) + 1;
+    }
 }
 
 /// The writes in `required` that `applied` lacks, in id order. Empty means
@@ -190,5 +199,16 @@ mod tests {
         assert_eq!(s.read_set(), &seen);
         assert!(s.write_set().is_empty());
         assert_eq!(s.request(EventId(6), BranchId(2), Op::Query).read_set, seen);
+    }
+
+    #[test]
+    fn a_merged_clock_stamps_the_next_request_after_the_answer() {
+        let mut s = Session::new(CustomerId(1000));
+        assert_eq!(s.request(EventId(1), BranchId(1), Op::Query).clock, 1);
+        s.merge_clock(10);
+        assert_eq!(s.clock(), 11);
+        s.merge_clock(3);
+        assert_eq!(s.clock(), 12, "an older clock still ticks the counter");
+        assert_eq!(s.request(EventId(2), BranchId(1), Op::Query).clock, 13);
     }
 }

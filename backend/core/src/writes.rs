@@ -88,6 +88,21 @@ impl WriteSet {
         set
     }
 
+    /// Adds one origin's writes given in compact form (`1..=prefix` and
+    /// `extra`), as one part of [`WriteSet::from_parts`]. An origin with no
+    /// write is not stored.
+    pub fn insert_origin(&mut self, origin: BranchId, prefix: u64, extra: &[u64]) {
+        if prefix == 0 && extra.iter().all(|s| *s == 0) {
+            return;
+        }
+        let entry = self.origins.entry(origin).or_default();
+        entry.prefix = entry.prefix.max(prefix);
+        for &seq in extra {
+            entry.insert(seq);
+        }
+        entry.fold();
+    }
+
     /// The compact parts: per origin, its prefix and exceptions.
     pub fn parts(&self) -> impl Iterator<Item = (BranchId, &OriginWrites)> {
         self.origins.iter().map(|(o, w)| (*o, w))
@@ -261,6 +276,24 @@ mod tests {
         let mut s = WriteSet::from_parts([(BranchId(1), u64::MAX - 1, vec![])]);
         assert!(s.insert(w(1, u64::MAX)), "the last seq folds without overflow");
         assert_eq!(WriteSet::from_parts([(BranchId(1), 0, vec![3]), (BranchId(1), 2, vec![])]), WriteSet::from_parts([(BranchId(1), 3, vec![])]));
+    }
+
+    #[test]
+    fn origins_added_one_by_one_equal_the_set_of_their_parts() {
+        let parts = [
+            (BranchId(1), 2, vec![4, 1]),
+            (BranchId(2), 0, vec![0]),
+            (BranchId(3), 0, vec![]),
+            (BranchId(1), 0, vec![3]),
+            (BranchId(4), 0, vec![7]),
+        ];
+        let mut one_by_one = WriteSet::new();
+        for (origin, prefix, extra) in &parts {
+            one_by_one.insert_origin(*origin, *prefix, extra);
+        }
+        assert_eq!(one_by_one, WriteSet::from_parts(parts));
+        // No entry for an origin without writes (they would break equality).
+        assert_eq!(one_by_one.to_string(), "{w1.1-4, w4.7}");
     }
 
     #[test]

@@ -4,51 +4,68 @@
 use leptos::{ev, prelude::*};
 use wasm_bindgen::JsCast;
 
-use crate::lab::{Lab, SPEED_MAX, SPEED_MIN};
 use crate::model::format;
+use crate::state::{
+    context,
+    playback::{Playback, SPEED_MAX, SPEED_MIN},
+    server::Server,
+};
 
 #[component]
 pub fn Controls() -> impl IntoView {
-    let lab = expect_context::<Lab>();
-    let state = move || format::play_state(lab.server_state.get());
+    let playback = context::<Playback>();
+    let server = context::<Server>();
+    let state = move || format::play_state(server.play_state.get());
     let speed_text = move || {
-        let s = lab.speed.get();
+        let s = playback.speed.get();
         if s.fract() == 0.0 { format!("{s:.0}×") } else { format!("{s}×") }
     };
     view! {
         <div class="controls" role="toolbar" aria-label="playback">
-            <button data-testid="restart" on:click=move |_| lab.restart() title="Restart: a fresh cluster, paused at the start">
+            <button
+                data-testid="restart"
+                on:click=move |_| playback.restart()
+                title="Restart: a fresh cluster, paused at the start"
+            >
                 <Icon path=RESTART/> <span class="label">"Restart"</span>
             </button>
-            <button data-testid="step-back" on:click=move |_| lab.step_back() title="Step back one event (←)">
+            <button
+                data-testid="step-back"
+                on:click=move |_| playback.step_back()
+                title="Step back one event (←)"
+            >
                 <Icon path=BACK/> <span class="label">"Back"</span>
             </button>
             <button
                 data-testid="play"
                 class="primary"
-                class:on=move || lab.playing.get()
-                aria-pressed=move || lab.playing.get().to_string()
-                on:click=move |_| lab.play()
+                class:on=move || playback.playing.get()
+                aria-pressed=move || playback.playing.get().to_string()
+                on:click=move |_| playback.play()
                 title="Play (space)"
             >
                 <Icon path=PLAY/> <span class="label">"Play"</span>
             </button>
             <button
                 data-testid="pause"
-                class:on=move || !lab.playing.get()
-                on:click=move |_| lab.pause()
+                class:on=move || !playback.playing.get()
+                on:click=move |_| playback.pause()
                 title="Pause (space)"
             >
                 <Icon path=PAUSE/> <span class="label">"Pause"</span>
             </button>
             <button
                 data-testid="step-forward"
-                on:click=move |_| lab.step_forward()
+                on:click=move |_| playback.step_forward()
                 title="Step forward one event (→); at the end, the server sends one more customer event"
             >
                 <Icon path=STEP/> <span class="label">"Step"</span>
             </button>
-            <button data-testid="jump-end" on:click=move |_| lab.seek_end() title="Jump to the newest event">
+            <button
+                data-testid="jump-end"
+                on:click=move |_| playback.seek_end()
+                title="Jump to the newest event"
+            >
                 <Icon path=END/> <span class="label">"Live"</span>
             </button>
             <label class="speed">
@@ -59,15 +76,15 @@ pub fn Controls() -> impl IntoView {
                     min=SPEED_MIN
                     max=SPEED_MAX
                     step="0.25"
-                    prop:value=move || lab.speed.get().to_string()
+                    prop:value=move || playback.speed.get().to_string()
                     on:change=move |ev| {
                         if let Ok(speed) = event_target_value(&ev).parse::<f64>() {
-                            lab.set_speed(speed);
+                            playback.set_speed(speed);
                         }
                     }
                     on:input=move |ev| {
                         if let Ok(speed) = event_target_value(&ev).parse::<f64>() {
-                            lab.speed.set(speed);
+                            playback.speed.set(speed);
                         }
                     }
                 />
@@ -103,7 +120,7 @@ fn Icon(path: &'static str) -> impl IntoView {
 
 /// Space toggles play/pause, → steps forward, ← steps back; not while typing
 /// in a field.
-pub fn install_keyboard(lab: Lab) {
+pub fn install_keyboard(playback: Playback) {
     let typing = |target: Option<web_sys::EventTarget>| {
         target.and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|el| {
             matches!(el.tag_name().to_ascii_lowercase().as_str(), "input" | "textarea" | "select")
@@ -120,15 +137,15 @@ pub fn install_keyboard(lab: Lab) {
         match e.key().as_str() {
             " " | "Spacebar" => {
                 e.prevent_default();
-                lab.toggle_play();
+                playback.toggle_play();
             }
             "ArrowRight" => {
                 e.prevent_default();
-                lab.step_forward();
+                playback.step_forward();
             }
             "ArrowLeft" => {
                 e.prevent_default();
-                lab.step_back();
+                playback.step_back();
             }
             _ => {}
         }

@@ -1,21 +1,26 @@
 //! The browser as a customer: send a deposit, withdraw or query to any branch
 //! of the live cluster (customer id 1000, event ids from 1000).
 
+use bank_core::{BranchId, Cents, Op, OpKind};
 use leptos::{html, prelude::*};
 
-use crate::lab::Lab;
-use crate::model::{format, session::BROWSER_CUSTOMER_ID};
+use crate::model::customer::{typed_amount, BROWSER_CUSTOMER};
+use crate::state::{context, customer::Customer, playback::Playback};
+
+/// The operations offered: the options' values are their core names.
+const OPERATIONS: [OpKind; 3] = [OpKind::Deposit, OpKind::Withdraw, OpKind::Query];
 
 #[component]
 pub fn CustomerPanel() -> impl IntoView {
-    let lab = expect_context::<Lab>();
+    let customer = context::<Customer>();
+    let playback = context::<Playback>();
     let branch_ref = NodeRef::<html::Select>::new();
     let op_ref = NodeRef::<html::Select>::new();
     let amount_ref = NodeRef::<html::Input>::new();
     let query = RwSignal::new(false);
 
     let branch_ids = Memo::new(move |_| {
-        lab.trace.with(|t| {
+        playback.trace.with(|t| {
             let mut ids: Vec<u64> =
                 t.scenario().map(|s| s.branches.iter().map(|b| b.id).collect()).unwrap_or_default();
             ids.sort_unstable();
@@ -24,35 +29,38 @@ pub fn CustomerPanel() -> impl IntoView {
     });
 
     let send = move |_| {
-        let (Some(branch), Some(op), Some(amount)) = (branch_ref.get(), op_ref.get(), amount_ref.get()) else {
-            return;
-        };
+        let fields = (branch_ref.get(), op_ref.get(), amount_ref.get());
+        let (Some(branch), Some(op), Some(amount)) = fields else { return };
         let Ok(branch_id) = branch.value().parse::<u64>() else {
-            lab.customer_result.set(Some("load a scenario first: there is no branch to talk to".into()));
+            let text = "load a scenario first: there is no branch to talk to";
+            customer.result.set(Some(text.into()));
             return;
         };
-        let operation = format::parse_operation(&op.value());
-        let amount_cents = if operation == bank_proto::Operation::Query {
-            0
+        let name = op.value();
+        let Some(kind) = OPERATIONS.into_iter().find(|k| k.as_str() == name) else { return };
+        let amount = if kind == OpKind::Query {
+            Cents::ZERO
         } else {
-            match format::parse_money(&amount.value()) {
+            match typed_amount(&amount.value()) {
                 Ok(cents) => cents,
                 Err(error) => {
-                    lab.customer_result.set(Some(format!("error: {error}")));
+                    customer.result.set(Some(format!("error: {error}")));
                     return;
                 }
             }
         };
-        lab.send_customer_request(branch_id, operation, amount_cents);
+        customer.send(playback, BranchId(branch_id), Op::from_kind(kind, amount));
     };
 
+    // The session's acknowledged writes, in issue order.
     let write_set = move || {
-        lab.session.with(|s| {
-            let ids: Vec<String> = s.write_set().iter().map(|w| format!("{}.{}", w.origin_branch, w.seq)).collect();
+        customer.browser.with(|b| {
+            let writes = b.session().writes();
+            let ids: Vec<String> =
+                writes.iter().map(|w| format!("{}.{}", w.origin.0, w.seq)).collect();
             if ids.is_empty() { "empty".to_owned() } else { ids.join(", ") }
         })
     };
-
     view! {
         <section class="panel customer-panel">
             <h2>"Be a customer"</h2>
@@ -74,7 +82,9 @@ pub fn CustomerPanel() -> impl IntoView {
                     <select
                         data-testid="customer-op"
                         node_ref=op_ref
-                        on:change=move |ev| query.set(event_target_value(&ev) == "query")
+                        on:change=move |ev| {
+                            query.set(event_target_value(&ev) == OpKind::Query.as_str())
+                        }
                     >
                         <option value="deposit">"deposit"</option>
                         <option value="withdraw">"withdraw"</option>
@@ -96,10 +106,10 @@ pub fn CustomerPanel() -> impl IntoView {
                 <button data-testid="customer-send" class="primary" on:click=send>"Send"</button>
             </div>
             <p class="customer-result" data-testid="customer-result" aria-live="polite">
-                {move || lab.customer_result.get().unwrap_or_default()}
+                {move || customer.result.get().unwrap_or_default()}
             </p>
             <p class="hint">
-                {format!("You are customer {BROWSER_CUSTOMER_ID}. Write set: ")} {write_set}
+                {format!("You are customer {}. Write set: ", BROWSER_CUSTOMER.0)} {write_set}
             </p>
         </section>
     }

@@ -2,19 +2,26 @@
 
 use leptos::prelude::*;
 
-use crate::lab::{Lab, Selection};
 use crate::model::{describe, format};
+use crate::state::{
+    context,
+    focus::{Focus, Selection},
+    playback::Playback,
+};
 
 #[component]
 pub fn Details() -> impl IntoView {
-    let lab = expect_context::<Lab>();
+    let focus = context::<Focus>();
+    let playback = context::<Playback>();
     let facts = move || {
-        let selection = lab.hovered.get().or(lab.selected.get())?;
-        lab.trace.with(|t| {
+        let selection = focus.hovered.get().or(focus.selected.get())?;
+        playback.trace.with(|t| {
             let (title, mut rows) = match selection {
                 Selection::Flight(id) => {
                     let f = t.flights().get(id)?;
-                    let at = |i: usize| t.events().get(i).map(|e| format::micros(e.at_micros)).unwrap_or_default();
+                    let at = |i: usize| {
+                        t.events().get(i).map(|e| format::micros(e.at_micros)).unwrap_or_default()
+                    };
                     let rows = vec![
                         ("kind", format!("{} ({})", describe::flight_kind(f.kind), f.class().name())),
                         ("from", describe::node(f.from)),

@@ -22,11 +22,15 @@ use leptos::prelude::*;
 use wasm_bindgen::{closure::Closure, JsCast};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
-use crate::lab::{Lab, Selection};
 use crate::model::{
     describe, format,
     layout::{Layout, HEIGHT, WIDTH},
     trace::{Flight, MessageClass},
+};
+use crate::state::{
+    context,
+    focus::{Focus, Selection},
+    playback::Playback,
 };
 
 /// More messages in flight than this and their labels are not drawn (they
@@ -130,8 +134,14 @@ pub fn dot_title(flight: &Flight) -> String {
 }
 
 /// Where `flight` is drawn at visual time `t` (viewBox units).
-fn position(lab: Lab, layout: &Layout, flight: &Flight, t: f64, trace_len: usize) -> Option<(f64, f64)> {
-    let progress = if lab.reduced_motion { 0.5 } else { flight.progress(t, trace_len) };
+fn position(
+    playback: Playback,
+    layout: &Layout,
+    flight: &Flight,
+    t: f64,
+    trace_len: usize,
+) -> Option<(f64, f64)> {
+    let progress = if playback.reduced_motion { 0.5 } else { flight.progress(t, trace_len) };
     layout.along(flight.from, flight.to, progress).map(|p| (p.x, p.y))
 }
 
@@ -144,15 +154,16 @@ pub fn dot_layer(
     flights: Memo<Vec<usize>>,
     trace_len: Memo<usize>,
 ) -> (impl IntoView, DotPointer) {
-    let lab = expect_context::<Lab>();
+    let playback = context::<Playback>();
+    let focus = context::<Focus>();
     let surface = StoredValue::new_local(None::<Surface>);
 
     // Draws the current frame; reads everything untracked (the effect below
     // and the resize observer decide when).
     let repaint = move || {
-        let t = lab.time_untracked();
+        let t = playback.time_untracked();
         let len = trace_len.get_untracked();
-        let selected = match lab.selected.get_untracked() {
+        let selected = match focus.selected.get_untracked() {
             Some(Selection::Flight(id)) => Some(id),
             _ => None,
         };
@@ -160,8 +171,9 @@ pub fn dot_layer(
             let Some(surface) = surface else { return };
             layout.with_untracked(|layout| {
                 flights.with_untracked(|ids| {
-                    lab.trace.with_untracked(|trace| {
-                        paint(lab, surface, layout.as_ref(), trace.flights(), ids, t, len, selected)
+                    playback.trace.with_untracked(|trace| {
+                        let flights = trace.flights();
+                        paint(playback, surface, layout.as_ref(), flights, ids, t, len, selected)
                     })
                 })
             })
@@ -171,10 +183,10 @@ pub fn dot_layer(
     // One repaint per frame while playing, and whenever what is in flight,
     // the layout or the selection changes.
     Effect::new(move |_| {
-        lab.time();
+        playback.time();
         flights.track();
         layout.track();
-        lab.selected.track();
+        focus.selected.track();
         repaint();
     });
     // A message still travelling at the end of the trace moves as the trace
@@ -256,10 +268,10 @@ pub fn dot_layer(
     });
     on_cleanup(move || surface.set_value(None));
 
-    let pointer = DotPointer { lab, surface };
+    let pointer = DotPointer { playback, focus, surface };
     let click = move |e: web_sys::MouseEvent| {
         if let Some(id) = pointer.hit(&e) {
-            lab.selected.set(Some(Selection::Flight(id)));
+            focus.selected.set(Some(Selection::Flight(id)));
         }
     };
     let view = view! {
@@ -279,7 +291,8 @@ pub fn dot_layer(
 /// Hit-tests the dots for the graph's box.
 #[derive(Clone, Copy, Debug)]
 pub struct DotPointer {
-    lab: Lab,
+    playback: Playback,
+    focus: Focus,
     surface: StoredValue<Option<Surface>, LocalStorage>,
 }
 
@@ -303,7 +316,9 @@ impl DotPointer {
     /// The pointer moved over the graph: hover the dot under it, if any.
     pub fn moved(&self, e: &web_sys::MouseEvent) {
         let hit = self.hit(e);
-        let title = hit.and_then(|id| self.lab.trace.with_untracked(|t| t.flights().get(id).map(dot_title)));
+        let title = hit.and_then(|id| {
+            self.playback.trace.with_untracked(|t| t.flights().get(id).map(dot_title))
+        });
         self.show(hit, title);
     }
 
@@ -313,10 +328,13 @@ impl DotPointer {
     }
 
     fn show(&self, hit: Option<usize>, title: Option<String>) {
-        let hovered = self.lab.hovered.get_untracked();
+        let hovered = self.focus.hovered;
+        let now = hovered.get_untracked();
         match hit {
-            Some(id) if hovered != Some(Selection::Flight(id)) => self.lab.hovered.set(Some(Selection::Flight(id))),
-            None if matches!(hovered, Some(Selection::Flight(_))) => self.lab.hovered.set(None),
+            Some(id) if now != Some(Selection::Flight(id)) => {
+                hovered.set(Some(Selection::Flight(id)))
+            }
+            None if matches!(now, Some(Selection::Flight(_))) => hovered.set(None),
             _ => {}
         }
         self.surface.with_value(|s| {
@@ -369,7 +387,7 @@ fn make_sprites(colours: &Colours, k: f64) -> Vec<HtmlCanvasElement> {
 /// the selected dot's outline and, when not crowded, the labels on top.
 #[allow(clippy::too_many_arguments)]
 fn paint(
-    lab: Lab,
+    playback: Playback,
     s: &Surface,
     layout: Option<&Layout>,
     flights: &[Flight],
@@ -406,7 +424,7 @@ fn paint(
             .iter()
             .filter_map(|&id| {
                 let f = flights.get(id)?;
-                position(lab, layout, f, t, trace_len).map(|(x, y)| (id, class_of(f), x, y))
+                position(playback, layout, f, t, trace_len).map(|(x, y)| (id, class_of(f), x, y))
             })
             .collect();
         // Each dot is a copy of its class's sprite, at whole device pixels:

@@ -2,8 +2,12 @@
 
 use leptos::prelude::*;
 
-use crate::lab::{Lab, Selection};
 use crate::model::{describe, format};
+use crate::state::{
+    context,
+    focus::{Focus, Selection},
+    playback::Playback,
+};
 
 /// Lines shown at most (the newest ones).
 const MAX_LINES: usize = 250;
@@ -19,13 +23,16 @@ struct Row {
 
 #[component]
 pub fn EventLog() -> impl IntoView {
-    let lab = expect_context::<Lab>();
+    let playback = context::<Playback>();
+    let focus = context::<Focus>();
     let branch_filter = RwSignal::new(None::<u64>);
     let customer_filter = RwSignal::new(None::<u64>);
 
-    let branch_ids = Memo::new(move |_| lab.world.with(|w| w.branches.iter().map(|b| b.id).collect::<Vec<_>>()));
+    let branch_ids = Memo::new(move |_| {
+        playback.world.with(|w| w.branches.iter().map(|b| b.id).collect::<Vec<_>>())
+    });
     let customer_ids = Memo::new(move |_| {
-        lab.trace.with(|t| {
+        playback.trace.with(|t| {
             let mut ids: Vec<u64> = t
                 .scenario()
                 .map(|s| s.customers.iter().map(|c| c.customer_id).collect())
@@ -39,12 +46,13 @@ pub fn EventLog() -> impl IntoView {
 
     // The lines change only with the cursor or a new history (events
     // arrive after the cursor).
-    let shown = Memo::new(move |_| (lab.trace.with(|t| t.generation()), lab.cursor.get()));
+    let shown =
+        Memo::new(move |_| (playback.trace.with(|t| t.generation()), playback.cursor.get()));
     let rows = Memo::new(move |_| {
         let (_, cursor) = shown.get();
         let (branch, customer) = (branch_filter.get(), customer_filter.get());
         let mut hidden = 0usize;
-        let rows = lab.trace.with_untracked(|t| {
+        let rows = playback.trace.with_untracked(|t| {
             let generation = t.generation();
             let cursor = cursor.min(t.len());
             // Without a filter every line is kept: describe the newest only.
@@ -82,16 +90,17 @@ pub fn EventLog() -> impl IntoView {
                     key=|row| row.key
                     children=move |row| {
                         let index = row.index;
-                        let selected = move || lab.selected.get() == Some(Selection::Event(index));
+                        let this = Some(Selection::Event(index));
+                        let selected = move || focus.selected.get() == this;
                         let testid = (row.line.class == "violation").then_some("violation");
                         view! {
                             <li
                                 data-testid=testid
                                 class=format!("log-line log-{}", row.line.class)
                                 class:selected=selected
-                                on:click=move |_| lab.selected.set(Some(Selection::Event(index)))
-                                on:mouseenter=move |_| lab.hovered.set(Some(Selection::Event(index)))
-                                on:mouseleave=move |_| lab.hovered.set(None)
+                                on:click=move |_| focus.selected.set(this)
+                                on:mouseenter=move |_| focus.hovered.set(this)
+                                on:mouseleave=move |_| focus.hovered.set(None)
                             >
                                 <span class="log-index">{index + 1}</span>
                                 <span class="log-at">{row.at}</span>

@@ -5,11 +5,16 @@
 use leptos::prelude::*;
 
 use super::dots::dot_layer;
-use crate::lab::{FaultTarget, Lab, Selection};
 use crate::model::{
     describe, format,
     layout::{Layout, Point, HEIGHT, WIDTH},
     trace::{MessageClass, Node, Trace},
+};
+use crate::state::{
+    context,
+    focus::{FaultTarget, Focus, Selection},
+    playback::Playback,
+    settings::Settings,
 };
 
 /// The nodes of the loaded scenario, placed.
@@ -25,24 +30,28 @@ fn layout_of(trace: &Trace) -> Option<Layout> {
 /// The graph and its legend.
 #[component]
 pub fn Graph() -> impl IntoView {
-    let lab = expect_context::<Lab>();
+    let playback = context::<Playback>();
+    let settings = context::<Settings>();
+    let awaiting = settings.awaiting_history;
     // While a new scenario loads, the old one is not shown (so that nothing
     // is mistaken for the new cluster).
-    let layout = Memo::new(move |_| if lab.awaiting_history.get() { None } else { lab.trace.with(layout_of) });
-    let trace_len = Memo::new(move |_| lab.trace.with(Trace::len));
+    let layout = Memo::new(move |_| {
+        if awaiting.get() { None } else { playback.trace.with(layout_of) }
+    });
+    let trace_len = Memo::new(move |_| playback.trace.with(Trace::len));
     // A new history may bring another scenario with the same layout.
-    let generation = Memo::new(move |_| lab.trace.with(Trace::generation));
+    let generation = Memo::new(move |_| playback.trace.with(Trace::generation));
     // The ids of the messages in flight at the cursor. Events arriving after
     // the cursor change nothing here (they start later, and a message's
     // receipt only sets its end), so this is computed again only when the
     // cursor moves or a new history starts, not for every event received.
-    let shown = Memo::new(move |_| (generation.get(), lab.cursor.get(), lab.awaiting_history.get()));
+    let shown = Memo::new(move |_| (generation.get(), playback.cursor.get(), awaiting.get()));
     let flights = Memo::new(move |_| {
         let (_, cursor, awaiting) = shown.get();
         if awaiting {
             return Vec::new();
         }
-        lab.trace.with_untracked(|t| t.in_flight(cursor).map(|f| f.id).collect::<Vec<usize>>())
+        playback.trace.with_untracked(|t| t.in_flight(cursor).map(|f| f.id).collect::<Vec<usize>>())
     });
 
     // Every message in flight, drawn on a canvas over the graph (see
@@ -69,7 +78,7 @@ pub fn Graph() -> impl IntoView {
                         view! {
                             <text class="placeholder" x=WIDTH / 2.0 y=HEIGHT / 2.0 text-anchor="middle">
                                 {move || {
-                                    if lab.awaiting_history.get() {
+                                    if awaiting.get() {
                                         "Loading the scenario…"
                                     } else {
                                         "Load a scenario to see its branches"
@@ -102,7 +111,7 @@ pub fn Graph() -> impl IntoView {
 /// their scripted events use.
 #[component]
 fn Edges(layout: Layout) -> impl IntoView {
-    let lab = expect_context::<Lab>();
+    let playback = context::<Playback>();
     let mut lines = Vec::new();
     let mut links = Vec::new();
     for (i, &(a, _)) in layout.branches.iter().enumerate() {
@@ -112,7 +121,7 @@ fn Edges(layout: Layout) -> impl IntoView {
             }
         }
     }
-    let used: Vec<(Node, u64)> = lab.trace.with_untracked(|t| {
+    let used: Vec<(Node, u64)> = playback.trace.with_untracked(|t| {
         let mut used: Vec<(Node, u64)> = t
             .scenario()
             .map(|s| {
@@ -148,13 +157,17 @@ fn Edges(layout: Layout) -> impl IntoView {
 /// delay; click it for cut / heal / delay.
 #[component]
 fn PeerLink(a: u64, b: u64, from: Point, to: Point) -> impl IntoView {
-    let lab = expect_context::<Lab>();
-    let cut = move || lab.world.with(|w| w.is_cut(a, b));
-    let delay = move || lab.world.with(|w| w.delay(a, b)).filter(|ms| *ms > 0).map(|ms| format!("{ms} ms"));
-    let chosen = move || lab.fault_target.get() == Some(FaultTarget::Link(a, b));
+    let playback = context::<Playback>();
+    let focus = context::<Focus>();
+    let cut = move || playback.world.with(|w| w.is_cut(a, b));
+    let delay = move || {
+        playback.world.with(|w| w.delay(a, b)).filter(|ms| *ms > 0).map(|ms| format!("{ms} ms"))
+    };
+    let chosen = move || focus.fault_target.get() == Some(FaultTarget::Link(a, b));
+    let choose = move |_| focus.fault_target.set(Some(FaultTarget::Link(a, b)));
     let mid = from.lerp(to, 0.5);
     view! {
-        <g class="link" class:cut=cut class:chosen=chosen on:click=move |_| lab.fault_target.set(Some(FaultTarget::Link(a, b)))>
+        <g class="link" class:cut=cut class:chosen=chosen on:click=choose>
             <title>{format!("link {a}-{b}: click to cut, heal or delay it")}</title>
             <line class="edge edge-peer" x1=from.x y1=from.y x2=to.x y2=to.y/>
             <line class="link-hit" data-testid=format!("link-{a}-{b}") x1=from.x y1=from.y x2=to.x y2=to.y/>
@@ -166,10 +179,10 @@ fn PeerLink(a: u64, b: u64, from: Point, to: Point) -> impl IntoView {
 /// Red rings around the branches and customers of every violation found so far.
 #[component]
 pub fn ViolationMarkers(layout: Layout) -> impl IntoView {
-    let lab = expect_context::<Lab>();
+    let playback = context::<Playback>();
     move || {
         let mut nodes: Vec<(Node, String)> = Vec::new();
-        lab.world.with(|w| {
+        playback.world.with(|w| {
             for (_, v) in &w.violations {
                 let what = format!("{}: {}", v.name, v.explanation);
                 for b in &v.branch_ids {
@@ -216,28 +229,36 @@ fn Nodes(layout: Layout) -> impl IntoView {
 /// One branch: id, balance and a short write-set summary.
 #[component]
 fn BranchNode(id: u64, at: Point, r: f64) -> impl IntoView {
-    let lab = expect_context::<Lab>();
-    let balance = move || lab.world.with(|w| w.branch(id).map(|b| format::cents(b.balance_cents)).unwrap_or_default());
+    let playback = context::<Playback>();
+    let focus = context::<Focus>();
+    let world = playback.world;
+    let balance = move || {
+        world.with(|w| w.branch(id).map(|b| format::cents(b.balance_cents)).unwrap_or_default())
+    };
     // About how many characters of the write-set font fit across the circle.
     let writes_font = (r * 0.2).max(11.0);
     let max_chars = (1.7 * r / (0.58 * writes_font)) as usize;
     let writes = move || {
-        lab.world.with(|w| w.branch(id).map(|b| describe::write_sets_short(&b.write_sets, max_chars)).unwrap_or_default())
+        world.with(|w| {
+            w.branch(id)
+                .map(|b| describe::write_sets_short(&b.write_sets, max_chars))
+                .unwrap_or_default()
+        })
     };
-    let clock = move || lab.world.with(|w| w.branch(id).map(|b| b.clock).unwrap_or(0));
+    let clock = move || world.with(|w| w.branch(id).map(|b| b.clock).unwrap_or(0));
     // The branch that logged the event just applied.
     let active = move || {
-        let cursor = lab.cursor.get();
-        lab.world.with(|w| cursor > 0 && w.branch(id).and_then(|b| b.last_event) == Some(cursor - 1))
+        let cursor = playback.cursor.get();
+        world.with(|w| cursor > 0 && w.branch(id).and_then(|b| b.last_event) == Some(cursor - 1))
     };
     let select = move |_| {
-        lab.fault_target.set(Some(FaultTarget::Branch(id)));
-        if let Some(index) = lab.world.with_untracked(|w| w.branch(id).and_then(|b| b.last_event)) {
-            lab.selected.set(Some(Selection::Event(index)));
+        focus.fault_target.set(Some(FaultTarget::Branch(id)));
+        if let Some(index) = world.with_untracked(|w| w.branch(id).and_then(|b| b.last_event)) {
+            focus.selected.set(Some(Selection::Event(index)));
         }
     };
-    let down = move || lab.world.with(|w| w.is_down(id));
-    let chosen = move || lab.fault_target.get() == Some(FaultTarget::Branch(id));
+    let down = move || world.with(|w| w.is_down(id));
+    let chosen = move || focus.fault_target.get() == Some(FaultTarget::Branch(id));
     view! {
         <g
             class="branch"
@@ -286,11 +307,12 @@ fn BranchNode(id: u64, at: Point, r: f64) -> impl IntoView {
 /// A scripted customer session, or the browser ("you").
 #[component]
 fn CustomerNode(node: Node, at: Point, r: f64) -> impl IntoView {
-    let lab = expect_context::<Lab>();
+    let playback = context::<Playback>();
     let (testid, label, title) = match node {
         Node::Customer(session) => {
-            let id = lab.trace.with_untracked(|t| {
-                t.scenario().and_then(|s| s.customers.iter().find(|c| c.session == session)).map(|c| c.customer_id)
+            let id = playback.trace.with_untracked(|t| {
+                let scenario = t.scenario()?;
+                scenario.customers.iter().find(|c| c.session == session).map(|c| c.customer_id)
             });
             let id = id.unwrap_or(0);
             (format!("customer-{session}"), format!("C{id}"), format!("customer {id} (session {session})"))
@@ -298,7 +320,7 @@ fn CustomerNode(node: Node, at: Point, r: f64) -> impl IntoView {
         _ => ("customer-you".to_owned(), "you".to_owned(), "you: the browser as a customer".to_owned()),
     };
     let answer = move || {
-        lab.world.with(|w| {
+        playback.world.with(|w| {
             w.answers.get(&node).map(|a| {
                 if a.success {
                     format!("✓ {}", format::cents(a.balance_cents))

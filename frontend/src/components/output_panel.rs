@@ -2,12 +2,14 @@
 
 use leptos::prelude::*;
 
-use crate::lab::Lab;
+use crate::state::{context, playback::Playback};
 
 #[component]
 pub fn OutputPanel() -> impl IntoView {
-    let lab = expect_context::<Lab>();
-    let output = Memo::new(move |_| lab.trace.with(|t| t.output().map(|(i, text)| (i, text.to_owned()))));
+    let playback = context::<Playback>();
+    let output = Memo::new(move |_| {
+        playback.trace.with(|t| t.output().map(|(i, text)| (i, text.to_owned())))
+    });
     let copied = RwSignal::new(false);
     let copy = move |_| {
         if let Some((_, text)) = output.get_untracked() {

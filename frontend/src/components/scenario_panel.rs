@@ -5,18 +5,26 @@ use leptos::{prelude::*, task::spawn_local};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::lab::Lab;
+use bank_core::{Guarantee, Guarantees};
+use bank_proto::ScenarioError;
+
+use crate::model::wire;
+use crate::state::{context, playback::Playback, server::Server, settings::Settings};
 
 #[component]
 pub fn ScenarioPanel() -> impl IntoView {
-    let lab = expect_context::<Lab>();
+    let settings = context::<Settings>();
+    let playback = context::<Playback>();
+    let server = context::<Server>();
     let picked = RwSignal::new(String::new());
     let editor = RwSignal::new(String::new());
     let editor_name = RwSignal::new(String::from("edited scenario"));
 
     let pick = move |ev: leptos::ev::Event| {
         let name = event_target_value(&ev);
-        let text = lab.examples.with_untracked(|e| e.iter().find(|e| e.name == name).map(|e| e.text.clone()));
+        let text = settings
+            .examples
+            .with_untracked(|e| e.iter().find(|e| e.name == name).map(|e| e.text.clone()));
         if let Some(text) = text {
             editor.set(text);
             editor_name.set(name.clone());
@@ -26,18 +34,19 @@ pub fn ScenarioPanel() -> impl IntoView {
     let load_example = move |_| {
         let name = picked.get_untracked();
         if name.is_empty() {
-            lab.load_error.set(Some(bank_proto::ScenarioError {
+            settings.load_error.set(Some(ScenarioError {
                 message: "choose an example first".into(),
                 line: 0,
                 column: 0,
             }));
         } else {
-            lab.load_example(&name);
+            settings.load_example(&name);
         }
     };
-    let run_editor = move |_| lab.load(editor.get_untracked(), editor_name.get_untracked());
+    let run_editor = move |_| settings.load(editor.get_untracked(), editor_name.get_untracked());
     let upload = move |ev: leptos::ev::Event| {
-        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
+        let input = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
+        let Some(input) = input else { return };
         let Some(file) = input.files().and_then(|files| files.get(0)) else { return };
         let name = file.name();
         spawn_local(async move {
@@ -46,25 +55,30 @@ pub fn ScenarioPanel() -> impl IntoView {
                     let text = text.as_string().unwrap_or_default();
                     editor.set(text.clone());
                     editor_name.set(name.clone());
-                    lab.load(text, name);
+                    settings.load(text, name);
                 }
-                Err(_) => lab.notice.set(Some(format!("could not read {name}"))),
+                Err(_) => server.tell(format!("could not read {name}")),
             }
         });
     };
 
     let options = move || {
-        lab.examples
+        settings
+            .examples
             .get()
             .into_iter()
             .map(|e| {
-                let label = if e.title.is_empty() { e.name.clone() } else { format!("{} — {}", e.name, e.title) };
+                let label = if e.title.is_empty() {
+                    e.name.clone()
+                } else {
+                    format!("{} — {}", e.name, e.title)
+                };
                 view! { <option value=e.name>{label}</option> }
             })
             .collect_view()
     };
     let error = move || {
-        lab.load_error.get().map(|e| {
+        settings.load_error.get().map(|e| {
             let place = match (e.line, e.column) {
                 (0, _) => String::new(),
                 (line, 0) => format!("line {line}: "),
@@ -78,7 +92,7 @@ pub fn ScenarioPanel() -> impl IntoView {
         })
     };
     let warnings = move || {
-        lab.trace.with(|t| {
+        playback.trace.with(|t| {
             t.scenario()
                 .map(|s| s.warnings.clone())
                 .unwrap_or_default()
@@ -106,7 +120,12 @@ pub fn ScenarioPanel() -> impl IntoView {
             <div class="row">
                 <label class="upload">
                     "Upload JSON: "
-                    <input type="file" data-testid="scenario-upload" accept=".json,application/json,text/plain" on:change=upload/>
+                    <input
+                        type="file"
+                        data-testid="scenario-upload"
+                        accept=".json,application/json,text/plain"
+                        on:change=upload
+                    />
                 </label>
             </div>
             <textarea
@@ -119,12 +138,18 @@ pub fn ScenarioPanel() -> impl IntoView {
                 on:input=move |ev| editor.set(event_target_value(&ev))
             ></textarea>
             <div class="row">
-                <button data-testid="run-editor" on:click=run_editor disabled=move || lab.loading.get()>
+                <button
+                    data-testid="run-editor"
+                    on:click=run_editor
+                    disabled=move || settings.loading.get()
+                >
                     "Run this scenario"
                 </button>
-                {move || lab.loading.get().then(|| view! { <span class="hint">"loading…"</span> })}
+                {move || {
+                    settings.loading.get().then(|| view! { <span class="hint">"loading…"</span> })
+                }}
             </div>
-            <Settings/>
+            <GuaranteeSettings/>
             {error}
             <ul class="warnings">{warnings}</ul>
         </section>
@@ -134,51 +159,56 @@ pub fn ScenarioPanel() -> impl IntoView {
 /// The four session guarantees (with "all" / "none" / the scenario's own)
 /// and the propagation mode, sent with the next load or run.
 #[component]
-fn Settings() -> impl IntoView {
-    use bank_proto::Guarantees;
-    let lab = expect_context::<Lab>();
+fn GuaranteeSettings() -> impl IntoView {
+    let settings = context::<Settings>();
+    let playback = context::<Playback>();
     // What the toggles show: the choice, else the loaded scenario's setting.
     let shown = move || {
-        lab.guarantee_choice.get().unwrap_or_else(|| {
-            lab.trace
-                .with(|t| t.scenario().and_then(|s| crate::model::session::parse_guarantees(&s.guarantees)))
-                .unwrap_or_default()
+        settings.guarantee_choice.get().unwrap_or_else(|| {
+            playback
+                .trace
+                .with(|t| t.scenario().and_then(wire::scenario_guarantees))
+                .unwrap_or(Guarantees::NONE)
         })
     };
-    let toggles = [
-        ("ryw", "Read Your Writes", 0usize),
-        ("mr", "Monotonic Reads", 1),
-        ("wfr", "Writes Follow Reads", 2),
-        ("mw", "Monotonic Writes", 3),
-    ]
-    .into_iter()
-    .map(|(short, name, i)| {
-        let get = move |g: &Guarantees| [g.read_your_writes, g.monotonic_reads, g.writes_follow_reads, g.monotonic_writes][i];
-        let toggle = move |ev: leptos::ev::Event| {
-            let on = event_target_checked(&ev);
-            let mut g = shown();
-            match i {
-                0 => g.read_your_writes = on,
-                1 => g.monotonic_reads = on,
-                2 => g.writes_follow_reads = on,
-                _ => g.monotonic_writes = on,
+    let toggles = Guarantee::ALL
+        .into_iter()
+        .map(|guarantee| {
+            let short = guarantee.short();
+            let toggle = move |ev: leptos::ev::Event| {
+                let on = event_target_checked(&ev);
+                settings.guarantee_choice.set(Some(shown().with(guarantee, on)));
+            };
+            view! {
+                <label class="toggle" title=guarantee.name()>
+                    <input
+                        type="checkbox"
+                        data-testid=format!("guarantee-{short}")
+                        prop:checked=move || shown().has(guarantee)
+                        on:change=toggle
+                    />
+                    {short.to_uppercase()}
+                </label>
             }
-            lab.guarantee_choice.set(Some(g));
-        };
-        view! {
-            <label class="toggle" title=name>
-                <input type="checkbox" data-testid=format!("guarantee-{short}") prop:checked=move || get(&shown()) on:change=toggle/>
-                {short.to_uppercase()}
-            </label>
-        }
-    })
-    .collect_view();
-    let all = Guarantees { read_your_writes: true, monotonic_reads: true, writes_follow_reads: true, monotonic_writes: true };
+        })
+        .collect_view();
+    let choose = move |guarantees: Option<Guarantees>| settings.guarantee_choice.set(guarantees);
+    let all = move |_| choose(Some(Guarantees::ALL));
+    let none = move |_| choose(Some(Guarantees::NONE));
     let loaded = move || {
-        lab.trace.with(|t| t.scenario().map(|s| format!("running: guarantees {}, propagation {}, seed {}", s.guarantees, s.propagation, s.seed)))
+        playback.trace.with(|t| {
+            t.scenario().map(|s| {
+                format!(
+                    "running: guarantees {}, propagation {}, seed {}",
+                    s.guarantees, s.propagation, s.seed
+                )
+            })
+        })
     };
     let description = move || {
-        lab.trace.with(|t| t.scenario().map(|s| s.description.clone()).filter(|d| !d.is_empty()))
+        playback
+            .trace
+            .with(|t| t.scenario().map(|s| s.description.clone()).filter(|d| !d.is_empty()))
             .map(|d| view! { <p class="description" data-testid="scenario-description">{d}</p> })
     };
     view! {
@@ -186,18 +216,18 @@ fn Settings() -> impl IntoView {
             <legend>"Session guarantees (for the next load or run)"</legend>
             <div class="row">
                 {toggles}
-                <button data-testid="guarantees-all" on:click=move |_| lab.guarantee_choice.set(Some(all))>"all"</button>
-                <button data-testid="guarantees-none" on:click=move |_| lab.guarantee_choice.set(Some(Guarantees::default()))>
-                    "none"
+                <button data-testid="guarantees-all" on:click=all>"all"</button>
+                <button data-testid="guarantees-none" on:click=none>"none"</button>
+                <button data-testid="guarantees-scenario" on:click=move |_| choose(None)>
+                    "scenario's"
                 </button>
-                <button data-testid="guarantees-scenario" on:click=move |_| lab.guarantee_choice.set(None)>"scenario's"</button>
             </div>
             <label>
                 "Propagation "
                 <select
                     data-testid="propagation"
-                    prop:value=move || lab.propagation_choice.get()
-                    on:change=move |ev| lab.propagation_choice.set(event_target_value(&ev))
+                    prop:value=move || settings.propagation_choice.get()
+                    on:change=move |ev| settings.propagation_choice.set(event_target_value(&ev))
                 >
                     <option value="">"scenario's"</option>
                     <option value="sequential">"sequential"</option>

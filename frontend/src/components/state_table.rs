@@ -2,14 +2,14 @@
 
 use leptos::prelude::*;
 
-use crate::lab::Lab;
 use crate::model::{describe, format};
+use crate::state::{context, playback::Playback};
 
 #[component]
 pub fn StateTable() -> impl IntoView {
-    let lab = expect_context::<Lab>();
+    let playback = context::<Playback>();
     let rows = move || {
-        lab.world.with(|w| {
+        playback.world.with(|w| {
             w.branches
                 .iter()
                 .map(|b| {

@@ -2,17 +2,17 @@
 
 use leptos::prelude::*;
 
-use crate::lab::Lab;
 use crate::model::{format, trace::Trace};
+use crate::state::{context, playback::Playback};
 
 #[component]
 pub fn Timeline() -> impl IntoView {
-    let lab = expect_context::<Lab>();
-    let len = Memo::new(move |_| lab.trace.with(Trace::len));
+    let playback = context::<Playback>();
+    let len = Memo::new(move |_| playback.trace.with(Trace::len));
     // When the event just applied happened (µs since the load).
     let at = move || {
-        let cursor = lab.cursor.get();
-        lab.trace.with(|t| {
+        let cursor = playback.cursor.get();
+        playback.trace.with(|t| {
             cursor
                 .checked_sub(1)
                 .and_then(|i| t.events().get(i))
@@ -20,7 +20,7 @@ pub fn Timeline() -> impl IntoView {
                 .unwrap_or_default()
         })
     };
-    let finished_at = move || lab.trace.with(|t| t.output().map(|(i, _)| i + 1));
+    let finished_at = move || playback.trace.with(|t| t.output().map(|(i, _)| i + 1));
     view! {
         <div class="timeline">
             <input
@@ -29,14 +29,16 @@ pub fn Timeline() -> impl IntoView {
                 aria-label="timeline: events applied"
                 min="0"
                 prop:max=move || len.get().to_string()
-                prop:value=move || lab.cursor.get().to_string()
+                prop:value=move || playback.cursor.get().to_string()
                 on:input=move |ev| {
                     if let Ok(to) = event_target_value(&ev).parse::<usize>() {
-                        lab.seek(to);
+                        playback.seek(to);
                     }
                 }
             />
-            <span class="cursor" data-testid="cursor">{move || format!("{} / {}", lab.cursor.get(), len.get())}</span>
+            <span class="cursor" data-testid="cursor">
+                {move || format!("{} / {}", playback.cursor.get(), len.get())}
+            </span>
             <span class="at">{at}</span>
             {move || finished_at().map(|n| view! { <span class="finished-mark">{format!("finished at {n}")}</span> })}
         </div>

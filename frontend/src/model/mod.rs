@@ -3,14 +3,18 @@
 //!
 //! - [`trace`]: the recorded history, its messages, and the replay to a cursor.
 //! - [`layout`]: where the graph draws nodes and messages.
-//! - [`format`]: money (integer cents) and labels as text.
+//! - [`format`]: money (integer cents, printed by `bank_core`) and labels as text.
 //! - [`describe`]: event log lines and details-panel facts.
 //! - [`embed`]: the page's query string and `?scenario=<base64>`.
-//! - [`session`]: the browser's own customer session.
+//! - [`customer`]: the browser as a customer: a `bank_core::Session`, its
+//!   event ids, and the amount typed.
+//! - [`wire`]: the only place the browser converts between proto messages
+//!   and core types.
 
+pub mod customer;
 pub mod describe;
 pub mod embed;
 pub mod format;
 pub mod layout;
-pub mod session;
 pub mod trace;
+pub mod wire;

@@ -1,0 +1,143 @@
+//! The same scenario and seed in the simulator, side by side with two
+//! guarantee settings: each run's operations, violations and final balances.
+
+use bank_proto::SimulatedRun;
+use leptos::prelude::*;
+
+use crate::model::{describe, format};
+use crate::state::{context, playback::Playback, settings::Settings};
+
+/// The guarantee settings offered on each side (`""`: the side's default).
+const OPTIONS: [&str; 8] = ["", "all", "none", "ryw,mw", "ryw", "mr", "wfr", "mw"];
+
+/// Two guarantee pickers, the Compare button, and the two runs.
+#[component]
+pub fn ComparePanel() -> impl IntoView {
+    let settings = context::<Settings>();
+    let playback = context::<Playback>();
+    // The guarantees chosen for the next load, else the loaded scenario's.
+    let chosen = move || {
+        settings
+            .guarantee_choice
+            .get()
+            .map(|g| g.to_string())
+            .or_else(|| playback.trace.with(|t| t.scenario().map(|s| s.guarantees.clone())))
+            .unwrap_or_else(|| "none".into())
+    };
+    let left = RwSignal::new(String::new());
+    let right = RwSignal::new(String::new());
+    let select = move |which: RwSignal<String>, testid: &'static str, default_label: &'static str| {
+        let opts = OPTIONS
+            .iter()
+            .map(|o| {
+                let label = if o.is_empty() { default_label.to_owned() } else { (*o).to_owned() };
+                view! { <option value=*o>{label}</option> }
+            })
+            .collect_view();
+        view! {
+            <select
+                data-testid=testid
+                prop:value=move || which.get()
+                on:change=move |ev| which.set(event_target_value(&ev))
+            >
+                {opts}
+            </select>
+        }
+    };
+    let run = move |_| {
+        let a = match left.get_untracked() {
+            s if s.is_empty() => chosen(),
+            s => s,
+        };
+        let b = match right.get_untracked() {
+            s if s.is_empty() => if a == "all" { "none".to_owned() } else { "all".to_owned() },
+            s => s,
+        };
+        settings.compare(a, b);
+    };
+    let result = move || {
+        settings.comparison.get().map(|r| match r {
+            Err(message) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
+            Ok(c) => view! {
+                <p class="hint">{format!("seed {}", c.seed)}</p>
+                <div class="compare-columns">
+                    <SimColumn run=c.left.unwrap_or_default() testid="compare-left"/>
+                    <SimColumn run=c.right.unwrap_or_default() testid="compare-right"/>
+                </div>
+            }
+            .into_any(),
+        })
+    };
+    view! {
+        <section class="panel compare-panel" data-testid="compare">
+            <h2>"Side by side (simulator, same seed)"</h2>
+            <div class="row">
+                {select(left, "compare-a", "chosen")}
+                " vs "
+                {select(right, "compare-b", "all / none")}
+                <button
+                    data-testid="compare-run"
+                    class="primary"
+                    on:click=run
+                    disabled=move || settings.comparing.get()
+                >
+                    "Compare"
+                </button>
+            </div>
+            {result}
+        </section>
+    }
+}
+
+/// One simulated run: its operations in completion order and its violations.
+#[component]
+fn SimColumn(run: SimulatedRun, testid: &'static str) -> impl IntoView {
+    let ops = run
+        .ops
+        .iter()
+        .map(|o| {
+            let op = format::operation(o.operation);
+            let money = if op == "query" {
+                op.to_owned()
+            } else {
+                format!("{op} {}", format::cents(o.amount_cents))
+            };
+            let outcome = if o.ok {
+                format!("→ {}", format::cents(o.balance_cents))
+            } else {
+                format!("✗ {}", o.error)
+            };
+            let text =
+                format!("C{} e{} @B{}: {money} {outcome}", o.customer_id, o.event_id, o.branch_id);
+            view! { <li class:fail=!o.ok>{text}</li> }
+        })
+        .collect_view();
+    let violations = run
+        .violations
+        .iter()
+        .map(|v| {
+            let text = describe::violation_text(v);
+            view! { <li class="violation" data-testid="compare-violation">{text}</li> }
+        })
+        .collect_view();
+    let balances: Vec<String> = run
+        .final_balances
+        .iter()
+        .map(|b| format!("B{} {}", b.id, format::cents(b.balance_cents)))
+        .collect();
+    let verdict = if run.violations.is_empty() {
+        "no violation".to_owned()
+    } else {
+        format!("{} violation(s)", run.violations.len())
+    };
+    let facts =
+        format!("{verdict} · {} ms simulated · final {}", run.duration_ms, balances.join(", "));
+    view! {
+        <div class="compare-column" data-testid=testid>
+            <h3>{format!("guarantees: {}", run.guarantees)}</h3>
+            <p class="hint">{facts}</p>
+            <ol class="sim-ops">{ops}</ol>
+            <ul class="violations-list">{violations}</ul>
+        </div>
+    }
+}
