@@ -28,9 +28,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bank_backend::net::transport::channel_to;
 use bank_backend::cluster::local::{Cluster, ClusterConfig};
 use bank_backend::customers::runner::run_scenario;
+use bank_backend::net::transport::channel_to;
 use bank_core::branch::PropagationMode;
 use bank_core::formats::{self, OutputFormat};
 use bank_core::sim::SimConfig;
@@ -63,8 +63,10 @@ fn cpu_time() -> Duration {
     // /proc/self/stat: fields 14 and 15 (utime, stime), in clock ticks of
     // 1/100 s (USER_HZ), after the command name in parentheses.
     let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
-    let fields: Vec<&str> = stat.rsplit_once(')').expect("stat format").1.split_whitespace().collect();
-    let ticks: u64 = fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').expect("stat format").1.split_whitespace().collect();
+    let ticks: u64 =
+        fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
     Duration::from_millis(ticks * 10)
 }
 
@@ -100,7 +102,9 @@ async fn course_input(name: &str, rel: &str) -> String {
 /// Unary round trips per second against one branch, from `clients` tasks,
 /// for `window`.
 async fn raw_unary_limit(clients: usize, window: Duration) -> Rate {
-    let cluster = Cluster::start(ClusterConfig::new(vec![(BranchId(1), Cents::ZERO)])).await.expect("cluster");
+    let cluster = Cluster::start(ClusterConfig::new(vec![(BranchId(1), Cents::ZERO)]))
+        .await
+        .expect("cluster");
     let channel = channel_to(cluster.addrs()[&BranchId(1)]);
     let done = Arc::new(AtomicU64::new(0));
     let (started, cpu) = (Instant::now(), cpu_time());
@@ -111,7 +115,10 @@ async fn raw_unary_limit(clients: usize, window: Duration) -> Rate {
             let done = done.clone();
             tokio::spawn(async move {
                 while Instant::now() < deadline {
-                    client.inspect(pb::InspectRequest { wait_until_quiet: false, brief: true }).await.expect("inspect");
+                    client
+                        .inspect(pb::InspectRequest { wait_until_quiet: false, brief: true })
+                        .await
+                        .expect("inspect");
                     done.fetch_add(1, Ordering::Relaxed);
                 }
             })
@@ -135,7 +142,10 @@ struct Rate {
 impl Rate {
     /// `ops` done since `started`, when the process had used `cpu`.
     fn of(ops: f64, started: Instant, cpu: Duration) -> Rate {
-        Rate { wall: ops / started.elapsed().as_secs_f64(), cpu: ops / (cpu_time() - cpu).as_secs_f64() }
+        Rate {
+            wall: ops / started.elapsed().as_secs_f64(),
+            cpu: ops / (cpu_time() - cpu).as_secs_f64(),
+        }
     }
 }
 
@@ -156,7 +166,11 @@ struct Throughput {
 /// `channels[b - 1]` reaches branch `b`. Every session makes
 /// [`SESSION_WRITES`] writes, then a new customer takes over. Returns each
 /// write's latency (sent → answered).
-async fn send_deposits(channels: Vec<tonic::transport::Channel>, customers: u64, window: Duration) -> Vec<Duration> {
+async fn send_deposits(
+    channels: Vec<tonic::transport::Channel>,
+    customers: u64,
+    window: Duration,
+) -> Vec<Duration> {
     let branches = channels.len() as u64;
     let deadline = Instant::now() + window;
     let tasks: Vec<_> = (0..customers)
@@ -177,7 +191,8 @@ async fn send_deposits(channels: Vec<tonic::transport::Channel>, customers: u64,
                         session = Session::new(CustomerId(c * 1_000_000 + i / SESSION_WRITES + 1));
                     }
                     let branch = (c + i) % branches + 1;
-                    let request = session.request(EventId(i + 1), BranchId(branch), Op::Deposit(Cents(1)));
+                    let request =
+                        session.request(EventId(i + 1), BranchId(branch), Op::Deposit(Cents(1)));
                     let sent = Instant::now();
                     let mut client = CustomerClient::new(channels[(branch - 1) as usize].clone());
                     let call = client.request(pb::CustomerRequest::from(&request));
@@ -204,20 +219,36 @@ async fn send_deposits(channels: Vec<tonic::transport::Channel>, customers: u64,
 /// With `data_dir`, the branches keep their stores there and flush them to
 /// the disk before every customer reply (as `bank run --data-dir` does);
 /// without, in a temporary directory that is never flushed.
-async fn propagated_writes(branches: u64, customers: u64, window: Duration, data_dir: Option<PathBuf>) -> Throughput {
-    let mut config = ClusterConfig::new((1..=branches).map(|b| (BranchId(b), Cents::ZERO)).collect());
+async fn propagated_writes(
+    branches: u64,
+    customers: u64,
+    window: Duration,
+    data_dir: Option<PathBuf>,
+) -> Throughput {
+    let mut config =
+        ClusterConfig::new((1..=branches).map(|b| (BranchId(b), Cents::ZERO)).collect());
     config.propagation = PropagationMode::Parallel;
     config.data_dir = data_dir;
     let cluster = Cluster::start(config).await.expect("cluster");
-    let channels: Vec<_> = (1..=branches).map(|b| channel_to(cluster.addrs()[&BranchId(b)])).collect();
+    let channels: Vec<_> =
+        (1..=branches).map(|b| channel_to(cluster.addrs()[&BranchId(b)])).collect();
     let (started, cpu) = (Instant::now(), cpu_time());
     let mut latencies = send_deposits(channels, customers, window).await;
     let elapsed = started.elapsed();
     let deliveries = Rate::of((latencies.len() as u64 * (branches - 1)) as f64, started, cpu);
-    let (calls, carried) = (cluster.control().link_stats().calls(), cluster.control().link_stats().writes());
+    let (calls, carried) =
+        (cluster.control().link_stats().calls(), cluster.control().link_stats().writes());
     cluster.shutdown().await;
     latencies.sort();
-    Throughput { writes: latencies.len(), deliveries, elapsed, p50: percentile(&latencies, 0.5), p99: percentile(&latencies, 0.99), calls, carried }
+    Throughput {
+        writes: latencies.len(),
+        deliveries,
+        elapsed,
+        p50: percentile(&latencies, 0.5),
+        p99: percentile(&latencies, 0.99),
+        calls,
+        carried,
+    }
 }
 
 fn simulator(seeds: u64) -> (f64, f64) {
@@ -240,7 +271,9 @@ fn simulator(seeds: u64) -> (f64, f64) {
         .collect();
     let scenario = Scenario {
         shape: InputShape::EventsWithBranch,
-        branches: (1..=4).map(|b| BranchSpec { id: BranchId(b), balance: Cents::units(100), line: 0 }).collect(),
+        branches: (1..=4)
+            .map(|b| BranchSpec { id: BranchId(b), balance: Cents::units(100), line: 0 })
+            .collect(),
         customers,
         warnings: vec![],
     };
@@ -258,10 +291,22 @@ fn simulator(seeds: u64) -> (f64, f64) {
                 delay_ms: bank_core::network::Delay::Between(1, 30),
                 drop_percent: 10,
                 faults: vec![
-                    bank_core::network::TimedFault { at_ms: 5, fault: bank_core::network::Fault::Crash(2) },
-                    bank_core::network::TimedFault { at_ms: 20, fault: bank_core::network::Fault::Cut([1, 3]) },
-                    bank_core::network::TimedFault { at_ms: 60, fault: bank_core::network::Fault::Restart(2) },
-                    bank_core::network::TimedFault { at_ms: 90, fault: bank_core::network::Fault::Heal([1, 3]) },
+                    bank_core::network::TimedFault {
+                        at_ms: 5,
+                        fault: bank_core::network::Fault::Crash(2),
+                    },
+                    bank_core::network::TimedFault {
+                        at_ms: 20,
+                        fault: bank_core::network::Fault::Cut([1, 3]),
+                    },
+                    bank_core::network::TimedFault {
+                        at_ms: 60,
+                        fault: bank_core::network::Fault::Restart(2),
+                    },
+                    bank_core::network::TimedFault {
+                        at_ms: 90,
+                        fault: bank_core::network::Fault::Heal([1, 3]),
+                    },
                 ],
                 ..Default::default()
             },
@@ -297,10 +342,15 @@ fn serve_under_load(branches: u64, customers: u64, window: Duration) -> Result<S
 
     let dir = std::env::temp_dir().join(format!("bank-bench-serve-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let bank: Vec<String> = (1..=branches).map(|b| format!(r#"{{"id": {b}, "type": "branch", "balance": 0}}"#)).collect();
+    let bank: Vec<String> = (1..=branches)
+        .map(|b| format!(r#"{{"id": {b}, "type": "branch", "balance": 0}}"#))
+        .collect();
     let scenario = dir.join("branches.json");
-    std::fs::write(&scenario, format!(r#"{{"propagation": "parallel", "bank": [{}]}}"#, bank.join(", ")))
-        .map_err(|e| format!("{}: {e}", scenario.display()))?;
+    std::fs::write(
+        &scenario,
+        format!(r#"{{"propagation": "parallel", "bank": [{}]}}"#, bank.join(", ")),
+    )
+    .map_err(|e| format!("{}: {e}", scenario.display()))?;
     let mut child = Command::new(env!("CARGO_BIN_EXE_bank"))
         .args(["serve", "--addr", "127.0.0.1:0", "--scenario"])
         .arg(&scenario)
@@ -327,15 +377,18 @@ fn serve_under_load(branches: u64, customers: u64, window: Duration) -> Result<S
             .map_err(|_| "bank serve printed no URL within 30 s".to_owned())?
             .parse()
             .map_err(|e| format!("bank serve's address: {e}"))?;
-        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+        let runtime =
+            tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
         let (writes, elapsed) = runtime.block_on(async move {
             // One channel to the web origin: each request names its branch.
             let channel = channel_to(addr);
             let started = Instant::now();
-            let latencies = send_deposits(vec![channel; branches as usize], customers, window).await;
+            let latencies =
+                send_deposits(vec![channel; branches as usize], customers, window).await;
             (latencies.len(), started.elapsed())
         });
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|e| format!("/proc/{pid}/status: {e}"))?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .map_err(|e| format!("/proc/{pid}/status: {e}"))?;
         let peak_kib = status_kib(&status, "VmHWM:").ok_or("no VmHWM in /proc/<pid>/status")?;
         Ok(ServeLoad { writes, elapsed, peak_kib, now_kib: status_kib(&status, "VmRSS:") })
     })();
@@ -366,12 +419,20 @@ fn peak_rss_kib() -> Option<u64> {
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let mem = std::fs::read_to_string("/proc/meminfo")
         .ok()
-        .and_then(|m| m.lines().next().map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse::<u64>().unwrap_or(0)))
+        .and_then(|m| {
+            m.lines()
+                .next()
+                .map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse::<u64>().unwrap_or(0))
+        })
         .map(|kib| format!("{:.1} GiB", kib as f64 / 1024.0 / 1024.0))
         .unwrap_or_default();
     format!("{cores} cores ({cpu}), {mem} memory, rustc release build, tokio multi-thread runtime with {cores} workers")
@@ -427,8 +488,17 @@ async fn propagation_section() -> String {
     let _ = std::fs::remove_dir_all(&dir);
     writeln!(md, "\nDurability: the 3-branch row again, once with stores in a temporary directory (never flushed, the default of `bank run`) and once in a data directory on this machine's disk (`--data-dir`: no customer is answered before its write is flushed to the disk with fsync; the flush runs off the branch's task, and the replies that pile up meanwhile share the next one):\n").unwrap();
     writeln!(md, "| stores | writes/s | write latency p50 | p99 |\n|---|---|---|---|").unwrap();
-    for (name, t) in [("temporary, not flushed", &volatile), ("`--data-dir`, flushed before replies", &durable)] {
-        writeln!(md, "| {name} | {:.0} | {} | {} |", t.writes as f64 / t.elapsed.as_secs_f64(), ms(t.p50), ms(t.p99)).unwrap();
+    for (name, t) in
+        [("temporary, not flushed", &volatile), ("`--data-dir`, flushed before replies", &durable)]
+    {
+        writeln!(
+            md,
+            "| {name} | {:.0} | {} | {} |",
+            t.writes as f64 / t.elapsed.as_secs_f64(),
+            ms(t.p50),
+            ms(t.p99)
+        )
+        .unwrap();
     }
     md
 }
@@ -439,7 +509,8 @@ fn main() {
         .nth(1)
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("BENCHMARKS.md"));
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     // `--only propagation`: section 2 alone, printed, BENCHMARKS.md untouched
     // (for profiling the propagation path).
     if std::env::args().skip_while(|a| a != "--only").nth(1).as_deref() == Some("propagation") {
@@ -448,20 +519,32 @@ fn main() {
     }
     let mut md = String::new();
     writeln!(md, "# Benchmarks\n").unwrap();
-    writeln!(md, "Written by `cargo xtask bench` (not part of the tests). Machine: {}.\n", machine()).unwrap();
+    writeln!(
+        md,
+        "Written by `cargo xtask bench` (not part of the tests). Machine: {}.\n",
+        machine()
+    )
+    .unwrap();
     writeln!(md, "Numbers from a shared, noisy machine: compare rows of one run with each other, not runs with runs.\n").unwrap();
 
     eprintln!("bench: course inputs through the real cluster ({RUNS} runs each)");
     writeln!(md, "## 1. Course inputs through the real cluster\n").unwrap();
     writeln!(md, "Each run starts a fresh cluster (one tonic server per branch on loopback), runs every customer with the format's default schedule and sequential propagation, and stops the cluster.\n").unwrap();
-    writeln!(md, "| input | branches | events | runs | min | median |\n|---|---|---|---|---|---|").unwrap();
+    writeln!(md, "| input | branches | events | runs | min | median |\n|---|---|---|---|---|---|")
+        .unwrap();
     let fixtures = "testdata/formats";
     for (name, rel) in [
         ("reference test 1", "examples/seed-test-1.json".to_owned()),
         ("reference test 2", "examples/seed-test-2.json".to_owned()),
         ("project 3 `input_big`", "examples/project3-big.json".to_owned()),
-        ("project 1 `input_2` (100 sessions)", format!("{fixtures}/p1-branch-propagation/anuragbnrj+cse531/input_2.json")),
-        ("project 1, 100 branches (hiroto0222)", format!("{fixtures}/p1-branch-propagation/hiroto0222+CSE531-gRPC-Project/input.json")),
+        (
+            "project 1 `input_2` (100 sessions)",
+            format!("{fixtures}/p1-branch-propagation/anuragbnrj+cse531/input_2.json"),
+        ),
+        (
+            "project 1, 100 branches (hiroto0222)",
+            format!("{fixtures}/p1-branch-propagation/hiroto0222+CSE531-gRPC-Project/input.json"),
+        ),
     ] {
         md += &runtime.block_on(course_input(name, &rel));
     }
@@ -476,16 +559,27 @@ fn main() {
 
     writeln!(md, "## 4. Frontend bundle\n").unwrap();
     let dist = root().join("dist");
-    let wasm = std::fs::read_dir(&dist)
-        .ok()
-        .and_then(|d| d.filter_map(Result::ok).map(|e| e.path()).find(|p| p.extension().is_some_and(|x| x == "wasm")));
+    let wasm = std::fs::read_dir(&dist).ok().and_then(|d| {
+        d.filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "wasm"))
+    });
     match wasm {
         Some(path) => {
             let raw = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
             let gz = gzip_size(&path).unwrap_or(0);
-            writeln!(md, "`{}`: {raw} bytes raw, **{gz} bytes gzip -9** (goal ≤ 500 KB).\n", path.file_name().unwrap_or_default().to_string_lossy()).unwrap();
+            writeln!(
+                md,
+                "`{}`: {raw} bytes raw, **{gz} bytes gzip -9** (goal ≤ 500 KB).\n",
+                path.file_name().unwrap_or_default().to_string_lossy()
+            )
+            .unwrap();
         }
-        None => writeln!(md, "No `dist/` here: run `trunk build --release` (or `cargo xtask serve`) first.\n").unwrap(),
+        None => writeln!(
+            md,
+            "No `dist/` here: run `trunk build --release` (or `cargo xtask serve`) first.\n"
+        )
+        .unwrap(),
     }
     // `cargo xtask bench` replaces this line with the browser measurements
     // (frontend/e2e/bench/browser.mjs, headless Chromium).

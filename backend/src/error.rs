@@ -69,4 +69,3 @@ pub enum SetupError {
     #[error("{0}")]
     Invalid(String),
 }
-

@@ -28,8 +28,8 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::lab::gateway::Gateway;
-use crate::lab::Lab;
 use crate::lab::service::LabService;
+use crate::lab::Lab;
 
 /// The page shown when the frontend has not been built.
 const NOT_BUILT: &str = r#"<!doctype html><meta charset="utf-8"><title>bank-sim</title>
@@ -80,6 +80,10 @@ pub fn default_dist() -> PathBuf {
 }
 
 /// Serves `app` on `listener` until `shutdown` completes.
-pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

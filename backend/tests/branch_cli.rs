@@ -8,7 +8,6 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -41,7 +40,8 @@ fn a_bad_cluster_file_is_named_with_its_line() {
     assert_eq!(out.status.code(), Some(65), "{}", stderr(&out));
     assert!(stderr(&out).contains("cluster.toml:3:1: unknown field `address`"), "{}", stderr(&out));
 
-    let input = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/seed-test-1.json");
+    let input =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/seed-test-1.json");
     let out = bank(&["run", "--cluster", file.to_str().unwrap(), input.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(65), "{}", stderr(&out));
     std::fs::remove_dir_all(&dir).ok();

@@ -6,9 +6,12 @@ use common::{bank, repo, wait_timeout};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-
 fn bank_with_input(text: &str, extra: &[&str]) -> Output {
-    let dir = std::env::temp_dir().join(format!("bank-cli-test-{}-{}", std::process::id(), rand_suffix(text)));
+    let dir = std::env::temp_dir().join(format!(
+        "bank-cli-test-{}-{}",
+        std::process::id(),
+        rand_suffix(text)
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("input.json");
     std::fs::write(&path, text).unwrap();
@@ -65,10 +68,16 @@ fn trace_narrates_every_message() {
     let out = bank(&["run", repo("examples/seed-test-2.json").to_str().unwrap(), "--trace"]);
     assert!(out.status.success());
     let err = stderr(&out);
-    assert!(err.contains("[branch 1 @ clock   2] received deposit 400.00 from customer 1, event 1"), "{err}");
+    assert!(
+        err.contains("[branch 1 @ clock   2] received deposit 400.00 from customer 1, event 1"),
+        "{err}"
+    );
     assert!(err.contains("propagates deposit 400.00 of event 1 to branch 2"), "{err}");
     assert!(err.contains("[branch 2 @ clock"), "{err}");
-    assert!(err.contains("applied deposit 400.00 of event 1 from branch 1 (balance 400.00)"), "{err}");
+    assert!(
+        err.contains("applied deposit 400.00 of event 1 from branch 1 (balance 400.00)"),
+        "{err}"
+    );
     // stdout stays the pure output JSON
     serde_json::from_str::<serde_json::Value>(&stdout(&out)).unwrap();
 }
@@ -79,7 +88,10 @@ fn format_can_be_forced() {
     let out = bank(&["run", input.to_str().unwrap(), "--format", "p1-money"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let ours: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
-    assert_eq!(ours[0]["recv"][0], serde_json::json!({"interface": "query", "result": "success", "money": 500}));
+    assert_eq!(
+        ours[0]["recv"][0],
+        serde_json::json!({"interface": "query", "result": "success", "money": 500})
+    );
     let out = bank(&["run", input.to_str().unwrap(), "--format", "p2a"]);
     let ours: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(ours[0]["pid"], 1);
@@ -88,10 +100,16 @@ fn format_can_be_forced() {
 #[test]
 fn p2b_out_dir_writes_three_files() {
     let dir = std::env::temp_dir().join(format!("bank-cli-outdir-{}", std::process::id()));
-    let out = bank(&["run", repo("examples/project2-sample.json").to_str().unwrap(), "--out-dir", dir.to_str().unwrap()]);
+    let out = bank(&[
+        "run",
+        repo("examples/project2-sample.json").to_str().unwrap(),
+        "--out-dir",
+        dir.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     for name in ["customer_events.json", "branch_events.json", "all_events.json"] {
-        let text = std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let text =
+            std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         serde_json::from_str::<serde_json::Value>(&text).unwrap();
     }
     std::fs::remove_dir_all(&dir).ok();
@@ -127,7 +145,10 @@ fn assert_bad_input(out: &Output, needles: &[&str]) {
 
 #[test]
 fn malformed_json_names_line_and_column() {
-    let out = bank_with_input("[\n  {\"id\": 1, \"type\": \"branch\", \"balance\": 0},\n  {\"id\": 2,, }\n]", &[]);
+    let out = bank_with_input(
+        "[\n  {\"id\": 1, \"type\": \"branch\", \"balance\": 0},\n  {\"id\": 2,, }\n]",
+        &[],
+    );
     assert_bad_input(&out, &["input.json:3:"]);
 }
 
@@ -160,7 +181,10 @@ fn empty_file_is_refused() {
 #[test]
 fn oversized_file_is_refused_before_reading() {
     let text = format!("[{}]", " ".repeat(2000));
-    assert_bad_input(&bank_with_input(&text, &["--max-input-bytes", "1000"]), &["over the limit of 1000 bytes"]);
+    assert_bad_input(
+        &bank_with_input(&text, &["--max-input-bytes", "1000"]),
+        &["over the limit of 1000 bytes"],
+    );
 }
 
 #[test]
@@ -211,7 +235,14 @@ fn run_writes_a_history_that_check_explains() {
     assert_eq!(items[0]["anomaly"], "ryw");
 
     // The same demo with every guarantee on: the read waits for the deposit.
-    let out = bank(&["run", demo.to_str().unwrap(), "--guarantees", "all", "--history", history.to_str().unwrap()]);
+    let out = bank(&[
+        "run",
+        demo.to_str().unwrap(),
+        "--guarantees",
+        "all",
+        "--history",
+        history.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("\"balance\": 100"), "{}", stdout(&out));
     let checked = bank(&["check", history.to_str().unwrap()]);
@@ -224,7 +255,11 @@ fn check_refuses_what_is_not_a_history() {
     let dir = std::env::temp_dir().join(format!("bank-cli-badhistory-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("h.json");
-    std::fs::write(&path, "{\"format\": \"bank-sim history 1\", \"sessions\": [], \"branches\": [], \"x\": 1}").unwrap();
+    std::fs::write(
+        &path,
+        "{\"format\": \"bank-sim history 1\", \"sessions\": [], \"branches\": [], \"x\": 1}",
+    )
+    .unwrap();
     let out = bank(&["check", path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(65));
     assert!(stderr(&out).contains("unknown field `x`"), "{}", stderr(&out));
@@ -238,12 +273,25 @@ fn sim_counts_anomalies_over_seeds_and_keeps_promises() {
     let demo = repo("examples/demo-reads-backwards.json");
     let off = bank(&["sim", demo.to_str().unwrap(), "--seeds", "50"]);
     assert!(off.status.success(), "{}", stderr(&off));
-    let line = |text: &str| text.lines().find(|l| l.contains("Monotonic Reads")).map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "));
+    let line = |text: &str| {
+        text.lines()
+            .find(|l| l.contains("Monotonic Reads"))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+    };
     let text = stdout(&off);
-    assert_eq!(line(&text).as_deref(), Some("off Monotonic Reads 50 of 50 seeds (reads going backwards)"), "{text}");
+    assert_eq!(
+        line(&text).as_deref(),
+        Some("off Monotonic Reads 50 of 50 seeds (reads going backwards)"),
+        "{text}"
+    );
     let on = bank(&["sim", demo.to_str().unwrap(), "--seeds", "50", "--guarantees", "all"]);
     assert!(on.status.success(), "{}", stderr(&on));
-    assert_eq!(line(&stdout(&on)).as_deref(), Some("on Monotonic Reads 0 of 50 seeds (reads going backwards)"), "{}", stdout(&on));
+    assert_eq!(
+        line(&stdout(&on)).as_deref(),
+        Some("on Monotonic Reads 0 of 50 seeds (reads going backwards)"),
+        "{}",
+        stdout(&on)
+    );
 }
 
 #[test]
@@ -267,7 +315,10 @@ fn experiments_with_planned_crashes_run_on_the_real_cluster() {
     assert!(stdout(&out).contains("\"balance\": 150"), "{}", stdout(&out));
     let err = stderr(&out);
     for b in 1..=3 {
-        assert!(err.contains(&format!("branch {b}: balance 150.00")), "every branch converged, also the crashed one:\n{err}");
+        assert!(
+            err.contains(&format!("branch {b}: balance 150.00")),
+            "every branch converged, also the crashed one:\n{err}"
+        );
     }
     assert!(err.contains("Read Your Writes (stale read): ok"), "{err}");
 }
@@ -277,22 +328,38 @@ fn experiments_with_bad_plans_are_refused_with_the_line() {
     let text = "{\n  \"network\": {\"faults\": [{\"at_ms\": 1, \"crash\": 7}]},\n  \"bank\": [{\"id\": 1, \"type\": \"branch\", \"balance\": 0}]\n}";
     let out = bank_with_input(text, &[]);
     assert_eq!(out.status.code(), Some(65));
-    assert!(stderr(&out).contains("input.json:2:") && stderr(&out).contains("branch 7"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("input.json:2:") && stderr(&out).contains("branch 7"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
 fn guarantees_can_differ_per_customer() {
     // The stale-read demo with Read Your Writes for customer 1 only.
     let demo = std::fs::read_to_string(repo("examples/demo-stale-read.json")).unwrap();
-    let text = demo.replacen("\"guarantees\": \"none\",", "\"guarantees\": \"none\",\n  \"customer_guarantees\": {\"1\": \"ryw\"},", 1);
+    let text = demo.replacen(
+        "\"guarantees\": \"none\",",
+        "\"guarantees\": \"none\",\n  \"customer_guarantees\": {\"1\": \"ryw\"},",
+        1,
+    );
     assert_ne!(text, demo);
     let out = bank_with_input(&text, &["--check"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("\"balance\": 100"), "customer 1 read its own deposit:\n{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("\"balance\": 100"),
+        "customer 1 read its own deposit:\n{}",
+        stdout(&out)
+    );
     assert!(stderr(&out).contains("Read Your Writes (stale read): ok"), "{}", stderr(&out));
     // --guarantees is for every customer and wins over the file.
     let out = bank_with_input(&text, &["--check", "--guarantees", "none"]);
-    assert!(stderr(&out).contains("Read Your Writes (stale read): 1 violation"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("Read Your Writes (stale read): 1 violation"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 // ------------------------------------------------------------ bank serve

@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
-use bank_backend::net::transport::channel_to;
 use bank_backend::cluster::local::{Cluster, ClusterConfig};
-use bank_backend::error::RunError;
 use bank_backend::customers::runner::run_scenario;
+use bank_backend::error::RunError;
+use bank_backend::net::transport::channel_to;
 use bank_core::branch::PropagationMode;
 use bank_core::session::Session;
 use bank_core::*;
@@ -22,7 +22,9 @@ fn ev(id: u64, op: Op, branch: u64) -> ScriptEvent {
 fn scenario(branches: u64, start: i64, customers: Vec<Vec<ScriptEvent>>) -> Scenario {
     Scenario {
         shape: InputShape::EventsWithBranch,
-        branches: (1..=branches).map(|id| BranchSpec { id: BranchId(id), balance: Cents::units(start), line: 0 }).collect(),
+        branches: (1..=branches)
+            .map(|id| BranchSpec { id: BranchId(id), balance: Cents::units(start), line: 0 })
+            .collect(),
         customers: customers
             .into_iter()
             .enumerate()
@@ -40,11 +42,15 @@ async fn start(s: &Scenario, propagation: PropagationMode) -> Cluster {
 
 #[tokio::test]
 async fn reference_test_1_over_grpc() {
-    let s = scenario(2, 0, vec![vec![
-        ev(1, Op::Deposit(Cents::units(400)), 1),
-        ev(2, Op::Withdraw(Cents::units(400)), 2),
-        ev(3, Op::Query, 2),
-    ]]);
+    let s = scenario(
+        2,
+        0,
+        vec![vec![
+            ev(1, Op::Deposit(Cents::units(400)), 1),
+            ev(2, Op::Withdraw(Cents::units(400)), 2),
+            ev(3, Op::Query, 2),
+        ]],
+    );
     let cluster = start(&s, PropagationMode::Sequential).await;
     let record = run_scenario(&s, cluster.addrs(), Schedule::Sequential).await.unwrap();
     cluster.shutdown().await;
@@ -53,11 +59,18 @@ async fn reference_test_1_over_grpc() {
     assert_eq!(results[2].outcome.balance(), Cents::ZERO);
     for b in &record.branches {
         assert_eq!(b.balance, Cents::ZERO, "{}", b.id);
-        assert_eq!(b.write_sets, BTreeMap::from([(CustomerId(1), vec![EventId(1), EventId(2)])]), "{}", b.id);
+        assert_eq!(
+            b.write_sets,
+            BTreeMap::from([(CustomerId(1), vec![EventId(1), EventId(2)])]),
+            "{}",
+            b.id
+        );
     }
     // Branch 2 learned of the deposit through a propagation from branch 1.
     let b2 = &record.branches[1];
-    assert!(b2.log.iter().any(|e| e.kind == LogKind::PropagateExecuted && e.peer == Some(BranchId(1)) && e.event == EventId(1)));
+    assert!(b2.log.iter().any(|e| e.kind == LogKind::PropagateExecuted
+        && e.peer == Some(BranchId(1))
+        && e.event == EventId(1)));
 }
 
 #[tokio::test]
@@ -84,7 +97,11 @@ async fn an_external_grpc_customer_sees_propagation_to_every_branch() {
     // Synchronous propagation: by the time the customer has its answer,
     // every branch has applied the write.
     for b in 1..=3 {
-        let state = AdminClient::new(channel_to(addr(b))).inspect(pb::InspectRequest::default()).await.unwrap().into_inner();
+        let state = AdminClient::new(channel_to(addr(b)))
+            .inspect(pb::InspectRequest::default())
+            .await
+            .unwrap()
+            .into_inner();
         assert_eq!(state.balance_cents, 12550, "branch {b}");
     }
     cluster.shutdown().await;
@@ -98,7 +115,11 @@ async fn refusals_are_results_not_errors() {
     let mut session = Session::new(CustomerId(1));
     // Overdraft: fails, nothing changes, nothing propagates.
     let r = client
-        .request(pb::CustomerRequest::from(&session.request(EventId(1), BranchId(1), Op::Withdraw(Cents::units(11)))))
+        .request(pb::CustomerRequest::from(&session.request(
+            EventId(1),
+            BranchId(1),
+            Op::Withdraw(Cents::units(11)),
+        )))
         .await
         .unwrap()
         .into_inner();
@@ -114,7 +135,8 @@ async fn refusals_are_results_not_errors() {
     let Some(pb::customer_reply::Result::Failure(f)) = r.result else { panic!("{r:?}") };
     assert_eq!(f.reason, pb::FailureReason::WrongBranch as i32);
     // A malformed message is a gRPC error with a reason.
-    let mut bad = pb::CustomerRequest::from(&session.request(EventId(3), BranchId(1), Op::Deposit(Cents(1))));
+    let mut bad =
+        pb::CustomerRequest::from(&session.request(EventId(3), BranchId(1), Op::Deposit(Cents(1))));
     bad.operation = 42;
     let status = client.request(bad).await.unwrap_err();
     assert_eq!(status.code(), tonic::Code::InvalidArgument);
@@ -164,9 +186,19 @@ async fn concurrent_customers_converge_and_conserve_money() {
 async fn background_propagation_keeps_read_your_writes_over_grpc() {
     // The customer is answered before the peers have the write; its next
     // request at another branch must still see it (the branch parks it).
-    let s = scenario(4, 0, vec![(1..=40u64)
-        .map(|i| if i % 2 == 1 { ev(i, Op::Deposit(Cents::units(1)), i % 4 + 1) } else { ev(i, Op::Query, i % 4 + 1) })
-        .collect()]);
+    let s = scenario(
+        4,
+        0,
+        vec![(1..=40u64)
+            .map(|i| {
+                if i % 2 == 1 {
+                    ev(i, Op::Deposit(Cents::units(1)), i % 4 + 1)
+                } else {
+                    ev(i, Op::Query, i % 4 + 1)
+                }
+            })
+            .collect()],
+    );
     let cluster = start(&s, PropagationMode::Background).await;
     let record = run_scenario(&s, cluster.addrs(), Schedule::Sequential).await.unwrap();
     cluster.shutdown().await;
@@ -174,7 +206,12 @@ async fn background_propagation_keeps_read_your_writes_over_grpc() {
     for (i, r) in results.iter().enumerate() {
         if r.op == OpKind::Query {
             let deposits_before = (i as i64 + 1) / 2;
-            assert_eq!(r.outcome.balance(), Cents::units(deposits_before), "query {} missed the session's writes", r.event);
+            assert_eq!(
+                r.outcome.balance(),
+                Cents::units(deposits_before),
+                "query {} missed the session's writes",
+                r.event
+            );
         }
     }
     // The run's final states are taken once nothing is in flight: every
@@ -203,6 +240,7 @@ async fn a_taken_port_is_a_clear_error_and_shutdown_frees_ports() {
     let addrs: Vec<SocketAddr> = cluster.addrs().values().copied().collect();
     cluster.shutdown().await;
     for addr in addrs {
-        std::net::TcpListener::bind(addr).unwrap_or_else(|e| panic!("{addr} still taken after shutdown: {e}"));
+        std::net::TcpListener::bind(addr)
+            .unwrap_or_else(|e| panic!("{addr} still taken after shutdown: {e}"));
     }
 }

@@ -26,25 +26,41 @@ fn repair_hook(cluster: &Cluster) -> Repair {
 /// Runs an experiment file on a real cluster with `guarantees`, playing its
 /// planned faults, and checks the history.
 async fn run_experiment(text: &str, guarantees: Guarantees) -> (RunRecord, check::Report) {
-    let Experiment { scenario, settings } = parse_experiment(text, "demo").expect("valid experiment");
+    let Experiment { scenario, settings } =
+        parse_experiment(text, "demo").expect("valid experiment");
     let mut config = ClusterConfig::for_scenario(&scenario);
     config.propagation = settings.propagation.unwrap_or(PropagationMode::Background);
     config.network = settings.network.clone();
     config.seed = settings.seed.unwrap_or(0);
     let cluster = Cluster::start(config).await.expect("cluster starts");
     let plan = cluster.control().play_faults(settings.network.faults.clone());
-    let hooks = RunHooks { guarantees: Some(guarantees), repair: Some(repair_hook(&cluster)), ..RunHooks::default() };
+    let hooks = RunHooks {
+        guarantees: Some(guarantees),
+        repair: Some(repair_hook(&cluster)),
+        ..RunHooks::default()
+    };
     let schedule = settings.schedule.unwrap_or(Schedule::Sequential);
-    let record = run_scenario_with(&scenario, cluster.addrs(), schedule, hooks).await.expect("run completes");
+    let record = run_scenario_with(&scenario, cluster.addrs(), schedule, hooks)
+        .await
+        .expect("run completes");
     plan.abort();
     cluster.shutdown().await;
-    let history = History::from_record(&scenario, &record, &vec![guarantees; scenario.customers.len()]);
+    let history =
+        History::from_record(&scenario, &record, &vec![guarantees; scenario.customers.len()]);
     (record, check::check(&history))
 }
 
 const DEMOS: [(&str, &str, Anomaly); 4] = [
-    ("stale read", include_str!("../../examples/demo-stale-read.json"), Anomaly::Broke(Guarantee::ReadYourWrites)),
-    ("reads backwards", include_str!("../../examples/demo-reads-backwards.json"), Anomaly::Broke(Guarantee::MonotonicReads)),
+    (
+        "stale read",
+        include_str!("../../examples/demo-stale-read.json"),
+        Anomaly::Broke(Guarantee::ReadYourWrites),
+    ),
+    (
+        "reads backwards",
+        include_str!("../../examples/demo-reads-backwards.json"),
+        Anomaly::Broke(Guarantee::MonotonicReads),
+    ),
     (
         "write before cause",
         include_str!("../../examples/demo-write-before-cause.json"),
@@ -61,13 +77,20 @@ const DEMOS: [(&str, &str, Anomaly); 4] = [
 async fn each_demo_shows_its_anomaly_with_the_guarantee_off_and_not_with_it_on() {
     for (name, text, anomaly) in DEMOS {
         let (_, off) = run_experiment(text, Guarantees::NONE).await;
-        assert!(off.count(anomaly) > 0, "{name}: expected {anomaly} with guarantees off:\n{}", off.render(5));
+        assert!(
+            off.count(anomaly) > 0,
+            "{name}: expected {anomaly} with guarantees off:\n{}",
+            off.render(5)
+        );
         let (record, on) = run_experiment(text, Guarantees::ALL).await;
         assert_eq!(on.count(anomaly), 0, "{name}: {anomaly} with guarantees on:\n{}", on.render(5));
         assert_eq!(on.broken_promises().count(), 0, "{name}:\n{}", on.render(5));
         for c in &record.customers {
             for r in &c.results {
-                assert!(r.outcome.is_success(), "{name}: with the guarantee on the request waits and succeeds: {r:?}");
+                assert!(
+                    r.outcome.is_success(),
+                    "{name}: with the guarantee on the request waits and succeeds: {r:?}"
+                );
             }
         }
     }
@@ -79,7 +102,10 @@ async fn concurrent_withdrawals_overdraw_whatever_the_guarantees() {
     for g in [Guarantees::NONE, Guarantees::ALL] {
         let (record, report) = run_experiment(text, g).await;
         assert!(report.count(Anomaly::Overdraft) > 0, "{g}: {}", report.render(5));
-        assert!(record.branches.iter().all(|b| b.balance < Cents::ZERO), "{g}: the overdraft is everywhere");
+        assert!(
+            record.branches.iter().all(|b| b.balance < Cents::ZERO),
+            "{g}: the overdraft is everywhere"
+        );
     }
 }
 
@@ -93,12 +119,22 @@ async fn crash_restart_and_partition_lose_no_acknowledged_write() {
     let dep = |u| Op::Deposit(Cents::units(u));
     let scenario = Scenario {
         shape: InputShape::EventsWithBranch,
-        branches: (1..=3).map(|id| BranchSpec { id: BranchId(id), balance: Cents::ZERO, line: 0 }).collect(),
+        branches: (1..=3)
+            .map(|id| BranchSpec { id: BranchId(id), balance: Cents::ZERO, line: 0 })
+            .collect(),
         customers: (1..=3)
             .map(|c| CustomerScript {
                 id: CustomerId(c),
                 line: 0,
-                events: (0..8).map(|i| ev(c * 100 + i, if i % 4 == 3 { Op::Query } else { dep((c * 10 + i) as i64) }, 1 + (c + i) % 3)).collect(),
+                events: (0..8)
+                    .map(|i| {
+                        ev(
+                            c * 100 + i,
+                            if i % 4 == 3 { Op::Query } else { dep((c * 10 + i) as i64) },
+                            1 + (c + i) % 3,
+                        )
+                    })
+                    .collect(),
             })
             .collect(),
         warnings: vec![],
@@ -121,13 +157,20 @@ async fn crash_restart_and_partition_lose_no_acknowledged_write() {
     config.data_dir = Some(dir.clone());
     let cluster = Cluster::start(config).await.expect("cluster starts");
     let plan = cluster.control().play_faults(faults);
-    let hooks = RunHooks { guarantees: Some(Guarantees::ALL), repair: Some(repair_hook(&cluster)), ..RunHooks::default() };
-    let record = run_scenario_with(&scenario, cluster.addrs(), Schedule::Concurrent, hooks).await.expect("run completes");
+    let hooks = RunHooks {
+        guarantees: Some(Guarantees::ALL),
+        repair: Some(repair_hook(&cluster)),
+        ..RunHooks::default()
+    };
+    let record = run_scenario_with(&scenario, cluster.addrs(), Schedule::Concurrent, hooks)
+        .await
+        .expect("run completes");
     plan.await.expect("the plan played");
     assert!(cluster.control().down().await.is_empty(), "repaired: every branch is up");
     cluster.shutdown().await;
 
-    let acknowledged: Vec<WriteId> = record.customers.iter().flat_map(|c| c.results.iter().filter_map(|r| r.write)).collect();
+    let acknowledged: Vec<WriteId> =
+        record.customers.iter().flat_map(|c| c.results.iter().filter_map(|r| r.write)).collect();
     assert!(!acknowledged.is_empty());
     // Writes a crash cut off before their answer may be applied too (the
     // customer saw a failure): the balance is exactly what was applied.
@@ -138,11 +181,17 @@ async fn crash_restart_and_partition_lose_no_acknowledged_write() {
         assert_eq!(b.balance, first.balance, "branch {} diverged", b.id.0);
         let applied: Vec<WriteId> = b.applied.iter().map(|a| a.write.write).collect();
         for w in &acknowledged {
-            assert_eq!(applied.iter().filter(|x| *x == w).count(), 1, "branch {} has acknowledged {w} once", b.id.0);
+            assert_eq!(
+                applied.iter().filter(|x| *x == w).count(),
+                1,
+                "branch {} has acknowledged {w} once",
+                b.id.0
+            );
         }
     }
     // Branch 2's store on disk holds what it applied, and would rebuild it.
-    let (_, stored) = bank_backend::branch::store::Store::open(&dir, BranchId(2), false).expect("store readable");
+    let (_, stored) =
+        bank_backend::branch::store::Store::open(&dir, BranchId(2), false).expect("store readable");
     let rebuilt = Branch::recover(
         BranchConfig {
             id: BranchId(2),

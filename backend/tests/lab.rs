@@ -25,7 +25,10 @@ struct Server {
 
 impl Server {
     async fn start(dist: &Path) -> Server {
-        let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_test_writer().try_init();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
         let lab = Lab::new(examples::all());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -59,21 +62,32 @@ impl Server {
 
 async fn load(lab: &mut LabClient<Channel>, name: &str) -> pb::ScenarioSummary {
     let text = examples::find(name).unwrap().text.to_owned();
-    let reply = lab.load(pb::LoadRequest { text, name: name.into(), ..Default::default() }).await.unwrap().into_inner();
+    let reply = lab
+        .load(pb::LoadRequest { text, name: name.into(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
     match reply.result {
         Some(pb::load_reply::Result::Scenario(s)) => s,
         other => panic!("load failed: {other:?}"),
     }
 }
 
-async fn control(lab: &mut LabClient<Channel>, command: pb::Command, speed: f64) -> pb::ControlReply {
+async fn control(
+    lab: &mut LabClient<Channel>,
+    command: pb::Command,
+    speed: f64,
+) -> pb::ControlReply {
     lab.control(pb::ControlRequest { command: command as i32, speed }).await.unwrap().into_inner()
 }
 
 /// Reads the watch stream until `stop` says so, returning what was read.
 /// Bounded: the lab always makes progress once asked, so a missing event is
 /// a failure, reported after 20 s instead of hanging the suite.
-async fn read_until(stream: &mut Streaming<pb::LabEvent>, stop: impl Fn(&pb::LabEvent) -> bool) -> Vec<pb::LabEvent> {
+async fn read_until(
+    stream: &mut Streaming<pb::LabEvent>,
+    stop: impl Fn(&pb::LabEvent) -> bool,
+) -> Vec<pb::LabEvent> {
     let mut seen = Vec::new();
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
@@ -96,10 +110,21 @@ fn short(e: &pb::LabEvent) -> String {
     let what = match &e.event {
         Some(E::BranchLogged(b)) => {
             let x = b.entry.as_ref().unwrap();
-            format!("branch {} {:?} event {} peer {} balance {}", b.branch_id, x.kind(), x.event_id, x.peer, b.balance_cents)
+            format!(
+                "branch {} {:?} event {} peer {} balance {}",
+                b.branch_id,
+                x.kind(),
+                x.event_id,
+                x.peer,
+                b.balance_cents
+            )
         }
-        Some(E::CustomerSent(s)) => format!("sent {:?}", s.request.as_ref().map(|r| (r.event_id, r.branch_id))),
-        Some(E::CustomerAnswered(a)) => format!("answered {:?}", a.reply.as_ref().map(|r| (r.event_id, &r.result))),
+        Some(E::CustomerSent(s)) => {
+            format!("sent {:?}", s.request.as_ref().map(|r| (r.event_id, r.branch_id)))
+        }
+        Some(E::CustomerAnswered(a)) => {
+            format!("answered {:?}", a.reply.as_ref().map(|r| (r.event_id, &r.result)))
+        }
         Some(E::Loaded(_)) => "loaded".into(),
         Some(E::State(s)) => format!("state {:?}", s.state()),
         other => format!("{other:?}"),
@@ -123,7 +148,10 @@ async fn playing_reference_test_1_ends_with_the_course_output() {
     assert_eq!(summary.branches.len(), 2);
     assert_eq!(summary.format(), pb::OutputFormat::P3);
     let mut watch = lab.watch(pb::WatchRequest {}).await.unwrap().into_inner();
-    assert_eq!(control(&mut lab, pb::Command::Play, 50.0).await.state, pb::PlayState::Playing as i32);
+    assert_eq!(
+        control(&mut lab, pb::Command::Play, 50.0).await.state,
+        pb::PlayState::Playing as i32
+    );
     let events = read_until(&mut watch, finished).await;
 
     // The history starts with the scenario, numbered from 0.
@@ -150,17 +178,26 @@ async fn playing_reference_test_1_ends_with_the_course_output() {
             })
             .collect();
         assert_eq!(logged.last().unwrap().balance_cents, 0, "branch {branch}");
-        let added: Vec<u64> = logged.iter().flat_map(|b| &b.added_writes).flat_map(|w| {
-            assert_eq!(w.customer_id, 1);
-            w.event_ids.clone()
-        }).collect();
+        let added: Vec<u64> = logged
+            .iter()
+            .flat_map(|b| &b.added_writes)
+            .flat_map(|w| {
+                assert_eq!(w.customer_id, 1);
+                w.event_ids.clone()
+            })
+            .collect();
         assert_eq!(added, vec![1, 2], "branch {branch}: each write added once, in apply order");
     }
     // Branch 1 showed 400 at some point: the intermediate state exists in the history.
     assert!(events.iter().any(|e| matches!(&e.event, Some(pb::lab_event::Event::BranchLogged(b)) if b.branch_id == 1 && b.balance_cents == 40000)));
 
-    let Some(pb::lab_event::Event::Finished(f)) = &events.last().unwrap().event else { unreachable!() };
-    let expected = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/seed-test-1.expected.json")).unwrap();
+    let Some(pb::lab_event::Event::Finished(f)) = &events.last().unwrap().event else {
+        unreachable!()
+    };
+    let expected = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/seed-test-1.expected.json"),
+    )
+    .unwrap();
     assert_eq!(f.output_json.trim_end(), expected.trim_end(), "the same output as `bank run`");
     server.shutdown().await;
 }
@@ -190,7 +227,12 @@ async fn step_sends_exactly_one_scripted_event() {
     let mut watch = lab.watch(pb::WatchRequest {}).await.unwrap().into_inner();
     control(&mut lab, pb::Command::Step, 0.0).await;
     let seen = read_until(&mut watch, answered).await;
-    assert_eq!(seen.iter().filter(|e| matches!(e.event, Some(pb::lab_event::Event::CustomerSent(_)))).count(), 1);
+    assert_eq!(
+        seen.iter()
+            .filter(|e| matches!(e.event, Some(pb::lab_event::Event::CustomerSent(_))))
+            .count(),
+        1
+    );
     assert_started_then_blocked(&server.lab, 1).await;
     // A second step sends the second event only.
     control(&mut lab, pb::Command::Step, 0.0).await;
@@ -201,7 +243,10 @@ async fn step_sends_exactly_one_scripted_event() {
     control(&mut lab, pb::Command::Play, 0.05).await;
     control(&mut lab, pb::Command::SetSpeed, 0.06).await; // a new speed releases no extra event
     read_until(&mut watch, answered).await;
-    assert_eq!(control(&mut lab, pb::Command::Pause, 0.0).await.state, pb::PlayState::Paused as i32);
+    assert_eq!(
+        control(&mut lab, pb::Command::Pause, 0.0).await.state,
+        pb::PlayState::Paused as i32
+    );
     assert_started_then_blocked(&server.lab, 3).await;
     // Reset starts a new history with a fresh cluster.
     control(&mut lab, pb::Command::Reset, 0.0).await;
@@ -217,7 +262,11 @@ async fn an_invalid_scenario_is_refused_with_line_and_column() {
     let server = Server::start(&empty_dist()).await;
     let mut lab = server.lab_client().await;
     let reply = lab
-        .load(pb::LoadRequest { text: "[\n {\"id\": 1,, }\n]".into(), name: "pasted".into(), ..Default::default() })
+        .load(pb::LoadRequest {
+            text: "[\n {\"id\": 1,, }\n]".into(),
+            name: "pasted".into(),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner();
@@ -229,9 +278,22 @@ async fn an_invalid_scenario_is_refused_with_line_and_column() {
 }
 
 /// A grpc-web client over HTTP/1.1, as a browser is.
-fn grpc_web_customer_client(addr: SocketAddr) -> CustomerClient<impl tonic::client::GrpcService<tonic::body::Body, Error: Into<tonic::codegen::StdError>, ResponseBody: http_body::Body<Data = tonic::codegen::Bytes, Error: Into<tonic::codegen::StdError> + Send> + Send + 'static> + Clone> {
+fn grpc_web_customer_client(
+    addr: SocketAddr,
+) -> CustomerClient<
+    impl tonic::client::GrpcService<
+            tonic::body::Body,
+            Error: Into<tonic::codegen::StdError>,
+            ResponseBody: http_body::Body<
+                Data = tonic::codegen::Bytes,
+                Error: Into<tonic::codegen::StdError> + Send,
+            > + Send
+                              + 'static,
+        > + Clone,
+> {
     let http1 = Client::builder(TokioExecutor::new()).build_http();
-    let svc = tower::ServiceBuilder::new().layer(tonic_web::GrpcWebClientLayer::new()).service(http1);
+    let svc =
+        tower::ServiceBuilder::new().layer(tonic_web::GrpcWebClientLayer::new()).service(http1);
     CustomerClient::with_origin(svc, format!("http://{addr}").parse().unwrap())
 }
 
@@ -257,7 +319,11 @@ async fn the_browser_can_be_a_customer_over_grpc_web() {
         .into_inner();
     let Some(pb::customer_reply::Result::Success(ok)) = reply.result else { panic!("{reply:?}") };
     assert_eq!(ok.balance_cents, 42550);
-    let events = read_until(&mut watch, |e| matches!(&e.event, Some(pb::lab_event::Event::CustomerAnswered(a)) if a.from_browser)).await;
+    let events = read_until(
+        &mut watch,
+        |e| matches!(&e.event, Some(pb::lab_event::Event::CustomerAnswered(a)) if a.from_browser),
+    )
+    .await;
     for branch in 1..=3u64 {
         assert!(
             events.iter().any(|e| matches!(&e.event, Some(pb::lab_event::Event::BranchLogged(b)) if b.branch_id == branch && b.balance_cents == 42550)),
@@ -266,11 +332,19 @@ async fn the_browser_can_be_a_customer_over_grpc_web() {
     }
     // A branch that does not exist is a clear gRPC error, not a hang.
     let status = browser
-        .request(pb::CustomerRequest { branch_id: 9, operation: pb::Operation::Query as i32, ..Default::default() })
+        .request(pb::CustomerRequest {
+            branch_id: 9,
+            operation: pb::Operation::Query as i32,
+            ..Default::default()
+        })
         .await
         .unwrap_err();
     assert_eq!(status.code(), tonic::Code::NotFound);
-    assert!(status.message().contains("there is no branch 9 (branches: 1, 2, 3)"), "{}", status.message());
+    assert!(
+        status.message().contains("there is no branch 9 (branches: 1, 2, 3)"),
+        "{}",
+        status.message()
+    );
     server.shutdown().await;
 }
 
@@ -278,11 +352,13 @@ async fn the_browser_can_be_a_customer_over_grpc_web() {
 async fn static_files_have_the_right_types_and_are_compressed() {
     let dist = std::env::temp_dir().join(format!("bank-lab-test-dist-{}", std::process::id()));
     std::fs::create_dir_all(&dist).unwrap();
-    std::fs::write(dist.join("index.html"), "<!doctype html><title>bank-sim</title>".repeat(50)).unwrap();
+    std::fs::write(dist.join("index.html"), "<!doctype html><title>bank-sim</title>".repeat(50))
+        .unwrap();
     std::fs::write(dist.join("app_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
     std::fs::write(dist.join("app.js"), "export default 1;".repeat(100)).unwrap();
     let server = Server::start(&dist).await;
-    let http1 = Client::builder(TokioExecutor::new()).build_http::<http_body_util::Full<tonic::codegen::Bytes>>();
+    let http1 = Client::builder(TokioExecutor::new())
+        .build_http::<http_body_util::Full<tonic::codegen::Bytes>>();
     let get = |path: &str, gzip: bool| {
         let mut req = http::Request::get(format!("http://{}{path}", server.addr));
         if gzip {
@@ -342,22 +418,32 @@ async fn crashing_and_restarting_a_branch_is_recorded_and_the_run_still_finishes
     // Cut and delay a link; the state lists them.
     let reply = inject(&mut lab, Fault::Cut(pb::Link { a: 1, b: 3 })).await;
     assert_eq!(reply.state.unwrap().cut, vec![pb::Link { a: 1, b: 3 }]);
-    let reply = inject(&mut lab, Fault::SetDelay(pb::LinkDelay { link: Some(pb::Link { a: 1, b: 2 }), delay_ms: 40 })).await;
+    let reply = inject(
+        &mut lab,
+        Fault::SetDelay(pb::LinkDelay { link: Some(pb::Link { a: 1, b: 2 }), delay_ms: 40 }),
+    )
+    .await;
     let state = reply.state.unwrap();
     assert!(state.delays.iter().any(|d| d.delay_ms == 40), "{state:?}");
-    assert_eq!(inject(&mut lab, Fault::Heal(pb::Link { a: 1, b: 3 })).await.state.unwrap().cut, vec![]);
+    assert_eq!(
+        inject(&mut lab, Fault::Heal(pb::Link { a: 1, b: 3 })).await.state.unwrap().cut,
+        vec![]
+    );
 
     let reply = inject(&mut lab, Fault::Restart(2)).await;
     assert_eq!(reply.error, "");
     assert!(reply.state.unwrap().down.is_empty());
-    let seen = read_until(&mut watch, |e| network(e).is_some_and(|n| n.description == "restart branch 2")).await;
+    let seen =
+        read_until(&mut watch, |e| network(e).is_some_and(|n| n.description == "restart branch 2"))
+            .await;
     assert!(network(seen.last().unwrap()).unwrap().state.as_ref().unwrap().down.is_empty());
 
     // Crash again and play: a deposit waits for branch 3 (propagation is
     // synchronous) until it is back; then the run finishes.
     inject(&mut lab, Fault::Crash(3)).await;
     control(&mut lab, pb::Command::Play, 50.0).await;
-    read_until(&mut watch, |e| matches!(e.event, Some(pb::lab_event::Event::CustomerSent(_)))).await;
+    read_until(&mut watch, |e| matches!(e.event, Some(pb::lab_event::Event::CustomerSent(_))))
+        .await;
     assert_eq!(inject(&mut lab, Fault::Restart(3)).await.error, "");
     let events = read_until(&mut watch, finished).await;
     assert!(events.iter().any(|e| network(e).is_some_and(|n| n.description == "restart branch 3")));
@@ -383,7 +469,10 @@ async fn the_stale_read_demo_reports_a_read_your_writes_violation() {
             _ => None,
         })
         .collect();
-    let ryw = violations.iter().find(|v| v.anomaly == "ryw").unwrap_or_else(|| panic!("no ryw violation in {violations:?}"));
+    let ryw = violations
+        .iter()
+        .find(|v| v.anomaly == "ryw")
+        .unwrap_or_else(|| panic!("no ryw violation in {violations:?}"));
     assert_eq!(ryw.name, "Read Your Writes");
     assert!(!ryw.guarantee_was_on);
     assert_eq!(ryw.session, Some(0));
@@ -395,7 +484,12 @@ async fn the_stale_read_demo_reports_a_read_your_writes_violation() {
     // The same scenario with every guarantee on: no violation.
     let text = examples::find("demo-stale-read").unwrap().text.to_owned();
     let reply = lab
-        .load(pb::LoadRequest { text, name: "demo".into(), guarantees: Some(Guarantees::ALL.into()), ..Default::default() })
+        .load(pb::LoadRequest {
+            text,
+            name: "demo".into(),
+            guarantees: Some(Guarantees::ALL.into()),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner();
@@ -434,11 +528,16 @@ async fn compare_shows_the_violation_only_without_the_guarantee() {
     assert!(right.violations.is_empty(), "{:?}", right.violations);
     // Both ran every operation; the stale query answered 0 on the left, 100 on the right.
     assert_eq!(left.ops.len(), 2);
-    let query = |run: &pb::SimulatedRun| run.ops.iter().find(|o| o.event_id == 2).unwrap().balance_cents;
+    let query =
+        |run: &pb::SimulatedRun| run.ops.iter().find(|o| o.event_id == 2).unwrap().balance_cents;
     assert_eq!((query(&left), query(&right)), (0, 10000));
     assert!(right.final_balances.iter().all(|b| b.balance_cents == 10000));
 
-    let reply = lab.compare(pb::CompareRequest { text: "[".into(), ..Default::default() }).await.unwrap().into_inner();
+    let reply = lab
+        .compare(pb::CompareRequest { text: "[".into(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
     assert!(matches!(reply.result, Some(pb::compare_reply::Result::Error(_))));
     server.shutdown().await;
 }

@@ -6,10 +6,10 @@
 
 use std::sync::{Arc, Mutex};
 
-use bank_backend::net::transport::channel_to;
-use bank_backend::shutdown::Shutdown;
 use bank_backend::branch::link::{Link, LinkContext, LinkStats, CALLS_IN_FLIGHT, SLOW_CALL};
 use bank_backend::net::transport;
+use bank_backend::net::transport::channel_to;
+use bank_backend::shutdown::Shutdown;
 use bank_core::branch::{Propagation, PropagationAck};
 use bank_core::{BranchId, Cents, CustomerId, EventId, Op, WriteId, WriteSet};
 use bank_proto as pb;
@@ -28,14 +28,22 @@ struct HoldingPeer {
 
 #[tonic::async_trait]
 impl Replica for HoldingPeer {
-    async fn propagate_batch(&self, request: Request<pb::PropagationBatch>) -> Result<Response<pb::PropagationAcks>, Status> {
+    async fn propagate_batch(
+        &self,
+        request: Request<pb::PropagationBatch>,
+    ) -> Result<Response<pb::PropagationAcks>, Status> {
         let writes = request.into_inner().writes;
         let seqs = writes.iter().map(|w| w.write.as_ref().map_or(0, |id| id.seq)).collect();
         let _ = self.arrived.send(seqs);
         self.release.acquire().await.expect("open").forget();
         let acks = writes
             .into_iter()
-            .map(|w| pb::PropagationAck { from_branch: 2, write: w.write, newly_applied: true, clock: 0 })
+            .map(|w| pb::PropagationAck {
+                from_branch: 2,
+                write: w.write,
+                newly_applied: true,
+                clock: 0,
+            })
             .collect();
         Ok(Response::new(pb::PropagationAcks { acks }))
     }
@@ -84,9 +92,12 @@ async fn setup() -> Setup {
     tokio::spawn(
         tonic::transport::Server::builder()
             .add_service(ReplicaServer::new(peer))
-            .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(listener), async move {
-                server_stop.wait().await;
-            }),
+            .serve_with_incoming_shutdown(
+                tokio_stream::wrappers::TcpListenerStream::new(listener),
+                async move {
+                    server_stop.wait().await;
+                },
+            ),
     );
     let acked: Arc<Mutex<Vec<PropagationAck>>> = Arc::default();
     let (acks_tx, acks) = mpsc::unbounded_channel();
@@ -127,7 +138,11 @@ impl Setup {
     async fn one_by_one(&mut self, seqs: std::ops::RangeInclusive<u64>) {
         for seq in seqs {
             self.link.send(write(seq), 0);
-            assert_eq!(self.arrived.recv().await.unwrap(), vec![seq], "a write alone on the link leaves alone");
+            assert_eq!(
+                self.arrived.recv().await.unwrap(),
+                vec![seq],
+                "a write alone on the link leaves alone"
+            );
         }
     }
 }
@@ -146,10 +161,18 @@ async fn writes_ready_while_every_call_is_in_flight_leave_together() {
     }
     // ...and leave together in the next call once one comes back.
     s.release.add_permits(1);
-    assert_eq!(s.arrived.recv().await.unwrap(), queued, "the queued writes leave in one call, in order");
+    assert_eq!(
+        s.arrived.recv().await.unwrap(),
+        queued,
+        "the queued writes leave in one call, in order"
+    );
 
     s.release.add_permits(CALLS_IN_FLIGHT);
-    assert_eq!(s.acknowledged(CALLS_IN_FLIGHT + 5).await, (1..=k + 5).collect::<Vec<_>>(), "every write is acknowledged once");
+    assert_eq!(
+        s.acknowledged(CALLS_IN_FLIGHT + 5).await,
+        (1..=k + 5).collect::<Vec<_>>(),
+        "every write is acknowledged once"
+    );
     assert_eq!(s.stats.calls(), k + 1);
     assert_eq!(s.stats.writes(), k + 5);
     s.stop.trigger();
@@ -167,7 +190,9 @@ async fn calls_held_open_do_not_keep_later_writes_from_leaving() {
     for seq in k + 1..=k + 3 {
         s.link.send(write(seq), 0);
     }
-    let later = tokio::time::timeout(SLOW_CALL * 50, s.arrived.recv()).await.expect("later writes leave after SLOW_CALL");
+    let later = tokio::time::timeout(SLOW_CALL * 50, s.arrived.recv())
+        .await
+        .expect("later writes leave after SLOW_CALL");
     assert_eq!(later.unwrap(), vec![k + 1, k + 2, k + 3]);
     s.release.add_permits(CALLS_IN_FLIGHT + 1);
     assert_eq!(s.acknowledged(CALLS_IN_FLIGHT + 3).await, (1..=k + 3).collect::<Vec<_>>());

@@ -28,9 +28,9 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use bank_backend::net::auth::Token;
 use bank_backend::cluster::file::ClusterFile;
 use bank_backend::cluster::remote::ExternalCluster;
+use bank_backend::net::auth::Token;
 use bank_backend::net::transport::ClientSecurity;
 use bank_core::branch::PropagationMode;
 use bank_core::{formats, BranchId};
@@ -44,7 +44,6 @@ const TOKEN: &str = "netns-test-token";
 const P1_INPUT: &str = "p1-branch-propagation/jthak002+cse531/input_small.json";
 const P1_OUTPUT: &str = "p1-branch-propagation/anuragbnrj+cse531/output.json";
 
-
 /// Written straight to the terminal: libtest captures `println!`, and a
 /// skipped test should say so.
 fn say(message: &str) {
@@ -52,7 +51,10 @@ fn say(message: &str) {
 }
 
 fn ip(args: &[&str]) -> Result<(), String> {
-    let out = Command::new("ip").args(args).output().map_err(|e| format!("ip {}: {e}", args.join(" ")))?;
+    let out = Command::new("ip")
+        .args(args)
+        .output()
+        .map_err(|e| format!("ip {}: {e}", args.join(" ")))?;
     if out.status.success() {
         Ok(())
     } else {
@@ -88,14 +90,18 @@ impl Net {
         let pid = std::process::id();
         let tag = (pid % 100_000).to_string();
         // A /24 no interface uses yet.
-        let used = Command::new("ip").args(["-4", "-o", "addr"]).output().map_err(|e| format!("running ip: {e}"))?;
+        let used = Command::new("ip")
+            .args(["-4", "-o", "addr"])
+            .output()
+            .map_err(|e| format!("running ip: {e}"))?;
         let used = String::from_utf8_lossy(&used.stdout).into_owned();
         let subnet = (0..250u32)
             .map(|i| ((pid + i) % 250 + 1) as u8)
             .find(|n| !used.contains(&format!("10.231.{n}.")))
             .ok_or("no free 10.231.x.0/24 subnet")?;
         let dir = std::env::temp_dir().join(format!("bank-netns-{pid}"));
-        let mut net = Net { tag, subnet, namespaces: Vec::new(), bridge: None, branches: Vec::new(), dir };
+        let mut net =
+            Net { tag, subnet, namespaces: Vec::new(), bridge: None, branches: Vec::new(), dir };
 
         // The first namespace doubles as the permission check.
         let first = net.namespace(1);
@@ -124,7 +130,15 @@ impl Net {
             ip(&["link", "set", &inner, "netns", &ns])?;
             ip(&["link", "set", &host, "master", &bridge])?;
             ip(&["link", "set", &host, "up"])?;
-            ip(&["-n", &ns, "addr", "add", &format!("10.231.{}.{id}/24", self.subnet), "dev", &inner])?;
+            ip(&[
+                "-n",
+                &ns,
+                "addr",
+                "add",
+                &format!("10.231.{}.{id}/24", self.subnet),
+                "dev",
+                &inner,
+            ])?;
             ip(&["-n", &ns, "link", "set", &inner, "up"])?;
             ip(&["-n", &ns, "link", "set", "lo", "up"])?;
         }
@@ -134,7 +148,8 @@ impl Net {
     fn cluster_file(&self) -> PathBuf {
         let mut text = String::from("# Written by backend/tests/netns.rs\n");
         for id in 1..=BRANCHES {
-            text += &format!("\n[[branch]]\nid = {id}\naddr = \"{}\"\nbalance = 400\n", self.addr(id));
+            text +=
+                &format!("\n[[branch]]\nid = {id}\naddr = \"{}\"\nbalance = 400\n", self.addr(id));
         }
         let path = self.dir.join("cluster.toml");
         std::fs::write(&path, text).expect("writing the cluster file");
@@ -147,7 +162,15 @@ impl Net {
         let listen = self.addr(id);
         let data = self.dir.join(format!("branch{id}"));
         let mut child = Command::new("ip")
-            .args(["netns", "exec", &ns, env!("CARGO_BIN_EXE_bank"), "branch", "--id", &id.to_string()])
+            .args([
+                "netns",
+                "exec",
+                &ns,
+                env!("CARGO_BIN_EXE_bank"),
+                "branch",
+                "--id",
+                &id.to_string(),
+            ])
             .args(["--listen", &listen, "--allow-remote", "--cluster", cluster.to_str().unwrap()])
             .args(["--data-dir", data.to_str().unwrap()])
             .env("BANK_TOKEN", TOKEN)
@@ -165,26 +188,33 @@ impl Net {
                 let _ = tx.send(line);
             }
         });
-        let line = rx.recv_timeout(Duration::from_secs(20)).unwrap_or_else(|_| panic!("branch {id} did not start listening"));
+        let line = rx
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!("branch {id} did not start listening"));
         assert!(line.contains(&format!("listening on {listen}")), "branch {id}: {line}");
         assert!(line.contains("token on"), "branch {id}: {line}");
         assert!(data.is_dir(), "--data-dir is created");
     }
 
     fn set_link(&self, id: u64, up: bool) {
-        ip(&["link", "set", &self.host_link(id), if up { "up" } else { "down" }]).expect("switching the link");
+        ip(&["link", "set", &self.host_link(id), if up { "up" } else { "down" }])
+            .expect("switching the link");
     }
 
     /// SIGTERM to every branch; each must exit 0 within a few seconds.
     fn stop_branches(&mut self) {
         for child in &self.branches {
             // `ip netns exec` execs the command: the child is the branch.
-            let ok = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().map(|s| s.success());
+            let ok = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status()
+                .map(|s| s.success());
             assert!(matches!(ok, Ok(true)), "sending SIGTERM");
         }
         for (i, child) in std::mem::take(&mut self.branches).into_iter().enumerate() {
             let status = wait_timeout(child, Duration::from_secs(10));
-            let status = status.unwrap_or_else(|| panic!("branch {} did not stop within 10 s of SIGTERM", i + 1));
+            let status = status
+                .unwrap_or_else(|| panic!("branch {} did not stop within 10 s of SIGTERM", i + 1));
             assert!(status.success(), "branch {} exited with {status}", i + 1);
         }
     }
@@ -211,7 +241,6 @@ impl Drop for Net {
     }
 }
 
-
 /// `bank run` with a time limit.
 fn bank_run(args: &[&str], limit: Duration) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_bank"))
@@ -227,8 +256,13 @@ fn bank_run(args: &[&str], limit: Duration) -> Output {
     let out = std::thread::spawn(move || std::io::read_to_string(stdout).unwrap_or_default());
     let err = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
     let status = wait_timeout(child, limit);
-    let status = status.unwrap_or_else(|| panic!("bank run {} took longer than {limit:?}", args.join(" ")));
-    Output { status, stdout: out.join().unwrap().into_bytes(), stderr: err.join().unwrap().into_bytes() }
+    let status =
+        status.unwrap_or_else(|| panic!("bank run {} took longer than {limit:?}", args.join(" ")));
+    Output {
+        status,
+        stdout: out.join().unwrap().into_bytes(),
+        stderr: err.join().unwrap().into_bytes(),
+    }
 }
 
 #[test]
@@ -236,7 +270,9 @@ fn branch_processes_in_network_namespaces_run_a_course_input_and_survive_a_cut_l
     let mut net = match Net::create() {
         Ok(net) => net,
         Err(why) => {
-            say(&format!("SKIPPED: cannot create network namespaces here (needs root and iproute2): {why}"));
+            say(&format!(
+                "SKIPPED: cannot create network namespaces here (needs root and iproute2): {why}"
+            ));
             return;
         }
     };
@@ -246,15 +282,25 @@ fn branch_processes_in_network_namespaces_run_a_course_input_and_survive_a_cut_l
     }
 
     // 1. A course input, from the host namespace, as a user would run it.
-    let out = bank_run(&["--cluster", cluster.to_str().unwrap(), course_file(P1_INPUT).to_str().unwrap()], Duration::from_secs(60));
-    assert!(out.status.success(), "bank run --cluster failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = bank_run(
+        &["--cluster", cluster.to_str().unwrap(), course_file(P1_INPUT).to_str().unwrap()],
+        Duration::from_secs(60),
+    );
+    assert!(
+        out.status.success(),
+        "bank run --cluster failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let expected = std::fs::read_to_string(course_file(P1_OUTPUT)).unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim_end(), expected.trim_end());
 
     // 2. A cut link, with writes going on.
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     runtime
-        .block_on(async { tokio::time::timeout(Duration::from_secs(120), cut_link_and_converge(&net, &cluster)).await })
+        .block_on(async {
+            tokio::time::timeout(Duration::from_secs(120), cut_link_and_converge(&net, &cluster))
+                .await
+        })
         .expect("the cut-link phase ends within 120 s");
 
     // 3. Clean shutdown.
@@ -267,7 +313,9 @@ async fn cut_link_and_converge(net: &Net, cluster_path: &Path) {
     let cluster = ExternalCluster::connect(&file, &security).unwrap();
     // Every branch starts at 400 again, now answering customers before the
     // peers have the write.
-    let scenario = formats::parse_input(&std::fs::read_to_string(course_file(P1_INPUT)).unwrap(), P1_INPUT).unwrap();
+    let scenario =
+        formats::parse_input(&std::fs::read_to_string(course_file(P1_INPUT)).unwrap(), P1_INPUT)
+            .unwrap();
     cluster.reset(&scenario, Default::default(), PropagationMode::Background).await.expect("reset");
     let mut expected: i64 = 40_000; // 400.00, in cents
     let mut customer = 100u64;
@@ -285,11 +333,14 @@ async fn cut_link_and_converge(net: &Net, cluster_path: &Path) {
         };
         let channel = cluster.channels()[&BranchId(branch)].clone();
         async move {
-            let reply = tokio::time::timeout(Duration::from_secs(10), CustomerClient::new(channel).request(request))
-                .await
-                .unwrap_or_else(|_| panic!("branch {branch} answers within 10 s"))
-                .unwrap_or_else(|s| panic!("branch {branch}: {s}"))
-                .into_inner();
+            let reply = tokio::time::timeout(
+                Duration::from_secs(10),
+                CustomerClient::new(channel).request(request),
+            )
+            .await
+            .unwrap_or_else(|_| panic!("branch {branch} answers within 10 s"))
+            .unwrap_or_else(|s| panic!("branch {branch}: {s}"))
+            .into_inner();
             matches!(reply.result, Some(pb::customer_reply::Result::Success(_)))
         }
     };
@@ -318,7 +369,8 @@ async fn cut_link_and_converge(net: &Net, cluster_path: &Path) {
     for (id, channel) in cluster.channels() {
         let state = tokio::time::timeout(
             Duration::from_secs(60),
-            AdminClient::new(channel.clone()).inspect(pb::InspectRequest { wait_until_quiet: true, brief: true }),
+            AdminClient::new(channel.clone())
+                .inspect(pb::InspectRequest { wait_until_quiet: true, brief: true }),
         )
         .await
         .unwrap_or_else(|_| panic!("{id} did not become quiet within 60 s of the link coming back"))
@@ -326,5 +378,8 @@ async fn cut_link_and_converge(net: &Net, cluster_path: &Path) {
         .into_inner();
         balances.push((id.0, state.balance_cents));
     }
-    assert!(balances.iter().all(|(_, b)| *b == expected), "branches {balances:?}, every acknowledged write adds up to {expected}");
+    assert!(
+        balances.iter().all(|(_, b)| *b == expected),
+        "branches {balances:?}, every acknowledged write adds up to {expected}"
+    );
 }

@@ -14,17 +14,18 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use bank_backend::net::auth::Token;
+use bank_backend::branch::standalone::{self, BranchProcess};
 use bank_backend::cluster::file::{BranchEntry, ClusterFile};
 use bank_backend::cluster::remote::ExternalCluster;
-use bank_backend::observe::Activity;
 use bank_backend::customers::runner::run_scenario_on;
-use bank_backend::branch::standalone::{self, BranchProcess};
+use bank_backend::net::auth::Token;
 use bank_backend::net::transport::{ClientSecurity, TlsFiles};
+use bank_backend::observe::Activity;
 use bank_core::branch::PropagationMode;
 use bank_core::formats::{self, OutputFormat, OutputOptions};
 use bank_core::{
-    BranchId, BranchSpec, Cents, ClockScheme, CustomerId, CustomerScript, EventId, InputShape, LogKind, Op, Scenario, Schedule, ScriptEvent,
+    BranchId, BranchSpec, Cents, ClockScheme, CustomerId, CustomerScript, EventId, InputShape,
+    LogKind, Op, Scenario, Schedule, ScriptEvent,
 };
 use bank_proto as pb;
 use bank_proto::admin_client::AdminClient;
@@ -35,7 +36,6 @@ use tokio::task::JoinHandle;
 
 const P1_INPUT: &str = "p1-branch-propagation/jthak002+cse531/input_small.json";
 const P1_OUTPUT: &str = "p1-branch-propagation/anuragbnrj+cse531/output.json";
-
 
 /// Three branch servers on loopback, and the cluster file that lists them.
 struct Servers {
@@ -57,7 +57,9 @@ impl Servers {
         }
         let branches: BTreeMap<BranchId, BranchEntry> = listeners
             .iter()
-            .map(|(id, l)| (*id, BranchEntry { addr: l.local_addr().unwrap().to_string(), balance: None }))
+            .map(|(id, l)| {
+                (*id, BranchEntry { addr: l.local_addr().unwrap().to_string(), balance: None })
+            })
             .collect();
         let file = ClusterFile { branches, token: token.map(str::to_owned), tls };
         let (stop, stop_rx) = watch::channel(false);
@@ -70,14 +72,19 @@ impl Servers {
                 let _ = stop_rx.wait_for(|s| *s).await;
             };
             tasks.push(tokio::spawn(async move {
-                standalone::serve(process, listener, shutdown).await.expect("branch serves until stopped");
+                standalone::serve(process, listener, shutdown)
+                    .await
+                    .expect("branch serves until stopped");
             }));
         }
         Servers { file, stop, tasks }
     }
 
     fn driver(&self, token: Option<&str>) -> ExternalCluster {
-        let security = ClientSecurity { token: token.map(|t| Token::new(t).unwrap()), tls: self.file.tls.client().unwrap() };
+        let security = ClientSecurity {
+            token: token.map(|t| Token::new(t).unwrap()),
+            tls: self.file.tls.client().unwrap(),
+        };
         ExternalCluster::connect(&self.file, &security).unwrap()
     }
 
@@ -85,7 +92,10 @@ impl Servers {
     async fn stop(self) {
         let _ = self.stop.send(true);
         for task in self.tasks {
-            tokio::time::timeout(Duration::from_secs(10), task).await.expect("branch stops promptly").unwrap();
+            tokio::time::timeout(Duration::from_secs(10), task)
+                .await
+                .expect("branch stops promptly")
+                .unwrap();
         }
     }
 }
@@ -94,10 +104,18 @@ impl Servers {
 async fn run_p1(cluster: &ExternalCluster) -> String {
     let scenario = formats::parse_input(&course_text(P1_INPUT), P1_INPUT).unwrap();
     let format = OutputFormat::P1;
-    cluster.reset(&scenario, format.clock_scheme(), PropagationMode::Sequential).await.expect("reset");
-    let record = run_scenario_on(&scenario, cluster.channels(), format.default_schedule(), Default::default())
+    cluster
+        .reset(&scenario, format.clock_scheme(), PropagationMode::Sequential)
         .await
-        .expect("run completes");
+        .expect("reset");
+    let record = run_scenario_on(
+        &scenario,
+        cluster.channels(),
+        format.default_schedule(),
+        Default::default(),
+    )
+    .await
+    .expect("run completes");
     formats::render(format, &scenario, &record, &OutputOptions::default())
 }
 
@@ -108,7 +126,8 @@ async fn a_course_input_on_branch_servers_prints_the_expected_output_run_after_r
     // Twice: the second run starts from the reset balances, not the first
     // run's final ones.
     for _ in 0..2 {
-        let out = tokio::time::timeout(Duration::from_secs(20), run_p1(&cluster)).await.expect("bounded");
+        let out =
+            tokio::time::timeout(Duration::from_secs(20), run_p1(&cluster)).await.expect("bounded");
         assert_eq!(out.trim_end(), course_text(P1_OUTPUT).trim_end());
     }
     servers.stop().await;
@@ -118,12 +137,22 @@ async fn a_course_input_on_branch_servers_prints_the_expected_output_run_after_r
 async fn a_reset_refuses_an_input_whose_branches_are_not_the_clusters() {
     let servers = Servers::start(3, None, TlsFiles::default()).await;
     let cluster = servers.driver(None);
-    let two = formats::parse_input(&std::fs::read_to_string(repo("examples/seed-test-1.json")).unwrap(), "seed").unwrap();
-    let e = cluster.reset(&two, Default::default(), PropagationMode::Sequential).await.unwrap_err().to_string();
-    assert!(e.contains("the input has branches [1, 2] but the cluster file lists [1, 2, 3]"), "{e}");
+    let two = formats::parse_input(
+        &std::fs::read_to_string(repo("examples/seed-test-1.json")).unwrap(),
+        "seed",
+    )
+    .unwrap();
+    let e = cluster
+        .reset(&two, Default::default(), PropagationMode::Sequential)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("the input has branches [1, 2] but the cluster file lists [1, 2, 3]"),
+        "{e}"
+    );
     servers.stop().await;
 }
-
 
 #[tokio::test]
 async fn with_a_token_strangers_are_refused_and_the_cluster_still_works() {
@@ -143,11 +172,17 @@ async fn with_a_token_strangers_are_refused_and_the_cluster_still_works() {
     // A reset without the token is a control call: refused too.
     let scenario = formats::parse_input(&course_text(P1_INPUT), P1_INPUT).unwrap();
     let stranger = servers.driver(Some("guess"));
-    let e = stranger.reset(&scenario, Default::default(), PropagationMode::Sequential).await.unwrap_err();
+    let e = stranger
+        .reset(&scenario, Default::default(), PropagationMode::Sequential)
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("wrong token"), "{e}");
 
     // With it, everything (including branch-to-branch propagation) works.
-    let out = tokio::time::timeout(Duration::from_secs(20), run_p1(&servers.driver(Some("s3cret")))).await.expect("bounded");
+    let out =
+        tokio::time::timeout(Duration::from_secs(20), run_p1(&servers.driver(Some("s3cret"))))
+            .await
+            .expect("bounded");
     assert_eq!(out.trim_end(), course_text(P1_OUTPUT).trim_end());
     servers.stop().await;
 }
@@ -155,7 +190,9 @@ async fn with_a_token_strangers_are_refused_and_the_cluster_still_works() {
 /// A self-signed certificate for 127.0.0.1 and localhost, in `dir`.
 fn self_signed(dir: &Path) -> TlsFiles {
     std::fs::create_dir_all(dir).unwrap();
-    let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+    let made =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .unwrap();
     let cert = dir.join("branch.pem");
     let key = dir.join("branch.key");
     std::fs::write(&cert, made.cert.pem()).unwrap();
@@ -168,7 +205,10 @@ async fn with_tls_the_cluster_works_and_plain_clients_are_refused() {
     let dir = std::env::temp_dir().join(format!("bank-tls-test-{}", std::process::id()));
     let tls = self_signed(&dir);
     let servers = Servers::start(3, Some("s3cret"), tls).await;
-    let out = tokio::time::timeout(Duration::from_secs(20), run_p1(&servers.driver(Some("s3cret")))).await.expect("bounded");
+    let out =
+        tokio::time::timeout(Duration::from_secs(20), run_p1(&servers.driver(Some("s3cret"))))
+            .await
+            .expect("bounded");
     assert_eq!(out.trim_end(), course_text(P1_OUTPUT).trim_end());
 
     // Plain HTTP/2 to a TLS port gets no answer it can read.
@@ -177,7 +217,8 @@ async fn with_tls_the_cluster_works_and_plain_clients_are_refused() {
     let channel = bank_backend::net::transport::connect_lazy(&addr, &plain).unwrap();
     let refused = tokio::time::timeout(
         Duration::from_secs(10),
-        AdminClient::new(channel).inspect(pb::InspectRequest { wait_until_quiet: false, brief: true }),
+        AdminClient::new(channel)
+            .inspect(pb::InspectRequest { wait_until_quiet: false, brief: true }),
     )
     .await
     .expect("bounded");
@@ -192,15 +233,21 @@ async fn trace_reports_every_branch_log_entry_with_the_branch_state() {
     let cluster = servers.driver(None);
     let (sink, mut activity) = tokio::sync::mpsc::unbounded_channel();
     let watchers = cluster.watch(sink).await.unwrap();
-    let out = tokio::time::timeout(Duration::from_secs(20), run_p1(&cluster)).await.expect("bounded");
+    let out =
+        tokio::time::timeout(Duration::from_secs(20), run_p1(&cluster)).await.expect("bounded");
     assert_eq!(out.trim_end(), course_text(P1_OUTPUT).trim_end());
 
     // The deposit of 170 at branch 2 is executed there and at both peers.
     let mut executed_170 = BTreeMap::new();
     while executed_170.len() < 3 {
-        let item = tokio::time::timeout(Duration::from_secs(10), activity.recv()).await.expect("entries arrive").unwrap();
+        let item = tokio::time::timeout(Duration::from_secs(10), activity.recv())
+            .await
+            .expect("entries arrive")
+            .unwrap();
         if let Activity::Logged { branch, entry, balance, .. } = item {
-            if matches!(entry.kind, LogKind::Execute | LogKind::PropagateExecuted) && entry.amount.0 == 17000 {
+            if matches!(entry.kind, LogKind::Execute | LogKind::PropagateExecuted)
+                && entry.amount.0 == 17000
+            {
                 executed_170.insert(branch, balance);
             }
         }
@@ -217,7 +264,11 @@ async fn trace_reports_every_branch_log_entry_with_the_branch_state() {
 async fn a_propagation_from_another_run_is_refused() {
     let servers = Servers::start(2, None, TlsFiles::default()).await;
     let cluster = servers.driver(None);
-    let scenario = formats::parse_input(&std::fs::read_to_string(repo("examples/seed-test-1.json")).unwrap(), "seed").unwrap();
+    let scenario = formats::parse_input(
+        &std::fs::read_to_string(repo("examples/seed-test-1.json")).unwrap(),
+        "seed",
+    )
+    .unwrap();
     cluster.reset(&scenario, Default::default(), PropagationMode::Sequential).await.unwrap();
 
     let channel = cluster.channels()[&BranchId(2)].clone();
@@ -233,10 +284,14 @@ async fn a_propagation_from_another_run_is_refused() {
     };
     let mut stale = tonic::Request::new(pb::PropagationBatch { writes: vec![write] });
     stale.metadata_mut().insert("bank-epoch", 1u64.into());
-    let status = ReplicaClient::new(channel.clone()).propagate_batch(stale).await.expect_err("refused");
+    let status =
+        ReplicaClient::new(channel.clone()).propagate_batch(stale).await.expect_err("refused");
     assert_eq!(status.code(), tonic::Code::FailedPrecondition);
     assert!(status.message().contains("from epoch 1"), "{}", status.message());
-    let state = AdminClient::new(channel).inspect(pb::InspectRequest { wait_until_quiet: true, brief: true }).await.unwrap();
+    let state = AdminClient::new(channel)
+        .inspect(pb::InspectRequest { wait_until_quiet: true, brief: true })
+        .await
+        .unwrap();
     assert_eq!(state.into_inner().balance_cents, 0, "the stale write was not applied");
     servers.stop().await;
 }
@@ -257,7 +312,10 @@ async fn the_lab_runs_a_scenario_on_branch_servers_and_records_their_messages_in
 
     let mut history = Vec::new();
     let output = loop {
-        let event = tokio::time::timeout(Duration::from_secs(20), live.recv()).await.expect("progress").unwrap();
+        let event = tokio::time::timeout(Duration::from_secs(20), live.recv())
+            .await
+            .expect("progress")
+            .unwrap();
         if let Some(Event::Finished(f)) = &event.event {
             break f.output_json.clone();
         }
@@ -276,7 +334,10 @@ async fn the_lab_runs_a_scenario_on_branch_servers_and_records_their_messages_in
                 Ok(pb::LogKind::PropagateSent) => sent.push((l.branch_id, e.peer, key)),
                 Ok(pb::LogKind::PropagateReceived) => {
                     received += 1;
-                    assert!(sent.contains(&(e.peer, l.branch_id, key)), "received before sent: {l:?}");
+                    assert!(
+                        sent.contains(&(e.peer, l.branch_id, key)),
+                        "received before sent: {l:?}"
+                    );
                 }
                 _ => {}
             }
@@ -285,7 +346,10 @@ async fn the_lab_runs_a_scenario_on_branch_servers_and_records_their_messages_in
     assert_eq!(received, 4, "two writes, each to two peers");
 
     // A scenario with other branches than the cluster's is refused clearly.
-    let e = lab.load(examples::find("seed-test-1").unwrap().text, "seed-test-1", None).await.unwrap_err();
+    let e = lab
+        .load(examples::find("seed-test-1").unwrap().text, "seed-test-1", None)
+        .await
+        .unwrap_err();
     assert!(e.message.contains("the cluster file lists [1, 2, 3]"), "{}", e.message);
     lab.stop().await;
     servers.stop().await;
@@ -301,16 +365,26 @@ async fn branch_processes_come_back_from_their_data_directories() {
     let ev = |id, op, b| ScriptEvent { id: EventId(id), op, branch: BranchId(b), line: 0 };
     let scenario = Scenario {
         shape: InputShape::EventsWithBranch,
-        branches: (1..=2).map(|id| BranchSpec { id: BranchId(id), balance: Cents::units(10), line: 0 }).collect(),
+        branches: (1..=2)
+            .map(|id| BranchSpec { id: BranchId(id), balance: Cents::units(10), line: 0 })
+            .collect(),
         customers: vec![CustomerScript {
             id: CustomerId(1),
             line: 0,
-            events: vec![ev(1, Op::Deposit(Cents::units(100)), 1), ev(2, Op::Deposit(Cents::units(50)), 2)],
+            events: vec![
+                ev(1, Op::Deposit(Cents::units(100)), 1),
+                ev(2, Op::Deposit(Cents::units(50)), 2),
+            ],
         }],
         warnings: vec![],
     };
-    cluster.reset(&scenario, ClockScheme::default(), PropagationMode::Sequential).await.expect("reset");
-    run_scenario_on(&scenario, cluster.channels(), Schedule::Sequential, Default::default()).await.expect("run completes");
+    cluster
+        .reset(&scenario, ClockScheme::default(), PropagationMode::Sequential)
+        .await
+        .expect("reset");
+    run_scenario_on(&scenario, cluster.channels(), Schedule::Sequential, Default::default())
+        .await
+        .expect("run completes");
     servers.stop().await;
 
     // A new life of every branch process, on new ports, with no reset: each
@@ -318,10 +392,21 @@ async fn branch_processes_come_back_from_their_data_directories() {
     // a new write still reaches every branch.
     let servers = Servers::start_in(2, None, TlsFiles::default(), Some(&data)).await;
     let more = Scenario {
-        customers: vec![CustomerScript { id: CustomerId(2), line: 0, events: vec![ev(3, Op::Deposit(Cents::units(1)), 1)] }],
+        customers: vec![CustomerScript {
+            id: CustomerId(2),
+            line: 0,
+            events: vec![ev(3, Op::Deposit(Cents::units(1)), 1)],
+        }],
         ..scenario.clone()
     };
-    run_scenario_on(&more, servers.driver(None).channels(), Schedule::Sequential, Default::default()).await.expect("run completes");
+    run_scenario_on(
+        &more,
+        servers.driver(None).channels(),
+        Schedule::Sequential,
+        Default::default(),
+    )
+    .await
+    .expect("run completes");
     for (id, channel) in servers.driver(None).channels() {
         let state = AdminClient::new(channel.clone())
             .inspect(bank_proto::InspectRequest { wait_until_quiet: true, brief: false })
@@ -329,7 +414,12 @@ async fn branch_processes_come_back_from_their_data_directories() {
             .expect("inspect")
             .into_inner();
         assert_eq!(state.balance_cents, 16_100, "branch {} recovered its run's balance", id.0);
-        assert_eq!(state.applied.len(), 3, "branch {} recovered both writes and got the new one", id.0);
+        assert_eq!(
+            state.applied.len(),
+            3,
+            "branch {} recovered both writes and got the new one",
+            id.0
+        );
     }
     servers.stop().await;
     let _ = std::fs::remove_dir_all(&data);

@@ -60,18 +60,10 @@ mod types;
 pub enum ConvertError {
     /// An enum field holds a number the contract does not define.
     #[error("unknown {what} {value} in `{field}` (expected {expected})")]
-    UnknownValue {
-        what: &'static str,
-        field: &'static str,
-        value: i32,
-        expected: &'static str,
-    },
+    UnknownValue { what: &'static str, field: &'static str, value: i32, expected: &'static str },
     /// An enum field is UNSPECIFIED where a value is required.
     #[error("`{field}` is unspecified (expected {expected})")]
-    Unspecified {
-        field: &'static str,
-        expected: &'static str,
-    },
+    Unspecified { field: &'static str, expected: &'static str },
     /// An amount of money that cannot be negative is.
     #[error("negative amount {cents} cents in `{field}`")]
     NegativeAmount { field: &'static str, cents: i64 },
@@ -90,17 +82,9 @@ impl ConvertError {
     /// The same error, about `field` (an enum converted inside a message).
     fn in_field(self, field: &'static str) -> ConvertError {
         match self {
-            ConvertError::UnknownValue {
-                what,
-                value,
-                expected,
-                ..
-            } => ConvertError::UnknownValue {
-                what,
-                field,
-                value,
-                expected,
-            },
+            ConvertError::UnknownValue { what, value, expected, .. } => {
+                ConvertError::UnknownValue { what, field, value, expected }
+            }
             ConvertError::Unspecified { expected, .. } => {
                 ConvertError::Unspecified { field, expected }
             }

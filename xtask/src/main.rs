@@ -46,7 +46,17 @@ fn main() -> Result<()> {
         Some("serve") => {
             install(Needs { browser: false })?;
             build_frontend()?;
-            let mut bank = vec!["run", "--release", "--locked", "-p", "bank-backend", "--bin", "bank", "--", "serve"];
+            let mut bank = vec![
+                "run",
+                "--release",
+                "--locked",
+                "-p",
+                "bank-backend",
+                "--bin",
+                "bank",
+                "--",
+                "serve",
+            ];
             bank.extend(args[1..].iter().map(String::as_str));
             run(cmd("cargo", &bank))
         }
@@ -63,7 +73,10 @@ fn main() -> Result<()> {
 
 /// The workspace root (the parent of this crate's directory).
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 /// Cargo's target directory (`CARGO_TARGET_DIR` if set, else `target/`).
@@ -86,7 +99,8 @@ fn tool_path() -> String {
     if let Some(home) = std::env::var_os("HOME") {
         dirs.push(PathBuf::from(home).join(".cargo/bin"));
     }
-    let mut path = std::env::join_paths(dirs).expect("valid dirs").into_string().expect("utf-8 path");
+    let mut path =
+        std::env::join_paths(dirs).expect("valid dirs").into_string().expect("utf-8 path");
     if let Ok(rest) = std::env::var("PATH") {
         path = format!("{path}:{rest}");
     }
@@ -121,7 +135,8 @@ fn output_of(program: &str, args: &[&str]) -> Option<String> {
 fn locked_version(package: &str) -> Result<String> {
     let lock = std::fs::read_to_string(root().join("Cargo.lock")).context("reading Cargo.lock")?;
     let needle = format!("name = \"{package}\"\nversion = \"");
-    let start = lock.find(&needle).with_context(|| format!("{package} is not in Cargo.lock"))? + needle.len();
+    let start = lock.find(&needle).with_context(|| format!("{package} is not in Cargo.lock"))?
+        + needle.len();
     let end = lock[start..].find('"').context("malformed Cargo.lock")? + start;
     Ok(lock[start..end].to_owned())
 }
@@ -147,21 +162,36 @@ fn install(needs: Needs) -> Result<()> {
     // wasm-bindgen-cli must match the wasm-bindgen library exactly. Its own
     // lockfile pins a crate the registry lacks, so no `--locked` here.
     let bindgen = locked_version("wasm-bindgen")?;
-    if output_of("wasm-bindgen", &["--version"]).as_deref() != Some(&format!("wasm-bindgen {bindgen}")) {
+    if output_of("wasm-bindgen", &["--version"]).as_deref()
+        != Some(&format!("wasm-bindgen {bindgen}"))
+    {
         eprintln!("xtask: installing wasm-bindgen-cli {bindgen}");
         run(cmd("cargo", &["install", "wasm-bindgen-cli", "--version", &bindgen, "--force"]))?;
     }
 
     // wasm-opt from npm's binaryen (Debian's version 108 breaks the app at runtime).
     let wasm_opt = tools_dir().join("node_modules/.bin/wasm-opt");
-    if !output_of(wasm_opt.to_str().expect("utf-8 path"), &["--version"]).is_some_and(|v| v.contains("132")) {
+    if !output_of(wasm_opt.to_str().expect("utf-8 path"), &["--version"])
+        .is_some_and(|v| v.contains("132"))
+    {
         std::fs::create_dir_all(tools_dir())?;
         let prefix = tools_dir();
-        run(cmd("npm", &["install", "--no-audit", "--no-fund", "--prefix", prefix.to_str().expect("utf-8"), &format!("binaryen@{BINARYEN_VERSION}")]))?;
+        run(cmd(
+            "npm",
+            &[
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                prefix.to_str().expect("utf-8"),
+                &format!("binaryen@{BINARYEN_VERSION}"),
+            ],
+        ))?;
     }
 
     if needs.browser {
-        if !Path::new("/usr/bin/chromium").exists() || !Path::new("/usr/bin/chromedriver").exists() {
+        if !Path::new("/usr/bin/chromium").exists() || !Path::new("/usr/bin/chromedriver").exists()
+        {
             eprintln!("xtask: installing Chromium and ChromeDriver from Debian");
             let sudo: &[&str] = if is_root() { &[] } else { &["sudo"] };
             let apt = |args: &[&str]| {
@@ -207,10 +237,19 @@ fn is_root() -> bool {
 fn lint() -> Result<()> {
     run(cmd("cargo", &["fmt", "--all", "--check"]))?;
     let deny = ["--", "-D", "warnings"];
-    let mut native = vec!["clippy", "--locked", "--workspace", "--exclude", "bank-frontend", "--all-targets"];
+    let mut native =
+        vec!["clippy", "--locked", "--workspace", "--exclude", "bank-frontend", "--all-targets"];
     native.extend(deny);
     run(cmd("cargo", &native))?;
-    let mut wasm = vec!["clippy", "--locked", "-p", "bank-frontend", "--target", "wasm32-unknown-unknown", "--all-targets"];
+    let mut wasm = vec![
+        "clippy",
+        "--locked",
+        "-p",
+        "bank-frontend",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--all-targets",
+    ];
     wasm.extend(deny);
     run(cmd("cargo", &wasm))
 }
@@ -229,7 +268,10 @@ fn bench() -> Result<()> {
     // Absolute: cargo runs a bench from its package's directory.
     let out = root().join("BENCHMARKS.md");
     let out_str = out.to_str().context("non-UTF-8 path")?;
-    run(cmd("cargo", &["bench", "--locked", "-p", "bank-backend", "--bench", "cluster", "--", "--out", out_str]))?;
+    run(cmd(
+        "cargo",
+        &["bench", "--locked", "-p", "bank-backend", "--bench", "cluster", "--", "--out", out_str],
+    ))?;
 
     eprintln!("$ node frontend/e2e/bench/browser.mjs");
     let browser = cmd("node", &["frontend/e2e/bench/browser.mjs"])
@@ -242,7 +284,10 @@ fn bench() -> Result<()> {
     }
     let section = String::from_utf8(browser.stdout).context("browser benchmark output")?;
     let report = std::fs::read_to_string(&out)?;
-    let marker = report.lines().find(|l| l.starts_with("<!-- browser measurements")).context("no browser marker in BENCHMARKS.md")?;
+    let marker = report
+        .lines()
+        .find(|l| l.starts_with("<!-- browser measurements"))
+        .context("no browser marker in BENCHMARKS.md")?;
     std::fs::write(&out, report.replace(marker, section.trim_end()))?;
     eprintln!("xtask: wrote {}", out.display());
     Ok(())
@@ -257,7 +302,10 @@ fn test() -> Result<()> {
     run(cmd("cargo", &["test", "--locked", "--workspace", "--exclude", "bank-frontend"]))?;
 
     // 2. The frontend's wasm tests, in headless Chromium via chromedriver.
-    let mut wasm = cmd("cargo", &["test", "--locked", "-p", "bank-frontend", "--target", "wasm32-unknown-unknown"]);
+    let mut wasm = cmd(
+        "cargo",
+        &["test", "--locked", "-p", "bank-frontend", "--target", "wasm32-unknown-unknown"],
+    );
     wasm.env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
         .env("CHROMEDRIVER", "/usr/bin/chromedriver")
         .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
@@ -272,6 +320,9 @@ fn test() -> Result<()> {
         .env("BANK_DIST", root().join("dist"))
         .env("ARTIFACTS", target_dir().join("e2e-artifacts"));
     run(e2e)?;
-    eprintln!("xtask: all tests passed; browser screenshots in {}", target_dir().join("e2e-artifacts").display());
+    eprintln!(
+        "xtask: all tests passed; browser screenshots in {}",
+        target_dir().join("e2e-artifacts").display()
+    );
     Ok(())
 }

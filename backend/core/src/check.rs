@@ -52,7 +52,9 @@ impl Anomaly {
         match self {
             Anomaly::Broke(Guarantee::ReadYourWrites) => "stale read",
             Anomaly::Broke(Guarantee::MonotonicReads) => "reads going backwards",
-            Anomaly::Broke(Guarantee::WritesFollowReads) => "write applied before the write it depends on",
+            Anomaly::Broke(Guarantee::WritesFollowReads) => {
+                "write applied before the write it depends on"
+            }
             Anomaly::Broke(Guarantee::MonotonicWrites) => "writes applied out of order",
             Anomaly::Overdraft => "overdraft",
         }
@@ -115,7 +117,8 @@ impl Report {
     pub fn render(&self, max_per_kind: usize) -> String {
         let mut out = String::new();
         for anomaly in Anomaly::ALL {
-            let found: Vec<&Violation> = self.violations.iter().filter(|v| v.anomaly == anomaly).collect();
+            let found: Vec<&Violation> =
+                self.violations.iter().filter(|v| v.anomaly == anomaly).collect();
             let status = match found.len() {
                 0 => "ok".to_string(),
                 1 => "1 violation".to_string(),
@@ -123,7 +126,11 @@ impl Report {
             };
             out.push_str(&format!("{anomaly} ({}): {status}\n", anomaly.nickname()));
             for (i, v) in found.iter().take(max_per_kind).enumerate() {
-                let off = if matches!(anomaly, Anomaly::Broke(_)) && !v.guarantee_was_on { " [guarantee off]" } else { "" };
+                let off = if matches!(anomaly, Anomaly::Broke(_)) && !v.guarantee_was_on {
+                    " [guarantee off]"
+                } else {
+                    ""
+                };
                 out.push_str(&format!("  {}. {}{off}\n", i + 1, v.explanation));
             }
             if found.len() > max_per_kind {
@@ -143,14 +150,25 @@ fn op_words(op: &OpRecord, customer: u64) -> String {
 fn bare_op_words(op: &OpRecord) -> String {
     match op.op {
         OpKind::Query => format!("query (event {}) at branch {}", op.event.0, op.branch.0),
-        kind => format!("{kind} of {} (event {}) at branch {}", op.amount.decimal_text(), op.event.0, op.branch.0),
+        kind => format!(
+            "{kind} of {} (event {}) at branch {}",
+            op.amount.decimal_text(),
+            op.event.0,
+            op.branch.0
+        ),
     }
 }
 
 /// Describes a write from the apply logs: "customer 2's deposit of 100 (event 3, w1.2)".
 fn write_words(w: WriteId, writes: &BTreeMap<WriteId, AppliedRecord>) -> String {
     match writes.get(&w) {
-        Some(a) => format!("customer {}'s {} of {} (event {}, {w})", a.customer.0, a.op, a.amount.decimal_text(), a.event.0),
+        Some(a) => format!(
+            "customer {}'s {} of {} (event {}, {w})",
+            a.customer.0,
+            a.op,
+            a.amount.decimal_text(),
+            a.event.0
+        ),
         None => format!("write {w}"),
     }
 }
@@ -222,15 +240,21 @@ pub fn check(history: &History) -> Report {
             // Monotonic Writes and Writes Follow Reads: apply orders.
             let Some(new_write) = later.write.filter(|_| later.ok) else { continue };
             for (i, before) in earlier.iter().enumerate().filter(|(_, o)| o.ok) {
-                let (guarantee, deps): (Guarantee, Vec<WriteId>) = match (before.write, &before.observed) {
-                    (Some(w), _) => (Guarantee::MonotonicWrites, vec![w]),
-                    (None, Some(seen)) if before.op == OpKind::Query => (Guarantee::WritesFollowReads, seen.iter().collect()),
-                    _ => continue,
-                };
+                let (guarantee, deps): (Guarantee, Vec<WriteId>) =
+                    match (before.write, &before.observed) {
+                        (Some(w), _) => (Guarantee::MonotonicWrites, vec![w]),
+                        (None, Some(seen)) if before.op == OpKind::Query => {
+                            (Guarantee::WritesFollowReads, seen.iter().collect())
+                        }
+                        _ => continue,
+                    };
                 for (branch, order) in &position {
                     let Some(&at) = order.get(&new_write) else { continue };
                     // The first dependency this branch did not apply before the new write.
-                    let Some(dep) = deps.iter().find(|d| order.get(d).is_none_or(|p| *p > at)) else { continue };
+                    let Some(dep) = deps.iter().find(|d| order.get(d).is_none_or(|p| *p > at))
+                    else {
+                        continue;
+                    };
                     let when = match order.get(dep) {
                         Some(_) => "only after it",
                         None => "never",
@@ -302,7 +326,13 @@ mod tests {
         WriteId { origin: BranchId(o), seq: s }
     }
 
-    fn op(event: u64, branch: u64, kind: OpKind, write: Option<WriteId>, observed: Option<WriteSet>) -> OpRecord {
+    fn op(
+        event: u64,
+        branch: u64,
+        kind: OpKind,
+        write: Option<WriteId>,
+        observed: Option<WriteSet>,
+    ) -> OpRecord {
         OpRecord {
             event: EventId(event),
             branch: BranchId(branch),
@@ -330,10 +360,18 @@ mod tests {
     fn history(ops: Vec<OpRecord>, branches: Vec<(u64, Vec<AppliedRecord>)>) -> History {
         History {
             format: HISTORY_FORMAT.into(),
-            sessions: vec![SessionHistory { customer: CustomerId(1), guarantees: Guarantees::NONE, ops }],
+            sessions: vec![SessionHistory {
+                customer: CustomerId(1),
+                guarantees: Guarantees::NONE,
+                ops,
+            }],
             branches: branches
                 .into_iter()
-                .map(|(id, applied)| BranchHistory { id: BranchId(id), balance: Cents::ZERO, applied })
+                .map(|(id, applied)| BranchHistory {
+                    id: BranchId(id),
+                    balance: Cents::ZERO,
+                    applied,
+                })
                 .collect(),
         }
     }
@@ -341,7 +379,10 @@ mod tests {
     #[test]
     fn a_stale_read_is_named_with_the_write_it_missed() {
         let h = history(
-            vec![op(1, 1, OpKind::Deposit, Some(w(1, 1)), None), op(2, 2, OpKind::Query, None, Some(WriteSet::new()))],
+            vec![
+                op(1, 1, OpKind::Deposit, Some(w(1, 1)), None),
+                op(2, 2, OpKind::Query, None, Some(WriteSet::new())),
+            ],
             vec![(1, vec![applied(w(1, 1), 1, 100)]), (2, vec![applied(w(1, 1), 1, 100)])],
         );
         let r = check(&h);
@@ -356,7 +397,10 @@ mod tests {
     fn reads_going_backwards() {
         let seen: WriteSet = [w(2, 1)].into_iter().collect();
         let h = history(
-            vec![op(1, 2, OpKind::Query, None, Some(seen)), op(2, 1, OpKind::Query, None, Some(WriteSet::new()))],
+            vec![
+                op(1, 2, OpKind::Query, None, Some(seen)),
+                op(2, 1, OpKind::Query, None, Some(WriteSet::new())),
+            ],
             vec![(2, vec![applied(w(2, 1), 9, 100)])],
         );
         let r = check(&h);
@@ -374,17 +418,44 @@ mod tests {
                 op(3, 2, OpKind::Deposit, Some(w(2, 1)), None),
             ],
             vec![
-                (2, vec![applied(w(3, 1), 7, 100), applied(w(1, 1), 1, 200), applied(w(2, 1), 3, 300)]),
+                (
+                    2,
+                    vec![
+                        applied(w(3, 1), 7, 100),
+                        applied(w(1, 1), 1, 200),
+                        applied(w(2, 1), 3, 300),
+                    ],
+                ),
                 // Branch 3 got w2.1 before w1.1 (MW) and w3.1 is its own, first: fine for WFR.
-                (3, vec![applied(w(3, 1), 7, 100), applied(w(2, 1), 3, 200), applied(w(1, 1), 1, 300)]),
+                (
+                    3,
+                    vec![
+                        applied(w(3, 1), 7, 100),
+                        applied(w(2, 1), 3, 200),
+                        applied(w(1, 1), 1, 300),
+                    ],
+                ),
                 // Branch 1 applied w2.1 before w3.1 (WFR).
-                (1, vec![applied(w(1, 1), 1, 100), applied(w(2, 1), 3, 200), applied(w(3, 1), 7, 300)]),
+                (
+                    1,
+                    vec![
+                        applied(w(1, 1), 1, 100),
+                        applied(w(2, 1), 3, 200),
+                        applied(w(3, 1), 7, 300),
+                    ],
+                ),
             ],
         );
         let r = check(&h);
         assert_eq!(r.count(Anomaly::Broke(Guarantee::MonotonicWrites)), 1, "{}", r.render(5));
         assert_eq!(r.count(Anomaly::Broke(Guarantee::WritesFollowReads)), 1, "{}", r.render(5));
-        assert!(r.render(5).contains("branch 3 applied customer 1's deposit of 100 (event 3) at branch 2 (w2.1)"), "{}", r.render(5));
+        assert!(
+            r.render(5).contains(
+                "branch 3 applied customer 1's deposit of 100 (event 3) at branch 2 (w2.1)"
+            ),
+            "{}",
+            r.render(5)
+        );
     }
 
     #[test]

@@ -29,8 +29,12 @@ pub enum Guarantee {
 }
 
 impl Guarantee {
-    pub const ALL: [Guarantee; 4] =
-        [Guarantee::ReadYourWrites, Guarantee::MonotonicReads, Guarantee::WritesFollowReads, Guarantee::MonotonicWrites];
+    pub const ALL: [Guarantee; 4] = [
+        Guarantee::ReadYourWrites,
+        Guarantee::MonotonicReads,
+        Guarantee::WritesFollowReads,
+        Guarantee::MonotonicWrites,
+    ];
 
     /// The short name used on the command line and in files: `ryw`, `mr`, `wfr`, `mw`.
     pub fn short(self) -> &'static str {
@@ -75,13 +79,25 @@ impl Default for Guarantees {
 }
 
 impl Guarantees {
-    pub const ALL: Guarantees =
-        Guarantees { read_your_writes: true, monotonic_reads: true, writes_follow_reads: true, monotonic_writes: true };
-    pub const NONE: Guarantees =
-        Guarantees { read_your_writes: false, monotonic_reads: false, writes_follow_reads: false, monotonic_writes: false };
+    pub const ALL: Guarantees = Guarantees {
+        read_your_writes: true,
+        monotonic_reads: true,
+        writes_follow_reads: true,
+        monotonic_writes: true,
+    };
+    pub const NONE: Guarantees = Guarantees {
+        read_your_writes: false,
+        monotonic_reads: false,
+        writes_follow_reads: false,
+        monotonic_writes: false,
+    };
     /// What project 3 of the course enforces.
-    pub const COURSE: Guarantees =
-        Guarantees { read_your_writes: true, monotonic_reads: false, writes_follow_reads: false, monotonic_writes: true };
+    pub const COURSE: Guarantees = Guarantees {
+        read_your_writes: true,
+        monotonic_reads: false,
+        writes_follow_reads: false,
+        monotonic_writes: true,
+    };
 
     pub fn has(self, g: Guarantee) -> bool {
         match g {
@@ -129,7 +145,13 @@ impl Guarantees {
 
     /// Which guarantee asks for `write` before an operation of `kind`
     /// (to name it in a timeout message).
-    pub fn why_needed(self, kind: OpKind, write_set: &WriteSet, read_set: &WriteSet, write: &crate::WriteId) -> Option<Guarantee> {
+    pub fn why_needed(
+        self,
+        kind: OpKind,
+        write_set: &WriteSet,
+        read_set: &WriteSet,
+        write: &crate::WriteId,
+    ) -> Option<Guarantee> {
         let reading = kind == OpKind::Query;
         let (by_writes, by_reads) = if reading {
             (Guarantee::ReadYourWrites, Guarantee::MonotonicReads)
@@ -218,7 +240,10 @@ mod tests {
         assert!(g.required(OpKind::Deposit, &writes, &reads).is_empty());
         let g = Guarantees::only(Guarantee::WritesFollowReads);
         assert_eq!(g.required(OpKind::Withdraw, &writes, &reads), reads);
-        assert_eq!(g.why_needed(OpKind::Withdraw, &writes, &reads, &w(2)), Some(Guarantee::WritesFollowReads));
+        assert_eq!(
+            g.why_needed(OpKind::Withdraw, &writes, &reads, &w(2)),
+            Some(Guarantee::WritesFollowReads)
+        );
         assert_eq!(Guarantees::ALL.required(OpKind::Query, &writes, &reads).len(), 2);
     }
 }

@@ -99,13 +99,18 @@ pub struct AppliedRecord {
 impl History {
     /// The history of a finished run. `guarantees[i]` is what session `i`
     /// asked for. Operations are put in issue order by the customer's clock.
-    pub fn from_record(scenario: &Scenario, record: &RunRecord, guarantees: &[Guarantees]) -> History {
+    pub fn from_record(
+        scenario: &Scenario,
+        record: &RunRecord,
+        guarantees: &[Guarantees],
+    ) -> History {
         let sessions = record
             .customers
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                let mut results: Vec<_> = c.results.iter().zip(&scenario.customers[i].events).collect();
+                let mut results: Vec<_> =
+                    c.results.iter().zip(&scenario.customers[i].events).collect();
                 results.sort_by_key(|(r, _)| r.customer_clock);
                 SessionHistory {
                     customer: c.customer,
@@ -114,7 +119,9 @@ impl History {
                         .into_iter()
                         .map(|(r, e)| {
                             let error = match &r.outcome {
-                                crate::op::Outcome::Failed { reason, .. } => Some(reason.to_string()),
+                                crate::op::Outcome::Failed { reason, .. } => {
+                                    Some(reason.to_string())
+                                }
                                 crate::op::Outcome::Success { .. } => None,
                             };
                             OpRecord {
@@ -158,10 +165,13 @@ impl History {
 
     /// Reads a history file's text, with a message that says what is wrong and where.
     pub fn from_json(text: &str) -> Result<History, String> {
-        let history: History =
-            serde_json::from_str(text).map_err(|e| format!("line {}, column {}: {e}", e.line(), e.column()))?;
+        let history: History = serde_json::from_str(text)
+            .map_err(|e| format!("line {}, column {}: {e}", e.line(), e.column()))?;
         if history.format != HISTORY_FORMAT {
-            return Err(format!("`format` is \"{}\"; expected \"{HISTORY_FORMAT}\"", history.format));
+            return Err(format!(
+                "`format` is \"{}\"; expected \"{HISTORY_FORMAT}\"",
+                history.format
+            ));
         }
         Ok(history)
     }
@@ -180,7 +190,10 @@ pub fn parse_write_id(text: &str) -> Result<WriteId, String> {
     let bad = || format!("`{text}` is not a write id like w2.7");
     let rest = text.strip_prefix('w').ok_or_else(bad)?;
     let (o, s) = rest.split_once('.').ok_or_else(bad)?;
-    Ok(WriteId { origin: BranchId(o.parse().map_err(|_| bad())?), seq: s.parse().map_err(|_| bad())? })
+    Ok(WriteId {
+        origin: BranchId(o.parse().map_err(|_| bad())?),
+        seq: s.parse().map_err(|_| bad())?,
+    })
 }
 
 mod money {
@@ -244,7 +257,9 @@ mod write_id_opt {
         }
     }
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<WriteId>, D::Error> {
-        Option::<String>::deserialize(d)?.map(|t| parse_write_id(&t).map_err(D::Error::custom)).transpose()
+        Option::<String>::deserialize(d)?
+            .map(|t| parse_write_id(&t).map_err(D::Error::custom))
+            .transpose()
     }
 }
 
@@ -270,7 +285,9 @@ mod write_set_opt {
             match item.split_once('-') {
                 Some((first, last)) => {
                     let first = parse_write_id(first).map_err(D::Error::custom)?;
-                    let last: u64 = last.parse().map_err(|_| D::Error::custom(format!("`{item}` is not a range like w2.1-7")))?;
+                    let last: u64 = last.parse().map_err(|_| {
+                        D::Error::custom(format!("`{item}` is not a range like w2.1-7"))
+                    })?;
                     if first.seq != 1 {
                         return Err(D::Error::custom(format!("`{item}`: a range starts at .1")));
                     }
@@ -326,6 +343,8 @@ mod tests {
         assert!(text.contains(r#""w1.1-2""#), "{text}");
         assert!(text.contains("-10.5"), "{text}");
         assert_eq!(History::from_json(&text).unwrap(), history);
-        assert!(History::from_json(r#"{"format": "x", "sessions": [], "branches": []}"#).unwrap_err().contains("expected"));
+        assert!(History::from_json(r#"{"format": "x", "sessions": [], "branches": []}"#)
+            .unwrap_err()
+            .contains("expected"));
     }
 }

@@ -44,9 +44,9 @@ pub mod clock;
 pub mod experiment;
 pub mod formats;
 pub mod guarantees;
+pub mod history;
 pub mod ids;
 pub mod log;
-pub mod history;
 pub mod money;
 pub mod network;
 pub mod op;
@@ -61,16 +61,16 @@ pub use branch::{
     Branch, BranchConfig, Effect, Input, Propagation, PropagationAck, ReplyToken, Request,
     RunSettings, StoredWrite,
 };
+pub use clock::{ClockScheme, LamportClock};
 pub use guarantees::{Guarantee, Guarantees};
 pub use history::History;
-pub use network::NetworkPlan;
-pub use writes::WriteSet;
-pub use clock::{ClockScheme, LamportClock};
 pub use ids::{BranchId, CustomerId, EventId, WriteId};
 pub use log::{LogEntry, LogKind};
 pub use money::Cents;
+pub use network::NetworkPlan;
 pub use op::{FailReason, Op, OpKind, Outcome};
 pub use record::{BranchRecord, CustomerRecord, EventResult, RunRecord};
 pub use scenario::{BranchSpec, CustomerScript, InputShape, Scenario, ScriptEvent};
 pub use schedule::Schedule;
 pub use session::Session;
+pub use writes::WriteSet;

@@ -62,8 +62,12 @@ impl LogEntry {
             LogKind::Execute => format!("executed {what}{balance}"),
             LogKind::PropagateSent => format!("propagates {what} of {} to {peer}", self.event),
             LogKind::PropagateReceived => format!("received {what} of {} from {peer}", self.event),
-            LogKind::PropagateExecuted => format!("applied {what} of {} from {peer}{balance}", self.event),
-            LogKind::PropagateAcked => format!("{peer} acknowledged {} ", self.event).trim_end().to_owned(),
+            LogKind::PropagateExecuted => {
+                format!("applied {what} of {} from {peer}{balance}", self.event)
+            }
+            LogKind::PropagateAcked => {
+                format!("{peer} acknowledged {} ", self.event).trim_end().to_owned()
+            }
             LogKind::Response => format!(
                 "answered {} for {}: {}{balance}",
                 self.customer,

@@ -59,7 +59,8 @@ impl Cents {
         } else {
             whole.parse().map_err(|_| MoneyError::TooLarge(text.to_owned()))?
         };
-        let mut cents: i64 = if frac.is_empty() { 0 } else { frac.parse().expect("checked digits") };
+        let mut cents: i64 =
+            if frac.is_empty() { 0 } else { frac.parse().expect("checked digits") };
         if frac.len() == 1 {
             cents *= 10;
         }

@@ -116,7 +116,10 @@ pub enum Fault {
     /// Start a crashed branch again from its stored writes.
     Restart(u64),
     /// Change the delay of one link.
-    SetDelay { between: [u64; 2], delay_ms: Delay },
+    SetDelay {
+        between: [u64; 2],
+        delay_ms: Delay,
+    },
 }
 
 impl fmt::Display for Fault {
@@ -128,7 +131,9 @@ impl fmt::Display for Fault {
             Fault::Rejoin(b) => write!(f, "reconnect branch {b}"),
             Fault::Crash(b) => write!(f, "crash branch {b}"),
             Fault::Restart(b) => write!(f, "restart branch {b}"),
-            Fault::SetDelay { between: [a, b], delay_ms } => write!(f, "set the link {a}-{b} to {delay_ms}"),
+            Fault::SetDelay { between: [a, b], delay_ms } => {
+                write!(f, "set the link {a}-{b} to {delay_ms}")
+            }
         }
     }
 }
@@ -157,7 +162,10 @@ pub struct NetworkPlan {
 impl NetworkPlan {
     /// True when nothing is delayed, lost or broken: the course's setting.
     pub fn is_perfect(&self) -> bool {
-        self.delay_ms == Delay::Fixed(0) && self.links.is_empty() && self.drop_percent == 0 && self.faults.is_empty()
+        self.delay_ms == Delay::Fixed(0)
+            && self.links.is_empty()
+            && self.drop_percent == 0
+            && self.faults.is_empty()
     }
 
     /// The longest delay, in milliseconds, the plan gives any link (the
@@ -177,9 +185,18 @@ impl NetworkPlan {
     /// Checks the plan against the bank's branches.
     pub fn validate(&self, branches: &[BranchId]) -> Result<(), String> {
         let known = |b: u64| branches.contains(&BranchId(b));
-        let check = |b: u64, what: &str| if known(b) { Ok(()) } else { Err(format!("{what} names branch {b}, which the bank does not have")) };
+        let check = |b: u64, what: &str| {
+            if known(b) {
+                Ok(())
+            } else {
+                Err(format!("{what} names branch {b}, which the bank does not have"))
+            }
+        };
         if self.drop_percent > 90 {
-            return Err(format!("drop_percent {} is above 90: nothing would get through", self.drop_percent));
+            return Err(format!(
+                "drop_percent {} is above 90: nothing would get through",
+                self.drop_percent
+            ));
         }
         for l in &self.links {
             check(l.between[0], "a link rule")?;
@@ -188,11 +205,15 @@ impl NetworkPlan {
         for f in &self.faults {
             let at = format!("the fault at {} ms", f.at_ms);
             match &f.fault {
-                Fault::Cut([a, b]) | Fault::Heal([a, b]) | Fault::SetDelay { between: [a, b], .. } => {
+                Fault::Cut([a, b])
+                | Fault::Heal([a, b])
+                | Fault::SetDelay { between: [a, b], .. } => {
                     check(*a, &at)?;
                     check(*b, &at)?;
                 }
-                Fault::Isolate(b) | Fault::Rejoin(b) | Fault::Crash(b) | Fault::Restart(b) => check(*b, &at)?,
+                Fault::Isolate(b) | Fault::Rejoin(b) | Fault::Crash(b) | Fault::Restart(b) => {
+                    check(*b, &at)?
+                }
             }
         }
         Ok(())
@@ -214,8 +235,12 @@ fn key(a: BranchId, b: BranchId) -> (BranchId, BranchId) {
 
 impl LinkState {
     pub fn new(plan: &NetworkPlan) -> LinkState {
-        let mut state =
-            LinkState { default: plan.delay_ms, delays: BTreeMap::new(), cut: BTreeSet::new(), drop_percent: plan.drop_percent };
+        let mut state = LinkState {
+            default: plan.delay_ms,
+            delays: BTreeMap::new(),
+            cut: BTreeSet::new(),
+            drop_percent: plan.drop_percent,
+        };
         for l in &plan.links {
             state.delays.insert(key(BranchId(l.between[0]), BranchId(l.between[1])), l.delay_ms);
         }
@@ -284,7 +309,10 @@ mod tests {
         links.apply(&plan.faults[0].fault, &[]);
         assert!(links.is_cut(BranchId(3), BranchId(1)));
         assert!(plan.validate(&[BranchId(1), BranchId(2)]).unwrap_err().contains("branch 3"));
-        assert!(serde_json::from_str::<NetworkPlan>(r#"{"delay": 1}"#).is_err(), "unknown keys are errors");
+        assert!(
+            serde_json::from_str::<NetworkPlan>(r#"{"delay": 1}"#).is_err(),
+            "unknown keys are errors"
+        );
     }
 
     #[test]

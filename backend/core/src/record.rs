@@ -68,14 +68,21 @@ impl RunRecord {
     /// # Panics
     /// If an event has no answer: drivers call this only once every session
     /// finished, so a gap is a bug in the driver.
-    pub fn from_answers(scenario: &Scenario, answers: Vec<Vec<Option<EventResult>>>, branches: Vec<BranchRecord>) -> RunRecord {
+    pub fn from_answers(
+        scenario: &Scenario,
+        answers: Vec<Vec<Option<EventResult>>>,
+        branches: Vec<BranchRecord>,
+    ) -> RunRecord {
         let customers = scenario
             .customers
             .iter()
             .zip(answers)
             .map(|(c, rs)| CustomerRecord {
                 customer: c.id,
-                results: rs.into_iter().map(|r| r.expect("every event of a finished session is answered")).collect(),
+                results: rs
+                    .into_iter()
+                    .map(|r| r.expect("every event of a finished session is answered"))
+                    .collect(),
             })
             .collect();
         RunRecord { customers, branches }

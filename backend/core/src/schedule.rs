@@ -41,7 +41,8 @@ pub enum Schedule {
 }
 
 impl Schedule {
-    pub const ALL: [Schedule; 3] = [Schedule::Sequential, Schedule::Concurrent, Schedule::WritesFirst];
+    pub const ALL: [Schedule; 3] =
+        [Schedule::Sequential, Schedule::Concurrent, Schedule::WritesFirst];
 
     /// The plan for `scenario`: phases in order, each a set of concurrent runs.
     /// Both the simulator and the real cluster's runner follow this plan, so
@@ -52,7 +53,10 @@ impl Schedule {
                 .customers
                 .iter()
                 .enumerate()
-                .map(|(s, c)| Run { session: s, events: (0..c.events.len()).filter(|e| keep(s, *e)).collect() })
+                .map(|(s, c)| Run {
+                    session: s,
+                    events: (0..c.events.len()).filter(|e| keep(s, *e)).collect(),
+                })
                 .filter(|r| !r.events.is_empty())
                 .collect()
         };
@@ -83,9 +87,8 @@ impl fmt::Display for Schedule {
 impl FromStr for Schedule {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Schedule::ALL
-            .into_iter()
-            .find(|x| x.as_str() == s)
-            .ok_or_else(|| format!("unknown schedule `{s}` (expected sequential, concurrent or writes-first)"))
+        Schedule::ALL.into_iter().find(|x| x.as_str() == s).ok_or_else(|| {
+            format!("unknown schedule `{s}` (expected sequential, concurrent or writes-first)")
+        })
     }
 }

@@ -64,7 +64,14 @@ impl Session {
     }
 
     pub fn with_guarantees(customer: CustomerId, guarantees: Guarantees) -> Session {
-        Session { customer, guarantees, writes: Vec::new(), write_set: WriteSet::new(), read_set: WriteSet::new(), clock: 0 }
+        Session {
+            customer,
+            guarantees,
+            writes: Vec::new(),
+            write_set: WriteSet::new(),
+            read_set: WriteSet::new(),
+            clock: 0,
+        }
     }
 
     pub fn customer(&self) -> CustomerId {

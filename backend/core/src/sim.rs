@@ -18,13 +18,16 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 
-use crate::branch::{Branch, BranchConfig, Effect, Input, Propagation, PropagationMode, Reply, ReplyToken, Request, StoredWrite};
+use crate::branch::{
+    Branch, BranchConfig, Effect, Input, Propagation, PropagationMode, Reply, ReplyToken, Request,
+    StoredWrite,
+};
 use crate::clock::ClockScheme;
 use crate::guarantees::Guarantees;
 use crate::ids::{BranchId, CustomerId, WriteId};
 use crate::money::Cents;
-use crate::network::{Delay, Fault, LinkState, NetworkPlan};
 pub use crate::network::SplitMix64;
+use crate::network::{Delay, Fault, LinkState, NetworkPlan};
 use crate::record::{BranchRecord, EventResult, RunRecord};
 use crate::scenario::Scenario;
 use crate::schedule::Schedule;
@@ -234,7 +237,12 @@ pub fn run(scenario: &Scenario, config: &SimConfig) -> SimRun {
     sim.finish()
 }
 
-fn branch_config(id: BranchId, balance: Cents, ids: &[BranchId], config: &SimConfig) -> BranchConfig {
+fn branch_config(
+    id: BranchId,
+    balance: Cents,
+    ids: &[BranchId],
+    config: &SimConfig,
+) -> BranchConfig {
     BranchConfig {
         id,
         peers: ids.to_vec(),
@@ -288,7 +296,11 @@ impl Sim<'_> {
     fn settled(&self) -> bool {
         self.attempts.is_empty()
             && self.outstanding.is_empty()
-            && self.branches.values().flatten().all(|b| b.waiting() == (0, 0) && b.writes_in_flight() == 0)
+            && self
+                .branches
+                .values()
+                .flatten()
+                .all(|b| b.waiting() == (0, 0) && b.writes_in_flight() == 0)
     }
 
     fn converged(&self) -> bool {
@@ -340,14 +352,28 @@ impl Sim<'_> {
         let limit = self.processed + MAX_EVENTS;
         // Once converged, ticks stop and the last pulls drain.
         while !(self.settled() && self.converged() && self.pulls.is_empty()) {
-            assert!(self.step(), "the simulation ran out of events before the branches converged: a bug in the core");
+            assert!(
+                self.step(),
+                "the simulation ran out of events before the branches converged: a bug in the core"
+            );
             assert!(self.processed < limit, "the branches did not converge: a bug in the core");
         }
-        let branches: BTreeMap<BranchId, Branch> =
-            std::mem::take(&mut self.branches).into_iter().map(|(id, b)| (id, b.expect("repaired"))).collect();
-        let record =
-            RunRecord::from_answers(self.scenario, std::mem::take(&mut self.results), branches.values().map(branch_record).collect());
-        SimRun { record, branches, acknowledged: self.acknowledged, end_us: self.now, events: self.processed }
+        let branches: BTreeMap<BranchId, Branch> = std::mem::take(&mut self.branches)
+            .into_iter()
+            .map(|(id, b)| (id, b.expect("repaired")))
+            .collect();
+        let record = RunRecord::from_answers(
+            self.scenario,
+            std::mem::take(&mut self.results),
+            branches.values().map(branch_record).collect(),
+        );
+        SimRun {
+            record,
+            branches,
+            acknowledged: self.acknowledged,
+            end_us: self.now,
+            events: self.processed,
+        }
     }
 
     fn repair_everything(&mut self) {
@@ -365,7 +391,11 @@ impl Sim<'_> {
 
     /// Processes the next event; false when there is none.
     fn step(&mut self) -> bool {
-        assert!(self.processed < 2 * MAX_EVENTS, "the simulation did not finish within {} events: a bug in the core", 2 * MAX_EVENTS);
+        assert!(
+            self.processed < 2 * MAX_EVENTS,
+            "the simulation did not finish within {} events: a bug in the core",
+            2 * MAX_EVENTS
+        );
         let Some(Reverse((at, seq))) = self.queue.pop() else { return false };
         let Some(event) = self.events.remove(&seq) else { return true }; // cancelled
         self.now = self.now.max(at);
@@ -433,25 +463,38 @@ impl Sim<'_> {
         }
         *self.incarnation.get_mut(&b).expect("known branch") += 1;
         // Customers waiting on it see their call fail.
-        let waiting: Vec<(ReplyToken, Outstanding)> =
-            self.outstanding.iter().filter(|(_, o)| o.request.branch == b).map(|(t, o)| (*t, o.clone())).collect();
+        let waiting: Vec<(ReplyToken, Outstanding)> = self
+            .outstanding
+            .iter()
+            .filter(|(_, o)| o.request.branch == b)
+            .map(|(t, o)| (*t, o.clone()))
+            .collect();
         for (token, o) in waiting {
-            let reply = Reply::unanswered(&o.request, format!("branch {} crashed before answering", b.0));
+            let reply =
+                Reply::unanswered(&o.request, format!("branch {} crashed before answering", b.0));
             let d = self.client_delay();
             self.schedule_in(d, Event::ToCustomer { token, reply });
         }
         self.attempts.retain(|_, a| a.from != b);
         self.pulls.retain(|_, p| p.from != b);
         // Calls the crashed branch was holding open fail: their senders retry.
-        let held: Vec<(ReplyToken, u64)> =
-            self.peer_tokens.iter().filter(|((at, _), _)| *at == b).map(|((_, t), a)| (*t, *a)).collect();
+        let held: Vec<(ReplyToken, u64)> = self
+            .peer_tokens
+            .iter()
+            .filter(|((at, _), _)| *at == b)
+            .map(|((_, t), a)| (*t, *a))
+            .collect();
         let retry = self.config.retry_ms * 1000;
         for (token, attempt) in held {
             self.peer_tokens.remove(&(b, token));
             self.schedule_in(retry, Event::Retry { attempt });
         }
-        let pulls: Vec<(ReplyToken, u64)> =
-            self.pull_tokens.iter().filter(|((at, _), _)| *at == b).map(|((_, t), (p, _))| (*t, *p)).collect();
+        let pulls: Vec<(ReplyToken, u64)> = self
+            .pull_tokens
+            .iter()
+            .filter(|((at, _), _)| *at == b)
+            .map(|((_, t), (p, _))| (*t, *p))
+            .collect();
         for (token, pull) in pulls {
             self.pull_tokens.remove(&(b, token));
             self.fail_pull(pull, b);
@@ -479,7 +522,10 @@ impl Sim<'_> {
         self.busy[r] = true;
         let d = self.client_delay();
         let to = event.branch;
-        self.schedule_in(d, Event::ToBranch { to, incarnation: None, msg: BranchMsg::Request { token, request } });
+        self.schedule_in(
+            d,
+            Event::ToBranch { to, incarnation: None, msg: BranchMsg::Request { token, request } },
+        );
     }
 
     fn customer_receive(&mut self, token: ReplyToken, reply: Reply) {
@@ -533,12 +579,15 @@ impl Sim<'_> {
             match msg {
                 BranchMsg::Request { token, .. } => {
                     if let Some(o) = self.outstanding.get(&token).cloned() {
-                        let reply = Reply::unanswered(&o.request, format!("branch {} is down", to.0));
+                        let reply =
+                            Reply::unanswered(&o.request, format!("branch {} is down", to.0));
                         let d = self.client_delay();
                         self.schedule_in(d, Event::ToCustomer { token, reply });
                     }
                 }
-                BranchMsg::Propagate { attempt, .. } => self.schedule_in(retry, Event::Retry { attempt }),
+                BranchMsg::Propagate { attempt, .. } => {
+                    self.schedule_in(retry, Event::Retry { attempt })
+                }
                 BranchMsg::Pull { pull, .. } => self.fail_pull(pull, to),
                 _ => {}
             }
@@ -583,7 +632,10 @@ impl Sim<'_> {
         if let Some(p) = self.pulls.get(&pull).cloned() {
             let retry = self.config.retry_ms * 1000;
             let msg = BranchMsg::PullFailed { pull, to: peer };
-            self.schedule_in(retry, Event::ToBranch { to: p.from, incarnation: Some(p.from_incarnation), msg });
+            self.schedule_in(
+                retry,
+                Event::ToBranch { to: p.from, incarnation: Some(p.from_incarnation), msg },
+            );
         }
     }
 
@@ -600,7 +652,10 @@ impl Sim<'_> {
                 }
                 Effect::Send { to, propagation } => {
                     let attempt = self.id();
-                    self.attempts.insert(attempt, Attempt { from: b, from_incarnation: incarnation, to, propagation });
+                    self.attempts.insert(
+                        attempt,
+                        Attempt { from: b, from_incarnation: incarnation, to, propagation },
+                    );
                     self.transmit(attempt);
                 }
                 Effect::AckPeer { token, ack } => {
@@ -609,7 +664,14 @@ impl Sim<'_> {
                     if self.passes(b, a.from) {
                         let d = self.link_delay(b, a.from);
                         let msg = BranchMsg::Ack { attempt, ack };
-                        self.schedule_in(d, Event::ToBranch { to: a.from, incarnation: Some(a.from_incarnation), msg });
+                        self.schedule_in(
+                            d,
+                            Event::ToBranch {
+                                to: a.from,
+                                incarnation: Some(a.from_incarnation),
+                                msg,
+                            },
+                        );
                     } else {
                         // The acknowledgement is lost: the sender resends (a duplicate).
                         let retry = self.config.retry_ms * 1000;
@@ -620,7 +682,10 @@ impl Sim<'_> {
                 Effect::Parked { token, .. } => {
                     let wait = self.config.park_timeout_ms * 1000;
                     let msg = BranchMsg::Expire { token };
-                    self.schedule_in(wait, Event::ToBranch { to: b, incarnation: Some(incarnation), msg });
+                    self.schedule_in(
+                        wait,
+                        Event::ToBranch { to: b, incarnation: Some(incarnation), msg },
+                    );
                 }
                 Effect::Pull { to, have, answer_back } => {
                     let pull = self.id();
@@ -634,12 +699,21 @@ impl Sim<'_> {
                     }
                 }
                 Effect::PullReply { token, writes } => {
-                    let Some((pull, requester)) = self.pull_tokens.remove(&(b, token)) else { continue };
+                    let Some((pull, requester)) = self.pull_tokens.remove(&(b, token)) else {
+                        continue;
+                    };
                     let Some(p) = self.pulls.get(&pull).cloned() else { continue };
                     if self.passes(b, requester) {
                         let d = self.link_delay(b, requester);
                         let msg = BranchMsg::Pulled { pull, from: b, writes };
-                        self.schedule_in(d, Event::ToBranch { to: requester, incarnation: Some(p.from_incarnation), msg });
+                        self.schedule_in(
+                            d,
+                            Event::ToBranch {
+                                to: requester,
+                                incarnation: Some(p.from_incarnation),
+                                msg,
+                            },
+                        );
                     } else {
                         self.fail_pull(pull, b);
                     }

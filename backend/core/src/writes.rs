@@ -122,7 +122,8 @@ impl WriteSet {
         other.origins.iter().all(|(origin, theirs)| match self.origins.get(origin) {
             None => theirs.len() == 0,
             Some(mine) => {
-                (theirs.prefix <= mine.prefix || (mine.prefix + 1..=theirs.prefix).all(|s| mine.extra.contains(&s)))
+                (theirs.prefix <= mine.prefix
+                    || (mine.prefix + 1..=theirs.prefix).all(|s| mine.extra.contains(&s)))
                     && theirs.extra.iter().all(|s| mine.contains(*s))
             }
         })
@@ -192,7 +193,9 @@ impl WriteSet {
 
     /// Every write, by origin then seq.
     pub fn iter(&self) -> impl Iterator<Item = WriteId> + '_ {
-        self.origins.iter().flat_map(|(origin, o)| o.iter().map(move |seq| WriteId { origin: *origin, seq }))
+        self.origins
+            .iter()
+            .flat_map(|(origin, o)| o.iter().map(move |seq| WriteId { origin: *origin, seq }))
     }
 }
 
@@ -268,14 +271,20 @@ mod tests {
 
     #[test]
     fn hostile_sets_cost_nothing_and_never_overflow() {
-        let huge = WriteSet::from_parts([(BranchId(2), u64::MAX, vec![]), (BranchId(3), 0, vec![u64::MAX])]);
+        let huge = WriteSet::from_parts([
+            (BranchId(2), u64::MAX, vec![]),
+            (BranchId(3), 0, vec![u64::MAX]),
+        ]);
         let have: WriteSet = [w(2, 1)].into_iter().collect();
         assert_eq!(have.first_missing_from(&huge, 3), vec![w(2, 2), w(2, 3), w(2, 4)]);
         assert!(!have.contains_all(&huge));
         assert_eq!(huge.len(), u64::MAX);
         let mut s = WriteSet::from_parts([(BranchId(1), u64::MAX - 1, vec![])]);
         assert!(s.insert(w(1, u64::MAX)), "the last seq folds without overflow");
-        assert_eq!(WriteSet::from_parts([(BranchId(1), 0, vec![3]), (BranchId(1), 2, vec![])]), WriteSet::from_parts([(BranchId(1), 3, vec![])]));
+        assert_eq!(
+            WriteSet::from_parts([(BranchId(1), 0, vec![3]), (BranchId(1), 2, vec![])]),
+            WriteSet::from_parts([(BranchId(1), 3, vec![])])
+        );
     }
 
     #[test]
@@ -299,7 +308,8 @@ mod tests {
     #[test]
     fn wire_parts_round_trip() {
         let s: WriteSet = [w(1, 1), w(1, 2), w(1, 5), w(4, 3)].into_iter().collect();
-        let parts: Vec<_> = s.parts().map(|(o, ow)| (o, ow.prefix, ow.extra.iter().copied().collect())).collect();
+        let parts: Vec<_> =
+            s.parts().map(|(o, ow)| (o, ow.prefix, ow.extra.iter().copied().collect())).collect();
         assert_eq!(WriteSet::from_parts(parts), s);
         assert_eq!(WriteSet::from_parts([(BranchId(1), 2, vec![1, 2, 3])]).to_string(), "{w1.1-3}");
     }

@@ -70,7 +70,11 @@ fn run(d: &Demo, guarantees: Option<Guarantees>, seed: Option<u64>) -> Checked {
 fn assert_all_succeeded(d: &Demo, c: &Checked, what: &str) {
     for s in &c.history.sessions {
         for op in &s.ops {
-            assert!(op.ok, "{} [{what}]: customer {}'s event {} failed: {:?}", d.name, s.customer.0, op.event.0, op.error);
+            assert!(
+                op.ok,
+                "{} [{what}]: customer {}'s event {} failed: {:?}",
+                d.name, s.customer.0, op.event.0, op.error
+            );
         }
     }
 }
@@ -81,12 +85,25 @@ fn every_demo_is_a_background_experiment_with_its_guarantees_off() {
         let e = experiment(d);
         let s = &e.settings;
         assert_eq!(s.guarantees, Some(Guarantees::NONE), "{}", d.name);
-        assert_eq!(s.propagation, Some(bank_core::branch::PropagationMode::Background), "{}", d.name);
-        assert!(s.seed.is_some() && s.schedule.is_some(), "{}: fix the seed and the schedule", d.name);
+        assert_eq!(
+            s.propagation,
+            Some(bank_core::branch::PropagationMode::Background),
+            "{}",
+            d.name
+        );
+        assert!(
+            s.seed.is_some() && s.schedule.is_some(),
+            "{}: fix the seed and the schedule",
+            d.name
+        );
         let words = s.description.as_deref().unwrap_or("").split_whitespace().count();
         assert!((20..=120).contains(&words), "{}: a description of {words} words", d.name);
         assert!(!s.network.is_perfect(), "{}", d.name);
-        assert!(e.scenario.branches.len() <= 3 && e.scenario.customers.len() <= 3, "{}: keep it small", d.name);
+        assert!(
+            e.scenario.branches.len() <= 3 && e.scenario.customers.len() <= 3,
+            "{}: keep it small",
+            d.name
+        );
     }
 }
 
@@ -94,9 +111,22 @@ fn every_demo_is_a_background_experiment_with_its_guarantees_off() {
 fn with_the_guarantee_off_each_demo_shows_exactly_its_anomaly() {
     for d in &DEMOS {
         let c = run(d, None, None);
-        assert!(c.report.count(d.anomaly) >= 1, "{}: no {}\n{}", d.name, d.anomaly.nickname(), c.report.render(5));
+        assert!(
+            c.report.count(d.anomaly) >= 1,
+            "{}: no {}\n{}",
+            d.name,
+            d.anomaly.nickname(),
+            c.report.render(5)
+        );
         for other in Anomaly::ALL.into_iter().filter(|a| *a != d.anomaly) {
-            assert_eq!(c.report.count(other), 0, "{}: also {}\n{}", d.name, other.nickname(), c.report.render(5));
+            assert_eq!(
+                c.report.count(other),
+                0,
+                "{}: also {}\n{}",
+                d.name,
+                other.nickname(),
+                c.report.render(5)
+            );
         }
         assert_all_succeeded(d, &c, "none");
     }
@@ -109,7 +139,13 @@ fn with_the_guarantee_on_the_anomaly_is_gone_and_nothing_times_out() {
         for (what, guarantees) in [(g.short(), Guarantees::only(g)), ("all", Guarantees::ALL)] {
             let c = run(d, Some(guarantees), None);
             assert_eq!(c.report.count(d.anomaly), 0, "{} [{what}]\n{}", d.name, c.report.render(5));
-            assert_eq!(c.report.broken_promises().count(), 0, "{} [{what}]\n{}", d.name, c.report.render(5));
+            assert_eq!(
+                c.report.broken_promises().count(),
+                0,
+                "{} [{what}]\n{}",
+                d.name,
+                c.report.render(5)
+            );
             assert_all_succeeded(d, &c, what);
         }
     }
@@ -123,7 +159,12 @@ fn no_guarantee_prevents_the_overdraft() {
         assert!(c.report.count(Anomaly::Overdraft) >= 1, "{what}\n{}", c.report.render(5));
         assert_all_succeeded(d, &c, what);
         for b in &c.history.branches {
-            assert!(b.balance < bank_core::Cents::ZERO, "{what}: branch {} ends at {}", b.id.0, b.balance.decimal_text());
+            assert!(
+                b.balance < bank_core::Cents::ZERO,
+                "{what}: branch {} ends at {}",
+                b.id.0,
+                b.balance.decimal_text()
+            );
         }
     }
 }
@@ -135,12 +176,30 @@ fn any_seed_shows_the_anomaly_off_and_keeps_every_promise_on() {
     for d in &DEMOS {
         for seed in 0..50 {
             let off = run(d, Some(Guarantees::NONE), Some(seed));
-            assert!(off.report.count(d.anomaly) >= 1, "{} seed {seed}: no {}\n{}", d.name, d.anomaly.nickname(), off.report.render(5));
+            assert!(
+                off.report.count(d.anomaly) >= 1,
+                "{} seed {seed}: no {}\n{}",
+                d.name,
+                d.anomaly.nickname(),
+                off.report.render(5)
+            );
             let on = run(d, Some(Guarantees::ALL), Some(seed));
-            assert_eq!(on.report.broken_promises().count(), 0, "{} seed {seed}\n{}", d.name, on.report.render(5));
+            assert_eq!(
+                on.report.broken_promises().count(),
+                0,
+                "{} seed {seed}\n{}",
+                d.name,
+                on.report.render(5)
+            );
             assert_all_succeeded(d, &on, &format!("all, seed {seed}"));
             if d.anomaly != Anomaly::Overdraft {
-                assert_eq!(on.report.count(d.anomaly), 0, "{} seed {seed}\n{}", d.name, on.report.render(5));
+                assert_eq!(
+                    on.report.count(d.anomaly),
+                    0,
+                    "{} seed {seed}\n{}",
+                    d.name,
+                    on.report.render(5)
+                );
             }
         }
     }

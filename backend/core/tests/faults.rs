@@ -35,17 +35,20 @@ fn fault_strategy(branches: u64) -> impl Strategy<Value = TimedFault> {
         b.clone().prop_map(Fault::Rejoin),
         b.clone().prop_map(Fault::Crash),
         b.clone().prop_map(Fault::Restart),
-        (pair, 0u64..300).prop_map(|(between, ms)| Fault::SetDelay { between, delay_ms: Delay::Fixed(ms) }),
+        (pair, 0u64..300)
+            .prop_map(|(between, ms)| Fault::SetDelay { between, delay_ms: Delay::Fixed(ms) }),
     ];
     (0u64..800, fault).prop_map(|(at_ms, fault)| TimedFault { at_ms, fault })
 }
 
 fn guarantees_strategy() -> impl Strategy<Value = Guarantees> {
-    (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(a, b, c, d)| Guarantees {
-        read_your_writes: a,
-        monotonic_reads: b,
-        writes_follow_reads: c,
-        monotonic_writes: d,
+    (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(a, b, c, d)| {
+        Guarantees {
+            read_your_writes: a,
+            monotonic_reads: b,
+            writes_follow_reads: c,
+            monotonic_writes: d,
+        }
     })
 }
 
@@ -55,25 +58,45 @@ fn case_strategy() -> impl Strategy<Value = (Scenario, SimConfig)> {
         (
             Just(scenario),
             guarantees_strategy(),
-            prop::sample::select(vec![PropagationMode::Background, PropagationMode::Background, PropagationMode::Parallel]),
+            prop::sample::select(vec![
+                PropagationMode::Background,
+                PropagationMode::Background,
+                PropagationMode::Parallel,
+            ]),
             prop::sample::select(Schedule::ALL.to_vec()),
             any::<u64>(),
             0u64..100,
             0u8..30,
             prop::collection::vec(fault_strategy(n), 0..6),
         )
-            .prop_map(|(scenario, guarantees, propagation, schedule, seed, spread, drop_percent, faults)| {
-                let config = SimConfig {
-                    schedule,
-                    propagation,
+            .prop_map(
+                |(
+                    scenario,
                     guarantees,
+                    propagation,
+                    schedule,
                     seed,
-                    network: NetworkPlan { delay_ms: Delay::Between(0, spread), drop_percent, faults, ..NetworkPlan::default() },
-                    client_delay: Delay::Between(0, 5),
-                    ..SimConfig::default()
-                };
-                (scenario, config)
-            })
+                    spread,
+                    drop_percent,
+                    faults,
+                )| {
+                    let config = SimConfig {
+                        schedule,
+                        propagation,
+                        guarantees,
+                        seed,
+                        network: NetworkPlan {
+                            delay_ms: Delay::Between(0, spread),
+                            drop_percent,
+                            faults,
+                            ..NetworkPlan::default()
+                        },
+                        client_delay: Delay::Between(0, 5),
+                        ..SimConfig::default()
+                    };
+                    (scenario, config)
+                },
+            )
     })
 }
 

@@ -60,7 +60,11 @@ type Summary = Vec<(u64, Vec<(u64, Op, u64)>)>;
 
 /// Customers and their events without line numbers.
 fn summary(scenario: &Scenario) -> Summary {
-    scenario.customers.iter().map(|c| (c.id.0, c.events.iter().map(|e| (e.id.0, e.op, e.branch.0)).collect())).collect()
+    scenario
+        .customers
+        .iter()
+        .map(|c| (c.id.0, c.events.iter().map(|e| (e.id.0, e.op, e.branch.0)).collect()))
+        .collect()
 }
 
 fn all_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -197,14 +201,20 @@ fn p3_generation_b_inputs() {
     assert_eq!(s.customers[0].events[2].branch, BranchId(2));
 
     let good = fixture("p3-client-consistency/anuragbnrj+cse531/input_big.json");
-    assert_eq!((good.shape, good.branches.len(), good.event_count()), (InputShape::EventsWithBranch, 10, 60));
+    assert_eq!(
+        (good.shape, good.branches.len(), good.event_count()),
+        (InputShape::EventsWithBranch, 10, 60)
+    );
     assert!(good.warnings.is_empty(), "{:?}", good.warnings);
     assert_eq!(event_ids(&good), (1..=60).collect::<Vec<_>>());
 
     let dup = fixture("p3-client-consistency/jthak002+cse531/input_big.json");
     assert_eq!(dup.event_count(), 60);
     assert_eq!(dup.customers[0].events[14].id, EventId(5), "the id is kept as written");
-    assert_eq!(dup.warnings, ["event id 5 is used twice (lines 10 and 20); events are told apart by position"]);
+    assert_eq!(
+        dup.warnings,
+        ["event id 5 is used twice (lines 10 and 20); events are told apart by position"]
+    );
 }
 
 // ---- bad inputs ------------------------------------------------------------
@@ -255,13 +265,19 @@ fn missing_money_on_a_deposit() {
     assert!(matches!(e.kind(), InputErrorKind::MissingKey { key: "money", .. }), "{e}");
     assert_eq!(e.line(), 4);
     assert_eq!(e.context(), "customer 1, event 7");
-    assert!(e.to_string().starts_with("input.json:4: customer 1, event 7: missing \"money\""), "{e}");
+    assert!(
+        e.to_string().starts_with("input.json:4: customer 1, event 7: missing \"money\""),
+        "{e}"
+    );
 }
 
 #[test]
 fn negative_money() {
     let e = parse_err(&with_event(r#"{"id": 7, "interface": "withdraw", "money": -5}"#));
-    assert_eq!(*e.kind(), InputErrorKind::BadMoney { key: "money", reason: MoneyError::Negative("-5".into()) });
+    assert_eq!(
+        *e.kind(),
+        InputErrorKind::BadMoney { key: "money", reason: MoneyError::Negative("-5".into()) }
+    );
     assert_eq!((e.line(), e.column()), (4, Some(49)));
     assert!(e.to_string().contains("event 7") && e.to_string().contains("negative"), "{e}");
 }
@@ -269,13 +285,19 @@ fn negative_money() {
 #[test]
 fn non_numeric_money() {
     let e = parse_err(&with_event(r#"{"id": 7, "interface": "deposit", "money": "lots"}"#));
-    assert_eq!(*e.kind(), InputErrorKind::BadMoney { key: "money", reason: MoneyError::NotANumber("lots".into()) });
+    assert_eq!(
+        *e.kind(),
+        InputErrorKind::BadMoney { key: "money", reason: MoneyError::NotANumber("lots".into()) }
+    );
     assert!(e.to_string().starts_with("input.json:4:48: customer 1, event 7:"), "{e}");
 
     let e = parse_err(&with_event(r#"{"id": 7, "interface": "deposit", "money": true}"#));
     assert!(matches!(e.kind(), InputErrorKind::BadValue { key: "money", .. }), "{e}");
     let e = parse_err(&with_event(r#"{"id": 7, "interface": "deposit", "money": 1.005}"#));
-    assert!(matches!(e.kind(), InputErrorKind::BadMoney { reason: MoneyError::SubCent(_), .. }), "{e}");
+    assert!(
+        matches!(e.kind(), InputErrorKind::BadMoney { reason: MoneyError::SubCent(_), .. }),
+        "{e}"
+    );
 }
 
 #[test]
@@ -316,7 +338,9 @@ fn customer_without_its_own_branch() {
 
 #[test]
 fn duplicate_branch_ids() {
-    let e = parse_err(&format!("[\n  {BRANCHES},\n  {{\"id\": 2, \"type\": \"branch\", \"balance\": 400}}\n]"));
+    let e = parse_err(&format!(
+        "[\n  {BRANCHES},\n  {{\"id\": 2, \"type\": \"branch\", \"balance\": 400}}\n]"
+    ));
     assert_eq!(*e.kind(), InputErrorKind::DuplicateBranch { id: 2, first_line: 3, second_line: 4 });
     assert_eq!(e.to_string(), "input.json:4: branch 2: branch 2 is defined twice (lines 3 and 4)");
 }
@@ -388,14 +412,18 @@ fn entry_problems_name_the_entry() {
         e.to_string(),
         "input.json:3:20: entry 3: unknown type \"teller\" (expected \"customer\" or \"branch\")"
     );
-    let e = parse_err(&format!("[{BRANCHES},\n {{\"id\": -3, \"type\": \"customer\", \"events\": []}}]"));
+    let e = parse_err(&format!(
+        "[{BRANCHES},\n {{\"id\": -3, \"type\": \"customer\", \"events\": []}}]"
+    ));
     assert!(matches!(e.kind(), InputErrorKind::BadValue { key: "id", .. }), "{e}");
     assert!(e.to_string().contains("non-negative integer, found -3"), "{e}");
     let e = parse_err(&format!("[{BRANCHES},\n {{\"id\": 3, \"type\": \"customer\"}}]"));
     assert_eq!(*e.kind(), InputErrorKind::MissingEvents);
     let e = parse_err(&format!("[{BRANCHES},\n {{\"id\": 3, \"type\": \"branch\"}}]"));
     assert!(matches!(e.kind(), InputErrorKind::MissingKey { key: "balance", .. }), "{e}");
-    let e = parse_err(&format!("[{BRANCHES},\n {{\"id\": 3, \"type\": \"customer\", \"events\": {{}}}}]"));
+    let e = parse_err(&format!(
+        "[{BRANCHES},\n {{\"id\": 3, \"type\": \"customer\", \"events\": {{}}}}]"
+    ));
     assert!(matches!(e.kind(), InputErrorKind::BadValue { key: "events", .. }), "{e}");
 }
 
@@ -410,7 +438,10 @@ fn lenient_where_the_course_files_vary() {
     let s = parse(text).unwrap();
     assert_eq!(s.shape, InputShape::EventsWithDest);
     let e = &s.customers[0].events[0];
-    assert_eq!((e.id, e.op, e.branch, e.line), (EventId(3), Op::Deposit(Cents(50)), BranchId(2), 3));
+    assert_eq!(
+        (e.id, e.op, e.branch, e.line),
+        (EventId(3), Op::Deposit(Cents(50)), BranchId(2), 3)
+    );
 }
 
 // ---- robustness ------------------------------------------------------------
@@ -436,8 +467,10 @@ mod never_panics {
         "x",
         "",
     ];
-    const WORDS: [&str; 12] =
-        ["customer", "branch", "bank", "deposit", "withdraw", "query", "400", "-1", "4.005", "1e3", "", "\u{e9}\n"];
+    const WORDS: [&str; 12] = [
+        "customer", "branch", "bank", "deposit", "withdraw", "query", "400", "-1", "4.005", "1e3",
+        "", "\u{e9}\n",
+    ];
 
     /// JSON values built from the words the reader looks for, so that most
     /// of them get deep into the reader before something is wrong.
@@ -447,15 +480,22 @@ mod never_panics {
             any::<bool>().prop_map(Value::from),
             (0u64..12).prop_map(Value::from),
             any::<i64>().prop_map(Value::from),
-            any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            any::<f64>()
+                .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
             proptest::sample::select(WORDS.to_vec()).prop_map(Value::from),
         ];
         leaf.prop_recursive(4, 64, 6, |inner| {
             prop_oneof![
                 proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-                proptest::collection::vec((proptest::sample::select(KEYS.to_vec()), inner), 0..6).prop_map(|fields| {
-                    Value::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect::<Map<_, _>>())
-                }),
+                proptest::collection::vec((proptest::sample::select(KEYS.to_vec()), inner), 0..6)
+                    .prop_map(|fields| {
+                        Value::Object(
+                            fields
+                                .into_iter()
+                                .map(|(k, v)| (k.to_owned(), v))
+                                .collect::<Map<_, _>>(),
+                        )
+                    }),
             ]
         })
     }

@@ -23,7 +23,11 @@ fn config_strategy() -> impl Strategy<Value = SimConfig> {
     (
         prop::sample::select(Schedule::ALL.to_vec()),
         prop::sample::select(vec![ClockScheme::ExecuteAndRespond, ClockScheme::SendAndReceive]),
-        prop::sample::select(vec![PropagationMode::Sequential, PropagationMode::Parallel, PropagationMode::Background]),
+        prop::sample::select(vec![
+            PropagationMode::Sequential,
+            PropagationMode::Parallel,
+            PropagationMode::Background,
+        ]),
         any::<u64>(),
         0u64..20,
     )
@@ -43,7 +47,11 @@ fn config_strategy() -> impl Strategy<Value = SimConfig> {
 fn issued_writes(run: &sim::SimRun, session: usize) -> Vec<EventId> {
     let mut results: Vec<&EventResult> = run.record.customers[session].results.iter().collect();
     results.sort_by_key(|r| r.completion);
-    results.into_iter().filter(|r| r.op != OpKind::Query && r.outcome.is_success()).map(|r| r.event).collect()
+    results
+        .into_iter()
+        .filter(|r| r.op != OpKind::Query && r.outcome.is_success())
+        .map(|r| r.event)
+        .collect()
 }
 
 proptest! {
@@ -194,12 +202,17 @@ fn reference_test_1_under_every_mode() {
         }],
         warnings: vec![],
     };
-    for propagation in [PropagationMode::Sequential, PropagationMode::Parallel, PropagationMode::Background] {
+    for propagation in
+        [PropagationMode::Sequential, PropagationMode::Parallel, PropagationMode::Background]
+    {
         for seed in 0..50 {
             let config = SimConfig { propagation, seed, ..SimConfig::default() };
             let run = sim::run(&scenario, &config);
             let results = &run.record.customers[0].results;
-            assert!(results.iter().all(|r| r.outcome.is_success()), "{propagation:?} seed {seed}: {results:?}");
+            assert!(
+                results.iter().all(|r| r.outcome.is_success()),
+                "{propagation:?} seed {seed}: {results:?}"
+            );
             assert_eq!(results[2].outcome.balance(), Cents::ZERO);
             for b in &run.record.branches {
                 assert_eq!(b.balance, Cents::ZERO);

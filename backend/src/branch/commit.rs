@@ -21,12 +21,14 @@ pub struct Flusher {
 }
 
 /// A customer's reply, sent once what it acknowledges is on the disk.
-pub type PendingReply = (tokio::sync::oneshot::Sender<bank_core::branch::Reply>, bank_core::branch::Reply);
+pub type PendingReply =
+    (tokio::sync::oneshot::Sender<bank_core::branch::Reply>, bank_core::branch::Reply);
 
 impl Flusher {
     /// Starts the flusher's task for `file` (`path` names it in errors).
     pub fn spawn(file: File, path: PathBuf) -> Flusher {
-        let (queue, mut handed) = tokio::sync::mpsc::unbounded_channel::<(bool, Vec<PendingReply>)>();
+        let (queue, mut handed) =
+            tokio::sync::mpsc::unbounded_channel::<(bool, Vec<PendingReply>)>();
         let file = std::sync::Arc::new(file);
         tokio::spawn(async move {
             while let Some((mut flush, mut replies)) = handed.recv().await {
@@ -38,8 +40,12 @@ impl Flusher {
                     let file = file.clone();
                     match tokio::task::spawn_blocking(move || file.sync_data()).await {
                         Ok(Ok(())) => {}
-                        Ok(Err(e)) => tracing::error!("cannot flush the store {}: {e}", path.display()),
-                        Err(e) => tracing::error!("flushing the store {} failed: {e}", path.display()),
+                        Ok(Err(e)) => {
+                            tracing::error!("cannot flush the store {}: {e}", path.display())
+                        }
+                        Err(e) => {
+                            tracing::error!("flushing the store {} failed: {e}", path.display())
+                        }
                     }
                 }
                 for (tx, reply) in replies {

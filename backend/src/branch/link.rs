@@ -40,9 +40,9 @@ use bank_proto as pb;
 use bank_proto::replica_client::ReplicaClient;
 use tokio::sync::{mpsc, watch, Semaphore};
 
-use crate::shutdown::Shutdown;
 use crate::net::simulated::{Network, Transit};
 use crate::net::transport::BankChannel;
+use crate::shutdown::Shutdown;
 
 /// Calls a link keeps in flight at once. More writes wait and go together.
 pub const CALLS_IN_FLIGHT: usize = 4;
@@ -94,7 +94,10 @@ pub struct LinkContext {
 
 impl std::fmt::Debug for LinkContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LinkContext").field("from", &self.from).field("to", &self.to).finish_non_exhaustive()
+        f.debug_struct("LinkContext")
+            .field("from", &self.from)
+            .field("to", &self.to)
+            .finish_non_exhaustive()
     }
 }
 
@@ -180,7 +183,8 @@ impl Link {
                     Transit::Delayed(d) => tokio::time::sleep(d).await,
                 }
             };
-            if unless_stopped(&self.shutdown, &mut self.epoch, outgoing.epoch, wait).await.is_none() {
+            if unless_stopped(&self.shutdown, &mut self.epoch, outgoing.epoch, wait).await.is_none()
+            {
                 return;
             }
             if let Transit::Delayed(_) = transit {
@@ -275,7 +279,10 @@ async fn call(batch: Vec<Propagation>, epoch: u64, mut context: LinkContext) {
         if let (Some(net), Some(changed)) = (&context.network, &mut changed) {
             changed.borrow_and_update();
             if net.is_cut(from, to) {
-                if unless_stopped(&context.shutdown, &mut context.epoch, epoch, changed.changed()).await.is_none() {
+                if unless_stopped(&context.shutdown, &mut context.epoch, epoch, changed.changed())
+                    .await
+                    .is_none()
+                {
                     return;
                 }
                 continue;
@@ -289,7 +296,14 @@ async fn call(batch: Vec<Propagation>, epoch: u64, mut context: LinkContext) {
         if epoch != 0 {
             request.metadata_mut().insert(EPOCH_HEADER, epoch.into());
         }
-        let Some(result) = unless_stopped(&context.shutdown, &mut context.epoch, epoch, client.propagate_batch(request)).await else {
+        let Some(result) = unless_stopped(
+            &context.shutdown,
+            &mut context.epoch,
+            epoch,
+            client.propagate_batch(request),
+        )
+        .await
+        else {
             return;
         };
         let acks = |r: tonic::Response<pb::PropagationAcks>| {
@@ -303,7 +317,13 @@ async fn call(batch: Vec<Propagation>, epoch: u64, mut context: LinkContext) {
                 return;
             }
             Ok(Ok(acks)) => {
-                tracing::error!(from = from.0, to = to.0, "{} acknowledgements for {} writes", acks.len(), batch.len());
+                tracing::error!(
+                    from = from.0,
+                    to = to.0,
+                    "{} acknowledgements for {} writes",
+                    acks.len(),
+                    batch.len()
+                );
                 return;
             }
             Ok(Err(e)) => {
@@ -318,7 +338,15 @@ async fn call(batch: Vec<Propagation>, epoch: u64, mut context: LinkContext) {
                 } else {
                     tracing::debug!(from = from.0, to = to.0, first = %batch[0].write, writes, "propagation failed again, retrying in {backoff:?}: {status}");
                 }
-                if unless_stopped(&context.shutdown, &mut context.epoch, epoch, tokio::time::sleep(backoff)).await.is_none() {
+                if unless_stopped(
+                    &context.shutdown,
+                    &mut context.epoch,
+                    epoch,
+                    tokio::time::sleep(backoff),
+                )
+                .await
+                .is_none()
+                {
                     return;
                 }
                 backoff = (backoff * 2).min(MAX_BACKOFF);

@@ -30,20 +30,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bank_core::branch::{Propagation, PropagationAck, Reply, ReplyToken, Request};
-use bank_core::{Branch, BranchConfig, BranchId, BranchRecord, CustomerId, Effect, EventId, Input, LogKind};
+use bank_core::{
+    Branch, BranchConfig, BranchId, BranchRecord, CustomerId, Effect, EventId, Input, LogKind,
+};
 use bank_proto as pb;
 use bank_proto::replica_client::ReplicaClient;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
-use crate::shutdown::Shutdown;
-use crate::error::{NodeGone, PropagateError};
-use crate::branch::link::{Link, LinkContext, LinkStats, EPOCH_HEADER};
-use crate::net::simulated::{Network, Transit};
 use crate::branch::commit::{Flusher, PendingReply};
+use crate::branch::link::{Link, LinkContext, LinkStats, EPOCH_HEADER};
 use crate::branch::store::Store;
+use crate::error::{NodeGone, PropagateError};
+use crate::net::simulated::{Network, Transit};
 use crate::net::transport::BankChannel;
 use crate::observe::{report, Activity, ActivitySink};
+use crate::shutdown::Shutdown;
 
 enum Command {
     Request(Request, oneshot::Sender<Reply>),
@@ -51,14 +53,27 @@ enum Command {
     Propagate(Propagation, Option<u64>, oneshot::Sender<Result<PropagationAck, PropagateError>>),
     /// Acknowledgements of one call, and the epoch its writes were sent in.
     Acks(Vec<PropagationAck>, u64),
-    Inspect { wait_until_quiet: bool, reply: oneshot::Sender<BranchRecord> },
+    Inspect {
+        wait_until_quiet: bool,
+        reply: oneshot::Sender<BranchRecord>,
+    },
     Reset(bank_core::RunSettings, oneshot::Sender<Vec<BranchId>>),
     /// A peer's anti-entropy pull, with the peer's epoch when it said;
     /// answered with the writes it lacks (nothing for another run's peer).
-    Pull { from: BranchId, have: bank_core::WriteSet, answer_back: bool, epoch: Option<u64>, reply: oneshot::Sender<Vec<Propagation>> },
+    Pull {
+        from: BranchId,
+        have: bank_core::WriteSet,
+        answer_back: bool,
+        epoch: Option<u64>,
+        reply: oneshot::Sender<Vec<Propagation>>,
+    },
     /// The answer to our pull from `from` (`None`: the pull failed), and
     /// the epoch the pull was sent in.
-    Pulled { from: BranchId, writes: Option<Vec<Propagation>>, epoch: u64 },
+    Pulled {
+        from: BranchId,
+        writes: Option<Vec<Propagation>>,
+        epoch: u64,
+    },
     /// The park timeout of a waiting request ran out.
     Expire(ReplyToken),
     /// Pull from every peer now.
@@ -88,7 +103,15 @@ pub struct NodeOptions {
 
 impl Default for NodeOptions {
     fn default() -> Self {
-        NodeOptions { store: None, network: None, park_timeout: DEFAULT_PARK_TIMEOUT, anti_entropy: None, epoch: 0, run_file: None, link_stats: None }
+        NodeOptions {
+            store: None,
+            network: None,
+            park_timeout: DEFAULT_PARK_TIMEOUT,
+            anti_entropy: None,
+            epoch: 0,
+            run_file: None,
+            link_stats: None,
+        }
     }
 }
 
@@ -102,7 +125,6 @@ pub const MAX_INPUTS_PER_FLUSH: usize = 256;
 
 /// How long a request waits for its session's writes unless told otherwise.
 pub const DEFAULT_PARK_TIMEOUT: Duration = Duration::from_secs(5);
-
 
 /// A cheap, cloneable handle to a running node.
 #[derive(Clone, Debug)]
@@ -144,7 +166,11 @@ impl NodeHandle {
     /// (`None`: unknown), fed in order; resolves with their acknowledgements
     /// once every one is applied, or with the first error (refused if this
     /// branch was reset into another epoch). A single write is a batch of one.
-    pub async fn propagate_all(&self, writes: Vec<Propagation>, epoch: Option<u64>) -> Result<Vec<PropagationAck>, PropagateError> {
+    pub async fn propagate_all(
+        &self,
+        writes: Vec<Propagation>,
+        epoch: Option<u64>,
+    ) -> Result<Vec<PropagationAck>, PropagateError> {
         let mut pending = Vec::with_capacity(writes.len());
         for propagation in writes {
             let (tx, rx) = oneshot::channel();
@@ -225,7 +251,11 @@ pub fn spawn_with(
         Ok(flusher) => flusher,
         Err(e) => {
             // Replies then flush on this task, as `Store::sync` does.
-            tracing::error!(branch = from.0, "cannot open the store {} for flushing: {e}", store.file_path().display());
+            tracing::error!(
+                branch = from.0,
+                "cannot open the store {} for flushing: {e}",
+                store.file_path().display()
+            );
             None
         }
     });
@@ -310,7 +340,10 @@ impl Node {
         });
         loop {
             // While more inputs wait, their replies join these (a few).
-            if inbox.is_empty() || self.replies.len() >= MAX_REPLIES_PER_FLUSH || since_replies >= MAX_INPUTS_PER_FLUSH {
+            if inbox.is_empty()
+                || self.replies.len() >= MAX_REPLIES_PER_FLUSH
+                || since_replies >= MAX_INPUTS_PER_FLUSH
+            {
                 self.send_replies();
                 since_replies = 0;
             }
@@ -332,7 +365,11 @@ impl Node {
                 Command::Propagate(propagation, epoch, tx) => {
                     let ours = *self.epoch.borrow();
                     if let Some(theirs) = epoch.filter(|e| *e != ours) {
-                        let _ = tx.send(Err(PropagateError::OtherEpoch { branch: self.branch.id().0, ours, theirs }));
+                        let _ = tx.send(Err(PropagateError::OtherEpoch {
+                            branch: self.branch.id().0,
+                            ours,
+                            theirs,
+                        }));
                         continue;
                     }
                     let token = self.token();
@@ -355,7 +392,9 @@ impl Node {
                     continue;
                 }
                 // Nothing of one run may leak into another (see `RunSettings`).
-                Command::Pull { epoch: Some(theirs), reply, .. } if theirs != *self.epoch.borrow() => {
+                Command::Pull { epoch: Some(theirs), reply, .. }
+                    if theirs != *self.epoch.borrow() =>
+                {
                     let _ = reply.send(Vec::new());
                     continue;
                 }
@@ -365,7 +404,9 @@ impl Node {
                     self.pull_calls.insert(token, reply);
                     Input::Pull { token, from, have, answer_back }
                 }
-                Command::Pulled { from, writes: Some(writes), .. } => Input::Pulled { from, writes },
+                Command::Pulled { from, writes: Some(writes), .. } => {
+                    Input::Pulled { from, writes }
+                }
                 Command::Pulled { from, writes: None, .. } => Input::PullFailed { to: from },
                 Command::Expire(token) => Input::Expire { token },
                 Command::AntiEntropy => Input::AntiEntropy,
@@ -406,7 +447,11 @@ impl Node {
         }
         if let Some(store) = &mut self.options.store {
             if let Err(e) = store.sync() {
-                tracing::error!(branch = self.branch.id().0, "cannot flush the store {}: {e}", store.file_path().display());
+                tracing::error!(
+                    branch = self.branch.id().0,
+                    "cannot flush the store {}: {e}",
+                    store.file_path().display()
+                );
             }
         }
         for (tx, reply) in replies {
@@ -444,7 +489,11 @@ impl Node {
         self.pull_calls.clear();
         if let Some(store) = &mut self.options.store {
             if let Err(e) = store.clear() {
-                tracing::error!(branch = old.id.0, "cannot empty the store {}: {e}", store.file_path().display());
+                tracing::error!(
+                    branch = old.id.0,
+                    "cannot empty the store {}: {e}",
+                    store.file_path().display()
+                );
             }
         }
         // The fresh branch is quiet.
@@ -455,7 +504,11 @@ impl Node {
         self.epoch.send_replace(reset.epoch);
         if let Some(dir) = &self.options.run_file {
             if let Err(e) = crate::branch::store::save_run(dir, old.id, &reset) {
-                tracing::error!(branch = old.id.0, "cannot save the run settings in {}: {e}", dir.display());
+                tracing::error!(
+                    branch = old.id.0,
+                    "cannot save the run settings in {}: {e}",
+                    dir.display()
+                );
             }
         }
         tracing::info!(branch = old.id.0, balance = %reset.balance, epoch = reset.epoch, "reset");
@@ -481,12 +534,18 @@ impl Node {
             }
             Effect::Send { to, propagation } => match self.links.get(&to) {
                 Some(link) => link.send(propagation, *self.epoch.borrow()),
-                None => tracing::error!(branch = self.branch.id().0, peer = to.0, "no address for peer"),
+                None => {
+                    tracing::error!(branch = self.branch.id().0, peer = to.0, "no address for peer")
+                }
             },
             Effect::Persist(write) => {
                 if let Some(store) = &mut self.options.store {
                     if let Err(e) = store.append(&write) {
-                        tracing::error!(branch = self.branch.id().0, "cannot store {}: {e}", write.write);
+                        tracing::error!(
+                            branch = self.branch.id().0,
+                            "cannot store {}: {e}",
+                            write.write
+                        );
                     }
                 }
             }
@@ -506,7 +565,11 @@ impl Node {
                 let from = self.branch.id();
                 let inbox = self.inbox_tx.clone();
                 let Some(channel) = self.peers.get(&to).cloned() else {
-                    let _ = inbox.send(Command::Pulled { from: to, writes: None, epoch: *self.epoch.borrow() });
+                    let _ = inbox.send(Command::Pulled {
+                        from: to,
+                        writes: None,
+                        epoch: *self.epoch.borrow(),
+                    });
                     return;
                 };
                 let network = self.options.network.clone();
@@ -541,7 +604,12 @@ impl Node {
                         added_writes.insert(write.customer, vec![write.event]);
                         *reported += 1;
                     }
-                    Activity::Logged { branch: branch.id(), entry, balance: branch.balance(), added_writes }
+                    Activity::Logged {
+                        branch: branch.id(),
+                        entry,
+                        balance: branch.balance(),
+                        added_writes,
+                    }
                 });
             }
         }

@@ -106,8 +106,13 @@ pub fn start(
     StartedBranch<impl Future<Output = Result<(), tonic::transport::Error>> + Send + 'static>,
     tonic::transport::Error,
 > {
-    let (handle, node_task) =
-        node::spawn_with(parts.branch, parts.peers, parts.activity, shutdown.clone(), parts.options);
+    let (handle, node_task) = node::spawn_with(
+        parts.branch,
+        parts.peers,
+        parts.activity,
+        shutdown.clone(),
+        parts.options,
+    );
     if parts.catch_up {
         let _ = handle.anti_entropy();
     }

@@ -22,13 +22,13 @@ use bank_core::network::NetworkPlan;
 use bank_core::{Branch, BranchConfig, BranchId, Cents, ClockScheme};
 use tokio::net::TcpListener;
 
-use crate::net::auth::Token;
-use crate::cluster::file::ClusterFile;
-use crate::error::SetupError;
 use crate::branch::node::NodeOptions;
 use crate::branch::server::{self, periodic_pull, BranchParts, MIN_PULL_PERIOD};
 use crate::branch::store::Store;
 use crate::branch::trace_feed::TraceFeed;
+use crate::cluster::file::ClusterFile;
+use crate::error::SetupError;
+use crate::net::auth::Token;
 use crate::net::transport::{self, BankChannel, ClientSecurity, TlsFiles};
 use crate::shutdown::Shutdown;
 
@@ -68,7 +68,11 @@ impl BranchProcess {
     pub fn from_cluster_file(file: &ClusterFile, id: BranchId) -> Result<Self, SetupError> {
         let me = file.branches.get(&id).ok_or_else(|| {
             let ids: Vec<String> = file.branches.keys().map(|b| b.0.to_string()).collect();
-            SetupError::Invalid(format!("the cluster file has no branch {} (it lists {})", id.0, ids.join(", ")))
+            SetupError::Invalid(format!(
+                "the cluster file has no branch {} (it lists {})",
+                id.0,
+                ids.join(", ")
+            ))
         })?;
         let peers = file.addrs().into_iter().filter(|(peer, _)| *peer != id).collect();
         let mut process = BranchProcess::new(id, peers);
@@ -105,14 +109,19 @@ pub enum BranchProcessError {
 /// Creates `dir` if missing (the binary calls this before it says it is
 /// listening, so a bad directory fails at once).
 pub fn prepare_data_dir(dir: &Path) -> Result<(), BranchProcessError> {
-    std::fs::create_dir_all(dir).map_err(|source| BranchProcessError::DataDir { path: dir.to_owned(), source })
+    std::fs::create_dir_all(dir)
+        .map_err(|source| BranchProcessError::DataDir { path: dir.to_owned(), source })
 }
 
 /// Opens the branch's durable store in `dir` (see [`Store`]) and reads back
 /// the writes it applied in an earlier life of this process.
-pub fn open_store(dir: &Path, id: BranchId) -> Result<(Store, Vec<bank_core::StoredWrite>), BranchProcessError> {
+pub fn open_store(
+    dir: &Path,
+    id: BranchId,
+) -> Result<(Store, Vec<bank_core::StoredWrite>), BranchProcessError> {
     prepare_data_dir(dir)?;
-    Store::open(dir, id, false).map_err(|source| BranchProcessError::DataDir { path: dir.to_owned(), source })
+    Store::open(dir, id, false)
+        .map_err(|source| BranchProcessError::DataDir { path: dir.to_owned(), source })
 }
 
 /// Runs the branch on `listener` until `shutdown` completes.
@@ -128,7 +137,10 @@ pub async fn serve(
         }
         None => (None, Vec::new()),
     };
-    let security = ClientSecurity { token: config.token.clone(), tls: config.tls.client().map_err(SetupError::from)? };
+    let security = ClientSecurity {
+        token: config.token.clone(),
+        tls: config.tls.client().map_err(SetupError::from)?,
+    };
     let server_tls = config.tls.server().map_err(SetupError::from)?;
     let peers: BTreeMap<BranchId, BankChannel> = config
         .peers
@@ -141,7 +153,8 @@ pub async fn serve(
     all.push(config.id);
     // A process restarted in its data directory rejoins the run it was
     // last reset into: that run's balance, modes and epoch.
-    let run = config.data_dir.as_deref().and_then(|dir| crate::branch::store::load_run(dir, config.id));
+    let run =
+        config.data_dir.as_deref().and_then(|dir| crate::branch::store::load_run(dir, config.id));
     let branch_config = BranchConfig {
         id: config.id,
         peers: all,
@@ -153,7 +166,11 @@ pub async fn serve(
     // A restart after a crash: the branch comes back with what it stored,
     // and pulls what it missed from its peers.
     let recovered = stored.len();
-    let branch = if stored.is_empty() { Branch::new(branch_config) } else { Branch::recover(branch_config, stored) };
+    let branch = if stored.is_empty() {
+        Branch::new(branch_config)
+    } else {
+        Branch::recover(branch_config, stored)
+    };
     let (feed, sink) = TraceFeed::new();
     let options = NodeOptions {
         store,

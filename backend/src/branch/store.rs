@@ -53,7 +53,11 @@ impl Store {
 
     /// Opens (creating it if needed) the store of `branch` in `dir` and reads
     /// back what it holds. `fresh` empties it first (a new run).
-    pub fn open(dir: &Path, branch: BranchId, fresh: bool) -> io::Result<(Store, Vec<StoredWrite>)> {
+    pub fn open(
+        dir: &Path,
+        branch: BranchId,
+        fresh: bool,
+    ) -> io::Result<(Store, Vec<StoredWrite>)> {
         std::fs::create_dir_all(dir)?;
         let path = Store::path(dir, branch);
         let stored = if fresh || !path.exists() { Vec::new() } else { read_all(&path)? };

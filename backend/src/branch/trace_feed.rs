@@ -65,7 +65,9 @@ impl TraceFeed {
             match item {
                 Ok(entry) => Some((Ok(entry), (rx, closed, false))),
                 Err(broadcast::error::RecvError::Lagged(n)) => Some((
-                    Err(Status::resource_exhausted(format!("the trace watcher fell {n} entries behind; watch again"))),
+                    Err(Status::resource_exhausted(format!(
+                        "the trace watcher fell {n} entries behind; watch again"
+                    ))),
                     (rx, closed, true),
                 )),
                 Err(broadcast::error::RecvError::Closed) => None,

@@ -36,16 +36,28 @@ pub const HOLD_AT_MOST: Duration = Duration::from_millis(500);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Key {
-    Sent { branch: BranchId, customer: CustomerId, event: EventId },
-    Logged { branch: BranchId, kind: LogKind, peer: Option<BranchId>, customer: CustomerId, event: EventId },
+    Sent {
+        branch: BranchId,
+        customer: CustomerId,
+        event: EventId,
+    },
+    Logged {
+        branch: BranchId,
+        kind: LogKind,
+        peer: Option<BranchId>,
+        customer: CustomerId,
+        event: EventId,
+    },
 }
 
 /// What `activity` is the cause of (what later items may wait for).
 fn provides(activity: &Activity) -> Option<Key> {
     match activity {
-        Activity::Sent { request, .. } => {
-            Some(Key::Sent { branch: request.branch, customer: request.customer, event: request.event })
-        }
+        Activity::Sent { request, .. } => Some(Key::Sent {
+            branch: request.branch,
+            customer: request.customer,
+            event: request.event,
+        }),
         Activity::Logged { branch, entry, .. } => Some(Key::Logged {
             branch: *branch,
             kind: entry.kind,
@@ -71,12 +83,20 @@ fn needs(activity: &Activity) -> Option<Key> {
             let (customer, event) = (entry.customer, entry.event);
             match (entry.kind, entry.peer) {
                 (LogKind::Request, _) => Some(Key::Sent { branch: *branch, customer, event }),
-                (LogKind::PropagateReceived, Some(peer)) => {
-                    Some(Key::Logged { branch: peer, kind: LogKind::PropagateSent, peer: Some(*branch), customer, event })
-                }
-                (LogKind::PropagateAcked, Some(peer)) => {
-                    Some(Key::Logged { branch: peer, kind: LogKind::PropagateExecuted, peer: Some(*branch), customer, event })
-                }
+                (LogKind::PropagateReceived, Some(peer)) => Some(Key::Logged {
+                    branch: peer,
+                    kind: LogKind::PropagateSent,
+                    peer: Some(*branch),
+                    customer,
+                    event,
+                }),
+                (LogKind::PropagateAcked, Some(peer)) => Some(Key::Logged {
+                    branch: peer,
+                    kind: LogKind::PropagateExecuted,
+                    peer: Some(*branch),
+                    customer,
+                    event,
+                }),
                 _ => None,
             }
         }
@@ -156,7 +176,9 @@ impl Order {
     }
 
     fn release_expired(&mut self, now: Instant, out: &ActivitySink) {
-        while let Some(i) = self.held.iter().position(|(at, _, _)| now.duration_since(*at) >= HOLD_AT_MOST) {
+        while let Some(i) =
+            self.held.iter().position(|(at, _, _)| now.duration_since(*at) >= HOLD_AT_MOST)
+        {
             let (_, _, item) = self.held.remove(i);
             self.emit(item, out);
         }
@@ -247,7 +269,10 @@ mod tests {
         assert!(names(&mut rx).is_empty(), "all three wait");
         order.push(sent(1), now, &out);
         order.push(logged(1, LogKind::PropagateSent, Some(2)), now, &out);
-        assert_eq!(names(&mut rx), ["sent to 1", "1:Request", "1:PropagateSent", "2:PropagateReceived", "end"]);
+        assert_eq!(
+            names(&mut rx),
+            ["sent to 1", "1:Request", "1:PropagateSent", "2:PropagateReceived", "end"]
+        );
     }
 
     #[test]

@@ -96,8 +96,10 @@ struct RawBranch {
 impl ClusterFile {
     /// Reads and checks the file at `path`.
     pub fn load(path: &Path) -> Result<ClusterFile, ClusterFileError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ClusterFileError::Read { path: path.display().to_string(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ClusterFileError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
         let base = path.parent().unwrap_or(Path::new("."));
         ClusterFile::parse(&text, &path.display().to_string(), base)
     }
@@ -115,10 +117,13 @@ impl ClusterFile {
             };
             ClusterFileError::Invalid { location, message: e.message().trim().to_owned() }
         })?;
-        let invalid = |message: String| ClusterFileError::Invalid { location: source.to_owned(), message };
+        let invalid =
+            |message: String| ClusterFileError::Invalid { location: source.to_owned(), message };
 
         if raw.branch.is_empty() {
-            return Err(invalid("no branches: add one `[[branch]]` table (id, addr) per branch".into()));
+            return Err(invalid(
+                "no branches: add one `[[branch]]` table (id, addr) per branch".into(),
+            ));
         }
         let mut branches = BTreeMap::new();
         let mut seen_addrs = BTreeMap::new();
@@ -128,9 +133,16 @@ impl ClusterFile {
             }
             check_addr(&b.addr).map_err(|e| invalid(format!("branch {}: {e}", b.id)))?;
             if let Some(other) = seen_addrs.insert(b.addr.clone(), b.id) {
-                return Err(invalid(format!("branches {other} and {} have the same address {}", b.id, b.addr)));
+                return Err(invalid(format!(
+                    "branches {other} and {} have the same address {}",
+                    b.id, b.addr
+                )));
             }
-            let balance = b.balance.map(|v| parse_balance(&v)).transpose().map_err(|e| invalid(format!("branch {}: {e}", b.id)))?;
+            let balance = b
+                .balance
+                .map(|v| parse_balance(&v))
+                .transpose()
+                .map_err(|e| invalid(format!("branch {}: {e}", b.id)))?;
             if branches.insert(BranchId(b.id), BranchEntry { addr: b.addr, balance }).is_some() {
                 return Err(invalid(format!("branch {} is listed twice", b.id)));
             }
@@ -179,8 +191,13 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 pub fn parse_peers(text: &str) -> Result<BTreeMap<BranchId, String>, String> {
     let mut peers = BTreeMap::new();
     for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let (id, addr) = item.split_once('=').ok_or_else(|| format!("{item:?}: expected ID=HOST:PORT, e.g. 2=10.231.0.2:50051"))?;
-        let id: u64 = id.trim().parse().map_err(|_| format!("{item:?}: the branch id must be a positive number"))?;
+        let (id, addr) = item
+            .split_once('=')
+            .ok_or_else(|| format!("{item:?}: expected ID=HOST:PORT, e.g. 2=10.231.0.2:50051"))?;
+        let id: u64 = id
+            .trim()
+            .parse()
+            .map_err(|_| format!("{item:?}: the branch id must be a positive number"))?;
         if id == 0 {
             return Err(format!("{item:?}: branch ids start at 1"));
         }
@@ -237,7 +254,10 @@ balance = "12.05"
         assert_eq!(file.tls.cert.as_deref(), Some(Path::new("/abs/branch.pem")));
         assert_eq!(file.tls.domain.as_deref(), Some("bank.lab"));
         assert_eq!(file.branches.len(), 3);
-        assert_eq!(file.branches[&BranchId(1)], BranchEntry { addr: "10.231.0.1:50051".into(), balance: Some(Cents(40000)) });
+        assert_eq!(
+            file.branches[&BranchId(1)],
+            BranchEntry { addr: "10.231.0.1:50051".into(), balance: Some(Cents(40000)) }
+        );
         assert_eq!(file.branches[&BranchId(2)].balance, Some(Cents(40050)));
         assert_eq!(file.branches[&BranchId(3)].balance, Some(Cents(1205)));
         assert_eq!(file.addrs()[&BranchId(2)], "branch2:50051");
@@ -257,8 +277,14 @@ balance = "12.05"
             ("[[branch]]\nid = 1\nadr = \"h:1\"\n", "cluster.toml:3:1: unknown field `adr`"),
             ("[[branch]]\nid = 1\n", "missing field `addr`"),
             ("[[branch]]\nid = 1\naddr = \"h\"\n", "branch 1: invalid branch address \"h\""),
-            ("[[branch]]\nid = 1\naddr = \"h:1\"\n[[branch]]\nid = 1\naddr = \"h:2\"\n", "branch 1 is listed twice"),
-            ("[[branch]]\nid = 1\naddr = \"h:1\"\n[[branch]]\nid = 2\naddr = \"h:1\"\n", "same address h:1"),
+            (
+                "[[branch]]\nid = 1\naddr = \"h:1\"\n[[branch]]\nid = 1\naddr = \"h:2\"\n",
+                "branch 1 is listed twice",
+            ),
+            (
+                "[[branch]]\nid = 1\naddr = \"h:1\"\n[[branch]]\nid = 2\naddr = \"h:1\"\n",
+                "same address h:1",
+            ),
             ("[[branch]]\nid = 1\naddr = \"h:1\"\nbalance = -5\n", "branch 1: balance"),
             ("[[branch]]\nid = 1\naddr = \"h:1\"\nbalance = true\n", "must be a number"),
             ("[[branch]]\nid = 0\naddr = \"h:1\"\n", "start at 1"),

@@ -27,15 +27,15 @@ use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 
-use crate::error::RunError;
 use crate::branch::link::LinkStats;
-use crate::net::simulated::Network;
 use crate::branch::node::{self, NodeHandle, NodeOptions};
 use crate::branch::server::{self, periodic_pull, BranchParts, MIN_PULL_PERIOD};
+use crate::branch::store::Store;
+use crate::error::RunError;
+use crate::net::simulated::Network;
+use crate::net::transport::{self, channel_to, BankChannel};
 use crate::observe::ActivitySink;
 use crate::shutdown::Shutdown;
-use crate::branch::store::Store;
-use crate::net::transport::{self, channel_to, BankChannel};
 
 /// How to start a cluster.
 #[derive(Clone, Debug)]
@@ -89,7 +89,8 @@ impl ClusterConfig {
     }
 
     fn anti_entropy_period(&self) -> Option<Duration> {
-        self.anti_entropy.or_else(|| periodic_pull(self.propagation, &self.network, MIN_PULL_PERIOD))
+        self.anti_entropy
+            .or_else(|| periodic_pull(self.propagation, &self.network, MIN_PULL_PERIOD))
     }
 }
 
@@ -138,19 +139,32 @@ impl Cluster {
         let mut listeners = Vec::new();
         for (i, (id, _)) in ids.iter().enumerate() {
             let port = match config.base_port {
-                Some(base) => base.checked_add(i as u16).ok_or_else(|| RunError::Address(format!("port {base} + {i}")))?,
+                Some(base) => base
+                    .checked_add(i as u16)
+                    .ok_or_else(|| RunError::Address(format!("port {base} + {i}")))?,
                 None => 0,
             };
             let addr = SocketAddr::new(config.host, port);
-            let listener = TcpListener::bind(addr)
-                .await
-                .map_err(|source| RunError::Bind { branch: id.0, addr: addr.to_string(), source })?;
+            let listener = TcpListener::bind(addr).await.map_err(|source| RunError::Bind {
+                branch: id.0,
+                addr: addr.to_string(),
+                source,
+            })?;
             listeners.push(listener);
         }
         let addrs: BTreeMap<BranchId, SocketAddr> = ids
             .iter()
             .zip(&listeners)
-            .map(|((id, _), l)| Ok((*id, l.local_addr().map_err(|source| RunError::Bind { branch: id.0, addr: "?".into(), source })?)))
+            .map(|((id, _), l)| {
+                Ok((
+                    *id,
+                    l.local_addr().map_err(|source| RunError::Bind {
+                        branch: id.0,
+                        addr: "?".into(),
+                        source,
+                    })?,
+                ))
+            })
             .collect::<Result<_, RunError>>()?;
 
         let all_ids: Vec<BranchId> = ids.iter().map(|(id, _)| *id).collect();
@@ -234,9 +248,15 @@ fn temporary_dir() -> PathBuf {
 impl Control {
     /// Starts branch `id`'s node and server on `listener`. `fresh`: a new
     /// run (empty store); otherwise a restart that recovers from the store.
-    async fn launch(&self, id: BranchId, listener: TcpListener, fresh: bool) -> Result<NodeHandle, RunError> {
+    async fn launch(
+        &self,
+        id: BranchId,
+        listener: TcpListener,
+        fresh: bool,
+    ) -> Result<NodeHandle, RunError> {
         let config = &self.config;
-        let balance = config.branches.iter().find(|(b, _)| *b == id).map(|(_, c)| *c).unwrap_or(Cents::ZERO);
+        let balance =
+            config.branches.iter().find(|(b, _)| *b == id).map(|(_, c)| *c).unwrap_or(Cents::ZERO);
         let branch_config = BranchConfig {
             id,
             peers: self.all_ids.clone(),
@@ -244,17 +264,23 @@ impl Control {
             clock_scheme: config.clock_scheme,
             propagation: config.propagation,
         };
-        let (store, stored) = Store::open(&self.data_dir, id, fresh).map_err(|source| RunError::Store {
-            branch: id.0,
-            path: Store::path(&self.data_dir, id).display().to_string(),
-            source,
-        })?;
+        let (store, stored) =
+            Store::open(&self.data_dir, id, fresh).map_err(|source| RunError::Store {
+                branch: id.0,
+                path: Store::path(&self.data_dir, id).display().to_string(),
+                source,
+            })?;
         // A temporary directory is deleted after the run: no disk flushes.
         let store = if self.temporary { store.volatile() } else { store };
         let recovered = stored.len();
-        let branch = if fresh { Branch::new(branch_config) } else { Branch::recover(branch_config, stored) };
-        let peers: BTreeMap<BranchId, BankChannel> =
-            self.channels.iter().filter(|(peer, _)| **peer != id).map(|(p, c)| (*p, transport::plain(c.clone()))).collect();
+        let branch =
+            if fresh { Branch::new(branch_config) } else { Branch::recover(branch_config, stored) };
+        let peers: BTreeMap<BranchId, BankChannel> = self
+            .channels
+            .iter()
+            .filter(|(peer, _)| **peer != id)
+            .map(|(p, c)| (*p, transport::plain(c.clone())))
+            .collect();
         let shutdown = Shutdown::new();
         let options = NodeOptions {
             store: Some(store),
@@ -287,7 +313,10 @@ impl Control {
                 tracing::error!(branch = branch_id, "server failed: {e}");
             }
         });
-        self.members.lock().await.insert(id, Member { handle: handle.clone(), shutdown, tasks: vec![server_task, node_task] });
+        self.members.lock().await.insert(
+            id,
+            Member { handle: handle.clone(), shutdown, tasks: vec![server_task, node_task] },
+        );
         Ok(handle)
     }
 
@@ -331,9 +360,13 @@ impl Control {
         if self.members.lock().await.contains_key(&id) {
             return Ok(false);
         }
-        let addr = *self.addrs.get(&id).ok_or_else(|| RunError::Address(format!("no branch {}", id.0)))?;
-        let listener =
-            TcpListener::bind(addr).await.map_err(|source| RunError::Bind { branch: id.0, addr: addr.to_string(), source })?;
+        let addr =
+            *self.addrs.get(&id).ok_or_else(|| RunError::Address(format!("no branch {}", id.0)))?;
+        let listener = TcpListener::bind(addr).await.map_err(|source| RunError::Bind {
+            branch: id.0,
+            addr: addr.to_string(),
+            source,
+        })?;
         self.launch(id, listener, false).await?;
         Ok(true)
     }
@@ -377,7 +410,10 @@ impl Control {
     }
 
     /// Plays `plan`'s faults at their times (from now), in a task.
-    pub fn play_faults(self: &Arc<Self>, faults: Vec<bank_core::network::TimedFault>) -> JoinHandle<()> {
+    pub fn play_faults(
+        self: &Arc<Self>,
+        faults: Vec<bank_core::network::TimedFault>,
+    ) -> JoinHandle<()> {
         let control = self.clone();
         tokio::spawn(async move {
             let start = tokio::time::Instant::now();

@@ -25,8 +25,8 @@ use tokio::task::JoinHandle;
 
 use crate::cluster::file::ClusterFile;
 use crate::error::{RunError, SetupError};
-use crate::observe::{Activity, ActivitySink};
 use crate::net::transport::{self, BankChannel, ClientSecurity};
+use crate::observe::{Activity, ActivitySink};
 
 /// Channels to every branch of a running external cluster.
 #[derive(Clone, Debug)]
@@ -38,7 +38,10 @@ pub struct ExternalCluster {
 impl ExternalCluster {
     /// Lazily-connected channels to every branch of `file` (nothing is
     /// dialled until the first call).
-    pub fn connect(file: &ClusterFile, security: &ClientSecurity) -> Result<ExternalCluster, SetupError> {
+    pub fn connect(
+        file: &ClusterFile,
+        security: &ClientSecurity,
+    ) -> Result<ExternalCluster, SetupError> {
         let addrs = file.addrs();
         let channels = addrs
             .iter()
@@ -62,7 +65,12 @@ impl ExternalCluster {
     /// Starts every branch over for `scenario` and returns the run's epoch.
     /// Fails if the scenario's branches are not exactly the cluster's, or if
     /// a branch answers with another id or other peers than the file says.
-    pub async fn reset(&self, scenario: &Scenario, clock_scheme: ClockScheme, propagation: PropagationMode) -> Result<u64, RunError> {
+    pub async fn reset(
+        &self,
+        scenario: &Scenario,
+        clock_scheme: ClockScheme,
+        propagation: PropagationMode,
+    ) -> Result<u64, RunError> {
         let ours: BTreeSet<BranchId> = self.channels.keys().copied().collect();
         let theirs: BTreeSet<BranchId> = scenario.branches.iter().map(|b| b.id).collect();
         if ours != theirs {
@@ -133,7 +141,9 @@ impl ExternalCluster {
                                         return;
                                     }
                                 }
-                                Err(e) => tracing::warn!(branch = id.0, "malformed trace entry: {e}"),
+                                Err(e) => {
+                                    tracing::warn!(branch = id.0, "malformed trace entry: {e}")
+                                }
                             },
                             Ok(None) => return,
                             Err(status) => {
@@ -151,7 +161,8 @@ impl ExternalCluster {
 /// A fresh, non-zero epoch: the time in nanoseconds, so two runs started one
 /// after another never share one.
 fn new_epoch() -> u64 {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1);
+    let nanos =
+        SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1);
     nanos.max(1)
 }
 

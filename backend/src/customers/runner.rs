@@ -12,19 +12,21 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use bank_core::{BranchId, EventResult, Guarantees, RunRecord, Scenario, Schedule, Session, WriteSet};
 use bank_core::branch::Reply;
+use bank_core::{
+    BranchId, EventResult, Guarantees, RunRecord, Scenario, Schedule, Session, WriteSet,
+};
 use bank_proto as pb;
 use bank_proto::admin_client::AdminClient;
 use bank_proto::customer_client::CustomerClient;
 use futures::future::try_join_all;
 
 use crate::cluster::local::Control;
-use crate::net::transport::channel_to;
-use crate::error::RunError;
-use crate::observe::{report, Activity, ActivitySink};
 use crate::customers::pacer::Pacer;
+use crate::error::RunError;
+use crate::net::transport::channel_to;
 use crate::net::transport::{self, BankChannel};
+use crate::observe::{report, Activity, ActivitySink};
 
 /// Optional hooks into a run, for the visualizer.
 #[derive(Clone, Debug, Default)]
@@ -109,10 +111,8 @@ pub async fn run_scenario_with(
     schedule: Schedule,
     hooks: RunHooks,
 ) -> Result<RunRecord, RunError> {
-    let channels: BTreeMap<BranchId, BankChannel> = addrs
-        .iter()
-        .map(|(id, addr)| (*id, transport::plain(channel_to(*addr))))
-        .collect();
+    let channels: BTreeMap<BranchId, BankChannel> =
+        addrs.iter().map(|(id, addr)| (*id, transport::plain(channel_to(*addr)))).collect();
     run_scenario_on(scenario, &channels, schedule, hooks).await
 }
 
@@ -155,23 +155,38 @@ pub async fn run_scenario_on(
                     }
                     let event = &script.events[e];
                     let request = session.request(event.id, event.branch, event.op);
-                    report(&hooks.activity, || Activity::Sent { session: session_index, from_browser: false, request: request.clone() });
-                    let channel = channels.get(&event.branch).cloned().ok_or_else(|| RunError::Rpc {
-                        branch: event.branch.to_string(),
-                        status: tonic::Status::not_found("no such branch"),
-                    })?;
+                    report(&hooks.activity, || Activity::Sent {
+                        session: session_index,
+                        from_browser: false,
+                        request: request.clone(),
+                    });
+                    let channel =
+                        channels.get(&event.branch).cloned().ok_or_else(|| RunError::Rpc {
+                            branch: event.branch.to_string(),
+                            status: tonic::Status::not_found("no such branch"),
+                        })?;
                     let mut client = CustomerClient::new(channel);
                     let reply = match client.request(pb::CustomerRequest::from(&request)).await {
                         Ok(reply) => Reply::try_from(reply.get_ref())?,
                         // Under faults an unreachable or crashed branch is an answer.
                         Err(status) if faulty => Reply::unanswered(
                             &request,
-                            format!("branch {} did not answer: {}", request.branch.0, status.message()),
+                            format!(
+                                "branch {} did not answer: {}",
+                                request.branch.0,
+                                status.message()
+                            ),
                         ),
-                        Err(status) => return Err(RunError::Rpc { branch: event.branch.to_string(), status }),
+                        Err(status) => {
+                            return Err(RunError::Rpc { branch: event.branch.to_string(), status })
+                        }
                     };
                     session.observe(&reply);
-                    report(&hooks.activity, || Activity::Answered { session: session_index, from_browser: false, reply: reply.clone() });
+                    report(&hooks.activity, || Activity::Answered {
+                        session: session_index,
+                        from_browser: false,
+                        reply: reply.clone(),
+                    });
                     answers.push((
                         e,
                         EventResult {
@@ -220,19 +235,24 @@ pub async fn run_scenario_on(
 /// and has applied the same writes. Each round is event-driven (an inspect
 /// answers when its branch is quiet); a round that finds the branches still
 /// apart starts another anti-entropy round.
-async fn converge(channels: &BTreeMap<BranchId, BankChannel>, repair: &Repair) -> Result<Vec<bank_core::BranchRecord>, RunError> {
+async fn converge(
+    channels: &BTreeMap<BranchId, BankChannel>,
+    repair: &Repair,
+) -> Result<Vec<bank_core::BranchRecord>, RunError> {
     const ROUNDS: usize = 20;
     for _ in 0..ROUNDS {
         (repair.0)().await;
         let states = inspect_when_quiet(channels, true).await?;
-        let applied: Vec<WriteSet> = states.iter().map(|b| b.applied.iter().map(|a| a.write.write).collect()).collect();
+        let applied: Vec<WriteSet> =
+            states.iter().map(|b| b.applied.iter().map(|a| a.write.write).collect()).collect();
         if applied.windows(2).all(|w| w[0] == w[1]) {
             return Ok(states);
         }
     }
     Err(RunError::Rpc {
         branch: "cluster".into(),
-        status: tonic::Status::internal(format!("the branches did not converge after {ROUNDS} anti-entropy rounds")),
+        status: tonic::Status::internal(format!(
+            "the branches did not converge after {ROUNDS} anti-entropy rounds"
+        )),
     })
 }
-

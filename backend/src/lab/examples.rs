@@ -86,7 +86,8 @@ mod tests {
     #[test]
     fn every_example_parses() {
         for e in all() {
-            let parsed = bank_core::experiment::parse_experiment(e.text, e.name).unwrap_or_else(|err| panic!("{}: {err}", e.name));
+            let parsed = bank_core::experiment::parse_experiment(e.text, e.name)
+                .unwrap_or_else(|err| panic!("{}: {err}", e.name));
             // Every demo tells its story (other experiments, such as
             // busy-bank, may describe themselves too).
             if e.name.starts_with("demo-") {

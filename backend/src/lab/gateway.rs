@@ -42,14 +42,15 @@ impl Customer for Gateway {
             .customer_route()
             .await
             .ok_or_else(|| Status::failed_precondition("no scenario is loaded"))?;
-        let channel = route.channels.get(&BranchId(message.branch_id)).cloned().ok_or_else(|| {
-            let ids: Vec<String> = route.channels.keys().map(|b| b.0.to_string()).collect();
-            Status::not_found(format!(
-                "there is no branch {} (branches: {})",
-                message.branch_id,
-                ids.join(", ")
-            ))
-        })?;
+        let channel =
+            route.channels.get(&BranchId(message.branch_id)).cloned().ok_or_else(|| {
+                let ids: Vec<String> = route.channels.keys().map(|b| b.0.to_string()).collect();
+                Status::not_found(format!(
+                    "there is no branch {} (branches: {})",
+                    message.branch_id,
+                    ids.join(", ")
+                ))
+            })?;
         let sent = Activity::Sent { session: 0, from_browser: true, request: core_request };
         let _ = route.activity.send(sent);
         let reply = CustomerClient::new(channel).request(message).await?.into_inner();

@@ -58,16 +58,16 @@ use bank_proto as pb;
 use tokio::sync::{broadcast, mpsc, watch, Mutex};
 use tokio::task::JoinHandle;
 
-use crate::net::transport::channel_to;
 use crate::branch::server::periodic_pull;
 use crate::cluster::local::{Cluster, ClusterConfig, Control};
-use crate::error::RunError;
-use crate::lab::examples::Example;
 use crate::cluster::remote::ExternalCluster;
-use crate::observe::{Activity, ActivitySink};
 use crate::customers::pacer::Pacer;
 use crate::customers::runner::{run_scenario_on, Repair, RunHooks};
+use crate::error::RunError;
+use crate::lab::examples::Example;
+use crate::net::transport::channel_to;
 use crate::net::transport::{self, BankChannel};
+use crate::observe::{Activity, ActivitySink};
 use events::{fault_refused, network_state};
 
 /// Scripted customer events per second when the browser does not say.
@@ -148,7 +148,13 @@ impl Lab {
             speed: DEFAULT_SPEED,
         };
         let (closed, _) = watch::channel(false);
-        Lab { inner: Arc::new(Mutex::new(state)), live, examples: Arc::new(examples), closed: Arc::new(closed), external: None }
+        Lab {
+            inner: Arc::new(Mutex::new(state)),
+            live,
+            examples: Arc::new(examples),
+            closed: Arc::new(closed),
+            external: None,
+        }
     }
 
     /// A lab that runs every scenario on `cluster`'s branch processes.
@@ -210,13 +216,20 @@ impl Lab {
             let ids = loaded.scenario.branch_ids();
             let known = |b: u64| ids.contains(&BranchId(b));
             let named: Vec<u64> = match &fault {
-                Fault::Cut([a, b]) | Fault::Heal([a, b]) | Fault::SetDelay { between: [a, b], .. } => vec![*a, *b],
-                Fault::Crash(b) | Fault::Restart(b) | Fault::Isolate(b) | Fault::Rejoin(b) => vec![*b],
+                Fault::Cut([a, b])
+                | Fault::Heal([a, b])
+                | Fault::SetDelay { between: [a, b], .. } => vec![*a, *b],
+                Fault::Crash(b) | Fault::Restart(b) | Fault::Isolate(b) | Fault::Rejoin(b) => {
+                    vec![*b]
+                }
             };
             if let Some(b) = named.iter().find(|b| !known(**b)) {
                 return fault_refused(&format!("there is no branch {b}"), None);
             }
-            if let Fault::Cut([a, b]) | Fault::Heal([a, b]) | Fault::SetDelay { between: [a, b], .. } = &fault {
+            if let Fault::Cut([a, b])
+            | Fault::Heal([a, b])
+            | Fault::SetDelay { between: [a, b], .. } = &fault
+            {
                 if a == b {
                     let why = format!("a link joins two different branches, not {a} and {b}");
                     return fault_refused(&why, None);
@@ -256,14 +269,23 @@ impl Lab {
         let network = network_state(&control).await;
         let mut state = self.inner.lock().await;
         // Still the same run? (A load or reset in between makes it moot.)
-        if state.run.as_ref().and_then(|r| r.control.as_ref()).is_some_and(|c| Arc::ptr_eq(c, &control)) {
+        if state
+            .run
+            .as_ref()
+            .and_then(|r| r.control.as_ref())
+            .is_some_and(|c| Arc::ptr_eq(c, &control))
+        {
             self.push(&mut state, events::network_changed(fault.to_string(), network.clone()));
         }
         pb::FaultReply { error: String::new(), state: Some(network) }
     }
 
     /// Carries out a control command and returns the resulting state.
-    pub async fn control(&self, command: pb::Command, speed: f64) -> Result<pb::ControlReply, RunError> {
+    pub async fn control(
+        &self,
+        command: pb::Command,
+        speed: f64,
+    ) -> Result<pb::ControlReply, RunError> {
         let mut state = self.inner.lock().await;
         let speed_given = speed > 0.0 && speed.is_finite();
         if speed_given && matches!(command, pb::Command::Play | pb::Command::SetSpeed) {
@@ -299,7 +321,9 @@ impl Lab {
                 take_back_permits(&state);
                 self.set_play(&mut state, pb::PlayState::Paused);
             }
-            pb::Command::Step if matches!(state.play, pb::PlayState::Paused | pb::PlayState::Playing) => {
+            pb::Command::Step
+                if matches!(state.play, pb::PlayState::Paused | pb::PlayState::Playing) =>
+            {
                 stop_ticker(&mut state);
                 take_back_permits(&state);
                 self.set_play(&mut state, pb::PlayState::Paused);
@@ -315,7 +339,9 @@ impl Lab {
 
     /// The history so far, then every live event, for one browser; plus a
     /// receiver that turns true when the lab closes (end the stream then).
-    pub async fn watch(&self) -> (Vec<pb::LabEvent>, broadcast::Receiver<pb::LabEvent>, watch::Receiver<bool>) {
+    pub async fn watch(
+        &self,
+    ) -> (Vec<pb::LabEvent>, broadcast::Receiver<pb::LabEvent>, watch::Receiver<bool>) {
         let state = self.inner.lock().await;
         // Subscribing while holding the lock: nothing can be appended between
         // the snapshot and the subscription, so nothing is missed or doubled.
@@ -325,7 +351,10 @@ impl Lab {
     /// Where a browser customer's request should go, if a scenario is loaded.
     pub async fn customer_route(&self) -> Option<CustomerRoute> {
         let state = self.inner.lock().await;
-        state.run.as_ref().map(|run| CustomerRoute { channels: run.channels.clone(), activity: run.activity.clone() })
+        state.run.as_ref().map(|run| CustomerRoute {
+            channels: run.channels.clone(),
+            activity: run.activity.clone(),
+        })
     }
 
     /// The current run's pacer, to observe how many scripted events started
@@ -361,7 +390,10 @@ impl Lab {
                 config.activity = Some(sink.clone());
                 config.propagation = loaded.plan.propagation;
                 // The lab plays the timed faults itself (and records them).
-                config.network = bank_core::NetworkPlan { faults: Vec::new(), ..loaded.settings.network.clone() };
+                config.network = bank_core::NetworkPlan {
+                    faults: Vec::new(),
+                    ..loaded.settings.network.clone()
+                };
                 config.seed = loaded.plan.seed;
                 // Propagations are retried until acknowledged, and restarts,
                 // heals and the final repair pull at once, so periodic pulls
@@ -369,7 +401,11 @@ impl Lab {
                 // then rarely: well above the slowest link, including the
                 // delays a click may set (see `periodic_pull`).
                 let clicked = Duration::from_millis(3 * MAX_INJECTED_DELAY_MS);
-                config.anti_entropy = periodic_pull(loaded.plan.propagation, &loaded.settings.network, clicked.max(Duration::from_secs(5)));
+                config.anti_entropy = periodic_pull(
+                    loaded.plan.propagation,
+                    &loaded.settings.network,
+                    clicked.max(Duration::from_secs(5)),
+                );
                 let cluster = Cluster::start(config).await?;
                 let channels = cluster
                     .addrs()
@@ -384,7 +420,13 @@ impl Lab {
                 let (ordered, reorder) = crate::cluster::causal::reorder(sink);
                 extra_tasks.push(reorder);
                 extra_tasks.extend(external.watch(ordered.clone()).await?);
-                external.reset(&loaded.scenario, loaded.plan.format.clock_scheme(), loaded.plan.propagation).await?;
+                external
+                    .reset(
+                        &loaded.scenario,
+                        loaded.plan.format.clock_scheme(),
+                        loaded.plan.propagation,
+                    )
+                    .await?;
                 (None, external.channels().clone(), ordered)
             }
         };
@@ -412,7 +454,8 @@ impl Lab {
             let schedule = loaded.plan.schedule;
             let end = sink.clone();
             tokio::spawn(async move {
-                let result = run_scenario_on(&scenario, &channels, schedule, hooks).await.map(Box::new);
+                let result =
+                    run_scenario_on(&scenario, &channels, schedule, hooks).await.map(Box::new);
                 let _ = end.send(Activity::RunEnded(result));
             })
         };
@@ -420,12 +463,26 @@ impl Lab {
         let recorder = tokio::spawn(self.clone().record(generation, loaded, activity_rx));
         let mut tasks = vec![runner, recorder];
         tasks.extend(extra_tasks);
-        state.run = Some(LiveRun { cluster, channels, pacer, activity: sink, tasks, ticker: None, control, planned });
+        state.run = Some(LiveRun {
+            cluster,
+            channels,
+            pacer,
+            activity: sink,
+            tasks,
+            ticker: None,
+            control,
+            planned,
+        });
         Ok(())
     }
 
     /// Appends what the run reports to the history, until the run ends.
-    async fn record(self, generation: u64, loaded: Loaded, mut rx: mpsc::UnboundedReceiver<Activity>) {
+    async fn record(
+        self,
+        generation: u64,
+        loaded: Loaded,
+        mut rx: mpsc::UnboundedReceiver<Activity>,
+    ) {
         while let Some(item) = rx.recv().await {
             let mut state = self.inner.lock().await;
             if state.generation != generation {
@@ -506,7 +563,8 @@ impl Lab {
         if let Some(run) = &mut state.run {
             let pacer = run.pacer.clone();
             run.ticker = Some(tokio::spawn(async move {
-                let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + first, period);
+                let mut interval =
+                    tokio::time::interval_at(tokio::time::Instant::now() + first, period);
                 loop {
                     interval.tick().await;
                     pacer.grant_unless_waiting();

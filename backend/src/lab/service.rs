@@ -37,17 +37,27 @@ type EventStream = Pin<Box<dyn Stream<Item = Result<pb::LabEvent, Status>> + Sen
 
 #[tonic::async_trait]
 impl LabRpc for LabService {
-    async fn examples(&self, _: Request<pb::ExamplesRequest>) -> Result<Response<pb::ExamplesReply>, Status> {
+    async fn examples(
+        &self,
+        _: Request<pb::ExamplesRequest>,
+    ) -> Result<Response<pb::ExamplesReply>, Status> {
         let examples = self
             .lab
             .examples()
             .iter()
-            .map(|e| pb::Example { name: e.name.to_owned(), title: e.title.to_owned(), text: e.text.to_owned() })
+            .map(|e| pb::Example {
+                name: e.name.to_owned(),
+                title: e.title.to_owned(),
+                text: e.text.to_owned(),
+            })
             .collect();
         Ok(Response::new(pb::ExamplesReply { examples }))
     }
 
-    async fn load(&self, request: Request<pb::LoadRequest>) -> Result<Response<pb::LoadReply>, Status> {
+    async fn load(
+        &self,
+        request: Request<pb::LoadRequest>,
+    ) -> Result<Response<pb::LoadReply>, Status> {
         let r = request.into_inner();
         let format: Option<OutputFormat> =
             enum_field::<pb::OutputFormat, _>(r.format, "LoadRequest.format")?;
@@ -62,22 +72,35 @@ impl LabRpc for LabService {
         Ok(Response::new(pb::LoadReply { result: Some(result) }))
     }
 
-    async fn control(&self, request: Request<pb::ControlRequest>) -> Result<Response<pb::ControlReply>, Status> {
+    async fn control(
+        &self,
+        request: Request<pb::ControlRequest>,
+    ) -> Result<Response<pb::ControlReply>, Status> {
         let r = request.into_inner();
         let command = pb::Command::try_from(r.command)
             .map_err(|_| Status::invalid_argument(format!("unknown command {}", r.command)))?;
-        let reply = self.lab.control(command, r.speed).await.map_err(|e| Status::internal(e.to_string()))?;
+        let reply = self
+            .lab
+            .control(command, r.speed)
+            .await
+            .map_err(|e| Status::internal(e.to_string()))?;
         Ok(Response::new(reply))
     }
 
     type WatchStream = EventStream;
 
-    async fn inject(&self, request: Request<pb::FaultRequest>) -> Result<Response<pb::FaultReply>, Status> {
+    async fn inject(
+        &self,
+        request: Request<pb::FaultRequest>,
+    ) -> Result<Response<pb::FaultReply>, Status> {
         let fault = Fault::try_from(request.get_ref())?;
         Ok(Response::new(self.lab.inject(fault).await))
     }
 
-    async fn compare(&self, request: Request<pb::CompareRequest>) -> Result<Response<pb::CompareReply>, Status> {
+    async fn compare(
+        &self,
+        request: Request<pb::CompareRequest>,
+    ) -> Result<Response<pb::CompareReply>, Status> {
         let request = request.into_inner();
         // Two simulated runs: CPU work, off the async threads.
         let reply = tokio::task::spawn_blocking(move || crate::lab::compare::compare(&request))
@@ -86,7 +109,10 @@ impl LabRpc for LabService {
         Ok(Response::new(reply))
     }
 
-    async fn watch(&self, _: Request<pb::WatchRequest>) -> Result<Response<Self::WatchStream>, Status> {
+    async fn watch(
+        &self,
+        _: Request<pb::WatchRequest>,
+    ) -> Result<Response<Self::WatchStream>, Status> {
         let (history, live, mut closed) = self.lab.watch().await;
         let live = BroadcastStream::new(live).map(|item| match item {
             Ok(event) => Ok(event),

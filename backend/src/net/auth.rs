@@ -57,7 +57,10 @@ impl Token {
     }
 
     /// `--token` if given, else `BANK_TOKEN` if set, else `from_file`.
-    pub fn from_sources(flag: Option<&str>, from_file: Option<&str>) -> Result<Option<Token>, TokenError> {
+    pub fn from_sources(
+        flag: Option<&str>,
+        from_file: Option<&str>,
+    ) -> Result<Option<Token>, TokenError> {
         let env = std::env::var(TOKEN_ENV).ok().filter(|t| !t.is_empty());
         match flag.map(str::to_owned).or(env).or(from_file.map(str::to_owned)) {
             Some(secret) => Token::new(&secret).map(Some),

@@ -130,14 +130,20 @@ mod tests {
     fn cuts_heal_and_delays_follow_the_plan() {
         let plan = NetworkPlan { delay_ms: Delay::Fixed(7), ..NetworkPlan::default() };
         let net = Network::new(&plan, 1, vec![BranchId(1), BranchId(2), BranchId(3)]);
-        assert_eq!(net.transit(BranchId(1), BranchId(2)), Transit::Delayed(Duration::from_millis(7)));
+        assert_eq!(
+            net.transit(BranchId(1), BranchId(2)),
+            Transit::Delayed(Duration::from_millis(7))
+        );
         let changed = net.changed();
         net.apply(&Fault::Isolate(2));
         assert!(changed.has_changed().unwrap());
         assert_eq!(net.transit(BranchId(3), BranchId(2)), Transit::Cut);
         assert_eq!(net.cut_links().len(), 2);
         net.apply(&Fault::Rejoin(2));
-        assert_eq!(net.transit(BranchId(2), BranchId(1)), Transit::Delayed(Duration::from_millis(7)));
+        assert_eq!(
+            net.transit(BranchId(2), BranchId(1)),
+            Transit::Delayed(Duration::from_millis(7))
+        );
         assert_eq!(net.delays().len(), 3);
     }
 }

@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity, ServerTlsConfig};
+use tonic::transport::{
+    Certificate, Channel, ClientTlsConfig, Endpoint, Identity, ServerTlsConfig,
+};
 
 use crate::net::auth::{AddToken, Token};
 
@@ -111,20 +113,32 @@ impl TlsFiles {
                 }
                 Ok(None)
             }
-            (Some(cert), Some(key)) => Ok(Some(ServerTls { cert_pem: read("certificate", cert)?, key_pem: read("private key", key)? })),
-            _ => Err(TransportError::Tls("give both the certificate and its key (--tls-cert and --tls-key)".into())),
+            (Some(cert), Some(key)) => Ok(Some(ServerTls {
+                cert_pem: read("certificate", cert)?,
+                key_pem: read("private key", key)?,
+            })),
+            _ => Err(TransportError::Tls(
+                "give both the certificate and its key (--tls-cert and --tls-key)".into(),
+            )),
         }
     }
 }
 
 fn read(what: &'static str, path: &Path) -> Result<Vec<u8>, TransportError> {
-    std::fs::read(path).map_err(|source| TransportError::Read { what, path: path.to_owned(), source })
+    std::fs::read(path).map_err(|source| TransportError::Read {
+        what,
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// Checks `addr` is `host:port` (a name, an IPv4 address, or `[IPv6]`, and
 /// a port number) without resolving it.
 pub fn check_addr(addr: &str) -> Result<(), TransportError> {
-    let bad = |message: &str| TransportError::Address { addr: addr.to_owned(), message: message.to_owned() };
+    let bad = |message: &str| TransportError::Address {
+        addr: addr.to_owned(),
+        message: message.to_owned(),
+    };
     let (host, port) = addr.rsplit_once(':').ok_or_else(|| bad("no port"))?;
     if host.is_empty() {
         return Err(bad("no host"));
@@ -159,7 +173,9 @@ pub fn connect_lazy(addr: &str, security: &ClientSecurity) -> Result<BankChannel
         if let Some(domain) = &tls.domain {
             config = config.domain_name(domain.clone());
         }
-        endpoint = endpoint.tls_config(config).map_err(|e| TransportError::Tls(format!("TLS for {addr}: {e}")))?;
+        endpoint = endpoint
+            .tls_config(config)
+            .map_err(|e| TransportError::Tls(format!("TLS for {addr}: {e}")))?;
     }
     Ok(InterceptedService::new(endpoint.connect_lazy(), AddToken::new(security.token.clone())))
 }

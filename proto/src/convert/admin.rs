@@ -67,21 +67,9 @@ impl TryFrom<&pb::BranchState> for BranchRecord {
             id: BranchId(s.branch_id),
             balance: Cents(s.balance_cents),
             clock: s.clock,
-            write_sets: s
-                .write_sets
-                .iter()
-                .map(<(CustomerId, Vec<EventId>)>::from)
-                .collect(),
-            log: s
-                .log
-                .iter()
-                .map(LogEntry::try_from)
-                .collect::<Result<_, _>>()?,
-            applied: s
-                .applied
-                .iter()
-                .map(Applied::try_from)
-                .collect::<Result<_, _>>()?,
+            write_sets: s.write_sets.iter().map(<(CustomerId, Vec<EventId>)>::from).collect(),
+            log: s.log.iter().map(LogEntry::try_from).collect::<Result<_, _>>()?,
+            applied: s.applied.iter().map(Applied::try_from).collect::<Result<_, _>>()?,
         })
     }
 }

@@ -93,10 +93,7 @@ impl TryFrom<&pb::Failure> for FailReason {
                 // The message is the reason's sentence: take its details back out.
                 let prefix = FailReason::Invalid(String::new()).to_string();
                 FailReason::Invalid(
-                    f.message
-                        .strip_prefix(&prefix)
-                        .unwrap_or(&f.message)
-                        .to_owned(),
+                    f.message.strip_prefix(&prefix).unwrap_or(&f.message).to_owned(),
                 )
             }
             pb::FailureReason::Unspecified => {
@@ -139,28 +136,16 @@ impl From<&Reply> for pb::CustomerReply {
 impl TryFrom<&pb::CustomerReply> for Reply {
     type Error = ConvertError;
     fn try_from(r: &pb::CustomerReply) -> Result<Reply, ConvertError> {
-        let result = r
-            .result
-            .as_ref()
-            .ok_or(ConvertError::MissingField("CustomerReply.result"))?;
+        let result = r.result.as_ref().ok_or(ConvertError::MissingField("CustomerReply.result"))?;
         let (outcome, write, observed) = match result {
             pb::customer_reply::Result::Success(s) => (
-                Outcome::Success {
-                    balance: Cents(s.balance_cents),
-                },
+                Outcome::Success { balance: Cents(s.balance_cents) },
                 s.write.map(WriteId::from),
                 s.observed.as_ref().map(WriteSet::from),
             ),
             pb::customer_reply::Result::Failure(f) => {
                 let reason = FailReason::try_from(f)?;
-                (
-                    Outcome::Failed {
-                        reason,
-                        balance: Cents(f.balance_cents),
-                    },
-                    None,
-                    None,
-                )
+                (Outcome::Failed { reason, balance: Cents(f.balance_cents) }, None, None)
             }
         };
         Ok(Reply {

@@ -16,20 +16,14 @@ use crate::v1 as pb;
 
 impl From<&BranchSpec> for pb::BranchInfo {
     fn from(b: &BranchSpec) -> pb::BranchInfo {
-        pb::BranchInfo {
-            id: b.id.0,
-            balance_cents: b.balance.0,
-        }
+        pb::BranchInfo { id: b.id.0, balance_cents: b.balance.0 }
     }
 }
 
 /// A branch's final balance.
 impl From<&BranchRecord> for pb::BranchInfo {
     fn from(b: &BranchRecord) -> pb::BranchInfo {
-        pb::BranchInfo {
-            id: b.id.0,
-            balance_cents: b.balance.0,
-        }
+        pb::BranchInfo { id: b.id.0, balance_cents: b.balance.0 }
     }
 }
 
@@ -62,12 +56,7 @@ impl From<&Scenario> for pb::ScenarioSummary {
     fn from(scenario: &Scenario) -> pb::ScenarioSummary {
         pb::ScenarioSummary {
             branches: scenario.branches.iter().map(pb::BranchInfo::from).collect(),
-            customers: scenario
-                .customers
-                .iter()
-                .enumerate()
-                .map(pb::CustomerInfo::from)
-                .collect(),
+            customers: scenario.customers.iter().enumerate().map(pb::CustomerInfo::from).collect(),
             warnings: scenario.warnings.clone(),
             ..Default::default()
         }
@@ -101,10 +90,7 @@ impl From<(&History, &Violation)> for pb::ViolationFound {
         for e in &v.evidence {
             match e {
                 Evidence::Op { session, index } => {
-                    if let Some(op) = history
-                        .sessions
-                        .get(*session)
-                        .and_then(|s| s.ops.get(*index))
+                    if let Some(op) = history.sessions.get(*session).and_then(|s| s.ops.get(*index))
                     {
                         add(&mut event_ids, op.event.0);
                         add(&mut branch_ids, op.branch.0);
@@ -175,12 +161,7 @@ impl From<(&Scenario, Guarantees, &Checked)> for pb::SimulatedRun {
         pb::SimulatedRun {
             guarantees: Some(guarantees.into()),
             ops: ops.into_iter().map(|(_, op)| op).collect(),
-            violations: checked
-                .report
-                .violations
-                .iter()
-                .map(|v| (history, v).into())
-                .collect(),
+            violations: checked.report.violations.iter().map(|v| (history, v).into()).collect(),
             final_balances: record.branches.iter().map(pb::BranchInfo::from).collect(),
             duration_ms: checked.run.end_us / 1000,
         }
@@ -212,17 +193,10 @@ impl TryFrom<&Fault> for pb::FaultRequest {
             Fault::Heal(link) => F::Heal(link.into()),
             Fault::Isolate(b) => F::Isolate(b),
             Fault::Rejoin(b) => F::Rejoin(b),
-            Fault::SetDelay {
-                between,
-                delay_ms: Delay::Fixed(ms),
-            } => F::SetDelay(pb::LinkDelay {
-                link: Some(between.into()),
-                delay_ms: ms,
-            }),
-            Fault::SetDelay {
-                delay_ms: Delay::Between(..),
-                ..
-            } => {
+            Fault::SetDelay { between, delay_ms: Delay::Fixed(ms) } => {
+                F::SetDelay(pb::LinkDelay { link: Some(between.into()), delay_ms: ms })
+            }
+            Fault::SetDelay { delay_ms: Delay::Between(..), .. } => {
                 return Err(ConvertError::Unrepresentable {
                     what: fault.to_string(),
                     why: "`LinkDelay` holds one fixed delay, not a range",
@@ -239,25 +213,17 @@ impl TryFrom<&pb::FaultRequest> for Fault {
     type Error = ConvertError;
     fn try_from(request: &pb::FaultRequest) -> Result<Fault, ConvertError> {
         use pb::fault_request::Fault as F;
-        Ok(
-            match request
-                .fault
-                .ok_or(ConvertError::MissingField("FaultRequest.fault"))?
-            {
-                F::Crash(b) => Fault::Crash(b),
-                F::Restart(b) => Fault::Restart(b),
-                F::Cut(l) => Fault::Cut(l.into()),
-                F::Heal(l) => Fault::Heal(l.into()),
-                F::SetDelay(d) => Fault::SetDelay {
-                    between: d
-                        .link
-                        .ok_or(ConvertError::MissingField("LinkDelay.link"))?
-                        .into(),
-                    delay_ms: Delay::Fixed(d.delay_ms),
-                },
-                F::Isolate(b) => Fault::Isolate(b),
-                F::Rejoin(b) => Fault::Rejoin(b),
+        Ok(match request.fault.ok_or(ConvertError::MissingField("FaultRequest.fault"))? {
+            F::Crash(b) => Fault::Crash(b),
+            F::Restart(b) => Fault::Restart(b),
+            F::Cut(l) => Fault::Cut(l.into()),
+            F::Heal(l) => Fault::Heal(l.into()),
+            F::SetDelay(d) => Fault::SetDelay {
+                between: d.link.ok_or(ConvertError::MissingField("LinkDelay.link"))?.into(),
+                delay_ms: Delay::Fixed(d.delay_ms),
             },
-        )
+            F::Isolate(b) => Fault::Isolate(b),
+            F::Rejoin(b) => Fault::Rejoin(b),
+        })
     }
 }

@@ -25,16 +25,10 @@ impl From<&Propagation> for pb::Propagation {
 impl TryFrom<&pb::Propagation> for Propagation {
     type Error = ConvertError;
     fn try_from(p: &pb::Propagation) -> Result<Propagation, ConvertError> {
-        let op = op(
-            p.operation,
-            p.amount_cents,
-            "Propagation.operation",
-            "Propagation.amount_cents",
-        )?;
+        let op =
+            op(p.operation, p.amount_cents, "Propagation.operation", "Propagation.amount_cents")?;
         if !op.is_write() {
-            return Err(ConvertError::QueryPropagated {
-                field: "Propagation.operation",
-            });
+            return Err(ConvertError::QueryPropagated { field: "Propagation.operation" });
         }
         Ok(Propagation {
             from: BranchId(p.from_branch),

@@ -32,10 +32,7 @@ fn branch_id() -> impl Strategy<Value = BranchId> {
 }
 
 fn write_id() -> impl Strategy<Value = WriteId> {
-    (1u64..=5, 1u64..=40).prop_map(|(origin, seq)| WriteId {
-        origin: BranchId(origin),
-        seq,
-    })
+    (1u64..=5, 1u64..=40).prop_map(|(origin, seq)| WriteId { origin: BranchId(origin), seq })
 }
 
 fn write_set() -> impl Strategy<Value = WriteSet> {
@@ -57,10 +54,7 @@ fn amount() -> impl Strategy<Value = Cents> {
 }
 
 fn write_op() -> impl Strategy<Value = Op> {
-    prop_oneof![
-        amount().prop_map(Op::Deposit),
-        amount().prop_map(Op::Withdraw)
-    ]
+    prop_oneof![amount().prop_map(Op::Deposit), amount().prop_map(Op::Withdraw)]
 }
 
 fn any_op() -> impl Strategy<Value = Op> {
@@ -68,11 +62,7 @@ fn any_op() -> impl Strategy<Value = Op> {
 }
 
 fn op_kind() -> impl Strategy<Value = OpKind> {
-    prop_oneof![
-        Just(OpKind::Deposit),
-        Just(OpKind::Withdraw),
-        Just(OpKind::Query)
-    ]
+    prop_oneof![Just(OpKind::Deposit), Just(OpKind::Withdraw), Just(OpKind::Query)]
 }
 
 fn request() -> impl Strategy<Value = Request> {
@@ -86,8 +76,8 @@ fn request() -> impl Strategy<Value = Request> {
         write_set(),
         write_set(),
     )
-        .prop_map(
-            |(customer, event, branch, op, clock, guarantees, write_set, read_set)| Request {
+        .prop_map(|(customer, event, branch, op, clock, guarantees, write_set, read_set)| {
+            Request {
                 customer: CustomerId(customer),
                 event: EventId(event),
                 branch,
@@ -96,8 +86,8 @@ fn request() -> impl Strategy<Value = Request> {
                 guarantees,
                 write_set,
                 read_set,
-            },
-        )
+            }
+        })
 }
 
 /// A failure's reason, where the outcome's balance is `balance`.
@@ -113,81 +103,49 @@ fn fail_reason(balance: Cents) -> impl Strategy<Value = FailReason> {
 /// An outcome with what goes with it: a write and an observed set for a
 /// success (maybe), neither for a failure.
 fn outcome() -> impl Strategy<Value = (Outcome, Option<WriteId>, Option<WriteSet>)> {
-    let success = (
-        any::<i64>(),
-        proptest::option::of(write_id()),
-        proptest::option::of(write_set()),
-    )
-        .prop_map(|(b, write, observed)| (Outcome::Success { balance: Cents(b) }, write, observed));
+    let success =
+        (any::<i64>(), proptest::option::of(write_id()), proptest::option::of(write_set()))
+            .prop_map(|(b, write, observed)| {
+                (Outcome::Success { balance: Cents(b) }, write, observed)
+            });
     let failure = any::<i64>().prop_flat_map(|b| {
-        fail_reason(Cents(b)).prop_map(move |reason| {
-            (
-                Outcome::Failed {
-                    reason,
-                    balance: Cents(b),
-                },
-                None,
-                None,
-            )
-        })
+        fail_reason(Cents(b))
+            .prop_map(move |reason| (Outcome::Failed { reason, balance: Cents(b) }, None, None))
     });
     prop_oneof![success, failure]
 }
 
 fn reply() -> impl Strategy<Value = Reply> {
-    (
-        branch_id(),
-        any::<u64>(),
-        any::<u64>(),
-        op_kind(),
-        outcome(),
-        any::<u64>(),
+    (branch_id(), any::<u64>(), any::<u64>(), op_kind(), outcome(), any::<u64>()).prop_map(
+        |(branch, customer, event, op, (outcome, write, observed), clock)| Reply {
+            branch,
+            customer: CustomerId(customer),
+            event: EventId(event),
+            op,
+            outcome,
+            write,
+            observed,
+            clock,
+        },
     )
-        .prop_map(
-            |(branch, customer, event, op, (outcome, write, observed), clock)| Reply {
-                branch,
-                customer: CustomerId(customer),
-                event: EventId(event),
-                op,
-                outcome,
-                write,
-                observed,
-                clock,
-            },
-        )
 }
 
 fn propagation() -> impl Strategy<Value = Propagation> {
-    (
-        branch_id(),
-        write_id(),
-        any::<u64>(),
-        any::<u64>(),
-        write_op(),
-        write_set(),
-        any::<u64>(),
-    )
-        .prop_map(
-            |(from, write, customer, event, op, depends_on, clock)| Propagation {
-                from,
-                write,
-                customer: CustomerId(customer),
-                event: EventId(event),
-                op,
-                depends_on,
-                clock,
-            },
-        )
+    (branch_id(), write_id(), any::<u64>(), any::<u64>(), write_op(), write_set(), any::<u64>())
+        .prop_map(|(from, write, customer, event, op, depends_on, clock)| Propagation {
+            from,
+            write,
+            customer: CustomerId(customer),
+            event: EventId(event),
+            op,
+            depends_on,
+            clock,
+        })
 }
 
 fn ack() -> impl Strategy<Value = PropagationAck> {
     (branch_id(), write_id(), any::<bool>(), any::<u64>()).prop_map(
-        |(from, write, newly_applied, clock)| PropagationAck {
-            from,
-            write,
-            newly_applied,
-            clock,
-        },
+        |(from, write, newly_applied, clock)| PropagationAck { from, write, newly_applied, clock },
     )
 }
 
@@ -216,8 +174,8 @@ fn log_entry() -> impl Strategy<Value = LogEntry> {
         balance,
         any::<bool>(),
     )
-        .prop_map(
-            |(clock, kind, customer, event, op, amount, peer, balance, failed)| LogEntry {
+        .prop_map(|(clock, kind, customer, event, op, amount, peer, balance, failed)| {
+            LogEntry {
                 clock,
                 kind,
                 customer: CustomerId(customer),
@@ -227,41 +185,27 @@ fn log_entry() -> impl Strategy<Value = LogEntry> {
                 peer,
                 balance,
                 failed,
-            },
-        )
+            }
+        })
 }
 
 fn applied() -> impl Strategy<Value = Applied> {
-    (
-        write_id(),
-        any::<u64>(),
-        any::<u64>(),
-        any_op(),
-        write_set(),
-        any::<u64>(),
-        any::<i64>(),
-    )
-        .prop_map(
-            |(write, customer, event, op, depends_on, clock, after)| Applied {
-                write: StoredWrite {
-                    write,
-                    customer: CustomerId(customer),
-                    event: EventId(event),
-                    op,
-                    depends_on,
-                    clock,
-                },
-                balance_after: Cents(after),
+    (write_id(), any::<u64>(), any::<u64>(), any_op(), write_set(), any::<u64>(), any::<i64>())
+        .prop_map(|(write, customer, event, op, depends_on, clock, after)| Applied {
+            write: StoredWrite {
+                write,
+                customer: CustomerId(customer),
+                event: EventId(event),
+                op,
+                depends_on,
+                clock,
             },
-        )
+            balance_after: Cents(after),
+        })
 }
 
 fn write_sets() -> impl Strategy<Value = BTreeMap<CustomerId, Vec<EventId>>> {
-    btree_map(
-        any::<u64>().prop_map(CustomerId),
-        vec(any::<u64>().prop_map(EventId), 0..5),
-        0..4,
-    )
+    btree_map(any::<u64>().prop_map(CustomerId), vec(any::<u64>().prop_map(EventId), 0..5), 0..4)
 }
 
 fn branch_record() -> impl Strategy<Value = BranchRecord> {
@@ -273,16 +217,14 @@ fn branch_record() -> impl Strategy<Value = BranchRecord> {
         vec(log_entry(), 0..5),
         vec(applied(), 0..5),
     )
-        .prop_map(
-            |(id, balance, clock, write_sets, log, applied)| BranchRecord {
-                id,
-                balance: Cents(balance),
-                clock,
-                write_sets,
-                log,
-                applied,
-            },
-        )
+        .prop_map(|(id, balance, clock, write_sets, log, applied)| BranchRecord {
+            id,
+            balance: Cents(balance),
+            clock,
+            write_sets,
+            log,
+            applied,
+        })
 }
 
 fn link() -> impl Strategy<Value = [u64; 2]> {
@@ -298,10 +240,8 @@ fn fault() -> impl Strategy<Value = Fault> {
         link().prop_map(Fault::Heal),
         any::<u64>().prop_map(Fault::Isolate),
         any::<u64>().prop_map(Fault::Rejoin),
-        (link(), any::<u64>()).prop_map(|(between, ms)| Fault::SetDelay {
-            between,
-            delay_ms: Delay::Fixed(ms)
-        }),
+        (link(), any::<u64>())
+            .prop_map(|(between, ms)| Fault::SetDelay { between, delay_ms: Delay::Fixed(ms) }),
     ]
 }
 
@@ -310,10 +250,7 @@ fn fault() -> impl Strategy<Value = Fault> {
 fn run_settings() -> impl Strategy<Value = RunSettings> {
     (
         amount(),
-        prop_oneof![
-            Just(ClockScheme::ExecuteAndRespond),
-            Just(ClockScheme::SendAndReceive)
-        ],
+        prop_oneof![Just(ClockScheme::ExecuteAndRespond), Just(ClockScheme::SendAndReceive)],
         prop_oneof![
             Just(PropagationMode::Sequential),
             Just(PropagationMode::Parallel),
@@ -415,31 +352,16 @@ fn every_enum_maps_one_to_one() {
         }
         seen.sort();
         seen.dedup();
-        assert_eq!(
-            seen.len(),
-            all.len(),
-            "no two core values share a proto value"
-        );
+        assert_eq!(seen.len(), all.len(), "no two core values share a proto value");
         // Every proto value but UNSPECIFIED is one of them.
         for raw in 1..=all.len() as i32 {
-            assert!(
-                seen.contains(&raw),
-                "{} value {raw} maps to no core value",
-                P::NAME
-            );
+            assert!(seen.contains(&raw), "{} value {raw} maps to no core value", P::NAME);
         }
     }
-    both_ways(
-        &[OpKind::Deposit, OpKind::Withdraw, OpKind::Query],
-        pb::Operation::Unspecified,
-    );
+    both_ways(&[OpKind::Deposit, OpKind::Withdraw, OpKind::Query], pb::Operation::Unspecified);
     both_ways(&LOG_KINDS, pb::LogKind::Unspecified);
     both_ways(
-        &[
-            PropagationMode::Sequential,
-            PropagationMode::Parallel,
-            PropagationMode::Background,
-        ],
+        &[PropagationMode::Sequential, PropagationMode::Parallel, PropagationMode::Background],
         pb::PropagationMode::Unspecified,
     );
     both_ways(
@@ -452,55 +374,29 @@ fn every_enum_maps_one_to_one() {
 
 #[test]
 fn a_lab_setting_left_unspecified_is_none() {
-    assert_eq!(
-        Option::<OutputFormat>::from(pb::OutputFormat::Unspecified),
-        None
-    );
+    assert_eq!(Option::<OutputFormat>::from(pb::OutputFormat::Unspecified), None);
     assert_eq!(
         Option::<OutputFormat>::from(pb::OutputFormat::P1Money),
         Some(OutputFormat::P1Money)
     );
-    assert_eq!(
-        pb::OutputFormat::from(None::<OutputFormat>),
-        pb::OutputFormat::Unspecified
-    );
-    assert_eq!(
-        pb::OutputFormat::from(Some(OutputFormat::P2a)),
-        pb::OutputFormat::P2a
-    );
-    for mode in [
-        None,
-        Some(PropagationMode::Parallel),
-        Some(PropagationMode::Background),
-    ] {
-        assert_eq!(
-            Option::<PropagationMode>::from(pb::PropagationMode::from(mode)),
-            mode
-        );
+    assert_eq!(pb::OutputFormat::from(None::<OutputFormat>), pb::OutputFormat::Unspecified);
+    assert_eq!(pb::OutputFormat::from(Some(OutputFormat::P2a)), pb::OutputFormat::P2a);
+    for mode in [None, Some(PropagationMode::Parallel), Some(PropagationMode::Background)] {
+        assert_eq!(Option::<PropagationMode>::from(pb::PropagationMode::from(mode)), mode);
     }
     let chosen = enum_field::<pb::PropagationMode, Option<PropagationMode>>;
     assert_eq!(chosen(0, "LoadRequest.propagation"), Ok(None));
-    assert_eq!(
-        chosen(3, "LoadRequest.propagation"),
-        Ok(Some(PropagationMode::Background))
-    );
+    assert_eq!(chosen(3, "LoadRequest.propagation"), Ok(Some(PropagationMode::Background)));
     // "Not chosen" is 0, not any number.
     assert!(matches!(
         chosen(9, "LoadRequest.propagation"),
-        Err(ConvertError::UnknownValue {
-            field: "LoadRequest.propagation",
-            value: 9,
-            ..
-        })
+        Err(ConvertError::UnknownValue { field: "LoadRequest.propagation", value: 9, .. })
     ));
 }
 
 #[test]
 fn failure_messages_are_the_reasons_sentences() {
-    let reason = FailReason::InsufficientFunds {
-        requested: Cents(50000),
-        balance: Cents(40000),
-    };
+    let reason = FailReason::InsufficientFunds { requested: Cents(50000), balance: Cents(40000) };
     let f = pb::Failure::from(&reason);
     assert_eq!(f.message, reason.to_string());
     assert_eq!(f.requested_cents, 50000);
@@ -524,14 +420,8 @@ fn an_absent_session_is_a_fresh_one_with_the_course_guarantees() {
     let request = Request::try_from(&wire).unwrap();
     assert_eq!(request.guarantees, Guarantees::COURSE);
     assert!(request.write_set.is_empty() && request.read_set.is_empty());
-    let wire = pb::CustomerRequest {
-        session: Some(pb::Session::default()),
-        ..wire
-    };
-    assert_eq!(
-        Request::try_from(&wire).unwrap().guarantees,
-        Guarantees::COURSE
-    );
+    let wire = pb::CustomerRequest { session: Some(pb::Session::default()), ..wire };
+    assert_eq!(Request::try_from(&wire).unwrap().guarantees, Guarantees::COURSE);
 }
 
 // ----------------------------------------------------------------- refusals
@@ -551,10 +441,7 @@ fn deposit_request() -> pb::CustomerRequest {
 
 #[test]
 fn an_unknown_or_unspecified_operation_is_refused() {
-    let request = pb::CustomerRequest {
-        operation: 42,
-        ..deposit_request()
-    };
+    let request = pb::CustomerRequest { operation: 42, ..deposit_request() };
     let error = Request::try_from(&request).unwrap_err();
     assert!(matches!(
         error,
@@ -566,20 +453,11 @@ fn an_unknown_or_unspecified_operation_is_refused() {
         }
     ));
     // What a gRPC caller reads in the status.
-    assert!(
-        error.to_string().starts_with("unknown operation 42"),
-        "{error}"
-    );
-    let request = pb::CustomerRequest {
-        operation: 0,
-        ..deposit_request()
-    };
+    assert!(error.to_string().starts_with("unknown operation 42"), "{error}");
+    let request = pb::CustomerRequest { operation: 0, ..deposit_request() };
     assert!(matches!(
         Request::try_from(&request),
-        Err(ConvertError::Unspecified {
-            field: "CustomerRequest.operation",
-            ..
-        })
+        Err(ConvertError::Unspecified { field: "CustomerRequest.operation", .. })
     ));
     let reply = pb::CustomerReply {
         operation: 7,
@@ -588,88 +466,55 @@ fn an_unknown_or_unspecified_operation_is_refused() {
     };
     assert!(matches!(
         Reply::try_from(&reply),
-        Err(ConvertError::UnknownValue {
-            field: "CustomerReply.operation",
-            value: 7,
-            ..
-        })
+        Err(ConvertError::UnknownValue { field: "CustomerReply.operation", value: 7, .. })
     ));
 }
 
 #[test]
 fn a_negative_amount_is_refused_except_in_a_query() {
-    let request = pb::CustomerRequest {
-        amount_cents: -5,
-        ..deposit_request()
-    };
+    let request = pb::CustomerRequest { amount_cents: -5, ..deposit_request() };
     assert_eq!(
         Request::try_from(&request),
-        Err(ConvertError::NegativeAmount {
-            field: "CustomerRequest.amount_cents",
-            cents: -5
-        })
+        Err(ConvertError::NegativeAmount { field: "CustomerRequest.amount_cents", cents: -5 })
     );
-    let query = pb::CustomerRequest {
-        operation: pb::Operation::Query as i32,
-        ..request
-    };
+    let query = pb::CustomerRequest { operation: pb::Operation::Query as i32, ..request };
     assert_eq!(Request::try_from(&query).unwrap().op, Op::Query);
 
     let p = pb::Propagation {
-        write: Some(pb::WriteId {
-            origin_branch: 1,
-            seq: 1,
-        }),
+        write: Some(pb::WriteId { origin_branch: 1, seq: 1 }),
         operation: pb::Operation::Withdraw as i32,
         amount_cents: -1,
         ..Default::default()
     };
     assert_eq!(
         Propagation::try_from(&p),
-        Err(ConvertError::NegativeAmount {
-            field: "Propagation.amount_cents",
-            cents: -1
-        })
+        Err(ConvertError::NegativeAmount { field: "Propagation.amount_cents", cents: -1 })
     );
     let a = pb::AppliedWrite {
-        write: Some(pb::WriteId {
-            origin_branch: 1,
-            seq: 1,
-        }),
+        write: Some(pb::WriteId { origin_branch: 1, seq: 1 }),
         operation: pb::Operation::Deposit as i32,
         amount_cents: -2,
         ..Default::default()
     };
     assert_eq!(
         Applied::try_from(&a),
-        Err(ConvertError::NegativeAmount {
-            field: "AppliedWrite.amount_cents",
-            cents: -2
-        })
+        Err(ConvertError::NegativeAmount { field: "AppliedWrite.amount_cents", cents: -2 })
     );
 }
 
 #[test]
 fn a_propagation_must_be_a_write_with_an_id() {
     let query = pb::Propagation {
-        write: Some(pb::WriteId {
-            origin_branch: 1,
-            seq: 1,
-        }),
+        write: Some(pb::WriteId { origin_branch: 1, seq: 1 }),
         operation: pb::Operation::Query as i32,
         ..Default::default()
     };
     assert_eq!(
         Propagation::try_from(&query),
-        Err(ConvertError::QueryPropagated {
-            field: "Propagation.operation"
-        })
+        Err(ConvertError::QueryPropagated { field: "Propagation.operation" })
     );
-    let nameless = pb::Propagation {
-        write: None,
-        operation: pb::Operation::Deposit as i32,
-        ..query
-    };
+    let nameless =
+        pb::Propagation { write: None, operation: pb::Operation::Deposit as i32, ..query };
     assert_eq!(
         Propagation::try_from(&nameless),
         Err(ConvertError::MissingField("Propagation.write"))
@@ -679,26 +524,15 @@ fn a_propagation_must_be_a_write_with_an_id() {
         PropagationAck::try_from(&ack),
         Err(ConvertError::MissingField("PropagationAck.write"))
     );
-    let applied = pb::AppliedWrite {
-        operation: pb::Operation::Deposit as i32,
-        ..Default::default()
-    };
-    assert_eq!(
-        Applied::try_from(&applied),
-        Err(ConvertError::MissingField("AppliedWrite.write"))
-    );
+    let applied =
+        pb::AppliedWrite { operation: pb::Operation::Deposit as i32, ..Default::default() };
+    assert_eq!(Applied::try_from(&applied), Err(ConvertError::MissingField("AppliedWrite.write")));
 }
 
 #[test]
 fn a_reply_needs_a_result_with_a_known_reason() {
-    let empty = pb::CustomerReply {
-        operation: pb::Operation::Query as i32,
-        ..Default::default()
-    };
-    assert_eq!(
-        Reply::try_from(&empty),
-        Err(ConvertError::MissingField("CustomerReply.result"))
-    );
+    let empty = pb::CustomerReply { operation: pb::Operation::Query as i32, ..Default::default() };
+    assert_eq!(Reply::try_from(&empty), Err(ConvertError::MissingField("CustomerReply.result")));
     let failed = |reason: i32| pb::CustomerReply {
         result: Some(pb::customer_reply::Result::Failure(pb::Failure {
             reason,
@@ -708,18 +542,11 @@ fn a_reply_needs_a_result_with_a_known_reason() {
     };
     assert!(matches!(
         Reply::try_from(&failed(9)),
-        Err(ConvertError::UnknownValue {
-            field: "Failure.reason",
-            value: 9,
-            ..
-        })
+        Err(ConvertError::UnknownValue { field: "Failure.reason", value: 9, .. })
     ));
     assert!(matches!(
         Reply::try_from(&failed(0)),
-        Err(ConvertError::Unspecified {
-            field: "Failure.reason",
-            ..
-        })
+        Err(ConvertError::Unspecified { field: "Failure.reason", .. })
     ));
 }
 
@@ -739,43 +566,23 @@ fn a_log_entry_needs_a_known_kind_and_operation() {
     let unknown = pb::LogEntry { kind: 99, ..entry };
     assert!(matches!(
         LogEntry::try_from(&unknown),
-        Err(ConvertError::UnknownValue {
-            what: "log kind",
-            field: "LogEntry.kind",
-            value: 99,
-            ..
-        })
+        Err(ConvertError::UnknownValue { what: "log kind", field: "LogEntry.kind", value: 99, .. })
     ));
     let unspecified = pb::LogEntry { kind: 0, ..entry };
     assert!(matches!(
         LogEntry::try_from(&unspecified),
-        Err(ConvertError::Unspecified {
-            field: "LogEntry.kind",
-            ..
-        })
+        Err(ConvertError::Unspecified { field: "LogEntry.kind", .. })
     ));
-    let no_op = pb::LogEntry {
-        operation: 0,
-        ..entry
-    };
+    let no_op = pb::LogEntry { operation: 0, ..entry };
     assert!(matches!(
         LogEntry::try_from(&no_op),
-        Err(ConvertError::Unspecified {
-            field: "LogEntry.operation",
-            ..
-        })
+        Err(ConvertError::Unspecified { field: "LogEntry.operation", .. })
     ));
     // A bad entry spoils the state it is in.
-    let state = pb::BranchState {
-        log: vec![entry, unknown],
-        ..Default::default()
-    };
+    let state = pb::BranchState { log: vec![entry, unknown], ..Default::default() };
     assert!(matches!(
         BranchRecord::try_from(&state),
-        Err(ConvertError::UnknownValue {
-            field: "LogEntry.kind",
-            ..
-        })
+        Err(ConvertError::UnknownValue { field: "LogEntry.kind", .. })
     ));
 }
 
@@ -790,38 +597,23 @@ fn an_enum_met_on_its_own_names_itself_when_unspecified() {
     );
     assert!(matches!(
         Schedule::try_from(pb::Schedule::Unspecified),
-        Err(ConvertError::Unspecified {
-            field: "Schedule",
-            ..
-        })
+        Err(ConvertError::Unspecified { field: "Schedule", .. })
     ));
     assert!(matches!(
         ClockScheme::try_from(pb::ClockScheme::Unspecified),
-        Err(ConvertError::Unspecified {
-            field: "ClockScheme",
-            ..
-        })
+        Err(ConvertError::Unspecified { field: "ClockScheme", .. })
     ));
     assert!(matches!(
         PropagationMode::try_from(pb::PropagationMode::Unspecified),
-        Err(ConvertError::Unspecified {
-            field: "PropagationMode",
-            ..
-        })
+        Err(ConvertError::Unspecified { field: "PropagationMode", .. })
     ));
     assert!(matches!(
         OpKind::try_from(pb::Operation::Unspecified),
-        Err(ConvertError::Unspecified {
-            field: "Operation",
-            ..
-        })
+        Err(ConvertError::Unspecified { field: "Operation", .. })
     ));
     assert!(matches!(
         LogKind::try_from(pb::LogKind::Unspecified),
-        Err(ConvertError::Unspecified {
-            field: "LogKind",
-            ..
-        })
+        Err(ConvertError::Unspecified { field: "LogKind", .. })
     ));
     // Inside a message, the field is named instead.
     assert_eq!(
@@ -850,53 +642,31 @@ fn a_reset_needs_a_balance_modes_and_an_epoch() {
         epoch: 3,
     });
     assert!(RunSettings::try_from(&reset).is_ok());
-    let overdrawn = pb::ResetRequest {
-        balance_cents: -1,
-        ..reset
-    };
+    let overdrawn = pb::ResetRequest { balance_cents: -1, ..reset };
     assert_eq!(
         RunSettings::try_from(&overdrawn),
-        Err(ConvertError::NegativeAmount {
-            field: "ResetRequest.balance_cents",
-            cents: -1
-        })
+        Err(ConvertError::NegativeAmount { field: "ResetRequest.balance_cents", cents: -1 })
     );
     let no_epoch = pb::ResetRequest { epoch: 0, ..reset };
     assert_eq!(
         RunSettings::try_from(&no_epoch),
         Err(ConvertError::MissingField("ResetRequest.epoch"))
     );
-    let no_scheme = pb::ResetRequest {
-        clock_scheme: pb::ClockScheme::Unspecified as i32,
-        ..reset
-    };
+    let no_scheme = pb::ResetRequest { clock_scheme: pb::ClockScheme::Unspecified as i32, ..reset };
     assert!(matches!(
         RunSettings::try_from(&no_scheme),
-        Err(ConvertError::Unspecified {
-            field: "ResetRequest.clock_scheme",
-            ..
-        })
+        Err(ConvertError::Unspecified { field: "ResetRequest.clock_scheme", .. })
     ));
-    let unknown_mode = pb::ResetRequest {
-        propagation: 9,
-        ..reset
-    };
+    let unknown_mode = pb::ResetRequest { propagation: 9, ..reset };
     assert!(matches!(
         RunSettings::try_from(&unknown_mode),
-        Err(ConvertError::UnknownValue {
-            field: "ResetRequest.propagation",
-            value: 9,
-            ..
-        })
+        Err(ConvertError::UnknownValue { field: "ResetRequest.propagation", value: 9, .. })
     ));
 }
 
 #[test]
 fn per_customer_guarantees_must_say_which() {
-    let nameless = pb::CustomerGuarantees {
-        customer_id: 2,
-        guarantees: None,
-    };
+    let nameless = pb::CustomerGuarantees { customer_id: 2, guarantees: None };
     assert_eq!(
         <(CustomerId, Guarantees)>::try_from(&nameless),
         Err(ConvertError::MissingField("CustomerGuarantees.guarantees"))
@@ -906,33 +676,16 @@ fn per_customer_guarantees_must_say_which() {
 #[test]
 fn a_fault_request_must_name_its_fault_and_link() {
     let empty = pb::FaultRequest { fault: None };
-    assert_eq!(
-        Fault::try_from(&empty),
-        Err(ConvertError::MissingField("FaultRequest.fault"))
-    );
+    assert_eq!(Fault::try_from(&empty), Err(ConvertError::MissingField("FaultRequest.fault")));
     let linkless = pb::FaultRequest {
-        fault: Some(pb::fault_request::Fault::SetDelay(pb::LinkDelay {
-            link: None,
-            delay_ms: 5,
-        })),
+        fault: Some(pb::fault_request::Fault::SetDelay(pb::LinkDelay { link: None, delay_ms: 5 })),
     };
-    assert_eq!(
-        Fault::try_from(&linkless),
-        Err(ConvertError::MissingField("LinkDelay.link"))
-    );
+    assert_eq!(Fault::try_from(&linkless), Err(ConvertError::MissingField("LinkDelay.link")));
     // A random delay cannot be asked for by clicking.
-    let random = Fault::SetDelay {
-        between: [1, 2],
-        delay_ms: Delay::Between(5, 50),
-    };
+    let random = Fault::SetDelay { between: [1, 2], delay_ms: Delay::Between(5, 50) };
     let error = pb::FaultRequest::try_from(&random).unwrap_err();
     assert!(matches!(error, ConvertError::Unrepresentable { .. }));
-    assert!(
-        error
-            .to_string()
-            .starts_with("set the link 1-2 to 5-50 ms cannot be sent"),
-        "{error}"
-    );
+    assert!(error.to_string().starts_with("set the link 1-2 to 5-50 ms cannot be sent"), "{error}");
 }
 
 // ------------------------------------------------------------ the lab, one way
@@ -951,34 +704,20 @@ const TWO_BRANCHES: &str = r#"[
 fn a_summary_lists_the_scenarios_branches_and_customer_entries() {
     let scenario = parse_input(TWO_BRANCHES, "two.json").unwrap();
     let summary = pb::ScenarioSummary::from(&scenario);
-    let branches: Vec<(u64, i64)> = summary
-        .branches
-        .iter()
-        .map(|b| (b.id, b.balance_cents))
-        .collect();
+    let branches: Vec<(u64, i64)> =
+        summary.branches.iter().map(|b| (b.id, b.balance_cents)).collect();
     assert_eq!(branches, [(1, 0), (2, 4000)]);
-    let entries: Vec<(u32, u64, usize)> = summary
-        .customers
-        .iter()
-        .map(|c| (c.session, c.customer_id, c.events.len()))
-        .collect();
+    let entries: Vec<(u32, u64, usize)> =
+        summary.customers.iter().map(|c| (c.session, c.customer_id, c.events.len())).collect();
     assert_eq!(entries, [(0, 1, 2), (1, 7, 1)]);
     let withdraw = &summary.customers[1].events[0];
     assert_eq!(
-        (
-            withdraw.event_id,
-            withdraw.operation,
-            withdraw.amount_cents,
-            withdraw.branch_id
-        ),
+        (withdraw.event_id, withdraw.operation, withdraw.amount_cents, withdraw.branch_id),
         (3, pb::Operation::Withdraw as i32, 250, 2)
     );
     assert_eq!(summary.warnings, scenario.warnings);
     // The lab's part is left for the lab.
-    assert_eq!(
-        (summary.name.as_str(), summary.format, summary.guarantees),
-        ("", 0, None)
-    );
+    assert_eq!((summary.name.as_str(), summary.format, summary.guarantees), ("", 0, None));
 }
 
 #[test]
@@ -1022,31 +761,12 @@ fn a_simulated_run_shows_its_violation_with_the_events_branches_and_writes() {
     let ops: Vec<(u64, u64, i32, i64, bool, i64)> = off
         .ops
         .iter()
-        .map(|o| {
-            (
-                o.event_id,
-                o.branch_id,
-                o.operation,
-                o.amount_cents,
-                o.ok,
-                o.balance_cents,
-            )
-        })
+        .map(|o| (o.event_id, o.branch_id, o.operation, o.amount_cents, o.ok, o.balance_cents))
         .collect();
     let (deposit, query) = (pb::Operation::Deposit as i32, pb::Operation::Query as i32);
     // In answer order; the read at branch 2 missed the deposit.
-    assert_eq!(
-        ops,
-        [
-            (1, 1, deposit, 10000, true, 10000),
-            (2, 2, query, 0, true, 0)
-        ]
-    );
-    let ryw = off
-        .violations
-        .iter()
-        .find(|v| v.anomaly == "ryw")
-        .expect("a stale read");
+    assert_eq!(ops, [(1, 1, deposit, 10000, true, 10000), (2, 2, query, 0, true, 0)]);
+    let ryw = off.violations.iter().find(|v| v.anomaly == "ryw").expect("a stale read");
     assert_eq!(ryw.name, "Read Your Writes");
     assert!(!ryw.guarantee_was_on);
     assert_eq!(ryw.session, Some(0));
@@ -1063,11 +783,5 @@ fn a_simulated_run_shows_its_violation_with_the_events_branches_and_writes() {
 
     let on = simulated(Guarantees::ALL);
     assert!(on.violations.is_empty(), "{:?}", on.violations);
-    assert_eq!(
-        on.ops
-            .iter()
-            .find(|o| o.event_id == 2)
-            .map(|o| o.balance_cents),
-        Some(10000)
-    );
+    assert_eq!(on.ops.iter().find(|o| o.event_id == 2).map(|o| o.balance_cents), Some(10000));
 }

@@ -13,19 +13,13 @@ use crate::v1 as pb;
 
 impl From<WriteId> for pb::WriteId {
     fn from(w: WriteId) -> pb::WriteId {
-        pb::WriteId {
-            origin_branch: w.origin.0,
-            seq: w.seq,
-        }
+        pb::WriteId { origin_branch: w.origin.0, seq: w.seq }
     }
 }
 
 impl From<pb::WriteId> for WriteId {
     fn from(w: pb::WriteId) -> WriteId {
-        WriteId {
-            origin: BranchId(w.origin_branch),
-            seq: w.seq,
-        }
+        WriteId { origin: BranchId(w.origin_branch), seq: w.seq }
     }
 }
 
@@ -47,9 +41,7 @@ impl From<&WriteSet> for pb::WriteSet {
 impl From<&pb::WriteSet> for WriteSet {
     fn from(set: &pb::WriteSet) -> WriteSet {
         WriteSet::from_parts(
-            set.origins
-                .iter()
-                .map(|o| (BranchId(o.origin_branch), o.prefix, o.extra.clone())),
+            set.origins.iter().map(|o| (BranchId(o.origin_branch), o.prefix, o.extra.clone())),
         )
     }
 }
@@ -83,10 +75,7 @@ impl From<pb::Guarantees> for Guarantees {
 
 impl From<(&CustomerId, &Guarantees)> for pb::CustomerGuarantees {
     fn from((customer, g): (&CustomerId, &Guarantees)) -> pb::CustomerGuarantees {
-        pb::CustomerGuarantees {
-            customer_id: customer.0,
-            guarantees: Some((*g).into()),
-        }
+        pb::CustomerGuarantees { customer_id: customer.0, guarantees: Some((*g).into()) }
     }
 }
 
@@ -94,9 +83,7 @@ impl From<(&CustomerId, &Guarantees)> for pb::CustomerGuarantees {
 impl TryFrom<&pb::CustomerGuarantees> for (CustomerId, Guarantees) {
     type Error = ConvertError;
     fn try_from(c: &pb::CustomerGuarantees) -> Result<(CustomerId, Guarantees), ConvertError> {
-        let g = c
-            .guarantees
-            .ok_or(ConvertError::MissingField("CustomerGuarantees.guarantees"))?;
+        let g = c.guarantees.ok_or(ConvertError::MissingField("CustomerGuarantees.guarantees"))?;
         Ok((CustomerId(c.customer_id), g.into()))
     }
 }
@@ -113,10 +100,7 @@ impl From<(&CustomerId, &Vec<EventId>)> for pb::CustomerWrites {
 /// One entry of a branch's write sets (`collect` them into a `BTreeMap`).
 impl From<&pb::CustomerWrites> for (CustomerId, Vec<EventId>) {
     fn from(w: &pb::CustomerWrites) -> (CustomerId, Vec<EventId>) {
-        (
-            CustomerId(w.customer_id),
-            w.event_ids.iter().map(|e| EventId(*e)).collect(),
-        )
+        (CustomerId(w.customer_id), w.event_ids.iter().map(|e| EventId(*e)).collect())
     }
 }
 
@@ -138,10 +122,7 @@ pub(super) fn op(
 ) -> Result<Op, ConvertError> {
     let kind: OpKind = enum_field::<pb::Operation, _>(raw, field)?;
     if kind != OpKind::Query && amount_cents < 0 {
-        return Err(ConvertError::NegativeAmount {
-            field: amount_field,
-            cents: amount_cents,
-        });
+        return Err(ConvertError::NegativeAmount { field: amount_field, cents: amount_cents });
     }
     Ok(Op::from_kind(kind, Cents(amount_cents)))
 }
@@ -151,8 +132,7 @@ pub(super) fn write_id(
     w: Option<pb::WriteId>,
     field: &'static str,
 ) -> Result<WriteId, ConvertError> {
-    w.map(WriteId::from)
-        .ok_or(ConvertError::MissingField(field))
+    w.map(WriteId::from).ok_or(ConvertError::MissingField(field))
 }
 
 impl From<&LogEntry> for pb::LogEntry {

@@ -232,10 +232,14 @@ impl Branch {
         let mut out = Vec::new();
         match input {
             Input::Request { token, request } => self.on_request(token, request, &mut out),
-            Input::Propagate { token, propagation } => self.on_propagate(Some(token), propagation, &mut out),
+            Input::Propagate { token, propagation } => {
+                self.on_propagate(Some(token), propagation, &mut out)
+            }
             Input::Ack(ack) => self.on_ack(ack, &mut out),
             Input::Expire { token } => self.on_expire(token, &mut out),
-            Input::Pull { token, from, have, answer_back } => self.on_pull(token, from, have, answer_back, &mut out),
+            Input::Pull { token, from, have, answer_back } => {
+                self.on_pull(token, from, have, answer_back, &mut out)
+            }
             Input::Pulled { from, writes } => {
                 self.pull_answered(from);
                 for p in writes {
@@ -339,8 +343,13 @@ impl Branch {
         let me = self.config.id;
         for set in [&request.write_set, &request.read_set] {
             for (origin, writes) in set.parts() {
-                let highest = writes.extra.iter().next_back().copied().unwrap_or(0).max(writes.prefix);
-                let impossible = if origin == me { highest >= self.next_seq } else { !self.config.peers.contains(&origin) };
+                let highest =
+                    writes.extra.iter().next_back().copied().unwrap_or(0).max(writes.prefix);
+                let impossible = if origin == me {
+                    highest >= self.next_seq
+                } else {
+                    !self.config.peers.contains(&origin)
+                };
                 if impossible {
                     let write = WriteId { origin, seq: highest };
                     return Some(FailReason::Invalid(format!(
@@ -352,7 +361,13 @@ impl Branch {
         None
     }
 
-    fn refuse(&mut self, token: ReplyToken, request: &Request, reason: FailReason, out: &mut Vec<Effect>) {
+    fn refuse(
+        &mut self,
+        token: ReplyToken,
+        request: &Request,
+        reason: FailReason,
+        out: &mut Vec<Effect>,
+    ) {
         let (customer, event, op) = (request.customer, request.event, request.op);
         let balance = Some(self.balance);
         self.record(LogKind::Execute, customer, event, op, None, balance, true, 0, out);
@@ -360,7 +375,13 @@ impl Branch {
         self.respond(token, customer, event, op, outcome, None, out);
     }
 
-    fn execute(&mut self, token: ReplyToken, request: Request, required: WriteSet, out: &mut Vec<Effect>) {
+    fn execute(
+        &mut self,
+        token: ReplyToken,
+        request: Request,
+        required: WriteSet,
+        out: &mut Vec<Effect>,
+    ) {
         let (customer, event, op) = (request.customer, request.event, request.op);
         let refusal = match op {
             Op::Withdraw(amount) if amount > self.balance => {
@@ -377,7 +398,8 @@ impl Branch {
             let balance = Some(self.balance);
             self.record(LogKind::Execute, customer, event, op, None, balance, false, 0, out);
             let outcome = Outcome::Success { balance: self.balance };
-            let clock = self.record(LogKind::Response, customer, event, op, None, balance, false, 0, out);
+            let clock =
+                self.record(LogKind::Response, customer, event, op, None, balance, false, 0, out);
             let reply = Reply {
                 branch: self.config.id,
                 customer,
@@ -399,7 +421,8 @@ impl Branch {
         let applied_at = self.applied_log.len();
         self.apply(stored.clone());
         let balance = self.balance;
-        let clock = self.record(LogKind::Execute, customer, event, op, None, Some(balance), false, 0, out);
+        let clock =
+            self.record(LogKind::Execute, customer, event, op, None, Some(balance), false, 0, out);
         self.applied_log[applied_at].write.clock = clock;
         out.push(Effect::Persist(StoredWrite { clock, ..stored.clone() }));
         let reply = Reply {
@@ -449,7 +472,8 @@ impl Branch {
         let Some(to) = flight.unsent.pop_front() else { return };
         let p = &flight.propagation;
         let (customer, event, op) = (p.customer, p.event, p.op);
-        let clock = self.record(LogKind::PropagateSent, customer, event, op, Some(to), None, false, 0, out);
+        let clock =
+            self.record(LogKind::PropagateSent, customer, event, op, Some(to), None, false, 0, out);
         let mut propagation = flight.propagation.clone();
         propagation.clock = clock;
         flight.awaiting.insert(to);
@@ -469,8 +493,18 @@ impl Branch {
     ) {
         let failed = !outcome.is_success();
         let balance = Some(outcome.balance());
-        let clock = self.record(LogKind::Response, customer, event, op, None, balance, failed, 0, out);
-        let reply = Reply { branch: self.config.id, customer, event, op: op.kind(), outcome, write, observed: None, clock };
+        let clock =
+            self.record(LogKind::Response, customer, event, op, None, balance, failed, 0, out);
+        let reply = Reply {
+            branch: self.config.id,
+            customer,
+            event,
+            op: op.kind(),
+            outcome,
+            write,
+            observed: None,
+            clock,
+        };
         out.push(Effect::Reply { token, reply });
     }
 
@@ -484,7 +518,12 @@ impl Branch {
             .iter()
             .take(3)
             .map(|w| {
-                let why = request.guarantees.why_needed(request.op.kind(), &request.write_set, &request.read_set, w);
+                let why = request.guarantees.why_needed(
+                    request.op.kind(),
+                    &request.write_set,
+                    &request.read_set,
+                    w,
+                );
                 match why {
                     Some(g) => format!("{w} ({g})"),
                     None => w.to_string(),
@@ -500,13 +539,34 @@ impl Branch {
         self.refuse(token, &request, reason, out);
     }
 
-    fn on_pull(&mut self, token: ReplyToken, from: BranchId, have: WriteSet, answer_back: bool, out: &mut Vec<Effect>) {
-        let lacking: Vec<StoredWrite> =
-            self.applied_log.iter().filter(|a| !have.contains(&a.write.write)).map(|a| a.write.clone()).collect();
+    fn on_pull(
+        &mut self,
+        token: ReplyToken,
+        from: BranchId,
+        have: WriteSet,
+        answer_back: bool,
+        out: &mut Vec<Effect>,
+    ) {
+        let lacking: Vec<StoredWrite> = self
+            .applied_log
+            .iter()
+            .filter(|a| !have.contains(&a.write.write))
+            .map(|a| a.write.clone())
+            .collect();
         let mut writes = Vec::with_capacity(lacking.len());
         for w in lacking {
             // Logged like any propagation, so traces show the catch-up.
-            let clock = self.record(LogKind::PropagateSent, w.customer, w.event, w.op, Some(from), None, false, 0, out);
+            let clock = self.record(
+                LogKind::PropagateSent,
+                w.customer,
+                w.event,
+                w.op,
+                Some(from),
+                None,
+                false,
+                0,
+                out,
+            );
             writes.push(w.to_propagation(self.config.id, clock));
         }
         out.push(Effect::PullReply { token, writes });
@@ -535,7 +595,17 @@ impl Branch {
             // A duplicate. A pull answer is logged as sent by the branch that
             // answered, so its arrival is logged too, even when it changes
             // nothing: every message logged as sent is seen to arrive.
-            self.record(LogKind::PropagateReceived, customer, event, op, from, None, false, p.clock, out);
+            self.record(
+                LogKind::PropagateReceived,
+                customer,
+                event,
+                op,
+                from,
+                None,
+                false,
+                p.clock,
+                out,
+            );
             if let Some(token) = token {
                 out.push(Effect::AckPeer { token, ack: self.duplicate_ack(p.write) });
             }
@@ -546,12 +616,32 @@ impl Branch {
             match token {
                 Some(token) => self.held.push((Some(token), p)),
                 None => {
-                    self.record(LogKind::PropagateReceived, customer, event, op, from, None, false, p.clock, out);
+                    self.record(
+                        LogKind::PropagateReceived,
+                        customer,
+                        event,
+                        op,
+                        from,
+                        None,
+                        false,
+                        p.clock,
+                        out,
+                    );
                 }
             }
             return;
         }
-        self.record(LogKind::PropagateReceived, customer, event, op, from, None, false, p.clock, out);
+        self.record(
+            LogKind::PropagateReceived,
+            customer,
+            event,
+            op,
+            from,
+            None,
+            false,
+            p.clock,
+            out,
+        );
         if !self.applied.contains_all(&p.depends_on) {
             self.held.push((token, p));
         } else {
@@ -563,24 +653,51 @@ impl Branch {
     /// The acknowledgement of a write that was already applied here: the
     /// sender is told, and nothing changes.
     fn duplicate_ack(&self, write: WriteId) -> PropagationAck {
-        PropagationAck { from: self.config.id, write, newly_applied: false, clock: self.clock.now() }
+        PropagationAck {
+            from: self.config.id,
+            write,
+            newly_applied: false,
+            clock: self.clock.now(),
+        }
     }
 
-    fn apply_propagated(&mut self, token: Option<ReplyToken>, p: Propagation, out: &mut Vec<Effect>) {
+    fn apply_propagated(
+        &mut self,
+        token: Option<ReplyToken>,
+        p: Propagation,
+        out: &mut Vec<Effect>,
+    ) {
         // A propagated write was accepted by its origin, so it is applied
         // unconditionally: refusing it here would make the replicas diverge
         // (see "The overdraft rule" in the module docs).
-        let stored =
-            StoredWrite { write: p.write, customer: p.customer, event: p.event, op: p.op, depends_on: p.depends_on, clock: 0 };
+        let stored = StoredWrite {
+            write: p.write,
+            customer: p.customer,
+            event: p.event,
+            op: p.op,
+            depends_on: p.depends_on,
+            clock: 0,
+        };
         let applied_at = self.applied_log.len();
         self.apply(stored.clone());
         let balance = Some(self.balance);
         let from = Some(p.from);
-        let clock = self.record(LogKind::PropagateExecuted, p.customer, p.event, p.op, from, balance, false, 0, out);
+        let clock = self.record(
+            LogKind::PropagateExecuted,
+            p.customer,
+            p.event,
+            p.op,
+            from,
+            balance,
+            false,
+            0,
+            out,
+        );
         self.applied_log[applied_at].write.clock = clock;
         out.push(Effect::Persist(StoredWrite { clock, ..stored }));
         if let Some(token) = token {
-            let ack = PropagationAck { from: self.config.id, write: p.write, newly_applied: true, clock };
+            let ack =
+                PropagationAck { from: self.config.id, write: p.write, newly_applied: true, clock };
             out.push(Effect::AckPeer { token, ack });
         }
     }
@@ -590,7 +707,8 @@ impl Branch {
     fn release_waiting(&mut self, out: &mut Vec<Effect>) {
         loop {
             let applied = &self.applied;
-            if let Some(i) = self.held.iter().position(|(_, p)| applied.contains_all(&p.depends_on)) {
+            if let Some(i) = self.held.iter().position(|(_, p)| applied.contains_all(&p.depends_on))
+            {
                 let (token, p) = self.held.remove(i);
                 if self.applied.contains(&p.write) {
                     if let Some(token) = token {
@@ -601,7 +719,9 @@ impl Branch {
                 }
                 continue;
             }
-            if let Some(i) = self.parked.iter().position(|(_, _, required)| applied.contains_all(required)) {
+            if let Some(i) =
+                self.parked.iter().position(|(_, _, required)| applied.contains_all(required))
+            {
                 let (token, request, required) = self.parked.remove(i);
                 self.execute(token, request, required, out);
                 continue;
@@ -620,7 +740,17 @@ impl Branch {
         }
         let p = &flight.propagation;
         let (customer, event, op) = (p.customer, p.event, p.op);
-        self.record(LogKind::PropagateAcked, customer, event, op, Some(ack.from), None, false, ack.clock, out);
+        self.record(
+            LogKind::PropagateAcked,
+            customer,
+            event,
+            op,
+            Some(ack.from),
+            None,
+            false,
+            ack.clock,
+            out,
+        );
         if self.config.propagation == PropagationMode::Sequential {
             self.send_next(&mut flight, out);
         }
@@ -641,7 +771,11 @@ impl Branch {
         }
         // Amounts are bounded by the input parser; saturating keeps the
         // state machine total even for a hostile wire message.
-        .unwrap_or(if matches!(write.op, Op::Deposit(_)) { Cents(i64::MAX) } else { Cents(i64::MIN) });
+        .unwrap_or(if matches!(write.op, Op::Deposit(_)) {
+            Cents(i64::MAX)
+        } else {
+            Cents(i64::MIN)
+        });
         self.applied.insert(write.write);
         // One of our own writes that came back from a peer (after a restart
         // without our store): never issue its id again.

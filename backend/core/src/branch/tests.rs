@@ -17,7 +17,15 @@ fn config(id: u64, peers: &[u64], scheme: ClockScheme, mode: PropagationMode) ->
 /// Customer 1's write `write` (event `event`), sent by branch `from`,
 /// depending on nothing.
 fn propagation(from: u64, write: WriteId, event: u64, op: Op) -> Propagation {
-    Propagation { from: BranchId(from), write, customer: CustomerId(1), event: EventId(event), op, depends_on: WriteSet::new(), clock: 3 }
+    Propagation {
+        from: BranchId(from),
+        write,
+        customer: CustomerId(1),
+        event: EventId(event),
+        op,
+        depends_on: WriteSet::new(),
+        clock: 3,
+    }
 }
 
 fn request(event: u64, branch: u64, op: Op) -> Request {
@@ -55,11 +63,18 @@ fn sends(effects: &[Effect]) -> Vec<(BranchId, Propagation)> {
 
 #[test]
 fn overdraft_fails_and_changes_nothing() {
-    let mut b = Branch::new(config(1, &[2], ClockScheme::SendAndReceive, PropagationMode::Sequential));
-    let fx = b.handle(Input::Request { token: ReplyToken(7), request: request(1, 1, Op::Withdraw(Cents::units(500))) });
+    let mut b =
+        Branch::new(config(1, &[2], ClockScheme::SendAndReceive, PropagationMode::Sequential));
+    let fx = b.handle(Input::Request {
+        token: ReplyToken(7),
+        request: request(1, 1, Op::Withdraw(Cents::units(500))),
+    });
     let r = replies(&fx);
     assert_eq!(r.len(), 1);
-    assert!(matches!(r[0].outcome, Outcome::Failed { reason: FailReason::InsufficientFunds { .. }, .. }));
+    assert!(matches!(
+        r[0].outcome,
+        Outcome::Failed { reason: FailReason::InsufficientFunds { .. }, .. }
+    ));
     assert!(sends(&fx).is_empty(), "a failed write is not propagated");
     assert_eq!(b.balance(), Cents::units(400));
     assert!(b.write_sets().is_empty());
@@ -67,13 +82,22 @@ fn overdraft_fails_and_changes_nothing() {
 
 #[test]
 fn sequential_mode_answers_after_the_last_peer() {
-    let mut b = Branch::new(config(1, &[3, 2], ClockScheme::SendAndReceive, PropagationMode::Sequential));
-    let fx = b.handle(Input::Request { token: ReplyToken(1), request: request(1, 1, Op::Deposit(Cents::units(10))) });
+    let mut b =
+        Branch::new(config(1, &[3, 2], ClockScheme::SendAndReceive, PropagationMode::Sequential));
+    let fx = b.handle(Input::Request {
+        token: ReplyToken(1),
+        request: request(1, 1, Op::Deposit(Cents::units(10))),
+    });
     assert!(replies(&fx).is_empty());
     let s = sends(&fx);
     assert_eq!(s.len(), 1);
     assert_eq!(s[0].0, BranchId(2), "ascending peer order");
-    let ack = |from, clock| PropagationAck { from: BranchId(from), write: s[0].1.write, newly_applied: true, clock };
+    let ack = |from, clock| PropagationAck {
+        from: BranchId(from),
+        write: s[0].1.write,
+        newly_applied: true,
+        clock,
+    };
     let fx = b.handle(Input::Ack(ack(2, 5)));
     assert_eq!(sends(&fx)[0].0, BranchId(3));
     assert!(replies(&fx).is_empty());
@@ -85,8 +109,10 @@ fn sequential_mode_answers_after_the_last_peer() {
 
 #[test]
 fn duplicate_propagation_is_applied_once() {
-    let mut b = Branch::new(config(2, &[1], ClockScheme::SendAndReceive, PropagationMode::Sequential));
-    let p = propagation(1, WriteId { origin: BranchId(1), seq: 1 }, 1, Op::Deposit(Cents::units(5)));
+    let mut b =
+        Branch::new(config(2, &[1], ClockScheme::SendAndReceive, PropagationMode::Sequential));
+    let p =
+        propagation(1, WriteId { origin: BranchId(1), seq: 1 }, 1, Op::Deposit(Cents::units(5)));
     b.handle(Input::Propagate { token: ReplyToken(1), propagation: p.clone() });
     let fx = b.handle(Input::Propagate { token: ReplyToken(2), propagation: p });
     assert!(fx.iter().any(|e| matches!(e, Effect::AckPeer { ack, .. } if !ack.newly_applied)));
@@ -98,7 +124,8 @@ fn duplicate_propagation_is_applied_once() {
 fn a_request_waits_for_the_sessions_writes() {
     // Read Your Writes at the serving branch: the customer deposited at
     // branch 1 (write w1.1) and now queries branch 2 before w1.1 arrived.
-    let mut b = Branch::new(config(2, &[1], ClockScheme::SendAndReceive, PropagationMode::Background));
+    let mut b =
+        Branch::new(config(2, &[1], ClockScheme::SendAndReceive, PropagationMode::Background));
     let w = WriteId { origin: BranchId(1), seq: 1 };
     let mut q = request(2, 2, Op::Query);
     q.write_set = [w].into_iter().collect();
@@ -115,46 +142,70 @@ fn a_request_waits_for_the_sessions_writes() {
 
 #[test]
 fn impossible_sessions_are_refused_not_parked_forever() {
-    let mut b = Branch::new(config(2, &[1], ClockScheme::SendAndReceive, PropagationMode::Background));
-    for bogus in [WriteId { origin: BranchId(9), seq: 1 }, WriteId { origin: BranchId(2), seq: 1 }] {
+    let mut b =
+        Branch::new(config(2, &[1], ClockScheme::SendAndReceive, PropagationMode::Background));
+    for bogus in [WriteId { origin: BranchId(9), seq: 1 }, WriteId { origin: BranchId(2), seq: 1 }]
+    {
         let mut q = request(1, 2, Op::Query);
         q.write_set = [bogus].into_iter().collect();
         let fx = b.handle(Input::Request { token: ReplyToken(1), request: q });
         let r = replies(&fx);
         assert_eq!(r.len(), 1, "{bogus}: answered at once");
-        assert!(matches!(&r[0].outcome, Outcome::Failed { reason: FailReason::Invalid(m), .. } if m.contains(&bogus.to_string())));
+        assert!(
+            matches!(&r[0].outcome, Outcome::Failed { reason: FailReason::Invalid(m), .. } if m.contains(&bogus.to_string()))
+        );
     }
     // A wrong-branch request is refused even when its session would park it.
     let mut q = request(2, 1, Op::Query);
     q.write_set = [WriteId { origin: BranchId(1), seq: 5 }].into_iter().collect();
     let fx = b.handle(Input::Request { token: ReplyToken(2), request: q });
-    assert!(matches!(replies(&fx)[0].outcome, Outcome::Failed { reason: FailReason::WrongBranch, .. }));
+    assert!(matches!(
+        replies(&fx)[0].outcome,
+        Outcome::Failed { reason: FailReason::WrongBranch, .. }
+    ));
     assert_eq!(b.waiting(), (0, 0));
 }
 
 #[test]
 fn an_own_write_fetched_back_is_never_reissued() {
     // Branch 1 lost its memory and its store; a peer sends back w1.3.
-    let mut b = Branch::new(config(1, &[2], ClockScheme::SendAndReceive, PropagationMode::Background));
-    let p = propagation(2, WriteId { origin: BranchId(1), seq: 3 }, 1, Op::Deposit(Cents::units(5)));
+    let mut b =
+        Branch::new(config(1, &[2], ClockScheme::SendAndReceive, PropagationMode::Background));
+    let p =
+        propagation(2, WriteId { origin: BranchId(1), seq: 3 }, 1, Op::Deposit(Cents::units(5)));
     b.handle(Input::Propagate { token: ReplyToken(1), propagation: p });
-    let fx = b.handle(Input::Request { token: ReplyToken(2), request: request(2, 1, Op::Deposit(Cents::units(1))) });
+    let fx = b.handle(Input::Request {
+        token: ReplyToken(2),
+        request: request(2, 1, Op::Deposit(Cents::units(1))),
+    });
     assert_eq!(replies(&fx)[0].write, Some(WriteId { origin: BranchId(1), seq: 4 }));
 }
 
 #[test]
 fn a_propagated_write_waits_for_its_dependencies() {
     // Monotonic Writes at a peer: w1.2 depends on w1.1 but arrives first.
-    let mut b = Branch::new(config(3, &[1], ClockScheme::SendAndReceive, PropagationMode::Background));
+    let mut b =
+        Branch::new(config(3, &[1], ClockScheme::SendAndReceive, PropagationMode::Background));
     let w1 = WriteId { origin: BranchId(1), seq: 1 };
     let w2 = WriteId { origin: BranchId(1), seq: 2 };
-    let prop = |write, event, op, deps| Propagation { depends_on: deps, clock: 2, ..propagation(1, write, event, op) };
+    let prop = |write, event, op, deps| Propagation {
+        depends_on: deps,
+        clock: 2,
+        ..propagation(1, write, event, op)
+    };
     let fx = b.handle(Input::Propagate {
         token: ReplyToken(2),
         propagation: prop(w2, 2, Op::Withdraw(Cents::units(400)), [w1].into_iter().collect()),
     });
     assert!(!fx.iter().any(|e| matches!(e, Effect::AckPeer { .. })));
-    b.handle(Input::Propagate { token: ReplyToken(1), propagation: prop(w1, 1, Op::Deposit(Cents::units(400)), WriteSet::new()) });
-    assert_eq!(b.write_sets()[&CustomerId(1)], vec![EventId(1), EventId(2)], "applied in issue order");
+    b.handle(Input::Propagate {
+        token: ReplyToken(1),
+        propagation: prop(w1, 1, Op::Deposit(Cents::units(400)), WriteSet::new()),
+    });
+    assert_eq!(
+        b.write_sets()[&CustomerId(1)],
+        vec![EventId(1), EventId(2)],
+        "applied in issue order"
+    );
     assert_eq!(b.balance(), Cents::units(400));
 }

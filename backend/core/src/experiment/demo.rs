@@ -40,7 +40,11 @@ use crate::sim::{self, SimConfig, SimRun};
 /// clock scheme; everything else is [`SimConfig::default`] (the course's
 /// guarantees, synchronous propagation, a perfect network, seed 0).
 pub fn base_for(format: OutputFormat) -> SimConfig {
-    SimConfig { schedule: format.default_schedule(), clock_scheme: format.clock_scheme(), ..SimConfig::default() }
+    SimConfig {
+        schedule: format.default_schedule(),
+        clock_scheme: format.clock_scheme(),
+        ..SimConfig::default()
+    }
 }
 
 /// The configuration an experiment asks for: each setting it gives replaces
@@ -50,11 +54,19 @@ pub fn base_for(format: OutputFormat) -> SimConfig {
 pub fn sim_config(settings: &crate::experiment::Settings, base: SimConfig) -> SimConfig {
     SimConfig {
         guarantees: settings.guarantees.unwrap_or(base.guarantees),
-        per_customer: if settings.per_customer.is_empty() { base.per_customer.clone() } else { settings.per_customer.clone() },
+        per_customer: if settings.per_customer.is_empty() {
+            base.per_customer.clone()
+        } else {
+            settings.per_customer.clone()
+        },
         propagation: settings.propagation.unwrap_or(base.propagation),
         schedule: settings.schedule.unwrap_or(base.schedule),
         seed: settings.seed.unwrap_or(base.seed),
-        network: if settings.network.is_perfect() { base.network.clone() } else { settings.network.clone() },
+        network: if settings.network.is_perfect() {
+            base.network.clone()
+        } else {
+            settings.network.clone()
+        },
         ..base
     }
 }
@@ -102,7 +114,13 @@ mod tests {
         let c = sim_config(&settings, base);
         assert_eq!(
             (c.guarantees, c.propagation, c.schedule, c.seed, c.network.delay_ms),
-            (Guarantees::NONE, PropagationMode::Background, Schedule::Concurrent, 9, Delay::Fixed(3))
+            (
+                Guarantees::NONE,
+                PropagationMode::Background,
+                Schedule::Concurrent,
+                9,
+                Delay::Fixed(3)
+            )
         );
         assert_eq!(c.park_timeout_ms, SimConfig::default().park_timeout_ms);
     }

@@ -88,7 +88,9 @@ pub fn parse_propagation(text: &str) -> Result<PropagationMode, String> {
         "sequential" => Ok(PropagationMode::Sequential),
         "parallel" => Ok(PropagationMode::Parallel),
         "background" => Ok(PropagationMode::Background),
-        other => Err(format!("unknown propagation `{other}`: expected sequential, parallel or background")),
+        other => Err(format!(
+            "unknown propagation `{other}`: expected sequential, parallel or background"
+        )),
     }
 }
 
@@ -105,10 +107,14 @@ pub fn propagation_name(mode: PropagationMode) -> &'static str {
 /// at the line and column in `text`, also inside `bank`.
 pub fn parse_experiment(text: &str, file: &str) -> Result<Experiment, InputError> {
     if !text.trim_start().starts_with('{') {
-        return Ok(Experiment { scenario: parse_input(text, file)?, settings: Settings::default() });
+        return Ok(Experiment {
+            scenario: parse_input(text, file)?,
+            settings: Settings::default(),
+        });
     }
     let syntax = |e: serde_json::Error| {
-        InputError::new(file, e.line(), InputErrorKind::Syntax(e.to_string())).with_column(e.column())
+        InputError::new(file, e.line(), InputErrorKind::Syntax(e.to_string()))
+            .with_column(e.column())
     };
     let raw: File = serde_json::from_str(text).map_err(syntax)?;
     let at = |key: &'static str| {
@@ -121,17 +127,27 @@ pub fn parse_experiment(text: &str, file: &str) -> Result<Experiment, InputError
     let guarantees = raw
         .guarantees
         .as_deref()
-        .map(|g| g.parse::<Guarantees>().map_err(|_| bad("guarantees", "all, none, course, or a list of ryw, mr, wfr, mw", g.into())))
+        .map(|g| {
+            g.parse::<Guarantees>().map_err(|_| {
+                bad("guarantees", "all, none, course, or a list of ryw, mr, wfr, mw", g.into())
+            })
+        })
         .transpose()?;
     let propagation = raw
         .propagation
         .as_deref()
-        .map(|p| parse_propagation(p).map_err(|_| bad("propagation", "sequential, parallel or background", p.into())))
+        .map(|p| {
+            parse_propagation(p)
+                .map_err(|_| bad("propagation", "sequential, parallel or background", p.into()))
+        })
         .transpose()?;
     let schedule = raw
         .schedule
         .as_deref()
-        .map(|s| s.parse::<Schedule>().map_err(|_| bad("schedule", "sequential, concurrent or writes-first", s.into())))
+        .map(|s| {
+            s.parse::<Schedule>()
+                .map_err(|_| bad("schedule", "sequential, concurrent or writes-first", s.into()))
+        })
         .transpose()?;
 
     // Parse `bank` in place: pad it so that its lines and columns are the
@@ -140,25 +156,47 @@ pub fn parse_experiment(text: &str, file: &str) -> Result<Experiment, InputError
     let offset = inner.as_ptr() as usize - text.as_ptr() as usize;
     let before = &text[..offset];
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let padded = format!("{}{}{inner}", "\n".repeat(before.matches('\n').count()), " ".repeat(before[line_start..].chars().count()));
+    let padded = format!(
+        "{}{}{inner}",
+        "\n".repeat(before.matches('\n').count()),
+        " ".repeat(before[line_start..].chars().count())
+    );
     let scenario = parse_input(&padded, file)?;
     let mut per_customer = BTreeMap::new();
     for (customer, text) in &raw.customer_guarantees {
         let g = text.parse::<Guarantees>().map_err(|_| {
-            bad("customer_guarantees", "all, none, course, or a list of ryw, mr, wfr, mw", format!("{text} (customer {customer})"))
+            bad(
+                "customer_guarantees",
+                "all, none, course, or a list of ryw, mr, wfr, mw",
+                format!("{text} (customer {customer})"),
+            )
         })?;
         per_customer.insert(CustomerId(*customer), g);
     }
     let ids = scenario.branch_ids();
-    if let Some(unknown) = per_customer.keys().find(|c| !scenario.customers.iter().any(|s| s.id == **c)) {
-        return Err(InputError::new(file, at("customer_guarantees"), InputErrorKind::BadValue {
-            key: "customer_guarantees",
-            expected: "customer ids of the input",
-            found: unknown.0.to_string(),
-        }));
+    if let Some(unknown) =
+        per_customer.keys().find(|c| !scenario.customers.iter().any(|s| s.id == **c))
+    {
+        return Err(InputError::new(
+            file,
+            at("customer_guarantees"),
+            InputErrorKind::BadValue {
+                key: "customer_guarantees",
+                expected: "customer ids of the input",
+                found: unknown.0.to_string(),
+            },
+        ));
     }
     raw.network.validate(&ids).map_err(|why| {
-        InputError::new(file, at("network"), InputErrorKind::BadValue { key: "network", expected: "a plan naming existing branches", found: why })
+        InputError::new(
+            file,
+            at("network"),
+            InputErrorKind::BadValue {
+                key: "network",
+                expected: "a plan naming existing branches",
+                found: why,
+            },
+        )
     })?;
     Ok(Experiment {
         scenario,
@@ -206,7 +244,10 @@ mod tests {
         assert_eq!(e.settings.network.faults.len(), 1);
         let text = format!("{{\"guarantees\": \"none\", \"customer_guarantees\": {{\"1\": \"ryw\"}}, \"bank\": {BANK}}}");
         let e = parse_experiment(&text, "x.json").unwrap();
-        assert_eq!(e.settings.per_customer[&CustomerId(1)], Guarantees::only(Guarantee::ReadYourWrites));
+        assert_eq!(
+            e.settings.per_customer[&CustomerId(1)],
+            Guarantees::only(Guarantee::ReadYourWrites)
+        );
         let text = format!("{{\"customer_guarantees\": {{\"9\": \"ryw\"}}, \"bank\": {BANK}}}");
         assert!(parse_experiment(&text, "x.json").unwrap_err().message().contains('9'));
     }
@@ -220,7 +261,9 @@ mod tests {
         assert_eq!(err.line(), 6, "{}", err.message());
         let err = parse_experiment("{\"bank\": [], \"sead\": 1}", "x.json").unwrap_err();
         assert!(err.message().contains("sead"), "{}", err.message());
-        let err = parse_experiment(&format!("{{\"guarantees\": \"rw\",\n\"bank\": {BANK}}}"), "x.json").unwrap_err();
+        let err =
+            parse_experiment(&format!("{{\"guarantees\": \"rw\",\n\"bank\": {BANK}}}"), "x.json")
+                .unwrap_err();
         assert!(err.message().contains("rw"), "{}", err.message());
         let err = parse_experiment(&format!("{{\"network\": {{\"faults\": [{{\"at_ms\": 1, \"crash\": 9}}]}},\n\"bank\": {BANK}}}"), "x.json")
             .unwrap_err();

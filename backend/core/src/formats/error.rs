@@ -30,7 +30,9 @@ pub enum InputErrorKind {
     #[error("invalid JSON: {0}")]
     Syntax(String),
     /// The top level is valid JSON but not an array.
-    #[error("the file must be a JSON array of entries `[{{\"type\": ...}}, ...]`, but it is {found}")]
+    #[error(
+        "the file must be a JSON array of entries `[{{\"type\": ...}}, ...]`, but it is {found}"
+    )]
     NotAnArray { found: &'static str },
     /// An entry, or an event in a list, is not a JSON object.
     #[error("expected {expected} `{{...}}`, found {found}")]
@@ -79,7 +81,9 @@ pub enum InputErrorKind {
     #[error("this {this} but {other} (line {other_line}); one file must use one form throughout")]
     MixedShapes { this: String, other: String, other_line: usize },
     /// A file with customers but no branch.
-    #[error("no branch entries: add at least one {{\"id\": 1, \"type\": \"branch\", \"balance\": 0}}")]
+    #[error(
+        "no branch entries: add at least one {{\"id\": 1, \"type\": \"branch\", \"balance\": 0}}"
+    )]
     NoBranches,
 }
 
@@ -112,7 +116,15 @@ struct Inner {
 impl InputError {
     /// An error at `line` (1-based) of `file`, with no column and no context.
     pub fn new(file: impl Into<String>, line: usize, kind: InputErrorKind) -> InputError {
-        InputError { inner: Box::new(Inner { file: file.into(), line, column: None, context: String::new(), kind }) }
+        InputError {
+            inner: Box::new(Inner {
+                file: file.into(),
+                line,
+                column: None,
+                context: String::new(),
+                kind,
+            }),
+        }
     }
 
     /// Adds the 1-based column of the value at fault.
@@ -180,19 +192,27 @@ mod tests {
 
     #[test]
     fn displays_like_a_compiler() {
-        let e = InputError::new("input.json", 12, InputErrorKind::UnknownInterface("transfer".into()))
-            .with_column(5)
-            .with_context("event 7");
+        let e =
+            InputError::new("input.json", 12, InputErrorKind::UnknownInterface("transfer".into()))
+                .with_column(5)
+                .with_context("event 7");
         assert_eq!(
             e.to_string(),
             "input.json:12:5: event 7: unknown interface \"transfer\" (expected deposit, withdraw or query)"
         );
-        let e = InputError::new("in.json", 40, InputErrorKind::OwnBranchMissing { customer: 7, existing: vec![1, 2] })
-            .with_context("customer 7");
+        let e = InputError::new(
+            "in.json",
+            40,
+            InputErrorKind::OwnBranchMissing { customer: 7, existing: vec![1, 2] },
+        )
+        .with_context("customer 7");
         assert_eq!(
             e.to_string(),
             "in.json:40: customer 7: customer 7 talks to branch 7, which does not exist (branches: 1, 2)"
         );
-        assert_eq!(InputError::new("x", 1, InputErrorKind::Empty).to_string(), "x:1: file is empty");
+        assert_eq!(
+            InputError::new("x", 1, InputErrorKind::Empty).to_string(),
+            "x:1: file is empty"
+        );
     }
 }

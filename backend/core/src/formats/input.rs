@@ -170,7 +170,8 @@ impl<'a> Reader<'a> {
         } else {
             (base_line + rel_line - 1, rel_column)
         };
-        InputError::new(self.file, line, InputErrorKind::Syntax(strip_position(error))).with_column(column)
+        InputError::new(self.file, line, InputErrorKind::Syntax(strip_position(error)))
+            .with_column(column)
     }
 
     /// Pass 1, top level: the text must be a JSON array.
@@ -191,7 +192,12 @@ impl<'a> Reader<'a> {
     }
 
     /// The fields of an object, or an error saying what the value is instead.
-    fn object(&self, raw: &'a RawValue, expected: &'static str, context: &str) -> Result<Fields<'a>, InputError> {
+    fn object(
+        &self,
+        raw: &'a RawValue,
+        expected: &'static str,
+        context: &str,
+    ) -> Result<Fields<'a>, InputError> {
         if !raw.get().starts_with('{') {
             return Err(self
                 .at(raw, InputErrorKind::NotAnObject { expected, found: describe_start(raw.get()) })
@@ -208,7 +214,9 @@ impl<'a> Reader<'a> {
         let fields = self.object(raw, "an entry", &context)?;
         let line = self.line_of(raw);
         let kind = match fields.get("type") {
-            None => return Err(self.on_line(line, InputErrorKind::MissingType).with_context(context)),
+            None => {
+                return Err(self.on_line(line, InputErrorKind::MissingType).with_context(context))
+            }
             Some(value) => {
                 let name = string(value).ok_or_else(|| {
                     self.at(
@@ -224,13 +232,20 @@ impl<'a> Reader<'a> {
                 match name.trim().to_ascii_lowercase().as_str() {
                     "customer" => EntryKind::Customer,
                     "branch" | "bank" => EntryKind::Branch,
-                    _ => return Err(self.at(value, InputErrorKind::UnknownType(name)).with_context(context)),
+                    _ => {
+                        return Err(self
+                            .at(value, InputErrorKind::UnknownType(name))
+                            .with_context(context))
+                    }
                 }
             }
         };
         let id = match fields.get("id") {
             None => {
-                let kind = InputErrorKind::MissingKey { key: "id", hint: " (every entry needs a numeric id)" };
+                let kind = InputErrorKind::MissingKey {
+                    key: "id",
+                    hint: " (every entry needs a numeric id)",
+                };
                 return Err(self.on_line(line, kind).with_context(context));
             }
             Some(value) => self.id(value, "id").map_err(|e| e.with_context(&context))?,
@@ -241,12 +256,20 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn branch(&self, id: u64, line: usize, fields: &Fields<'a>, file: &mut RawFile<'a>) -> Result<(), InputError> {
+    fn branch(
+        &self,
+        id: u64,
+        line: usize,
+        fields: &Fields<'a>,
+        file: &mut RawFile<'a>,
+    ) -> Result<(), InputError> {
         let context = format!("branch {id}");
         let balance = match fields.get("balance") {
             None => {
-                let kind =
-                    InputErrorKind::MissingKey { key: "balance", hint: " (the branch's starting balance, e.g. 400)" };
+                let kind = InputErrorKind::MissingKey {
+                    key: "balance",
+                    hint: " (the branch's starting balance, e.g. 400)",
+                };
                 return Err(self.on_line(line, kind).with_context(context));
             }
             Some(value) => self.money(value, "balance").map_err(|e| e.with_context(&context))?,
@@ -260,19 +283,30 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    fn customer(&self, id: u64, line: usize, fields: &Fields<'a>, file: &mut RawFile<'a>) -> Result<(), InputError> {
+    fn customer(
+        &self,
+        id: u64,
+        line: usize,
+        fields: &Fields<'a>,
+        file: &mut RawFile<'a>,
+    ) -> Result<(), InputError> {
         let context = format!("customer {id}");
         let (list, raw_list) = match (fields.get("events"), fields.get("customer-requests")) {
             (Some(events), None) => (ListKind::Events, events),
             (None, Some(requests)) => (ListKind::CustomerRequests, requests),
-            (None, None) => return Err(self.on_line(line, InputErrorKind::MissingEvents).with_context(context)),
+            (None, None) => {
+                return Err(self.on_line(line, InputErrorKind::MissingEvents).with_context(context))
+            }
             (Some(_), Some(second)) => {
                 return Err(self.at(second, InputErrorKind::BothEventLists).with_context(context))
             }
         };
         if !raw_list.get().starts_with('[') {
-            let kind =
-                InputErrorKind::BadValue { key: list.key(), expected: "a list of events", found: describe(raw_list) };
+            let kind = InputErrorKind::BadValue {
+                key: list.key(),
+                expected: "a list of events",
+                found: describe(raw_list),
+            };
             return Err(self.at(raw_list, kind).with_context(context));
         }
         let items = serde_json::from_str::<Vec<&'a RawValue>>(raw_list.get())
@@ -282,31 +316,49 @@ impl<'a> Reader<'a> {
             file.event_count += 1;
             events.push(self.event(id, file.event_count, item)?);
         }
-        file.customers.push(RawCustomer { id, line, list, list_line: self.line_of(raw_list), events });
+        file.customers.push(RawCustomer {
+            id,
+            line,
+            list,
+            list_line: self.line_of(raw_list),
+            events,
+        });
         Ok(())
     }
 
     /// Pass 1 for one event of a customer's list.
-    fn event(&self, customer: u64, position: u64, raw: &'a RawValue) -> Result<RawEvent<'a>, InputError> {
+    fn event(
+        &self,
+        customer: u64,
+        position: u64,
+        raw: &'a RawValue,
+    ) -> Result<RawEvent<'a>, InputError> {
         let line = self.line_of(raw);
-        let fields = self.object(raw, "an event", &format!("customer {customer}, event at position {position}"))?;
+        let fields = self.object(
+            raw,
+            "an event",
+            &format!("customer {customer}, event at position {position}"),
+        )?;
         let id = match fields.get_any(&["id", "customer-request-id", "customer_request_id"]) {
             None => None,
-            Some((key, value)) => Some(
-                self.id(value, key)
-                    .map_err(|e| e.with_context(format!("customer {customer}, event at position {position}")))?,
-            ),
+            Some((key, value)) => Some(self.id(value, key).map_err(|e| {
+                e.with_context(format!("customer {customer}, event at position {position}"))
+            })?),
         };
         let context = format!("customer {customer}, event {}", id.unwrap_or(position));
         let op = self.op(line, &fields).map_err(|e| e.with_context(&context))?;
         let target = match (fields.get("dest"), fields.get("branch")) {
             (None, None) => None,
-            (Some(dest), None) => {
-                Some((BranchKey::Dest, self.id(dest, "dest").map_err(|e| e.with_context(&context))?, dest))
-            }
-            (None, Some(branch)) => {
-                Some((BranchKey::Branch, self.id(branch, "branch").map_err(|e| e.with_context(&context))?, branch))
-            }
+            (Some(dest), None) => Some((
+                BranchKey::Dest,
+                self.id(dest, "dest").map_err(|e| e.with_context(&context))?,
+                dest,
+            )),
+            (None, Some(branch)) => Some((
+                BranchKey::Branch,
+                self.id(branch, "branch").map_err(|e| e.with_context(&context))?,
+                branch,
+            )),
             (Some(_), Some(branch)) => {
                 return Err(self.at(branch, InputErrorKind::BothBranchKeys).with_context(context));
             }
@@ -337,7 +389,10 @@ impl<'a> Reader<'a> {
         match fields.get("money") {
             None => Err(self.on_line(
                 line,
-                InputErrorKind::MissingKey { key: "money", hint: " (a deposit or withdraw needs an amount)" },
+                InputErrorKind::MissingKey {
+                    key: "money",
+                    hint: " (a deposit or withdraw needs an amount)",
+                },
             )),
             Some(money) => Ok(write(self.money(money, "money")?)),
         }
@@ -349,7 +404,9 @@ impl<'a> Reader<'a> {
         let parsed = if text.starts_with('"') {
             string(raw).and_then(|s| {
                 let s = s.trim();
-                (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse::<u64>().ok()).flatten()
+                (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+                    .then(|| s.parse::<u64>().ok())
+                    .flatten()
             })
         } else if text.bytes().all(|b| b.is_ascii_digit()) {
             text.parse::<u64>().ok()
@@ -357,7 +414,14 @@ impl<'a> Reader<'a> {
             None
         };
         parsed.ok_or_else(|| {
-            self.at(raw, InputErrorKind::BadValue { key, expected: "a non-negative integer", found: describe(raw) })
+            self.at(
+                raw,
+                InputErrorKind::BadValue {
+                    key,
+                    expected: "a non-negative integer",
+                    found: describe(raw),
+                },
+            )
         })
     }
 
@@ -378,11 +442,15 @@ impl<'a> Reader<'a> {
             }
             text.to_owned()
         } else {
-            let kind =
-                InputErrorKind::BadValue { key, expected: "an amount like 400 or \"400.50\"", found: describe(raw) };
+            let kind = InputErrorKind::BadValue {
+                key,
+                expected: "an amount like 400 or \"400.50\"",
+                found: describe(raw),
+            };
             return Err(self.at(raw, kind));
         };
-        Cents::parse(&amount).map_err(|reason| self.at(raw, InputErrorKind::BadMoney { key, reason }))
+        Cents::parse(&amount)
+            .map_err(|reason| self.at(raw, InputErrorKind::BadMoney { key, reason }))
     }
 
     /// Pass 2: resolve branches, decide the shape, collect warnings.
@@ -439,15 +507,20 @@ impl<'a> Reader<'a> {
                 let branch = match event.target {
                     Some((_, branch, raw)) => {
                         if existing.binary_search(&branch).is_err() {
-                            let kind = InputErrorKind::UnknownBranch { branch, existing: existing.clone() };
+                            let kind = InputErrorKind::UnknownBranch {
+                                branch,
+                                existing: existing.clone(),
+                            };
                             return Err(self.at(raw, kind).with_context(context));
                         }
                         branch
                     }
                     None => {
                         if existing.binary_search(&customer.id).is_err() {
-                            let kind =
-                                InputErrorKind::OwnBranchMissing { customer: customer.id, existing: existing.clone() };
+                            let kind = InputErrorKind::OwnBranchMissing {
+                                customer: customer.id,
+                                existing: existing.clone(),
+                            };
                             return Err(self
                                 .on_line(customer.line, kind)
                                 .with_context(format!("customer {}", customer.id)));
@@ -463,24 +536,36 @@ impl<'a> Reader<'a> {
                 } else {
                     seen_ids.insert(id, event.line);
                 }
-                events.push(ScriptEvent { id: EventId(id), op: event.op, branch: BranchId(branch), line: event.line });
+                events.push(ScriptEvent {
+                    id: EventId(id),
+                    op: event.op,
+                    branch: BranchId(branch),
+                    line: event.line,
+                });
             }
-            customers.push(CustomerScript { id: CustomerId(customer.id), line: customer.line, events });
+            customers.push(CustomerScript {
+                id: CustomerId(customer.id),
+                line: customer.line,
+                events,
+            });
         }
 
-        let shape = match (first_list.map(|(list, _, _)| list), first_target.and_then(|(key, _, _)| key)) {
-            (Some(ListKind::CustomerRequests), _) => InputShape::CustomerRequests,
-            (_, Some(BranchKey::Dest)) => InputShape::EventsWithDest,
-            (_, Some(BranchKey::Branch)) => InputShape::EventsWithBranch,
-            _ => InputShape::Events,
-        };
+        let shape =
+            match (first_list.map(|(list, _, _)| list), first_target.and_then(|(key, _, _)| key)) {
+                (Some(ListKind::CustomerRequests), _) => InputShape::CustomerRequests,
+                (_, Some(BranchKey::Dest)) => InputShape::EventsWithDest,
+                (_, Some(BranchKey::Branch)) => InputShape::EventsWithBranch,
+                _ => InputShape::Events,
+            };
 
         let first_balance = file.branches[0].balance;
         if file.branches.iter().any(|b| b.balance != first_balance) {
             let mut sorted: Vec<&BranchSpec> = file.branches.iter().collect();
             sorted.sort_by_key(|b| b.id);
-            let listed: Vec<String> =
-                sorted.iter().map(|b| format!("branch {}: {}", b.id.0, b.balance.decimal_text())).collect();
+            let listed: Vec<String> = sorted
+                .iter()
+                .map(|b| format!("branch {}: {}", b.id.0, b.balance.decimal_text()))
+                .collect();
             warnings.push(format!(
                 "branches start with different balances ({}); the course assumes every replica starts equal",
                 listed.join(", ")
@@ -538,7 +623,8 @@ fn strip_position(error: &serde_json::Error) -> String {
     let message = message.strip_suffix(&suffix).map(str::to_owned).unwrap_or(message);
     if message == "trailing characters" {
         // Several JSON values in one file, or prose after the array.
-        return "trailing characters after the array (an input file holds exactly one JSON array)".to_owned();
+        return "trailing characters after the array (an input file holds exactly one JSON array)"
+            .to_owned();
     }
     message
 }
@@ -612,7 +698,8 @@ mod tests {
     #[test]
     fn syntax_errors_inside_entries_keep_their_place() {
         // A BOM and an entry that is not an object.
-        let e = parse_err("\u{feff}[\n  {\"id\": 1, \"type\": \"branch\", \"balance\": 1},\n  7\n]");
+        let e =
+            parse_err("\u{feff}[\n  {\"id\": 1, \"type\": \"branch\", \"balance\": 1},\n  7\n]");
         assert_eq!((e.line(), e.column()), (3, Some(3)));
         assert!(matches!(e.kind(), InputErrorKind::NotAnObject { found: "a number", .. }), "{e}");
     }

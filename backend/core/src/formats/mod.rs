@@ -73,7 +73,12 @@ pub fn parse_input(text: &str, source: &str) -> Result<Scenario, InputError> {
 ///
 /// For [`OutputFormat::P2b`] this is the list chosen by
 /// [`OutputOptions::p2b_part`]; [`render_p2b_files`] gives all three.
-pub fn render(format: OutputFormat, scenario: &Scenario, record: &RunRecord, options: &OutputOptions) -> String {
+pub fn render(
+    format: OutputFormat,
+    scenario: &Scenario,
+    record: &RunRecord,
+    options: &OutputOptions,
+) -> String {
     let value = match format {
         OutputFormat::P1 => p1::render(record, options, p1::QueryKey::Balance),
         OutputFormat::P1Money => p1::render(record, options, p1::QueryKey::Money),

@@ -30,8 +30,13 @@ pub enum OutputFormat {
 }
 
 impl OutputFormat {
-    pub const ALL: [OutputFormat; 5] =
-        [OutputFormat::P1, OutputFormat::P1Money, OutputFormat::P2a, OutputFormat::P2b, OutputFormat::P3];
+    pub const ALL: [OutputFormat; 5] = [
+        OutputFormat::P1,
+        OutputFormat::P1Money,
+        OutputFormat::P2a,
+        OutputFormat::P2b,
+        OutputFormat::P3,
+    ];
 
     /// The name used on the command line: `p1`, `p1-money`, `p2a`, `p2b`, `p3`.
     pub fn as_str(self) -> &'static str {
@@ -83,7 +88,10 @@ impl FromStr for OutputFormat {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let wanted = s.trim().to_ascii_lowercase();
         OutputFormat::ALL.into_iter().find(|f| f.as_str() == wanted).ok_or_else(|| {
-            format!("unknown output format `{s}` (expected one of: {})", names(OutputFormat::ALL.map(|f| f.as_str())))
+            format!(
+                "unknown output format `{s}` (expected one of: {})",
+                names(OutputFormat::ALL.map(|f| f.as_str()))
+            )
         })
     }
 }
@@ -124,7 +132,10 @@ impl FromStr for Spelling {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let wanted = s.trim().to_ascii_lowercase();
         Spelling::ALL.into_iter().find(|x| x.as_str() == wanted).ok_or_else(|| {
-            format!("unknown spelling `{s}` (expected one of: {})", names(Spelling::ALL.map(|x| x.as_str())))
+            format!(
+                "unknown spelling `{s}` (expected one of: {})",
+                names(Spelling::ALL.map(|x| x.as_str()))
+            )
         })
     }
 }
@@ -165,7 +176,10 @@ impl FromStr for P2bPart {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let wanted = s.trim().to_ascii_lowercase();
         P2bPart::ALL.into_iter().find(|x| x.as_str() == wanted).ok_or_else(|| {
-            format!("unknown project 2 list `{s}` (expected one of: {})", names(P2bPart::ALL.map(|x| x.as_str())))
+            format!(
+                "unknown project 2 list `{s}` (expected one of: {})",
+                names(P2bPart::ALL.map(|x| x.as_str()))
+            )
         })
     }
 }
@@ -219,6 +233,9 @@ mod tests {
         assert_eq!(OutputFormat::P2a.clock_scheme(), ClockScheme::ExecuteAndRespond);
         assert_eq!(OutputFormat::P2b.clock_scheme(), ClockScheme::SendAndReceive);
         let o = OutputOptions::default();
-        assert_eq!((o.float_money, o.spelling, o.p2b_part), (false, Spelling::Propagate, P2bPart::All));
+        assert_eq!(
+            (o.float_money, o.spelling, o.p2b_part),
+            (false, Spelling::Propagate, P2bPart::All)
+        );
     }
 }

@@ -85,7 +85,13 @@ pub(crate) mod tests {
     use crate::scenario::{CustomerScript, InputShape, Scenario};
 
     /// A result served by `branch`, with the balance after it (in units).
-    pub(crate) fn result(event: u64, op: OpKind, branch: u64, balance: i64, completion: u64) -> EventResult {
+    pub(crate) fn result(
+        event: u64,
+        op: OpKind,
+        branch: u64,
+        balance: i64,
+        completion: u64,
+    ) -> EventResult {
         EventResult {
             event: EventId(event),
             op,
@@ -132,7 +138,9 @@ pub(crate) mod tests {
 
     #[test]
     fn reproduces_anuragbnrj_output_byte_for_byte() {
-        let expected = include_str!("../../../../testdata/formats/p1-branch-propagation/anuragbnrj+cse531/output.json");
+        let expected = include_str!(
+            "../../../../testdata/formats/p1-branch-propagation/anuragbnrj+cse531/output.json"
+        );
         let record = sample();
         let text = render_text(
             OutputFormat::P1,
@@ -146,8 +154,10 @@ pub(crate) mod tests {
     #[test]
     fn reproduces_anuragbnrj_output_2_byte_for_byte() {
         use crate::formats::testutil::{parse_fixture, replay_sequentially};
-        let dir =
-            concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/formats/p1-branch-propagation/anuragbnrj+cse531/");
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../testdata/formats/p1-branch-propagation/anuragbnrj+cse531/"
+        );
         let scenario = parse_fixture(&format!("{dir}input_2.json"));
         let record = replay_sequentially(&scenario);
         let text = render_text(OutputFormat::P1, &scenario, &record, &OutputOptions::default());
@@ -180,7 +190,10 @@ pub(crate) mod tests {
     fn failures_and_float_money() {
         let mut failed = result(7, OpKind::Withdraw, 1, 0, 0);
         failed.outcome = Outcome::Failed {
-            reason: FailReason::InsufficientFunds { requested: Cents::units(5), balance: Cents::ZERO },
+            reason: FailReason::InsufficientFunds {
+                requested: Cents::units(5),
+                balance: Cents::ZERO,
+            },
             balance: Cents::ZERO,
         };
         let record = record(vec![customer(9, vec![failed, result(8, OpKind::Query, 1, 0, 1)])]);

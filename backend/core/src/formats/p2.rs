@@ -89,8 +89,13 @@ pub fn render_a(scenario: &Scenario, record: &RunRecord, options: &OutputOptions
     }
 
     // Every write event of the input, once, ascending.
-    let writes: BTreeSet<EventId> =
-        scenario.customers.iter().flat_map(|c| &c.events).filter(|e| e.op.is_write()).map(|e| e.id).collect();
+    let writes: BTreeSet<EventId> = scenario
+        .customers
+        .iter()
+        .flat_map(|c| &c.events)
+        .filter(|e| e.op.is_write())
+        .map(|e| e.id)
+        .collect();
     // Each event's entries from all branches, gathered in one pass.
     let mut by_event: HashMap<EventId, Vec<(u64, BranchId, String)>> = HashMap::new();
     for branch in &branches {
@@ -104,8 +109,10 @@ pub fn render_a(scenario: &Scenario, record: &RunRecord, options: &OutputOptions
         let mut entries = by_event.remove(&event).unwrap_or_default();
         // Stable: entries of one branch keep their log order.
         entries.sort_by_key(|&(clock, branch, _)| (clock, branch));
-        let data: Vec<Value> =
-            entries.into_iter().map(|(clock, _, name)| json!({"clock": clock, "name": name})).collect();
+        let data: Vec<Value> = entries
+            .into_iter()
+            .map(|(clock, _, name)| json!({"clock": clock, "name": name}))
+            .collect();
         out.push(json!({"eventid": event.0, "data": data}));
     }
     Value::Array(out)
@@ -120,9 +127,13 @@ fn branch_event(entry: &LogEntry, spelling: Spelling) -> Option<(Value, String)>
     let peer = || entry.peer.map_or_else(|| "unknown".to_owned(), |p| p.0.to_string());
     let propagate = || Value::from(format!("{}_{}", spelling.as_str(), entry.op.as_str()));
     match entry.kind {
-        LogKind::Request => Some((interface(entry.op), format!("event_recv from customer {}", entry.customer.0))),
+        LogKind::Request => {
+            Some((interface(entry.op), format!("event_recv from customer {}", entry.customer.0)))
+        }
         LogKind::PropagateSent => Some((propagate(), format!("event_sent to branch {}", peer()))),
-        LogKind::PropagateReceived => Some((propagate(), format!("event_recv from branch {}", peer()))),
+        LogKind::PropagateReceived => {
+            Some((propagate(), format!("event_recv from branch {}", peer())))
+        }
         _ => None,
     }
 }
@@ -196,7 +207,11 @@ pub fn all_events(record: &RunRecord, options: &OutputOptions) -> Value {
                     "interface": interface,
                     "comment": comment,
                 });
-                groups.entry((entry.customer, entry.event)).or_default().push((entry.clock, branch.id, item));
+                groups.entry((entry.customer, entry.event)).or_default().push((
+                    entry.clock,
+                    branch.id,
+                    item,
+                ));
             }
         }
     }
@@ -236,7 +251,14 @@ mod tests {
     use crate::record::{CustomerRecord, EventResult};
     use crate::scenario::{CustomerScript, InputShape, ScriptEvent};
 
-    fn entry(clock: u64, kind: LogKind, customer: u64, event: u64, op: OpKind, peer: Option<u64>) -> LogEntry {
+    fn entry(
+        clock: u64,
+        kind: LogKind,
+        customer: u64,
+        event: u64,
+        op: OpKind,
+        peer: Option<u64>,
+    ) -> LogEntry {
         LogEntry {
             clock,
             kind,
@@ -251,7 +273,14 @@ mod tests {
     }
 
     fn branch(id: u64, log: Vec<LogEntry>) -> BranchRecord {
-        BranchRecord { id: BranchId(id), balance: Cents::ZERO, clock: 0, write_sets: BTreeMap::new(), log, applied: vec![] }
+        BranchRecord {
+            id: BranchId(id),
+            balance: Cents::ZERO,
+            clock: 0,
+            write_sets: BTreeMap::new(),
+            log,
+            applied: vec![],
+        }
     }
 
     fn parse(text: &str) -> Value {
@@ -300,7 +329,10 @@ mod tests {
             entry(16, PropagateAcked, 3, 4, W, Some(2)),
             entry(17, Response, 3, 4, W, None),
         ];
-        let record = RunRecord { customers: Vec::new(), branches: vec![branch(3, b3), branch(1, b1), branch(2, b2)] };
+        let record = RunRecord {
+            customers: Vec::new(),
+            branches: vec![branch(3, b3), branch(1, b1), branch(2, b2)],
+        };
         (scenario, record)
     }
 
@@ -330,7 +362,8 @@ mod tests {
         let mut owner = HashMap::new();
         let mut record = RunRecord { customers: Vec::new(), branches: Vec::new() };
         let mut scripts = Vec::new();
-        let op_of = |name: &str| if name.ends_with("deposit") { OpKind::Deposit } else { OpKind::Withdraw };
+        let op_of =
+            |name: &str| if name.ends_with("deposit") { OpKind::Deposit } else { OpKind::Withdraw };
         for c in customers.as_array().unwrap() {
             let id = c["id"].as_u64().unwrap();
             let mut results = Vec::new();
@@ -372,10 +405,31 @@ mod tests {
                     log.push(entry(clock, LogKind::Request, customer, event, op, None));
                     log.push(entry(clock, LogKind::Execute, customer, event, op, None));
                 } else if comment.starts_with("event_sent") {
-                    log.push(entry(clock, LogKind::PropagateSent, customer, event, op, Some(number)));
+                    log.push(entry(
+                        clock,
+                        LogKind::PropagateSent,
+                        customer,
+                        event,
+                        op,
+                        Some(number),
+                    ));
                 } else {
-                    log.push(entry(clock, LogKind::PropagateReceived, customer, event, op, Some(number)));
-                    log.push(entry(clock, LogKind::PropagateExecuted, customer, event, op, Some(number)));
+                    log.push(entry(
+                        clock,
+                        LogKind::PropagateReceived,
+                        customer,
+                        event,
+                        op,
+                        Some(number),
+                    ));
+                    log.push(entry(
+                        clock,
+                        LogKind::PropagateExecuted,
+                        customer,
+                        event,
+                        op,
+                        Some(number),
+                    ));
                 }
             }
             record.branches.push(branch(b["id"].as_u64().unwrap(), log));
@@ -408,7 +462,9 @@ mod tests {
         assert_eq!(parse(&files[1].1), branches);
         assert_eq!(parse(&files[2].1), all, "grouped by request, then by clock, ties by branch id");
 
-        for (part, expected) in [(P2bPart::All, &all), (P2bPart::Customer, &customers), (P2bPart::Branch, &branches)] {
+        for (part, expected) in
+            [(P2bPart::All, &all), (P2bPart::Customer, &customers), (P2bPart::Branch, &branches)]
+        {
             let options = OutputOptions { p2b_part: part, ..OutputOptions::default() };
             assert_eq!(&parse(&render(OutputFormat::P2b, &scenario, &record, &options)), expected);
         }
@@ -447,11 +503,18 @@ mod tests {
             }],
             branches: vec![branch(1, vec![entry(2, LogKind::Request, 1, 1, OpKind::Query, None)])],
         };
-        let scenario =
-            Scenario { shape: InputShape::Events, branches: Vec::new(), customers: Vec::new(), warnings: Vec::new() };
+        let scenario = Scenario {
+            shape: InputShape::Events,
+            branches: Vec::new(),
+            customers: Vec::new(),
+            warnings: Vec::new(),
+        };
         for (_, text) in render_p2b_files(&scenario, &record, &OutputOptions::default()) {
             assert!(!text.contains("query"), "{text}");
         }
-        assert_eq!(render_a(&scenario, &record, &OutputOptions::default()), json!([{"pid": 1, "data": []}]));
+        assert_eq!(
+            render_a(&scenario, &record, &OutputOptions::default()),
+            json!([{"pid": 1, "data": []}])
+        );
     }
 }

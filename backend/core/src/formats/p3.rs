@@ -56,11 +56,17 @@ pub fn balances(record: &RunRecord, options: &OutputOptions) -> Value {
 
 /// Generation B: one object per event, in completion order.
 pub fn per_event(record: &RunRecord, options: &OutputOptions) -> Value {
-    let mut results: Vec<(u64, &EventResult)> =
-        record.customers.iter().flat_map(|c| c.results.iter().map(move |r| (c.customer.0, r))).collect();
+    let mut results: Vec<(u64, &EventResult)> = record
+        .customers
+        .iter()
+        .flat_map(|c| c.results.iter().map(move |r| (c.customer.0, r)))
+        .collect();
     // Stable, so equal completions keep input order.
     results.sort_by_key(|&(_, r)| r.completion);
-    results.into_iter().map(|(customer, r)| json!({"id": customer, "recv": [item(r, options)]})).collect()
+    results
+        .into_iter()
+        .map(|(customer, r)| json!({"id": customer, "recv": [item(r, options)]}))
+        .collect()
 }
 
 fn item(result: &EventResult, options: &OutputOptions) -> Value {
@@ -91,11 +97,13 @@ mod tests {
         let scenario = parse_fixture(input);
         let record = replay_sequentially(&scenario);
         let text = render_text(OutputFormat::P3, &scenario, &record, &options);
-        let expected: Value = serde_json::from_str(&std::fs::read_to_string(expected).unwrap()).unwrap();
+        let expected: Value =
+            serde_json::from_str(&std::fs::read_to_string(expected).unwrap()).unwrap();
         assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), expected, "{input}");
     }
 
-    const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/formats/p3-client-consistency/");
+    const DIR: &str =
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/formats/p3-client-consistency/");
 
     #[test]
     fn generation_a_matches_the_handout_tests() {
@@ -134,7 +142,11 @@ mod tests {
             plain,
         );
         for input in ["anuragbnrj+cse531/input_big.json", "jthak002+cse531/input_big.json"] {
-            check(&format!("{d}{input}"), &format!("{d}jthak002+cse531/customer_output.1.json"), plain);
+            check(
+                &format!("{d}{input}"),
+                &format!("{d}jthak002+cse531/customer_output.1.json"),
+                plain,
+            );
         }
     }
 
@@ -143,7 +155,8 @@ mod tests {
         let scenario = parse_fixture(&format!("{DIR}anuragbnrj+cse531/input_sample.json"));
         let record = replay_sequentially(&scenario);
         let text = render_text(OutputFormat::P3, &scenario, &record, &OutputOptions::default());
-        let expected = std::fs::read_to_string(format!("{DIR}anuragbnrj+cse531/output_sample.json")).unwrap();
+        let expected =
+            std::fs::read_to_string(format!("{DIR}anuragbnrj+cse531/output_sample.json")).unwrap();
         assert_eq!(text.trim_end(), expected.trim_end());
     }
 
@@ -151,8 +164,14 @@ mod tests {
     fn generation_b_follows_completion_order() {
         use crate::formats::p1::tests::{customer, record, result};
         let record = record(vec![
-            customer(1, vec![result(1, OpKind::Deposit, 1, 10, 0), result(2, OpKind::Query, 2, 20, 3)]),
-            customer(2, vec![result(3, OpKind::Deposit, 2, 20, 1), result(4, OpKind::Query, 1, 20, 2)]),
+            customer(
+                1,
+                vec![result(1, OpKind::Deposit, 1, 10, 0), result(2, OpKind::Query, 2, 20, 3)],
+            ),
+            customer(
+                2,
+                vec![result(3, OpKind::Deposit, 2, 20, 1), result(4, OpKind::Query, 1, 20, 2)],
+            ),
         ]);
         let order: Vec<(u64, u64)> = per_event(&record, &OutputOptions::default())
             .as_array()

@@ -36,7 +36,9 @@ impl<'a> LineIndex<'a> {
         // The last line start at or before `offset`.
         let line = self.starts.partition_point(|&s| s <= offset).max(1);
         let line_start = self.starts[line - 1];
-        let column = self.text.get(line_start..offset).map_or(offset - line_start, |s| s.chars().count()) + 1;
+        let column =
+            self.text.get(line_start..offset).map_or(offset - line_start, |s| s.chars().count())
+                + 1;
         (line, column)
     }
 

@@ -36,9 +36,10 @@ pub(crate) fn replay_sequentially(scenario: &Scenario) -> RunRecord {
                             balance = Cents(balance.0 - amount.0);
                             Outcome::Success { balance }
                         }
-                        Op::Withdraw(requested) => {
-                            Outcome::Failed { reason: FailReason::InsufficientFunds { requested, balance }, balance }
-                        }
+                        Op::Withdraw(requested) => Outcome::Failed {
+                            reason: FailReason::InsufficientFunds { requested, balance },
+                            balance,
+                        },
                         Op::Query => Outcome::Success { balance },
                     };
                     completion += 1;

@@ -105,12 +105,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
                 ..RunHooks::default()
             };
             runtime.block_on(run_on_external(
-                &scenario,
-                &external,
-                &config,
-                schedule,
-                args.trace,
-                hooks,
+                &scenario, &external, &config, schedule, args.trace, hooks,
             ))?
         }
     };

@@ -34,9 +34,8 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
         .dev_origins
         .iter()
         .map(|o| {
-            http::HeaderValue::from_str(o).map_err(|_| {
-                Failure::BadInput(format!("--dev-origin {o:?} is not a valid origin"))
-            })
+            http::HeaderValue::from_str(o)
+                .map_err(|_| Failure::BadInput(format!("--dev-origin {o:?} is not a valid origin")))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let runtime = runtime()?;
