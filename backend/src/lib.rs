@@ -23,8 +23,9 @@
 //! The `bank` command (`src/bin/bank/`) is a thin layer over these: one file
 //! per subcommand.
 //!
-//! No module imports one that imports it back: `net` knows nothing of
-//! branches, `branch` nothing of clusters, `cluster` nothing of customers
+//! No file imports one that imports it back. `net` knows nothing of
+//! branches; of a cluster, a branch server knows only its file (where its
+//! peers listen, [`cluster::file`]); `cluster` knows nothing of customers
 //! or the lab.
 
 pub mod branch;

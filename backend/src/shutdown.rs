@@ -4,8 +4,8 @@
 //! simulated network must all stop when their branch does (a crash in the
 //! lab, the end of a run, Ctrl-C or SIGTERM). They share one [`Shutdown`]:
 //! [`Shutdown::trigger`] is called once, by whoever owns the branch, and
-//! every clone sees it, whether it is waiting already ([`Shutdown::wait`])
-//! or only looks later ([`Shutdown::is_triggered`]).
+//! every clone sees it, whether it is waiting already or only starts to
+//! wait later ([`Shutdown::wait`]).
 //!
 //! It is a `tokio::sync::watch` of a `bool` underneath, with names: a
 //! watch channel remembers its last value, so a task that starts watching
@@ -34,11 +34,6 @@ impl Shutdown {
         self.sender.send_replace(true);
     }
 
-    /// Whether [`Shutdown::trigger`] has been called.
-    pub fn is_triggered(&self) -> bool {
-        *self.receiver.borrow()
-    }
-
     /// Completes once the signal is triggered (at once if it already was).
     /// Cancel safe: dropping the future loses nothing.
     pub async fn wait(&self) {
@@ -55,31 +50,49 @@ impl Default for Shutdown {
     }
 }
 
-/// Completes on Ctrl-C (SIGINT) or, on Unix, SIGTERM: how `bank serve` and
-/// `bank branch` are told to stop by a terminal, by `docker stop` or by
-/// compose (which send SIGTERM), or by a service manager.
-pub async fn interrupted() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            // No signal handler could be installed: never complete here.
-            std::future::pending::<()>().await;
-        }
-    };
+/// A future that completes on Ctrl-C (SIGINT) or, on Unix, SIGTERM: how
+/// `bank serve` and `bank branch` are told to stop by a terminal, by
+/// `docker stop` or compose (which send SIGTERM), or by a service manager.
+///
+/// The signal handlers are installed when this is called, not when the
+/// future is first polled: a server polls its shutdown future only once it
+/// runs, and a signal in between (a script that sends SIGTERM as soon as the
+/// "listening" line is printed) would otherwise find no handler and kill the
+/// process. Call it inside the tokio runtime, before telling anyone the
+/// command is ready.
+pub fn interrupted() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let term = async {
+    {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                term.recv().await;
+        // A handler that cannot be installed never fires.
+        let mut interrupt = signal(SignalKind::interrupt()).ok();
+        let mut terminate = signal(SignalKind::terminate()).ok();
+        async move {
+            let interrupt = async {
+                match interrupt.as_mut() {
+                    Some(s) => drop(s.recv().await),
+                    None => std::future::pending().await,
+                }
+            };
+            let terminate = async {
+                match terminate.as_mut() {
+                    Some(s) => drop(s.recv().await),
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                () = interrupt => {}
+                () = terminate => {}
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
+    {
+        async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
     }
 }
 
@@ -92,12 +105,10 @@ mod tests {
         let shutdown = Shutdown::new();
         let early = shutdown.clone();
         let waiting = tokio::spawn(async move { early.wait().await });
-        assert!(!shutdown.is_triggered());
         shutdown.trigger();
         waiting.await.expect("the waiting task ends");
         // A clone made after the trigger sees it at once.
         let late = shutdown.clone();
-        assert!(late.is_triggered());
         late.wait().await;
     }
 }

@@ -2,15 +2,11 @@
 //! made before anything listens, and a clean stop on SIGTERM.
 
 mod common;
-use common::{bank, wait_timeout};
+use common::{bank, stderr, wait_timeout};
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 #[test]
 fn listening_beyond_loopback_needs_allow_remote() {

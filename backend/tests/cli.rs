@@ -2,7 +2,7 @@
 //! exit status out.
 
 mod common;
-use common::{bank, repo, wait_timeout};
+use common::{bank, repo, stderr, wait_timeout};
 use std::process::{Command, Output};
 use std::time::Duration;
 
@@ -29,10 +29,6 @@ fn rand_suffix(text: &str) -> u64 {
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 #[test]

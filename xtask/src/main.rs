@@ -61,7 +61,10 @@ fn main() -> Result<()> {
             run(cmd("cargo", &bank))
         }
         Some("install") => install(Needs { browser: true }),
-        Some("lint") => lint(),
+        Some("lint") => {
+            ensure_wasm_target()?;
+            lint()
+        }
         Some("bench") => bench(),
         Some("-h" | "--help" | "help") | None => {
             println!("{USAGE}");
@@ -147,11 +150,17 @@ struct Needs {
     browser: bool,
 }
 
-fn install(needs: Needs) -> Result<()> {
+/// The wasm32 target (the frontend's build, tests and lints need it).
+fn ensure_wasm_target() -> Result<()> {
     let targets = output_of("rustup", &["target", "list", "--installed"]).unwrap_or_default();
     if !targets.lines().any(|t| t == "wasm32-unknown-unknown") {
         run(cmd("rustup", &["target", "add", "wasm32-unknown-unknown"]))?;
     }
+    Ok(())
+}
+
+fn install(needs: Needs) -> Result<()> {
+    ensure_wasm_target()?;
 
     // trunk 0.22 needs a newer rustc than this project's 1.95.
     if output_of("trunk", &["--version"]).as_deref() != Some(&format!("trunk {TRUNK_VERSION}")) {

@@ -24,8 +24,7 @@ use futures::future::try_join_all;
 use crate::cluster::local::Control;
 use crate::customers::pacer::Pacer;
 use crate::error::RunError;
-use crate::net::transport::channel_to;
-use crate::net::transport::{self, BankChannel};
+use crate::net::transport::{self, channel_to, BankChannel};
 use crate::observe::{report, Activity, ActivitySink};
 
 /// Optional hooks into a run, for the visualizer.

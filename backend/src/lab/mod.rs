@@ -50,12 +50,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bank_core::branch::PropagationMode;
-use bank_core::experiment::{self, Overrides, RunPlan, Settings};
+use bank_core::experiment::{self, Overrides, RunPlan};
 use bank_core::formats::{self, OutputFormat, OutputOptions};
 use bank_core::network::{Fault, TimedFault};
 use bank_core::{BranchId, Guarantees, Scenario};
 use bank_proto as pb;
-use tokio::sync::{broadcast, mpsc, watch, Mutex};
+use tokio::sync::{broadcast, mpsc, Mutex};
 use tokio::task::JoinHandle;
 
 use crate::branch::server::periodic_pull;
@@ -65,9 +65,9 @@ use crate::customers::pacer::Pacer;
 use crate::customers::runner::{run_scenario_on, Repair, RunHooks};
 use crate::error::RunError;
 use crate::lab::examples::Example;
-use crate::net::transport::channel_to;
-use crate::net::transport::{self, BankChannel};
+use crate::net::transport::{self, channel_to, BankChannel};
 use crate::observe::{Activity, ActivitySink};
+use crate::shutdown::Shutdown;
 use events::{fault_refused, network_state};
 
 /// Scripted customer events per second when the browser does not say.
@@ -83,7 +83,7 @@ pub struct Lab {
     examples: Arc<Vec<Example>>,
     /// True once the lab stopped for good: watch streams end then, so a
     /// server's graceful shutdown is not held up by open browser tabs.
-    closed: Arc<watch::Sender<bool>>,
+    closed: Shutdown,
     /// Branch processes to run on (`bank serve --cluster`) instead of a
     /// fresh in-process cluster per run.
     external: Option<Arc<ExternalCluster>>,
@@ -96,7 +96,6 @@ struct Loaded {
     /// How it runs: the browser's choices, else the file's, else the course's.
     plan: RunPlan,
     summary: pb::ScenarioSummary,
-    settings: Settings,
 }
 
 #[derive(Debug)]
@@ -147,12 +146,11 @@ impl Lab {
             play: pb::PlayState::Empty,
             speed: DEFAULT_SPEED,
         };
-        let (closed, _) = watch::channel(false);
         Lab {
             inner: Arc::new(Mutex::new(state)),
             live,
             examples: Arc::new(examples),
-            closed: Arc::new(closed),
+            closed: Shutdown::new(),
             external: None,
         }
     }
@@ -198,7 +196,7 @@ impl Lab {
         let plan = RunPlan::resolve(&scenario, &settings, chose);
         let description = settings.description.as_deref().unwrap_or_default();
         let summary = events::summary(display_name, &scenario, &plan, description);
-        let loaded = Loaded { scenario, plan, summary: summary.clone(), settings };
+        let loaded = Loaded { scenario, plan, summary: summary.clone() };
         let mut state = self.inner.lock().await;
         state.loaded = Some(loaded);
         self.restart(&mut state).await.map_err(|e| events::refused(e.to_string()))?;
@@ -337,15 +335,13 @@ impl Lab {
         Ok(events::control_reply(state.play, state.speed))
     }
 
-    /// The history so far, then every live event, for one browser; plus a
-    /// receiver that turns true when the lab closes (end the stream then).
-    pub async fn watch(
-        &self,
-    ) -> (Vec<pb::LabEvent>, broadcast::Receiver<pb::LabEvent>, watch::Receiver<bool>) {
+    /// The history so far, then every live event, for one browser; plus the
+    /// signal given when the lab closes (end the stream then).
+    pub async fn watch(&self) -> (Vec<pb::LabEvent>, broadcast::Receiver<pb::LabEvent>, Shutdown) {
         let state = self.inner.lock().await;
         // Subscribing while holding the lock: nothing can be appended between
         // the snapshot and the subscription, so nothing is missed or doubled.
-        (state.history.clone(), self.live.subscribe(), self.closed.subscribe())
+        (state.history.clone(), self.live.subscribe(), self.closed.clone())
     }
 
     /// Where a browser customer's request should go, if a scenario is loaded.
@@ -365,7 +361,7 @@ impl Lab {
 
     /// Stops the current run and ends every watch stream: the lab is done.
     pub async fn stop(&self) {
-        self.closed.send_replace(true);
+        self.closed.trigger();
         let mut state = self.inner.lock().await;
         stop_run(&mut state).await;
     }
@@ -390,10 +386,8 @@ impl Lab {
                 config.activity = Some(sink.clone());
                 config.propagation = loaded.plan.propagation;
                 // The lab plays the timed faults itself (and records them).
-                config.network = bank_core::NetworkPlan {
-                    faults: Vec::new(),
-                    ..loaded.settings.network.clone()
-                };
+                config.network =
+                    bank_core::NetworkPlan { faults: Vec::new(), ..loaded.plan.network.clone() };
                 config.seed = loaded.plan.seed;
                 // Propagations are retried until acknowledged, and restarts,
                 // heals and the final repair pull at once, so periodic pulls
@@ -403,7 +397,7 @@ impl Lab {
                 let clicked = Duration::from_millis(3 * MAX_INJECTED_DELAY_MS);
                 config.anti_entropy = periodic_pull(
                     loaded.plan.propagation,
-                    &loaded.settings.network,
+                    &loaded.plan.network,
                     clicked.max(Duration::from_secs(5)),
                 );
                 let cluster = Cluster::start(config).await?;
@@ -459,7 +453,7 @@ impl Lab {
                 let _ = end.send(Activity::RunEnded(result));
             })
         };
-        let planned = loaded.settings.network.faults.clone();
+        let planned = loaded.plan.network.faults.clone();
         let recorder = tokio::spawn(self.clone().record(generation, loaded, activity_rx));
         let mut tasks = vec![runner, recorder];
         tasks.extend(extra_tasks);

@@ -113,7 +113,7 @@ impl LabRpc for LabService {
         &self,
         _: Request<pb::WatchRequest>,
     ) -> Result<Response<Self::WatchStream>, Status> {
-        let (history, live, mut closed) = self.lab.watch().await;
+        let (history, live, closed) = self.lab.watch().await;
         let live = BroadcastStream::new(live).map(|item| match item {
             Ok(event) => Ok(event),
             Err(BroadcastStreamRecvError::Lagged(n)) => {
@@ -122,7 +122,7 @@ impl LabRpc for LabService {
         });
         let stream = tokio_stream::iter(history.into_iter().map(Ok)).chain(live);
         let stream = futures::StreamExt::take_until(stream, async move {
-            let _ = closed.wait_for(|c| *c).await;
+            closed.wait().await;
         });
         Ok(Response::new(Box::pin(stream)))
     }

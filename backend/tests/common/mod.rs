@@ -55,3 +55,8 @@ pub fn bank(args: &[&str]) -> Output {
         .output()
         .expect("bank runs")
 }
+
+/// What a finished command wrote on stderr, as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}

@@ -14,11 +14,12 @@ use bank_backend::branch::standalone::{self, BranchProcess, BranchProcessError};
 use bank_backend::cluster::file::ClusterFile;
 use bank_backend::net::auth::Token;
 use bank_backend::net::transport::TlsFiles;
+use bank_backend::shutdown::interrupted;
 use bank_core::BranchId;
 
 use crate::args::BranchArgs;
 use crate::exit::Failure;
-use crate::runtime::{runtime, stop_requested};
+use crate::runtime::runtime;
 
 /// `bank branch`; see the module docs.
 pub fn branch(args: BranchArgs) -> Result<(), Failure> {
@@ -84,7 +85,7 @@ pub fn branch(args: BranchArgs) -> Result<(), Failure> {
             .with_context(|| format!("cannot listen on {listen}"))?;
         let addr = listener.local_addr().context("reading the bound address")?;
         // Before the "listening" line: whoever reads it may stop us at once.
-        let stop = stop_requested().await;
+        let stop = interrupted();
         let peers: Vec<String> =
             process.peers.iter().map(|(p, a)| format!("{}={a}", p.0)).collect();
         if !addr.ip().is_loopback() {

@@ -10,13 +10,14 @@ use std::path::Path;
 
 use anyhow::Context;
 use bank_backend::lab::{examples, Lab};
+use bank_backend::shutdown::interrupted;
 use bank_backend::web;
 
 use crate::args::ServeArgs;
 use crate::exit::Failure;
 use crate::external::connect_external;
 use crate::input::read_input;
-use crate::runtime::{runtime, stop_requested};
+use crate::runtime::runtime;
 
 /// The largest scenario file `--scenario` reads.
 const MAX_SCENARIO_BYTES: u64 = 16 * 1024 * 1024;
@@ -71,7 +72,7 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
             );
         }
         // Before the URL is printed: whoever reads it may stop us at once.
-        let stop = stop_requested().await;
+        let stop = interrupted();
         println!("bank-sim visualizer: http://{addr}/  (scenario: {name}; Ctrl-C to stop)");
         let app = web::router(lab.clone(), &args.dist, &dev_origins);
         let closing = lab.clone();
