@@ -313,7 +313,8 @@ fn simulator(seeds: u64) -> (f64, f64) {
             seed,
             ..SimConfig::default()
         };
-        let checked = bank_core::experiment::demo::run_checked(&scenario, &config);
+        let checked = bank_core::experiment::demo::run_checked(&scenario, &config)
+            .expect("the simulated run finishes");
         assert_eq!(checked.report.broken_promises().count(), 0, "seed {seed}: a guarantee broke");
         events += checked.run.events as usize;
     }

@@ -190,10 +190,14 @@ pub fn parse_write_id(text: &str) -> Result<WriteId, String> {
     let bad = || format!("`{text}` is not a write id like w2.7");
     let rest = text.strip_prefix('w').ok_or_else(bad)?;
     let (o, s) = rest.split_once('.').ok_or_else(bad)?;
-    Ok(WriteId {
+    let id = WriteId {
         origin: BranchId(o.parse().map_err(|_| bad())?),
         seq: s.parse().map_err(|_| bad())?,
-    })
+    };
+    if id.seq == 0 {
+        return Err(format!("`{text}`: write seqs count from 1, so .0 names no write"));
+    }
+    Ok(id)
 }
 
 mod money {
@@ -291,6 +295,12 @@ mod write_set_opt {
                     if first.seq != 1 {
                         return Err(D::Error::custom(format!("`{item}`: a range starts at .1")));
                     }
+                    if last < 2 {
+                        return Err(D::Error::custom(format!(
+                            "`{item}`: a range ends above .1 (write w{}.1 alone)",
+                            first.origin.0
+                        )));
+                    }
                     set.union_with(&WriteSet::from_parts([(first.origin, last, vec![])]));
                 }
                 None => {
@@ -343,6 +353,20 @@ mod tests {
         assert!(text.contains(r#""w1.1-2""#), "{text}");
         assert!(text.contains("-10.5"), "{text}");
         assert_eq!(History::from_json(&text).unwrap(), history);
+        // Ranges stay ranges: claiming every id costs one number.
+        let all = text.replace(r#""w1.1-2""#, r#""w1.1-18446744073709551615""#);
+        let parsed = History::from_json(&all).unwrap();
+        let observed = parsed.sessions[0].ops[0].observed.as_ref().unwrap();
+        assert_eq!(observed.len(), u64::MAX);
+        for (bad, why) in [
+            (r#""w1.1-0""#, "a range ends above .1"),
+            (r#""w1.0""#, "count from 1"),
+            (r#""w1.2-9""#, "a range starts at .1"),
+            (r#""w1.1-18446744073709551616""#, "not a range"),
+        ] {
+            let err = History::from_json(&text.replace(r#""w2.4""#, bad)).unwrap_err();
+            assert!(err.contains(why) && err.starts_with("line "), "{bad}: {err}");
+        }
         assert!(History::from_json(r#"{"format": "x", "sessions": [], "branches": []}"#)
             .unwrap_err()
             .contains("expected"));

@@ -45,6 +45,13 @@ impl SplitMix64 {
     }
 }
 
+/// The longest link delay a plan may give: one hour, in milliseconds.
+pub const MAX_DELAY_MS: u64 = 3_600_000;
+
+/// The latest time a planned fault may happen: half a simulated day (the
+/// simulator's horizon is a day, [`crate::sim::HORIZON_MS`]), in milliseconds.
+pub const MAX_FAULT_AT_MS: u64 = 43_200_000;
+
 /// How long a message takes on a link, in milliseconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -70,13 +77,18 @@ impl Delay {
         }
     }
 
-    /// One message's delay in microseconds.
+    /// One message's delay in microseconds (saturating: a delay beyond
+    /// [`MAX_DELAY_MS`] is refused when plans are read, never wrapped here).
     pub fn sample_us(self, rng: &mut SplitMix64) -> u64 {
         match self {
-            Delay::Fixed(ms) => ms * 1000,
+            Delay::Fixed(ms) => ms.saturating_mul(1000),
             Delay::Between(a, b) => {
-                let (lo, hi) = (a.min(b) * 1000, a.max(b) * 1000);
-                lo + rng.next_u64() % (hi - lo + 1)
+                let (lo, hi) = (a.min(b).saturating_mul(1000), a.max(b).saturating_mul(1000));
+                let draw = rng.next_u64();
+                match (hi - lo).checked_add(1) {
+                    Some(span) => lo + draw % span,
+                    None => draw, // the whole u64 range
+                }
             }
         }
     }
@@ -198,12 +210,27 @@ impl NetworkPlan {
                 self.drop_percent
             ));
         }
+        let bounded = |d: Delay, what: &str| {
+            if d.max_ms() > MAX_DELAY_MS {
+                Err(format!("{what} has a delay of {d}, above the maximum of {MAX_DELAY_MS} ms"))
+            } else {
+                Ok(())
+            }
+        };
+        bounded(self.delay_ms, "the plan")?;
         for l in &self.links {
+            bounded(l.delay_ms, &format!("the link rule {}-{}", l.between[0], l.between[1]))?;
             check(l.between[0], "a link rule")?;
             check(l.between[1], "a link rule")?;
         }
         for f in &self.faults {
             let at = format!("the fault at {} ms", f.at_ms);
+            if f.at_ms > MAX_FAULT_AT_MS {
+                return Err(format!("{at} is later than the maximum of {MAX_FAULT_AT_MS} ms"));
+            }
+            if let Fault::SetDelay { delay_ms, .. } = f.fault {
+                bounded(delay_ms, &at)?;
+            }
             match &f.fault {
                 Fault::Cut([a, b])
                 | Fault::Heal([a, b])

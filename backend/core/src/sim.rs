@@ -34,8 +34,34 @@ use crate::schedule::Schedule;
 use crate::session::Session;
 use crate::writes::WriteSet;
 
-/// A run that needs more events than this is stuck in a loop (a bug).
-const MAX_EVENTS: u64 = 2_000_000;
+/// A run that needs more events than this is reported as unfinished.
+pub const MAX_EVENTS: u64 = 2_000_000;
+
+/// The simulated time a run may take: one simulated day. Delays and fault
+/// times are bounded well below it when plans are read
+/// ([`crate::network::MAX_DELAY_MS`], [`crate::network::MAX_FAULT_AT_MS`]);
+/// a run that still needs longer is reported, not asserted on.
+pub const HORIZON_MS: u64 = 86_400_000;
+
+/// Milliseconds to microseconds, saturating (times beyond the horizon are
+/// reported as such, never wrapped).
+fn us(ms: u64) -> u64 {
+    ms.saturating_mul(1000)
+}
+
+/// Why a simulated run has no result: a normal answer for slow or huge
+/// inputs, not a bug.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SimError {
+    #[error(
+        "the simulation did not finish within the horizon of {HORIZON_MS} ms of simulated time \
+         ({unanswered} customer requests unanswered, {in_flight} propagations in flight): \
+         delays or faults keep it from ending"
+    )]
+    DidNotFinish { unanswered: usize, in_flight: usize },
+    #[error("the simulation did not finish within {events} events")]
+    TooManyEvents { events: u64 },
+}
 
 /// How to run a scenario in the simulator.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -179,9 +205,9 @@ struct Sim<'a> {
     ticking: bool,
 }
 
-/// Runs `scenario` to completion. Panics only on a bug in the core (a run
-/// that stalls or never converges), which the tests want to see.
-pub fn run(scenario: &Scenario, config: &SimConfig) -> SimRun {
+/// Runs `scenario` to completion, or reports that it did not finish within
+/// [`HORIZON_MS`] of simulated time or [`MAX_EVENTS`] events.
+pub fn run(scenario: &Scenario, config: &SimConfig) -> Result<SimRun, SimError> {
     let ids = scenario.branch_ids();
     let branches = scenario
         .branches
@@ -225,15 +251,15 @@ pub fn run(scenario: &Scenario, config: &SimConfig) -> SimRun {
         ids,
     };
     for f in &config.network.faults {
-        sim.schedule_at(f.at_ms * 1000, Event::Fault(f.fault.clone()));
+        sim.schedule_at(us(f.at_ms), Event::Fault(f.fault.clone()));
     }
     if sim.ticking {
         for b in sim.ids.clone() {
-            let first = config.anti_entropy_ms * 1000;
+            let first = us(config.anti_entropy_ms);
             sim.schedule_at(first, Event::Tick { branch: b });
         }
     }
-    sim.run_phases();
+    sim.run_phases()?;
     sim.finish()
 }
 
@@ -254,17 +280,17 @@ fn branch_config(
 
 impl Sim<'_> {
     fn schedule_at(&mut self, at: u64, event: Event) {
-        self.seq += 1;
+        self.seq = self.seq.saturating_add(1);
         self.queue.push(Reverse((at, self.seq)));
         self.events.insert(self.seq, event);
     }
 
     fn schedule_in(&mut self, delay_us: u64, event: Event) {
-        self.schedule_at(self.now + delay_us, event);
+        self.schedule_at(self.now.saturating_add(delay_us), event);
     }
 
     fn id(&mut self) -> u64 {
-        self.next_id += 1;
+        self.next_id = self.next_id.saturating_add(1);
         self.next_id
     }
 
@@ -309,7 +335,14 @@ impl Sim<'_> {
         sets.all(|s| s == Some(first))
     }
 
-    fn run_phases(&mut self) {
+    fn did_not_finish(&self) -> SimError {
+        SimError::DidNotFinish {
+            unanswered: self.results.iter().flatten().filter(|r| r.is_none()).count(),
+            in_flight: self.attempts.len(),
+        }
+    }
+
+    fn run_phases(&mut self) -> Result<(), SimError> {
         for phase in self.config.schedule.phases(self.scenario) {
             self.cursor = vec![0; phase.len()];
             self.busy = vec![false; phase.len()];
@@ -325,38 +358,38 @@ impl Sim<'_> {
                 if done && (self.settled() || self.faults_active()) {
                     break;
                 }
-                if !self.step() {
-                    assert!(done, "simulated phase stalled with requests unanswered: a bug in the branch core");
-                    break;
+                if !self.step()? {
+                    if done {
+                        break;
+                    }
+                    // Nothing left to happen, yet requests are unanswered.
+                    return Err(self.did_not_finish());
                 }
                 let stalled_for = self.now.saturating_sub(self.last_progress);
-                assert!(
-                    stalled_for <= 10 * self.config.repair_after_ms.max(1) * 1000,
-                    "simulated customers made no progress for {} ms: a bug in the branch core",
-                    stalled_for / 1000
-                );
-                if stalled_for > self.config.repair_after_ms * 1000 && self.faults_active() {
+                if stalled_for > us(self.config.repair_after_ms) && self.faults_active() {
                     self.repair_everything();
                     self.last_progress = self.now;
                 }
             }
         }
+        Ok(())
     }
 
     /// Customers are done: repair every fault, then run until every branch
     /// has every write and nothing is in flight.
-    fn finish(mut self) -> SimRun {
+    fn finish(mut self) -> Result<SimRun, SimError> {
         // Faults planned for after the customers are done are moot.
         self.events.retain(|_, e| !matches!(e, Event::Fault(_)));
         self.repair_everything();
-        let limit = self.processed + MAX_EVENTS;
+        let limit = self.processed.saturating_add(MAX_EVENTS);
         // Once converged, ticks stop and the last pulls drain.
         while !(self.settled() && self.converged() && self.pulls.is_empty()) {
-            assert!(
-                self.step(),
-                "the simulation ran out of events before the branches converged: a bug in the core"
-            );
-            assert!(self.processed < limit, "the branches did not converge: a bug in the core");
+            if !self.step()? {
+                return Err(self.did_not_finish());
+            }
+            if self.processed >= limit {
+                return Err(SimError::TooManyEvents { events: self.processed });
+            }
         }
         let branches: BTreeMap<BranchId, Branch> = std::mem::take(&mut self.branches)
             .into_iter()
@@ -367,13 +400,13 @@ impl Sim<'_> {
             std::mem::take(&mut self.results),
             branches.values().map(branch_record).collect(),
         );
-        SimRun {
+        Ok(SimRun {
             record,
             branches,
             acknowledged: self.acknowledged,
             end_us: self.now,
             events: self.processed,
-        }
+        })
     }
 
     fn repair_everything(&mut self) {
@@ -389,15 +422,17 @@ impl Sim<'_> {
         }
     }
 
-    /// Processes the next event; false when there is none.
-    fn step(&mut self) -> bool {
-        assert!(
-            self.processed < 2 * MAX_EVENTS,
-            "the simulation did not finish within {} events: a bug in the core",
-            2 * MAX_EVENTS
-        );
-        let Some(Reverse((at, seq))) = self.queue.pop() else { return false };
-        let Some(event) = self.events.remove(&seq) else { return true }; // cancelled
+    /// Processes the next event; false when there is none. An event past
+    /// the horizon, or one too many, ends the run with an error.
+    fn step(&mut self) -> Result<bool, SimError> {
+        if self.processed >= 2 * MAX_EVENTS {
+            return Err(SimError::TooManyEvents { events: self.processed });
+        }
+        let Some(Reverse((at, seq))) = self.queue.pop() else { return Ok(false) };
+        let Some(event) = self.events.remove(&seq) else { return Ok(true) }; // cancelled
+        if at > us(HORIZON_MS) {
+            return Err(self.did_not_finish());
+        }
         self.now = self.now.max(at);
         self.processed += 1;
         match event {
@@ -419,13 +454,13 @@ impl Sim<'_> {
                     if self.is_up(branch) {
                         self.feed(branch, Input::AntiEntropy);
                     }
-                    let every = self.config.anti_entropy_ms * 1000;
+                    let every = us(self.config.anti_entropy_ms);
                     self.schedule_in(every, Event::Tick { branch });
                 }
             }
             Event::Fault(fault) => self.apply_fault(fault),
         }
-        true
+        Ok(true)
     }
 
     fn all_customers_done(&self) -> bool {
@@ -484,7 +519,7 @@ impl Sim<'_> {
             .filter(|((at, _), _)| *at == b)
             .map(|((_, t), a)| (*t, *a))
             .collect();
-        let retry = self.config.retry_ms * 1000;
+        let retry = us(self.config.retry_ms);
         for (token, attempt) in held {
             self.peer_tokens.remove(&(b, token));
             self.schedule_in(retry, Event::Retry { attempt });
@@ -565,7 +600,7 @@ impl Sim<'_> {
             let msg = BranchMsg::Propagate { attempt, propagation: a.propagation };
             self.schedule_in(d, Event::ToBranch { to: a.to, incarnation: None, msg });
         } else {
-            let retry = self.config.retry_ms * 1000;
+            let retry = us(self.config.retry_ms);
             self.schedule_in(retry, Event::Retry { attempt });
         }
     }
@@ -574,7 +609,7 @@ impl Sim<'_> {
         if incarnation.is_some_and(|i| i != self.incarnation[&to]) {
             return; // addressed to a branch life that ended in a crash
         }
-        let retry = self.config.retry_ms * 1000;
+        let retry = us(self.config.retry_ms);
         if !self.is_up(to) {
             match msg {
                 BranchMsg::Request { token, .. } => {
@@ -630,7 +665,7 @@ impl Sim<'_> {
 
     fn fail_pull(&mut self, pull: u64, peer: BranchId) {
         if let Some(p) = self.pulls.get(&pull).cloned() {
-            let retry = self.config.retry_ms * 1000;
+            let retry = us(self.config.retry_ms);
             let msg = BranchMsg::PullFailed { pull, to: peer };
             self.schedule_in(
                 retry,
@@ -674,13 +709,13 @@ impl Sim<'_> {
                         );
                     } else {
                         // The acknowledgement is lost: the sender resends (a duplicate).
-                        let retry = self.config.retry_ms * 1000;
+                        let retry = us(self.config.retry_ms);
                         self.schedule_in(retry, Event::Retry { attempt });
                     }
                 }
                 Effect::Persist(write) => self.stored.entry(b).or_default().push(write),
                 Effect::Parked { token, .. } => {
-                    let wait = self.config.park_timeout_ms * 1000;
+                    let wait = us(self.config.park_timeout_ms);
                     let msg = BranchMsg::Expire { token };
                     self.schedule_in(
                         wait,

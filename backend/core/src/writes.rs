@@ -129,39 +129,65 @@ impl WriteSet {
         })
     }
 
-    /// The writes of `other` missing from `self`, in id order.
+    /// The writes of `other` missing from `self`, in id order. Collects
+    /// them all: only for sets known to be small (see
+    /// [`WriteSet::first_missing_from`] and [`WriteSet::count_missing_from`]).
     pub fn missing_from(&self, other: &WriteSet) -> Vec<WriteId> {
-        self.first_missing_from(other, usize::MAX)
+        self.missing_iter(other).collect()
     }
 
     /// At most `limit` writes of `other` missing from `self`, in id order,
     /// without walking what `self` has: a set naming seq 2^64 costs nothing.
     pub fn first_missing_from(&self, other: &WriteSet, limit: usize) -> Vec<WriteId> {
-        let mut out = Vec::new();
-        for (origin, theirs) in &other.origins {
+        self.missing_iter(other).take(limit).collect()
+    }
+
+    /// The writes of `other` missing from `self`, lazily, in id order. Each
+    /// step costs at most the exceptions of `self` it skips: taking the first
+    /// few is cheap however large the ranges are.
+    pub fn missing_iter<'a>(&'a self, other: &'a WriteSet) -> impl Iterator<Item = WriteId> + 'a {
+        other.origins.iter().flat_map(move |(origin, theirs)| {
             let mine = self.origins.get(origin);
             let have = mine.map_or(0, |m| m.prefix);
+            let lacks = move |seq: &u64| !mine.is_some_and(|m| m.contains(*seq));
             // Theirs beyond my prefix: from have+1 to their prefix, then their extras.
-            let mut seq = have;
-            while seq < theirs.prefix && out.len() < limit {
-                seq += 1;
-                if !mine.is_some_and(|m| m.extra.contains(&seq)) {
-                    out.push(WriteId { origin: *origin, seq });
-                }
-            }
-            for s in theirs.extra.iter().filter(|s| **s > have) {
-                if out.len() >= limit {
-                    break;
-                }
-                if !mine.is_some_and(|m| m.contains(*s)) {
-                    out.push(WriteId { origin: *origin, seq: *s });
-                }
-            }
-            if out.len() >= limit {
-                break;
-            }
+            let prefix = have.checked_add(1).map(|first| first..=theirs.prefix);
+            let extras = have.checked_add(1).map(|first| theirs.extra.range(first..));
+            prefix
+                .into_iter()
+                .flatten()
+                .filter(lacks)
+                .chain(extras.into_iter().flatten().copied().filter(lacks))
+                .map(move |seq| WriteId { origin: *origin, seq })
+        })
+    }
+
+    /// How many writes of `other` are missing from `self`, by interval
+    /// arithmetic: the cost is the number of exceptions, never the ranges.
+    pub fn count_missing_from(&self, other: &WriteSet) -> u64 {
+        let mut missing: u64 = 0;
+        for (origin, theirs) in &other.origins {
+            let Some(mine) = self.origins.get(origin) else {
+                missing = missing.saturating_add(theirs.len());
+                continue;
+            };
+            // |theirs ∩ mine|, the four pairs of (prefix | extras).
+            let both_prefixes = theirs.prefix.min(mine.prefix);
+            let my_extras_in_their_prefix = mine.extra.range(..=theirs.prefix).count() as u64;
+            let their_extras_in_my_prefix = theirs.extra.range(..=mine.prefix).count() as u64;
+            let (small, large) = if theirs.extra.len() <= mine.extra.len() {
+                (&theirs.extra, &mine.extra)
+            } else {
+                (&mine.extra, &theirs.extra)
+            };
+            let both_extras = small.iter().filter(|s| large.contains(s)).count() as u64;
+            let shared = both_prefixes
+                .saturating_add(my_extras_in_their_prefix)
+                .saturating_add(their_extras_in_my_prefix)
+                .saturating_add(both_extras);
+            missing = missing.saturating_add(theirs.len().saturating_sub(shared));
         }
-        out
+        missing
     }
 
     /// Adds every write of `other`.
@@ -285,6 +311,31 @@ mod tests {
             WriteSet::from_parts([(BranchId(1), 0, vec![3]), (BranchId(1), 2, vec![])]),
             WriteSet::from_parts([(BranchId(1), 3, vec![])])
         );
+    }
+
+    #[test]
+    fn missing_writes_are_counted_by_interval_arithmetic() {
+        let have = WriteSet::from_parts([(BranchId(1), 5, vec![9, 12]), (BranchId(2), 0, vec![4])]);
+        let want = WriteSet::from_parts([
+            (BranchId(1), 10, vec![12, 20]),
+            (BranchId(2), 3, vec![]),
+            (BranchId(3), u64::MAX, vec![]),
+        ]);
+        let listed: Vec<_> = have.missing_iter(&want).take(10).collect();
+        assert_eq!(
+            listed,
+            [6, 7, 8, 10, 20]
+                .map(|s| w(1, s))
+                .into_iter()
+                .chain([1, 2, 3].map(|s| w(2, s)))
+                .chain([1, 2].map(|s| w(3, s)))
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(have.count_missing_from(&want), u64::MAX, "saturates");
+        let small =
+            WriteSet::from_parts([(BranchId(1), 10, vec![12, 20]), (BranchId(2), 3, vec![])]);
+        assert_eq!(have.count_missing_from(&small), have.missing_from(&small).len() as u64);
+        assert_eq!(want.count_missing_from(&have), 1, "only w2.4");
     }
 
     #[test]

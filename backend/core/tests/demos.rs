@@ -64,7 +64,7 @@ fn run(d: &Demo, guarantees: Option<Guarantees>, seed: Option<u64>) -> Checked {
     if let Some(s) = seed {
         config.seed = s;
     }
-    demo::run_checked(&e.scenario, &config)
+    demo::run_checked(&e.scenario, &config).expect("the demo finishes")
 }
 
 fn assert_all_succeeded(d: &Demo, c: &Checked, what: &str) {

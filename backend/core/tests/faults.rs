@@ -105,7 +105,7 @@ proptest! {
 
     #[test]
     fn enabled_guarantees_hold_and_nothing_acknowledged_is_lost((scenario, config) in case_strategy()) {
-        let run = sim::run(&scenario, &config);
+        let run = sim::run(&scenario, &config).expect("the run finishes");
         let guarantees = vec![config.guarantees; scenario.customers.len()];
         let history = History::from_record(&scenario, &run.record, &guarantees);
         let report = check::check(&history);
@@ -137,8 +137,8 @@ fn a_seed_replays_exactly() {
     let mut runner = proptest::test_runner::TestRunner::deterministic();
     for _ in 0..20 {
         let (scenario, config) = case_strategy().new_tree(&mut runner).unwrap().current();
-        let a = sim::run(&scenario, &config);
-        let b = sim::run(&scenario, &config);
+        let a = sim::run(&scenario, &config).expect("the run finishes");
+        let b = sim::run(&scenario, &config).expect("the run finishes");
         assert_eq!(a.record, b.record);
         assert_eq!(a.end_us, b.end_us);
         assert_eq!(a.events, b.events);

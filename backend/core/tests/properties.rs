@@ -61,7 +61,7 @@ proptest! {
     /// plus the successful deposits minus the successful withdraws.
     #[test]
     fn money_is_conserved_and_replicas_converge(scenario in scenario_strategy(), config in config_strategy()) {
-        let run = sim::run(&scenario, &config);
+        let run = sim::run(&scenario, &config).expect("the run finishes");
         let mut expected = scenario.branches[0].balance.0;
         for customer in &run.record.customers {
             for r in &customer.results {
@@ -91,7 +91,7 @@ proptest! {
     /// No write is applied twice on any branch.
     #[test]
     fn no_write_is_applied_twice(scenario in scenario_strategy(), config in config_strategy()) {
-        let run = sim::run(&scenario, &config);
+        let run = sim::run(&scenario, &config).expect("the run finishes");
         for branch in run.branches.values() {
             let mut seen = HashSet::new();
             for e in branch.log() {
@@ -108,7 +108,7 @@ proptest! {
     /// the order the session issued them (and all of them are applied).
     #[test]
     fn writes_are_applied_in_issue_order_everywhere(scenario in scenario_strategy(), config in config_strategy()) {
-        let run = sim::run(&scenario, &config);
+        let run = sim::run(&scenario, &config).expect("the run finishes");
         for (s, customer) in scenario.customers.iter().enumerate() {
             let issued = issued_writes(&run, s);
             for branch in run.branches.values() {
@@ -122,7 +122,7 @@ proptest! {
     /// already applied every write that session had been acknowledged.
     #[test]
     fn every_request_sees_the_sessions_earlier_writes(scenario in scenario_strategy(), config in config_strategy()) {
-        let run = sim::run(&scenario, &config);
+        let run = sim::run(&scenario, &config).expect("the run finishes");
         for (s, customer) in scenario.customers.iter().enumerate() {
             let mut results: Vec<&EventResult> = run.record.customers[s].results.iter().collect();
             results.sort_by_key(|r| r.completion);
@@ -156,7 +156,7 @@ proptest! {
     /// stamped later than the matching send.
     #[test]
     fn lamport_clocks_respect_causality(scenario in scenario_strategy(), config in config_strategy()) {
-        let run = sim::run(&scenario, &config);
+        let run = sim::run(&scenario, &config).expect("the run finishes");
         let mut sent: BTreeMap<(EventId, BranchId, BranchId), u64> = BTreeMap::new();
         for branch in run.branches.values() {
             let clocks: Vec<u64> = branch.log().iter().map(|e| e.clock).collect();
@@ -207,7 +207,7 @@ fn reference_test_1_under_every_mode() {
     {
         for seed in 0..50 {
             let config = SimConfig { propagation, seed, ..SimConfig::default() };
-            let run = sim::run(&scenario, &config);
+            let run = sim::run(&scenario, &config).expect("the run finishes");
             let results = &run.record.customers[0].results;
             assert!(
                 results.iter().all(|r| r.outcome.is_success()),

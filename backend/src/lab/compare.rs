@@ -11,7 +11,7 @@
 
 use bank_core::experiment::{self, demo};
 use bank_core::formats::OutputFormat;
-use bank_core::sim::SimConfig;
+use bank_core::sim::{SimConfig, SimError};
 use bank_core::Guarantees;
 use bank_proto as pb;
 
@@ -39,9 +39,18 @@ pub fn compare(request: &pb::CompareRequest) -> pb::CompareReply {
     let seed = config.seed;
     let side = |guarantees: Guarantees| {
         let config = SimConfig { guarantees, ..config.clone() };
-        let checked = demo::run_checked(scenario, &config);
-        pb::SimulatedRun::from((scenario, guarantees, &checked))
+        let checked = demo::run_checked(scenario, &config)?;
+        Ok::<_, SimError>(pb::SimulatedRun::from((scenario, guarantees, &checked)))
     };
-    let comparison = pb::CompareResult { left: Some(side(left)), right: Some(side(right)), seed };
+    // A run that does not finish within the simulator's horizon is the
+    // scenario's answer, not a crash.
+    let (left, right) = match side(left).and_then(|l| Ok((l, side(right)?))) {
+        Ok(sides) => sides,
+        Err(e) => {
+            let error = pb::ScenarioError { message: e.to_string(), line: 0, column: 0 };
+            return pb::CompareReply { result: Some(pb::compare_reply::Result::Error(error)) };
+        }
+    };
+    let comparison = pb::CompareResult { left: Some(left), right: Some(right), seed };
     pb::CompareReply { result: Some(pb::compare_reply::Result::Comparison(comparison)) }
 }

@@ -750,7 +750,7 @@ fn simulated(guarantees: Guarantees) -> pb::SimulatedRun {
         guarantees,
         ..bank_core::experiment::demo::sim_config(&experiment.settings, base)
     };
-    let checked = bank_core::experiment::demo::run_checked(&experiment.scenario, &config);
+    let checked = bank_core::experiment::demo::run_checked(&experiment.scenario, &config).unwrap();
     pb::SimulatedRun::from((&experiment.scenario, guarantees, &checked))
 }
 

@@ -25,7 +25,7 @@
 //!            {"id": 2, "type": "branch", "balance": 0}]}"#;
 //! let experiment = parse_experiment(text, "demo.json").unwrap();
 //! let config = demo::sim_config(&experiment.settings, Default::default());
-//! let checked = demo::run_checked(&experiment.scenario, &config);
+//! let checked = demo::run_checked(&experiment.scenario, &config).unwrap();
 //! assert_eq!(checked.report.count(Anomaly::Broke(Guarantee::ReadYourWrites)), 1);
 //! ```
 
@@ -34,7 +34,7 @@ use crate::formats::OutputFormat;
 use crate::guarantees::Guarantees;
 use crate::history::History;
 use crate::scenario::Scenario;
-use crate::sim::{self, SimConfig, SimRun};
+use crate::sim::{self, SimConfig, SimError, SimRun};
 
 /// What the course's expected outputs for `format` assume: its schedule and
 /// clock scheme; everything else is [`SimConfig::default`] (the course's
@@ -81,12 +81,14 @@ pub struct Checked {
 
 /// Runs `scenario` under `config` (every session asks for
 /// `config.guarantees`) and checks the history.
-pub fn run_checked(scenario: &Scenario, config: &SimConfig) -> Checked {
-    let run = sim::run(scenario, config);
+/// A run that does not finish within the simulator's horizon is an error
+/// (see [`sim::SimError`]), not a panic.
+pub fn run_checked(scenario: &Scenario, config: &SimConfig) -> Result<Checked, SimError> {
+    let run = sim::run(scenario, config)?;
     let guarantees: Vec<Guarantees> = config.per_session(scenario);
     let history = History::from_record(scenario, &run.record, &guarantees);
     let report = check::check(&history);
-    Checked { run, history, report }
+    Ok(Checked { run, history, report })
 }
 
 #[cfg(test)]
@@ -123,5 +125,61 @@ mod tests {
             )
         );
         assert_eq!(c.park_timeout_ms, SimConfig::default().park_timeout_ms);
+    }
+
+    fn two_branches() -> Scenario {
+        crate::formats::parse_input(
+            r#"[{"id": 1, "type": "customer", "events": [
+                  {"id": 1, "interface": "deposit", "money": 100, "branch": 1},
+                  {"id": 2, "interface": "query", "branch": 2}]},
+                {"id": 1, "type": "branch", "balance": 0},
+                {"id": 2, "type": "branch", "balance": 0}]"#,
+            "x.json",
+        )
+        .unwrap()
+    }
+
+    /// A valid, slow link (400 s) used to hit an `assert!` ("a bug in the
+    /// branch core"): the run finishes, or says it did not within the horizon.
+    #[test]
+    fn a_slow_link_finishes_or_reports_the_horizon() {
+        let scenario = two_branches();
+        for propagation in [PropagationMode::Sequential, PropagationMode::Background] {
+            let config = SimConfig {
+                propagation,
+                network: NetworkPlan { delay_ms: Delay::Fixed(400_000), ..NetworkPlan::default() },
+                ..SimConfig::default()
+            };
+            match run_checked(&scenario, &config) {
+                Ok(checked) => assert!(checked.run.end_us >= 400_000_000),
+                Err(e) => assert!(matches!(e, SimError::DidNotFinish { .. }), "{e}"),
+            }
+        }
+    }
+
+    /// Delays and fault times near 2^64 ms (not from a file, which bounds
+    /// them) saturate and end in a horizon error: no overflow, no hang.
+    #[test]
+    fn delays_and_fault_times_near_two_to_the_64_are_reported() {
+        use crate::network::{Fault, TimedFault};
+        let scenario = two_branches();
+        let huge = [
+            Delay::Fixed(u64::MAX),
+            Delay::Between(0, u64::MAX),
+            Delay::Between(u64::MAX - 1, u64::MAX),
+        ];
+        for delay in huge {
+            let config = SimConfig {
+                propagation: PropagationMode::Background,
+                network: NetworkPlan {
+                    delay_ms: delay,
+                    faults: vec![TimedFault { at_ms: u64::MAX, fault: Fault::Crash(2) }],
+                    ..NetworkPlan::default()
+                },
+                ..SimConfig::default()
+            };
+            let e = run_checked(&scenario, &config).unwrap_err();
+            assert!(e.to_string().contains("did not finish within the horizon"), "{e}");
+        }
     }
 }

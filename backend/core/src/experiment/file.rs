@@ -269,4 +269,21 @@ mod tests {
             .unwrap_err();
         assert!(err.message().contains("branch 9"), "{}", err.message());
     }
+
+    #[test]
+    fn delays_and_fault_times_beyond_their_maximum_are_refused_with_the_line() {
+        for network in [
+            r#"{"delay_ms": 18446744073709551615}"#,
+            r#"{"links": [{"between": [1, 2], "delay_ms": [1, 3600001]}]}"#,
+            r#"{"faults": [{"at_ms": 18446744073709551615, "crash": 2}]}"#,
+            r#"{"faults": [{"at_ms": 1, "set_delay": {"between": [1, 2], "delay_ms": 99999999}}]}"#,
+        ] {
+            let text = format!("{{\n\"network\": {network},\n\"bank\": {BANK}}}");
+            let err = parse_experiment(&text, "x.json").unwrap_err();
+            assert!(err.to_string().starts_with("x.json:2"), "{err}");
+            assert!(err.message().contains("maximum"), "{}", err.message());
+        }
+        let ok = format!("{{\"network\": {{\"delay_ms\": 400000}},\n\"bank\": {BANK}}}");
+        assert!(parse_experiment(&ok, "x.json").is_ok(), "400 s is a valid delay");
+    }
 }

@@ -53,7 +53,8 @@ pub fn sim(args: SimArgs) -> Result<(), Failure> {
     let progress = std::io::stderr().is_terminal() && args.seeds >= 1000;
     for (i, seed) in (first..first.saturating_add(args.seeds)).enumerate() {
         let config = SimConfig { seed, ..base.clone() };
-        let demo::Checked { run, history, report } = demo::run_checked(&scenario, &config);
+        let demo::Checked { run, history, report } = demo::run_checked(&scenario, &config)
+            .map_err(|e| Failure::bad_input(format!("{source}, seed {seed}: {e}")))?;
         events += run.events;
         if i == 0 {
             if let Some(path) = &args.history {
