@@ -1,17 +1,18 @@
 //! bank-sim's browser visualizer: watch a live cluster of bank branches,
 //! drive it, and travel back in time through what happened.
 //!
-//! - [`api`]: the only grpc-web code (`Lab` and `Branch` services, same origin).
+//! - [`api`]: the only grpc-web code (`Lab` and `Customer` services, same
+//!   origin), every RPC through one call path.
 //! - [`state`]: small contexts (playback, server, customer, settings, focus)
 //!   and the `Watch` loop that feeds them; each holds the actions that change it.
 //! - [`model`]: plain Rust without a DOM: trace replay, layout, formatting,
-//!   the browser's customer session (a `bank_core::Session`), and
-//!   [`model::wire`], the one place proto messages and core types meet.
+//!   and the browser's customer session (a `bank_core::Session`).
 //! - [`components`]: one leptos component per file, each asking only for the
 //!   contexts it reads.
 //!
 //! The rules are `bank_core`'s: money, session guarantees, write sets and a
-//! customer's session are not written again here.
+//! customer's session are not written again here. Proto messages and core
+//! values meet only in `bank_proto::convert`, as in the backend.
 //!
 //! `main.rs` only calls [`mount`], so tests can load this library without
 //! starting the app.
@@ -32,6 +33,7 @@ use crate::components::{
     timeline::Timeline, violations_panel::ViolationsPanel,
 };
 use crate::model::embed::{self, PageParams, ScenarioSource};
+use crate::model::format;
 use crate::state::{
     context, playback::Playback, server::Server, settings::Settings, watch, State,
 };
@@ -114,7 +116,9 @@ fn ScenarioTitle() -> impl IntoView {
         playback.trace.with(|t| {
             t.scenario().map(|s| {
                 let name = if s.name.is_empty() { "scenario" } else { s.name.as_str() };
-                format!("{name} · format {} · schedule {}", s.format, s.schedule)
+                let format = format::output_format(s.format);
+                let schedule = format::schedule(s.schedule);
+                format!("{name} · format {format} · schedule {schedule}")
             })
         })
     };

@@ -12,7 +12,6 @@ use bank_frontend::model::{
     format,
     layout::{Layout, Point},
     trace::{FlightKind, MessageClass, Node, Pushed, Trace, World},
-    wire,
 };
 use bank_proto::{
     customer_reply, lab_event::Event, BranchInfo, BranchLogged, ControlReply, CustomerAnswered, CustomerInfo,
@@ -46,8 +45,8 @@ fn summary() -> ScenarioSummary {
                 ScriptedEvent { event_id: 2, operation: QUERY, amount_cents: 0, branch_id: 2 },
             ],
         }],
-        format: "p1".into(),
-        schedule: "sequential".into(),
+        format: bank_proto::OutputFormat::P1 as i32,
+        schedule: bank_proto::Schedule::Sequential as i32,
         warnings: vec![],
         ..Default::default()
     }
@@ -104,6 +103,7 @@ fn answered(event: u64, op: i32, balance: i64) -> Event {
             operation: op,
             result: Some(customer_reply::Result::Success(Success { balance_cents: balance, write: None, observed: None })),
             clock: 9,
+            customer_id: 1,
         }),
     })
 }
@@ -127,7 +127,10 @@ fn seed_test_2() -> Trace {
         logged(2, Execute, 2, QUERY, 0, 8, 40000, &[]),               // 12
         logged(2, Response, 2, QUERY, 0, 9, 40000, &[]),              // 13
         answered(2, QUERY, 40000),                                    // 14
-        Event::Finished(Finished { output_json: "[{\"id\": 1, \"recv\": []}]".into(), format: "p1".into() }), // 15
+        Event::Finished(Finished {
+            output_json: "[{\"id\": 1, \"recv\": []}]".into(),
+            format: bank_proto::OutputFormat::P1 as i32,
+        }), // 15
     ];
     let mut trace = Trace::new();
     for (seq, event) in events.into_iter().enumerate() {
@@ -316,8 +319,10 @@ fn browser_requests_fly_from_the_you_node() {
                     reason: 1,
                     message: "no".into(),
                     balance_cents: 0,
+                    ..Default::default()
                 })),
                 clock: 4,
+                customer_id: 1000,
             }),
         }),
     ));
@@ -443,9 +448,57 @@ fn every_event_has_a_log_line() {
     assert!(describe::event_facts(&trace.events()[6]).iter().any(|(k, v)| *k == "Lamport clock" && v == "6"));
 }
 
+#[wasm_bindgen_test(unsupported = test)]
+fn scenario_settings_print_by_their_core_names() {
+    use bank_proto::{OutputFormat, PropagationMode, Schedule};
+    let trace = seed_test_2();
+    let lines: Vec<describe::Line> = trace.events().iter().map(describe::line).collect();
+    assert!(lines[0].text.ends_with("(p1, sequential)"), "{}", lines[0].text);
+    assert!(lines[15].text.ends_with("(output format p1)"), "{}", lines[15].text);
+    assert_eq!(format::output_format(OutputFormat::P1Money as i32), "p1-money");
+    assert_eq!(format::output_format(OutputFormat::P2b as i32), "p2b");
+    assert_eq!(format::schedule(Schedule::WritesFirst as i32), "writes-first");
+    assert_eq!(format::propagation(PropagationMode::Background as i32), "background");
+    assert_eq!(format::propagation(PropagationMode::Sequential as i32), "sequential");
+    for unset in [0, 42] {
+        assert_eq!(format::output_format(unset), "unspecified");
+        assert_eq!(format::schedule(unset), "unspecified");
+        assert_eq!(format::propagation(unset), "unspecified");
+    }
+    // A summary without guarantees runs with the course's; else its own.
+    assert_eq!(trace.scenario_guarantees(), Some(Guarantees::COURSE));
+    let mut none = Trace::new();
+    let loaded = ScenarioSummary { guarantees: Some(Guarantees::NONE.into()), ..summary() };
+    none.push(ev(0, Event::Loaded(loaded)));
+    assert_eq!(none.scenario_guarantees(), Some(Guarantees::NONE));
+    assert_eq!(Trace::new().scenario_guarantees(), None);
+}
+
 // ---------------------------------------------------------------------------
 // Page parameters and the browser session
 // ---------------------------------------------------------------------------
+
+/// The page names each RPC by its path (`src/api/path.rs`): every path is a
+/// method of a service of the contract.
+#[wasm_bindgen_test(unsupported = test)]
+fn every_rpc_path_names_a_method_of_the_contract() {
+    let contract = [
+        include_str!("../../proto/bank/v1/lab.proto"),
+        include_str!("../../proto/bank/v1/customer.proto"),
+    ];
+    for path in bank_frontend::api::path::ALL {
+        let (service, method) = path
+            .strip_prefix("/bank.v1.")
+            .and_then(|p| p.split_once('/'))
+            .unwrap_or_else(|| panic!("{path} is not /bank.v1.<Service>/<Method>"));
+        let body = contract
+            .iter()
+            .find_map(|text| text.split_once(&format!("service {service} {{")))
+            .map(|(_, rest)| rest.split("\n}").next().unwrap_or(rest))
+            .unwrap_or_else(|| panic!("{path}: no service {service} in proto/bank/v1"));
+        assert!(body.contains(&format!("rpc {method}(")), "{path}: {service} has no rpc {method}");
+    }
+}
 
 #[wasm_bindgen_test(unsupported = test)]
 fn the_query_string_selects_embed_mode_and_a_scenario() {
@@ -495,6 +548,7 @@ fn the_browser_session_counts_events_and_keeps_its_writes() {
         operation: Operation::Deposit as i32,
         result: Some(customer_reply::Result::Success(Success { balance_cents: 42500, write: Some(write), observed: None })),
         clock: 10,
+        customer_id: BROWSER_CUSTOMER.0,
     });
     assert_eq!(text, "success: balance 425");
     let second = session.request(BranchId(1), Op::Query);
@@ -510,8 +564,10 @@ fn the_browser_session_counts_events_and_keeps_its_writes() {
             reason: 1,
             message: "withdraw of 500.00 exceeds balance 425.00".into(),
             balance_cents: 42500,
+            requested_cents: 50000,
         })),
         clock: 12,
+        customer_id: BROWSER_CUSTOMER.0,
     });
     assert_eq!(failed, "failure: withdraw of 500.00 exceeds balance 425.00 (balance 425)");
 }
@@ -531,12 +587,13 @@ fn the_browser_session_keeps_its_read_set_and_guarantees() {
         operation: Operation::Query as i32,
         result: Some(customer_reply::Result::Success(Success { balance_cents: 0, write: None, observed: Some(seen) })),
         clock: 3,
+        customer_id: BROWSER_CUSTOMER.0,
     });
     let more = WriteSet { origins: vec![OriginWrites { origin_branch: 1, prefix: 3, extra: vec![] }, OriginWrites { origin_branch: 2, prefix: 1, extra: vec![] }] };
-    let both = session.session().read_set().clone().union(&wire::write_set_from_proto(&more));
+    let both = session.session().read_set().clone().union(&bank_core::WriteSet::from(&more));
     assert_eq!(both.to_string(), "{w1.1-4, w2.1}");
     let read_set = session.request(BranchId(2), Op::Query).session.unwrap().read_set;
-    let read_set = read_set.map(|r| wire::write_set_from_proto(&r).to_string());
+    let read_set = read_set.map(|r| bank_core::WriteSet::from(&r).to_string());
     assert_eq!(read_set.as_deref(), Some("{w1.1-2, w1.4}"));
     assert_eq!(parse("all").unwrap().to_string(), "all");
     assert_eq!(parse("none").unwrap().to_string(), "none");

@@ -41,9 +41,10 @@
 //!
 //! The impls are grouped like the proto files they convert: `enums` (every
 //! enum), `types` (the shared vocabulary of `types.proto`), `customer`,
-//! `replica`, `admin` and `lab`. Only the error, [`WireEnum`] and
-//! [`enum_field`] are named from outside; the impls apply wherever the types
-//! are in scope.
+//! `replica`, `admin` and `lab`. Only the error, [`WireEnum`],
+//! [`enum_field`] and [`guarantees_or_course`] (an optional `Guarantees`
+//! field read with its default) are named from outside; the impls apply
+//! wherever the types are in scope.
 
 use std::convert::Infallible;
 
@@ -53,6 +54,8 @@ mod enums;
 mod lab;
 mod replica;
 mod types;
+
+pub use types::guarantees_or_course;
 
 /// A wire message that cannot be turned into a core value (or, rarely, a core
 /// value the wire cannot carry).

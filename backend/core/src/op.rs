@@ -92,6 +92,12 @@ pub enum FailReason {
     NotReady(String),
 }
 
+impl FailReason {
+    /// How the sentence of an [`FailReason::Invalid`] starts; its details
+    /// follow (a reader of the sentence takes them back out after it).
+    pub const INVALID_PREFIX: &'static str = "invalid request: ";
+}
+
 impl fmt::Display for FailReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -99,7 +105,10 @@ impl fmt::Display for FailReason {
                 write!(f, "withdraw of {requested} exceeds balance {balance}")
             }
             FailReason::WrongBranch => f.write_str("request addressed to another branch"),
-            FailReason::Invalid(why) => write!(f, "invalid request: {why}"),
+            FailReason::Invalid(why) => {
+                f.write_str(FailReason::INVALID_PREFIX)?;
+                f.write_str(why)
+            }
             FailReason::NotReady(why) => f.write_str(why),
         }
     }

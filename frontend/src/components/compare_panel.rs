@@ -1,14 +1,26 @@
 //! The same scenario and seed in the simulator, side by side with two
 //! guarantee settings: each run's operations, violations and final balances.
 
+use bank_core::{Guarantee, Guarantees};
+use bank_proto::convert::guarantees_or_course;
 use bank_proto::SimulatedRun;
 use leptos::prelude::*;
 
-use crate::model::{describe, format};
+use crate::model::{describe, format, trace::Trace};
 use crate::state::{context, playback::Playback, settings::Settings};
 
-/// The guarantee settings offered on each side (`""`: the side's default).
-const OPTIONS: [&str; 8] = ["", "all", "none", "ryw,mw", "ryw", "mr", "wfr", "mw"];
+/// The guarantee settings offered on each side (`None`: the side's default):
+/// all, none, the course's (`ryw,mw`), then each guarantee alone.
+fn options() -> [Option<Guarantees>; 8] {
+    let [ryw, mr, wfr, mw] = Guarantee::ALL.map(|g| Some(Guarantees::only(g)));
+    let (all, none, course) = (Guarantees::ALL, Guarantees::NONE, Guarantees::COURSE);
+    [None, Some(all), Some(none), Some(course), ryw, mr, wfr, mw]
+}
+
+/// An option's value (and label): the core's name of its guarantees.
+fn option_value(option: Option<Guarantees>) -> String {
+    option.map(|g| g.to_string()).unwrap_or_default()
+}
 
 /// Two guarantee pickers, the Compare button, and the two runs.
 #[component]
@@ -20,39 +32,44 @@ pub fn ComparePanel() -> impl IntoView {
         settings
             .guarantee_choice
             .get()
-            .map(|g| g.to_string())
-            .or_else(|| playback.trace.with(|t| t.scenario().map(|s| s.guarantees.clone())))
-            .unwrap_or_else(|| "none".into())
+            .or_else(|| playback.trace.with(Trace::scenario_guarantees))
+            .unwrap_or(Guarantees::NONE)
     };
-    let left = RwSignal::new(String::new());
-    let right = RwSignal::new(String::new());
-    let select = move |which: RwSignal<String>, testid: &'static str, default_label: &'static str| {
-        let opts = OPTIONS
-            .iter()
+    // What each side's picker shows (`None`: its default).
+    let left = RwSignal::new(None::<Guarantees>);
+    let right = RwSignal::new(None::<Guarantees>);
+    let select = move |which: RwSignal<Option<Guarantees>>,
+                       testid: &'static str,
+                       default_label: &'static str| {
+        let opts = options()
+            .into_iter()
             .map(|o| {
-                let label = if o.is_empty() { default_label.to_owned() } else { (*o).to_owned() };
-                view! { <option value=*o>{label}</option> }
+                let value = option_value(o);
+                let label = if o.is_none() { default_label.to_owned() } else { value.clone() };
+                view! { <option value=value>{label}</option> }
             })
             .collect_view();
+        let pick = move |ev| {
+            let value = event_target_value(&ev);
+            which.set(options().into_iter().flatten().find(|g| g.to_string() == value));
+        };
         view! {
             <select
                 data-testid=testid
-                prop:value=move || which.get()
-                on:change=move |ev| which.set(event_target_value(&ev))
+                prop:value=move || option_value(which.get())
+                on:change=pick
             >
                 {opts}
             </select>
         }
     };
     let run = move |_| {
-        let a = match left.get_untracked() {
-            s if s.is_empty() => chosen(),
-            s => s,
-        };
-        let b = match right.get_untracked() {
-            s if s.is_empty() => if a == "all" { "none".to_owned() } else { "all".to_owned() },
-            s => s,
-        };
+        let a = left.get_untracked().unwrap_or_else(chosen);
+        let b = right.get_untracked().unwrap_or(if a == Guarantees::ALL {
+            Guarantees::NONE
+        } else {
+            Guarantees::ALL
+        });
         settings.compare(a, b);
     };
     let result = move || {
@@ -134,7 +151,7 @@ fn SimColumn(run: SimulatedRun, testid: &'static str) -> impl IntoView {
         format!("{verdict} · {} ms simulated · final {}", run.duration_ms, balances.join(", "));
     view! {
         <div class="compare-column" data-testid=testid>
-            <h3>{format!("guarantees: {}", run.guarantees)}</h3>
+            <h3>{format!("guarantees: {}", guarantees_or_course(run.guarantees))}</h3>
             <p class="hint">{facts}</p>
             <ol class="sim-ops">{ops}</ol>
             <ul class="violations-list">{violations}</ul>

@@ -5,10 +5,13 @@ use leptos::{prelude::*, task::spawn_local};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
+use bank_core::branch::PropagationMode;
+use bank_core::experiment::propagation_name;
 use bank_core::{Guarantee, Guarantees};
+use bank_proto::convert::guarantees_or_course;
 use bank_proto::ScenarioError;
 
-use crate::model::wire;
+use crate::model::{format, trace::Trace};
 use crate::state::{context, playback::Playback, server::Server, settings::Settings};
 
 #[component]
@@ -167,7 +170,7 @@ fn GuaranteeSettings() -> impl IntoView {
         settings.guarantee_choice.get().unwrap_or_else(|| {
             playback
                 .trace
-                .with(|t| t.scenario().and_then(wire::scenario_guarantees))
+                .with(Trace::scenario_guarantees)
                 .unwrap_or(Guarantees::NONE)
         })
     };
@@ -200,7 +203,9 @@ fn GuaranteeSettings() -> impl IntoView {
             t.scenario().map(|s| {
                 format!(
                     "running: guarantees {}, propagation {}, seed {}",
-                    s.guarantees, s.propagation, s.seed
+                    guarantees_or_course(s.guarantees),
+                    format::propagation(s.propagation),
+                    s.seed
                 )
             })
         })
@@ -226,8 +231,16 @@ fn GuaranteeSettings() -> impl IntoView {
                 "Propagation "
                 <select
                     data-testid="propagation"
-                    prop:value=move || settings.propagation_choice.get()
-                    on:change=move |ev| settings.propagation_choice.set(event_target_value(&ev))
+                    prop:value=move || {
+                        settings.propagation_choice.get().map_or("", propagation_name)
+                    }
+                    on:change=move |ev| {
+                        // The options' values are the core's names ("": the scenario's).
+                        let value = event_target_value(&ev);
+                        let named = |m: &PropagationMode| propagation_name(*m) == value;
+                        let mode = PropagationMode::ALL.into_iter().find(named);
+                        settings.propagation_choice.set(mode)
+                    }
                 >
                     <option value="">"scenario's"</option>
                     <option value="sequential">"sequential"</option>

@@ -4,14 +4,16 @@
 //!
 //! The session rules are the core's, as for every scripted customer; this
 //! file only numbers the browser's events and turns replies into the text
-//! the customer panel shows. The messages go through [`super::wire`].
+//! the customer panel shows. The messages are converted by `bank_proto`'s
+//! `From` / `TryFrom` impls, as in the backend.
 
+use bank_core::branch::Reply;
 use bank_core::money::MoneyError;
 use bank_core::{BranchId, Cents, CustomerId, EventId, Guarantees, Op, Session};
 use bank_proto::{customer_reply, CustomerReply, CustomerRequest};
 use thiserror::Error;
 
-use super::{format, wire};
+use super::format;
 
 /// The customer id the browser uses (scenario customers have small ids).
 pub const BROWSER_CUSTOMER: CustomerId = CustomerId(1000);
@@ -49,7 +51,7 @@ impl BrowserCustomer {
     pub fn request(&mut self, branch: BranchId, op: Op) -> CustomerRequest {
         let event = self.next_event;
         self.next_event = EventId(event.0 + 1);
-        wire::request_to_proto(&self.session.request(event, branch, op))
+        CustomerRequest::from(&self.session.request(event, branch, op))
     }
 
     /// Takes in a reply: the clock catches up with the branch's, an
@@ -57,7 +59,7 @@ impl BrowserCustomer {
     /// read set. Returns the text shown to the person.
     pub fn answered(&mut self, reply: &CustomerReply) -> String {
         self.session.merge_clock(reply.clock);
-        if let Ok(reply) = wire::reply_from_proto(reply, BROWSER_CUSTOMER) {
+        if let Ok(reply) = Reply::try_from(reply) {
             self.session.observe(&reply);
         }
         match &reply.result {

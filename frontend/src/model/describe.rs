@@ -100,8 +100,8 @@ pub fn line(event: &LabEvent) -> Line {
             s.name,
             s.branches.len(),
             s.customers.len(),
-            s.format,
-            s.schedule
+            format::output_format(s.format),
+            format::schedule(s.schedule)
         )),
         Some(Event::CustomerSent(sent)) => {
             let Some(r) = &sent.request else { return lab("customer request (empty)".into()) };
@@ -185,7 +185,10 @@ pub fn line(event: &LabEvent) -> Line {
                 customer: Some(e.customer_id),
             }
         }
-        Some(Event::Finished(f)) => lab(format!("finished: every scripted event answered (output format {})", f.format)),
+        Some(Event::Finished(f)) => lab(format!(
+            "finished: every scripted event answered (output format {})",
+            format::output_format(f.format)
+        )),
         Some(Event::Network(n)) => Line {
             actor: "fault".into(),
             text: format!("{} — {}", n.description, network_state(n.state.as_ref())),

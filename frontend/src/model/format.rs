@@ -5,7 +5,11 @@
 //! `400` when whole, `400.5` or `400.05` otherwise, no currency sign, no
 //! thousands separators.
 
-use bank_core::Cents;
+use bank_core::branch::PropagationMode;
+use bank_core::experiment::propagation_name;
+use bank_core::formats::OutputFormat;
+use bank_core::{Cents, Schedule};
+use bank_proto as pb;
 use bank_proto::{FailureReason, LogKind, Operation, PlayState};
 
 /// `40050` → `"400.5"`, `40000` → `"400"`, `-5` → `"-0.05"`: a wire amount
@@ -46,6 +50,29 @@ pub fn play_state(state: PlayState) -> &'static str {
         PlayState::Playing => "playing",
         PlayState::Finished => "finished",
     }
+}
+
+/// An output format field by its command-line name (`p1`, `p1-money`, `p2a`,
+/// `p2b`, `p3`), printed by the core; `unspecified` if none is set.
+pub fn output_format(format: i32) -> &'static str {
+    let format = pb::OutputFormat::try_from(format).map_or(None, Option::<OutputFormat>::from);
+    format.map_or("unspecified", OutputFormat::as_str)
+}
+
+/// A schedule field by its core name (`sequential`, `concurrent`,
+/// `writes-first`); `unspecified` if none is set.
+pub fn schedule(schedule: i32) -> &'static str {
+    match pb::Schedule::try_from(schedule).map(Schedule::try_from) {
+        Ok(Ok(schedule)) => schedule.as_str(),
+        _ => "unspecified",
+    }
+}
+
+/// A propagation mode field by the name an experiment file gives it
+/// (`sequential`, `parallel`, `background`); `unspecified` if none is set.
+pub fn propagation(mode: i32) -> &'static str {
+    let mode = pb::PropagationMode::try_from(mode).map_or(None, Option::<PropagationMode>::from);
+    mode.map_or("unspecified", propagation_name)
 }
 
 /// `insufficient funds`, ...

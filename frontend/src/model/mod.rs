@@ -8,8 +8,9 @@
 //! - [`embed`]: the page's query string and `?scenario=<base64>`.
 //! - [`customer`]: the browser as a customer: a `bank_core::Session`, its
 //!   event ids, and the amount typed.
-//! - [`wire`]: the only place the browser converts between proto messages
-//!   and core types.
+//!
+//! Proto messages become core values (and back) through `bank_proto`'s
+//! `From` / `TryFrom` impls, the backend's own: no conversion is written here.
 
 pub mod customer;
 pub mod describe;
@@ -17,4 +18,3 @@ pub mod embed;
 pub mod format;
 pub mod layout;
 pub mod trace;
-pub mod wire;

@@ -13,6 +13,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use bank_core::Guarantees;
+use bank_proto::convert::guarantees_or_course;
 use bank_proto::{
     customer_reply, lab_event::Event, CustomerWrites, LabEvent, LogKind, Operation, ScenarioSummary,
 };
@@ -211,6 +213,12 @@ impl Trace {
             Some(Event::Loaded(summary)) => Some(summary),
             _ => None,
         }
+    }
+
+    /// The guarantees every customer of this history's scenario asks for
+    /// (but its per-customer ones); `None` before a scenario is loaded.
+    pub fn scenario_guarantees(&self) -> Option<Guarantees> {
+        self.scenario().map(|s| guarantees_or_course(s.guarantees))
     }
 
     /// The course output, once every scripted event was answered: the trace

@@ -3,6 +3,7 @@
 //! (or why it failed), and the side-by-side comparison of the last text
 //! loaded.
 
+use bank_core::branch::PropagationMode;
 use bank_core::Guarantees;
 use bank_proto::{CompareRequest, CompareResult, Example, ScenarioError};
 use leptos::prelude::*;
@@ -18,8 +19,9 @@ pub struct Settings {
     /// The guarantees chosen with the toggles (`None`: the scenario's own),
     /// sent with the next load.
     pub guarantee_choice: RwSignal<Option<Guarantees>>,
-    /// "sequential", "parallel", "background", or "" (the scenario's own).
-    pub propagation_choice: RwSignal<String>,
+    /// The propagation mode chosen (`None`: the scenario's own), sent with
+    /// the next load.
+    pub propagation_choice: RwSignal<Option<PropagationMode>>,
     /// The last load failed: why.
     pub load_error: RwSignal<Option<ScenarioError>>,
     /// A load is in progress (the `Load` call has not answered yet).
@@ -40,7 +42,7 @@ impl Settings {
             api: StoredValue::new(api),
             examples: RwSignal::new(Vec::new()),
             guarantee_choice: RwSignal::new(None),
-            propagation_choice: RwSignal::new(String::new()),
+            propagation_choice: RwSignal::new(None),
             load_error: RwSignal::new(None),
             loading: RwSignal::new(false),
             awaiting_history: RwSignal::new(false),
@@ -59,8 +61,7 @@ impl Settings {
         self.loading.set(true);
         self.awaiting_history.set(true);
         self.last_text.set(text.clone());
-        let guarantees =
-            self.guarantee_choice.get_untracked().map(|g| g.to_string()).unwrap_or_default();
+        let guarantees = self.guarantee_choice.get_untracked();
         let propagation = self.propagation_choice.get_untracked();
         spawn_local(async move {
             let error = match self.api().load(text, name, guarantees, propagation).await {
@@ -105,7 +106,7 @@ impl Settings {
     }
 
     /// Runs the last loaded scenario in the simulator with `left` and `right` guarantees.
-    pub fn compare(self, left: String, right: String) {
+    pub fn compare(self, left: Guarantees, right: Guarantees) {
         let text = self.last_text.get_untracked();
         if text.is_empty() {
             self.comparison.set(Some(Err("load a scenario first".into())));
@@ -113,8 +114,12 @@ impl Settings {
         }
         self.comparing.set(true);
         spawn_local(async move {
-            let request =
-                CompareRequest { text, left_guarantees: left, right_guarantees: right, seed: 0 };
+            let request = CompareRequest {
+                text,
+                left_guarantees: Some(left.into()),
+                right_guarantees: Some(right.into()),
+                seed: 0,
+            };
             let result = match self.api().compare(request).await {
                 Ok(Ok(c)) => Ok(c),
                 Ok(Err(e)) => Err(e.message),

@@ -7,12 +7,11 @@ use std::time::Duration;
 use bank_core::Guarantees;
 use bank_proto::{lab_event::Event, LabEvent, PlayState};
 use leptos::prelude::*;
-use tonic::Streaming;
+
 
 use super::State;
 use crate::api::{self, ApiError};
 use crate::model::trace::{Pushed, Trace};
-use crate::model::wire;
 
 /// The most events of the Watch stream put into the trace before the page
 /// is told about them (see [`follow`]).
@@ -49,7 +48,7 @@ pub async fn watch_forever(state: State) {
 /// bank) costs the page one update, not one per event.
 async fn follow(
     state: State,
-    stream: &mut Streaming<LabEvent>,
+    stream: &mut api::Events,
     mut resumed: bool,
 ) -> Result<(), ApiError> {
     loop {
@@ -113,7 +112,7 @@ fn take(state: State, event: LabEvent, resumed: bool) {
             playback.follow_next.set_value(false);
             focus.clear();
             let guarantees = trace
-                .with_untracked(|t| t.scenario().and_then(wire::scenario_guarantees))
+                .with_untracked(Trace::scenario_guarantees)
                 .unwrap_or(Guarantees::COURSE);
             customer.start_afresh(guarantees);
             playback.cursor.set(1);

@@ -2,16 +2,21 @@
 
 use bank_core::branch::Reply;
 use bank_core::{
-    BranchId, Cents, CustomerId, EventId, FailReason, Guarantees, Outcome, Request, WriteId,
+    BranchId, Cents, CustomerId, EventId, FailReason, Outcome, Request, WriteId,
     WriteSet,
 };
 
-use super::types::{op, write_set};
+use super::types::{guarantees_or_course, op, write_set};
 use super::{enum_field, ConvertError, WireEnum};
 use crate::v1 as pb;
 
 impl From<&Request> for pb::CustomerRequest {
     fn from(r: &Request) -> pb::CustomerRequest {
+        // A plain loop: `map(..).collect()` costs the browser's wasm more.
+        let mut write_set = Vec::new();
+        for w in r.write_set.iter() {
+            write_set.push(pb::WriteId::from(w));
+        }
         pb::CustomerRequest {
             customer_id: r.customer.0,
             event_id: r.event.0,
@@ -20,7 +25,7 @@ impl From<&Request> for pb::CustomerRequest {
             amount_cents: r.op.amount().0,
             clock: r.clock,
             session: Some(pb::Session {
-                write_set: r.write_set.iter().map(pb::WriteId::from).collect(),
+                write_set,
                 read_set: Some((&r.read_set).into()),
                 guarantees: Some(r.guarantees.into()),
             }),
@@ -44,9 +49,7 @@ impl TryFrom<&pb::CustomerRequest> for Request {
                 "CustomerRequest.amount_cents",
             )?,
             clock: r.clock,
-            guarantees: session
-                .and_then(|s| s.guarantees)
-                .map_or(Guarantees::COURSE, Guarantees::from),
+            guarantees: guarantees_or_course(session.and_then(|s| s.guarantees)),
             write_set: session
                 .map(|s| s.write_set.iter().copied().map(WriteId::from).collect())
                 .unwrap_or_default(),
@@ -91,10 +94,9 @@ impl TryFrom<&pb::Failure> for FailReason {
             pb::FailureReason::NotReady => FailReason::NotReady(f.message.clone()),
             pb::FailureReason::InvalidRequest => {
                 // The message is the reason's sentence: take its details back out.
-                let prefix = FailReason::Invalid(String::new()).to_string();
-                FailReason::Invalid(
-                    f.message.strip_prefix(&prefix).unwrap_or(&f.message).to_owned(),
-                )
+                let message = &f.message;
+                let why = message.strip_prefix(FailReason::INVALID_PREFIX).unwrap_or(message);
+                FailReason::Invalid(why.to_owned())
             }
             pb::FailureReason::Unspecified => {
                 return Err(ConvertError::Unspecified {

@@ -279,6 +279,28 @@ proptest! {
         prop_assert_eq!(WriteSet::from(&over_the_wire(pb::WriteSet::from(&set))), set);
     }
 
+    /// Any list of origins (repeated, overlapping, empty, with exceptions
+    /// below the prefix) reads as the set `WriteSet::from_parts` builds.
+    #[test]
+    fn any_wire_write_set_reads_as_the_set_of_its_parts(
+        parts in vec((1..5u64, 0..6u64, vec(0..10u64, 0..4)), 0..6),
+    ) {
+        let wire = pb::WriteSet {
+            origins: parts
+                .iter()
+                .map(|(origin, prefix, extra)| pb::OriginWrites {
+                    origin_branch: *origin,
+                    prefix: *prefix,
+                    extra: extra.clone(),
+                })
+                .collect(),
+        };
+        let expected = WriteSet::from_parts(
+            parts.into_iter().map(|(o, prefix, extra)| (BranchId(o), prefix, extra)),
+        );
+        prop_assert_eq!(WriteSet::from(&wire), expected);
+    }
+
     #[test]
     fn guarantees_survive_the_round_trip(g in guarantees()) {
         prop_assert_eq!(Guarantees::from(over_the_wire(pb::Guarantees::from(g))), g);
@@ -422,6 +444,19 @@ fn an_absent_session_is_a_fresh_one_with_the_course_guarantees() {
     assert!(request.write_set.is_empty() && request.read_set.is_empty());
     let wire = pb::CustomerRequest { session: Some(pb::Session::default()), ..wire };
     assert_eq!(Request::try_from(&wire).unwrap().guarantees, Guarantees::COURSE);
+}
+
+#[test]
+fn an_absent_guarantees_field_is_the_course_and_a_present_one_is_itself() {
+    assert_eq!(super::guarantees_or_course(None), Guarantees::COURSE);
+    for g in [Guarantees::NONE, Guarantees::ALL, Guarantees::COURSE] {
+        assert_eq!(super::guarantees_or_course(Some(g.into())), g);
+    }
+    // An empty message is not absent: it asks for no guarantee at all.
+    assert_eq!(
+        super::guarantees_or_course(Some(pb::Guarantees::default())),
+        Guarantees::NONE
+    );
 }
 
 // ----------------------------------------------------------------- refusals

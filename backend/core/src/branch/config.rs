@@ -26,6 +26,9 @@ pub enum PropagationMode {
 }
 
 impl PropagationMode {
+    pub const ALL: [PropagationMode; 3] =
+        [PropagationMode::Sequential, PropagationMode::Parallel, PropagationMode::Background];
+
     /// Whether the customer waits for every peer (the course's behaviour).
     pub fn is_synchronous(self) -> bool {
         !matches!(self, PropagationMode::Background)

@@ -1,17 +1,25 @@
 //! The only code that talks to the server: grpc-web calls to the `Lab` and
-//! `Branch` services of `bank.proto`, on the page's own origin.
+//! `Customer` services of `proto/bank/v1`, on the page's own origin.
 //!
-//! Each call builds its client afresh: a `tonic_web_wasm_client::Client` is
-//! just the base URL, and the generated clients need `&mut self`.
+//! - [`Api`] (here): one method per RPC, typed messages in and out.
+//! - [`grpc`]: the one call path they share, for encoded messages.
+//! - [`path`]: the RPCs by their gRPC paths.
 
+pub mod grpc;
+pub mod path;
+
+use bank_core::branch::PropagationMode;
+use bank_core::formats::OutputFormat;
+use bank_core::Guarantees;
 use bank_proto::{
-    branch_client::BranchClient, lab_client::LabClient, load_reply, Command, ControlReply, ControlRequest,
-    compare_reply, CompareRequest, CompareResult, CustomerReply, CustomerRequest, Example, ExamplesRequest, FaultReply,
-    FaultRequest, LabEvent, LoadRequest, ScenarioError, ScenarioSummary, WatchRequest,
+    compare_reply, load_reply, Command, CompareReply, CompareRequest, CompareResult, ControlReply,
+    ControlRequest, CustomerReply, CustomerRequest, Example, ExamplesReply, ExamplesRequest,
+    FaultReply, FaultRequest, LabEvent, LoadReply, LoadRequest, ScenarioError, ScenarioSummary,
+    WatchRequest,
 };
+use prost::Message;
 use thiserror::Error;
 use tonic::{Code, Status, Streaming};
-use tonic_web_wasm_client::Client;
 
 /// A failed call, as the UI shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
@@ -60,24 +68,40 @@ impl Api {
         Api::new(origin)
     }
 
-    fn lab(&self) -> LabClient<Client> {
-        LabClient::new(Client::new(self.origin.clone()))
-    }
-
-    fn branch(&self) -> BranchClient<Client> {
-        BranchClient::new(Client::new(self.origin.clone()))
+    /// The RPC at `path` with `request`; its reply decoded.
+    async fn call<Reply: Message + Default>(
+        &self,
+        path: &'static str,
+        request: impl Message,
+    ) -> Result<Reply, ApiError> {
+        let reply = grpc::unary(&self.origin, path, request.encode_to_vec()).await?;
+        decode(&reply)
     }
 
     /// The shipped example scenarios.
     pub async fn examples(&self) -> Result<Vec<Example>, ApiError> {
-        Ok(self.lab().examples(ExamplesRequest {}).await?.into_inner().examples)
+        let reply: ExamplesReply = self.call(path::EXAMPLES, ExamplesRequest {}).await?;
+        Ok(reply.examples)
     }
 
-    /// Loads a scenario text (any course format) on a fresh cluster.
-    /// `guarantees` / `propagation`: empty = the scenario's own setting.
-    pub async fn load(&self, text: String, name: String, guarantees: String, propagation: String) -> Result<Loaded, ApiError> {
-        let request = LoadRequest { text, name, format: String::new(), guarantees, propagation };
-        let reply = self.lab().load(request).await?.into_inner();
+    /// Loads a scenario text (any course format, its output format the one
+    /// that goes with it) on a fresh cluster. `guarantees` / `propagation`:
+    /// `None` = the scenario's own setting.
+    pub async fn load(
+        &self,
+        text: String,
+        name: String,
+        guarantees: Option<Guarantees>,
+        propagation: Option<PropagationMode>,
+    ) -> Result<Loaded, ApiError> {
+        let request = LoadRequest {
+            text,
+            name,
+            format: bank_proto::OutputFormat::from(None::<OutputFormat>).into(),
+            guarantees: guarantees.map(Into::into),
+            propagation: bank_proto::PropagationMode::from(propagation).into(),
+        };
+        let reply: LoadReply = self.call(path::LOAD, request).await?;
         match reply.result {
             Some(load_reply::Result::Scenario(summary)) => Ok(Ok(summary)),
             Some(load_reply::Result::Error(error)) => Ok(Err(error)),
@@ -87,12 +111,13 @@ impl Api {
 
     /// Injects a fault into the live cluster.
     pub async fn inject(&self, request: FaultRequest) -> Result<FaultReply, ApiError> {
-        Ok(self.lab().inject(request).await?.into_inner())
+        self.call(path::INJECT, request).await
     }
 
     /// The same scenario in the simulator with two guarantee settings.
     pub async fn compare(&self, request: CompareRequest) -> Result<Result<CompareResult, ScenarioError>, ApiError> {
-        match self.lab().compare(request).await?.into_inner().result {
+        let reply: CompareReply = self.call(path::COMPARE, request).await?;
+        match reply.result {
             Some(compare_reply::Result::Comparison(c)) => Ok(Ok(c)),
             Some(compare_reply::Result::Error(e)) => Ok(Err(e)),
             None => Err(ApiError::Protocol("Compare answered neither a comparison nor an error".into())),
@@ -101,22 +126,35 @@ impl Api {
 
     /// Play, pause, step, reset or change the speed (scripted events per second; 0 = unchanged).
     pub async fn control(&self, command: Command, speed: f64) -> Result<ControlReply, ApiError> {
-        let request = ControlRequest { command: command as i32, speed };
-        Ok(self.lab().control(request).await?.into_inner())
+        self.call(path::CONTROL, ControlRequest { command: command as i32, speed }).await
     }
 
     /// The history since the last load, then live events.
-    pub async fn watch(&self) -> Result<Streaming<LabEvent>, ApiError> {
-        Ok(self.lab().watch(WatchRequest {}).await?.into_inner())
+    pub async fn watch(&self) -> Result<Events, ApiError> {
+        let request = WatchRequest {}.encode_to_vec();
+        Ok(Events(grpc::server_streaming(&self.origin, path::WATCH, request).await?))
     }
 
     /// The browser as a customer: the lab forwards this to branch `request.branch_id`.
     pub async fn customer_request(&self, request: CustomerRequest) -> Result<CustomerReply, ApiError> {
-        Ok(self.branch().request(request).await?.into_inner())
+        self.call(path::CUSTOMER_REQUEST, request).await
     }
 }
 
+/// A message of type `M` from its bytes. A malformed one is the server's
+/// failure, `INTERNAL`, as tonic's own decoder reports it.
+fn decode<M: Message + Default>(bytes: &[u8]) -> Result<M, ApiError> {
+    M::decode(bytes).map_err(|e| ApiError::from(Status::internal(e.to_string())))
+}
+
+/// The stream of a `Watch` call: encoded `LabEvent`s.
+#[derive(Debug)]
+pub struct Events(Streaming<Vec<u8>>);
+
 /// The next event of a `Watch` stream; `Ok(None)` when the server ended it.
-pub async fn next_event(stream: &mut Streaming<LabEvent>) -> Result<Option<LabEvent>, ApiError> {
-    Ok(stream.message().await?)
+pub async fn next_event(stream: &mut Events) -> Result<Option<LabEvent>, ApiError> {
+    match stream.0.message().await? {
+        Some(bytes) => decode(&bytes).map(Some),
+        None => Ok(None),
+    }
 }
