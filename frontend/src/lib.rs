@@ -34,9 +34,7 @@ use crate::components::{
 };
 use crate::model::embed::{self, PageParams, ScenarioSource};
 use crate::model::format;
-use crate::state::{
-    context, playback::Playback, server::Server, settings::Settings, watch, State,
-};
+use crate::state::{context, playback::Playback, server::Server, settings::Settings, watch, State};
 
 /// Mounts the app on `<body>` (called by `main.rs` only).
 pub fn mount() {
@@ -150,9 +148,8 @@ fn page_params() -> PageParams {
 
 /// Loads the scenario named by `?scenario=`: a shipped example or base64 text.
 fn start_with_scenario(settings: Settings, server: Server, value: &str) {
-    let names = settings
-        .examples
-        .with_untracked(|e| e.iter().map(|e| e.name.clone()).collect::<Vec<_>>());
+    let names =
+        settings.examples.with_untracked(|e| e.iter().map(|e| e.name.clone()).collect::<Vec<_>>());
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     match embed::scenario_source(value, &names) {
         Ok(ScenarioSource::Example(name)) => settings.load_example(&name),

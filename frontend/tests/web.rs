@@ -14,9 +14,9 @@ use bank_frontend::model::{
     trace::{FlightKind, MessageClass, Node, Pushed, Trace, World},
 };
 use bank_proto::{
-    customer_reply, lab_event::Event, BranchInfo, BranchLogged, ControlReply, CustomerAnswered, CustomerInfo,
-    CustomerReply, CustomerRequest, CustomerSent, CustomerWrites, Failure, Finished, LabEvent, LogEntry, LogKind,
-    Operation, ScenarioSummary, ScriptedEvent, Success, WriteId,
+    customer_reply, lab_event::Event, BranchInfo, BranchLogged, ControlReply, CustomerAnswered,
+    CustomerInfo, CustomerReply, CustomerRequest, CustomerSent, CustomerWrites, Failure, Finished,
+    LabEvent, LogEntry, LogKind, Operation, ScenarioSummary, ScriptedEvent, Success, WriteId,
 };
 use wasm_bindgen_test::*;
 
@@ -36,12 +36,20 @@ fn ev(seq: usize, event: Event) -> LabEvent {
 fn summary() -> ScenarioSummary {
     ScenarioSummary {
         name: "seed-test-2".into(),
-        branches: vec![BranchInfo { id: 1, balance_cents: 0 }, BranchInfo { id: 2, balance_cents: 0 }],
+        branches: vec![
+            BranchInfo { id: 1, balance_cents: 0 },
+            BranchInfo { id: 2, balance_cents: 0 },
+        ],
         customers: vec![CustomerInfo {
             session: 0,
             customer_id: 1,
             events: vec![
-                ScriptedEvent { event_id: 1, operation: DEPOSIT, amount_cents: 40000, branch_id: 1 },
+                ScriptedEvent {
+                    event_id: 1,
+                    operation: DEPOSIT,
+                    amount_cents: 40000,
+                    branch_id: 1,
+                },
                 ScriptedEvent { event_id: 2, operation: QUERY, amount_cents: 0, branch_id: 2 },
             ],
         }],
@@ -52,7 +60,15 @@ fn summary() -> ScenarioSummary {
     }
 }
 
-fn sent(session: u32, from_browser: bool, customer: u64, event: u64, branch: u64, op: i32, cents: i64) -> Event {
+fn sent(
+    session: u32,
+    from_browser: bool,
+    customer: u64,
+    event: u64,
+    branch: u64,
+    op: i32,
+    cents: i64,
+) -> Event {
     Event::CustomerSent(CustomerSent {
         session,
         from_browser,
@@ -69,7 +85,16 @@ fn sent(session: u32, from_browser: bool, customer: u64, event: u64, branch: u64
 }
 
 #[allow(clippy::too_many_arguments)]
-fn logged(branch: u64, kind: LogKind, event: u64, op: i32, peer: u64, clock: u64, balance: i64, writes: &[u64]) -> Event {
+fn logged(
+    branch: u64,
+    kind: LogKind,
+    event: u64,
+    op: i32,
+    peer: u64,
+    clock: u64,
+    balance: i64,
+    writes: &[u64],
+) -> Event {
     Event::BranchLogged(BranchLogged {
         branch_id: branch,
         entry: Some(LogEntry {
@@ -101,7 +126,11 @@ fn answered(event: u64, op: i32, balance: i64) -> Event {
             branch_id: if event == 1 { 1 } else { 2 },
             event_id: event,
             operation: op,
-            result: Some(customer_reply::Result::Success(Success { balance_cents: balance, write: None, observed: None })),
+            result: Some(customer_reply::Result::Success(Success {
+                balance_cents: balance,
+                write: None,
+                observed: None,
+            })),
             clock: 9,
             customer_id: 1,
         }),
@@ -112,21 +141,21 @@ fn answered(event: u64, op: i32, balance: i64) -> Event {
 fn seed_test_2() -> Trace {
     use LogKind::*;
     let events = vec![
-        Event::Loaded(summary()),                                     // 0
-        sent(0, false, 1, 1, 1, DEPOSIT, 40000),                      // 1
-        logged(1, Request, 1, DEPOSIT, 0, 2, 0, &[]),                 // 2
-        logged(1, Execute, 1, DEPOSIT, 0, 3, 40000, &[1]),            // 3
-        logged(1, PropagateSent, 1, DEPOSIT, 2, 4, 40000, &[]),       // 4
-        logged(2, PropagateReceived, 1, DEPOSIT, 1, 5, 0, &[]),       // 5
-        logged(2, PropagateExecuted, 1, DEPOSIT, 1, 6, 40000, &[1]),  // 6
-        logged(1, PropagateAcked, 1, DEPOSIT, 2, 7, 40000, &[]),      // 7
-        logged(1, Response, 1, DEPOSIT, 0, 8, 40000, &[]),            // 8
-        answered(1, DEPOSIT, 40000),                                  // 9
-        sent(0, false, 1, 2, 2, QUERY, 0),                            // 10
-        logged(2, Request, 2, QUERY, 0, 7, 40000, &[]),               // 11
-        logged(2, Execute, 2, QUERY, 0, 8, 40000, &[]),               // 12
-        logged(2, Response, 2, QUERY, 0, 9, 40000, &[]),              // 13
-        answered(2, QUERY, 40000),                                    // 14
+        Event::Loaded(summary()),                                    // 0
+        sent(0, false, 1, 1, 1, DEPOSIT, 40000),                     // 1
+        logged(1, Request, 1, DEPOSIT, 0, 2, 0, &[]),                // 2
+        logged(1, Execute, 1, DEPOSIT, 0, 3, 40000, &[1]),           // 3
+        logged(1, PropagateSent, 1, DEPOSIT, 2, 4, 40000, &[]),      // 4
+        logged(2, PropagateReceived, 1, DEPOSIT, 1, 5, 0, &[]),      // 5
+        logged(2, PropagateExecuted, 1, DEPOSIT, 1, 6, 40000, &[1]), // 6
+        logged(1, PropagateAcked, 1, DEPOSIT, 2, 7, 40000, &[]),     // 7
+        logged(1, Response, 1, DEPOSIT, 0, 8, 40000, &[]),           // 8
+        answered(1, DEPOSIT, 40000),                                 // 9
+        sent(0, false, 1, 2, 2, QUERY, 0),                           // 10
+        logged(2, Request, 2, QUERY, 0, 7, 40000, &[]),              // 11
+        logged(2, Execute, 2, QUERY, 0, 8, 40000, &[]),              // 12
+        logged(2, Response, 2, QUERY, 0, 9, 40000, &[]),             // 13
+        answered(2, QUERY, 40000),                                   // 14
         Event::Finished(Finished {
             output_json: "[{\"id\": 1, \"recv\": []}]".into(),
             format: bank_proto::OutputFormat::P1 as i32,
@@ -151,15 +180,26 @@ fn balances(world: &World) -> Vec<(u64, i64)> {
 fn replay_shows_balances_at_the_cursor() {
     let trace = seed_test_2();
     assert_eq!(trace.len(), 16);
-    assert_eq!(balances(&World::at(&trace, 0)), vec![(1, 0), (2, 0)], "starting balances before anything");
+    assert_eq!(
+        balances(&World::at(&trace, 0)),
+        vec![(1, 0), (2, 0)],
+        "starting balances before anything"
+    );
     assert_eq!(balances(&World::at(&trace, 3)), vec![(1, 0), (2, 0)], "execute not applied yet");
-    assert_eq!(balances(&World::at(&trace, 4)), vec![(1, 40000), (2, 0)], "branch 1 executed the deposit");
+    assert_eq!(
+        balances(&World::at(&trace, 4)),
+        vec![(1, 40000), (2, 0)],
+        "branch 1 executed the deposit"
+    );
     assert_eq!(balances(&World::at(&trace, 7)), vec![(1, 40000), (2, 40000)], "propagated");
     let end = World::at(&trace, 16);
     assert_eq!(balances(&end), vec![(1, 40000), (2, 40000)]);
     assert!(end.finished);
     assert_eq!(end.branch(2).unwrap().clock, 9);
-    assert_eq!(end.branch(2).unwrap().write_sets, vec![CustomerWrites { customer_id: 1, event_ids: vec![1] }]);
+    assert_eq!(
+        end.branch(2).unwrap().write_sets,
+        vec![CustomerWrites { customer_id: 1, event_ids: vec![1] }]
+    );
     assert_eq!(end.answers.get(&Node::Customer(0)).map(|a| a.balance_cents), Some(40000));
     // A cursor past the end is the end.
     assert_eq!(World::at(&trace, 99), end);
@@ -172,7 +212,12 @@ fn stepping_back_is_replaying_less() {
     let mut incremental = World::at(&trace, 0);
     for (i, event) in trace.events().iter().enumerate() {
         incremental.apply(i, event);
-        assert_eq!(incremental, forward[i + 1], "applying one by one equals replaying to {}", i + 1);
+        assert_eq!(
+            incremental,
+            forward[i + 1],
+            "applying one by one equals replaying to {}",
+            i + 1
+        );
     }
     // What the page's memo does: advance from the last world shown, by
     // steps forward, jumps forward and steps back.
@@ -183,7 +228,11 @@ fn stepping_back_is_replaying_less() {
     }
     let mut reloaded = trace.clone();
     reloaded.push(trace.events()[0].clone());
-    assert_eq!(shown.advanced(&reloaded, 1), World::at(&reloaded, 1), "a new history is replayed from its start");
+    assert_eq!(
+        shown.advanced(&reloaded, 1),
+        World::at(&reloaded, 1),
+        "a new history is replayed from its start"
+    );
 }
 
 #[wasm_bindgen_test(unsupported = test)]
@@ -238,7 +287,10 @@ fn a_duplicate_is_acknowledged_from_its_receive_event() {
     // No PropagateExecuted: branch 2 had applied it already.
     trace.push(ev(3, logged(1, PropagateAcked, 1, DEPOSIT, 2, 3, 0, &[])));
     let ack = trace.flights().iter().find(|f| f.kind == FlightKind::Ack).expect("an ack flight");
-    assert_eq!((ack.from, ack.to, ack.start, ack.end), (Node::Branch(2), Node::Branch(1), 2, Some(3)));
+    assert_eq!(
+        (ack.from, ack.to, ack.start, ack.end),
+        (Node::Branch(2), Node::Branch(1), 2, Some(3))
+    );
     assert_eq!(ack.clock, 2, "the receive event's clock");
 }
 
@@ -369,7 +421,8 @@ fn branches_sit_on_a_circle_and_customers_in_a_column() {
 fn messages_travel_between_node_borders() {
     let layout = Layout::new(&[1, 2], &[Node::Customer(0)]);
     let (a, b) = layout.edge(Node::Branch(1), Node::Branch(2)).unwrap();
-    let (pa, pb) = (layout.position(Node::Branch(1)).unwrap(), layout.position(Node::Branch(2)).unwrap());
+    let (pa, pb) =
+        (layout.position(Node::Branch(1)).unwrap(), layout.position(Node::Branch(2)).unwrap());
     assert!((a.distance(pa) - layout.branch_radius).abs() < 1e-6);
     assert!((b.distance(pb) - layout.branch_radius).abs() < 1e-6);
     let mid = layout.along(Node::Branch(1), Node::Branch(2), 0.5).unwrap();
@@ -445,7 +498,9 @@ fn every_event_has_a_log_line() {
     assert_eq!(lines[4].actor, "B1");
     assert!(lines[4].text.contains("to B2"), "{}", lines[4].text);
     assert_eq!(lines[15].class, "lab");
-    assert!(describe::event_facts(&trace.events()[6]).iter().any(|(k, v)| *k == "Lamport clock" && v == "6"));
+    assert!(describe::event_facts(&trace.events()[6])
+        .iter()
+        .any(|(k, v)| *k == "Lamport clock" && v == "6"));
 }
 
 #[wasm_bindgen_test(unsupported = test)]
@@ -526,7 +581,10 @@ fn base64_scenarios_decode_in_every_spelling() {
     assert_eq!(embed::decode_base64_text("__8"), Err(ScenarioParamError::NotText));
 
     let names = ["seed-test-1", "project3-big"];
-    assert_eq!(embed::scenario_source("seed-test-1", &names), Ok(ScenarioSource::Example("seed-test-1".into())));
+    assert_eq!(
+        embed::scenario_source("seed-test-1", &names),
+        Ok(ScenarioSource::Example("seed-test-1".into()))
+    );
     assert_eq!(embed::scenario_source(&url_safe, &names), Ok(ScenarioSource::Text(text.into())));
     assert!(embed::scenario_source("no such thing!", &names).is_err());
 }
@@ -546,7 +604,11 @@ fn the_browser_session_counts_events_and_keeps_its_writes() {
         branch_id: 2,
         event_id: first.event_id,
         operation: Operation::Deposit as i32,
-        result: Some(customer_reply::Result::Success(Success { balance_cents: 42500, write: Some(write), observed: None })),
+        result: Some(customer_reply::Result::Success(Success {
+            balance_cents: 42500,
+            write: Some(write),
+            observed: None,
+        })),
         clock: 10,
         customer_id: BROWSER_CUSTOMER.0,
     });
@@ -579,17 +641,30 @@ fn the_browser_session_keeps_its_read_set_and_guarantees() {
     let mut session = BrowserCustomer::new(parse("ryw,mr").unwrap());
     let q = session.request(BranchId(1), Op::Query);
     let sent = q.session.unwrap();
-    assert_eq!(sent.guarantees.map(|g| (g.read_your_writes, g.monotonic_reads, g.monotonic_writes)), Some((true, true, false)));
-    let seen = WriteSet { origins: vec![OriginWrites { origin_branch: 1, prefix: 2, extra: vec![4] }] };
+    assert_eq!(
+        sent.guarantees.map(|g| (g.read_your_writes, g.monotonic_reads, g.monotonic_writes)),
+        Some((true, true, false))
+    );
+    let seen =
+        WriteSet { origins: vec![OriginWrites { origin_branch: 1, prefix: 2, extra: vec![4] }] };
     session.answered(&CustomerReply {
         branch_id: 1,
         event_id: q.event_id,
         operation: Operation::Query as i32,
-        result: Some(customer_reply::Result::Success(Success { balance_cents: 0, write: None, observed: Some(seen) })),
+        result: Some(customer_reply::Result::Success(Success {
+            balance_cents: 0,
+            write: None,
+            observed: Some(seen),
+        })),
         clock: 3,
         customer_id: BROWSER_CUSTOMER.0,
     });
-    let more = WriteSet { origins: vec![OriginWrites { origin_branch: 1, prefix: 3, extra: vec![] }, OriginWrites { origin_branch: 2, prefix: 1, extra: vec![] }] };
+    let more = WriteSet {
+        origins: vec![
+            OriginWrites { origin_branch: 1, prefix: 3, extra: vec![] },
+            OriginWrites { origin_branch: 2, prefix: 1, extra: vec![] },
+        ],
+    };
     let both = session.session().read_set().clone().union(&bank_core::WriteSet::from(&more));
     assert_eq!(both.to_string(), "{w1.1-4, w2.1}");
     let read_set = session.request(BranchId(2), Op::Query).session.unwrap().read_set;
@@ -605,10 +680,36 @@ fn the_browser_session_keeps_its_read_set_and_guarantees() {
 fn network_and_violation_events_change_the_world() {
     use bank_proto::{Link, NetworkChanged, NetworkState, ViolationFound};
     let mut trace = Trace::new();
-    trace.push(LabEvent { seq: 0, at_micros: 0, event: Some(Event::Loaded(ScenarioSummary { branches: vec![BranchInfo { id: 1, balance_cents: 0 }, BranchInfo { id: 2, balance_cents: 0 }], ..Default::default() })) });
+    trace.push(LabEvent {
+        seq: 0,
+        at_micros: 0,
+        event: Some(Event::Loaded(ScenarioSummary {
+            branches: vec![
+                BranchInfo { id: 1, balance_cents: 0 },
+                BranchInfo { id: 2, balance_cents: 0 },
+            ],
+            ..Default::default()
+        })),
+    });
     let state = NetworkState { down: vec![2], cut: vec![Link { a: 2, b: 1 }], delays: vec![] };
-    trace.push(LabEvent { seq: 1, at_micros: 1, event: Some(Event::Network(NetworkChanged { description: "crash branch 2".into(), state: Some(state) })) });
-    let v = ViolationFound { anomaly: "ryw".into(), name: "Read Your Writes".into(), explanation: "stale".into(), session: Some(0), event_ids: vec![2, 1], branch_ids: vec![2, 1], writes: vec!["w1.1".into()], ..Default::default() };
+    trace.push(LabEvent {
+        seq: 1,
+        at_micros: 1,
+        event: Some(Event::Network(NetworkChanged {
+            description: "crash branch 2".into(),
+            state: Some(state),
+        })),
+    });
+    let v = ViolationFound {
+        anomaly: "ryw".into(),
+        name: "Read Your Writes".into(),
+        explanation: "stale".into(),
+        session: Some(0),
+        event_ids: vec![2, 1],
+        branch_ids: vec![2, 1],
+        writes: vec!["w1.1".into()],
+        ..Default::default()
+    };
     trace.push(LabEvent { seq: 2, at_micros: 2, event: Some(Event::Violation(v)) });
     let w = World::at(&trace, 2);
     assert!(w.is_down(2) && w.is_cut(1, 2) && w.violations.is_empty());
@@ -616,7 +717,13 @@ fn network_and_violation_events_change_the_world() {
     assert_eq!(w.violations.len(), 1);
     let line = describe::line(&trace.events()[2]);
     assert_eq!(line.class, "violation");
-    assert!(line.text.starts_with("Read Your Writes violated (the guarantee was off): stale [events e2, e1; writes w1.1]"), "{}", line.text);
+    assert!(
+        line.text.starts_with(
+            "Read Your Writes violated (the guarantee was off): stale [events e2, e1; writes w1.1]"
+        ),
+        "{}",
+        line.text
+    );
     assert!(describe::line(&trace.events()[1]).text.contains("B2 down; link 2-1 cut"));
 }
 
@@ -642,18 +749,28 @@ mod components {
     }
 
     fn text_of(root: &web_sys::Element, testid: &str) -> Option<String> {
-        root.query_selector(&format!("[data-testid='{testid}']")).ok().flatten().and_then(|e| e.text_content())
+        root.query_selector(&format!("[data-testid='{testid}']"))
+            .ok()
+            .flatten()
+            .and_then(|e| e.text_content())
     }
 
     fn count(root: &web_sys::Element, testid: &str) -> u32 {
-        root.query_selector_all(&format!("[data-testid='{testid}']")).map(|l| l.length()).unwrap_or(0)
+        root.query_selector_all(&format!("[data-testid='{testid}']"))
+            .map(|l| l.length())
+            .unwrap_or(0)
     }
 
     /// The message dots drawn in the last frame (the canvas's `data-count`)
     /// and their classes (`data-kinds`).
     fn dots(root: &web_sys::Element) -> (u32, String) {
-        let canvas = root.query_selector("[data-testid='message-dots']").ok().flatten().expect("the dots' canvas");
-        let count = canvas.get_attribute("data-count").expect("data-count").parse().expect("a number");
+        let canvas = root
+            .query_selector("[data-testid='message-dots']")
+            .ok()
+            .flatten()
+            .expect("the dots' canvas");
+        let count =
+            canvas.get_attribute("data-count").expect("data-count").parse().expect("a number");
         (count, canvas.get_attribute("data-kinds").unwrap_or_default())
     }
 
@@ -715,7 +832,10 @@ fn write_sets_add_up_from_the_entries() {
     }
     let sets = |world: &World| world.branch(1).unwrap().write_sets.clone();
     assert_eq!(sets(&World::at(&trace, 1)), vec![]);
-    assert_eq!(sets(&World::at(&trace, 3)), vec![CustomerWrites { customer_id: 1, event_ids: vec![1] }]);
+    assert_eq!(
+        sets(&World::at(&trace, 3)),
+        vec![CustomerWrites { customer_id: 1, event_ids: vec![1] }]
+    );
     let end = World::at(&trace, 4);
     assert_eq!(sets(&end), vec![CustomerWrites { customer_id: 1, event_ids: vec![1, 2] }]);
     assert_eq!(World::at(&trace, 2).advanced(&trace, 4), end, "forward from part-way");

@@ -43,7 +43,10 @@ impl From<Status> for ApiError {
                 ApiError::Unreachable(format!("{:?}", status.code()))
             }
             Code::Unavailable | Code::Unknown => ApiError::Unreachable(status.message().to_owned()),
-            code => ApiError::Refused { code: format!("{code:?}"), message: status.message().to_owned() },
+            code => ApiError::Refused {
+                code: format!("{code:?}"),
+                message: status.message().to_owned(),
+            },
         }
     }
 }
@@ -115,12 +118,17 @@ impl Api {
     }
 
     /// The same scenario in the simulator with two guarantee settings.
-    pub async fn compare(&self, request: CompareRequest) -> Result<Result<CompareResult, ScenarioError>, ApiError> {
+    pub async fn compare(
+        &self,
+        request: CompareRequest,
+    ) -> Result<Result<CompareResult, ScenarioError>, ApiError> {
         let reply: CompareReply = self.call(path::COMPARE, request).await?;
         match reply.result {
             Some(compare_reply::Result::Comparison(c)) => Ok(Ok(c)),
             Some(compare_reply::Result::Error(e)) => Ok(Err(e)),
-            None => Err(ApiError::Protocol("Compare answered neither a comparison nor an error".into())),
+            None => {
+                Err(ApiError::Protocol("Compare answered neither a comparison nor an error".into()))
+            }
         }
     }
 
@@ -136,7 +144,10 @@ impl Api {
     }
 
     /// The browser as a customer: the lab forwards this to branch `request.branch_id`.
-    pub async fn customer_request(&self, request: CustomerRequest) -> Result<CustomerReply, ApiError> {
+    pub async fn customer_request(
+        &self,
+        request: CustomerRequest,
+    ) -> Result<CustomerReply, ApiError> {
         self.call(path::CUSTOMER_REQUEST, request).await
     }
 }

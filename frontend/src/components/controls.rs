@@ -18,7 +18,11 @@ pub fn Controls() -> impl IntoView {
     let state = move || format::play_state(server.play_state.get());
     let speed_text = move || {
         let s = playback.speed.get();
-        if s.fract() == 0.0 { format!("{s:.0}×") } else { format!("{s}×") }
+        if s.fract() == 0.0 {
+            format!("{s:.0}×")
+        } else {
+            format!("{s}×")
+        }
     };
     view! {
         <div class="controls" role="toolbar" aria-label="playback">
@@ -128,7 +132,9 @@ pub fn install_keyboard(playback: Playback) {
         })
     };
     let is_button = |target: Option<web_sys::EventTarget>| {
-        target.and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|el| el.tag_name() == "BUTTON")
+        target
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|el| el.tag_name() == "BUTTON")
     };
     let keydown = window_event_listener(ev::keydown, move |e| {
         if e.alt_key() || e.ctrl_key() || e.meta_key() || typing(e.target()) {

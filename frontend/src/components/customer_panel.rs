@@ -58,7 +58,11 @@ pub fn CustomerPanel() -> impl IntoView {
             let writes = b.session().writes();
             let ids: Vec<String> =
                 writes.iter().map(|w| format!("{}.{}", w.origin.0, w.seq)).collect();
-            if ids.is_empty() { "empty".to_owned() } else { ids.join(", ") }
+            if ids.is_empty() {
+                "empty".to_owned()
+            } else {
+                ids.join(", ")
+            }
         })
     };
     view! {

@@ -23,7 +23,10 @@ pub fn Details() -> impl IntoView {
                         t.events().get(i).map(|e| format::micros(e.at_micros)).unwrap_or_default()
                     };
                     let rows = vec![
-                        ("kind", format!("{} ({})", describe::flight_kind(f.kind), f.class().name())),
+                        (
+                            "kind",
+                            format!("{} ({})", describe::flight_kind(f.kind), f.class().name()),
+                        ),
                         ("from", describe::node(f.from)),
                         ("to", describe::node(f.to)),
                         ("customer", f.customer_id.to_string()),

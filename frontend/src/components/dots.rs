@@ -78,12 +78,19 @@ impl Colours {
     fn read(element: &web_sys::Element) -> Colours {
         let style = web_sys::window().and_then(|w| w.get_computed_style(element).ok().flatten());
         let get = |name: &str, fallback: &str| {
-            let value = style.as_ref().and_then(|s| s.get_property_value(name).ok()).unwrap_or_default();
+            let value =
+                style.as_ref().and_then(|s| s.get_property_value(name).ok()).unwrap_or_default();
             let value = value.trim();
-            if value.is_empty() { fallback.to_owned() } else { value.to_owned() }
+            if value.is_empty() {
+                fallback.to_owned()
+            } else {
+                value.to_owned()
+            }
         };
         let fallback = ["#1a9a4b", "#d6336c", "#2b7bd8", "#8a4fd8", "#6b7280"];
-        let classes = std::array::from_fn(|i| get(&format!("--{}", MessageClass::ALL[i].name()), fallback[i]));
+        let classes = std::array::from_fn(|i| {
+            get(&format!("--{}", MessageClass::ALL[i].name()), fallback[i])
+        });
         Colours {
             classes,
             panel: get("--panel", "#ffffff"),
@@ -99,7 +106,8 @@ impl Drop for Surface {
             observer.disconnect();
         }
         if let (Some(scheme), Some(listener)) = (&self.scheme, &self._on_scheme) {
-            let _ = scheme.remove_event_listener_with_callback("change", listener.as_ref().unchecked_ref());
+            let _ = scheme
+                .remove_event_listener_with_callback("change", listener.as_ref().unchecked_ref());
         }
     }
 }
@@ -234,8 +242,8 @@ pub fn dot_layer(
         if let Some(observer) = &observer {
             observer.observe(&canvas);
         }
-        let scheme =
-            web_sys::window().and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten());
+        let scheme = web_sys::window()
+            .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten());
         let on_scheme = scheme.as_ref().map(|scheme| {
             let listener = Closure::<dyn FnMut()>::new(move || {
                 surface.with_value(|s| {
@@ -246,7 +254,8 @@ pub fn dot_layer(
                 });
                 repaint();
             });
-            let _ = scheme.add_event_listener_with_callback("change", listener.as_ref().unchecked_ref());
+            let _ = scheme
+                .add_event_listener_with_callback("change", listener.as_ref().unchecked_ref());
             listener
         });
         surface.set_value(Some(Surface {
@@ -309,7 +318,12 @@ impl DotPointer {
             let x = (f64::from(e.client_x()) - rect.left() - ox) / scale;
             let y = (f64::from(e.client_y()) - rect.top() - oy) / scale;
             let reach = (RADIUS + OUTLINE / 2.0).powi(2);
-            s.drawn.borrow().iter().rev().find(|(_, dx, dy)| (dx - x).powi(2) + (dy - y).powi(2) <= reach).map(|d| d.0)
+            s.drawn
+                .borrow()
+                .iter()
+                .rev()
+                .find(|(_, dx, dy)| (dx - x).powi(2) + (dy - y).powi(2) <= reach)
+                .map(|d| d.0)
         })
     }
 
@@ -365,7 +379,8 @@ fn make_sprites(colours: &Colours, k: f64) -> Vec<HtmlCanvasElement> {
         .classes
         .iter()
         .filter_map(|colour| {
-            let sprite: HtmlCanvasElement = document.create_element("canvas").ok()?.dyn_into().ok()?;
+            let sprite: HtmlCanvasElement =
+                document.create_element("canvas").ok()?.dyn_into().ok()?;
             sprite.set_width(side);
             sprite.set_height(side);
             let ctx: CanvasRenderingContext2d = sprite.get_context("2d").ok()??.dyn_into().ok()?;
@@ -419,7 +434,8 @@ fn paint(
     let mut per_class = [0usize; 5];
     let colours = s.colours.borrow();
     if let Some(layout) = layout {
-        let class_of = |f: &Flight| MessageClass::ALL.iter().position(|c| *c == f.class()).unwrap_or(0);
+        let class_of =
+            |f: &Flight| MessageClass::ALL.iter().position(|c| *c == f.class()).unwrap_or(0);
         let placed: Vec<(usize, usize, f64, f64)> = ids
             .iter()
             .filter_map(|&id| {

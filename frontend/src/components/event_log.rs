@@ -56,7 +56,11 @@ pub fn EventLog() -> impl IntoView {
             let generation = t.generation();
             let cursor = cursor.min(t.len());
             // Without a filter every line is kept: describe the newest only.
-            let skip = if branch.is_none() && customer.is_none() { cursor.saturating_sub(MAX_LINES) } else { 0 };
+            let skip = if branch.is_none() && customer.is_none() {
+                cursor.saturating_sub(MAX_LINES)
+            } else {
+                0
+            };
             hidden = skip;
             let mut rows = Vec::new();
             for (index, event) in t.events().iter().enumerate().take(cursor).skip(skip).rev() {
@@ -70,7 +74,12 @@ pub fn EventLog() -> impl IntoView {
                     hidden += 1;
                     continue;
                 }
-                rows.push(Row { key: (generation, index), index, at: format::micros(event.at_micros), line });
+                rows.push(Row {
+                    key: (generation, index),
+                    index,
+                    at: format::micros(event.at_micros),
+                    line,
+                });
             }
             rows
         });

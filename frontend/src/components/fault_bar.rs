@@ -19,7 +19,8 @@ pub fn FaultBar() -> impl IntoView {
     let server = context::<Server>();
     let delay = RwSignal::new(String::from("500"));
     let close = move |_| focus.fault_target.set(None);
-    move || match focus.fault_target.get() {
+    move || {
+        match focus.fault_target.get() {
         None => view! {
             <div class="fault-bar hint" data-testid="fault-bar">
                 "Click a branch to crash or restart it, or a link between two branches to cut, heal or slow it down."
@@ -102,5 +103,6 @@ pub fn FaultBar() -> impl IntoView {
             }
             .into_any()
         }
+    }
     }
 }

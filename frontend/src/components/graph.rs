@@ -22,7 +22,8 @@ fn layout_of(trace: &Trace) -> Option<Layout> {
     let scenario = trace.scenario()?;
     let mut branches: Vec<u64> = scenario.branches.iter().map(|b| b.id).collect();
     branches.sort_unstable();
-    let mut customers: Vec<Node> = scenario.customers.iter().map(|c| Node::Customer(c.session)).collect();
+    let mut customers: Vec<Node> =
+        scenario.customers.iter().map(|c| Node::Customer(c.session)).collect();
     customers.push(Node::Browser);
     Some(Layout::new(&branches, &customers))
 }
@@ -35,9 +36,8 @@ pub fn Graph() -> impl IntoView {
     let awaiting = settings.awaiting_history;
     // While a new scenario loads, the old one is not shown (so that nothing
     // is mistaken for the new cluster).
-    let layout = Memo::new(move |_| {
-        if awaiting.get() { None } else { playback.trace.with(layout_of) }
-    });
+    let layout =
+        Memo::new(move |_| if awaiting.get() { None } else { playback.trace.with(layout_of) });
     let trace_len = Memo::new(move |_| playback.trace.with(Trace::len));
     // A new history may bring another scenario with the same layout.
     let generation = Memo::new(move |_| playback.trace.with(Trace::generation));
@@ -127,7 +127,9 @@ fn Edges(layout: Layout) -> impl IntoView {
             .map(|s| {
                 s.customers
                     .iter()
-                    .flat_map(|c| c.events.iter().map(move |e| (Node::Customer(c.session), e.branch_id)))
+                    .flat_map(|c| {
+                        c.events.iter().map(move |e| (Node::Customer(c.session), e.branch_id))
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -212,11 +214,8 @@ pub fn ViolationMarkers(layout: Layout) -> impl IntoView {
 #[component]
 fn Nodes(layout: Layout) -> impl IntoView {
     let r = layout.branch_radius;
-    let branches = layout
-        .branches
-        .iter()
-        .map(|&(id, at)| view! { <BranchNode id at r/> })
-        .collect_view();
+    let branches =
+        layout.branches.iter().map(|&(id, at)| view! { <BranchNode id at r/> }).collect_view();
     let cr = layout.customer_radius;
     let customers = layout
         .customers
@@ -315,9 +314,17 @@ fn CustomerNode(node: Node, at: Point, r: f64) -> impl IntoView {
                 scenario.customers.iter().find(|c| c.session == session).map(|c| c.customer_id)
             });
             let id = id.unwrap_or(0);
-            (format!("customer-{session}"), format!("C{id}"), format!("customer {id} (session {session})"))
+            (
+                format!("customer-{session}"),
+                format!("C{id}"),
+                format!("customer {id} (session {session})"),
+            )
         }
-        _ => ("customer-you".to_owned(), "you".to_owned(), "you: the browser as a customer".to_owned()),
+        _ => (
+            "customer-you".to_owned(),
+            "you".to_owned(),
+            "you: the browser as a customer".to_owned(),
+        ),
     };
     let answer = move || {
         playback.world.with(|w| {

@@ -168,10 +168,7 @@ fn GuaranteeSettings() -> impl IntoView {
     // What the toggles show: the choice, else the loaded scenario's setting.
     let shown = move || {
         settings.guarantee_choice.get().unwrap_or_else(|| {
-            playback
-                .trace
-                .with(Trace::scenario_guarantees)
-                .unwrap_or(Guarantees::NONE)
+            playback.trace.with(Trace::scenario_guarantees).unwrap_or(Guarantees::NONE)
         })
     };
     let toggles = Guarantee::ALL

@@ -13,7 +13,11 @@ pub fn StateTable() -> impl IntoView {
             w.branches
                 .iter()
                 .map(|b| {
-                    let sets = if b.write_sets.is_empty() { "—".to_owned() } else { describe::write_sets(&b.write_sets) };
+                    let sets = if b.write_sets.is_empty() {
+                        "—".to_owned()
+                    } else {
+                        describe::write_sets(&b.write_sets)
+                    };
                     view! {
                         <tr>
                             <th scope="row">{format!("B{}", b.id)}</th>

@@ -75,12 +75,20 @@ pub fn write_sets_short(sets: &[CustomerWrites], max_chars: usize) -> String {
     if full.chars().count() <= max_chars {
         return full;
     }
-    let counts = sets.iter().map(|s| format!("C{}:{}w", s.customer_id, s.event_ids.len())).collect::<Vec<_>>().join(" ");
+    let counts = sets
+        .iter()
+        .map(|s| format!("C{}:{}w", s.customer_id, s.event_ids.len()))
+        .collect::<Vec<_>>()
+        .join(" ");
     if counts.chars().count() <= max_chars {
         return counts;
     }
     let total: usize = sets.iter().map(|s| s.event_ids.len()).sum();
-    if total == 1 { "1 write".to_owned() } else { format!("{total} writes") }
+    if total == 1 {
+        "1 write".to_owned()
+    } else {
+        format!("{total} writes")
+    }
 }
 
 fn customer_actor(from_browser: bool, customer_id: u64) -> String {
@@ -93,7 +101,13 @@ fn customer_actor(from_browser: bool, customer_id: u64) -> String {
 
 /// The event log's line for one event.
 pub fn line(event: &LabEvent) -> Line {
-    let lab = |text: String| Line { actor: "lab".into(), text, class: "lab", branch: None, customer: None };
+    let lab = |text: String| Line {
+        actor: "lab".into(),
+        text,
+        class: "lab",
+        branch: None,
+        customer: None,
+    };
     match &event.event {
         Some(Event::Loaded(s)) => lab(format!(
             "loaded \"{}\": {} branches, {} customer sessions ({}, {})",
@@ -112,7 +126,10 @@ pub fn line(event: &LabEvent) -> Line {
             };
             Line {
                 actor: customer_actor(sent.from_browser, r.customer_id),
-                text: format!("→ B{}: {money} (event {}, clock {})", r.branch_id, r.event_id, r.clock),
+                text: format!(
+                    "→ B{}: {money} (event {}, clock {})",
+                    r.branch_id, r.event_id, r.clock
+                ),
                 class: "request",
                 branch: Some(r.branch_id),
                 customer: Some(r.customer_id),
@@ -150,17 +167,28 @@ pub fn line(event: &LabEvent) -> Line {
             }
         }
         Some(Event::BranchLogged(l)) => {
-            let Some(e) = &l.entry else { return lab(format!("branch {} logged nothing", l.branch_id)) };
+            let Some(e) = &l.entry else {
+                return lab(format!("branch {} logged nothing", l.branch_id));
+            };
             let op = format::operation(e.operation);
-            let money = if op == "query" { op.to_owned() } else { format!("{op} {}", format::cents(e.amount_cents)) };
+            let money = if op == "query" {
+                op.to_owned()
+            } else {
+                format!("{op} {}", format::cents(e.amount_cents))
+            };
             let kind = LogKind::try_from(e.kind).unwrap_or(LogKind::Unspecified);
             let peer = match kind {
                 LogKind::PropagateSent => format!(" to B{}", e.peer),
-                LogKind::PropagateReceived | LogKind::PropagateExecuted => format!(" from B{}", e.peer),
+                LogKind::PropagateReceived | LogKind::PropagateExecuted => {
+                    format!(" from B{}", e.peer)
+                }
                 LogKind::PropagateAcked => format!(" by B{}", e.peer),
                 _ => String::new(),
             };
-            let balance = e.balance_cents.map(|b| format!(" → balance {}", format::cents(b))).unwrap_or_default();
+            let balance = e
+                .balance_cents
+                .map(|b| format!(" → balance {}", format::cents(b)))
+                .unwrap_or_default();
             let failed = if e.failed { " FAILED" } else { "" };
             let class = match kind {
                 _ if e.failed => "fail",
@@ -228,7 +256,8 @@ pub fn violation_text(v: &bank_proto::ViolationFound) -> String {
     if !v.writes.is_empty() {
         involved.push(format!("writes {}", v.writes.join(", ")));
     }
-    let involved = if involved.is_empty() { String::new() } else { format!(" [{}]", involved.join("; ")) };
+    let involved =
+        if involved.is_empty() { String::new() } else { format!(" [{}]", involved.join("; ")) };
     format!("{} violated{promise}: {}{involved}", v.name, v.explanation)
 }
 
@@ -237,8 +266,14 @@ pub fn network_state(state: Option<&bank_proto::NetworkState>) -> String {
     let Some(s) = state else { return "all up".into() };
     let mut parts: Vec<String> = s.down.iter().map(|b| format!("B{b} down")).collect();
     parts.extend(s.cut.iter().map(|l| format!("link {}-{} cut", l.a, l.b)));
-    parts.extend(s.delays.iter().filter_map(|d| d.link.as_ref().map(|l| format!("link {}-{} {} ms", l.a, l.b, d.delay_ms))));
-    if parts.is_empty() { "everything up".into() } else { parts.join("; ") }
+    parts.extend(s.delays.iter().filter_map(|d| {
+        d.link.as_ref().map(|l| format!("link {}-{} {} ms", l.a, l.b, d.delay_ms))
+    }));
+    if parts.is_empty() {
+        "everything up".into()
+    } else {
+        parts.join("; ")
+    }
 }
 
 /// `(label, value)` rows describing an event, for the details panel.
@@ -247,7 +282,14 @@ pub fn event_facts(event: &LabEvent) -> Vec<(&'static str, String)> {
     match &event.event {
         Some(Event::CustomerSent(sent)) => {
             if let Some(r) = &sent.request {
-                facts.push(("from", if sent.from_browser { "you (browser)".into() } else { format!("customer {} (session {})", r.customer_id, sent.session) }));
+                facts.push((
+                    "from",
+                    if sent.from_browser {
+                        "you (browser)".into()
+                    } else {
+                        format!("customer {} (session {})", r.customer_id, sent.session)
+                    },
+                ));
                 facts.push(("to", format!("branch {}", r.branch_id)));
                 facts.push(("operation", format::operation(r.operation).into()));
                 facts.push(("money", format::cents(r.amount_cents)));
@@ -260,19 +302,32 @@ pub fn event_facts(event: &LabEvent) -> Vec<(&'static str, String)> {
         Some(Event::CustomerAnswered(a)) => {
             if let Some(reply) = &a.reply {
                 facts.push(("from", format!("branch {}", reply.branch_id)));
-                facts.push(("to", if a.from_browser { "you (browser)".into() } else { format!("customer {} (session {})", a.customer_id, a.session) }));
+                facts.push((
+                    "to",
+                    if a.from_browser {
+                        "you (browser)".into()
+                    } else {
+                        format!("customer {} (session {})", a.customer_id, a.session)
+                    },
+                ));
                 facts.push(("operation", format::operation(reply.operation).into()));
                 facts.push(("event id", reply.event_id.to_string()));
                 facts.push(("Lamport clock", reply.clock.to_string()));
                 match &reply.result {
                     Some(customer_reply::Result::Success(s)) => {
-                        facts.push(("result", format!("success, balance {}", format::cents(s.balance_cents))));
+                        facts.push((
+                            "result",
+                            format!("success, balance {}", format::cents(s.balance_cents)),
+                        ));
                         if let Some(w) = &s.write {
                             facts.push(("write id", format!("{}.{}", w.origin_branch, w.seq)));
                         }
                     }
                     Some(customer_reply::Result::Failure(f)) => {
-                        facts.push(("result", format!("{}: {}", format::failure_reason(f.reason), f.message)));
+                        facts.push((
+                            "result",
+                            format!("{}: {}", format::failure_reason(f.reason), f.message),
+                        ));
                     }
                     None => {}
                 }

@@ -52,7 +52,10 @@ pub enum ScenarioParamError {
 }
 
 /// Resolves a `scenario` value: a known example name wins, else base64 text.
-pub fn scenario_source(value: &str, example_names: &[&str]) -> Result<ScenarioSource, ScenarioParamError> {
+pub fn scenario_source(
+    value: &str,
+    example_names: &[&str],
+) -> Result<ScenarioSource, ScenarioParamError> {
     if example_names.contains(&value) {
         return Ok(ScenarioSource::Example(value.to_owned()));
     }

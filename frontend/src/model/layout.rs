@@ -57,22 +57,39 @@ impl Layout {
                     return (id, RING_CENTER);
                 }
                 let angle = -PI / 2.0 + 2.0 * PI * i as f64 / n as f64;
-                (id, Point { x: RING_CENTER.x + RING_RADIUS * angle.cos(), y: RING_CENTER.y + RING_RADIUS * angle.sin() })
+                (
+                    id,
+                    Point {
+                        x: RING_CENTER.x + RING_RADIUS * angle.cos(),
+                        y: RING_CENTER.y + RING_RADIUS * angle.sin(),
+                    },
+                )
             })
             .collect();
         // Neighbours on the ring are 2 R sin(pi/n) apart: leave a gap between them.
-        let branch_radius = if n <= 1 { 70.0 } else { (RING_RADIUS * (PI / n as f64).sin() * 0.7).clamp(24.0, 70.0) };
+        let branch_radius = if n <= 1 {
+            70.0
+        } else {
+            (RING_RADIUS * (PI / n as f64).sin() * 0.7).clamp(24.0, 70.0)
+        };
 
         let m = customers.len();
         let spacing = (COLUMN_BOTTOM - COLUMN_TOP) / m.max(1) as f64;
         let customer_positions = customers
             .iter()
             .enumerate()
-            .map(|(i, &node)| (node, Point { x: CUSTOMER_X, y: COLUMN_TOP + spacing * (i as f64 + 0.5) }))
+            .map(|(i, &node)| {
+                (node, Point { x: CUSTOMER_X, y: COLUMN_TOP + spacing * (i as f64 + 0.5) })
+            })
             .collect();
         let customer_radius = (spacing * 0.42).clamp(12.0, 46.0);
 
-        Layout { branches: branch_positions, customers: customer_positions, branch_radius, customer_radius }
+        Layout {
+            branches: branch_positions,
+            customers: customer_positions,
+            branch_radius,
+            customer_radius,
+        }
     }
 
     pub fn position(&self, node: Node) -> Option<Point> {

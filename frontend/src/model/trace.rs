@@ -53,8 +53,13 @@ pub enum MessageClass {
 }
 
 impl MessageClass {
-    pub const ALL: [MessageClass; 5] =
-        [MessageClass::Deposit, MessageClass::Withdraw, MessageClass::Query, MessageClass::Propagate, MessageClass::Ack];
+    pub const ALL: [MessageClass; 5] = [
+        MessageClass::Deposit,
+        MessageClass::Withdraw,
+        MessageClass::Query,
+        MessageClass::Propagate,
+        MessageClass::Ack,
+    ];
 
     /// The CSS class suffix and legend label.
     pub fn name(self) -> &'static str {
@@ -283,7 +288,8 @@ impl Trace {
         match &event.event {
             Some(Event::CustomerSent(sent)) => {
                 let Some(req) = &sent.request else { return };
-                let from = if sent.from_browser { Node::Browser } else { Node::Customer(sent.session) };
+                let from =
+                    if sent.from_browser { Node::Browser } else { Node::Customer(sent.session) };
                 self.start(Flight {
                     kind: FlightKind::Request,
                     from,
@@ -298,7 +304,11 @@ impl Trace {
             }
             Some(Event::CustomerAnswered(answered)) => {
                 let Some(reply) = &answered.reply else { return };
-                let to = if answered.from_browser { Node::Browser } else { Node::Customer(answered.session) };
+                let to = if answered.from_browser {
+                    Node::Browser
+                } else {
+                    Node::Customer(answered.session)
+                };
                 let from = Node::Branch(reply.branch_id);
                 let (customer, event_id) = (answered.customer_id, reply.event_id);
                 self.close(index, |f| {
@@ -369,7 +379,9 @@ impl Trace {
                     }
                     Ok(LogKind::PropagateExecuted) => {
                         let key = (branch, peer, customer, event_id);
-                        if let Some(i) = self.unacked.iter().position(|u| (u.0, u.1, u.2, u.3) == key) {
+                        if let Some(i) =
+                            self.unacked.iter().position(|u| (u.0, u.1, u.2, u.3) == key)
+                        {
                             self.unacked.remove(i);
                         }
                         self.start(Flight {
@@ -390,7 +402,9 @@ impl Trace {
                         if closed.is_none() {
                             // A duplicate: acknowledged straight from the receive event.
                             let key = (peer, branch, customer, event_id);
-                            if let Some(i) = self.unacked.iter().position(|u| (u.0, u.1, u.2, u.3) == key) {
+                            if let Some(i) =
+                                self.unacked.iter().position(|u| (u.0, u.1, u.2, u.3) == key)
+                            {
                                 let (.., received_at) = self.unacked.remove(i);
                                 let clock = self.clock_at(received_at).unwrap_or(entry.clock);
                                 let id = self.flights.len();
@@ -550,7 +564,10 @@ impl World {
     /// replayed from the start. Equal to `World::at(trace, cursor)`.
     pub fn advanced(&self, trace: &Trace, cursor: usize) -> World {
         let cursor = cursor.min(trace.len());
-        if self.generation != trace.generation() || self.cursor > cursor || (self.cursor == 0 && cursor > 0) {
+        if self.generation != trace.generation()
+            || self.cursor > cursor
+            || (self.cursor == 0 && cursor > 0)
+        {
             return World::at(trace, cursor);
         }
         let mut world = self.clone();
@@ -590,7 +607,8 @@ impl World {
                 branch.balance_cents = logged.balance_cents;
                 // The entry carries only what it added to the write sets.
                 for added in &logged.added_writes {
-                    match branch.write_sets.iter_mut().find(|w| w.customer_id == added.customer_id) {
+                    match branch.write_sets.iter_mut().find(|w| w.customer_id == added.customer_id)
+                    {
                         Some(set) => set.event_ids.extend_from_slice(&added.event_ids),
                         None => {
                             branch.write_sets.push(added.clone());
@@ -606,7 +624,11 @@ impl World {
             }
             Some(Event::CustomerAnswered(answered)) => {
                 let Some(reply) = &answered.reply else { return };
-                let node = if answered.from_browser { Node::Browser } else { Node::Customer(answered.session) };
+                let node = if answered.from_browser {
+                    Node::Browser
+                } else {
+                    Node::Customer(answered.session)
+                };
                 let answer = match &reply.result {
                     Some(customer_reply::Result::Success(s)) => Answer {
                         event_id: reply.event_id,
@@ -648,8 +670,14 @@ impl World {
     fn branch_mut(&mut self, id: u64) -> Option<&mut BranchView> {
         if let Err(at) = self.branches.binary_search_by_key(&id, |b| b.id) {
             // A branch the scenario did not announce: show it anyway.
-            let view =
-                BranchView { id, balance_cents: 0, clock: 0, write_sets: Vec::new(), entries: 0, last_event: None };
+            let view = BranchView {
+                id,
+                balance_cents: 0,
+                clock: 0,
+                write_sets: Vec::new(),
+                entries: 0,
+                last_event: None,
+            };
             self.branches.insert(at, view);
         }
         self.branches.iter_mut().find(|b| b.id == id)

@@ -8,7 +8,6 @@ use bank_core::Guarantees;
 use bank_proto::{lab_event::Event, LabEvent, PlayState};
 use leptos::prelude::*;
 
-
 use super::State;
 use crate::api::{self, ApiError};
 use crate::model::trace::{Pushed, Trace};
@@ -46,11 +45,7 @@ pub async fn watch_forever(state: State) {
 /// Everything that has already arrived goes into the trace before the
 /// page is told, so a burst of events (hundreds a second from a busy
 /// bank) costs the page one update, not one per event.
-async fn follow(
-    state: State,
-    stream: &mut api::Events,
-    mut resumed: bool,
-) -> Result<(), ApiError> {
+async fn follow(state: State, stream: &mut api::Events, mut resumed: bool) -> Result<(), ApiError> {
     loop {
         let mut next = Some(api::next_event(stream).await);
         let mut taken = 0;
@@ -103,17 +98,15 @@ fn take(state: State, event: LabEvent, resumed: bool) {
     // A fault is shown at once when the page is showing the newest state.
     let network = matches!(event.event, Some(Event::Network(_)));
     let pushed = trace.try_update_untracked(|t| t.push(event)).unwrap_or(Pushed::Duplicate);
-    let (len, quiet) =
-        trace.with_untracked(|t| (t.len(), t.is_quiet(t.len().saturating_sub(1))));
+    let (len, quiet) = trace.with_untracked(|t| (t.len(), t.is_quiet(t.len().saturating_sub(1))));
     match pushed {
         Pushed::Started => {
             settings.awaiting_history.set(false);
             playback.stop();
             playback.follow_next.set_value(false);
             focus.clear();
-            let guarantees = trace
-                .with_untracked(Trace::scenario_guarantees)
-                .unwrap_or(Guarantees::COURSE);
+            let guarantees =
+                trace.with_untracked(Trace::scenario_guarantees).unwrap_or(Guarantees::COURSE);
             customer.start_afresh(guarantees);
             playback.cursor.set(1);
         }

@@ -2,8 +2,7 @@
 
 use bank_core::branch::Reply;
 use bank_core::{
-    BranchId, Cents, CustomerId, EventId, FailReason, Outcome, Request, WriteId,
-    WriteSet,
+    BranchId, Cents, CustomerId, EventId, FailReason, Outcome, Request, WriteId, WriteSet,
 };
 
 use super::types::{guarantees_or_course, op, write_set};

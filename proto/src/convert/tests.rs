@@ -453,10 +453,7 @@ fn an_absent_guarantees_field_is_the_course_and_a_present_one_is_itself() {
         assert_eq!(super::guarantees_or_course(Some(g.into())), g);
     }
     // An empty message is not absent: it asks for no guarantee at all.
-    assert_eq!(
-        super::guarantees_or_course(Some(pb::Guarantees::default())),
-        Guarantees::NONE
-    );
+    assert_eq!(super::guarantees_or_course(Some(pb::Guarantees::default())), Guarantees::NONE);
 }
 
 // ----------------------------------------------------------------- refusals
