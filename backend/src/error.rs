@@ -46,6 +46,10 @@ pub enum PropagateError {
     /// `bank_core::RunSettings`): the write belongs to another run.
     #[error("branch {branch} is in epoch {ours}, the write is from epoch {theirs}")]
     OtherEpoch { branch: u64, ours: u64, theirs: u64 },
+    /// The message broke the rules of `bank_core::branch::peers` (a
+    /// stranger, an impossible write, too much at once): nothing applied.
+    #[error(transparent)]
+    Refused(#[from] bank_core::branch::PeerRefusal),
 }
 
 impl From<PropagateError> for Status {
@@ -53,6 +57,13 @@ impl From<PropagateError> for Status {
         match e {
             PropagateError::Gone(gone) => gone.into(),
             PropagateError::OtherEpoch { .. } => Status::failed_precondition(e.to_string()),
+            PropagateError::Refused(r) if r.is_forbidden() => {
+                Status::permission_denied(r.to_string())
+            }
+            PropagateError::Refused(r) if r.is_transient() => {
+                Status::resource_exhausted(r.to_string())
+            }
+            PropagateError::Refused(r) => Status::invalid_argument(r.to_string()),
         }
     }
 }

@@ -754,6 +754,18 @@ impl Sim<'_> {
                     }
                 }
                 Effect::Logged(_) => {}
+                // The simulated branches are honest, so this does not happen
+                // but for a busy branch: a refused delivery is retried like a
+                // lost one, a refused pull fails.
+                Effect::PeerRefused { token: Some(token), .. } => {
+                    if let Some(attempt) = self.peer_tokens.remove(&(b, token)) {
+                        let retry = us(self.config.retry_ms);
+                        self.schedule_in(retry, Event::Retry { attempt });
+                    } else if let Some((pull, _)) = self.pull_tokens.remove(&(b, token)) {
+                        self.fail_pull(pull, b);
+                    }
+                }
+                Effect::PeerRefused { token: None, .. } => {}
             }
         }
     }

@@ -29,7 +29,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bank_core::branch::{Propagation, PropagationAck, Reply, ReplyToken, Request};
+use bank_core::branch::{PeerRefusal, Propagation, PropagationAck, Reply, ReplyToken, Request};
 use bank_core::{
     Branch, BranchConfig, BranchId, BranchRecord, CustomerId, Effect, EventId, Input, LogKind,
 };
@@ -49,8 +49,10 @@ use crate::shutdown::Shutdown;
 
 enum Command {
     Request(Request, oneshot::Sender<Reply>),
-    /// With the sender's epoch, when it said (see [`bank_core::RunSettings`]).
-    Propagate(Propagation, Option<u64>, oneshot::Sender<Result<PropagationAck, PropagateError>>),
+    /// One call's writes, each with where its acknowledgement goes, and the
+    /// sender's epoch when it said (see [`bank_core::RunSettings`]). The
+    /// batch is checked whole before any of it is applied.
+    Propagate(Vec<(Propagation, PeerCall)>, Option<u64>),
     /// Acknowledgements of one call, and the epoch its writes were sent in.
     Acks(Vec<PropagationAck>, u64),
     Inspect {
@@ -65,7 +67,7 @@ enum Command {
         have: bank_core::WriteSet,
         answer_back: bool,
         epoch: Option<u64>,
-        reply: oneshot::Sender<Vec<Propagation>>,
+        reply: oneshot::Sender<Result<Vec<Propagation>, PeerRefusal>>,
     },
     /// The answer to our pull from `from` (`None`: the pull failed), and
     /// the epoch the pull was sent in.
@@ -79,6 +81,9 @@ enum Command {
     /// Pull from every peer now.
     AntiEntropy,
 }
+
+/// Where a propagated write's acknowledgement (or refusal) goes.
+type PeerCall = oneshot::Sender<Result<PropagationAck, PropagateError>>;
 
 /// How a node runs besides its branch.
 #[derive(Debug)]
@@ -172,11 +177,13 @@ impl NodeHandle {
         epoch: Option<u64>,
     ) -> Result<Vec<PropagationAck>, PropagateError> {
         let mut pending = Vec::with_capacity(writes.len());
+        let mut calls = Vec::with_capacity(writes.len());
         for propagation in writes {
             let (tx, rx) = oneshot::channel();
-            self.send(Command::Propagate(propagation, epoch, tx))?;
+            calls.push((propagation, tx));
             pending.push(rx);
         }
+        self.send(Command::Propagate(calls, epoch))?;
         let mut acks = Vec::with_capacity(pending.len());
         for rx in pending {
             acks.push(rx.await.map_err(|_| NodeGone(self.id.0))??);
@@ -199,17 +206,18 @@ impl NodeHandle {
         rx.await.map_err(|_| NodeGone(self.id.0))
     }
 
-    /// A peer's anti-entropy pull: the writes it lacks.
+    /// A peer's anti-entropy pull: the writes it lacks (refused for a
+    /// caller that is not a peer, see [`bank_core::branch::peers`]).
     pub async fn pull(
         &self,
         from: BranchId,
         have: bank_core::WriteSet,
         answer_back: bool,
         epoch: Option<u64>,
-    ) -> Result<Vec<Propagation>, NodeGone> {
+    ) -> Result<Vec<Propagation>, PropagateError> {
         let (tx, rx) = oneshot::channel();
         self.send(Command::Pull { from, have, answer_back, epoch, reply: tx })?;
-        rx.await.map_err(|_| NodeGone(self.id.0))
+        Ok(rx.await.map_err(|_| NodeGone(self.id.0))??)
     }
 
     /// Pull from every peer now (after a restart or a healed partition).
@@ -315,7 +323,7 @@ struct Node {
     next_token: u64,
     customers: HashMap<ReplyToken, oneshot::Sender<Reply>>,
     peer_calls: HashMap<ReplyToken, oneshot::Sender<Result<PropagationAck, PropagateError>>>,
-    pull_calls: HashMap<ReplyToken, oneshot::Sender<Vec<Propagation>>>,
+    pull_calls: HashMap<ReplyToken, oneshot::Sender<Result<Vec<Propagation>, PeerRefusal>>>,
     /// `Inspect` calls that wait for the branch to be quiet.
     waiting_for_quiet: Vec<oneshot::Sender<BranchRecord>>,
     /// Customer replies of the inputs handled since the inbox was last empty.
@@ -362,19 +370,10 @@ impl Node {
                     self.customers.insert(token, tx);
                     Input::Request { token, request }
                 }
-                Command::Propagate(propagation, epoch, tx) => {
-                    let ours = *self.epoch.borrow();
-                    if let Some(theirs) = epoch.filter(|e| *e != ours) {
-                        let _ = tx.send(Err(PropagateError::OtherEpoch {
-                            branch: self.branch.id().0,
-                            ours,
-                            theirs,
-                        }));
-                        continue;
-                    }
-                    let token = self.token();
-                    self.peer_calls.insert(token, tx);
-                    Input::Propagate { token, propagation }
+                Command::Propagate(calls, epoch) => {
+                    self.propagate(calls, epoch);
+                    self.answer_if_quiet();
+                    continue;
                 }
                 // An acknowledgement of a write of an earlier run: nothing
                 // of that run is left to complete.
@@ -395,7 +394,7 @@ impl Node {
                 Command::Pull { epoch: Some(theirs), reply, .. }
                     if theirs != *self.epoch.borrow() =>
                 {
-                    let _ = reply.send(Vec::new());
+                    let _ = reply.send(Ok(Vec::new()));
                     continue;
                 }
                 Command::Pulled { epoch, .. } if epoch != *self.epoch.borrow() => continue,
@@ -424,6 +423,37 @@ impl Node {
         }
         self.send_replies();
         tracing::debug!(branch = self.branch.id().0, "node stopped");
+    }
+
+    /// One call's propagated writes: refused whole if from another run or if
+    /// any write fails the branch's checks (nothing of it is applied), else
+    /// fed one by one.
+    fn propagate(&mut self, calls: Vec<(Propagation, PeerCall)>, epoch: Option<u64>) {
+        let ours = *self.epoch.borrow();
+        let branch = self.branch.id().0;
+        let refuse = |calls: Vec<(Propagation, PeerCall)>, error: &dyn Fn() -> PropagateError| {
+            for (_, tx) in calls {
+                let _ = tx.send(Err(error()));
+            }
+        };
+        if let Some(theirs) = epoch.filter(|e| *e != ours) {
+            refuse(calls, &|| PropagateError::OtherEpoch { branch, ours, theirs });
+            return;
+        }
+        let (writes, txs): (Vec<Propagation>, Vec<PeerCall>) = calls.into_iter().unzip();
+        if let Some(from) = writes.first().map(|p| p.from) {
+            if let Err(refusal) = self.branch.check_batch(from, &writes) {
+                tracing::warn!(branch, peer = from.0, writes = writes.len(), "refused: {refusal}");
+                let calls = writes.into_iter().zip(txs).collect();
+                refuse(calls, &|| PropagateError::Refused(refusal.clone()));
+                return;
+            }
+        }
+        for (propagation, tx) in writes.into_iter().zip(txs) {
+            let token = self.token();
+            self.peer_calls.insert(token, tx);
+            self.feed(Input::Propagate { token, propagation });
+        }
     }
 
     /// Feeds one input to the branch and carries out its effects.
@@ -585,7 +615,16 @@ impl Node {
             }
             Effect::PullReply { token, writes } => {
                 if let Some(tx) = self.pull_calls.remove(&token) {
-                    let _ = tx.send(writes);
+                    let _ = tx.send(Ok(writes));
+                }
+            }
+            Effect::PeerRefused { token, refusal } => {
+                tracing::warn!(branch = self.branch.id().0, "refused: {refusal}");
+                let Some(token) = token else { return };
+                if let Some(tx) = self.peer_calls.remove(&token) {
+                    let _ = tx.send(Err(PropagateError::Refused(refusal)));
+                } else if let Some(tx) = self.pull_calls.remove(&token) {
+                    let _ = tx.send(Err(refusal));
                 }
             }
             Effect::Logged(entry) => {

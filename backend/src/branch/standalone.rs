@@ -164,13 +164,15 @@ pub async fn serve(
     };
     let propagation = branch_config.propagation;
     // A restart after a crash: the branch comes back with what it stored,
-    // and pulls what it missed from its peers.
+    // and pulls what it missed from its peers. A process cannot tell its
+    // first start from a restart that lost its store, so it always starts
+    // as recovered: it takes back own writes its peers have (and never
+    // issues their ids again).
     let recovered = stored.len();
-    let branch = if stored.is_empty() {
-        Branch::new(branch_config)
-    } else {
-        Branch::recover(branch_config, stored)
-    };
+    let branch = Branch::recover(branch_config, stored);
+    for skipped in branch.skipped_at_recovery() {
+        tracing::warn!(branch = config.id.0, write = %skipped.write, "skipped a stored record: {}", skipped.refusal);
+    }
     let (feed, sink) = TraceFeed::new();
     let options = NodeOptions {
         store,

@@ -275,6 +275,9 @@ impl Control {
         let recovered = stored.len();
         let branch =
             if fresh { Branch::new(branch_config) } else { Branch::recover(branch_config, stored) };
+        for skipped in branch.skipped_at_recovery() {
+            tracing::warn!(branch = id.0, write = %skipped.write, "skipped a stored record: {}", skipped.refusal);
+        }
         let peers: BTreeMap<BranchId, BankChannel> = self
             .channels
             .iter()

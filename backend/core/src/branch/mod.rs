@@ -58,18 +58,25 @@
 //! - [`message`]: what goes in and out: [`Input`], [`Effect`], [`Request`],
 //!   [`Reply`], [`Propagation`], [`PropagationAck`], [`StoredWrite`],
 //!   [`ReplyToken`];
+//! - [`peers`]: what a branch accepts from its peers ([`PeerRefusal`] and
+//!   the limits: [`MAX_BATCH_WRITES`], [`MAX_SEQ_AHEAD`], [`MAX_HELD_WRITES`]);
+//!   every propagation, pull and pull answer is checked there before
+//!   anything of it is applied;
 //! - [`config`]: how a branch is set up ([`BranchConfig`],
 //!   [`PropagationMode`]) and the [`RunSettings`] a branch is reset into for
 //!   a new run;
-//! - `tests.rs`: the state machine's unit tests.
+//! - `tests.rs`: the state machine's unit tests; `hostile_tests.rs`: what
+//!   it does with messages no honest peer sends.
 
 pub mod config;
 pub mod message;
+pub mod peers;
 
 pub use config::{BranchConfig, PropagationMode, RunSettings};
 pub use message::{
     Effect, Input, Propagation, PropagationAck, Reply, ReplyToken, Request, StoredWrite,
 };
+pub use peers::{PeerRefusal, SkippedRecord, MAX_BATCH_WRITES, MAX_HELD_WRITES, MAX_SEQ_AHEAD};
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -106,7 +113,14 @@ pub struct Branch {
     config: BranchConfig,
     balance: Cents,
     clock: LamportClock,
+    /// The seq of the next write this branch issues; never reused. At
+    /// `u64::MAX` the branch has run out of ids and refuses writes.
     next_seq: u64,
+    /// After a restart: own writes below this seq may have been issued and
+    /// lost with the tail of the store (see [`peers`]); 0 for a new branch.
+    lost_tail_limit: u64,
+    /// Records of the store [`Branch::recover`] did not apply.
+    skipped_at_recovery: Vec<SkippedRecord>,
     applied: WriteSet,
     /// Every applied write in apply order (what the durable store holds).
     applied_log: Vec<Applied>,
@@ -132,6 +146,8 @@ impl Branch {
             config,
             clock: LamportClock::default(),
             next_seq: 1,
+            lost_tail_limit: 0,
+            skipped_at_recovery: Vec::new(),
             applied: WriteSet::new(),
             applied_log: Vec::new(),
             write_sets: BTreeMap::new(),
@@ -147,19 +163,33 @@ impl Branch {
     /// order it applied them. What was only in memory is gone: requests it
     /// was serving, its own writes' propagation (peers get those by
     /// anti-entropy), its event log. Feed it [`Input::AntiEntropy`] next.
+    ///
+    /// A record no branch of this bank can have written (an unknown origin,
+    /// seq 0, an impossible jump; see [`peers`]) is skipped, not applied:
+    /// [`Branch::skipped_at_recovery`] lists them for the host to report.
+    /// Own writes up to [`MAX_SEQ_AHEAD`] past the last one recovered are
+    /// taken back from peers afterwards (the tail the crash may have lost).
     pub fn recover(config: BranchConfig, stored: impl IntoIterator<Item = StoredWrite>) -> Branch {
         let mut branch = Branch::new(config);
         for write in stored {
             if branch.applied.contains(&write.write) {
                 continue;
             }
-            if write.write.origin == branch.config.id {
-                branch.next_seq = branch.next_seq.max(write.write.seq + 1);
+            if let Err(refusal) = branch.check_record(&write) {
+                branch.skipped_at_recovery.push(SkippedRecord { write: write.write, refusal });
+                continue;
             }
             branch.clock.receive(write.clock);
+            // `apply` moves `next_seq` past an own write.
             branch.apply(write);
         }
+        branch.lost_tail_limit = branch.next_seq.saturating_add(MAX_SEQ_AHEAD);
         branch
+    }
+
+    /// The records of its store [`Branch::recover`] skipped, and why.
+    pub fn skipped_at_recovery(&self) -> &[SkippedRecord] {
+        &self.skipped_at_recovery
     }
 
     pub fn id(&self) -> BranchId {
@@ -232,18 +262,29 @@ impl Branch {
         let mut out = Vec::new();
         match input {
             Input::Request { token, request } => self.on_request(token, request, &mut out),
-            Input::Propagate { token, propagation } => {
-                self.on_propagate(Some(token), propagation, &mut out)
-            }
+            Input::Propagate { token, propagation } => match self.check_propagation(&propagation) {
+                Ok(()) => self.on_propagate(Some(token), propagation, &mut out),
+                Err(refusal) => out.push(Effect::PeerRefused { token: Some(token), refusal }),
+            },
             Input::Ack(ack) => self.on_ack(ack, &mut out),
             Input::Expire { token } => self.on_expire(token, &mut out),
-            Input::Pull { token, from, have, answer_back } => {
-                self.on_pull(token, from, have, answer_back, &mut out)
-            }
+            Input::Pull { token, from, have, answer_back } => match self.check_pull(from, &have) {
+                Ok(()) => self.on_pull(token, from, have, answer_back, &mut out),
+                Err(refusal) => out.push(Effect::PeerRefused { token: Some(token), refusal }),
+            },
             Input::Pulled { from, writes } => {
                 self.pull_answered(from);
+                if let Err(refusal) = self.check_batch(from, &writes) {
+                    out.push(Effect::PeerRefused { token: None, refusal });
+                    return out;
+                }
+                // A full answer leaves more behind: ask for the rest.
+                let more = writes.len() >= MAX_BATCH_WRITES;
                 for p in writes {
                     self.on_propagate(None, p, &mut out);
+                }
+                if more {
+                    self.pull(from, false, &mut out);
                 }
             }
             Input::PullFailed { to } => self.pull_answered(to),
@@ -414,8 +455,17 @@ impl Branch {
             return;
         }
 
+        let Some(after) = self.next_seq.checked_add(1) else {
+            let reason = FailReason::Invalid(format!(
+                "branch {} has issued its last write id ({} writes): it cannot accept more",
+                self.config.id.0,
+                u64::MAX - 1
+            ));
+            self.refuse(token, &request, reason, out);
+            return;
+        };
         let write = WriteId { origin: self.config.id, seq: self.next_seq };
-        self.next_seq += 1;
+        self.next_seq = after;
         // The clock the write is stored with is the one its Execute entry gets.
         let stored = StoredWrite { write, customer, event, op, depends_on: required, clock: 0 };
         let applied_at = self.applied_log.len();
@@ -547,10 +597,12 @@ impl Branch {
         answer_back: bool,
         out: &mut Vec<Effect>,
     ) {
+        // At most one message's worth: the puller asks again after a full one.
         let lacking: Vec<StoredWrite> = self
             .applied_log
             .iter()
             .filter(|a| !have.contains(&a.write.write))
+            .take(MAX_BATCH_WRITES)
             .map(|a| a.write.clone())
             .collect();
         let mut writes = Vec::with_capacity(lacking.len());
@@ -778,9 +830,11 @@ impl Branch {
         });
         self.applied.insert(write.write);
         // One of our own writes that came back from a peer (after a restart
-        // without our store): never issue its id again.
+        // that lost the tail of our store): never issue its id again. The
+        // checks in `peers` keep its seq below `u64::MAX`; at the limit the
+        // branch runs out of ids instead of reusing one.
         if write.write.origin == self.config.id {
-            self.next_seq = self.next_seq.max(write.write.seq.saturating_add(1));
+            self.next_seq = self.next_seq.max(write.write.seq.checked_add(1).unwrap_or(u64::MAX));
         }
         self.write_sets.entry(write.customer).or_default().push(write.event);
         self.applied_log.push(Applied { write, balance_after: self.balance });
@@ -800,3 +854,6 @@ enum Tick {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod hostile_tests;

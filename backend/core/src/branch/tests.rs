@@ -168,9 +168,11 @@ fn impossible_sessions_are_refused_not_parked_forever() {
 
 #[test]
 fn an_own_write_fetched_back_is_never_reissued() {
-    // Branch 1 lost its memory and its store; a peer sends back w1.3.
-    let mut b =
-        Branch::new(config(1, &[2], ClockScheme::SendAndReceive, PropagationMode::Background));
+    // Branch 1 restarted having lost its store; a peer sends back w1.3.
+    let mut b = Branch::recover(
+        config(1, &[2], ClockScheme::SendAndReceive, PropagationMode::Background),
+        [],
+    );
     let p =
         propagation(2, WriteId { origin: BranchId(1), seq: 3 }, 1, Op::Deposit(Cents::units(5)));
     b.handle(Input::Propagate { token: ReplyToken(1), propagation: p });

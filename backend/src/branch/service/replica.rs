@@ -4,8 +4,14 @@
 //! Both calls carry the sender's run epoch in the `bank-epoch` header
 //! ([`EPOCH_HEADER`]); the node refuses writes of another run, and answers a
 //! pull from another run with nothing.
+//!
+//! What a peer sends is checked by the branch before anything of it is
+//! applied (see [`bank_core::branch::peers`]); a refused message answers
+//! `PERMISSION_DENIED` (a stranger, or a write outside the bank),
+//! `INVALID_ARGUMENT` (an impossible write, too many at once) or
+//! `RESOURCE_EXHAUSTED` (busy: retry), with a message naming the write.
 
-use bank_core::branch::Propagation;
+use bank_core::branch::{Propagation, MAX_BATCH_WRITES};
 use bank_core::{BranchId, WriteSet};
 use bank_proto as pb;
 use bank_proto::replica_server::Replica;
@@ -46,6 +52,15 @@ impl Replica for ReplicaService {
         request: Request<pb::PropagationBatch>,
     ) -> Result<Response<pb::PropagationAcks>, Status> {
         let epoch = epoch_of(&request)?;
+        let count = request.get_ref().writes.len();
+        if count > MAX_BATCH_WRITES {
+            // Refused before converting them; the branch checks the rest.
+            tracing::warn!(branch = self.node.id().0, writes = count, "refused an oversized batch");
+            return Err(Status::invalid_argument(format!(
+                "branch {} refuses a batch of {count} writes: at most {MAX_BATCH_WRITES} per message",
+                self.node.id().0
+            )));
+        }
         let writes = request
             .get_ref()
             .writes

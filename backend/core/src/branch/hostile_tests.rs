@@ -1,0 +1,380 @@
+//! What a branch does with messages no honest peer sends: each is refused
+//! with a [`PeerRefusal`] naming the write, and nothing of it is applied
+//! (see [`super::peers`]). The property test at the end throws random
+//! hostile messages at a branch between customer writes: it never panics,
+//! and never issues a write id twice.
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::guarantees::Guarantees;
+
+/// Branch `id` of a bank whose other branches are `peers`, holding 400.
+fn branch(id: u64, peers: &[u64]) -> Branch {
+    Branch::new(BranchConfig {
+        id: BranchId(id),
+        peers: peers.iter().map(|p| BranchId(*p)).collect(),
+        initial_balance: Cents::units(400),
+        clock_scheme: ClockScheme::SendAndReceive,
+        propagation: PropagationMode::Background,
+    })
+}
+
+fn w(origin: u64, seq: u64) -> WriteId {
+    WriteId { origin: BranchId(origin), seq }
+}
+
+/// A deposit of 5 with id `write`, sent by branch `from`, depending on nothing.
+fn deposit(from: u64, write: WriteId) -> Propagation {
+    Propagation {
+        from: BranchId(from),
+        write,
+        customer: CustomerId(1),
+        event: EventId(1),
+        op: Op::Deposit(Cents::units(5)),
+        depends_on: WriteSet::new(),
+        clock: 3,
+    }
+}
+
+fn stored(write: WriteId) -> StoredWrite {
+    StoredWrite {
+        write,
+        customer: CustomerId(1),
+        event: EventId(1),
+        op: Op::Deposit(Cents::units(5)),
+        depends_on: WriteSet::new(),
+        clock: 1,
+    }
+}
+
+/// Everything a refused message must leave as it was.
+fn state(b: &Branch) -> (Cents, WriteSet, usize, (usize, usize), u64) {
+    (b.balance(), b.applied().clone(), b.applied_log().len(), b.waiting(), b.next_seq)
+}
+
+/// Feeds one propagation; returns its refusal, if refused.
+fn propagate(b: &mut Branch, p: Propagation) -> Option<PeerRefusal> {
+    let fx = b.handle(Input::Propagate { token: ReplyToken(1), propagation: p });
+    fx.into_iter().find_map(|e| match e {
+        Effect::PeerRefused { token, refusal } => {
+            assert_eq!(token, Some(ReplyToken(1)), "the refusal answers the peer's call");
+            Some(refusal)
+        }
+        _ => None,
+    })
+}
+
+/// A customer deposit at branch `at`; returns the id it got.
+fn customer_write(b: &mut Branch, at: u64) -> Option<WriteId> {
+    let request = Request {
+        customer: CustomerId(1),
+        event: EventId(9),
+        branch: BranchId(at),
+        op: Op::Deposit(Cents::units(1)),
+        clock: 1,
+        guarantees: Guarantees::NONE,
+        write_set: WriteSet::new(),
+        read_set: WriteSet::new(),
+    };
+    let fx = b.handle(Input::Request { token: ReplyToken(2), request });
+    fx.into_iter().find_map(|e| match e {
+        Effect::Persist(s) => Some(s.write),
+        _ => None,
+    })
+}
+
+/// Refused, with nothing changed, and the message names the write.
+fn assert_refused(b: &mut Branch, p: Propagation, named: &str) -> PeerRefusal {
+    let before = state(b);
+    let refusal = propagate(b, p).expect("refused");
+    assert!(refusal.to_string().contains(named), "{refusal} should name {named}");
+    assert_eq!(state(b), before, "{refusal}: nothing applied");
+    refusal
+}
+
+#[test]
+fn an_own_write_never_issued_is_refused_and_the_branch_keeps_its_ids() {
+    // Issue 17, defect 5: this made the next customer request panic.
+    let mut b = branch(1, &[2, 3]);
+    let r = assert_refused(&mut b, deposit(2, w(1, u64::MAX)), "w1.18446744073709551615");
+    assert!(matches!(r, PeerRefusal::NeverIssued { issued: 0, .. }) && r.is_forbidden());
+    assert_refused(&mut b, deposit(2, w(1, 1)), "w1.1");
+    assert_eq!(customer_write(&mut b, 1), Some(w(1, 1)));
+    assert_eq!(customer_write(&mut b, 1), Some(w(1, 2)));
+    // Its own write coming back is a duplicate, not a refusal.
+    assert_eq!(propagate(&mut b, deposit(2, w(1, 2))), None);
+    assert_refused(&mut b, deposit(2, w(1, 3)), "issued only up to seq 2");
+}
+
+#[test]
+fn writes_from_outside_the_bank_are_refused() {
+    let mut b = branch(1, &[2, 3]);
+    let r = assert_refused(&mut b, deposit(2, w(99, 1)), "branch 99");
+    assert!(matches!(r, PeerRefusal::UnknownOrigin { .. }));
+    let r = assert_refused(&mut b, deposit(99, w(2, 1)), "branch 99");
+    assert!(matches!(r, PeerRefusal::NotAPeer { me: 1, from: 99 }));
+    let r = assert_refused(&mut b, deposit(1, w(2, 1)), "not one of its peers");
+    assert!(matches!(r, PeerRefusal::NotAPeer { me: 1, from: 1 }));
+}
+
+#[test]
+fn impossible_sequence_numbers_are_refused() {
+    let mut b = branch(1, &[2]);
+    let r = assert_refused(&mut b, deposit(2, w(2, 0)), "w2.0");
+    assert!(matches!(r, PeerRefusal::ZeroSeq { .. }));
+    let r = assert_refused(&mut b, deposit(2, w(2, MAX_SEQ_AHEAD + 1)), "known here up to seq 0");
+    assert!(matches!(r, PeerRefusal::TooFarAhead { known: 0, .. }));
+    assert_refused(&mut b, deposit(2, w(2, u64::MAX)), "w2.18446744073709551615");
+    // The bound itself passes, and moves what is known.
+    assert_eq!(propagate(&mut b, deposit(2, w(2, MAX_SEQ_AHEAD))), None);
+    assert_eq!(propagate(&mut b, deposit(2, w(2, 2 * MAX_SEQ_AHEAD))), None);
+    assert_eq!(b.balance(), Cents::units(410));
+}
+
+#[test]
+fn impossible_dependencies_are_refused_instead_of_held_forever() {
+    let mut b = branch(1, &[2]);
+    for (deps, named) in [
+        (vec![w(99, 1)], "branch 99 is not a branch of this bank"),
+        (vec![w(2, u64::MAX)], "w2.18446744073709551615"),
+        (vec![w(1, 7)], "issued only up to seq 0"),
+        (vec![w(2, 1)], "depends on itself"),
+    ] {
+        let p = Propagation { depends_on: deps.into_iter().collect(), ..deposit(2, w(2, 1)) };
+        assert_refused(&mut b, p, named);
+    }
+}
+
+#[test]
+fn a_batch_is_refused_whole_and_judged_in_order() {
+    let b = branch(1, &[2, 3]);
+    let oversized: Vec<Propagation> =
+        (1..=MAX_BATCH_WRITES as u64 + 1).map(|s| deposit(2, w(2, s))).collect();
+    let r = b.check_batch(BranchId(2), &oversized).unwrap_err();
+    assert!(matches!(r, PeerRefusal::BatchTooLarge { writes: 10_001, .. }), "{r}");
+    assert!(b.check_batch(BranchId(2), &oversized[..MAX_BATCH_WRITES]).is_ok());
+    // Each write may be far ahead of the one before it in the same message.
+    let stepping = [deposit(2, w(2, MAX_SEQ_AHEAD)), deposit(2, w(2, 2 * MAX_SEQ_AHEAD))];
+    assert!(b.check_batch(BranchId(2), &stepping).is_ok());
+    assert!(b.check_batch(BranchId(99), &stepping[..1]).is_err(), "from a stranger");
+}
+
+#[test]
+fn a_pull_answer_with_one_bad_write_applies_nothing() {
+    let mut b = branch(1, &[2]);
+    let before = state(&b);
+    let writes = vec![deposit(2, w(2, 1)), deposit(2, w(2, 2)), deposit(2, w(99, 1))];
+    let fx = b.handle(Input::Pulled { from: BranchId(2), writes });
+    assert!(fx.iter().any(|e| matches!(
+        e,
+        Effect::PeerRefused { token: None, refusal: PeerRefusal::UnknownOrigin { .. } }
+    )));
+    assert_eq!(state(&b), before);
+    let oversized = (1..=MAX_BATCH_WRITES as u64 + 1).map(|s| deposit(2, w(2, s))).collect();
+    b.handle(Input::Pulled { from: BranchId(2), writes: oversized });
+    assert_eq!(state(&b), before);
+}
+
+#[test]
+fn pull_answers_are_bounded_and_a_full_one_is_followed_by_another_pull() {
+    let mut answerer = branch(2, &[1]);
+    let records = (1..=MAX_BATCH_WRITES as u64 + 5).map(|s| stored(w(2, s)));
+    answerer = Branch::recover(answerer.config.clone(), records);
+    let fx = answerer.handle(Input::Pull {
+        token: ReplyToken(3),
+        from: BranchId(1),
+        have: WriteSet::new(),
+        answer_back: false,
+    });
+    let writes = fx
+        .into_iter()
+        .find_map(|e| match e {
+            Effect::PullReply { writes, .. } => Some(writes),
+            _ => None,
+        })
+        .expect("answered");
+    assert_eq!(writes.len(), MAX_BATCH_WRITES);
+    let mut puller = branch(1, &[2]);
+    let fx = puller.handle(Input::Pulled { from: BranchId(2), writes });
+    assert!(fx.iter().any(|e| matches!(e, Effect::Pull { to: BranchId(2), .. })), "asks again");
+    assert_eq!(puller.applied().len(), MAX_BATCH_WRITES as u64);
+}
+
+#[test]
+fn pulls_from_strangers_or_naming_strangers_are_refused() {
+    let mut b = branch(1, &[2]);
+    b.handle(Input::Request {
+        token: ReplyToken(1),
+        request: Request {
+            customer: CustomerId(1),
+            event: EventId(1),
+            branch: BranchId(1),
+            op: Op::Deposit(Cents::units(1)),
+            clock: 0,
+            guarantees: Guarantees::NONE,
+            write_set: WriteSet::new(),
+            read_set: WriteSet::new(),
+        },
+    });
+    for (from, have) in [(99, WriteSet::new()), (2, [w(99, 1)].into_iter().collect())] {
+        let fx = b.handle(Input::Pull {
+            token: ReplyToken(5),
+            from: BranchId(from),
+            have,
+            answer_back: true,
+        });
+        assert!(
+            matches!(&fx[..], [Effect::PeerRefused { token: Some(ReplyToken(5)), .. }]),
+            "from {from}: refused, nothing sent: {fx:?}"
+        );
+    }
+}
+
+#[test]
+fn recovery_skips_hostile_records_instead_of_panicking() {
+    // Issue 17, defect 5: a store holding w1.(2^64-1) made the restart panic.
+    let config = branch(1, &[2]).config.clone();
+    let records = [
+        stored(w(1, 1)),
+        stored(w(1, u64::MAX)),
+        stored(w(99, 1)),
+        stored(w(2, 0)),
+        stored(w(1, 2)),
+    ];
+    let mut b = Branch::recover(config, records);
+    let skipped: Vec<WriteId> = b.skipped_at_recovery().iter().map(|s| s.write).collect();
+    assert_eq!(skipped, [w(1, u64::MAX), w(99, 1), w(2, 0)]);
+    assert!(b.skipped_at_recovery()[1].refusal.to_string().contains("branch 99"));
+    assert_eq!(b.balance(), Cents::units(410));
+    assert_eq!(customer_write(&mut b, 1), Some(w(1, 3)));
+}
+
+#[test]
+fn a_restarted_branch_takes_back_its_lost_tail_but_no_more() {
+    let config = branch(1, &[2]).config.clone();
+    let mut b = Branch::recover(config, [stored(w(1, 1))]);
+    // Sent to a peer before the crash, never on the disk here.
+    assert_eq!(propagate(&mut b, deposit(2, w(1, 5))), None);
+    assert_eq!(customer_write(&mut b, 1), Some(w(1, 6)));
+    assert_refused(&mut b, deposit(2, w(1, 2 + MAX_SEQ_AHEAD)), "w1.1000002");
+}
+
+#[test]
+fn a_branch_out_of_ids_refuses_writes_instead_of_reusing_one() {
+    let mut b = branch(1, &[]);
+    b.next_seq = u64::MAX - 1;
+    assert_eq!(customer_write(&mut b, 1), Some(w(1, u64::MAX - 1)));
+    let before = state(&b);
+    assert_eq!(customer_write(&mut b, 1), None, "no id left");
+    assert_eq!(state(&b), before);
+}
+
+#[test]
+fn a_busy_branch_refuses_more_waiting_writes_for_now() {
+    let mut b = branch(1, &[2, 3]);
+    let missing: WriteSet = [w(3, 1)].into_iter().collect();
+    let waiting = Propagation { depends_on: missing.clone(), ..deposit(2, w(2, 1)) };
+    assert_eq!(propagate(&mut b, waiting.clone()), None);
+    assert_eq!(b.waiting(), (0, 1), "held for w3.1");
+    // As if the rest had arrived the same way (feeding them takes long).
+    b.held.resize(MAX_HELD_WRITES, (None, waiting));
+    let p = Propagation { depends_on: missing, ..deposit(2, w(2, MAX_HELD_WRITES as u64 + 1)) };
+    let r = assert_refused(&mut b, p, "busy");
+    assert!(r.is_transient());
+}
+
+/// One message a hostile peer might send.
+#[derive(Clone, Debug)]
+enum Hostile {
+    Propagate(Propagation),
+    Pulled(u64, Vec<Propagation>),
+    Pull(u64, WriteSet),
+    CustomerWrite,
+}
+
+fn any_u64() -> impl Strategy<Value = u64> {
+    prop_oneof![0..8u64, Just(u64::MAX), Just(u64::MAX - 1), any::<u64>(), 0..3_000_000u64]
+}
+
+fn any_propagation() -> impl Strategy<Value = Propagation> {
+    (0..6u64, 0..6u64, any_u64(), any_u64(), 0..6u64, any_u64(), any::<i64>(), any::<bool>())
+        .prop_map(|(from, origin, seq, clock, dep_origin, dep_seq, amount, withdraw)| {
+            let amount = Cents(amount);
+            Propagation {
+                from: BranchId(from),
+                write: w(origin, seq),
+                customer: CustomerId(1),
+                event: EventId(1),
+                op: if withdraw { Op::Withdraw(amount) } else { Op::Deposit(amount) },
+                depends_on: [w(dep_origin, dep_seq)].into_iter().filter(|d| d.seq != 0).collect(),
+                clock,
+            }
+        })
+}
+
+fn any_hostile() -> impl Strategy<Value = Hostile> {
+    prop_oneof![
+        any_propagation().prop_map(Hostile::Propagate),
+        (0..6u64, proptest::collection::vec(any_propagation(), 0..6))
+            .prop_map(|(from, writes)| Hostile::Pulled(from, writes)),
+        (0..6u64, 0..6u64, any_u64())
+            .prop_map(|(from, o, s)| Hostile::Pull(from, [w(o, s)].into_iter().collect())),
+        Just(Hostile::CustomerWrite),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn hostile_messages_never_panic_nor_make_ids_repeat(
+        messages in proptest::collection::vec(any_hostile(), 1..40),
+        recovered in any::<bool>(),
+    ) {
+        let mut b = branch(1, &[2, 3]);
+        if recovered {
+            b = Branch::recover(b.config.clone(), []);
+        }
+        let mut issued = Vec::new();
+        for m in messages {
+            match m {
+                Hostile::Propagate(p) => {
+                    let refused = b.check_propagation(&p).is_err();
+                    let before = state(&b);
+                    let got = propagate(&mut b, p);
+                    prop_assert_eq!(refused, got.is_some());
+                    if refused {
+                        prop_assert_eq!(state(&b), before);
+                    }
+                }
+                Hostile::Pulled(from, writes) => {
+                    let refused = b.check_batch(BranchId(from), &writes).is_err();
+                    let before = state(&b);
+                    b.handle(Input::Pulled { from: BranchId(from), writes });
+                    if refused {
+                        prop_assert_eq!(state(&b), before);
+                    }
+                }
+                Hostile::Pull(from, have) => {
+                    b.handle(Input::Pull {
+                        token: ReplyToken(4),
+                        from: BranchId(from),
+                        have,
+                        answer_back: true,
+                    });
+                }
+                Hostile::CustomerWrite => issued.extend(customer_write(&mut b, 1)),
+            }
+            // Whatever was applied came from the bank, with a possible seq.
+            for a in b.applied_log() {
+                prop_assert!(a.write.write.origin.0 <= 3 && a.write.write.origin.0 >= 1);
+                prop_assert!(a.write.write.seq >= 1 && a.write.write.seq < u64::MAX);
+            }
+        }
+        // Own ids only grow: never one issued twice, never one a peer had.
+        prop_assert!(issued.windows(2).all(|p| p[0].seq < p[1].seq), "{:?}", issued);
+        for id in &issued {
+            let copies = b.applied_log().iter().filter(|a| a.write.write == *id).count();
+            prop_assert_eq!(copies, 1);
+        }
+    }
+}
