@@ -29,8 +29,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bank_backend::cluster::local::{Cluster, ClusterConfig};
-use bank_backend::customers::runner::run_scenario;
-use bank_backend::net::transport::channel_to;
+use bank_backend::customers::runner::run_scenario_on;
+use bank_backend::net::transport::{self, channel_to, BankChannel};
 use bank_core::branch::PropagationMode;
 use bank_core::formats::{self, OutputFormat};
 use bank_core::sim::SimConfig;
@@ -84,7 +84,14 @@ async fn course_input(name: &str, rel: &str) -> String {
         let mut config = ClusterConfig::for_scenario(&scenario);
         config.clock_scheme = format.clock_scheme();
         let cluster = Cluster::start(config).await.expect("cluster");
-        run_scenario(&scenario, cluster.addrs(), format.default_schedule()).await.expect("run");
+        run_scenario_on(
+            &scenario,
+            &cluster.channels(),
+            format.default_schedule(),
+            Default::default(),
+        )
+        .await
+        .expect("run");
         cluster.shutdown().await;
         times.push(started.elapsed());
     }
@@ -105,7 +112,7 @@ async fn raw_unary_limit(clients: usize, window: Duration) -> Rate {
     let cluster = Cluster::start(ClusterConfig::new(vec![(BranchId(1), Cents::ZERO)]))
         .await
         .expect("cluster");
-    let channel = channel_to(cluster.addrs()[&BranchId(1)]);
+    let channel = cluster.channels()[&BranchId(1)].clone();
     let done = Arc::new(AtomicU64::new(0));
     let (started, cpu) = (Instant::now(), cpu_time());
     let deadline = started + window;
@@ -167,7 +174,7 @@ struct Throughput {
 /// [`SESSION_WRITES`] writes, then a new customer takes over. Returns each
 /// write's latency (sent → answered).
 async fn send_deposits(
-    channels: Vec<tonic::transport::Channel>,
+    channels: Vec<BankChannel>,
     customers: u64,
     window: Duration,
 ) -> Vec<Duration> {
@@ -231,7 +238,7 @@ async fn propagated_writes(
     config.data_dir = data_dir;
     let cluster = Cluster::start(config).await.expect("cluster");
     let channels: Vec<_> =
-        (1..=branches).map(|b| channel_to(cluster.addrs()[&BranchId(b)])).collect();
+        (1..=branches).map(|b| cluster.channels()[&BranchId(b)].clone()).collect();
     let (started, cpu) = (Instant::now(), cpu_time());
     let mut latencies = send_deposits(channels, customers, window).await;
     let elapsed = started.elapsed();
@@ -382,7 +389,7 @@ fn serve_under_load(branches: u64, customers: u64, window: Duration) -> Result<S
             tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
         let (writes, elapsed) = runtime.block_on(async move {
             // One channel to the web origin: each request names its branch.
-            let channel = channel_to(addr);
+            let channel = transport::plain(channel_to(addr));
             let started = Instant::now();
             let latencies =
                 send_deposits(vec![channel; branches as usize], customers, window).await;

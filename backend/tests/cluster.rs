@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use bank_backend::cluster::local::{Cluster, ClusterConfig};
-use bank_backend::customers::runner::run_scenario;
+use bank_backend::customers::runner::{run_scenario_on, RunHooks};
 use bank_backend::error::RunError;
 use bank_backend::net::transport::channel_to;
 use bank_core::branch::PropagationMode;
@@ -52,7 +52,10 @@ async fn reference_test_1_over_grpc() {
         ]],
     );
     let cluster = start(&s, PropagationMode::Sequential).await;
-    let record = run_scenario(&s, cluster.addrs(), Schedule::Sequential).await.unwrap();
+    let record =
+        run_scenario_on(&s, &cluster.channels(), Schedule::Sequential, RunHooks::default())
+            .await
+            .unwrap();
     cluster.shutdown().await;
     let results = &record.customers[0].results;
     assert!(results.iter().all(|r| r.outcome.is_success()));
@@ -79,10 +82,11 @@ async fn an_external_grpc_customer_sees_propagation_to_every_branch() {
     // plain gRPC calls with the proto messages.
     let s = scenario(3, 100, vec![]);
     let cluster = start(&s, PropagationMode::Sequential).await;
-    let addr = |b: u64| cluster.addrs()[&BranchId(b)];
+    // The cluster's branches require its token; its channels carry it.
+    let channel = |b: u64| cluster.channels()[&BranchId(b)].clone();
     let mut session = Session::new(CustomerId(9));
     let request = session.request(EventId(1), BranchId(2), Op::Deposit(Cents(2550)));
-    let reply = CustomerClient::new(channel_to(addr(2)))
+    let reply = CustomerClient::new(channel(2))
         .request(pb::CustomerRequest::from(&request))
         .await
         .unwrap()
@@ -97,7 +101,7 @@ async fn an_external_grpc_customer_sees_propagation_to_every_branch() {
     // Synchronous propagation: by the time the customer has its answer,
     // every branch has applied the write.
     for b in 1..=3 {
-        let state = AdminClient::new(channel_to(addr(b)))
+        let state = AdminClient::new(channel(b))
             .inspect(pb::InspectRequest::default())
             .await
             .unwrap()
@@ -108,10 +112,53 @@ async fn an_external_grpc_customer_sees_propagation_to_every_branch() {
 }
 
 #[tokio::test]
+async fn a_local_program_without_the_clusters_token_is_refused() {
+    // Issue 17: any process on the machine could inject into `bank run`'s
+    // loopback branches. Each cluster now has a random token of its own.
+    let s = scenario(2, 100, vec![]);
+    let cluster = start(&s, PropagationMode::Sequential).await;
+    let stranger = channel_to(cluster.addrs()[&BranchId(1)]);
+    let mut session = Session::new(CustomerId(1));
+    let request = session.request(EventId(1), BranchId(1), Op::Deposit(Cents::units(1)));
+    let customer = CustomerClient::new(stranger.clone())
+        .request(pb::CustomerRequest::from(&request))
+        .await
+        .expect_err("no token");
+    let write = Propagation {
+        from: BranchId(2),
+        write: WriteId { origin: BranchId(2), seq: 1 },
+        customer: CustomerId(1),
+        event: EventId(1),
+        op: Op::Deposit(Cents::units(1_000)),
+        depends_on: WriteSet::new(),
+        clock: 1,
+    };
+    let peer = bank_proto::replica_client::ReplicaClient::new(stranger.clone())
+        .propagate_batch(pb::PropagationBatch { writes: vec![(&write).into()] })
+        .await
+        .expect_err("no token");
+    let admin = AdminClient::new(stranger)
+        .inspect(pb::InspectRequest::default())
+        .await
+        .expect_err("no token");
+    for status in [customer, peer, admin] {
+        assert_eq!(status.code(), tonic::Code::Unauthenticated, "{status:?}");
+    }
+    // The cluster's own channels carry it; nothing was injected.
+    let state = AdminClient::new(cluster.channels()[&BranchId(1)].clone())
+        .inspect(pb::InspectRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(state.balance_cents, 10_000);
+    cluster.shutdown().await;
+}
+
+#[tokio::test]
 async fn refusals_are_results_not_errors() {
     let s = scenario(2, 10, vec![]);
     let cluster = start(&s, PropagationMode::Sequential).await;
-    let mut client = CustomerClient::new(channel_to(cluster.addrs()[&BranchId(1)]));
+    let mut client = CustomerClient::new(cluster.channels()[&BranchId(1)].clone());
     let mut session = Session::new(CustomerId(1));
     // Overdraft: fails, nothing changes, nothing propagates.
     let r = client
@@ -162,7 +209,10 @@ async fn concurrent_customers_converge_and_conserve_money() {
     let s = scenario(5, 0, customers);
     for propagation in [PropagationMode::Sequential, PropagationMode::Parallel] {
         let cluster = start(&s, propagation).await;
-        let record = run_scenario(&s, cluster.addrs(), Schedule::Concurrent).await.unwrap();
+        let record =
+            run_scenario_on(&s, &cluster.channels(), Schedule::Concurrent, RunHooks::default())
+                .await
+                .unwrap();
         cluster.shutdown().await;
         let mut expected = 0i64;
         for (script, rec) in s.customers.iter().zip(&record.customers) {
@@ -200,7 +250,10 @@ async fn background_propagation_keeps_read_your_writes_over_grpc() {
             .collect()],
     );
     let cluster = start(&s, PropagationMode::Background).await;
-    let record = run_scenario(&s, cluster.addrs(), Schedule::Sequential).await.unwrap();
+    let record =
+        run_scenario_on(&s, &cluster.channels(), Schedule::Sequential, RunHooks::default())
+            .await
+            .unwrap();
     cluster.shutdown().await;
     let results = &record.customers[0].results;
     for (i, r) in results.iter().enumerate() {

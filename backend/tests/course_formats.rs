@@ -20,7 +20,7 @@ use common::course_text;
 use std::collections::BTreeMap;
 
 use bank_backend::cluster::local::{Cluster, ClusterConfig};
-use bank_backend::customers::runner::run_scenario;
+use bank_backend::customers::runner::run_scenario_on;
 use bank_core::formats::{self, OutputFormat, OutputOptions, P2bPart, Spelling};
 use bank_core::{RunRecord, Scenario, Schedule};
 use serde_json::Value;
@@ -40,7 +40,9 @@ async fn run(
     config.clock_scheme = format.clock_scheme();
     let cluster = Cluster::start(config).await.expect("cluster starts");
     let schedule = schedule.unwrap_or(format.default_schedule());
-    let record = run_scenario(&scenario, cluster.addrs(), schedule).await.expect("run completes");
+    let record = run_scenario_on(&scenario, &cluster.channels(), schedule, Default::default())
+        .await
+        .expect("run completes");
     cluster.shutdown().await;
     (scenario, record)
 }

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use bank_backend::cluster::local::{Cluster, ClusterConfig};
-use bank_backend::customers::runner::{run_scenario_with, Repair, RunHooks};
+use bank_backend::customers::runner::{run_scenario_on, Repair, RunHooks};
 use bank_core::branch::PropagationMode;
 use bank_core::check::{self, Anomaly};
 use bank_core::experiment::{parse_experiment, Experiment};
@@ -40,7 +40,7 @@ async fn run_experiment(text: &str, guarantees: Guarantees) -> (RunRecord, check
         ..RunHooks::default()
     };
     let schedule = settings.schedule.unwrap_or(Schedule::Sequential);
-    let record = run_scenario_with(&scenario, cluster.addrs(), schedule, hooks)
+    let record = run_scenario_on(&scenario, &cluster.channels(), schedule, hooks)
         .await
         .expect("run completes");
     plan.abort();
@@ -162,7 +162,7 @@ async fn crash_restart_and_partition_lose_no_acknowledged_write() {
         repair: Some(repair_hook(&cluster)),
         ..RunHooks::default()
     };
-    let record = run_scenario_with(&scenario, cluster.addrs(), Schedule::Concurrent, hooks)
+    let record = run_scenario_on(&scenario, &cluster.channels(), Schedule::Concurrent, hooks)
         .await
         .expect("run completes");
     plan.await.expect("the plan played");

@@ -11,6 +11,11 @@
 //! or hold back their calls. [`Control`] crashes a branch for real (its
 //! server closes the port, its memory is gone), restarts it from its store
 //! on the same address, and injects link faults.
+//!
+//! The branch ports are on loopback, but any program on the machine could
+//! call them: every branch requires a random token made for this cluster
+//! ([`Token::random`]), which the branches and [`Cluster::channels`] carry.
+//! Callers without it get `UNAUTHENTICATED`.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -32,6 +37,7 @@ use crate::branch::node::{self, NodeHandle, NodeOptions};
 use crate::branch::server::{self, periodic_pull, BranchParts, MIN_PULL_PERIOD};
 use crate::branch::store::Store;
 use crate::error::RunError;
+use crate::net::auth::Token;
 use crate::net::simulated::Network;
 use crate::net::transport::{self, channel_to, BankChannel};
 use crate::observe::ActivitySink;
@@ -111,6 +117,8 @@ pub struct Control {
     all_ids: Vec<BranchId>,
     addrs: BTreeMap<BranchId, SocketAddr>,
     channels: BTreeMap<BranchId, Channel>,
+    /// What every call to a branch of this cluster must carry.
+    token: Token,
     network: Arc<Network>,
     /// Propagation calls and writes sent by every branch.
     link_stats: Arc<LinkStats>,
@@ -179,6 +187,7 @@ impl Cluster {
             None => (temporary_dir(), true),
         };
         let network = Arc::new(Network::new(&config.network, config.seed, all_ids.clone()));
+        let token = Token::random().map_err(|e| RunError::Cluster(e.to_string()))?;
         let mut config = config;
         let activity = std::sync::Mutex::new(config.activity.take());
         let control = Arc::new(Control {
@@ -187,6 +196,7 @@ impl Cluster {
             all_ids,
             addrs: addrs.clone(),
             channels,
+            token,
             network,
             link_stats: Arc::default(),
             data_dir,
@@ -205,6 +215,12 @@ impl Cluster {
     /// Where each branch listens.
     pub fn addrs(&self) -> &BTreeMap<BranchId, SocketAddr> {
         &self.addrs
+    }
+
+    /// Channels to every branch that carry the cluster's token (customers,
+    /// drivers and tests call the branches through these).
+    pub fn channels(&self) -> BTreeMap<BranchId, BankChannel> {
+        self.control.channels()
     }
 
     /// In-process handles to the branch nodes as started (tests and the
@@ -282,7 +298,7 @@ impl Control {
             .channels
             .iter()
             .filter(|(peer, _)| **peer != id)
-            .map(|(p, c)| (*p, transport::plain(c.clone())))
+            .map(|(p, c)| (*p, transport::with_token(c.clone(), &self.token)))
             .collect();
         let shutdown = Shutdown::new();
         let options = NodeOptions {
@@ -301,7 +317,7 @@ impl Control {
             activity,
             options,
             trace: None,
-            token: None,
+            token: Some(self.token.clone()),
             tls: None,
         };
         let started = server::start(parts, listener, shutdown.clone())
@@ -321,6 +337,14 @@ impl Control {
             Member { handle: handle.clone(), shutdown, tasks: vec![server_task, node_task] },
         );
         Ok(handle)
+    }
+
+    /// Channels to every branch that carry the cluster's token.
+    pub fn channels(&self) -> BTreeMap<BranchId, BankChannel> {
+        self.channels
+            .iter()
+            .map(|(id, c)| (*id, transport::with_token(c.clone(), &self.token)))
+            .collect()
     }
 
     /// The node of branch `id`, if it is up.

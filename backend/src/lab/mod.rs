@@ -65,7 +65,7 @@ use crate::customers::pacer::Pacer;
 use crate::customers::runner::{run_scenario_on, Repair, RunHooks};
 use crate::error::RunError;
 use crate::lab::examples::Example;
-use crate::net::transport::{self, channel_to, BankChannel};
+use crate::net::transport::BankChannel;
 use crate::observe::{Activity, ActivitySink};
 use crate::shutdown::Shutdown;
 use events::{fault_refused, network_state};
@@ -401,11 +401,7 @@ impl Lab {
                     clicked.max(Duration::from_secs(5)),
                 );
                 let cluster = Cluster::start(config).await?;
-                let channels = cluster
-                    .addrs()
-                    .iter()
-                    .map(|(id, addr)| (*id, transport::plain(channel_to(*addr))))
-                    .collect();
+                let channels = cluster.channels();
                 (Some(cluster), channels, sink)
             }
             Some(external) => {

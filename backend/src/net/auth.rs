@@ -15,6 +15,10 @@
 //! A token is not encryption: without TLS it crosses the network in clear
 //! text. It keeps strangers out of a lab network; use TLS as well on a
 //! network you do not trust.
+//!
+//! In-process clusters (`bank run`, the labs of `bank serve`) guard their
+//! loopback ports with a [`Token::random`] of their own, made per run and
+//! never shown: other programs on the machine cannot call their branches.
 
 use std::fmt;
 
@@ -42,7 +46,12 @@ pub enum TokenError {
     Empty,
     #[error("the token may only hold visible ASCII characters (no spaces)")]
     NotVisibleAscii,
+    #[error("cannot make a random token: the system gives no randomness ({0})")]
+    NoRandomness(String),
 }
+
+/// How many random bytes a [`Token::random`] holds (128 bits).
+const RANDOM_TOKEN_BYTES: usize = 16;
 
 impl Token {
     pub fn new(secret: &str) -> Result<Token, TokenError> {
@@ -54,6 +63,14 @@ impl Token {
         }
         let header = format!("Bearer {secret}").parse().map_err(|_| TokenError::NotVisibleAscii)?;
         Ok(Token { header })
+    }
+
+    /// A fresh secret of 128 random bits from the operating system, as hex.
+    pub fn random() -> Result<Token, TokenError> {
+        let mut bytes = [0u8; RANDOM_TOKEN_BYTES];
+        getrandom::getrandom(&mut bytes).map_err(|e| TokenError::NoRandomness(e.to_string()))?;
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        Token::new(&hex)
     }
 
     /// `--token` if given, else `BANK_TOKEN` if set, else `from_file`.
@@ -157,6 +174,18 @@ mod tests {
         let wrong = call(Some("s3cret"), Some("guess")).unwrap_err();
         assert_eq!(wrong.code(), tonic::Code::Unauthenticated);
         assert!(wrong.message().contains("wrong token"), "{}", wrong.message());
+    }
+
+    #[test]
+    fn random_tokens_differ_and_only_their_own_passes() {
+        let (a, b) = (Token::random().unwrap(), Token::random().unwrap());
+        assert_ne!(a, b);
+        // "Bearer " and 32 hex digits.
+        assert_eq!(a.header.len(), 7 + 2 * RANDOM_TOKEN_BYTES);
+        let sent = AddToken::new(Some(a.clone())).call(Request::new(())).unwrap();
+        assert!(RequireToken::new(Some(a)).call(sent).is_ok());
+        let sent = AddToken::new(Some(b)).call(Request::new(())).unwrap();
+        assert!(RequireToken::new(Some(Token::random().unwrap())).call(sent).is_err());
     }
 
     #[test]

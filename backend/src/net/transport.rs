@@ -25,9 +25,15 @@ use crate::net::auth::{AddToken, Token};
 /// A channel to one branch that adds the token (if any) to every call.
 pub type BankChannel = InterceptedService<Channel, AddToken>;
 
-/// A channel without token, for the in-process cluster.
+/// A channel without token.
 pub fn plain(channel: Channel) -> BankChannel {
     InterceptedService::new(channel, AddToken::default())
+}
+
+/// A channel that adds `token` to every call (an in-process cluster's
+/// per-run token, see [`Token::random`]).
+pub fn with_token(channel: Channel, token: &Token) -> BankChannel {
+    InterceptedService::new(channel, AddToken::new(Some(token.clone())))
 }
 
 /// What a client needs to be let in.

@@ -16,7 +16,7 @@ use std::time::Instant;
 use anyhow::Context;
 use bank_backend::cluster::local::{Cluster, ClusterConfig};
 use bank_backend::cluster::remote::ExternalCluster;
-use bank_backend::customers::runner::{run_scenario_on, run_scenario_with, Repair, RunHooks};
+use bank_backend::customers::runner::{run_scenario_on, Repair, RunHooks};
 use bank_backend::error::RunError;
 use bank_backend::observe::{Activity, ActivitySink};
 use bank_core::check;
@@ -170,8 +170,10 @@ async fn run_in_process(
     let plan = (!faults.is_empty()).then(|| control.play_faults(faults));
     let hooks =
         RunHooks { guarantees: Some(guarantees), per_customer, repair, ..RunHooks::default() };
+    // The branches require the cluster's token: its channels carry it.
+    let channels = cluster.channels();
     let outcome = tokio::select! {
-        r = run_scenario_with(scenario, cluster.addrs(), schedule, hooks) => Some(r),
+        r = run_scenario_on(scenario, &channels, schedule, hooks) => Some(r),
         _ = tokio::signal::ctrl_c() => None,
     };
     if let Some(plan) = plan {
