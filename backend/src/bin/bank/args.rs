@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use bank_backend::net::hosts::PublicHost;
 use bank_core::branch::PropagationMode;
 use bank_core::formats::{OutputFormat, P2bPart, Spelling};
 use bank_core::{BranchId, Cents, Guarantees, Schedule};
@@ -198,9 +199,22 @@ fn parse_part(s: &str) -> Result<P2bPart, String> {
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// Address to listen on (page, grpc-web and gRPC share it).
+    /// Address to listen on (page, grpc-web and gRPC share it). Anything
+    /// but loopback needs --allow-remote.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
+
+    /// Allow an --addr that other machines can reach (the lab has no login:
+    /// anyone who reaches it can drive it).
+    #[arg(long)]
+    pub allow_remote: bool,
+
+    /// A name this server is reached by besides its address (a DNS name, a
+    /// reverse proxy's host): NAME for any port, or NAME:PORT. Requests
+    /// naming any other host are refused (421), against DNS rebinding.
+    /// Repeat for several.
+    #[arg(long = "public-host", value_name = "NAME", value_parser = parse_public_host)]
+    pub public_hosts: Vec<PublicHost>,
 
     /// Directory of the built frontend (`trunk build` output).
     #[arg(long, default_value = "dist")]
@@ -304,6 +318,10 @@ pub struct BranchArgs {
     /// TLS: the name in the peers' certificates, when their addresses are not.
     #[arg(long)]
     pub tls_domain: Option<String>,
+}
+
+fn parse_public_host(s: &str) -> Result<PublicHost, String> {
+    PublicHost::parse(s)
 }
 
 fn parse_peers(s: &str) -> Result<BTreeMap<BranchId, String>, String> {

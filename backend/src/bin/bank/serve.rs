@@ -5,11 +5,17 @@
 //! `--cluster` on branch processes started with `bank branch`. On a stop
 //! signal it closes the lab first (ending the browsers' watch streams),
 //! then lets the web server drain, and exits with status 0.
+//!
+//! The lab has no login, so it listens on loopback unless `--allow-remote`
+//! (exit status 2 otherwise, before anything starts), and answers only
+//! requests naming one of its own hosts (see [`bank_backend::net::hosts`]).
 
 use std::path::Path;
 
 use anyhow::Context;
+use bank_backend::branch::standalone::check_listen;
 use bank_backend::lab::{examples, Lab};
+use bank_backend::net::hosts::{self, AllowedHosts};
 use bank_backend::shutdown::interrupted;
 use bank_backend::web;
 
@@ -24,6 +30,11 @@ const MAX_SCENARIO_BYTES: u64 = 16 * 1024 * 1024;
 
 /// `bank serve`; see the module docs.
 pub fn serve(args: ServeArgs) -> Result<(), Failure> {
+    if let Err(e) = check_listen(args.addr, args.allow_remote) {
+        // A command-line mistake: clap's message and status 2.
+        use clap::CommandFactory;
+        crate::args::Cli::command().error(clap::error::ErrorKind::ArgumentConflict, e).exit();
+    }
     let (name, text) = match examples::find(&args.scenario) {
         Some(example) => (example.name.to_owned(), example.text.to_owned()),
         None => {
@@ -74,7 +85,8 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
         // Before the URL is printed: whoever reads it may stop us at once.
         let stop = interrupted();
         println!("bank-sim visualizer: http://{addr}/  (scenario: {name}; Ctrl-C to stop)");
-        let app = web::router(lab.clone(), &args.dist, &dev_origins);
+        let allowed = AllowedHosts::new(addr, &dev_origins, args.public_hosts.clone());
+        let app = hosts::guard(web::router(lab.clone(), &args.dist, &dev_origins), allowed);
         let closing = lab.clone();
         let shutdown = async move {
             stop.await;
