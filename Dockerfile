@@ -46,7 +46,7 @@ COPY examples /srv/bank/examples
 USER bank
 WORKDIR /srv/bank
 # 50051: a branch (`bank branch --listen 0.0.0.0:50051 --allow-remote`);
-# 8080: the visualizer (`bank serve --addr 0.0.0.0:8080`).
+# 8080: the visualizer (`bank serve --addr 0.0.0.0:8080 --allow-remote`).
 EXPOSE 50051 8080
 VOLUME ["/data"]
 # `docker stop` sends SIGTERM: a branch stops cleanly on it.

@@ -16,7 +16,7 @@ use crate::money::Cents;
 use crate::op::{FailReason, Op, OpKind, Outcome};
 use crate::writes::WriteSet;
 
-use super::peers::PeerRefusal;
+use super::refusal::PeerRefusal;
 
 /// Chosen by the host to match a deferred answer to the call that awaits it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -183,8 +183,8 @@ pub enum Effect {
     PullReply { token: ReplyToken, writes: Vec<Propagation> },
     /// The branch logged an event (for traces and visualisation).
     Logged(LogEntry),
-    /// A peer's message was refused and nothing of it applied (see
-    /// [`super::peers`]): answer the peer call `token` with the refusal, or,
+    /// A peer's message was refused and nothing of it applied (see the
+    /// rules in `peers.rs`): answer the peer call `token` with the refusal, or,
     /// without a token (the answer to our own pull), report it.
     PeerRefused { token: Option<ReplyToken>, refusal: PeerRefusal },
 }

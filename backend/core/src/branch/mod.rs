@@ -58,10 +58,10 @@
 //! - [`message`]: what goes in and out: [`Input`], [`Effect`], [`Request`],
 //!   [`Reply`], [`Propagation`], [`PropagationAck`], [`StoredWrite`],
 //!   [`ReplyToken`];
-//! - [`peers`]: what a branch accepts from its peers ([`PeerRefusal`] and
-//!   the limits: [`MAX_BATCH_WRITES`], [`MAX_SEQ_AHEAD`], [`MAX_HELD_WRITES`]);
-//!   every propagation, pull and pull answer is checked there before
-//!   anything of it is applied;
+//! - [`peers`]: what a branch accepts from its peers; every propagation,
+//!   pull and pull answer is checked there before anything of it is applied;
+//! - [`refusal`]: why it refused ([`PeerRefusal`]) and the limits
+//!   ([`MAX_BATCH_WRITES`], [`MAX_SEQ_AHEAD`], [`MAX_HELD_WRITES`]);
 //! - [`config`]: how a branch is set up ([`BranchConfig`],
 //!   [`PropagationMode`]) and the [`RunSettings`] a branch is reset into for
 //!   a new run;
@@ -71,12 +71,13 @@
 pub mod config;
 pub mod message;
 pub mod peers;
+pub mod refusal;
 
 pub use config::{BranchConfig, PropagationMode, RunSettings};
 pub use message::{
     Effect, Input, Propagation, PropagationAck, Reply, ReplyToken, Request, StoredWrite,
 };
-pub use peers::{PeerRefusal, SkippedRecord, MAX_BATCH_WRITES, MAX_HELD_WRITES, MAX_SEQ_AHEAD};
+pub use refusal::{PeerRefusal, SkippedRecord, MAX_BATCH_WRITES, MAX_HELD_WRITES, MAX_SEQ_AHEAD};
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -834,7 +835,7 @@ impl Branch {
         // checks in `peers` keep its seq below `u64::MAX`; at the limit the
         // branch runs out of ids instead of reusing one.
         if write.write.origin == self.config.id {
-            self.next_seq = self.next_seq.max(write.write.seq.checked_add(1).unwrap_or(u64::MAX));
+            self.next_seq = self.next_seq.max(write.write.seq.saturating_add(1));
         }
         self.write_sets.entry(write.customer).or_default().push(write.event);
         self.applied_log.push(Applied { write, balance_after: self.balance });

@@ -3,8 +3,9 @@
 //! Every write a branch applies on a peer's word (a propagation, the answer
 //! to an anti-entropy pull, a record read back from its own store) is checked
 //! here first. A message that fails is refused as a whole with a
-//! [`PeerRefusal`] naming the write and the rule, and nothing of it is
-//! applied: one bad write in a batch refuses the batch.
+//! [`PeerRefusal`] (in `refusal.rs`, with the limits) naming the write and
+//! the rule, and nothing of it is applied: one bad write in a batch refuses
+//! the batch.
 //!
 //! ## The rules
 //! A write `w<origin>.<seq>` sent by branch `from` is accepted only if
@@ -42,87 +43,10 @@
 use std::collections::BTreeMap;
 
 use super::message::{Propagation, StoredWrite};
+use super::refusal::{PeerRefusal, MAX_BATCH_WRITES, MAX_HELD_WRITES, MAX_SEQ_AHEAD};
 use super::Branch;
 use crate::ids::{BranchId, WriteId};
 use crate::writes::{OriginWrites, WriteSet};
-
-/// The most writes one propagation batch or pull answer may carry.
-pub const MAX_BATCH_WRITES: usize = 10_000;
-
-/// How far past the highest write known here of its origin a write's
-/// sequence number may be (see rule 5 in the module docs).
-pub const MAX_SEQ_AHEAD: u64 = 1_000_000;
-
-/// The most propagated writes a branch holds back waiting for their
-/// dependencies; beyond that, propagations are refused until some apply.
-pub const MAX_HELD_WRITES: usize = 100_000;
-
-/// Why a branch refused a peer's message. Nothing of a refused message is
-/// applied.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum PeerRefusal {
-    #[error("branch {me} refuses a message from branch {from}, which is not one of its peers")]
-    NotAPeer { me: u64, from: u64 },
-    #[error(
-        "branch {me} refuses write {write}: its origin, branch {}, is not a branch of this bank",
-        write.origin.0
-    )]
-    UnknownOrigin { me: u64, write: WriteId },
-    #[error("branch {me} refuses write {write}: sequence numbers start at 1")]
-    ZeroSeq { me: u64, write: WriteId },
-    #[error(
-        "branch {me} refuses write {write}: it claims to be branch {me}'s own, but branch {me} \
-         issued only up to seq {issued}"
-    )]
-    NeverIssued { me: u64, write: WriteId, issued: u64 },
-    #[error(
-        "branch {me} refuses write {write}: branch {}'s writes are known here up to seq {known}, \
-         and a write may be at most {MAX_SEQ_AHEAD} ahead",
-        write.origin.0
-    )]
-    TooFarAhead { me: u64, write: WriteId, known: u64 },
-    #[error("branch {me} refuses write {write}: it depends on itself")]
-    DependsOnItself { me: u64, write: WriteId },
-    #[error("branch {me} refuses write {write}: it depends on {dependency}, and {reason}")]
-    BadDependency { me: u64, write: WriteId, dependency: WriteId, reason: String },
-    #[error("branch {me} refuses a pull from branch {from}: it names {write}, and {reason}")]
-    BadPull { me: u64, from: u64, write: WriteId, reason: String },
-    #[error(
-        "branch {me} refuses a batch of {writes} writes from branch {from}: at most \
-         {MAX_BATCH_WRITES} per message"
-    )]
-    BatchTooLarge { me: u64, from: u64, writes: usize },
-    #[error(
-        "branch {me} is busy: {MAX_HELD_WRITES} propagated writes already wait for their \
-         dependencies here; retry {write} later"
-    )]
-    TooManyHeld { me: u64, write: WriteId },
-}
-
-impl PeerRefusal {
-    /// Whether the sender may not send this at all (a stranger, or a write
-    /// outside the bank), rather than sent something malformed or too much.
-    pub fn is_forbidden(&self) -> bool {
-        matches!(
-            self,
-            PeerRefusal::NotAPeer { .. }
-                | PeerRefusal::UnknownOrigin { .. }
-                | PeerRefusal::NeverIssued { .. }
-        )
-    }
-
-    /// Whether the same message may pass later (the branch is busy).
-    pub fn is_transient(&self) -> bool {
-        matches!(self, PeerRefusal::TooManyHeld { .. })
-    }
-}
-
-/// A record of a branch's store that [`Branch::recover`] skipped, and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SkippedRecord {
-    pub write: WriteId,
-    pub refusal: PeerRefusal,
-}
 
 /// The highest seqs seen so far inside one message, above what is applied.
 type Seen = BTreeMap<BranchId, u64>;
