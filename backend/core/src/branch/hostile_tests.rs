@@ -279,9 +279,16 @@ fn a_busy_branch_refuses_more_waiting_writes_for_now() {
     assert_eq!(b.waiting(), (0, 1), "held for w3.1");
     // As if the rest had arrived the same way (feeding them takes long).
     b.held.resize(MAX_HELD_WRITES, (None, waiting));
-    let p = Propagation { depends_on: missing, ..deposit(2, w(2, MAX_HELD_WRITES as u64 + 1)) };
+    let p =
+        Propagation { depends_on: missing.clone(), ..deposit(2, w(2, MAX_HELD_WRITES as u64 + 1)) };
     let r = assert_refused(&mut b, p, "busy");
     assert!(r.is_transient());
+    // A pull answer stops there too, and does not ask for more.
+    let waiting = Propagation { depends_on: missing, ..deposit(2, w(2, 7)) };
+    let before = state(&b);
+    let fx = b.handle(Input::Pulled { from: BranchId(2), writes: vec![waiting] });
+    assert!(matches!(&fx[..], [Effect::PeerRefused { token: None, .. }]), "{fx:?}");
+    assert_eq!(state(&b), before);
 }
 
 /// One message a hostile peer might send.

@@ -280,8 +280,18 @@ impl Branch {
                     return out;
                 }
                 // A full answer leaves more behind: ask for the rest.
-                let more = writes.len() >= MAX_BATCH_WRITES;
+                let mut more = writes.len() >= MAX_BATCH_WRITES;
                 for p in writes {
+                    if self.held.len() >= MAX_HELD_WRITES
+                        && !self.applied.contains_all(&p.depends_on)
+                    {
+                        // Too much waits already: the rest comes with a later pull.
+                        let refusal =
+                            PeerRefusal::TooManyHeld { me: self.config.id.0, write: p.write };
+                        out.push(Effect::PeerRefused { token: None, refusal });
+                        more = false;
+                        break;
+                    }
                     self.on_propagate(None, p, &mut out);
                 }
                 if more {
