@@ -587,7 +587,8 @@ fn outputs_that_cannot_be_written_exit_73_before_the_run() {
 fn help_documents_the_exit_statuses_and_limits() {
     let out = bank(&["run", "--help"]);
     let help = stdout(&out);
-    for needle in ["73", "66", "65", "70 internal error", "9,999,999,999,999.99", "1,000 branches"] {
+    for needle in ["73", "66", "65", "70 internal error", "9,999,999,999,999.99", "1,000 branches"]
+    {
         assert!(help.contains(needle), "bank run --help lacks {needle:?}: {help}");
     }
 }

@@ -25,7 +25,7 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::formats::position::LineIndex;
-use crate::formats::{find_duplicate_key, MAX_BRANCHES, MAX_CUSTOMERS, MAX_EVENTS};
+use crate::formats::{find_duplicate_key, strip_position, MAX_BRANCHES, MAX_CUSTOMERS, MAX_EVENTS};
 use crate::guarantees::Guarantees;
 use crate::ids::{BranchId, CustomerId, EventId, WriteId};
 use crate::money::Cents;
@@ -196,8 +196,10 @@ impl History {
                 duplicate.key
             ));
         }
-        let history: History = serde_json::from_str(text)
-            .map_err(|e| format!("line {}, column {}: {e}", e.line(), e.column()))?;
+        let history: History = serde_json::from_str(text).map_err(|e| {
+            let (line, column) = (e.line().max(1), e.column().max(1));
+            format!("line {line}, column {column}: {}", strip_position(&e))
+        })?;
         if history.format != HISTORY_FORMAT {
             return Err(format!(
                 "`format` is \"{}\"; expected \"{HISTORY_FORMAT}\"",
@@ -502,8 +504,9 @@ mod tests {
         assert_eq!(parsed.branches[0].balance, Cents(9_223_372_036_854_735_807));
         assert!(parsed.to_json().contains("92233720368547358.07"));
         // Amounts (unlike recorded balances) stay within the maximum.
-        let err = History::from_json(&text.replace("\"amount\": 10.5", "\"amount\": 10000000000000"))
-            .unwrap_err();
+        let err =
+            History::from_json(&text.replace("\"amount\": 10.5", "\"amount\": 10000000000000"))
+                .unwrap_err();
         assert!(err.contains("above the maximum amount"), "{err}");
         // A key written twice is refused, with its place.
         let twice = text.replacen("\"ok\": true", "\"ok\": true, \"ok\": false", 1);

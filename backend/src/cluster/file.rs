@@ -308,10 +308,8 @@ balance = "12.05"
         );
         assert_eq!(file.branches[&BranchId(2)].balance, Some(Cents(40050)));
         assert_eq!(file.branches[&BranchId(3)].balance, Some(Cents(1205)));
-        let exact = parse(
-            "[[branch]]\nid = 1\naddr = \"h:1\"\nbalance = 9_999_999_999_999.99\n",
-        )
-        .unwrap();
+        let exact =
+            parse("[[branch]]\nid = 1\naddr = \"h:1\"\nbalance = 9_999_999_999_999.99\n").unwrap();
         assert_eq!(exact.branches[&BranchId(1)].balance, Some(Cents::MAX), "not via a float");
         assert_eq!(file.addrs()[&BranchId(2)], "branch2:50051");
     }
@@ -341,10 +339,7 @@ balance = "12.05"
             ("[[branch]]\nid = 1\naddr = \"h:1\"\nbalance = -5\n", "branch 1: balance"),
             ("[[branch]]\nid = 1\naddr = \"h:1\"\nbalance = true\n", "must be a number"),
             ("[[branch]]\nid = 0\naddr = \"h:1\"\n", "cluster.toml:1:1: branch ids start at 1"),
-            (
-                "[[branch]]\nid = 1\nid = 2\naddr = \"h:1\"\n",
-                "cluster.toml:3:1: duplicate key",
-            ),
+            ("[[branch]]\nid = 1\nid = 2\naddr = \"h:1\"\n", "cluster.toml:3:1: duplicate key"),
             (
                 "[[branch]]\nid = 1\naddr = \"h:1\"\nbalance = 92233720368547758.07\n",
                 "cluster.toml:4:11: branch 1: balance: `92233720368547758.07` is above the maximum",

@@ -118,7 +118,8 @@ one_to_one! {
 impl WireEnum for pb::FailureReason {
     const NAME: &'static str = "FailureReason";
     const WHAT: &'static str = "failure reason";
-    const EXPECTED: &'static str = "insufficient funds, invalid request, wrong branch, not ready or balance limit";
+    const EXPECTED: &'static str =
+        "insufficient funds, invalid request, wrong branch, not ready or balance limit";
 }
 
 /// Which kind of failure (the details travel in the rest of `Failure`).

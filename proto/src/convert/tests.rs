@@ -445,7 +445,10 @@ fn amounts_above_the_maximum_are_refused_on_the_wire() {
     let request = pb::CustomerRequest { amount_cents: too_much, ..deposit_request() };
     assert_eq!(
         Request::try_from(&request),
-        Err(ConvertError::AmountTooLarge { field: "CustomerRequest.amount_cents", cents: too_much })
+        Err(ConvertError::AmountTooLarge {
+            field: "CustomerRequest.amount_cents",
+            cents: too_much
+        })
     );
     let at_max = pb::CustomerRequest { amount_cents: Cents::MAX.0, ..deposit_request() };
     assert_eq!(Request::try_from(&at_max).unwrap().op, Op::Deposit(Cents::MAX));

@@ -33,7 +33,7 @@ use serde_json::value::RawValue;
 
 use crate::branch::PropagationMode;
 use crate::formats::position::LineIndex;
-use crate::formats::{find_duplicate_key, parse_input, InputError, InputErrorKind};
+use crate::formats::{find_duplicate_key, parse_input, strip_position, InputError, InputErrorKind};
 use crate::guarantees::Guarantees;
 use crate::ids::CustomerId;
 use crate::network::NetworkPlan;
@@ -120,9 +120,10 @@ pub fn parse_experiment(text: &str, file: &str) -> Result<Experiment, InputError
         let kind = InputErrorKind::DuplicateKey { key: duplicate.key, first_line, first_column };
         return Err(InputError::new(file, line, kind).with_column(column));
     }
+    // serde_json counts columns from 0 at the end of a line: 1-based here.
     let syntax = |e: serde_json::Error| {
-        InputError::new(file, e.line(), InputErrorKind::Syntax(e.to_string()))
-            .with_column(e.column())
+        InputError::new(file, e.line().max(1), InputErrorKind::Syntax(strip_position(&e)))
+            .with_column(e.column().max(1))
     };
     let raw: File = serde_json::from_str(text).map_err(syntax)?;
     // Where a top-level key is written (the file has each at most once).
@@ -188,11 +189,7 @@ pub fn parse_experiment(text: &str, file: &str) -> Result<Experiment, InputError
     if let Some(unknown) =
         per_customer.keys().find(|c| !scenario.customers.iter().any(|s| s.id == **c))
     {
-        return Err(bad(
-            "customer_guarantees",
-            "customer ids of the input",
-            unknown.0.to_string(),
-        ));
+        return Err(bad("customer_guarantees", "customer ids of the input", unknown.0.to_string()));
     }
     raw.network
         .validate(&ids)
@@ -308,7 +305,9 @@ mod tests {
             err.to_string(),
             "x.json:2:2: \"seed\" appears twice in one object (first at line 1, column 2); keep one"
         );
-        let text = format!("{{\"customer_guarantees\": {{\"1\": \"ryw\", \"1\": \"mr\"}}, \"bank\": {BANK}}}");
+        let text = format!(
+            "{{\"customer_guarantees\": {{\"1\": \"ryw\", \"1\": \"mr\"}}, \"bank\": {BANK}}}"
+        );
         let err = parse_experiment(&text, "x.json").unwrap_err();
         assert!(err.message().contains("\"1\" appears twice"), "{}", err.message());
         // Inside `bank`, too, at the place in the whole file.

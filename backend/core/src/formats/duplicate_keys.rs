@@ -33,7 +33,10 @@ pub(crate) struct DuplicateKey {
 enum Frame {
     /// An object: the keys seen so far (with their offsets), and whether
     /// the next string is a key.
-    Object { keys: HashMap<String, usize>, want_key: bool },
+    Object {
+        keys: HashMap<String, usize>,
+        want_key: bool,
+    },
     Array,
 }
 

@@ -657,7 +657,7 @@ fn describe(raw: &RawValue) -> String {
 }
 
 /// serde_json's message without its trailing " at line L column C".
-fn strip_position(error: &serde_json::Error) -> String {
+pub(crate) fn strip_position(error: &serde_json::Error) -> String {
     let message = error.to_string();
     let suffix = format!(" at line {} column {}", error.line(), error.column());
     let message = message.strip_suffix(&suffix).map(str::to_owned).unwrap_or(message);

@@ -22,7 +22,10 @@ pub enum Json {
     /// Anything without money in it (ids, names, results, clocks).
     Value(Value),
     /// An amount: `400`, `400.5`, or with `float_style` `400.0`.
-    Money { amount: Cents, float_style: bool },
+    Money {
+        amount: Cents,
+        float_style: bool,
+    },
     Array(Vec<Json>),
     /// Keys in the order they are printed.
     Object(Vec<(String, Json)>),

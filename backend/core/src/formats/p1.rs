@@ -72,13 +72,13 @@ fn item(result: &EventResult, options: &OutputOptions, key: QueryKey) -> Json {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use serde_json::Value;
     use crate::formats::{render as render_text, OutputFormat};
     use crate::ids::{BranchId, CustomerId, EventId};
     use crate::money::Cents;
     use crate::op::FailReason;
     use crate::record::CustomerRecord;
     use crate::scenario::{CustomerScript, InputShape, Scenario};
+    use serde_json::Value;
 
     /// A result served by `branch`, with the balance after it (in units).
     pub(crate) fn result(

@@ -46,7 +46,12 @@ pub fn balances(record: &RunRecord, options: &OutputOptions) -> Json {
         .customers
         .iter()
         .filter_map(|customer| {
-            let last = customer.results.iter().rev().find(|r| r.op == OpKind::Query).or(customer.results.last())?;
+            let last = customer
+                .results
+                .iter()
+                .rev()
+                .find(|r| r.op == OpKind::Query)
+                .or(customer.results.last())?;
             Some(Json::object([
                 ("id", Json::from(customer.customer.0)),
                 ("balance", money(last.outcome.balance(), options)),
@@ -76,8 +81,10 @@ pub fn per_event(record: &RunRecord, options: &OutputOptions) -> Json {
 }
 
 fn item(result: &EventResult, options: &OutputOptions) -> Json {
-    let mut item =
-        vec![("interface", Json::from(interface(result.op))), ("branch", Json::from(result.branch.0))];
+    let mut item = vec![
+        ("interface", Json::from(interface(result.op))),
+        ("branch", Json::from(result.branch.0)),
+    ];
     match &result.outcome {
         Outcome::Success { balance } if result.op == OpKind::Query => {
             item.push(("balance", money(*balance, options)));
@@ -91,9 +98,9 @@ fn item(result: &EventResult, options: &OutputOptions) -> Json {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::{json, Value};
     use crate::formats::testutil::{parse_fixture, replay_sequentially};
     use crate::formats::{render as render_text, OutputFormat};
+    use serde_json::{json, Value};
 
     fn check(input: &str, expected: &str, options: OutputOptions) {
         let scenario = parse_fixture(input);
@@ -195,6 +202,9 @@ mod tests {
         )
         .unwrap();
         let record = replay_sequentially(&scenario);
-        assert_eq!(balances(&record, &OutputOptions::default()).to_value(), json!([{"id": 1, "balance": 15}]));
+        assert_eq!(
+            balances(&record, &OutputOptions::default()).to_value(),
+            json!([{"id": 1, "balance": 15}])
+        );
     }
 }
