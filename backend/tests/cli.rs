@@ -408,3 +408,187 @@ fn serve_says_where_it_listens_and_stops_cleanly_on_sigterm() {
     assert!(status.success(), "{status}; stderr: {stderr_text}");
     assert!(stderr_text.ends_with("stopped\n"), "{stderr_text}");
 }
+
+// ------------------------------------------- limits, strictness, exit codes
+
+/// A fresh directory for one test.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("bank-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A user's mistake: this status, the needles on stderr, never a panic or
+/// an "internal error".
+fn assert_refused(out: &Output, status: i32, needles: &[&str]) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(status), "exit status; stderr: {err}");
+    for n in needles {
+        assert!(err.contains(n), "stderr lacks {n:?}: {err}");
+    }
+    assert!(!err.contains("panicked") && !err.contains("internal error"), "{err}");
+}
+
+const ONE_BRANCH: &str = r#"[{"id": 1, "type": "customer", "events": [{"id": 1, "interface": "query"}]},
+{"id": 1, "type": "branch", "balance": 0}]"#;
+
+const THREE_BRANCHES: &str = r#"[{"id": 1, "type": "customer", "events": [{"id": 1, "interface": "query"}]},
+{"id": 1, "type": "branch", "balance": 0}, {"id": 2, "type": "branch", "balance": 0},
+{"id": 3, "type": "branch", "balance": 0}]"#;
+
+#[test]
+fn amounts_beyond_the_maximum_are_refused_at_parse_time() {
+    // Both "succeeded" before, and the balance stopped at i64::MAX.
+    let text = r#"[{"id": 1, "type": "customer", "events": [
+  {"id": 1, "interface": "deposit", "money": 92233720368547758.07},
+  {"id": 2, "interface": "deposit", "money": 92233720368547758.07}]},
+{"id": 1, "type": "branch", "balance": 0}]"#;
+    assert_bad_input(
+        &bank_with_input(text, &[]),
+        &["input.json:2:46:", "customer 1, event 1", "above the maximum amount 9999999999999.99"],
+    );
+}
+
+#[test]
+fn a_deposit_past_the_maximum_balance_fails_and_large_balances_print_exactly() {
+    let text = r#"[{"id": 1, "type": "customer", "events": [
+  {"id": 1, "interface": "deposit", "money": 9.99},
+  {"id": 2, "interface": "deposit", "money": 0.01},
+  {"id": 3, "interface": "query"}]},
+{"id": 1, "type": "branch", "balance": 9999999999990}]"#;
+    let out = bank_with_input(text, &["--format", "p1"]);
+    assert_ne!(out.status.code(), Some(70), "{}", stderr(&out));
+    let expected = serde_json::json!([{"id": 1, "recv": [
+        {"interface": "deposit", "result": "success"},
+        {"interface": "deposit", "result": "fail"},
+        {"interface": "query", "result": "success", "balance": 9999999999999.99}
+    ]}]);
+    let text_out = stdout(&out);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&text_out).unwrap(), expected);
+    // The exact digits, not a float's rendering of them.
+    assert!(text_out.contains("\"balance\": 9999999999999.99\n"), "{text_out}");
+
+    let text = r#"[{"id": 1, "type": "customer", "events": [{"id": 1, "interface": "query"}]},
+{"id": 1, "type": "branch", "balance": 9999999999999}]"#;
+    let out = bank_with_input(text, &["--format", "p1", "--float-money"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("\"balance\": 9999999999999.0\n"), "{}", stdout(&out));
+}
+
+#[test]
+fn a_key_written_twice_is_refused_with_its_place() {
+    let text = r#"[{"id": 1, "type": "customer", "events": [
+  {"id": 1, "interface": "deposit", "money": 10, "money": 1000}]},
+{"id": 1, "type": "branch", "balance": 0}]"#;
+    assert_bad_input(
+        &bank_with_input(text, &[]),
+        &["input.json:2:50:", "\"money\" appears twice", "first at line 2, column 37"],
+    );
+}
+
+#[test]
+fn a_link_from_a_branch_to_itself_is_refused() {
+    let text = format!(
+        "{{\"network\": {{\"links\": [{{\"between\": [1, 1], \"delay_ms\": 5}}]}},\n\"bank\": {ONE_BRANCH}}}"
+    );
+    assert_bad_input(&bank_with_input(&text, &[]), &["input.json:1:2:", "to itself"]);
+}
+
+#[test]
+fn a_fifo_or_a_directory_is_refused_at_once_not_read_forever() {
+    let dir = scratch("fifo");
+    let fifo = dir.join("input.json");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: mkfifo is not available");
+        return;
+    }
+    let fifo_arg = fifo.to_str().unwrap();
+    for args in [vec!["run", fifo_arg], vec!["check", fifo_arg], vec!["sim", fifo_arg]] {
+        let child = Command::new(env!("CARGO_BIN_EXE_bank"))
+            .args(&args)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let status = wait_timeout(child, Duration::from_secs(30));
+        assert_eq!(status.and_then(|s| s.code()), Some(66), "{args:?} must not block");
+    }
+    let out = bank(&["run", fifo_arg]);
+    assert_refused(&out, 66, &["it is a FIFO, not a regular file"]);
+    let out = bank(&["run", dir.to_str().unwrap()]);
+    assert_refused(&out, 66, &["it is a directory, not a regular file"]);
+    // A cluster file too.
+    let input = dir.join("bank.json");
+    std::fs::write(&input, ONE_BRANCH).unwrap();
+    let out = bank(&["run", input.to_str().unwrap(), "--cluster", fifo_arg]);
+    assert_refused(&out, 66, &["not a regular file (it is a FIFO)"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_base_port_too_high_for_the_branches_is_a_command_line_error() {
+    let out = bank_with_input(THREE_BRANCHES, &["--base-port", "65535"]);
+    assert_refused(&out, 2, &["--base-port 65535", "ports 65535 to 65537", "65533 or lower"]);
+    let out = bank_with_input(THREE_BRANCHES, &["--base-port", "0"]);
+    assert_refused(&out, 2, &["--base-port"]);
+}
+
+#[test]
+fn a_max_input_bytes_out_of_range_is_a_command_line_error() {
+    for bad in ["18446744073709551615", "0", "1073741825"] {
+        let out = bank_with_input(ONE_BRANCH, &["--max-input-bytes", bad]);
+        assert_refused(&out, 2, &["--max-input-bytes"]);
+        assert!(!stderr(&out).contains("empty"), "{}", stderr(&out));
+    }
+    let out = bank_with_input(ONE_BRANCH, &["--max-input-bytes", "1073741824"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn outputs_that_cannot_be_written_exit_73_before_the_run() {
+    let dir = scratch("unwritable");
+    let file = dir.join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let file = file.to_str().unwrap();
+    let missing = dir.join("no-such-dir/history.json");
+    let missing = missing.to_str().unwrap();
+    let dir_arg = dir.to_str().unwrap();
+    for (flags, needle) in [
+        (["--data-dir", file], "--data-dir"),
+        (["--out-dir", file], "--out-dir"),
+        (["--history", missing], "--history"),
+        (["--history", dir_arg], "--history"),
+    ] {
+        let out = bank_with_input(ONE_BRANCH, &flags);
+        assert_refused(&out, 73, &[needle]);
+        assert!(stdout(&out).is_empty(), "refused before the run: {}", stdout(&out));
+    }
+    let input = dir.join("bank.json");
+    std::fs::write(&input, ONE_BRANCH).unwrap();
+    let out = bank(&["sim", input.to_str().unwrap(), "--seeds", "1", "--history", missing]);
+    assert_refused(&out, 73, &["--history"]);
+    let out = bank(&[
+        "branch",
+        "--id",
+        "1",
+        "--peers",
+        "2=127.0.0.1:9",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        file,
+    ]);
+    assert_refused(&out, 73, &["cannot use data directory"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn help_documents_the_exit_statuses_and_limits() {
+    let out = bank(&["run", "--help"]);
+    let help = stdout(&out);
+    for needle in ["73", "66", "65", "70 internal error", "9,999,999,999,999.99", "1,000 branches"]
+    {
+        assert!(help.contains(needle), "bank run --help lacks {needle:?}: {help}");
+    }
+}

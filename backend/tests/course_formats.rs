@@ -146,7 +146,7 @@ async fn p1_sequential_balances_of_the_2022_student_output() {
             assert_eq!(item["interface"], result.op.as_str());
             assert_eq!(
                 item["money"],
-                result.outcome.balance().to_json(false),
+                serde_json::from_str::<Value>(&result.outcome.balance().json_text(false)).unwrap(),
                 "balance after {}",
                 result.event
             );

@@ -70,6 +70,10 @@ pub enum ConvertError {
     /// An amount of money that cannot be negative is.
     #[error("negative amount {cents} cents in `{field}`")]
     NegativeAmount { field: &'static str, cents: i64 },
+    /// An amount of money above the maximum
+    /// ([`Cents::MAX`](bank_core::Cents::MAX), 9,999,999,999,999.99).
+    #[error("amount {cents} cents in `{field}` is above the maximum {} cents", bank_core::Cents::MAX.0)]
+    AmountTooLarge { field: &'static str, cents: i64 },
     /// A propagated query: only writes travel between branches.
     #[error("a query cannot be propagated (`{field}` must be a deposit or withdraw)")]
     QueryPropagated { field: &'static str },

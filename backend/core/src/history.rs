@@ -13,10 +13,19 @@
 //! overdraft. `bank run --history FILE` writes one as JSON; `bank check
 //! FILE` reads it. Write ids are written `w<origin>.<seq>` (`w2.7`: the 7th
 //! write accepted by branch 2), and sets of them as ranges (`w2.1-7`).
+//!
+//! Reading one ([`History::from_json`]) is strict, since the file may come
+//! from anywhere: a key written twice is refused, lists are bounded
+//! (sessions by [`MAX_CUSTOMERS`], operations in all by [`MAX_EVENTS`],
+//! branches by [`MAX_BRANCHES`], each branch's applied writes by
+//! [`MAX_EVENTS`]), write seqs by [`MAX_WRITE_SEQ`], amounts by
+//! [`Cents::MAX`]; every error names its line and column.
 
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::formats::position::LineIndex;
+use crate::formats::{find_duplicate_key, strip_position, MAX_BRANCHES, MAX_CUSTOMERS, MAX_EVENTS};
 use crate::guarantees::Guarantees;
 use crate::ids::{BranchId, CustomerId, EventId, WriteId};
 use crate::money::Cents;
@@ -28,12 +37,20 @@ use crate::writes::WriteSet;
 /// The first field of every history file.
 pub const HISTORY_FORMAT: &str = "bank-sim history 1";
 
+/// The highest write seq a history may name (`w2.1000000000`), also as the
+/// end of a range: no run makes that many writes (an input holds at most
+/// [`MAX_EVENTS`] events), and a bound keeps a hostile range from claiming
+/// 2^64 writes.
+pub const MAX_WRITE_SEQ: u64 = 1_000_000_000;
+
 /// A recorded run. See the module docs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct History {
     pub format: String,
+    #[serde(deserialize_with = "bounded::customers")]
     pub sessions: Vec<SessionHistory>,
+    #[serde(deserialize_with = "bounded::branches")]
     pub branches: Vec<BranchHistory>,
 }
 
@@ -45,6 +62,7 @@ pub struct SessionHistory {
     #[serde(with = "guarantees_text")]
     pub guarantees: Guarantees,
     /// In the order the session issued them.
+    #[serde(deserialize_with = "bounded::events")]
     pub ops: Vec<OpRecord>,
 }
 
@@ -60,7 +78,7 @@ pub struct OpRecord {
     pub amount: Cents,
     pub ok: bool,
     /// The serving branch's balance after the operation (for a query: the answer).
-    #[serde(with = "money")]
+    #[serde(with = "balance")]
     pub balance: Cents,
     #[serde(with = "write_id_opt", default, skip_serializing_if = "Option::is_none")]
     pub write: Option<WriteId>,
@@ -75,8 +93,9 @@ pub struct OpRecord {
 #[serde(deny_unknown_fields)]
 pub struct BranchHistory {
     pub id: BranchId,
-    #[serde(with = "money")]
+    #[serde(with = "balance")]
     pub balance: Cents,
+    #[serde(deserialize_with = "bounded::events")]
     pub applied: Vec<AppliedRecord>,
 }
 
@@ -92,7 +111,7 @@ pub struct AppliedRecord {
     pub op: OpKind,
     #[serde(with = "money")]
     pub amount: Cents,
-    #[serde(with = "money")]
+    #[serde(with = "balance")]
     pub balance_after: Cents,
 }
 
@@ -163,14 +182,34 @@ impl History {
         History { format: HISTORY_FORMAT.to_string(), sessions, branches }
     }
 
-    /// Reads a history file's text, with a message that says what is wrong and where.
+    /// Reads a history file's text, with a message that says what is wrong
+    /// and where (`line L, column C: ...`). See the module docs for what
+    /// is refused.
     pub fn from_json(text: &str) -> Result<History, String> {
-        let history: History = serde_json::from_str(text)
-            .map_err(|e| format!("line {}, column {}: {e}", e.line(), e.column()))?;
+        if let Some(duplicate) = find_duplicate_key(text) {
+            let index = LineIndex::new(text);
+            let (line, column) = index.line_col(duplicate.second);
+            let (first_line, first_column) = index.line_col(duplicate.first);
+            return Err(format!(
+                "line {line}, column {column}: {:?} appears twice in one object \
+                 (first at line {first_line}, column {first_column}); keep one",
+                duplicate.key
+            ));
+        }
+        let history: History = serde_json::from_str(text).map_err(|e| {
+            let (line, column) = (e.line().max(1), e.column().max(1));
+            format!("line {line}, column {column}: {}", strip_position(&e))
+        })?;
         if history.format != HISTORY_FORMAT {
             return Err(format!(
                 "`format` is \"{}\"; expected \"{HISTORY_FORMAT}\"",
                 history.format
+            ));
+        }
+        let ops: usize = history.sessions.iter().map(|s| s.ops.len()).sum();
+        if ops > MAX_EVENTS {
+            return Err(format!(
+                "the sessions hold {ops} operations; a history holds at most {MAX_EVENTS}"
             ));
         }
         Ok(history)
@@ -197,24 +236,109 @@ pub fn parse_write_id(text: &str) -> Result<WriteId, String> {
     if id.seq == 0 {
         return Err(format!("`{text}`: write seqs count from 1, so .0 names no write"));
     }
+    if id.seq > MAX_WRITE_SEQ {
+        return Err(format!("`{text}`: write seqs go up to {MAX_WRITE_SEQ}"));
+    }
     Ok(id)
+}
+
+/// Lists that refuse to grow beyond their maximum while they are read, so
+/// the error points at the item that went over.
+mod bounded {
+    use serde::de::{Deserialize, Deserializer, Error as _, SeqAccess, Visitor};
+    use std::marker::PhantomData;
+
+    use super::{MAX_BRANCHES, MAX_CUSTOMERS, MAX_EVENTS};
+
+    struct Bounded<T> {
+        max: usize,
+        what: &'static str,
+        item: PhantomData<T>,
+    }
+
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for Bounded<T> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            write!(f, "a list of at most {} {}", self.max, self.what)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let mut items = Vec::new();
+            while let Some(item) = seq.next_element()? {
+                if items.len() == self.max {
+                    return Err(A::Error::custom(format!(
+                        "more than {} {}: the maximum is {}",
+                        self.max, self.what, self.max
+                    )));
+                }
+                items.push(item);
+            }
+            Ok(items)
+        }
+    }
+
+    fn list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+        max: usize,
+        what: &'static str,
+    ) -> Result<Vec<T>, D::Error> {
+        d.deserialize_seq(Bounded { max, what, item: PhantomData })
+    }
+
+    pub fn customers<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Vec<T>, D::Error> {
+        list(d, MAX_CUSTOMERS, "sessions")
+    }
+
+    pub fn branches<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Vec<T>, D::Error> {
+        list(d, MAX_BRANCHES, "branches")
+    }
+
+    pub fn events<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Vec<T>, D::Error> {
+        list(d, MAX_EVENTS, "records")
+    }
 }
 
 mod money {
     use super::*;
+    /// The exact digits (a raw JSON number), never through a float.
     pub fn serialize<S: Serializer>(c: &Cents, s: S) -> Result<S::Ok, S::Error> {
-        c.to_json(false).serialize(s)
+        c.to_raw_json(false).serialize(s)
+    }
+    /// An amount: `400`, `400.5` or `"400.50"`, read from its own digits
+    /// (never through a float), at most [`Cents::MAX`].
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Cents, D::Error> {
+        Cents::parse(&number_text::<D>(d)?).map_err(D::Error::custom)
+    }
+
+    /// The text of a JSON number or string, exactly as written.
+    pub(super) fn number_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        let raw = Box::<serde_json::value::RawValue>::deserialize(d)?;
+        let text = raw.get();
+        if text.starts_with('"') {
+            serde_json::from_str::<String>(text).map_err(D::Error::custom)
+        } else if text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+            Ok(text.to_owned())
+        } else {
+            Err(D::Error::custom(format!("expected an amount of money, found {text}")))
+        }
+    }
+}
+
+/// A balance: like [`money`], but negative (an overdraft) or beyond
+/// [`Cents::MAX`] (concurrent deposits meeting at a replica) are recorded
+/// facts, read exactly up to what an `i64` of cents holds.
+mod balance {
+    use super::*;
+    pub fn serialize<S: Serializer>(c: &Cents, s: S) -> Result<S::Ok, S::Error> {
+        super::money::serialize(c, s)
     }
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Cents, D::Error> {
-        let v = serde_json::Value::deserialize(d)?;
-        let text = match &v {
-            serde_json::Value::Number(n) => n.to_string(),
-            serde_json::Value::String(s) => s.clone(),
-            _ => return Err(D::Error::custom(format!("expected an amount of money, found {v}"))),
-        };
-        let sign = text.starts_with('-');
-        let c = Cents::parse(text.trim_start_matches('-')).map_err(D::Error::custom)?;
-        Ok(if sign { Cents(-c.0) } else { c })
+        Cents::parse_balance(&super::money::number_text::<D>(d)?).map_err(D::Error::custom)
     }
 }
 
@@ -295,6 +419,11 @@ mod write_set_opt {
                     if first.seq != 1 {
                         return Err(D::Error::custom(format!("`{item}`: a range starts at .1")));
                     }
+                    if last > MAX_WRITE_SEQ {
+                        return Err(D::Error::custom(format!(
+                            "`{item}`: write seqs go up to {MAX_WRITE_SEQ}"
+                        )));
+                    }
                     if last < 2 {
                         return Err(D::Error::custom(format!(
                             "`{item}`: a range ends above .1 (write w{}.1 alone)",
@@ -353,12 +482,14 @@ mod tests {
         assert!(text.contains(r#""w1.1-2""#), "{text}");
         assert!(text.contains("-10.5"), "{text}");
         assert_eq!(History::from_json(&text).unwrap(), history);
-        // Ranges stay ranges: claiming every id costs one number.
-        let all = text.replace(r#""w1.1-2""#, r#""w1.1-18446744073709551615""#);
+        // Ranges stay ranges: claiming every id up to the maximum costs one number.
+        let all = text.replace(r#""w1.1-2""#, r#""w1.1-1000000000""#);
         let parsed = History::from_json(&all).unwrap();
         let observed = parsed.sessions[0].ops[0].observed.as_ref().unwrap();
-        assert_eq!(observed.len(), u64::MAX);
+        assert_eq!(observed.len(), MAX_WRITE_SEQ + 1, "and w2.4");
         for (bad, why) in [
+            (r#""w1.1-18446744073709551615""#, "write seqs go up to 1000000000"),
+            (r#""w1.1000000001""#, "write seqs go up to 1000000000"),
             (r#""w1.1-0""#, "a range ends above .1"),
             (r#""w1.0""#, "count from 1"),
             (r#""w1.2-9""#, "a range starts at .1"),
@@ -367,6 +498,20 @@ mod tests {
             let err = History::from_json(&text.replace(r#""w2.4""#, bad)).unwrap_err();
             assert!(err.contains(why) && err.starts_with("line "), "{bad}: {err}");
         }
+        // Money is read and written exactly, also far beyond a float's digits.
+        let big = text.replace("-10.5", "92233720368547358.07");
+        let parsed = History::from_json(&big).unwrap();
+        assert_eq!(parsed.branches[0].balance, Cents(9_223_372_036_854_735_807));
+        assert!(parsed.to_json().contains("92233720368547358.07"));
+        // Amounts (unlike recorded balances) stay within the maximum.
+        let err =
+            History::from_json(&text.replace("\"amount\": 10.5", "\"amount\": 10000000000000"))
+                .unwrap_err();
+        assert!(err.contains("above the maximum amount"), "{err}");
+        // A key written twice is refused, with its place.
+        let twice = text.replacen("\"ok\": true", "\"ok\": true, \"ok\": false", 1);
+        let err = History::from_json(&twice).unwrap_err();
+        assert!(err.starts_with("line ") && err.contains("\"ok\" appears twice"), "{err}");
         assert!(History::from_json(r#"{"format": "x", "sessions": [], "branches": []}"#)
             .unwrap_err()
             .contains("expected"));

@@ -218,10 +218,19 @@ impl NetworkPlan {
             }
         };
         bounded(self.delay_ms, "the plan")?;
+        // A link joins two different branches; a branch never messages itself.
+        let two_ends = |[a, b]: [u64; 2], what: &str| {
+            if a == b {
+                Err(format!("{what} joins branch {a} to itself; a link needs two branches"))
+            } else {
+                Ok(())
+            }
+        };
         for l in &self.links {
             bounded(l.delay_ms, &format!("the link rule {}-{}", l.between[0], l.between[1]))?;
             check(l.between[0], "a link rule")?;
             check(l.between[1], "a link rule")?;
+            two_ends(l.between, "a link rule")?;
         }
         for f in &self.faults {
             let at = format!("the fault at {} ms", f.at_ms);
@@ -237,6 +246,7 @@ impl NetworkPlan {
                 | Fault::SetDelay { between: [a, b], .. } => {
                     check(*a, &at)?;
                     check(*b, &at)?;
+                    two_ends([*a, *b], &at)?;
                 }
                 Fault::Isolate(b) | Fault::Rejoin(b) | Fault::Crash(b) | Fault::Restart(b) => {
                     check(*b, &at)?

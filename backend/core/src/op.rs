@@ -90,6 +90,9 @@ pub enum FailReason {
     /// The session required writes the branch did not get in time (the
     /// message names them and the guarantee that asked for them).
     NotReady(String),
+    /// A deposit that would take the balance above [`Cents::MAX`]: refused,
+    /// so that a balance never saturates or overflows.
+    BalanceLimit { requested: Cents, balance: Cents },
 }
 
 impl FailReason {
@@ -110,6 +113,11 @@ impl fmt::Display for FailReason {
                 f.write_str(why)
             }
             FailReason::NotReady(why) => f.write_str(why),
+            FailReason::BalanceLimit { requested, balance } => write!(
+                f,
+                "deposit of {requested} would take balance {balance} above the maximum {}",
+                Cents::MAX
+            ),
         }
     }
 }

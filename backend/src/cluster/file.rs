@@ -29,12 +29,20 @@
 //! `bank run --cluster` and `bank serve --cluster` (a driver finds the
 //! branches). `--peers 1=host:port,2=host:port` is the one-line alternative
 //! for a branch, parsed by [`parse_peers`].
+//!
+//! Reading is strict: TOML itself refuses a key written twice; a file that
+//! is not a regular file (a FIFO, a directory) is refused before it is
+//! opened; at most [`MAX_BRANCHES`] branches; a balance is read from its
+//! own digits (`400.5` never goes through a float) and at most
+//! [`Cents::MAX`]. Errors in a `[[branch]]` name its `file:line:column`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use bank_core::formats::MAX_BRANCHES;
 use bank_core::{BranchId, Cents};
 use serde::Deserialize;
+use toml::Spanned;
 
 use crate::net::transport::{check_addr, TlsFiles};
 
@@ -73,7 +81,7 @@ struct RawFile {
     token: Option<String>,
     tls: Option<RawTls>,
     #[serde(default)]
-    branch: Vec<RawBranch>,
+    branch: Vec<Spanned<RawBranch>>,
 }
 
 #[derive(Deserialize)]
@@ -90,16 +98,23 @@ struct RawTls {
 struct RawBranch {
     id: u64,
     addr: String,
-    balance: Option<toml::Value>,
+    balance: Option<Spanned<toml::Value>>,
 }
 
 impl ClusterFile {
     /// Reads and checks the file at `path`.
     pub fn load(path: &Path) -> Result<ClusterFile, ClusterFileError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ClusterFileError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let read_error =
+            |source| ClusterFileError::Read { path: path.display().to_string(), source };
+        // Opening a FIFO would block until a writer comes: look first.
+        let kind = std::fs::metadata(path).map_err(read_error)?.file_type();
+        if !kind.is_file() {
+            return Err(read_error(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("not a regular file (it is {})", describe_file_type(kind)),
+            )));
+        }
+        let text = std::fs::read_to_string(path).map_err(read_error)?;
         let base = path.parent().unwrap_or(Path::new("."));
         ClusterFile::parse(&text, &path.display().to_string(), base)
     }
@@ -119,32 +134,47 @@ impl ClusterFile {
         })?;
         let invalid =
             |message: String| ClusterFileError::Invalid { location: source.to_owned(), message };
+        let invalid_at = |offset: usize, message: String| {
+            let (line, column) = line_column(text, offset);
+            ClusterFileError::Invalid { location: format!("{source}:{line}:{column}"), message }
+        };
 
         if raw.branch.is_empty() {
             return Err(invalid(
                 "no branches: add one `[[branch]]` table (id, addr) per branch".into(),
             ));
         }
+        if let Some(over) = raw.branch.get(MAX_BRANCHES) {
+            return Err(invalid_at(
+                over.span().start,
+                format!("more than {MAX_BRANCHES} branches: the maximum is {MAX_BRANCHES}"),
+            ));
+        }
         let mut branches = BTreeMap::new();
         let mut seen_addrs = BTreeMap::new();
-        for b in raw.branch {
+        for spanned in raw.branch {
+            let at = spanned.span().start;
+            let b = spanned.into_inner();
             if b.id == 0 {
-                return Err(invalid("branch ids start at 1".into()));
+                return Err(invalid_at(at, "branch ids start at 1".into()));
             }
-            check_addr(&b.addr).map_err(|e| invalid(format!("branch {}: {e}", b.id)))?;
+            check_addr(&b.addr).map_err(|e| invalid_at(at, format!("branch {}: {e}", b.id)))?;
             if let Some(other) = seen_addrs.insert(b.addr.clone(), b.id) {
-                return Err(invalid(format!(
-                    "branches {other} and {} have the same address {}",
-                    b.id, b.addr
-                )));
+                return Err(invalid_at(
+                    at,
+                    format!("branches {other} and {} have the same address {}", b.id, b.addr),
+                ));
             }
             let balance = b
                 .balance
-                .map(|v| parse_balance(&v))
-                .transpose()
-                .map_err(|e| invalid(format!("branch {}: {e}", b.id)))?;
+                .map(|v| {
+                    let at = v.span().start;
+                    parse_balance(text, &v)
+                        .map_err(|e| invalid_at(at, format!("branch {}: {e}", b.id)))
+                })
+                .transpose()?;
             if branches.insert(BranchId(b.id), BranchEntry { addr: b.addr, balance }).is_some() {
-                return Err(invalid(format!("branch {} is listed twice", b.id)));
+                return Err(invalid_at(at, format!("branch {} is listed twice", b.id)));
             }
         }
         if raw.token.as_deref() == Some("") {
@@ -168,15 +198,33 @@ impl ClusterFile {
     }
 }
 
-/// A balance as TOML writes it: `400`, `400.5` or `"400.50"`.
-fn parse_balance(value: &toml::Value) -> Result<Cents, String> {
-    let text = match value {
-        toml::Value::Integer(i) => i.to_string(),
-        toml::Value::Float(f) => f.to_string(),
+/// A balance as TOML writes it: `400`, `400.5`, `1_000` or `"400.50"`,
+/// read from the digits in `text` (never through a float).
+fn parse_balance(text: &str, value: &Spanned<toml::Value>) -> Result<Cents, String> {
+    let digits = match value.get_ref() {
+        toml::Value::Integer(_) | toml::Value::Float(_) => {
+            text.get(value.span()).unwrap_or_default().replace('_', "")
+        }
         toml::Value::String(s) => s.clone(),
         other => return Err(format!("balance must be a number, not {}", other.type_str())),
     };
-    Cents::parse(&text).map_err(|e| format!("balance: {e}"))
+    Cents::parse(&digits).map_err(|e| format!("balance: {e}"))
+}
+
+/// What a file that is not a regular file is, for messages.
+pub fn describe_file_type(kind: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else {
+        "not a regular file"
+    }
 }
 
 /// 1-based line and column of byte `offset` in `text`.
@@ -260,6 +308,9 @@ balance = "12.05"
         );
         assert_eq!(file.branches[&BranchId(2)].balance, Some(Cents(40050)));
         assert_eq!(file.branches[&BranchId(3)].balance, Some(Cents(1205)));
+        let exact =
+            parse("[[branch]]\nid = 1\naddr = \"h:1\"\nbalance = 9_999_999_999_999.99\n").unwrap();
+        assert_eq!(exact.branches[&BranchId(1)].balance, Some(Cents::MAX), "not via a float");
         assert_eq!(file.addrs()[&BranchId(2)], "branch2:50051");
     }
 
@@ -287,7 +338,14 @@ balance = "12.05"
             ),
             ("[[branch]]\nid = 1\naddr = \"h:1\"\nbalance = -5\n", "branch 1: balance"),
             ("[[branch]]\nid = 1\naddr = \"h:1\"\nbalance = true\n", "must be a number"),
-            ("[[branch]]\nid = 0\naddr = \"h:1\"\n", "start at 1"),
+            ("[[branch]]\nid = 0\naddr = \"h:1\"\n", "cluster.toml:1:1: branch ids start at 1"),
+            ("[[branch]]\nid = 1\nid = 2\naddr = \"h:1\"\n", "cluster.toml:3:1: duplicate key"),
+            (
+                "[[branch]]\nid = 1\naddr = \"h:1\"\nbalance = 92233720368547758.07\n",
+                "cluster.toml:4:11: branch 1: balance: `92233720368547758.07` is above the maximum",
+            ),
+            ("[[branch]]\nid = 1\naddr = \"h:1\"\nbalance = 1e3\n", "is not a number"),
+            ("[[branch]]\nid = 1\naddr = \"h:1\"\nbalance = nan\n", "is not a number"),
             ("token = \"x\"\n", "no branches"),
             ("[[branch]\n", "cluster.toml:1:"),
         ];
@@ -295,6 +353,34 @@ balance = "12.05"
             let e = parse(text).unwrap_err();
             assert!(e.contains(expected), "{text:?}: {e}");
         }
+    }
+
+    #[test]
+    fn more_branches_than_the_maximum_are_refused_at_the_first_one_over() {
+        let text: String = (1..=MAX_BRANCHES + 1)
+            .map(|id| format!("[[branch]]\nid = {id}\naddr = \"h:{id}\"\n"))
+            .collect();
+        let e = parse(&text).unwrap_err();
+        let line = 3 * MAX_BRANCHES + 1;
+        assert!(e.starts_with(&format!("cluster.toml:{line}:1: more than 1000")), "{e}");
+    }
+
+    #[test]
+    fn a_fifo_is_refused_without_blocking() {
+        let dir = std::env::temp_dir().join(format!("bank-fifo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("cluster.toml");
+        let _ = std::fs::remove_file(&fifo);
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("skipped: mkfifo is not available");
+            return;
+        }
+        let e = ClusterFile::load(&fifo).unwrap_err().to_string();
+        assert!(e.contains("not a regular file (it is a FIFO)"), "{e}");
+        let e = ClusterFile::load(&dir).unwrap_err().to_string();
+        assert!(e.contains("it is a directory"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -97,6 +97,12 @@ impl TryFrom<&pb::ResetRequest> for RunSettings {
                 cents: r.balance_cents,
             });
         }
+        if r.balance_cents > Cents::MAX.0 {
+            return Err(ConvertError::AmountTooLarge {
+                field: "ResetRequest.balance_cents",
+                cents: r.balance_cents,
+            });
+        }
         if r.epoch == 0 {
             return Err(ConvertError::MissingField("ResetRequest.epoch"));
         }

@@ -65,7 +65,8 @@ impl From<&FailReason> for pb::Failure {
             message: reason.to_string(),
             balance_cents: 0,
             requested_cents: match reason {
-                FailReason::InsufficientFunds { requested, .. } => requested.0,
+                FailReason::InsufficientFunds { requested, .. }
+                | FailReason::BalanceLimit { requested, .. } => requested.0,
                 _ => 0,
             },
         }
@@ -86,6 +87,10 @@ impl TryFrom<&pb::Failure> for FailReason {
             })?;
         Ok(match reason {
             pb::FailureReason::InsufficientFunds => FailReason::InsufficientFunds {
+                requested: Cents(f.requested_cents),
+                balance: Cents(f.balance_cents),
+            },
+            pb::FailureReason::BalanceLimit => FailReason::BalanceLimit {
                 requested: Cents(f.requested_cents),
                 balance: Cents(f.balance_cents),
             },

@@ -50,7 +50,7 @@ fn guarantees() -> impl Strategy<Value = Guarantees> {
 
 /// An amount a deposit or withdraw may carry.
 fn amount() -> impl Strategy<Value = Cents> {
-    (0..=i64::MAX).prop_map(Cents)
+    (0..=Cents::MAX.0).prop_map(Cents)
 }
 
 fn write_op() -> impl Strategy<Value = Op> {
@@ -97,6 +97,7 @@ fn fail_reason(balance: Cents) -> impl Strategy<Value = FailReason> {
         Just(FailReason::WrongBranch),
         ".{0,40}".prop_map(FailReason::Invalid),
         ".{0,40}".prop_map(FailReason::NotReady),
+        amount().prop_map(move |requested| FailReason::BalanceLimit { requested, balance }),
     ]
 }
 
@@ -428,6 +429,36 @@ fn failure_messages_are_the_reasons_sentences() {
     assert_eq!(f.message, "invalid request: negative amount -1.00");
     // Read back once, the details are not prefixed twice.
     assert_eq!(FailReason::try_from(&f), Ok(invalid));
+    let limit = FailReason::BalanceLimit { requested: Cents(5), balance: Cents::MAX };
+    let mut f = pb::Failure::from(&limit);
+    assert_eq!(f.reason, pb::FailureReason::BalanceLimit as i32);
+    assert_eq!(f.reason, 6, "the number 6 is the wire contract");
+    assert_eq!(f.requested_cents, 5);
+    assert!(f.message.contains("above the maximum 9999999999999.99"), "{}", f.message);
+    f.balance_cents = Cents::MAX.0;
+    assert_eq!(FailReason::try_from(&f), Ok(limit));
+}
+
+#[test]
+fn amounts_above_the_maximum_are_refused_on_the_wire() {
+    let too_much = Cents::MAX.0 + 1;
+    let request = pb::CustomerRequest { amount_cents: too_much, ..deposit_request() };
+    assert_eq!(
+        Request::try_from(&request),
+        Err(ConvertError::AmountTooLarge {
+            field: "CustomerRequest.amount_cents",
+            cents: too_much
+        })
+    );
+    let at_max = pb::CustomerRequest { amount_cents: Cents::MAX.0, ..deposit_request() };
+    assert_eq!(Request::try_from(&at_max).unwrap().op, Op::Deposit(Cents::MAX));
+    let p = pb::Propagation {
+        write: Some(pb::WriteId { origin_branch: 1, seq: 1 }),
+        operation: pb::Operation::Deposit as i32,
+        amount_cents: i64::MAX,
+        ..pb::Propagation::default()
+    };
+    assert!(matches!(Propagation::try_from(&p), Err(ConvertError::AmountTooLarge { .. })));
 }
 
 #[test]

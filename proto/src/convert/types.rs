@@ -135,6 +135,9 @@ pub(super) fn op(
     if kind != OpKind::Query && amount_cents < 0 {
         return Err(ConvertError::NegativeAmount { field: amount_field, cents: amount_cents });
     }
+    if kind != OpKind::Query && amount_cents > Cents::MAX.0 {
+        return Err(ConvertError::AmountTooLarge { field: amount_field, cents: amount_cents });
+    }
     Ok(Op::from_kind(kind, Cents(amount_cents)))
 }
 

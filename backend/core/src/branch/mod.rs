@@ -439,6 +439,9 @@ impl Branch {
             Op::Withdraw(amount) if amount > self.balance => {
                 Some(FailReason::InsufficientFunds { requested: amount, balance: self.balance })
             }
+            Op::Deposit(amount) if self.balance.checked_add_within_limit(amount).is_none() => {
+                Some(FailReason::BalanceLimit { requested: amount, balance: self.balance })
+            }
             _ => None,
         };
         if let Some(reason) = refusal {

@@ -32,7 +32,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::branch::PropagationMode;
-use crate::formats::{parse_input, InputError, InputErrorKind};
+use crate::formats::position::LineIndex;
+use crate::formats::{find_duplicate_key, parse_input, strip_position, InputError, InputErrorKind};
 use crate::guarantees::Guarantees;
 use crate::ids::CustomerId;
 use crate::network::NetworkPlan;
@@ -112,17 +113,28 @@ pub fn parse_experiment(text: &str, file: &str) -> Result<Experiment, InputError
             settings: Settings::default(),
         });
     }
+    let index = LineIndex::new(text);
+    if let Some(duplicate) = find_duplicate_key(text) {
+        let (first_line, first_column) = index.line_col(duplicate.first);
+        let (line, column) = index.line_col(duplicate.second);
+        let kind = InputErrorKind::DuplicateKey { key: duplicate.key, first_line, first_column };
+        return Err(InputError::new(file, line, kind).with_column(column));
+    }
+    // serde_json counts columns from 0 at the end of a line: 1-based here.
     let syntax = |e: serde_json::Error| {
-        InputError::new(file, e.line(), InputErrorKind::Syntax(e.to_string()))
-            .with_column(e.column())
+        InputError::new(file, e.line().max(1), InputErrorKind::Syntax(strip_position(&e)))
+            .with_column(e.column().max(1))
     };
     let raw: File = serde_json::from_str(text).map_err(syntax)?;
+    // Where a top-level key is written (the file has each at most once).
     let at = |key: &'static str| {
         let offset = text.find(&format!("\"{key}\"")).unwrap_or(0);
-        text[..offset].matches('\n').count() + 1
+        index.line_col(offset)
     };
     let bad = |key: &'static str, expected: &'static str, found: String| {
-        InputError::new(file, at(key), InputErrorKind::BadValue { key, expected, found })
+        let (line, column) = at(key);
+        InputError::new(file, line, InputErrorKind::BadValue { key, expected, found })
+            .with_column(column)
     };
     let guarantees = raw
         .guarantees
@@ -177,27 +189,11 @@ pub fn parse_experiment(text: &str, file: &str) -> Result<Experiment, InputError
     if let Some(unknown) =
         per_customer.keys().find(|c| !scenario.customers.iter().any(|s| s.id == **c))
     {
-        return Err(InputError::new(
-            file,
-            at("customer_guarantees"),
-            InputErrorKind::BadValue {
-                key: "customer_guarantees",
-                expected: "customer ids of the input",
-                found: unknown.0.to_string(),
-            },
-        ));
+        return Err(bad("customer_guarantees", "customer ids of the input", unknown.0.to_string()));
     }
-    raw.network.validate(&ids).map_err(|why| {
-        InputError::new(
-            file,
-            at("network"),
-            InputErrorKind::BadValue {
-                key: "network",
-                expected: "a plan naming existing branches",
-                found: why,
-            },
-        )
-    })?;
+    raw.network
+        .validate(&ids)
+        .map_err(|why| bad("network", "a plan naming two existing branches per link", why))?;
     Ok(Experiment {
         scenario,
         settings: Settings {
@@ -285,5 +281,38 @@ mod tests {
         }
         let ok = format!("{{\"network\": {{\"delay_ms\": 400000}},\n\"bank\": {BANK}}}");
         assert!(parse_experiment(&ok, "x.json").is_ok(), "400 s is a valid delay");
+    }
+
+    #[test]
+    fn a_link_from_a_branch_to_itself_is_refused_like_the_lab_does() {
+        for network in [
+            r#"{"links": [{"between": [1, 1], "delay_ms": 5}]}"#,
+            r#"{"faults": [{"at_ms": 1, "cut": [2, 2]}]}"#,
+            r#"{"faults": [{"at_ms": 1, "set_delay": {"between": [1, 1], "delay_ms": 3}}]}"#,
+        ] {
+            let text = format!("{{\"seed\": 1,\n  \"network\": {network},\n\"bank\": {BANK}}}");
+            let err = parse_experiment(&text, "x.json").unwrap_err();
+            assert!(err.to_string().starts_with("x.json:2:3: "), "{err}");
+            assert!(err.message().contains("to itself"), "{}", err.message());
+        }
+    }
+
+    #[test]
+    fn a_key_written_twice_is_refused_with_its_place() {
+        let text = format!("{{\"seed\": 1,\n \"seed\": 2, \"bank\": {BANK}}}");
+        let err = parse_experiment(&text, "x.json").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "x.json:2:2: \"seed\" appears twice in one object (first at line 1, column 2); keep one"
+        );
+        let text = format!(
+            "{{\"customer_guarantees\": {{\"1\": \"ryw\", \"1\": \"mr\"}}, \"bank\": {BANK}}}"
+        );
+        let err = parse_experiment(&text, "x.json").unwrap_err();
+        assert!(err.message().contains("\"1\" appears twice"), "{}", err.message());
+        // Inside `bank`, too, at the place in the whole file.
+        let broken = BANK.replace("\"money\": 10", "\"money\": 10, \"money\": 99");
+        let err = parse_experiment(&format!("{{\n\"bank\": {broken}}}"), "x.json").unwrap_err();
+        assert_eq!(err.line(), 5, "{err}");
     }
 }

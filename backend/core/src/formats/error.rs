@@ -80,6 +80,14 @@ pub enum InputErrorKind {
     /// [`InputShape`](crate::scenario::InputShape)).
     #[error("this {this} but {other} (line {other_line}); one file must use one form throughout")]
     MixedShapes { this: String, other: String, other_line: usize },
+    /// A key written twice in one JSON object (serde_json would silently
+    /// keep the last).
+    #[error("{key:?} appears twice in one object (first at line {first_line}, column {first_column}); keep one")]
+    DuplicateKey { key: String, first_line: usize, first_column: usize },
+    /// More branches, customers or events than bank-sim runs (see
+    /// [`MAX_BRANCHES`](super::MAX_BRANCHES) and its neighbours).
+    #[error("more than {max} {what} in one input: the maximum is {max}")]
+    TooMany { what: &'static str, max: usize },
     /// A file with customers but no branch.
     #[error(
         "no branch entries: add at least one {{\"id\": 1, \"type\": \"branch\", \"balance\": 0}}"

@@ -23,6 +23,11 @@
 //!    shapes is refused), and warnings are collected (duplicate event ids,
 //!    branches starting with different balances).
 //!
+//! Before pass 1 the text is scanned for keys written twice in one object
+//! (refused: serde_json would keep the last one silently), and pass 1 stops
+//! at the first branch, customer or event beyond the documented maxima
+//! ([`MAX_BRANCHES`], [`MAX_CUSTOMERS`], [`MAX_EVENTS`]).
+//!
 //! Nothing here panics, whatever the text: every failure is an
 //! [`InputError`].
 
@@ -30,7 +35,9 @@ use std::collections::HashMap;
 
 use serde_json::value::RawValue;
 
+use super::duplicate_keys::find_duplicate_key;
 use super::error::{InputError, InputErrorKind};
+use super::limits::{MAX_BRANCHES, MAX_CUSTOMERS, MAX_EVENTS};
 use super::position::LineIndex;
 use crate::ids::{BranchId, CustomerId, EventId};
 use crate::money::Cents;
@@ -41,6 +48,7 @@ use crate::scenario::{BranchSpec, CustomerScript, InputShape, Scenario, ScriptEv
 pub(crate) fn parse(text: &str, file: &str) -> Result<Scenario, InputError> {
     let reader = Reader { file, index: LineIndex::new(text) };
     let entries = reader.entries(text)?;
+    reader.no_duplicate_keys(text)?;
     let mut raw = RawFile::default();
     for (n, entry) in entries.iter().enumerate() {
         reader.entry(n + 1, entry, &mut raw)?;
@@ -157,7 +165,7 @@ impl<'a> Reader<'a> {
     }
 
     fn line_of(&self, raw: &RawValue) -> usize {
-        self.index.locate(raw.get()).0
+        self.index.line_of(raw.get())
     }
 
     /// Turns a serde_json error in `part` (a slice of the text) into an error
@@ -189,6 +197,29 @@ impl<'a> Reader<'a> {
                 .with_column(column));
         }
         serde_json::from_str::<Vec<&'a RawValue>>(body).map_err(|e| self.syntax(body, &e))
+    }
+
+    /// Refuses a key written twice in one object, pointing at the second.
+    fn no_duplicate_keys(&self, text: &str) -> Result<(), InputError> {
+        let Some(duplicate) = find_duplicate_key(text) else { return Ok(()) };
+        let (first_line, first_column) = self.index.line_col(duplicate.first);
+        let (line, column) = self.index.line_col(duplicate.second);
+        let kind = InputErrorKind::DuplicateKey { key: duplicate.key, first_line, first_column };
+        Err(self.on_line(line, kind).with_column(column))
+    }
+
+    /// Refuses the `count`-th item of a kind (1-based) beyond its maximum.
+    fn within(
+        &self,
+        raw: &RawValue,
+        count: usize,
+        what: &'static str,
+        max: usize,
+    ) -> Result<(), InputError> {
+        if count > max {
+            return Err(self.at(raw, InputErrorKind::TooMany { what, max }));
+        }
+        Ok(())
     }
 
     /// The fields of an object, or an error saying what the value is instead.
@@ -251,8 +282,14 @@ impl<'a> Reader<'a> {
             Some(value) => self.id(value, "id").map_err(|e| e.with_context(&context))?,
         };
         match kind {
-            EntryKind::Branch => self.branch(id, line, &fields, file),
-            EntryKind::Customer => self.customer(id, line, &fields, file),
+            EntryKind::Branch => {
+                self.within(raw, file.branches.len() + 1, "branches", MAX_BRANCHES)?;
+                self.branch(id, line, &fields, file)
+            }
+            EntryKind::Customer => {
+                self.within(raw, file.customers.len() + 1, "customers", MAX_CUSTOMERS)?;
+                self.customer(id, line, &fields, file)
+            }
         }
     }
 
@@ -313,6 +350,9 @@ impl<'a> Reader<'a> {
             .map_err(|e| self.syntax(raw_list.get(), &e).with_context(&context))?;
         let mut events = Vec::with_capacity(items.len());
         for item in items {
+            let count = usize::try_from(file.event_count).unwrap_or(usize::MAX);
+            self.within(item, count.saturating_add(1), "events", MAX_EVENTS)
+                .map_err(|e| e.with_context(&context))?;
             file.event_count += 1;
             events.push(self.event(id, file.event_count, item)?);
         }
@@ -456,7 +496,7 @@ impl<'a> Reader<'a> {
     /// Pass 2: resolve branches, decide the shape, collect warnings.
     fn resolve(&self, file: RawFile<'a>, text: &str) -> Result<Scenario, InputError> {
         if file.branches.is_empty() {
-            let line = self.index.locate(text.trim_start()).0;
+            let line = self.index.line_of(text.trim_start());
             return Err(self.on_line(line, InputErrorKind::NoBranches));
         }
         let mut existing: Vec<u64> = file.branches.iter().map(|b| b.id.0).collect();
@@ -617,7 +657,7 @@ fn describe(raw: &RawValue) -> String {
 }
 
 /// serde_json's message without its trailing " at line L column C".
-fn strip_position(error: &serde_json::Error) -> String {
+pub(crate) fn strip_position(error: &serde_json::Error) -> String {
     let message = error.to_string();
     let suffix = format!(" at line {} column {}", error.line(), error.column());
     let message = message.strip_suffix(&suffix).map(str::to_owned).unwrap_or(message);
@@ -702,6 +742,53 @@ mod tests {
             parse_err("\u{feff}[\n  {\"id\": 1, \"type\": \"branch\", \"balance\": 1},\n  7\n]");
         assert_eq!((e.line(), e.column()), (3, Some(3)));
         assert!(matches!(e.kind(), InputErrorKind::NotAnObject { found: "a number", .. }), "{e}");
+    }
+
+    #[test]
+    fn a_key_written_twice_is_refused_with_both_places() {
+        let e = parse_err(
+            "[{\"id\": 1, \"type\": \"branch\", \"balance\": 0},\n {\"id\": 1, \"type\": \"customer\", \"events\": [\n  {\"interface\": \"deposit\", \"money\": 10, \"money\": 1000}]}]",
+        );
+        assert_eq!(e.to_string(), "t.json:3:41: \"money\" appears twice in one object (first at line 3, column 28); keep one");
+    }
+
+    #[test]
+    fn inputs_beyond_the_maxima_are_refused_where_they_go_over() {
+        let branches: Vec<String> = (1..=MAX_BRANCHES as u64 + 1)
+            .map(|id| format!("{{\"id\": {id}, \"type\": \"branch\", \"balance\": 0}}"))
+            .collect();
+        let e = parse_err(&format!("[{}]", branches.join(",\n")));
+        assert_eq!((e.line(), e.column()), (MAX_BRANCHES + 1, Some(1)), "{e}");
+        assert!(e.message().contains("more than 1000 branches"), "{e}");
+
+        let events = vec![r#"{"interface": "query"}"#; MAX_EVENTS + 1].join(",\n");
+        let text = format!(
+            "[{{\"id\": 1, \"type\": \"branch\", \"balance\": 0}},\n{{\"id\": 1, \"type\": \"customer\", \"events\": [\n{events}]}}]"
+        );
+        let e = parse_err(&text);
+        assert_eq!((e.line(), e.column()), (MAX_EVENTS + 3, Some(1)), "{e}");
+        assert!(e.message().contains("more than 100000 events"), "{e}");
+        // Exactly the maximum is fine.
+        let events = vec![r#"{"interface": "query"}"#; MAX_EVENTS].join(",");
+        let text = format!(
+            "[{{\"id\": 1, \"type\": \"branch\", \"balance\": 0}}, {{\"id\": 1, \"type\": \"customer\", \"events\": [{events}]}}]"
+        );
+        assert_eq!(parse_ok(&text).event_count(), MAX_EVENTS);
+    }
+
+    #[test]
+    fn amounts_above_the_maximum_are_refused_at_their_place() {
+        let e = parse_err(
+            r#"[{"id": 1, "type": "customer", "events": [{"id": 1, "interface": "deposit", "money": 92233720368547758.07}]},
+                {"id": 1, "type": "branch", "balance": 0}]"#,
+        );
+        assert_eq!((e.line(), e.column()), (1, Some(86)), "{e}");
+        assert!(e.message().contains("above the maximum amount 9999999999999.99"), "{e}");
+        let ok = parse_ok(
+            r#"[{"id": 1, "type": "customer", "events": [{"interface": "deposit", "money": 9999999999999.99}]},
+                {"id": 1, "type": "branch", "balance": 0}]"#,
+        );
+        assert_eq!(ok.customers[0].events[0].op, Op::Deposit(Cents::MAX));
     }
 
     #[test]

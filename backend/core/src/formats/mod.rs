@@ -23,20 +23,29 @@
 //! `json.dumps(obj, indent=2)` that produced the course's expected files,
 //! with keys in the course's order (serde_json's `preserve_order` keeps the
 //! order of insertion) and a final newline. Money is never a float inside
-//! bank-sim: amounts are [`Cents`] and are printed with
-//! [`Cents::to_json`](crate::money::Cents::to_json).
+//! bank-sim: amounts are [`Cents`], outputs are [`Json`] trees whose money
+//! leaves print the exact digits of
+//! [`Cents::json_text`](crate::money::Cents::json_text) (never a float,
+//! never an exponent).
 
+mod duplicate_keys;
 mod error;
 mod input;
+mod json;
+mod limits;
 mod options;
 pub mod p1;
 pub mod p2;
 pub mod p3;
-mod position;
+pub(crate) mod position;
 #[cfg(test)]
 mod testutil;
 
+pub(crate) use duplicate_keys::find_duplicate_key;
 pub use error::{InputError, InputErrorKind};
+pub(crate) use input::strip_position;
+pub use json::Json;
+pub use limits::{MAX_BRANCHES, MAX_CUSTOMERS, MAX_EVENTS};
 pub use options::{OutputFormat, OutputOptions, P2bPart, Spelling};
 
 use serde_json::Value;
@@ -82,12 +91,12 @@ pub fn render(
     let value = match format {
         OutputFormat::P1 => p1::render(record, options, p1::QueryKey::Balance),
         OutputFormat::P1Money => p1::render(record, options, p1::QueryKey::Money),
-        OutputFormat::P2a => p2::render_a(scenario, record, options),
-        OutputFormat::P2b => match options.p2b_part {
+        OutputFormat::P2a => Json::Value(p2::render_a(scenario, record, options)),
+        OutputFormat::P2b => Json::Value(match options.p2b_part {
             P2bPart::All => p2::all_events(record, options),
             P2bPart::Customer => p2::customer_events(record),
             P2bPart::Branch => p2::branch_events(record, options),
-        },
+        }),
         OutputFormat::P3 => p3::render(scenario, record, options),
     };
     pretty(&value)
@@ -110,17 +119,17 @@ pub fn render_p2b_files(
 }
 
 /// Pretty JSON with a 2-space indent and a final newline.
-fn pretty(value: &Value) -> String {
-    // Serialising a `Value` cannot fail (its keys are strings); fall back to
-    // the compact form rather than panic all the same.
-    let mut text = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
+fn pretty(value: &impl serde::Serialize) -> String {
+    // Serialising a tree of values cannot fail (its keys are strings); an
+    // empty text rather than a panic all the same.
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
     text.push('\n');
     text
 }
 
 /// An amount as the outputs print it (`400`, or `400.0` with `float_money`).
-fn money(amount: Cents, options: &OutputOptions) -> Value {
-    amount.to_json(options.float_money)
+fn money(amount: Cents, options: &OutputOptions) -> Json {
+    Json::Money { amount, float_style: options.float_money }
 }
 
 /// The `"interface"` value of an operation.

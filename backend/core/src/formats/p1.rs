@@ -20,9 +20,7 @@
 //! No course file shows a refused request; bank-sim writes
 //! `{"interface": "withdraw", "result": "fail"}` for one.
 
-use serde_json::{json, Map, Value};
-
-use super::{interface, money, OutputOptions};
+use super::{interface, money, Json, OutputOptions};
 use crate::op::{OpKind, Outcome};
 use crate::record::{EventResult, RunRecord};
 
@@ -44,34 +42,31 @@ impl QueryKey {
     }
 }
 
-/// The whole project 1 output as a JSON value.
-pub fn render(record: &RunRecord, options: &OutputOptions, key: QueryKey) -> Value {
+/// The whole project 1 output as a JSON tree.
+pub fn render(record: &RunRecord, options: &OutputOptions, key: QueryKey) -> Json {
     record
         .customers
         .iter()
         .map(|customer| {
-            let recv: Vec<Value> = customer.results.iter().map(|r| item(r, options, key)).collect();
-            json!({"id": customer.customer.0, "recv": recv})
+            let recv: Json = customer.results.iter().map(|r| item(r, options, key)).collect();
+            Json::object([("id", Json::from(customer.customer.0)), ("recv", recv)])
         })
         .collect()
 }
 
 /// One answer: `{"interface", "result"}` plus the balance for a query.
-fn item(result: &EventResult, options: &OutputOptions, key: QueryKey) -> Value {
-    let mut item = Map::new();
-    item.insert("interface".into(), interface(result.op));
+fn item(result: &EventResult, options: &OutputOptions, key: QueryKey) -> Json {
+    let mut item = vec![("interface", Json::from(interface(result.op)))];
     match &result.outcome {
-        Outcome::Failed { .. } => {
-            item.insert("result".into(), "fail".into());
-        }
+        Outcome::Failed { .. } => item.push(("result", Json::from("fail"))),
         Outcome::Success { balance } => {
-            item.insert("result".into(), "success".into());
+            item.push(("result", Json::from("success")));
             if result.op == OpKind::Query {
-                item.insert(key.as_str().into(), money(*balance, options));
+                item.push((key.as_str(), money(*balance, options)));
             }
         }
     }
-    Value::Object(item)
+    Json::object(item)
 }
 
 #[cfg(test)]
@@ -83,6 +78,7 @@ pub(crate) mod tests {
     use crate::op::FailReason;
     use crate::record::CustomerRecord;
     use crate::scenario::{CustomerScript, InputShape, Scenario};
+    use serde_json::Value;
 
     /// A result served by `branch`, with the balance after it (in units).
     pub(crate) fn result(
@@ -200,7 +196,7 @@ pub(crate) mod tests {
         let options = OutputOptions { float_money: true, ..OutputOptions::default() };
         let value = render(&record, &options, QueryKey::Balance);
         assert_eq!(
-            value.to_string(),
+            serde_json::to_string(&value).unwrap(),
             r#"[{"id":9,"recv":[{"interface":"withdraw","result":"fail"},{"interface":"query","result":"success","balance":0.0}]}]"#
         );
     }

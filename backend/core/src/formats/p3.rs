@@ -25,15 +25,13 @@
 //! `"id"` is the customer, not the event. Key order inside items differs
 //! between course files; bank-sim follows `anuragbnrj+cse531/output_sample.json`.
 
-use serde_json::{json, Map, Value};
-
-use super::{interface, money, OutputOptions};
+use super::{interface, money, Json, OutputOptions};
 use crate::op::{OpKind, Outcome};
 use crate::record::{EventResult, RunRecord};
 use crate::scenario::{InputShape, Scenario};
 
 /// Project 3: generation A for `dest` inputs, generation B otherwise.
-pub fn render(scenario: &Scenario, record: &RunRecord, options: &OutputOptions) -> Value {
+pub fn render(scenario: &Scenario, record: &RunRecord, options: &OutputOptions) -> Json {
     match scenario.shape {
         InputShape::EventsWithDest => balances(record, options),
         _ => per_event(record, options),
@@ -43,19 +41,27 @@ pub fn render(scenario: &Scenario, record: &RunRecord, options: &OutputOptions) 
 /// Generation A: per customer entry, the balance answered by its last query
 /// (without a query: the balance after its last event; without events the
 /// customer is left out).
-pub fn balances(record: &RunRecord, options: &OutputOptions) -> Value {
+pub fn balances(record: &RunRecord, options: &OutputOptions) -> Json {
     record
         .customers
         .iter()
         .filter_map(|customer| {
-            let last = customer.results.iter().rev().find(|r| r.op == OpKind::Query).or(customer.results.last())?;
-            Some(json!({"id": customer.customer.0, "balance": money(last.outcome.balance(), options)}))
+            let last = customer
+                .results
+                .iter()
+                .rev()
+                .find(|r| r.op == OpKind::Query)
+                .or(customer.results.last())?;
+            Some(Json::object([
+                ("id", Json::from(customer.customer.0)),
+                ("balance", money(last.outcome.balance(), options)),
+            ]))
         })
         .collect()
 }
 
 /// Generation B: one object per event, in completion order.
-pub fn per_event(record: &RunRecord, options: &OutputOptions) -> Value {
+pub fn per_event(record: &RunRecord, options: &OutputOptions) -> Json {
     let mut results: Vec<(u64, &EventResult)> = record
         .customers
         .iter()
@@ -65,26 +71,28 @@ pub fn per_event(record: &RunRecord, options: &OutputOptions) -> Value {
     results.sort_by_key(|&(_, r)| r.completion);
     results
         .into_iter()
-        .map(|(customer, r)| json!({"id": customer, "recv": [item(r, options)]}))
+        .map(|(customer, r)| {
+            Json::object([
+                ("id", Json::from(customer)),
+                ("recv", Json::Array(vec![item(r, options)])),
+            ])
+        })
         .collect()
 }
 
-fn item(result: &EventResult, options: &OutputOptions) -> Value {
-    let mut item = Map::new();
-    item.insert("interface".into(), interface(result.op));
-    item.insert("branch".into(), result.branch.0.into());
+fn item(result: &EventResult, options: &OutputOptions) -> Json {
+    let mut item = vec![
+        ("interface", Json::from(interface(result.op))),
+        ("branch", Json::from(result.branch.0)),
+    ];
     match &result.outcome {
         Outcome::Success { balance } if result.op == OpKind::Query => {
-            item.insert("balance".into(), money(*balance, options));
+            item.push(("balance", money(*balance, options)));
         }
-        Outcome::Success { .. } => {
-            item.insert("result".into(), "success".into());
-        }
-        Outcome::Failed { .. } => {
-            item.insert("result".into(), "fail".into());
-        }
+        Outcome::Success { .. } => item.push(("result", Json::from("success"))),
+        Outcome::Failed { .. } => item.push(("result", Json::from("fail"))),
     }
-    Value::Object(item)
+    Json::object(item)
 }
 
 #[cfg(test)]
@@ -92,6 +100,7 @@ mod tests {
     use super::*;
     use crate::formats::testutil::{parse_fixture, replay_sequentially};
     use crate::formats::{render as render_text, OutputFormat};
+    use serde_json::{json, Value};
 
     fn check(input: &str, expected: &str, options: OutputOptions) {
         let scenario = parse_fixture(input);
@@ -174,6 +183,7 @@ mod tests {
             ),
         ]);
         let order: Vec<(u64, u64)> = per_event(&record, &OutputOptions::default())
+            .to_value()
             .as_array()
             .unwrap()
             .iter()
@@ -192,6 +202,9 @@ mod tests {
         )
         .unwrap();
         let record = replay_sequentially(&scenario);
-        assert_eq!(balances(&record, &OutputOptions::default()), json!([{"id": 1, "balance": 15}]));
+        assert_eq!(
+            balances(&record, &OutputOptions::default()).to_value(),
+            json!([{"id": 1, "balance": 15}])
+        );
     }
 }

@@ -30,11 +30,24 @@ impl<'a> LineIndex<'a> {
         (offset + part.len() <= self.text.len()).then_some(offset)
     }
 
-    /// 1-based (line, column) of a byte offset; the column counts characters.
+    /// 1-based line of a byte offset: a binary search, whatever the line's
+    /// length (a minified file is one long line).
+    pub(crate) fn line(&self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        self.starts.partition_point(|&s| s <= offset).max(1)
+    }
+
+    /// 1-based line of a slice of the indexed text (1 if it is not one).
+    pub(crate) fn line_of(&self, part: &str) -> usize {
+        self.offset_of(part).map_or(1, |o| self.line(o))
+    }
+
+    /// 1-based (line, column) of a byte offset; the column counts characters,
+    /// so it costs the length of the line: for error messages, not for
+    /// every value read.
     pub(crate) fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        // The last line start at or before `offset`.
-        let line = self.starts.partition_point(|&s| s <= offset).max(1);
+        let line = self.line(offset);
         let line_start = self.starts[line - 1];
         let column =
             self.text.get(line_start..offset).map_or(offset - line_start, |s| s.chars().count())
@@ -65,5 +78,8 @@ mod tests {
         assert_eq!(index.locate(&text[b..b + 3]), (3, 4));
         assert_eq!(index.locate("elsewhere"), (1, 1));
         assert_eq!(index.line_col(text.len()), (4, 2));
+        assert_eq!(index.line(b), 3);
+        assert_eq!(index.line_of(&text[b..b + 3]), 3);
+        assert_eq!(index.line_of("elsewhere"), 1);
     }
 }

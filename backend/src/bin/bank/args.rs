@@ -18,8 +18,16 @@ use bank_core::{BranchId, Cents, Guarantees, Schedule};
 use clap::{Parser, Subcommand, ValueEnum};
 
 const AFTER_HELP: &str = "\
-Exit status: 0 success, 2 bad command line, 65 bad input file, 66 input file \
-unreadable, 70 internal error, 130 interrupted.";
+Exit status: 0 success; 2 bad command line (also a flag the input rules out, \
+e.g. --base-port too high for its branches); 65 bad input file or settings; \
+66 input file unreadable or not a regular file; 70 internal error (a bug); \
+73 an output (--history, --out-dir, --data-dir) cannot be written; 130 interrupted.
+
+Limits: 1,000 branches, 100,000 customers and 100,000 events per input; \
+amounts and balances up to 9,999,999,999,999.99.";
+
+/// The largest `--max-input-bytes` (1 GiB): the file is read into memory.
+const MAX_INPUT_BYTES_LIMIT: u64 = 1 << 30;
 
 /// A distributed bank of gRPC branches, for learning distributed systems.
 ///
@@ -143,8 +151,8 @@ pub struct RunArgs {
     pub dump_state: bool,
 
     /// Listen on consecutive ports from this one (the course uses 50051)
-    /// instead of ephemeral ports.
-    #[arg(long)]
+    /// instead of ephemeral ports; every branch's port must be at most 65535.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub base_port: Option<u16>,
 
     /// Print whole amounts as floats (`500.0`), as some course outputs do.
@@ -163,8 +171,12 @@ pub struct RunArgs {
     #[arg(long)]
     pub out_dir: Option<PathBuf>,
 
-    /// Refuse input files larger than this many bytes.
-    #[arg(long, default_value_t = 16 * 1024 * 1024)]
+    /// Refuse input files larger than this many bytes (1 to 1073741824).
+    #[arg(
+        long,
+        default_value_t = 16 * 1024 * 1024,
+        value_parser = clap::value_parser!(u64).range(1..=MAX_INPUT_BYTES_LIMIT)
+    )]
     pub max_input_bytes: u64,
 
     /// Run on the branches of this cluster file (started with `bank branch`)
@@ -254,7 +266,8 @@ Example: bank branch --id 3 --listen 0.0.0.0:50053 --allow-remote \
 --peers 1=hostA:50051,2=hostB:50052
 
 Exit status: 0 stopped by SIGTERM or Ctrl-C, 2 bad command line, 65 bad cluster \
-file or settings, 70 the server failed.";
+file or settings, 66 cluster file unreadable, 70 the server failed, 73 --data-dir \
+cannot be written.";
 
 #[derive(Debug, clap::Args)]
 pub struct BranchArgs {
@@ -336,7 +349,7 @@ fn parse_money(s: &str) -> Result<Cents, String> {
 
 const CHECK_AFTER_HELP: &str = "\
 Exit status: 0 no violation, 1 violations found, 2 bad command line, 65 bad \
-history file, 66 history file unreadable.";
+history file, 66 history file unreadable or not a regular file.";
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
@@ -358,7 +371,8 @@ const SIM_AFTER_HELP: &str = "\
 Example: bank sim examples/demo-stale-read.json --seeds 1000 --guarantees all
 
 Exit status: 0 no guarantee that was on was broken, 1 one was (a bug: please \
-report it with the seed), 2 bad command line, 65 bad input file.";
+report it with the seed), 2 bad command line, 65 bad input file, 66 input file \
+unreadable, 73 --history cannot be written.";
 
 #[derive(Debug, clap::Args)]
 pub struct SimArgs {

@@ -26,7 +26,7 @@ pub fn branch(args: BranchArgs) -> Result<(), Failure> {
     let id = BranchId(args.id);
 
     let file = args.cluster.as_deref().map(ClusterFile::load).transpose();
-    let file = file.map_err(Failure::bad_input)?;
+    let file = file?;
     let mut process = match (&file, &args.peers) {
         (Some(file), _) => {
             BranchProcess::from_cluster_file(file, id).map_err(Failure::bad_input)?
@@ -75,7 +75,7 @@ pub fn branch(args: BranchArgs) -> Result<(), Failure> {
     standalone::check_listen(listen, args.allow_remote).map_err(Failure::bad_input)?;
 
     if let Some(dir) = &process.data_dir {
-        standalone::prepare_data_dir(dir).map_err(Failure::bad_input)?;
+        standalone::prepare_data_dir(dir).map_err(|e| Failure::Unwritable(e.into()))?;
     }
 
     let runtime = runtime()?;
@@ -104,6 +104,7 @@ pub fn branch(args: BranchArgs) -> Result<(), Failure> {
         );
         standalone::serve(process, listener, stop).await.map_err(|e| match e {
             BranchProcessError::Setup(e) => Failure::bad_input(e),
+            e @ BranchProcessError::DataDir { .. } => Failure::Unwritable(e.into()),
             e => Failure::Internal(e.into()),
         })?;
         eprintln!("branch {} stopped", args.id);

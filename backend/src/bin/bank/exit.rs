@@ -10,10 +10,11 @@
 //! |---|---|
 //! | 0 | success |
 //! | 1 | `check` found violations; `sim` saw a guarantee that was on broken |
-//! | 2 | bad command line (clap exits with it before any command runs) |
+//! | 2 | bad command line: clap exits with it before any command runs, and [`Failure::Usage`] once the input shows a flag cannot work (`--base-port 65535` for three branches) |
 //! | 65 | bad input file, cluster file or setting (EX_DATAERR) |
-//! | 66 | the input file cannot be read (EX_NOINPUT) |
-//! | 70 | internal failure (EX_SOFTWARE) |
+//! | 66 | the input, history or cluster file cannot be read, or is not a regular file (EX_NOINPUT) |
+//! | 70 | internal failure (EX_SOFTWARE): a bug, never a user's mistake |
+//! | 73 | an output cannot be created: `--history`, `--out-dir`, `--data-dir` (EX_CANTCREAT) |
 //! | 130 | interrupted by Ctrl-C (128 + SIGINT) |
 //!
 //! Inside a command, `?` on an [`anyhow::Result`] is an internal failure:
@@ -22,14 +23,20 @@
 
 use std::process::ExitCode;
 
+use bank_backend::cluster::file::ClusterFileError;
+
 /// Exit status when `check` or `sim` found what it looks for.
 const EXIT_VIOLATIONS: u8 = 1;
+/// Exit status for a bad command line (what clap uses too).
+const EXIT_USAGE: u8 = 2;
 /// Exit status for a bad input file (sysexits' EX_DATAERR).
 const EXIT_BAD_INPUT: u8 = 65;
 /// Exit status when the input file cannot be read (EX_NOINPUT).
 const EXIT_NO_INPUT: u8 = 66;
 /// Exit status for an internal failure (EX_SOFTWARE).
 const EXIT_INTERNAL: u8 = 70;
+/// Exit status when an output file or directory cannot be created (EX_CANTCREAT).
+const EXIT_CANT_CREATE: u8 = 73;
 /// Exit status after Ctrl-C (128 + SIGINT).
 const EXIT_INTERRUPTED: u8 = 130;
 
@@ -38,6 +45,9 @@ const EXIT_INTERRUPTED: u8 = 130;
 pub enum Failure {
     /// The report is printed already and shows violations (status 1).
     Violations,
+    /// A flag that cannot work with this input, found once the input was
+    /// read (status 2, like clap's own refusals).
+    Usage(String),
     /// The input, cluster file or a setting is wrong; the message says how
     /// (status 65).
     BadInput(String),
@@ -46,8 +56,8 @@ pub enum Failure {
     /// Something that should have worked did not (status 70), reported as
     /// an internal error.
     Internal(anyhow::Error),
-    /// A file the user asked for could not be written (status 70, as an
-    /// internal failure, but reported as a plain error: `bank sim --history`).
+    /// A file or directory the user named for output (`--history`,
+    /// `--out-dir`, `--data-dir`) cannot be created or written (status 73).
     Unwritable(anyhow::Error),
     /// Ctrl-C stopped the run; the cluster was shut down (status 130).
     Interrupted,
@@ -64,6 +74,10 @@ impl Failure {
     pub fn exit(self) -> ExitCode {
         let status = match self {
             Failure::Violations => EXIT_VIOLATIONS,
+            Failure::Usage(message) => {
+                eprintln!("error: {message}");
+                EXIT_USAGE
+            }
             Failure::BadInput(message) => {
                 eprintln!("error: {message}");
                 EXIT_BAD_INPUT
@@ -78,7 +92,7 @@ impl Failure {
             }
             Failure::Unwritable(e) => {
                 eprintln!("error: {e:#}");
-                EXIT_INTERNAL
+                EXIT_CANT_CREATE
             }
             Failure::Interrupted => {
                 eprintln!("interrupted: cluster stopped");
@@ -86,6 +100,17 @@ impl Failure {
             }
         };
         ExitCode::from(status)
+    }
+}
+
+/// A cluster file that cannot be read is a missing input (66); one that
+/// reads but is wrong is bad input (65).
+impl From<ClusterFileError> for Failure {
+    fn from(e: ClusterFileError) -> Self {
+        match e {
+            ClusterFileError::Read { .. } => Failure::NoInput(e.into()),
+            ClusterFileError::Invalid { .. } => Failure::bad_input(e),
+        }
     }
 }
 

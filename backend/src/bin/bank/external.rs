@@ -16,7 +16,7 @@ use crate::exit::Failure;
 ///
 /// Call it inside the runtime: the channels spawn their connection tasks.
 pub fn connect_external(path: &Path, token: Option<&str>) -> Result<ExternalCluster, Failure> {
-    let file = ClusterFile::load(path).map_err(Failure::bad_input)?;
+    let file = ClusterFile::load(path)?;
     let token = Token::from_sources(token, file.token.as_deref())
         .map_err(|e| Failure::BadInput(format!("token: {e}")))?;
     let tls = file.tls.client().map_err(Failure::bad_input)?;

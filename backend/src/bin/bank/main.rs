@@ -11,7 +11,8 @@
 //! | `main.rs` | parse the command line, set up logging, run the subcommand, exit |
 //! | `args.rs` | every flag and its `--help` text (clap), grouped per subcommand |
 //! | `exit.rs` | the exit statuses and `Failure`, the reason for any status but 0 |
-//! | `input.rs` | reading an input file (or stdin) with a size limit |
+//! | `input.rs` | reading an input file (or stdin) with a size limit, regular files only |
+//! | `output.rs` | checking `--history`, `--out-dir` and `--data-dir` can be written, before a run |
 //! | `runtime.rs` | the tokio runtime and the stop signal (Ctrl-C, SIGTERM) |
 //! | `external.rs` | `--cluster`: channels to branch processes started elsewhere |
 //! | `run.rs` | `bank run`: an input on a cluster, the course output on stdout |
@@ -29,6 +30,7 @@ mod check;
 mod exit;
 mod external;
 mod input;
+mod output;
 mod run;
 mod runtime;
 mod serve;

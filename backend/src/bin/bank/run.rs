@@ -29,6 +29,7 @@ use crate::args::RunArgs;
 use crate::exit::Failure;
 use crate::external::connect_external;
 use crate::input::read_input;
+use crate::output::{writable_dir, writable_file, write_file};
 use crate::runtime::runtime;
 
 /// `bank run`; see the module docs.
@@ -69,6 +70,21 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         spelling: args.spelling,
         p2b_part: args.part,
     };
+
+    // Flags that cannot work with this input, and outputs that cannot be
+    // written: said before anything starts.
+    if let Some(base) = args.base_port {
+        check_base_port(base, scenario.branches.len())?;
+    }
+    if let Some(path) = &args.history {
+        writable_file(path, "--history")?;
+    }
+    if let Some(dir) = &args.out_dir {
+        writable_dir(dir, "--out-dir")?;
+    }
+    if let Some(dir) = &args.data_dir {
+        writable_dir(dir, "--data-dir")?;
+    }
 
     let mut config = ClusterConfig::for_scenario(&scenario);
     config.clock_scheme = format.clock_scheme();
@@ -113,8 +129,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
 
     let history = History::from_record(&scenario, &record, &per_session);
     if let Some(path) = &args.history {
-        std::fs::write(path, history.to_json())
-            .with_context(|| format!("writing the history to {}", path.display()))?;
+        write_file(path, &history.to_json(), "--history")?;
     }
     if args.check {
         eprint!("{}", check::check(&history).render(10));
@@ -141,6 +156,20 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
             schedule,
             elapsed
         );
+    }
+    Ok(())
+}
+
+/// `--base-port`: the branches listen on `base`, `base + 1`, ...; all of
+/// them must fit below port 65536.
+fn check_base_port(base: u16, branches: usize) -> Result<(), Failure> {
+    let last = u64::from(base) + branches.saturating_sub(1) as u64;
+    if last > u64::from(u16::MAX) {
+        let highest = (usize::from(u16::MAX) + 1).saturating_sub(branches);
+        return Err(Failure::Usage(format!(
+            "--base-port {base}: the input's {branches} branches need ports {base} to {last}, \
+             beyond the highest port 65535 (use --base-port {highest} or lower)"
+        )));
     }
     Ok(())
 }
@@ -252,7 +281,7 @@ fn write_out_dir(
     options: &OutputOptions,
     output: &str,
 ) -> Result<(), Failure> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    writable_dir(dir, "--out-dir")?;
     let files = if format == OutputFormat::P2b {
         formats::render_p2b_files(scenario, record, options)
     } else {
@@ -260,7 +289,7 @@ fn write_out_dir(
     };
     for (name, text) in files {
         let path = dir.join(name);
-        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        write_file(&path, &text, "--out-dir")?;
         eprintln!("wrote {}", path.display());
     }
     Ok(())

@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::time::Instant;
 
-use anyhow::Context;
 use bank_core::branch::PropagationMode;
 use bank_core::check::Anomaly;
 use bank_core::experiment::demo;
@@ -22,6 +21,7 @@ use bank_core::sim::SimConfig;
 use crate::args::SimArgs;
 use crate::exit::Failure;
 use crate::input::read_input;
+use crate::output::{writable_file, write_file};
 
 /// The largest input file `bank sim` reads.
 const MAX_INPUT_BYTES: u64 = 256 * 1024 * 1024;
@@ -32,6 +32,9 @@ pub fn sim(args: SimArgs) -> Result<(), Failure> {
     let source = args.input.display().to_string();
     let Experiment { scenario, settings } =
         experiment::parse_experiment(&text, &source).map_err(Failure::bad_input)?;
+    if let Some(path) = &args.history {
+        writable_file(path, "--history")?;
+    }
     let format = OutputFormat::default_for(scenario.shape);
     // The simulator's point is asynchrony: background propagation unless told.
     let base = SimConfig { propagation: PropagationMode::Background, ..demo::base_for(format) };
@@ -58,9 +61,7 @@ pub fn sim(args: SimArgs) -> Result<(), Failure> {
         events += run.events;
         if i == 0 {
             if let Some(path) = &args.history {
-                std::fs::write(path, history.to_json())
-                    .with_context(|| format!("writing {}", path.display()))
-                    .map_err(Failure::Unwritable)?;
+                write_file(path, &history.to_json(), "--history")?;
             }
         }
         for anomaly in Anomaly::ALL {
