@@ -46,6 +46,10 @@ pub enum PropagateError {
     /// `bank_core::RunSettings`): the write belongs to another run.
     #[error("branch {branch} is in epoch {ours}, the write is from epoch {theirs}")]
     OtherEpoch { branch: u64, ours: u64, theirs: u64 },
+    /// The branch could not store the write, so it did not apply it; the
+    /// sender tries again later (the message names the branch and file).
+    #[error("{0}")]
+    NotStored(String),
 }
 
 impl From<PropagateError> for Status {
@@ -53,6 +57,8 @@ impl From<PropagateError> for Status {
         match e {
             PropagateError::Gone(gone) => gone.into(),
             PropagateError::OtherEpoch { .. } => Status::failed_precondition(e.to_string()),
+            // Unavailable: a state that passes; the sender's link retries.
+            PropagateError::NotStored(why) => Status::unavailable(why),
         }
     }
 }

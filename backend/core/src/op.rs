@@ -90,6 +90,11 @@ pub enum FailReason {
     /// The session required writes the branch did not get in time (the
     /// message names them and the guarantee that asked for them).
     NotReady(String),
+    /// The branch could not store the write durably, so it did not apply
+    /// it (the message names the branch, the file and what the operating
+    /// system said). The branch keeps answering queries and takes writes
+    /// again once its storage works.
+    StorageFailed(String),
 }
 
 impl FailReason {
@@ -109,7 +114,7 @@ impl fmt::Display for FailReason {
                 f.write_str(FailReason::INVALID_PREFIX)?;
                 f.write_str(why)
             }
-            FailReason::NotReady(why) => f.write_str(why),
+            FailReason::NotReady(why) | FailReason::StorageFailed(why) => f.write_str(why),
         }
     }
 }
