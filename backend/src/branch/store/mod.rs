@@ -213,9 +213,15 @@ impl Store {
         if self.torn {
             self.cut()?;
         }
-        let header = if self.end == 0 { record::MAGIC.as_slice() } else { &[] };
-        let bytes = [header, record].concat();
-        if let Err(source) = self.file.append(&bytes) {
+        // The first record of an empty file comes with the header.
+        let with_header;
+        let bytes = if self.end == 0 {
+            with_header = [record::MAGIC.as_slice(), record].concat();
+            &with_header
+        } else {
+            record
+        };
+        if let Err(source) = self.file.append(bytes) {
             // Part of it may be in the file: cut it off (or next time).
             self.torn = true;
             let _ = self.cut();
