@@ -50,6 +50,10 @@ pub enum PropagateError {
     /// stranger, an impossible write, too much at once): nothing applied.
     #[error(transparent)]
     Refused(#[from] bank_core::branch::PeerRefusal),
+    /// The branch could not store the write, so it did not apply it; the
+    /// sender tries again later (the message names the branch and file).
+    #[error("{0}")]
+    NotStored(String),
 }
 
 impl From<PropagateError> for Status {
@@ -64,6 +68,8 @@ impl From<PropagateError> for Status {
                 Status::resource_exhausted(r.to_string())
             }
             PropagateError::Refused(r) => Status::invalid_argument(r.to_string()),
+            // Unavailable: a state that passes; the sender's link retries.
+            PropagateError::NotStored(why) => Status::unavailable(why),
         }
     }
 }

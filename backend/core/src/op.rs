@@ -93,6 +93,11 @@ pub enum FailReason {
     /// A deposit that would take the balance above [`Cents::MAX`]: refused,
     /// so that a balance never saturates or overflows.
     BalanceLimit { requested: Cents, balance: Cents },
+    /// The branch could not store the write durably, so it did not apply
+    /// it (the message names the branch, the file and what the operating
+    /// system said). The branch keeps answering queries and takes writes
+    /// again once its storage works.
+    StorageFailed(String),
 }
 
 impl FailReason {
@@ -112,12 +117,12 @@ impl fmt::Display for FailReason {
                 f.write_str(FailReason::INVALID_PREFIX)?;
                 f.write_str(why)
             }
-            FailReason::NotReady(why) => f.write_str(why),
             FailReason::BalanceLimit { requested, balance } => write!(
                 f,
                 "deposit of {requested} would take balance {balance} above the maximum {}",
                 Cents::MAX
             ),
+            FailReason::NotReady(why) | FailReason::StorageFailed(why) => f.write_str(why),
         }
     }
 }

@@ -714,6 +714,8 @@ impl Sim<'_> {
                     }
                 }
                 Effect::Persist(write) => self.stored.entry(b).or_default().push(write),
+                // Only `handle_storing` refuses; the simulator's stores never fail.
+                Effect::RefusePeer { .. } => {}
                 Effect::Parked { token, .. } => {
                     let wait = us(self.config.park_timeout_ms);
                     let msg = BranchMsg::Expire { token };

@@ -8,9 +8,21 @@
 //! writes while the disk works, and the replies that pile up meanwhile share
 //! the next flush. Replies keep their order: a batch handed over later is
 //! never sent before an earlier one.
+//!
+//! A flush that fails acknowledges nothing: each customer whose reply
+//! would have acknowledged a write is told instead that the storage failed
+//! (the branch, the file and what the operating system said). The write
+//! may still take effect, as after a crash before the answer: it was
+//! applied, and it is in the file, just not known to be on the disk. The
+//! failure is logged once when it starts and once when flushes work again.
 
-use std::fs::File;
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use bank_core::branch::Reply;
+use bank_core::{BranchId, FailReason, Outcome};
+
+use crate::branch::store::file::Syncer;
 
 /// Flushes a store to the disk off the branch's task, then lets the replies
 /// that waited for it go: replies handed over while a flush runs wait for
@@ -25,30 +37,50 @@ pub type PendingReply =
     (tokio::sync::oneshot::Sender<bank_core::branch::Reply>, bank_core::branch::Reply);
 
 impl Flusher {
-    /// Starts the flusher's task for `file` (`path` names it in errors).
-    pub fn spawn(file: File, path: PathBuf) -> Flusher {
+    /// Starts the flusher's task for branch `branch`'s store at `path`,
+    /// flushed by `syncer`.
+    pub fn spawn(syncer: Arc<dyn Syncer>, path: PathBuf, branch: BranchId) -> Flusher {
         let (queue, mut handed) =
             tokio::sync::mpsc::unbounded_channel::<(bool, Vec<PendingReply>)>();
-        let file = std::sync::Arc::new(file);
         tokio::spawn(async move {
+            let mut failing = false;
             while let Some((mut flush, mut replies)) = handed.recv().await {
                 while let Ok((more_flush, more)) = handed.try_recv() {
                     flush |= more_flush;
                     replies.extend(more);
                 }
-                if flush {
-                    let file = file.clone();
-                    match tokio::task::spawn_blocking(move || file.sync_data()).await {
-                        Ok(Ok(())) => {}
-                        Ok(Err(e)) => {
-                            tracing::error!("cannot flush the store {}: {e}", path.display())
-                        }
-                        Err(e) => {
-                            tracing::error!("flushing the store {} failed: {e}", path.display())
-                        }
+                let failed = if flush {
+                    let syncer = syncer.clone();
+                    match tokio::task::spawn_blocking(move || syncer.sync()).await {
+                        Ok(Ok(())) => None,
+                        Ok(Err(e)) => Some(e.to_string()),
+                        Err(e) => Some(format!("the flush did not finish: {e}")),
                     }
+                } else {
+                    None
+                };
+                match (&failed, failing) {
+                    (Some(e), false) => tracing::error!(
+                        branch = branch.0,
+                        "cannot flush the store {}: {e}; customer writes are not acknowledged \
+                         until flushes work again",
+                        path.display()
+                    ),
+                    (None, true) if flush => tracing::info!(
+                        branch = branch.0,
+                        "the store {} flushes again",
+                        path.display()
+                    ),
+                    _ => {}
+                }
+                if flush {
+                    failing = failed.is_some();
                 }
                 for (tx, reply) in replies {
+                    let reply = match &failed {
+                        Some(e) => unflushed(reply, branch, &path, e),
+                        None => reply,
+                    };
                     // The customer may have hung up; nothing to do then.
                     let _ = tx.send(reply);
                 }
@@ -66,15 +98,37 @@ impl Flusher {
     }
 }
 
+/// `reply` after the flush that was to make its write durable failed: a
+/// success that acknowledges a write becomes a storage failure (see the
+/// module docs); every other reply acknowledges nothing and goes as it is.
+fn unflushed(reply: Reply, branch: BranchId, path: &std::path::Path, error: &str) -> Reply {
+    let Some(write) = reply.write.filter(|_| reply.outcome.is_success()) else { return reply };
+    let why = format!(
+        "branch {} could not flush write {write} to the disk, so it does not acknowledge it \
+         (it may still take effect, as after a crash before an answer): cannot flush the store \
+         {}: {error}",
+        branch.0,
+        path.display()
+    );
+    let balance = reply.outcome.balance();
+    Reply {
+        outcome: Outcome::Failed { reason: FailReason::StorageFailed(why), balance },
+        write: None,
+        ..reply
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bank_core::{BranchId, CustomerId, EventId, Op, WriteSet};
+    use crate::branch::store::file::{DiskFile, LogFile};
+    use bank_core::{CustomerId, EventId, Op, WriteSet};
 
     #[tokio::test]
     async fn a_flusher_sends_every_reply_handed_to_it_in_order() {
         let path = std::env::temp_dir().join(format!("bank-flusher-{}", std::process::id()));
-        let flusher = Flusher::spawn(File::create(&path).unwrap(), path.clone());
+        let syncer = DiskFile::open(&path).unwrap().syncer();
+        let flusher = Flusher::spawn(syncer, path.clone(), BranchId(1));
         let reply = |event: u64| {
             let request = bank_core::Request {
                 customer: CustomerId(1),

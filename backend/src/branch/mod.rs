@@ -11,7 +11,7 @@
 //! |---|---|
 //! | [`node`] | one branch as a tokio task: inbox in, effects carried out |
 //! | [`link`] | a branch's outgoing link to one peer: propagations in batches |
-//! | [`store`] | a branch's durable store of applied writes (crash recovery) |
+//! | [`store`] | a branch's durable store of applied writes (crash recovery, full disks) |
 //! | [`commit`] | group commit: replies sent once what they tell is on the disk |
 //! | [`service`] | its gRPC services (`Customer`, `Replica`, `Admin`), forwarding to its node |
 //! | [`trace_feed`] | a branch process's log entries for `Trace` watchers |
@@ -26,3 +26,6 @@ pub mod service;
 pub mod standalone;
 pub mod store;
 pub mod trace_feed;
+
+#[cfg(test)]
+mod storage_tests;

@@ -4,7 +4,8 @@
 //! inputs in the inbox together with a oneshot sender for the answer; the
 //! task feeds the input to the branch and carries out the effects:
 //!
-//! * `AckPeer`: complete the oneshot the handler is waiting on;
+//! * `AckPeer` / `RefusePeer`: complete the oneshot the handler is waiting
+//!   on (a refused write was not stored: the peer sends it again);
 //! * `Send`: hand the write to the peer's [`Link`], which sends it with a
 //!   real gRPC call (batched with others under load) and feeds the
 //!   acknowledgement back into the inbox;
@@ -13,7 +14,13 @@
 //!   store to its [`crate::branch::commit::Flusher`], which answers the customers
 //!   once their writes are on the disk; replies that pile up during a flush
 //!   share the next one (a *group commit*);
-//! * `Persist`: append the write to the branch's [`Store`];
+//! * writes are stored by the branch itself, before it applies them: the
+//!   node lends it the [`Store`] for each input
+//!   ([`Branch::handle_storing`]), so a write the disk refuses is never
+//!   applied nor acknowledged (see [`crate::branch::store`]). When the
+//!   store takes writes again after failing, the node pulls from every
+//!   peer what it had to refuse meanwhile. (`Persist` effects come only
+//!   from a node without a store: nothing to keep.)
 //! * `Parked`: start a timer that feeds `Expire` back after the park timeout;
 //! * `Pull` / `PullReply`: anti-entropy calls to and answers from peers;
 //! * `Logged`: report the entry, with the branch's state, to the activity
@@ -255,18 +262,7 @@ pub fn spawn_with(
     let (epoch_tx, _) = watch::channel(options.epoch);
     let from = branch.id();
     let branch_applied = branch.applied_log().len();
-    let flusher = options.store.as_ref().and_then(|store| match store.flusher() {
-        Ok(flusher) => flusher,
-        Err(e) => {
-            // Replies then flush on this task, as `Store::sync` does.
-            tracing::error!(
-                branch = from.0,
-                "cannot open the store {} for flushing: {e}",
-                store.file_path().display()
-            );
-            None
-        }
-    });
+    let flusher = options.store.as_ref().and_then(Store::flusher);
     let links = peers
         .iter()
         .map(|(to, channel)| {
@@ -456,10 +452,22 @@ impl Node {
         }
     }
 
-    /// Feeds one input to the branch and carries out its effects.
+    /// Feeds one input to the branch and carries out its effects. The
+    /// branch stores the writes it applies in the store first.
     fn feed(&mut self, input: Input) {
-        for effect in self.branch.handle(input) {
+        let was_failing = self.options.store.as_ref().is_some_and(Store::is_failing);
+        let effects = match &mut self.options.store {
+            Some(store) => self.branch.handle_storing(input, store),
+            None => self.branch.handle(input),
+        };
+        for effect in effects {
             self.carry_out(effect);
+        }
+        let recovered = was_failing && !self.options.store.as_ref().is_some_and(Store::is_failing);
+        if recovered {
+            // Writes of peers refused or dropped while the store failed:
+            // fetch them now rather than at the peers' next retry.
+            self.feed(Input::AntiEntropy);
         }
     }
 
@@ -475,15 +483,7 @@ impl Node {
             flusher.send_after_flush(store.take_dirty(), replies);
             return;
         }
-        if let Some(store) = &mut self.options.store {
-            if let Err(e) = store.sync() {
-                tracing::error!(
-                    branch = self.branch.id().0,
-                    "cannot flush the store {}: {e}",
-                    store.file_path().display()
-                );
-            }
-        }
+        // No store, or a volatile one: nothing to wait for.
         for (tx, reply) in replies {
             // The customer may have hung up; nothing to do then.
             let _ = tx.send(reply);
@@ -562,23 +562,19 @@ impl Node {
                     let _ = tx.send(Ok(ack));
                 }
             }
+            Effect::RefusePeer { token, reason } => {
+                if let Some(tx) = self.peer_calls.remove(&token) {
+                    let _ = tx.send(Err(PropagateError::NotStored(reason)));
+                }
+            }
             Effect::Send { to, propagation } => match self.links.get(&to) {
                 Some(link) => link.send(propagation, *self.epoch.borrow()),
                 None => {
                     tracing::error!(branch = self.branch.id().0, peer = to.0, "no address for peer")
                 }
             },
-            Effect::Persist(write) => {
-                if let Some(store) = &mut self.options.store {
-                    if let Err(e) = store.append(&write) {
-                        tracing::error!(
-                            branch = self.branch.id().0,
-                            "cannot store {}: {e}",
-                            write.write
-                        );
-                    }
-                }
-            }
+            // Only without a store (see `feed`): memory is all there is.
+            Effect::Persist(_) => {}
             Effect::Parked { token, missing } => {
                 tracing::debug!(branch = self.branch.id().0, ?missing, "request parked");
                 let inbox = self.inbox_tx.clone();

@@ -106,6 +106,15 @@ pub enum BranchProcessError {
     Serve(#[from] tonic::transport::Error),
 }
 
+impl BranchProcessError {
+    /// Whether the data directory holds a store that cannot be read (damaged
+    /// in the middle, or not a store): bad input data, not a broken tool.
+    pub fn is_unreadable_store(&self) -> bool {
+        matches!(self, BranchProcessError::DataDir { source, .. }
+            if source.kind() == std::io::ErrorKind::InvalidData)
+    }
+}
+
 /// Creates `dir` if missing (the binary calls this before it says it is
 /// listening, so a bad directory fails at once).
 pub fn prepare_data_dir(dir: &Path) -> Result<(), BranchProcessError> {
@@ -114,7 +123,9 @@ pub fn prepare_data_dir(dir: &Path) -> Result<(), BranchProcessError> {
 }
 
 /// Opens the branch's durable store in `dir` (see [`Store`]) and reads back
-/// the writes it applied in an earlier life of this process.
+/// the writes it applied in an earlier life of this process. A torn tail is
+/// cut off; a store damaged in the middle is refused
+/// ([`BranchProcessError::is_unreadable_store`]).
 pub fn open_store(
     dir: &Path,
     id: BranchId,

@@ -73,8 +73,8 @@ impl From<&FailReason> for pb::Failure {
     }
 }
 
-/// The reason a `Failure` names. The details of an invalid request or an
-/// unready session travel in its `message`.
+/// The reason a `Failure` names. The details of an invalid request, an
+/// unready session or a storage failure travel in its `message`.
 impl TryFrom<&pb::Failure> for FailReason {
     type Error = ConvertError;
     fn try_from(f: &pb::Failure) -> Result<FailReason, ConvertError> {
@@ -96,6 +96,7 @@ impl TryFrom<&pb::Failure> for FailReason {
             },
             pb::FailureReason::WrongBranch => FailReason::WrongBranch,
             pb::FailureReason::NotReady => FailReason::NotReady(f.message.clone()),
+            pb::FailureReason::StorageFailed => FailReason::StorageFailed(f.message.clone()),
             pb::FailureReason::InvalidRequest => {
                 // The message is the reason's sentence: take its details back out.
                 let message = &f.message;

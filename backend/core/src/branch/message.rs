@@ -171,7 +171,14 @@ pub enum Effect {
     Send { to: BranchId, propagation: Propagation },
     /// Answer the peer call identified by `token`.
     AckPeer { token: ReplyToken, ack: PropagationAck },
-    /// Store `write` durably before carrying out the effects after it.
+    /// Fail the peer call identified by `token`: its write was not applied
+    /// because it could not be stored (`reason` says why). The peer sends
+    /// it again. Only [`Branch::handle_storing`](super::Branch::handle_storing)
+    /// refuses.
+    RefusePeer { token: ReplyToken, reason: String },
+    /// Store `write` durably before carrying out the effects after it (from
+    /// [`Branch::handle`](super::Branch::handle) only: `handle_storing`
+    /// stores through the host's store instead).
     Persist(StoredWrite),
     /// The request `token` waits for `missing`; the host may
     /// [`Input::Expire`] it after a bounded wait.

@@ -23,8 +23,11 @@
 //!    up after a bounded wait ([`Input::Expire`]). See [`crate::session`].
 //! 2. The branch applies it: a withdraw larger than the *local* balance
 //!    fails and changes nothing. A successful write gets a fresh
-//!    [`WriteId`] and is handed to the host to store durably
-//!    ([`Effect::Persist`]) before anything else happens.
+//!    [`WriteId`] and is stored durably before it is applied and before
+//!    anything else happens: by the host's [`WriteStore`]
+//!    ([`Branch::handle_storing`]), or handed out as an [`Effect::Persist`]
+//!    ([`Branch::handle`]). A write the store refuses is not applied and
+//!    fails for its customer ([`FailReason::StorageFailed`]); see [`store`].
 //! 3. It propagates the write to every peer, in the order and timing set by
 //!    [`PropagationMode`]; each peer applies it once its dependencies are
 //!    applied (once: duplicates are recognised by their id) and acknowledges.
@@ -65,6 +68,8 @@
 //! - [`config`]: how a branch is set up ([`BranchConfig`],
 //!   [`PropagationMode`]) and the [`RunSettings`] a branch is reset into for
 //!   a new run;
+//! - [`store`]: the [`WriteStore`] a host lends the branch, which stores
+//!   each write before the branch applies it;
 //! - `tests.rs`: the state machine's unit tests; `hostile_tests.rs`: what
 //!   it does with messages no honest peer sends.
 
@@ -72,12 +77,14 @@ pub mod config;
 pub mod message;
 pub mod peers;
 pub mod refusal;
+pub mod store;
 
 pub use config::{BranchConfig, PropagationMode, RunSettings};
 pub use message::{
     Effect, Input, Propagation, PropagationAck, Reply, ReplyToken, Request, StoredWrite,
 };
 pub use refusal::{PeerRefusal, SkippedRecord, MAX_BATCH_WRITES, MAX_HELD_WRITES, MAX_SEQ_AHEAD};
+pub use store::WriteStore;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -258,13 +265,27 @@ impl Branch {
         self.pulls_outstanding.values().sum()
     }
 
-    /// Handles one input and returns what the host must do, in order.
+    /// Handles one input and returns what the host must do, in order. Each
+    /// write to store comes out as an [`Effect::Persist`], before the effects
+    /// that depend on it: for hosts whose storage cannot fail.
     pub fn handle(&mut self, input: Input) -> Vec<Effect> {
+        self.handle_with(input, &mut Storage::Effects)
+    }
+
+    /// [`Branch::handle`] for a host with a store that can fail: each write
+    /// is stored in `store` before it is applied, and a write `store`
+    /// refuses is not applied at all (see [`store`]). No [`Effect::Persist`]
+    /// comes out.
+    pub fn handle_storing(&mut self, input: Input, store: &mut dyn WriteStore) -> Vec<Effect> {
+        self.handle_with(input, &mut Storage::Host(store))
+    }
+
+    fn handle_with(&mut self, input: Input, storage: &mut Storage<'_>) -> Vec<Effect> {
         let mut out = Vec::new();
         match input {
-            Input::Request { token, request } => self.on_request(token, request, &mut out),
+            Input::Request { token, request } => self.on_request(token, request, storage, &mut out),
             Input::Propagate { token, propagation } => match self.check_propagation(&propagation) {
-                Ok(()) => self.on_propagate(Some(token), propagation, &mut out),
+                Ok(()) => self.on_propagate(Some(token), propagation, storage, &mut out),
                 Err(refusal) => out.push(Effect::PeerRefused { token: Some(token), refusal }),
             },
             Input::Ack(ack) => self.on_ack(ack, &mut out),
@@ -292,7 +313,7 @@ impl Branch {
                         more = false;
                         break;
                     }
-                    self.on_propagate(None, p, &mut out);
+                    self.on_propagate(None, p, storage, &mut out);
                 }
                 if more {
                     self.pull(from, false, &mut out);
@@ -319,6 +340,40 @@ impl Branch {
             (ExecuteAndRespond, Execute | PropagateExecuted | Response) => Tick::Local,
             (SendAndReceive, PropagateSent) => Tick::Local,
             _ => Tick::None,
+        }
+    }
+
+    /// The clock an entry of `kind` for `op` would get now, without ticking:
+    /// a write is stored with the clock of the entry that applies it, and it
+    /// is stored before that entry is made.
+    fn clock_of_next(&self, kind: LogKind, op: OpKind) -> u64 {
+        let mut clock = self.clock;
+        match self.ticks_on(kind, op) {
+            Tick::Receive => clock.receive(0),
+            Tick::Local => clock.tick(),
+            Tick::None => clock.now(),
+        }
+    }
+
+    /// Stores `write` as this call stores writes (see [`Storage`]); `Err`
+    /// is why it could not, in words for the customer or peer.
+    fn store(
+        &self,
+        storage: &mut Storage<'_>,
+        write: &StoredWrite,
+        out: &mut Vec<Effect>,
+    ) -> Result<(), String> {
+        match storage {
+            Storage::Effects => {
+                out.push(Effect::Persist(write.clone()));
+                Ok(())
+            }
+            Storage::Host(store) => store.store(write).map_err(|why| {
+                format!(
+                    "branch {} could not store write {}, so it did not apply it: {why}",
+                    self.config.id.0, write.write
+                )
+            }),
         }
     }
 
@@ -357,7 +412,13 @@ impl Branch {
         clock
     }
 
-    fn on_request(&mut self, token: ReplyToken, request: Request, out: &mut Vec<Effect>) {
+    fn on_request(
+        &mut self,
+        token: ReplyToken,
+        request: Request,
+        storage: &mut Storage<'_>,
+        out: &mut Vec<Effect>,
+    ) {
         let (customer, event, op) = (request.customer, request.event, request.op);
         self.record(LogKind::Request, customer, event, op, None, None, false, request.clock, out);
         // Refuse at once what waiting cannot fix, instead of parking it forever.
@@ -367,7 +428,7 @@ impl Branch {
         }
         let required = request.required();
         if self.applied.contains_all(&required) {
-            self.execute(token, request, required, out);
+            self.execute(token, request, required, storage, out);
             return;
         }
         // Name a few (a hostile set may name 2^64 writes).
@@ -432,6 +493,7 @@ impl Branch {
         token: ReplyToken,
         request: Request,
         required: WriteSet,
+        storage: &mut Storage<'_>,
         out: &mut Vec<Effect>,
     ) {
         let (customer, event, op) = (request.customer, request.event, request.op);
@@ -479,16 +541,20 @@ impl Branch {
             return;
         };
         let write = WriteId { origin: self.config.id, seq: self.next_seq };
+        // Stored before anything changes, with the clock its Execute entry
+        // gets: a write that could not be stored is refused, its id unused.
+        let clock = self.clock_of_next(LogKind::Execute, op.kind());
+        let stored = StoredWrite { write, customer, event, op, depends_on: required, clock };
+        if let Err(why) = self.store(storage, &stored, out) {
+            self.refuse(token, &request, FailReason::StorageFailed(why), out);
+            return;
+        }
         self.next_seq = after;
-        // The clock the write is stored with is the one its Execute entry gets.
-        let stored = StoredWrite { write, customer, event, op, depends_on: required, clock: 0 };
-        let applied_at = self.applied_log.len();
         self.apply(stored.clone());
         let balance = self.balance;
-        let clock =
+        let logged =
             self.record(LogKind::Execute, customer, event, op, None, Some(balance), false, 0, out);
-        self.applied_log[applied_at].write.clock = clock;
-        out.push(Effect::Persist(StoredWrite { clock, ..stored.clone() }));
+        debug_assert_eq!(logged, clock, "a write is stored with its Execute entry's clock");
         let reply = Reply {
             branch: self.config.id,
             customer,
@@ -655,7 +721,13 @@ impl Branch {
         }
     }
 
-    fn on_propagate(&mut self, token: Option<ReplyToken>, p: Propagation, out: &mut Vec<Effect>) {
+    fn on_propagate(
+        &mut self,
+        token: Option<ReplyToken>,
+        p: Propagation,
+        storage: &mut Storage<'_>,
+        out: &mut Vec<Effect>,
+    ) {
         let (customer, event, op, from) = (p.customer, p.event, p.op, Some(p.from));
         if self.applied.contains(&p.write) {
             // A duplicate. A pull answer is logged as sent by the branch that
@@ -710,9 +782,8 @@ impl Branch {
         );
         if !self.applied.contains_all(&p.depends_on) {
             self.held.push((token, p));
-        } else {
-            self.apply_propagated(token, p, out);
-            self.release_waiting(out);
+        } else if self.apply_propagated(token, p, storage, out) {
+            self.release_waiting(storage, out);
         }
     }
 
@@ -727,28 +798,39 @@ impl Branch {
         }
     }
 
+    /// Stores and applies a propagated write whose dependencies are applied;
+    /// false if it could not be stored (then nothing changed, and the peer
+    /// waiting for `token` is refused: it sends the write again).
     fn apply_propagated(
         &mut self,
         token: Option<ReplyToken>,
         p: Propagation,
+        storage: &mut Storage<'_>,
         out: &mut Vec<Effect>,
-    ) {
+    ) -> bool {
         // A propagated write was accepted by its origin, so it is applied
         // unconditionally: refusing it here would make the replicas diverge
-        // (see "The overdraft rule" in the module docs).
+        // (see "The overdraft rule" in the module docs). Only a store that
+        // fails keeps it out, for now: the write comes again.
+        let clock = self.clock_of_next(LogKind::PropagateExecuted, p.op.kind());
         let stored = StoredWrite {
             write: p.write,
             customer: p.customer,
             event: p.event,
             op: p.op,
             depends_on: p.depends_on,
-            clock: 0,
+            clock,
         };
-        let applied_at = self.applied_log.len();
-        self.apply(stored.clone());
+        if let Err(reason) = self.store(storage, &stored, out) {
+            if let Some(token) = token {
+                out.push(Effect::RefusePeer { token, reason });
+            }
+            return false;
+        }
+        self.apply(stored);
         let balance = Some(self.balance);
         let from = Some(p.from);
-        let clock = self.record(
+        let logged = self.record(
             LogKind::PropagateExecuted,
             p.customer,
             p.event,
@@ -759,18 +841,18 @@ impl Branch {
             0,
             out,
         );
-        self.applied_log[applied_at].write.clock = clock;
-        out.push(Effect::Persist(StoredWrite { clock, ..stored }));
+        debug_assert_eq!(logged, clock, "a write is stored with its entry's clock");
         if let Some(token) = token {
             let ack =
                 PropagationAck { from: self.config.id, write: p.write, newly_applied: true, clock };
             out.push(Effect::AckPeer { token, ack });
         }
+        true
     }
 
     /// After a write was applied: serve whatever was waiting for it, until
     /// nothing more becomes ready.
-    fn release_waiting(&mut self, out: &mut Vec<Effect>) {
+    fn release_waiting(&mut self, storage: &mut Storage<'_>, out: &mut Vec<Effect>) {
         loop {
             let applied = &self.applied;
             if let Some(i) = self.held.iter().position(|(_, p)| applied.contains_all(&p.depends_on))
@@ -781,7 +863,9 @@ impl Branch {
                         out.push(Effect::AckPeer { token, ack: self.duplicate_ack(p.write) });
                     }
                 } else {
-                    self.apply_propagated(token, p, out);
+                    // Not stored: dropped (it comes again), while what
+                    // depends on it stays waiting.
+                    self.apply_propagated(token, p, storage, out);
                 }
                 continue;
             }
@@ -789,7 +873,7 @@ impl Branch {
                 self.parked.iter().position(|(_, _, required)| applied.contains_all(required))
             {
                 let (token, request, required) = self.parked.remove(i);
-                self.execute(token, request, required, out);
+                self.execute(token, request, required, storage, out);
                 continue;
             }
             break;
@@ -853,6 +937,14 @@ impl Branch {
         self.write_sets.entry(write.customer).or_default().push(write.event);
         self.applied_log.push(Applied { write, balance_after: self.balance });
     }
+}
+
+/// How one [`Branch::handle_with`] call stores the writes it applies.
+enum Storage<'a> {
+    /// As [`Effect::Persist`] effects ([`Branch::handle`]).
+    Effects,
+    /// In the host's store, before applying ([`Branch::handle_storing`]).
+    Host(&'a mut dyn WriteStore),
 }
 
 /// How many missing writes a parked request names.

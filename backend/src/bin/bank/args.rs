@@ -306,7 +306,11 @@ pub struct BranchArgs {
     #[arg(long, value_enum, default_value_t = Propagation::Sequential)]
     pub propagation: Propagation,
 
-    /// Directory for the branch's durable state (created if missing).
+    /// Directory for the branch's durable state (created if missing). A
+    /// customer's write is acknowledged only once it is stored and flushed
+    /// there; while the disk is full the branch refuses writes (saying why)
+    /// and still answers queries. A store damaged in the middle is refused
+    /// at start (exit 65), naming the file and byte offset.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
 

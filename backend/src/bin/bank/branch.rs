@@ -104,6 +104,7 @@ pub fn branch(args: BranchArgs) -> Result<(), Failure> {
         );
         standalone::serve(process, listener, stop).await.map_err(|e| match e {
             BranchProcessError::Setup(e) => Failure::bad_input(e),
+            e if e.is_unreadable_store() => Failure::bad_input(e),
             e @ BranchProcessError::DataDir { .. } => Failure::Unwritable(e.into()),
             e => Failure::Internal(e.into()),
         })?;
