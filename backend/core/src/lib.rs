@@ -43,6 +43,7 @@ pub mod check;
 pub mod clock;
 pub mod experiment;
 pub mod formats;
+pub mod grade;
 pub mod guarantees;
 pub mod history;
 pub mod ids;

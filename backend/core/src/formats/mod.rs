@@ -32,7 +32,7 @@ mod options;
 pub mod p1;
 pub mod p2;
 pub mod p3;
-mod position;
+pub(crate) mod position;
 #[cfg(test)]
 mod testutil;
 
