@@ -55,6 +55,8 @@ pub mod points;
 pub mod problem;
 pub mod report;
 #[cfg(test)]
+mod tests;
+#[cfg(test)]
 mod testutil;
 pub mod valid;
 
