@@ -313,32 +313,40 @@ impl Reader {
         }
     }
 
-    fn unknown(&mut self, at: &Place, what: &str, written: &str, known: &[String]) {
-        let guess =
-            closest(written, known).map(|g| format!(" (did you mean {g:?}?)")).unwrap_or_default();
+    /// Reports a name that is none of `known`; gives the known name it is
+    /// a typo of, if it is near one, so the checks can go on with it.
+    fn unknown(
+        &mut self,
+        at: &Place,
+        what: &str,
+        written: &str,
+        known: &[String],
+    ) -> Option<String> {
+        let guess = closest(written, known);
+        let hint = guess.as_ref().map(|g| format!(" (did you mean {g:?}?)")).unwrap_or_default();
         let list = if known.len() <= 6 {
-            format!(
-                "; expected {}",
-                known.iter().map(|k| format!("{k:?}")).collect::<Vec<_>>().join(", ")
-            )
+            let names: Vec<String> = known.iter().map(|k| format!("{k:?}")).collect();
+            format!("; expected {}", names.join(", "))
         } else {
             String::new()
         };
         self.problem(
             ProblemKind::UnknownName,
             at,
-            format!("unknown {what} {written:?}{guess}{list}"),
+            format!("unknown {what} {written:?}{hint}{list}"),
         );
+        guess
     }
 
     fn interface(&mut self, object: &Map<String, Value>, place: &Place) -> Option<OpKind> {
         let (name, at, _) = self.name(object, "interface", place)?;
-        let op = op_named(&name);
-        if op.is_none() {
-            let known = ["deposit", "withdraw", "query"].map(String::from);
-            self.unknown(&at, "interface", &name, &known);
+        match op_named(&name) {
+            Some(op) => Some(op),
+            None => {
+                let known = ["deposit", "withdraw", "query"].map(String::from);
+                self.unknown(&at, "interface", &name, &known).and_then(|g| op_named(&g))
+            }
         }
-        op
     }
 
     fn item(&mut self, kind: PartKind, item: &Item<'_>, place: Place, out: &mut Normal) {
@@ -429,8 +437,11 @@ impl Reader {
                     }
                     Some(s) => {
                         let known = ["success", "fail"].map(String::from);
-                        self.unknown(&at, "result", &s, &known);
-                        None
+                        match self.unknown(&at, "result", &s, &known).as_deref() {
+                            Some("success") => Some(Verdict::Success),
+                            Some(_) => Some(Verdict::Fail),
+                            None => None,
+                        }
                     }
                     None => {
                         self.problem(
@@ -498,10 +509,10 @@ impl Reader {
             let event = if is_event { Some(id) } else { self.number(o, "id", &at) };
             let clock = self.number(o, "clock", &at);
             let Some((name, name_at, _)) = self.name(o, "name", &at) else { continue };
-            let parsed = step_named(&name);
-            if parsed.is_none() {
-                self.unknown(&name_at, "event name", &name, &all_step_names());
-            }
+            let parsed = step_named(&name).or_else(|| {
+                let guess = self.unknown(&name_at, "event name", &name, &all_step_names());
+                guess.and_then(|g| step_named(&g))
+            });
             if let (Some(event), Some(clock), Some((op, step))) = (event, clock, parsed) {
                 entries.push(StepEntry { event, op, step, clock, place: at });
             }
@@ -549,14 +560,12 @@ impl Reader {
         let comment = self.name(object, "comment", place);
         let (interface, interface_at, _) = interface?;
         let (comment_text, comment_at, _) = comment?;
-        let parsed = clock_interface(&interface);
-        if parsed.is_none() {
-            let known: Vec<String> =
-                ["deposit", "withdraw", "propagate_deposit", "propagate_withdraw"]
-                    .map(String::from)
-                    .to_vec();
-            self.unknown(&interface_at, "interface", &interface, &known);
-        }
+        let parsed = clock_interface(&interface).or_else(|| {
+            let known = ["deposit", "withdraw", "propagate_deposit", "propagate_withdraw"]
+                .map(String::from);
+            let guess = self.unknown(&interface_at, "interface", &interface, &known);
+            guess.and_then(|g| clock_interface(&g))
+        });
         let comment = parse_comment(&comment_text);
         if comment.is_none() {
             self.problem(
@@ -760,10 +769,13 @@ mod tests {
 
     #[test]
     fn misspelt_names_are_reported_with_a_guess() {
-        let (n, problems) =
-            normal(r#"[{"id": 1, "recv": [{"interface": "deopsit", "result": "success"}]}]"#);
-        assert!(n.p1[0].answers.is_empty());
-        assert_eq!(problems.len(), 1);
+        let (n, problems) = normal(
+            r#"[{"id": 1, "recv": [{"interface": "deopsit", "result": "success"}, {"interface": "xyzzy"}]}]"#,
+        );
+        // The typo is read as its guess; a name far from all is left out.
+        assert_eq!(n.p1[0].answers.len(), 1);
+        assert_eq!(n.p1[0].answers[0].op, OpKind::Deposit);
+        assert_eq!(problems.len(), 2);
         assert_eq!(problems[0].kind, ProblemKind::UnknownName);
         assert!(
             problems[0].message.contains("did you mean \"deposit\""),

@@ -414,7 +414,7 @@ fn walk(
             }
             Op::Withdraw(amount) => {
                 let w = amount.0;
-                let verdict = verdict_of(answer);
+                let mut verdict = verdict_of(answer);
                 let unordered_local = others.shift(start + local_own);
                 match (verdict, answer) {
                     (Some(Verdict::Success), Some(a)) if possible.max() < w => out.push(Problem::new(
@@ -448,6 +448,13 @@ fn walk(
                         ));
                     }
                     _ => {}
+                }
+                // Go on with what must have happened, so one wrong result
+                // is one problem, not a wrong balance at every later query.
+                if verdict == Some(Verdict::Success) && possible.max() < w {
+                    verdict = Some(Verdict::Fail);
+                } else if verdict == Some(Verdict::Fail) && possible.min() >= w {
+                    verdict = Some(Verdict::Success);
                 }
                 let can_succeed = possible.max() >= w;
                 let can_fail = possible.min() < w;
@@ -538,13 +545,12 @@ fn wrong_balance(
                 n if n > 3 => format!(" and {} more", n - 3),
                 _ => String::new(),
             };
-            let writes = if missed.len() == 1 { "write" } else { "writes" };
             return Problem::new(
                 ProblemKind::ReadYourWrites,
                 Some(place),
                 subject,
                 format!(
-                    "{head}: Read Your Writes: the answer misses this customer's own earlier {writes} {}{more}",
+                    "{head}: Read Your Writes: the answer misses this customer's own earlier {}{more}",
                     named.join(", ")
                 ),
             );

@@ -224,11 +224,22 @@ pub fn check(scenario: &Scenario, normal: &Normal) -> Vec<Problem> {
                 ));
             }
         }
+        // Each peer's execute is answered by one of the responses: match
+        // them in clock order, each with the earliest response it allows.
         responses.sort_by_key(|(e, _)| e.clock);
         peer_executes.sort_unstable();
-        for ((response, local), executed) in responses.iter().zip(&peer_executes) {
+        let mut used = vec![false; responses.len()];
+        for executed in &peer_executes {
+            let fits = |(i, (r, _)): &(usize, &(StepEntry, u64))| !used[*i] && r.clock > *executed;
+            if let Some((i, _)) = responses.iter().enumerate().find(fits) {
+                used[i] = true;
+                continue;
+            }
+            let Some(i) = used.iter().position(|u| !u) else { break };
+            used[i] = true;
+            let (response, local) = &responses[i];
             let needed = (*local).max(*executed) + 1;
-            if response.clock < needed && response.clock > *local {
+            if response.clock > *local {
                 out.push(Problem::new(ProblemKind::ReceiveRule, Some(response.place.key("clock")), &subject, format!(
                     "clock {}, expected ≥ {needed}: the receive rule max(local {local}, message ≥ {executed}) + 1 was not applied (the reply leaves a peer after its execute)",
                     response.clock
