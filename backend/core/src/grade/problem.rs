@@ -294,6 +294,9 @@ impl Problem {
             Some((line, column)) => format!("{file}:{line}:{column}"),
             None => file.to_owned(),
         };
+        if place.path.0.is_empty() {
+            return format!("{position}: {}", self.sentence());
+        }
         format!("{position}: {}: {}", place.path, self.sentence())
     }
 }

@@ -214,7 +214,7 @@ fn project_1_mutations() {
     use ProblemKind::*;
     let scenario = input("p1-branch-propagation/jthak002+cse531/input_small.json");
     let real = real_output(&scenario, OutputFormat::P1).remove(0);
-    assert!(graded(&scenario, &[real.clone()]).exact);
+    assert!(graded(&scenario, std::slice::from_ref(&real)).exact);
 
     let mut v = real.clone();
     v[1]["recv"].as_array_mut().unwrap().remove(1);
@@ -370,7 +370,7 @@ fn project_2a_mutations() {
     use ProblemKind::*;
     let scenario = input("p1-branch-propagation/clin255+CSE531_project1/input.json");
     let real = real_output(&scenario, OutputFormat::P2a).remove(0);
-    assert!(graded(&scenario, &[real.clone()]).exact);
+    assert!(graded(&scenario, std::slice::from_ref(&real)).exact);
     // Branch 1 receives event 2 one tick early, in both views.
     let text = serde_json::to_string(&real).unwrap();
     let clock = real[0]["data"][0]["clock"].as_u64().unwrap();
