@@ -5,12 +5,15 @@
 //! handout decides, and the grader must not count those against anyone:
 //!
 //! * key order and key spelling (`eventId`, `customer_request_id`): keys are
-//!   looked up by [`get`](super::detect::get), which ignores case, `_` and `-`;
+//!   looked up by [`get`], which ignores case, `_` and `-`;
 //! * `400` vs `400.0` vs `"400"`: amounts become [`Cents`];
 //! * `propagate` / `propogate` / `broadcast` in interface and event names;
 //! * upper or lower case of interface, result and comment words
 //!   (`"QUERY"`, `"SUCCESS"`, `"Customer"`);
 //! * ids written as strings (`"1"`).
+//!
+//!
+//! [`get`]: super::detect::get
 //!
 //! What remains is a typed [`Normal`] submission per format. A value that
 //! cannot be read (a key missing, a misspelt name) is a [`Problem`]
