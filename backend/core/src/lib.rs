@@ -30,6 +30,7 @@
 //! | [`experiment::plan`] | a run's settings resolved once: choices, then file, then defaults |
 //! | [`experiment::demo`] | an experiment in the simulator, and the check of its history |
 //! | [`formats`] | the course's input and output JSON shapes: read all, write all |
+//! | [`grade`] | `bank grade`: students' outputs checked exact and valid, explained, a class's report |
 //!
 //! ## The driver loop
 //! A host (the tokio node, the simulator) owns one [`Branch`] and repeats:
@@ -43,6 +44,7 @@ pub mod check;
 pub mod clock;
 pub mod experiment;
 pub mod formats;
+pub mod grade;
 pub mod guarantees;
 pub mod history;
 pub mod ids;

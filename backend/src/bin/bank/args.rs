@@ -83,6 +83,17 @@ pub enum Command {
     /// shows how often its anomaly happens.
     #[command(after_help = SIM_AFTER_HELP)]
     Sim(SimArgs),
+    /// Grade students' outputs against an input: exact (what `bank run`
+    /// prints) and valid (what some legal execution prints), every
+    /// difference explained.
+    ///
+    /// Each SUBMISSION is an output file, a folder of one student's files
+    /// (p2b's three lists, found by content), or a folder of such folders (a
+    /// class: one sub-folder per student). The format is detected; --format
+    /// forces it. A class gets a summary table (text, --csv, --json or
+    /// --markdown); --points weighs the checks for a grade book.
+    #[command(after_help = GRADE_AFTER_HELP)]
+    Grade(GradeArgs),
 }
 
 // ---- bank run -------------------------------------------------------------
@@ -426,4 +437,46 @@ impl From<Propagation> for PropagationMode {
             Propagation::Background => PropagationMode::Background,
         }
     }
+}
+
+// ---- bank grade -----------------------------------------------------------
+
+const GRADE_AFTER_HELP: &str = "\
+Exit status: 0 every submission valid, 1 some submission not valid, 2 bad command \
+line, 65 bad input, points file or an unreadable submission (not JSON, empty, another \
+project's format), 66 input unreadable.";
+
+#[derive(Debug, clap::Args)]
+pub struct GradeArgs {
+    /// The course input the students ran.
+    pub input: PathBuf,
+
+    /// Output files, folders of one student's files, or class folders.
+    #[arg(required = true)]
+    pub submissions: Vec<PathBuf>,
+
+    /// Grade as this output format [default: detected from each file].
+    #[arg(short, long, value_parser = parse_format)]
+    pub format: Option<OutputFormat>,
+
+    /// The report as CSV (one row per student).
+    #[arg(long, group = "style")]
+    pub csv: bool,
+
+    /// The report as JSON (every problem of every student).
+    #[arg(long, group = "style")]
+    pub json: bool,
+
+    /// The report as Markdown (the table, then the problems).
+    #[arg(long, group = "style")]
+    pub markdown: bool,
+
+    /// Points per check category (TOML: exact, answers, balances, clocks,
+    /// propagation, guarantees).
+    #[arg(long, value_name = "FILE")]
+    pub points: Option<PathBuf>,
+
+    /// Refuse input and submission files larger than this many bytes.
+    #[arg(long, default_value_t = 64 * 1024 * 1024)]
+    pub max_input_bytes: u64,
 }

@@ -9,7 +9,7 @@
 //! | status | meaning |
 //! |---|---|
 //! | 0 | success |
-//! | 1 | `check` found violations; `sim` saw a guarantee that was on broken |
+//! | 1 | `check` found violations; `sim` saw a guarantee that was on broken; `grade` found a submission not valid |
 //! | 2 | bad command line: clap exits with it before any command runs, and [`Failure::Usage`] once the input shows a flag cannot work (`--base-port 65535` for three branches) |
 //! | 65 | bad input file, cluster file or setting (EX_DATAERR) |
 //! | 66 | the input, history or cluster file cannot be read, or is not a regular file (EX_NOINPUT) |

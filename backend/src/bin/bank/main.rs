@@ -20,6 +20,7 @@
 //! | `branch.rs` | `bank branch`: one branch server as its own process |
 //! | `check.rs` | `bank check`: a history's violations, explained |
 //! | `sim.rs` | `bank sim`: many seeds in the simulator, anomalies counted |
+//! | `grade.rs` | `bank grade`: students' outputs checked, a class's grade book |
 //!
 //! Every subcommand returns `Result<(), Failure>`: one error style, mapped
 //! to the exit status in one place (`exit.rs`).
@@ -29,6 +30,7 @@ mod branch;
 mod check;
 mod exit;
 mod external;
+mod grade;
 mod input;
 mod output;
 mod run;
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
         Command::Branch(args) => branch::branch(args),
         Command::Check(args) => check::check(args),
         Command::Sim(args) => sim::sim(args),
+        Command::Grade(args) => grade::grade(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

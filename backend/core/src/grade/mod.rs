@@ -1,0 +1,240 @@
+//! # Grading students' outputs: `bank grade`
+//!
+//! The course's graders compare a student's output with one sample, so a
+//! correct run whose customers interleaved differently fails, and a wrong
+//! one that happens to match the sample's shape passes. This module grades
+//! against the *input*: a submission is checked two ways, and every
+//! difference is explained on one line with its file, JSON path and
+//! line:column.
+//!
+//! * **exact** ([`exact`]): equal to what `bank run` prints for the
+//!   format's default schedule, after normalising what the course never
+//!   fixed ([`normalize`]: key order, `400` vs `400.0`, the
+//!   `propagate`/`propogate`/`broadcast` spellings, upper/lower case, the
+//!   order of the p2b all-events list).
+//! * **valid** ([`valid`]): consistent with *some* legal execution of the
+//!   input, so a correct concurrent run passes:
+//!   - *answers*: every customer event answered (or logged) once, in order,
+//!     with the right interface, branch and names;
+//!   - *balances*: every query answer is a balance the writes it can have
+//!     seen give; no withdraw succeeds that no execution covers (an
+//!     overdraft) and none fails that every execution covers;
+//!   - *clocks* (project 2): each branch's clocks strictly increase in its
+//!     own order; every receive is later than its send by the format's rule
+//!     (`max(local, message) + 1`), the customer's request included;
+//!   - *propagation* (project 2): every write sent to, and received by,
+//!     every other branch exactly once, the sender named right (not the
+//!     receiver), the lists of one submission agreeing with each other;
+//!   - *guarantees* (project 3): every read reflects the session's own
+//!     earlier writes (Read Your Writes) and its writes apply in order
+//!     everywhere (Monotonic Writes).
+//!
+//! The pieces, in the order a submission goes through them:
+//!
+//! | file | what it does |
+//! |---|---|
+//! | [`detect`] | read a file (array, JSON Lines, `//` parts) and tell its format by content |
+//! | [`normalize`] | typed answers, forgiving what the course never fixed |
+//! | [`exact`] | the expected output (the simulator under `bank run`'s conventions) and the comparison |
+//! | [`valid`] | the checks against every legal execution |
+//! | [`problem`] | [`Problem`]: kind, place, subject, message |
+//! | [`locate`] | JSON path → line:column, when a report is printed |
+//! | [`describe`] | the wording of events and amounts |
+//! | [`points`] | points per check category, for a grade book |
+//! | [`report`] | one submission or a class: text, CSV, JSON, Markdown |
+//!
+//! Everything is pure: the caller reads the files (the `bank grade` command
+//! walks folders) and prints the report.
+
+pub mod describe;
+pub mod detect;
+pub mod exact;
+pub mod locate;
+pub mod normalize;
+pub mod points;
+pub mod problem;
+pub mod report;
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod testutil;
+pub mod valid;
+
+pub use exact::Expected;
+pub use points::Points;
+pub use problem::{Category, JsonPath, Place, Problem, ProblemKind};
+
+use crate::formats::OutputFormat;
+use crate::scenario::{InputShape, Scenario};
+
+/// One file of a submission: its name (for messages) and its text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubmittedFile {
+    pub name: String,
+    pub text: String,
+}
+
+/// The verdict on one submission.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grade {
+    /// The names of the submission's files (problems point into them).
+    pub files: Vec<String>,
+    /// The format graded (detected or forced); `None` if none could be read.
+    pub format: Option<OutputFormat>,
+    /// Equal to `bank run`'s output (after normalising).
+    pub exact: bool,
+    /// Consistent with some legal execution of the input.
+    pub valid: bool,
+    /// Some file could not be graded at all (not JSON, empty, another project).
+    pub unreadable: bool,
+    /// Every problem, exact ones first, each located.
+    pub problems: Vec<Problem>,
+}
+
+impl Grade {
+    /// The categories that apply to the graded format.
+    pub fn categories(&self) -> Vec<Category> {
+        self.format.map_or_else(|| Category::ALL.to_vec(), categories)
+    }
+}
+
+/// The categories of checks that apply to a format.
+pub fn categories(format: OutputFormat) -> Vec<Category> {
+    use Category::*;
+    match format {
+        OutputFormat::P1 | OutputFormat::P1Money => vec![Exact, Answers, Balances],
+        OutputFormat::P2a | OutputFormat::P2b => vec![Exact, Answers, Clocks, Propagation],
+        OutputFormat::P3 => vec![Exact, Answers, Balances, Guarantees],
+    }
+}
+
+/// The output formats that go with an input's shape.
+pub fn formats_for(shape: InputShape) -> &'static [OutputFormat] {
+    match shape {
+        InputShape::Events => &[OutputFormat::P1, OutputFormat::P1Money, OutputFormat::P2a],
+        InputShape::CustomerRequests => &[OutputFormat::P2b],
+        InputShape::EventsWithDest | InputShape::EventsWithBranch => &[OutputFormat::P3],
+    }
+}
+
+fn shape_name(shape: InputShape) -> &'static str {
+    match shape {
+        InputShape::Events => {
+            "a project 1 / project 2 generation A input (customers with \"events\")"
+        }
+        InputShape::CustomerRequests => "a project 2 generation B input (\"customer-requests\")",
+        InputShape::EventsWithDest => "a project 3 input (events with \"dest\")",
+        InputShape::EventsWithBranch => "a project 3 input (events with \"branch\")",
+    }
+}
+
+/// Grades one submission (one or more files) against the input.
+/// `expected` is [`Expected::new`] of the same scenario, shared by a
+/// whole class (each format runs once); `forced` is `--format`.
+pub fn grade(
+    scenario: &Scenario,
+    expected: &Expected<'_>,
+    files: &[SubmittedFile],
+    forced: Option<OutputFormat>,
+) -> Grade {
+    let names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
+    let mut problems = Vec::new();
+    let mut parts = Vec::new();
+    for (i, file) in files.iter().enumerate() {
+        match detect::read_parts(i, &file.text) {
+            Ok(p) => parts.extend(p),
+            Err(mut problem) => {
+                problem.place = Some(Place::file(i));
+                problems.push(problem);
+            }
+        }
+    }
+    let finish = |format, mut problems: Vec<Problem>| {
+        let texts: Vec<&str> = files.iter().map(|f| f.text.as_str()).collect();
+        let places =
+            problems.iter_mut().filter_map(|p| p.place.as_mut()).filter(|p| !p.path.0.is_empty());
+        locate::locate_all(&texts, places);
+        let unreadable = problems.iter().any(|p| p.kind.is_unreadable());
+        // A value that could not be read differs from bank run's too.
+        let exact = !unreadable
+            && !problems.iter().any(|p| {
+                matches!(
+                    p.kind,
+                    ProblemKind::Differs | ProblemKind::Malformed | ProblemKind::UnknownName
+                )
+            });
+        let valid = !unreadable && problems.iter().all(|p| p.kind == ProblemKind::Differs);
+        Grade { files: names.clone(), format, exact, valid, unreadable, problems }
+    };
+    if parts.is_empty() {
+        return finish(None, problems);
+    }
+
+    let allowed = formats_for(scenario.shape);
+    let detected: Vec<OutputFormat> = parts.iter().map(|p| p.kind.format()).collect();
+    let is_p1 = |f: &OutputFormat| matches!(f, OutputFormat::P1 | OutputFormat::P1Money);
+    let format = match forced {
+        Some(f) if detected.iter().all(|d| *d == f || (is_p1(d) && is_p1(&f))) => f,
+        Some(f) => {
+            let part = parts.iter().find(|p| p.kind.format() != f).expect("some part differs");
+            problems.push(Problem::new(
+                ProblemKind::WrongProject,
+                Some(Place::file(part.file)),
+                "",
+                format!("--format {f} was asked for, but this file is {}", part.kind.describe()),
+            ));
+            return finish(Some(f), problems);
+        }
+        None if detected.iter().all(is_p1) => {
+            if detected.contains(&OutputFormat::P1Money) {
+                OutputFormat::P1Money
+            } else {
+                OutputFormat::P1
+            }
+        }
+        None if detected.iter().all(|d| *d == detected[0]) => detected[0],
+        None => {
+            let list: Vec<String> = parts
+                .iter()
+                .map(|p| format!("{} is {}", names[p.file], p.kind.describe()))
+                .collect();
+            problems.push(Problem::new(
+                ProblemKind::WrongProject,
+                None,
+                "",
+                format!("the files are of different formats: {}", list.join("; ")),
+            ));
+            return finish(None, problems);
+        }
+    };
+    if !allowed.contains(&format) {
+        let part = &parts[0];
+        let expected_list: Vec<&str> = allowed.iter().map(|f| f.as_str()).collect();
+        problems.push(Problem::new(
+            ProblemKind::WrongProject,
+            Some(Place::file(part.file)),
+            "",
+            format!(
+                "this is {}, but the input is {}: expected {} output",
+                part.kind.describe(),
+                shape_name(scenario.shape),
+                expected_list.join(" or ")
+            ),
+        ));
+        return finish(Some(format), problems);
+    }
+
+    let (normal, read_problems) = normalize::normalize(&parts);
+    match expected.normal(format) {
+        Ok(want) => problems.extend(exact::compare(format, want, &normal)),
+        Err(e) => problems.push(Problem::new(
+            ProblemKind::Differs,
+            None,
+            "",
+            format!("no exact comparison: the input does not finish in the simulator ({e})"),
+        )),
+    }
+    problems.extend(read_problems);
+    problems.extend(valid::check(format, scenario, &normal));
+    finish(Some(format), problems)
+}

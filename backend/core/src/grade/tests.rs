@@ -1,0 +1,406 @@
+//! The grader against the course's public samples, concurrent runs of the
+//! simulator, and real outputs made wrong on purpose (one mistake each:
+//! each must be reported with the right kind at the right place, and
+//! nothing else but the exact check's differences).
+
+use serde_json::{json, Value};
+
+use super::testutil::{fixture, grade_files, grade_texts, input};
+use super::{exact, Grade, ProblemKind};
+use crate::experiment::demo;
+use crate::formats::{parse_input, OutputFormat};
+use crate::network::{Delay, NetworkPlan};
+use crate::scenario::Scenario;
+use crate::schedule::Schedule;
+use crate::sim::{self, SimConfig};
+
+/// The valid-check problems (everything but exact differences): kind and path.
+fn valid_problems(grade: &Grade) -> Vec<(ProblemKind, String)> {
+    grade
+        .problems
+        .iter()
+        .filter(|p| p.kind != ProblemKind::Differs)
+        .map(|p| (p.kind, p.place.as_ref().map(|pl| pl.path.to_string()).unwrap_or_default()))
+        .collect()
+}
+
+fn explain(grade: &Grade) -> String {
+    grade.problems.iter().map(|p| p.line(&grade.files)).collect::<Vec<_>>().join("\n")
+}
+
+const P2: &str = "p2-lamport-clocks";
+
+#[test]
+fn the_samples_the_readme_marks_correct_are_valid() {
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "p2-lamport-clocks/swantrace+cse531_project2/input.json",
+            &[
+                "p2-lamport-clocks/swantrace+cse531_project2/output.customer.json",
+                "p2-lamport-clocks/swantrace+cse531_project2/output.branch.json",
+                "p2-lamport-clocks/swantrace+cse531_project2/output.customer_request.json",
+            ],
+        ),
+        (
+            "p2-lamport-clocks/anuragbnrj+cse531/input_10.json",
+            &[
+                "p2-lamport-clocks/anuragbnrj+cse531/customer_events.json",
+                "p2-lamport-clocks/anuragbnrj+cse531/branch_events.json",
+                "p2-lamport-clocks/anuragbnrj+cse531/combined_events.json",
+            ],
+        ),
+        (
+            "p2-lamport-clocks/jthak002+cse531/input.json",
+            &["p2-lamport-clocks/ychen404+CSE531_Grading/customer_events.json"],
+        ),
+        (
+            "p2-lamport-clocks/jthak002+cse531/input.json",
+            &["p2-lamport-clocks/ychen404+CSE531_Grading/all_events_out_of_order.json"],
+        ),
+        (
+            "p2-lamport-clocks/navarro165+Lamports-Logical-Clock/input_test.json",
+            &["p2-lamport-clocks/navarro165+Lamports-Logical-Clock/expected_output.json"],
+        ),
+        (
+            "p1-branch-propagation/clin255+CSE531_project1/input.json",
+            &["p2-lamport-clocks/huangheqing+cse531_project_3/output.txt"],
+        ),
+        (
+            "p1-branch-propagation/clin255+CSE531_project1/input.json",
+            &["p1-branch-propagation/clin255+CSE531_project1/output1.json"],
+        ),
+    ];
+    for (input_file, files) in cases {
+        let grade = grade_files(&input(input_file), files);
+        assert!(grade.valid, "{files:?}:\n{}", explain(&grade));
+    }
+}
+
+#[test]
+fn the_ta_samples_break_the_receive_rule_where_the_readme_says_they_disagree() {
+    let scenario = input("p2-lamport-clocks/jthak002+cse531/input.json");
+    // Branch 2 sends request 3 to branch 3 at clock 10, which receives it at 8.
+    let grade = grade_files(
+        &scenario,
+        &[
+            "p2-lamport-clocks/ychen404+CSE531_Grading/customer_events.json",
+            "p2-lamport-clocks/ychen404+CSE531_Grading/branch_events.json",
+        ],
+    );
+    assert_eq!(
+        valid_problems(&grade),
+        [(ProblemKind::ReceiveRule, "$[2].events[4].logical_clock".into())]
+    );
+    let receive = grade.problems.iter().find(|p| p.kind == ProblemKind::ReceiveRule).unwrap();
+    assert_eq!(
+        receive.sentence(),
+        "branch 3, request 3 (propagate_deposit received from branch 2): clock 8, expected ≥ 11: \
+         the receive rule max(local 6, message 10) + 1 was not applied"
+    );
+    // The customer's two sends both at clock 2, and branch 1 receiving the first at 2.
+    let grade =
+        grade_files(&scenario, &["p2-lamport-clocks/ychen404+CSE531_Grading/all_events.json"]);
+    assert_eq!(
+        valid_problems(&grade),
+        [
+            (ProblemKind::ClockNotIncreasing, "$[6].logical_clock".into()),
+            (ProblemKind::ReceiveRule, "$[1].logical_clock".into()),
+        ]
+    );
+}
+
+#[test]
+fn the_kept_wrong_project_3_output_breaks_read_your_writes() {
+    let grade = grade_files(&input("p3-client-consistency/jthak002+cse531/input_big.json"), &[
+        "p3-client-consistency/SophieAckley+CSE531-Client-Centric-Consistency-Project/output.json",
+    ]);
+    let kinds = valid_problems(&grade);
+    assert!(
+        !kinds.is_empty() && kinds.iter().all(|(k, _)| *k == ProblemKind::ReadYourWrites),
+        "{}",
+        explain(&grade)
+    );
+    assert_eq!(kinds[0].1, "$[0].balance[3].balance");
+    assert!(grade.problems.iter().any(|p| p
+        .message
+        .contains("misses this customer's own earlier deposit of 10 (event 2) at branch 1")));
+}
+
+/// Runs `scenario` concurrently in the simulator with random delays.
+fn concurrent(scenario: &Scenario, format: OutputFormat, seed: u64) -> Vec<String> {
+    let config = SimConfig {
+        schedule: Schedule::Concurrent,
+        seed,
+        network: NetworkPlan { delay_ms: Delay::Between(0, 30), ..NetworkPlan::default() },
+        ..demo::base_for(format)
+    };
+    let record = sim::run(scenario, &config).expect("the run finishes").record;
+    exact::render(format, scenario, &record)
+}
+
+#[test]
+fn concurrent_runs_are_valid_and_usually_not_exact() {
+    let cases = [
+        ("p1-branch-propagation/clin255+CSE531_project1/input.json", OutputFormat::P1),
+        ("p1-branch-propagation/clin255+CSE531_project1/input.json", OutputFormat::P1Money),
+        ("p1-branch-propagation/clin255+CSE531_project1/input.json", OutputFormat::P2a),
+        ("p2-lamport-clocks/jthak002+cse531/input.json", OutputFormat::P2b),
+        ("p2-lamport-clocks/swantrace+cse531_project2/input.json", OutputFormat::P2b),
+        ("p3-client-consistency/clin255+CSE531_project3/input.json", OutputFormat::P3),
+        ("p3-client-consistency/anuragbnrj+cse531/input_sample.json", OutputFormat::P3),
+        (
+            "p3-client-consistency/swantrace+cse531_project3/input.monotonic_writes.json",
+            OutputFormat::P3,
+        ),
+    ];
+    for (input_file, format) in cases {
+        let scenario = input(input_file);
+        let mut inexact = 0;
+        for seed in 1..=5 {
+            let texts = concurrent(&scenario, format, seed);
+            let names = ["customer_events.json", "branch_events.json", "all_events.json"];
+            let files: Vec<(&str, &str)> =
+                texts.iter().zip(names).map(|(t, n)| (n, t.as_str())).collect();
+            let grade = super::grade(
+                &scenario,
+                &super::Expected::new(&scenario),
+                &to_files(&files),
+                Some(format),
+            );
+            assert!(grade.valid, "{input_file} {format} seed {seed}:\n{}", explain(&grade));
+            inexact += usize::from(!grade.exact);
+        }
+        if matches!(format, OutputFormat::P2a | OutputFormat::P2b) {
+            assert!(
+                inexact > 0,
+                "{input_file} {format}: concurrent clocks differ from the sequential run's"
+            );
+        }
+    }
+}
+
+fn to_files(files: &[(&str, &str)]) -> Vec<super::SubmittedFile> {
+    files
+        .iter()
+        .map(|(n, t)| super::SubmittedFile { name: (*n).into(), text: (*t).into() })
+        .collect()
+}
+
+/// `bank run`'s output for `format` (sequential), as JSON values.
+fn real_output(scenario: &Scenario, format: OutputFormat) -> Vec<Value> {
+    let record = sim::run(scenario, &demo::base_for(format)).unwrap().record;
+    exact::render(format, scenario, &record)
+        .iter()
+        .map(|t| serde_json::from_str(t).unwrap())
+        .collect()
+}
+
+/// Grades one mutated list (p2b: the branch list with the customer list).
+fn graded(scenario: &Scenario, values: &[Value]) -> Grade {
+    let texts: Vec<String> =
+        values.iter().map(|v| serde_json::to_string_pretty(v).unwrap()).collect();
+    let files: Vec<(&str, &str)> = texts.iter().map(|t| ("out.json", t.as_str())).collect();
+    grade_texts(scenario, &files)
+}
+
+fn assert_only(grade: &Grade, want: &[(ProblemKind, &str)]) {
+    let want: Vec<(ProblemKind, String)> =
+        want.iter().map(|(k, p)| (*k, (*p).to_owned())).collect();
+    assert_eq!(valid_problems(grade), want, "\n{}", explain(grade));
+}
+
+#[test]
+fn project_1_mutations() {
+    use ProblemKind::*;
+    let scenario = input("p1-branch-propagation/jthak002+cse531/input_small.json");
+    let real = real_output(&scenario, OutputFormat::P1).remove(0);
+    assert!(graded(&scenario, std::slice::from_ref(&real)).exact);
+
+    let mut v = real.clone();
+    v[1]["recv"].as_array_mut().unwrap().remove(1);
+    assert_only(&graded(&scenario, &[v]), &[(MissingAnswer, "$[1].recv")]);
+
+    let mut v = real.clone();
+    v[1]["recv"].as_array_mut().unwrap().swap(0, 1);
+    assert_only(&graded(&scenario, &[v]), &[(WrongOrder, "$[1].recv[0]")]);
+
+    let mut v = real.clone();
+    v[1]["recv"][1]["balance"] = json!(571);
+    let grade = graded(&scenario, &[v]);
+    assert_only(&grade, &[(WrongBalance, "$[1].recv[1].balance")]);
+    assert!(
+        grade
+            .problems
+            .iter()
+            .any(|p| p.message.starts_with("\"balance\": 571, expected 500 or 570")),
+        "{}",
+        explain(&grade)
+    );
+
+    let mut v = real.clone();
+    v[1]["recv"][0]["interface"] = json!("deopsit");
+    assert_only(&graded(&scenario, &[v]), &[(UnknownName, "$[1].recv[0].interface")]);
+
+    let upper = serde_json::to_string(&real)
+        .unwrap()
+        .replace("\"query\"", "\"QUERY\"")
+        .replace("\"success\"", "\"Success\"");
+    let grade = grade_texts(&scenario, &[("out.json", &upper)]);
+    assert!(grade.exact && grade.problems.is_empty(), "{}", explain(&grade));
+
+    // An overdraft: branch 1 has 400, the customer withdraws 500.
+    let overdraft = parse_input(
+        r#"[{"id": 1, "type": "customer", "events": [{"id": 1, "interface": "withdraw", "money": 500}, {"id": 2, "interface": "query"}]},
+            {"id": 1, "type": "branch", "balance": 400}]"#,
+        "x.json",
+    )
+    .unwrap();
+    let mut v = real_output(&overdraft, OutputFormat::P1).remove(0);
+    assert_eq!(v[0]["recv"][0]["result"], "fail");
+    v[0]["recv"][0]["result"] = json!("success");
+    let grade = graded(&overdraft, &[v]);
+    assert_only(&grade, &[(Overdraft, "$[0].recv[0].result")]);
+    assert_eq!(
+        grade.problems.iter().find(|p| p.kind == Overdraft).unwrap().sentence(),
+        "customer 1, event 1 (withdraw 500 at branch 1): \"result\": \"success\", expected \"fail\": \
+         the balance there was at most 400 (an overdraft must fail and change nothing)"
+    );
+}
+
+#[test]
+fn project_3_mutations() {
+    use ProblemKind::*;
+    let scenario = input("p3-client-consistency/anuragbnrj+cse531/input_sample.json");
+    let real = real_output(&scenario, OutputFormat::P3).remove(0);
+    let mut v = real.clone();
+    v[2]["recv"][0]["balance"] = json!(0);
+    assert_only(&graded(&scenario, &[v]), &[(ReadYourWrites, "$[2].recv[0].balance")]);
+    let mut v = real.clone();
+    v.as_array_mut().unwrap().swap(1, 2);
+    assert_only(&graded(&scenario, &[v]), &[(WrongOrder, "$[1].recv[0]")]);
+    let mut v = real.clone();
+    v.as_array_mut().unwrap().remove(1);
+    assert_only(&graded(&scenario, &[v]), &[(MissingAnswer, "$[0].recv[0]")]);
+
+    let mw = input("p3-client-consistency/swantrace+cse531_project3/input.monotonic_writes.json");
+    let grade = grade_texts(&mw, &[("out.json", r#"[{"id": 1, "balance": 400}]"#)]);
+    assert_only(&grade, &[(MonotonicWrites, "$[0].balance")]);
+    let rw = input("p3-client-consistency/swantrace+cse531_project3/input.read_writes.json");
+    let grade = grade_texts(&rw, &[("out.json", r#"[{"id": 1, "balance": 0}]"#)]);
+    assert_only(&grade, &[(ReadYourWrites, "$[0].balance")]);
+}
+
+/// The index of the first entry in `list` with `comment`.
+fn find(list: &Value, comment: &str) -> usize {
+    list["events"].as_array().unwrap().iter().position(|e| e["comment"] == comment).unwrap()
+}
+
+#[test]
+fn project_2b_mutations() {
+    use ProblemKind::*;
+    let scenario = input(&format!("{P2}/jthak002+cse531/input.json"));
+    let lists = real_output(&scenario, OutputFormat::P2b);
+    let (customers, branches) = (lists[0].clone(), lists[1].clone());
+    assert!(graded(&scenario, &[customers.clone(), branches.clone()]).exact);
+
+    // Branch 2 receives request 1 from branch 1 one tick too early.
+    let mut b = branches.clone();
+    let i = find(&b[1], "event_recv from branch 1");
+    let clock = b[1]["events"][i]["logical_clock"].as_u64().unwrap();
+    b[1]["events"][i]["logical_clock"] = json!(clock - 1);
+    let at = format!("$[1].events[{i}].logical_clock");
+    assert_only(&graded(&scenario, &[customers.clone(), b]), &[(ReceiveRule, &at)]);
+
+    // It names itself as the sender.
+    let mut b = branches.clone();
+    b[1]["events"][i]["comment"] = json!("event_recv from branch 2");
+    let grade = graded(&scenario, &[customers.clone(), b]);
+    assert_only(&grade, &[(ReceiverNamed, &format!("$[1].events[{i}].comment"))]);
+    assert!(explain(&grade).contains("branch 2: \"event_recv from branch 2\" names the receiving branch, not the sender (branch 1)"));
+
+    // The receive is missing.
+    let mut b = branches.clone();
+    b[1]["events"].as_array_mut().unwrap().remove(i);
+    assert_only(&graded(&scenario, &[customers.clone(), b]), &[(MissingPropagation, "")]);
+
+    // The receive is there twice (the copy last, with a later clock).
+    let mut b = branches.clone();
+    let events = b[1]["events"].as_array_mut().unwrap();
+    let mut copy = events[i].clone();
+    copy["logical_clock"] = json!(events.last().unwrap()["logical_clock"].as_u64().unwrap() + 1);
+    events.push(copy);
+    let n = events.len() - 1;
+    assert_only(
+        &graded(&scenario, &[customers.clone(), b]),
+        &[(DuplicatePropagation, &format!("$[1].events[{n}]"))],
+    );
+
+    // Two of branch 1's events swapped: its clock goes back.
+    let mut b = branches.clone();
+    b[0]["events"].as_array_mut().unwrap().swap(0, 1);
+    assert_only(
+        &graded(&scenario, &[customers.clone(), b]),
+        &[(ClockNotIncreasing, "$[0].events[1].logical_clock")],
+    );
+
+    // Upper case and the other spellings are no mistake; a typo is.
+    let text = serde_json::to_string(&branches)
+        .unwrap()
+        .replace("event_recv from customer", "Event_Recv from Customer")
+        .replace("propagate_", "PROPOGATE_");
+    let customers_text = serde_json::to_string(&customers).unwrap();
+    let grade = grade_texts(&scenario, &[("c.json", &customers_text), ("b.json", &text)]);
+    assert!(grade.exact && grade.problems.is_empty(), "{}", explain(&grade));
+    let text = serde_json::to_string(&branches).unwrap().replacen(
+        "propagate_deposit",
+        "propagte_deposit",
+        1,
+    );
+    let grade = grade_texts(&scenario, &[("c.json", &customers_text), ("b.json", &text)]);
+    assert_eq!(
+        valid_problems(&grade).iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+        [UnknownName],
+        "{}",
+        explain(&grade)
+    );
+}
+
+#[test]
+fn project_2a_mutations() {
+    use ProblemKind::*;
+    let scenario = input("p1-branch-propagation/clin255+CSE531_project1/input.json");
+    let real = real_output(&scenario, OutputFormat::P2a).remove(0);
+    assert!(graded(&scenario, std::slice::from_ref(&real)).exact);
+    // Branch 1 receives event 2 one tick early, in both views.
+    let text = serde_json::to_string(&real).unwrap();
+    let clock = real[0]["data"][0]["clock"].as_u64().unwrap();
+    assert_eq!(real[0]["data"][0]["name"], "deposit_propagate_request");
+    let early = text
+        .replace(
+            &format!("{{\"id\":2,\"name\":\"deposit_propagate_request\",\"clock\":{clock}}}"),
+            &format!("{{\"id\":2,\"name\":\"deposit_propagate_request\",\"clock\":{}}}", clock - 1),
+        )
+        .replacen(
+            &format!("{{\"clock\":{clock},\"name\":\"deposit_propagate_request\"}}"),
+            &format!("{{\"clock\":{},\"name\":\"deposit_propagate_request\"}}", clock - 1),
+            1,
+        );
+    let grade = grade_texts(&scenario, &[("out.json", &early)]);
+    assert_only(&grade, &[(ReceiveRule, "$[0].data[0].clock")]);
+    // Branch 3 never gets event 4... (its entries removed from both views).
+    let mut v = real.clone();
+    v[0]["data"].as_array_mut().unwrap().retain(|e| e["id"] != 4);
+    for view in v.as_array_mut().unwrap().iter_mut().filter(|o| o.get("eventid") == Some(&json!(4)))
+    {
+        let data = view["data"].as_array_mut().unwrap();
+        let first = data.iter().position(|e| e["name"] == "withdraw_propagate_request").unwrap();
+        data.drain(first..first + 2);
+    }
+    let grade = graded(&scenario, &[v]);
+    let kinds: Vec<ProblemKind> = valid_problems(&grade).into_iter().map(|(k, _)| k).collect();
+    assert_eq!(kinds, [MissingPropagation, MissingPropagation], "{}", explain(&grade));
+    let text = text.replacen("deposit_propagate_request", "deposit_propagete_request", 1);
+    let grade = grade_texts(&scenario, &[("out.json", &text)]);
+    assert_only(&grade, &[(UnknownName, "$[0].data[0].name")]);
+    let _ = fixture;
+}

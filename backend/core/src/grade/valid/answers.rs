@@ -1,0 +1,583 @@
+//! Projects 1 and 3: every event answered, in order, with balances some
+//! legal execution gives.
+//!
+//! **Answers.** Each customer entry of the input is matched with its
+//! output object (by id, the k-th entry with the k-th object), and its
+//! events with the answers in order; a missing, extra or swapped answer is
+//! named as such rather than as a cascade of mismatches.
+//!
+//! **Balances.** Customers run concurrently in a legal execution, so a
+//! query may see any *prefix* of another customer's writes (propagation is
+//! synchronous and each customer waits for its answers, so what reached a
+//! branch of another customer's writes is always a first few of them), but
+//! always all of its own earlier writes (Read Your Writes, which the
+//! course's synchronous propagation gives). The set of balances that allows
+//! is kept exactly ([`Sums`]); an answer outside it is wrong. A withdraw
+//! that succeeded although even the largest possible balance was smaller
+//! is an overdraft; one that failed although even the smallest covered it
+//! was refused wrongly. Whose writes succeeded is taken from the
+//! submission's own results (project 3 generation A prints none: then
+//! either is allowed where possible). Under p1-money's writes-first
+//! convention a query also may see its own later writes. Each point is
+//! checked on its own, which never rejects a correct run.
+//!
+//! **Why** (project 3): a wrong answer that the balance *without* one of
+//! the customer's own earlier writes at another branch explains is a Read
+//! Your Writes violation; one explained by a withdraw that ran before the
+//! customer's earlier write had arrived is a Monotonic Writes violation.
+
+use std::collections::BTreeMap;
+
+use super::sums::Sums;
+use crate::formats::OutputFormat;
+use crate::grade::describe;
+use crate::grade::normalize::{Answer, FinalBalance, Normal, Verdict};
+use crate::grade::problem::{Place, Problem, ProblemKind};
+use crate::money::Cents;
+use crate::op::Op;
+use crate::scenario::{CustomerScript, Scenario, ScriptEvent};
+
+/// One input entry and what the submission answered for each event.
+struct Session<'a> {
+    script: &'a CustomerScript,
+    answers: Vec<Option<&'a Answer>>,
+    /// Project 3 generation A: the one balance printed.
+    last: Option<&'a FinalBalance>,
+}
+
+/// The checks for project 1 and project 3 outputs.
+pub fn check(format: OutputFormat, scenario: &Scenario, normal: &Normal) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let sessions = if !normal.p3_balances.is_empty() {
+        final_balances(scenario, normal, &mut out)
+    } else if format == OutputFormat::P3 {
+        per_event(scenario, normal, &mut out)
+    } else {
+        lists(scenario, normal, &mut out)
+    };
+    balances(format, scenario, &sessions, &mut out);
+    out
+}
+
+/// The k-th input entry with id c goes with the k-th object with id c.
+fn by_occurrence<'a, T>(
+    scenario: &'a Scenario,
+    objects: &'a [T],
+    id: impl Fn(&T) -> u64,
+) -> (Vec<Option<&'a T>>, Vec<&'a T>) {
+    let mut queues: BTreeMap<u64, Vec<&T>> = BTreeMap::new();
+    for o in objects.iter().rev() {
+        queues.entry(id(o)).or_default().push(o);
+    }
+    let matched =
+        scenario.customers.iter().map(|c| queues.get_mut(&c.id.0).and_then(Vec::pop)).collect();
+    let extra = queues.into_values().flatten().collect();
+    (matched, extra)
+}
+
+fn lists<'a>(
+    scenario: &'a Scenario,
+    normal: &'a Normal,
+    out: &mut Vec<Problem>,
+) -> Vec<Session<'a>> {
+    let (matched, extra) = by_occurrence(scenario, &normal.p1, |l| l.customer);
+    for list in extra {
+        out.push(Problem::new(
+            ProblemKind::ExtraAnswer,
+            Some(list.place.clone()),
+            format!("customer {}", list.customer),
+            "one object too many: the input has no (further) customer entry with this id",
+        ));
+    }
+    scenario
+        .customers
+        .iter()
+        .zip(matched)
+        .map(|(script, list)| {
+            let answers = match list {
+                None => {
+                    out.push(missing_customer(script));
+                    vec![None; script.events.len()]
+                }
+                Some(list) => {
+                    let refs: Vec<&Answer> = list.answers.iter().collect();
+                    align(script, &refs, &list.place.key("recv"), out)
+                }
+            };
+            Session { script, answers, last: None }
+        })
+        .collect()
+}
+
+fn per_event<'a>(
+    scenario: &'a Scenario,
+    normal: &'a Normal,
+    out: &mut Vec<Problem>,
+) -> Vec<Session<'a>> {
+    let mut by_customer: BTreeMap<u64, Vec<&Answer>> = BTreeMap::new();
+    for (customer, answer) in &normal.p3_events {
+        by_customer.entry(*customer).or_default().push(answer);
+    }
+    let known: std::collections::BTreeSet<u64> =
+        scenario.customers.iter().map(|c| c.id.0).collect();
+    for (customer, answers) in &by_customer {
+        if !known.contains(customer) {
+            for a in answers {
+                out.push(Problem::new(
+                    ProblemKind::ExtraAnswer,
+                    Some(a.place.clone()),
+                    format!("customer {customer}"),
+                    "the input has no customer with this id",
+                ));
+            }
+        }
+    }
+    scenario
+        .customers
+        .iter()
+        .map(|script| {
+            // Entries with the same id share one queue of answers.
+            let queue = by_customer.entry(script.id.0).or_default();
+            let take = script.events.len().min(queue.len());
+            let mine: Vec<&Answer> =
+                if scenario.customers.iter().filter(|c| c.id == script.id).count() > 1 {
+                    queue.drain(..take).collect()
+                } else {
+                    std::mem::take(queue)
+                };
+            if mine.is_empty() && !script.events.is_empty() {
+                out.push(missing_customer(script));
+                return Session { script, answers: vec![None; script.events.len()], last: None };
+            }
+            let list = mine.first().map_or(Place::file(0), |a| a.place.clone());
+            let answers = align(script, &mine, &list, out);
+            Session { script, answers, last: None }
+        })
+        .collect()
+}
+
+fn final_balances<'a>(
+    scenario: &'a Scenario,
+    normal: &'a Normal,
+    out: &mut Vec<Problem>,
+) -> Vec<Session<'a>> {
+    let (matched, extra) = by_occurrence(scenario, &normal.p3_balances, |b| b.customer);
+    for b in extra {
+        out.push(Problem::new(
+            ProblemKind::ExtraAnswer,
+            Some(b.place.clone()),
+            format!("customer {}", b.customer),
+            "one object too many: the input has no (further) customer entry with this id",
+        ));
+    }
+    scenario
+        .customers
+        .iter()
+        .zip(matched)
+        .map(|(script, last)| {
+            if last.is_none() && !script.events.is_empty() {
+                out.push(missing_customer(script));
+            }
+            Session { script, answers: vec![None; script.events.len()], last }
+        })
+        .collect()
+}
+
+fn missing_customer(script: &CustomerScript) -> Problem {
+    Problem::new(
+        ProblemKind::MissingAnswer,
+        None,
+        format!("customer {}", script.id.0),
+        format!("no output object for the customer entry at line {} of the input", script.line),
+    )
+}
+
+fn fits(event: &ScriptEvent, answer: &Answer) -> bool {
+    answer.op == event.op.kind() && answer.branch.is_none_or(|b| b == event.branch.0)
+}
+
+/// Matches a customer's answers with its events, naming missing, extra and
+/// swapped answers.
+fn align<'a>(
+    script: &CustomerScript,
+    answers: &[&'a Answer],
+    list: &Place,
+    out: &mut Vec<Problem>,
+) -> Vec<Option<&'a Answer>> {
+    let events = &script.events;
+    let mut matched = vec![None; events.len()];
+    let (mut i, mut j) = (0, 0);
+    while i < events.len() && j < answers.len() {
+        let (event, answer) = (&events[i], answers[j]);
+        if fits(event, answer) {
+            matched[i] = Some(answer);
+            i += 1;
+            j += 1;
+            continue;
+        }
+        let next_event_fits = i + 1 < events.len() && fits(&events[i + 1], answer);
+        let next_answer_fits = j + 1 < answers.len() && fits(event, answers[j + 1]);
+        if next_event_fits && next_answer_fits {
+            out.push(Problem::new(
+                ProblemKind::WrongOrder,
+                Some(answer.place.clone()),
+                describe::event(script, event),
+                format!(
+                    "the answers to event {} and event {} are swapped (answers come in the order of the customer's events)",
+                    event.id.0,
+                    events[i + 1].id.0
+                ),
+            ));
+            matched[i] = Some(answers[j + 1]);
+            matched[i + 1] = Some(answer);
+            i += 2;
+            j += 2;
+        } else if next_event_fits && answers.len() - j < events.len() - i {
+            out.push(missing_answer(script, event, list));
+            i += 1;
+        } else if next_answer_fits && answers.len() - j > events.len() - i {
+            out.push(extra_answer(script, answer));
+            j += 1;
+        } else {
+            out.push(Problem::new(
+                ProblemKind::WrongOrder,
+                Some(answer.place.clone()),
+                describe::event(script, event),
+                format!(
+                    "the answer is a {} {}, but the event is a {}",
+                    answer.op,
+                    answer.branch.map(|b| format!("at branch {b}")).unwrap_or_default(),
+                    describe::what(event)
+                )
+                .replace("  ", " ")
+                .replace(" ,", ","),
+            ));
+            i += 1;
+            j += 1;
+        }
+    }
+    for event in &events[i..] {
+        out.push(missing_answer(script, event, list));
+    }
+    for answer in &answers[j..] {
+        out.push(extra_answer(script, answer));
+    }
+    matched
+}
+
+fn missing_answer(script: &CustomerScript, event: &ScriptEvent, list: &Place) -> Problem {
+    Problem::new(
+        ProblemKind::MissingAnswer,
+        Some(list.clone()),
+        describe::event(script, event),
+        "no answer for this event",
+    )
+}
+
+fn extra_answer(script: &CustomerScript, answer: &Answer) -> Problem {
+    Problem::new(
+        ProblemKind::ExtraAnswer,
+        Some(answer.place.clone()),
+        format!("customer {}", script.id.0),
+        format!("an answer ({}) for no event of this customer", answer.op),
+    )
+}
+
+/// A write's effect on the balance, as possible amounts.
+fn effect(op: Op, verdict: Option<Verdict>) -> Sums {
+    match (op, verdict) {
+        (Op::Query, _) | (_, Some(Verdict::Fail)) => Sums::one(0),
+        (Op::Deposit(a), _) => Sums::one(a.0),
+        (Op::Withdraw(a), Some(Verdict::Success)) => Sums::one(-a.0),
+        (Op::Withdraw(a), None) => Sums::of([0, -a.0]),
+    }
+}
+
+fn verdict_of(answer: Option<&Answer>) -> Option<Verdict> {
+    answer.and_then(|a| {
+        a.result.or(Some(Verdict::Success)).filter(|_| a.op != crate::op::OpKind::Query)
+    })
+}
+
+/// What another customer's writes may have added when someone looks:
+/// any first few of them.
+fn reach(session: &Session<'_>, from: usize) -> Sums {
+    let mut current = Sums::one(0);
+    let mut all = Sums::one(0);
+    for (event, answer) in session.script.events.iter().zip(&session.answers).skip(from) {
+        if event.op.is_write() {
+            current = current.plus(&effect(event.op, verdict_of(*answer)));
+            all = all.union(&current);
+        }
+    }
+    all
+}
+
+fn balances(
+    format: OutputFormat,
+    scenario: &Scenario,
+    sessions: &[Session<'_>],
+    out: &mut Vec<Problem>,
+) {
+    let starts: BTreeMap<u64, i64> =
+        scenario.branches.iter().map(|b| (b.id.0, b.balance.0)).collect();
+    let reaches: Vec<Sums> = sessions.iter().map(|s| reach(s, 0)).collect();
+    // others[i] = the sum of every reach but i's, from prefix and suffix sums.
+    let mut prefix = vec![Sums::one(0)];
+    for r in &reaches {
+        let next = prefix.last().expect("non-empty").plus(r);
+        prefix.push(next);
+    }
+    let mut suffix = vec![Sums::one(0); reaches.len() + 1];
+    for i in (0..reaches.len()).rev() {
+        suffix[i] = suffix[i + 1].plus(&reaches[i]);
+    }
+    for (i, session) in sessions.iter().enumerate() {
+        let others = prefix[i].plus(&suffix[i + 1]);
+        walk(format, session, &others, &starts, out);
+    }
+}
+
+/// One customer's events in order, against everything its reads can see.
+fn walk(
+    format: OutputFormat,
+    session: &Session<'_>,
+    others: &Sums,
+    starts: &BTreeMap<u64, i64>,
+    out: &mut Vec<Problem>,
+) {
+    let script = session.script;
+    let writes_first = format == OutputFormat::P1Money;
+    let mut own = Sums::one(0);
+    // The same, if writes at another branch did not have to arrive first
+    // (no Monotonic Writes): to recognise that mistake.
+    let mut own_unordered = Sums::one(0);
+    let mut mw_suspect: Option<(usize, usize)> = None;
+    let mut done: Vec<(usize, i64)> = Vec::new();
+    let last_query = script.events.iter().rposition(|e| e.op == Op::Query);
+    for (k, event) in script.events.iter().enumerate() {
+        let start = starts.get(&event.branch.0).copied().unwrap_or(0);
+        let later = if writes_first { reach(session, k + 1) } else { Sums::one(0) };
+        let possible = own.plus(others).plus(&later).shift(start);
+        let answer = session.answers[k];
+        let subject = describe::event(script, event);
+        let elsewhere: Vec<(usize, i64)> = done
+            .iter()
+            .copied()
+            .filter(|(w, _)| script.events[*w].branch != event.branch)
+            .collect();
+        let local_own: i64 = done
+            .iter()
+            .filter(|(w, _)| script.events[*w].branch == event.branch)
+            .map(|(_, d)| d)
+            .sum();
+        match event.op {
+            Op::Query => {
+                let printed = match (answer, session.last) {
+                    (Some(a), _) => {
+                        a.balance.map(|b| (b, a.place_of(a.balance_key), a.balance_key))
+                    }
+                    (None, Some(last)) if Some(k) == last_query => {
+                        Some((last.balance, last.place.key("balance"), "balance"))
+                    }
+                    _ => None,
+                };
+                if let Some((balance, place, key)) = printed {
+                    if !possible.contains(balance.0) {
+                        let unordered = own_unordered.plus(others).plus(&later).shift(start);
+                        out.push(wrong_balance(
+                            script, event, &subject, balance, key, place, &possible, &elsewhere,
+                            &unordered, mw_suspect,
+                        ));
+                    }
+                } else if let Some(a) = answer {
+                    out.push(Problem::new(
+                        ProblemKind::Malformed,
+                        Some(a.place.clone()),
+                        subject,
+                        "a query's answer needs its balance",
+                    ));
+                }
+            }
+            Op::Deposit(amount) => {
+                if let Some(a) = answer.filter(|a| a.result == Some(Verdict::Fail)) {
+                    out.push(Problem::new(
+                        ProblemKind::RefusedWithFunds,
+                        Some(a.place_of("result")),
+                        subject,
+                        "\"result\": \"fail\", expected \"success\": a deposit never fails",
+                    ));
+                }
+                own = own.shift(amount.0);
+                own_unordered = own_unordered.shift(amount.0);
+                done.push((k, amount.0));
+            }
+            Op::Withdraw(amount) => {
+                let w = amount.0;
+                let mut verdict = verdict_of(answer);
+                let unordered_local = others.shift(start + local_own);
+                match (verdict, answer) {
+                    (Some(Verdict::Success), Some(a)) if possible.max() < w => out.push(Problem::new(
+                        ProblemKind::Overdraft,
+                        Some(a.place_of("result")),
+                        subject,
+                        format!(
+                            "\"result\": \"success\", expected \"fail\": the balance there was at most {} (an overdraft must fail and change nothing)",
+                            describe::money(Cents(possible.max()))
+                        ),
+                    )),
+                    (Some(Verdict::Fail), Some(a)) if possible.min() >= w => {
+                        let why = if unordered_local.min() < w && !elsewhere.is_empty() {
+                            let (first, d) = elsewhere[0];
+                            (ProblemKind::MonotonicWrites, format!(
+                                ": Monotonic Writes: it ran before this customer's earlier {} (event {}) at branch {} had reached branch {}",
+                                op_text(d), script.events[first].id.0, script.events[first].branch.0, event.branch.0
+                            ))
+                        } else {
+                            (ProblemKind::RefusedWithFunds, String::new())
+                        };
+                        out.push(Problem::new(
+                            why.0,
+                            Some(a.place_of("result")),
+                            subject,
+                            format!(
+                                "\"result\": \"fail\", expected \"success\": the balance there was at least {}, enough for it{}",
+                                describe::money(Cents(possible.min())),
+                                why.1
+                            ),
+                        ));
+                    }
+                    _ => {}
+                }
+                // Go on with what must have happened, so one wrong result
+                // is one problem, not a wrong balance at every later query.
+                if verdict == Some(Verdict::Success) && possible.max() < w {
+                    verdict = Some(Verdict::Fail);
+                } else if verdict == Some(Verdict::Fail) && possible.min() >= w {
+                    verdict = Some(Verdict::Success);
+                }
+                let can_succeed = possible.max() >= w;
+                let can_fail = possible.min() < w;
+                let (next, succeeded) = match verdict {
+                    Some(Verdict::Success) => (own.shift(-w), true),
+                    Some(Verdict::Fail) => (own.clone(), false),
+                    None => match (can_succeed, can_fail) {
+                        (true, true) => (own.shift(-w).union(&own), true),
+                        (true, false) => (own.shift(-w), true),
+                        _ => (own.clone(), false),
+                    },
+                };
+                own = next;
+                if succeeded {
+                    done.push((k, -w));
+                }
+                // Without Monotonic Writes the withdraw sees only this
+                // branch's share of the customer's own writes.
+                let unordered_possible = unordered_local.plus(&later);
+                let (u_succeed, u_fail) =
+                    (unordered_possible.max() >= w, unordered_possible.min() < w);
+                own_unordered = match verdict {
+                    Some(Verdict::Success) => own_unordered.shift(-w),
+                    Some(Verdict::Fail) => own_unordered,
+                    None => {
+                        if u_fail && !can_fail && !elsewhere.is_empty() {
+                            mw_suspect = Some((k, elsewhere[0].0));
+                        }
+                        match (u_succeed, u_fail) {
+                            (true, true) => own_unordered.shift(-w).union(&own_unordered),
+                            (true, false) => own_unordered.shift(-w),
+                            _ => own_unordered,
+                        }
+                    }
+                };
+            }
+        }
+    }
+}
+
+fn op_text(delta: i64) -> String {
+    if delta >= 0 {
+        format!("deposit of {}", describe::money(Cents(delta)))
+    } else {
+        format!("withdraw of {}", describe::money(Cents(-delta)))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn wrong_balance(
+    script: &CustomerScript,
+    event: &ScriptEvent,
+    subject: &str,
+    balance: Cents,
+    key: &str,
+    place: Place,
+    possible: &Sums,
+    elsewhere: &[(usize, i64)],
+    unordered: &Sums,
+    mw_suspect: Option<(usize, usize)>,
+) -> Problem {
+    let expected = match possible.values() {
+        Some(values) => describe::amounts(&values.into_iter().map(Cents).collect::<Vec<_>>()),
+        None => format!(
+            "between {} and {}",
+            describe::money(Cents(possible.min())),
+            describe::money(Cents(possible.max()))
+        ),
+    };
+    let head = format!("{key:?}: {}, expected {expected}", describe::money(balance));
+    // One own write elsewhere missing, or all of them.
+    let mut tries: Vec<Vec<(usize, i64)>> = elsewhere.iter().map(|w| vec![*w]).collect();
+    if elsewhere.len() > 1 {
+        tries.push(elsewhere.to_vec());
+    }
+    for missed in tries {
+        let delta: i64 = missed.iter().map(|(_, d)| d).sum();
+        if possible.shift(-delta).contains(balance.0) {
+            let named: Vec<String> = missed
+                .iter()
+                .take(3)
+                .map(|(w, d)| {
+                    let write = &script.events[*w];
+                    format!("{} (event {}) at branch {}", op_text(*d), write.id.0, write.branch.0)
+                })
+                .collect();
+            let more = match missed.len() {
+                n if n > 3 => format!(" and {} more", n - 3),
+                _ => String::new(),
+            };
+            return Problem::new(
+                ProblemKind::ReadYourWrites,
+                Some(place),
+                subject,
+                format!(
+                    "{head}: Read Your Writes: the answer misses this customer's own earlier {}{more}",
+                    named.join(", ")
+                ),
+            );
+        }
+    }
+    if let Some((withdraw, earlier)) = mw_suspect.filter(|_| unordered.contains(balance.0)) {
+        let (w, e) = (&script.events[withdraw], &script.events[earlier]);
+        return Problem::new(
+            ProblemKind::MonotonicWrites,
+            Some(place),
+            subject,
+            format!(
+                "{head}: Monotonic Writes: that is the balance if the {} (event {}) at branch {} ran before this customer's earlier {} (event {}) at branch {} had reached it",
+                describe::op(w.op),
+                w.id.0,
+                w.branch.0,
+                describe::op(e.op),
+                e.id.0,
+                e.branch.0
+            ),
+        );
+    }
+    let _ = event;
+    Problem::new(
+        ProblemKind::WrongBalance,
+        Some(place),
+        subject,
+        format!("{head} (the balances the writes it can have seen give)"),
+    )
+}

@@ -1,0 +1,154 @@
+//! `bank grade`: students' outputs against a course input, every difference
+//! explained; a whole class at once.
+//!
+//! The grading is [`bank_core::grade`] (pure); this file is its edge: it
+//! reads the input and the `--points` TOML, walks the submissions (a file
+//! is one student; a folder of files is one student, its files found by
+//! content; a folder of folders is a class, one student per sub-folder),
+//! and prints the report. Exit status: 0 when every submission is valid,
+//! 1 when some is not, 65 when some could not be read at all (not JSON,
+//! empty, another project's format) or the input is bad.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use bank_core::formats;
+use bank_core::grade::report::{self, Entry, Style};
+use bank_core::grade::{self, Expected, Points, SubmittedFile};
+
+use crate::args::GradeArgs;
+use crate::exit::Failure;
+use crate::input::read_input;
+
+/// `bank grade`; see the module docs.
+pub fn grade(args: GradeArgs) -> Result<(), Failure> {
+    let source = args.input.display().to_string();
+    let text = read_input(&args.input, args.max_input_bytes)?;
+    let scenario = formats::parse_input(&text, &source).map_err(Failure::bad_input)?;
+    for warning in &scenario.warnings {
+        eprintln!("warning: {source}: {warning}");
+    }
+    let points = match &args.points {
+        None => None,
+        Some(path) => {
+            let text = read_input(path, 1024 * 1024)?;
+            let points: Points = toml::from_str(&text)
+                .map_err(|e| Failure::BadInput(format!("{}: {}", path.display(), e.message())))?;
+            Some(points)
+        }
+    };
+
+    let mut students = Vec::new();
+    let mut class = args.submissions.len() > 1;
+    for path in &args.submissions {
+        class |= collect(path, &mut students)?;
+    }
+    let expected = Expected::new(&scenario);
+    let entries: Vec<Entry> = students
+        .into_iter()
+        .map(|(student, files)| {
+            let files: Vec<SubmittedFile> =
+                files.iter().map(|f| read_submission(f, args.max_input_bytes)).collect();
+            Entry { student, grade: grade::grade(&scenario, &expected, &files, args.format) }
+        })
+        .collect();
+    let style = if args.csv {
+        Style::Csv
+    } else if args.json {
+        Style::Json
+    } else if args.markdown {
+        Style::Markdown
+    } else {
+        Style::Text
+    };
+    print!("{}", report::render(&entries, style, points.as_ref(), class));
+
+    let unreadable: Vec<&str> =
+        entries.iter().filter(|e| e.grade.unreadable).map(|e| e.student.as_str()).collect();
+    if !unreadable.is_empty() {
+        return Err(Failure::BadInput(format!(
+            "{} submission(s) could not be graded at all: {}",
+            unreadable.len(),
+            unreadable.join(", ")
+        )));
+    }
+    if entries.iter().all(|e| e.grade.valid) {
+        Ok(())
+    } else {
+        Err(Failure::Violations)
+    }
+}
+
+/// A submission file's text; one that cannot be read becomes text the
+/// grader reports as unreadable (empty, or not JSON), with the reason.
+fn read_submission(path: &Path, max: u64) -> SubmittedFile {
+    let name = path.display().to_string();
+    let text = match std::fs::metadata(path) {
+        Ok(m) if m.len() > max => {
+            format!("(the file is {} bytes, over the limit of {max})", m.len())
+        }
+        _ => match std::fs::read(path) {
+            Ok(bytes) => String::from_utf8(bytes).unwrap_or_else(|e| {
+                format!("(not UTF-8 text: invalid byte at offset {})", e.utf8_error().valid_up_to())
+            }),
+            Err(e) => format!("(cannot read the file: {e})"),
+        },
+    };
+    SubmittedFile { name, text }
+}
+
+/// Adds the students under `path`: (name, files). Returns true when `path`
+/// is a class folder (a folder of folders).
+fn collect(path: &Path, students: &mut Vec<(String, Vec<PathBuf>)>) -> Result<bool, Failure> {
+    let name = |p: &Path| {
+        p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
+    };
+    if !path.is_dir() {
+        if !path.exists() {
+            return Err(Failure::NoInput(anyhow::anyhow!(
+                "cannot open submission {}",
+                path.display()
+            )));
+        }
+        students.push((name(path), vec![path.to_owned()]));
+        return Ok(false);
+    }
+    let (dirs, files) = listing(path)?;
+    if dirs.is_empty() {
+        students.push((name(path), files));
+        return Ok(false);
+    }
+    for file in files {
+        students.push((name(&file), vec![file]));
+    }
+    for dir in dirs {
+        let mut all = Vec::new();
+        walk(&dir, &mut all)?;
+        students.push((name(&dir), all));
+    }
+    Ok(true)
+}
+
+/// Sub-folders and files of a folder, sorted, hidden ones left out.
+fn listing(dir: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Failure> {
+    let read = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read the folder {}", dir.display()))
+        .map_err(Failure::NoInput)?;
+    let mut paths: Vec<PathBuf> = read
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
+        .collect();
+    paths.sort();
+    Ok(paths.into_iter().partition(|p| p.is_dir()))
+}
+
+/// Every file under `dir`, sorted.
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Failure> {
+    let (dirs, files) = listing(dir)?;
+    out.extend(files);
+    for d in dirs {
+        walk(&d, out)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,209 @@
+//! `bank grade` end to end: a class folder in every report form, outputs
+//! of concurrent `bank run`s graded valid, and the exit statuses and
+//! messages for submissions that cannot be graded.
+
+mod common;
+use common::{course_file, stderr};
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A fresh folder for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("bank-grade-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `bank ARGS` in `dir`.
+fn bank_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bank"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("BANK_TOKEN")
+        .output()
+        .expect("bank runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+const P2B_INPUT: &str = "p2-lamport-clocks/swantrace+cse531_project2/input.json";
+
+/// alice: the published (concurrent, valid) outputs; bob: `bank run`'s;
+/// carol: a branch list naming the receiver instead of the sender; dave:
+/// not JSON.
+fn class(dir: &Path) -> PathBuf {
+    let class = dir.join("class");
+    for student in ["alice", "bob", "carol", "dave"] {
+        std::fs::create_dir_all(class.join(student)).unwrap();
+    }
+    let published = course_file("p2-lamport-clocks/swantrace+cse531_project2");
+    for name in ["output.customer.json", "output.branch.json", "output.customer_request.json"] {
+        std::fs::copy(published.join(name), class.join("alice").join(name)).unwrap();
+    }
+    let input = course_file(P2B_INPUT);
+    let run = bank_in(dir, &["run", input.to_str().unwrap(), "--out-dir", "class/bob"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let branches = std::fs::read_to_string(published.join("output.branch.json")).unwrap();
+    let wrong =
+        branches.replacen("\"event_recv from branch 1\"", "\"event_recv from branch 2\"", 1);
+    std::fs::write(class.join("carol").join("b.json"), wrong).unwrap();
+    std::fs::write(class.join("dave").join("out.txt"), "not json {\n").unwrap();
+    class
+}
+
+const CAROL: &str = "class/carol/b.json:124:20: $[1].events[4].comment: branch 2: \
+                     \"event_recv from branch 2\" names the receiving branch, not the sender (branch 1)";
+const DAVE: &str = "class/dave/out.txt: not JSON (line 1, column 2): expected ident";
+
+#[test]
+fn a_class_gives_its_table_in_every_form() {
+    let dir = scratch("class");
+    class(&dir);
+    let input = course_file(P2B_INPUT);
+    let input = input.to_str().unwrap();
+    std::fs::write(
+        dir.join("points.toml"),
+        "exact = 2\nanswers = 2\nclocks = 3\npropagation = 3\n",
+    )
+    .unwrap();
+
+    let csv = bank_in(&dir, &["grade", input, "class", "--csv", "--points", "points.toml"]);
+    assert_eq!(csv.status.code(), Some(65), "dave's file cannot be read: {}", stderr(&csv));
+    assert!(
+        stderr(&csv).contains("1 submission(s) could not be graded at all: dave"),
+        "{}",
+        stderr(&csv)
+    );
+    let expected = format!(
+        "student,format,exact,valid,problems,score,max,first_problem\n\
+         alice,p2b,false,true,0,8,10,\n\
+         bob,p2b,true,true,0,10,10,\n\
+         carol,p2b,false,false,1,5,10,\"{}\"\n\
+         dave,?,false,false,1,0,10,\"{DAVE}\"\n",
+        CAROL.replace('"', "\"\"")
+    );
+    assert_eq!(stdout(&csv), expected);
+
+    let text = bank_in(&dir, &["grade", input, "class"]);
+    let text = stdout(&text);
+    let table: Vec<&str> = text.lines().take(5).collect();
+    assert_eq!(table[0], "student  format  exact  valid  problems  first problem");
+    assert_eq!(table[1], "alice    p2b     ✗      ✓      0");
+    assert_eq!(table[2], "bob      p2b     ✓      ✓      0");
+    assert_eq!(table[3], format!("carol    p2b     ✗      ✗      1         {CAROL}"));
+    assert_eq!(table[4], format!("dave     ?       ✗      ✗      1         {DAVE}"));
+    assert!(text.contains("2 of 4 submission(s) valid"), "{text}");
+    assert!(text.contains("more differences from bank run's output"), "{text}");
+
+    let markdown = stdout(&bank_in(&dir, &["grade", input, "class", "--markdown"]));
+    let rows: Vec<&str> = markdown.lines().take(6).collect();
+    assert_eq!(rows[0], "| student | format | exact | valid | problems | first problem |");
+    assert_eq!(rows[2], "| alice | p2b | ✗ | ✓ | 0 |  |");
+    assert_eq!(rows[3], "| bob | p2b | ✓ | ✓ | 0 |  |");
+    assert_eq!(rows[4], format!("| carol | p2b | ✗ | ✗ | 1 | `{CAROL}` |"));
+    assert!(markdown.contains("\n### carol\n"), "{markdown}");
+
+    let json = bank_in(&dir, &["grade", input, "class", "--json", "--points", "points.toml"]);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&json)).expect("JSON report");
+    let students: Vec<(&str, bool, bool, f64)> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let score = s["score"].as_f64().unwrap();
+            (s["student"].as_str().unwrap(), s["exact"] == true, s["valid"] == true, score)
+        })
+        .collect();
+    assert_eq!(
+        students,
+        [
+            ("alice", false, true, 8.0),
+            ("bob", true, true, 10.0),
+            ("carol", false, false, 5.0),
+            ("dave", false, false, 0.0)
+        ]
+    );
+    let carol = &json[2]["problems"];
+    let named: Vec<&serde_json::Value> =
+        carol.as_array().unwrap().iter().filter(|p| p["kind"] == "receiver_named").collect();
+    assert_eq!(named.len(), 1);
+    assert_eq!((named[0]["line"].as_u64(), named[0]["column"].as_u64()), (Some(124), Some(20)));
+    assert_eq!(named[0]["path"], "$[1].events[4].comment");
+    assert_eq!(json[3]["problems"][0]["kind"], "not_json");
+
+    // Without the unreadable one: 1 (carol is not valid); alice and bob alone: 0.
+    std::fs::remove_dir_all(dir.join("class/dave")).unwrap();
+    assert_eq!(bank_in(&dir, &["grade", input, "class"]).status.code(), Some(1));
+    let ok = bank_in(&dir, &["grade", input, "class/alice", "class/bob"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn concurrent_runs_are_graded_valid() {
+    let dir = scratch("concurrent");
+    for (input, format) in [
+        (P2B_INPUT, "p2b"),
+        ("p2-lamport-clocks/jthak002+cse531/input.json", "p2b"),
+        ("p1-branch-propagation/clin255+CSE531_project1/input.json", "p2a"),
+        ("p1-branch-propagation/clin255+CSE531_project1/input.json", "p1"),
+        ("p3-client-consistency/clin255+CSE531_project3/input.json", "p3"),
+    ] {
+        let input = course_file(input);
+        let input = input.to_str().unwrap();
+        for seed in ["1", "2", "3"] {
+            let out = format!("run-{format}-{seed}");
+            let run = bank_in(
+                &dir,
+                &[
+                    "run",
+                    input,
+                    "--format",
+                    format,
+                    "--schedule",
+                    "concurrent",
+                    "--seed",
+                    seed,
+                    "--out-dir",
+                    &out,
+                ],
+            );
+            assert!(run.status.success(), "{}", stderr(&run));
+            let graded = bank_in(&dir, &["grade", input, &out]);
+            assert_eq!(
+                graded.status.code(),
+                Some(0),
+                "{input} {format} seed {seed}:\n{}",
+                stdout(&graded)
+            );
+            assert!(stdout(&graded).contains("valid ✓"), "{}", stdout(&graded));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn unreadable_submissions_have_distinct_messages_and_status_65() {
+    let dir = scratch("unreadable");
+    let p2b = course_file(P2B_INPUT);
+    let p2b = p2b.to_str().unwrap();
+    std::fs::write(dir.join("empty.json"), "\n").unwrap();
+    std::fs::write(dir.join("broken.json"), "[{\"id\": 1,]").unwrap();
+    let p3 = course_file("p3-client-consistency/anuragbnrj+cse531/output_sample.json");
+    for (file, message) in [
+        ("empty.json", "empty.json: the file is empty"),
+        ("broken.json", "broken.json: not JSON (line 1, column 11)"),
+        (p3.to_str().unwrap(), "this is project 3 answers per event (p3), but the input is a project 2 generation B input"),
+    ] {
+        let o = bank_in(&dir, &["grade", p2b, file]);
+        assert_eq!(o.status.code(), Some(65), "{file}");
+        assert!(stdout(&o).contains(message), "{file}: {}", stdout(&o));
+    }
+    let o = bank_in(&dir, &["grade", "no-such-input.json", "empty.json"]);
+    assert_eq!(o.status.code(), Some(66));
+    let _ = std::fs::remove_dir_all(&dir);
+}
