@@ -81,6 +81,9 @@ pub fn failure_reason(reason: i32) -> &'static str {
         Ok(FailureReason::InsufficientFunds) => "insufficient funds",
         Ok(FailureReason::InvalidRequest) => "invalid request",
         Ok(FailureReason::WrongBranch) => "wrong branch",
+        Ok(FailureReason::NotReady) => "not ready",
+        Ok(FailureReason::StorageFailed) => "storage failed",
+        Ok(FailureReason::BalanceLimit) => "balance limit",
         _ => "failed",
     }
 }
