@@ -118,7 +118,8 @@ one_to_one! {
 impl WireEnum for pb::FailureReason {
     const NAME: &'static str = "FailureReason";
     const WHAT: &'static str = "failure reason";
-    const EXPECTED: &'static str = "insufficient funds, invalid request, wrong branch or not ready";
+    const EXPECTED: &'static str =
+        "insufficient funds, invalid request, wrong branch, not ready or unavailable";
 }
 
 /// Which kind of failure (the details travel in the rest of `Failure`).
@@ -129,6 +130,7 @@ impl From<&FailReason> for pb::FailureReason {
             FailReason::WrongBranch => pb::FailureReason::WrongBranch,
             FailReason::Invalid(_) => pb::FailureReason::InvalidRequest,
             FailReason::NotReady(_) => pb::FailureReason::NotReady,
+            FailReason::Unavailable(_) => pb::FailureReason::Unavailable,
         }
     }
 }

@@ -97,6 +97,7 @@ fn fail_reason(balance: Cents) -> impl Strategy<Value = FailReason> {
         Just(FailReason::WrongBranch),
         ".{0,40}".prop_map(FailReason::Invalid),
         ".{0,40}".prop_map(FailReason::NotReady),
+        ".{0,40}".prop_map(FailReason::Unavailable),
     ]
 }
 

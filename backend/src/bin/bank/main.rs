@@ -28,6 +28,7 @@ mod branch;
 mod check;
 mod exit;
 mod external;
+mod failures;
 mod input;
 mod run;
 mod runtime;
