@@ -148,8 +148,10 @@ pub struct Link {
 #[derive(Debug)]
 struct Shared {
     context: LinkContext,
-    /// The queue of the link's task, once it started.
-    ready: OnceLock<mpsc::UnboundedSender<Outgoing>>,
+    /// The queue of the link's task, once it started. Its items are boxed:
+    /// a tokio queue allocates room for 32 of them at once, and a link
+    /// must cost a few hundred bytes, not kilobytes (n·(n-1) of them).
+    ready: OnceLock<mpsc::UnboundedSender<Box<Outgoing>>>,
     /// Set when the link gave up on a write, cleared by a call that got
     /// through.
     unreachable: Arc<AtomicBool>,
@@ -169,7 +171,7 @@ impl Link {
             tokio::spawn(send_batches(queue, context, self.shared.unreachable.clone()));
             ready
         });
-        let _ = ready.send(outgoing);
+        let _ = ready.send(Box::new(outgoing));
     }
 
     /// Sends `propagation` (sent in `epoch`) to the peer: through the
@@ -308,7 +310,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(1);
 
 /// The link's task: takes what is queued whenever a call may leave.
 async fn send_batches(
-    mut queue: mpsc::UnboundedReceiver<Outgoing>,
+    mut queue: mpsc::UnboundedReceiver<Box<Outgoing>>,
     context: LinkContext,
     unreachable: Arc<AtomicBool>,
 ) {
