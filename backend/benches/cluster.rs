@@ -19,8 +19,14 @@
 //! 5. Peak resident memory of `bank serve` itself (its VmHWM) with 20 branches
 //!    under the load of section 2, sent through its web origin's `Customer`
 //!    service; and of this process (in-process clusters) after section 2.
-//! 6. The record of fixes these numbers led to, before → after
+//! 6. How `bank run` scales: peak memory for 50-400 branches, and time per
+//!    1,000 events at 1,000-100,000 events (see `scale/mod.rs`);
+//!    `--only scale` (or `scale-rss`, `scale-events`) prints those rows alone.
+//! 7. The record of fixes these numbers led to, before → after
 //!    (`before-after.md`, kept by hand: past measurements, not this run's).
+
+#[path = "scale/mod.rs"]
+mod scale;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -521,8 +527,15 @@ fn main() {
         tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     // `--only propagation`: section 2 alone, printed, BENCHMARKS.md untouched
     // (for profiling the propagation path).
-    if std::env::args().skip_while(|a| a != "--only").nth(1).as_deref() == Some("propagation") {
+    let only = std::env::args().skip_while(|a| a != "--only").nth(1);
+    if only.as_deref() == Some("propagation") {
         print!("{}", runtime.block_on(propagation_section()));
+        return;
+    }
+    // `--only scale|scale-rss|scale-events`: section 6 (or its half) alone.
+    if let Some(which) = only.as_deref().and_then(|o| o.strip_prefix("scale")) {
+        let which = which.strip_prefix('-');
+        print!("{}", scale::section(Path::new(env!("CARGO_BIN_EXE_bank")), which));
         return;
     }
     let mut md = String::new();
@@ -612,6 +625,7 @@ fn main() {
         Some(kib) => writeln!(md, "This benchmark process after the loads of section 2 (its clusters run in-process): **{:.1} MiB**.", kib as f64 / 1024.0).unwrap(),
         None => writeln!(md, "This benchmark process: /proc/self/status not readable here.").unwrap(),
     }
+    md += &scale::section(Path::new(env!("CARGO_BIN_EXE_bank")), None);
     // The record of fixes the numbers led to (kept by hand, see the file).
     writeln!(md, "\n{}", include_str!("before-after.md").trim_end()).unwrap();
     std::fs::write(&out_path, &md).expect("writing BENCHMARKS.md");

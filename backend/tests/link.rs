@@ -114,6 +114,7 @@ async fn setup() -> Setup {
             sink.lock().unwrap().extend(acks);
             let _ = acks_tx.send(n);
         }),
+        undelivered: Arc::new(|writes, why, _| panic!("gave up on {writes:?}: {why}")),
         shutdown: stop.clone(),
         epoch: epoch_rx,
         network: None,

@@ -98,12 +98,34 @@ pub enum FailReason {
     /// system said). The branch keeps answering queries and takes writes
     /// again once its storage works.
     StorageFailed(String),
+    /// The branch could not be reached, crashed before answering, or could
+    /// not get the write to a peer in time (the message says which branch
+    /// and what happened). A write may have been applied at the serving
+    /// branch all the same: anti-entropy brings it everywhere later.
+    Unavailable(String),
 }
 
 impl FailReason {
     /// How the sentence of an [`FailReason::Invalid`] starts; its details
     /// follow (a reader of the sentence takes them back out after it).
     pub const INVALID_PREFIX: &'static str = "invalid request: ";
+
+    /// True when the bank itself failed the request (a branch down, cut
+    /// off, not ready in time, or unable to store): a fault of the run. An
+    /// insufficient-funds refusal, a malformed or misaddressed request is a
+    /// normal answer of the bank's rules, not a fault. `bank run` exits with
+    /// a distinct status when any request failed with a fault.
+    pub fn is_fault(&self) -> bool {
+        match self {
+            FailReason::InsufficientFunds { .. }
+            | FailReason::WrongBranch
+            | FailReason::Invalid(_)
+            | FailReason::BalanceLimit { .. } => false,
+            FailReason::NotReady(_) | FailReason::StorageFailed(_) | FailReason::Unavailable(_) => {
+                true
+            }
+        }
+    }
 }
 
 impl fmt::Display for FailReason {
@@ -122,7 +144,9 @@ impl fmt::Display for FailReason {
                 "deposit of {requested} would take balance {balance} above the maximum {}",
                 Cents::MAX
             ),
-            FailReason::NotReady(why) | FailReason::StorageFailed(why) => f.write_str(why),
+            FailReason::NotReady(why)
+            | FailReason::StorageFailed(why)
+            | FailReason::Unavailable(why) => f.write_str(why),
         }
     }
 }

@@ -87,4 +87,24 @@ impl RunRecord {
             .collect();
         RunRecord { customers, branches }
     }
+
+    /// Every answer that failed with a fault of the run (a branch down, cut
+    /// off, not ready in time: [`crate::FailReason::is_fault`]), with its
+    /// customer, in customer then event order. Refusals by the bank's rules
+    /// (insufficient funds) are results, not faults, and are not listed.
+    pub fn faults(&self) -> impl Iterator<Item = (CustomerId, &EventResult)> + '_ {
+        self.customers.iter().flat_map(|c| {
+            c.results.iter().filter(|r| r.fault().is_some()).map(move |r| (c.customer, r))
+        })
+    }
+}
+
+impl EventResult {
+    /// Why the event failed, if it failed with a fault of the run.
+    pub fn fault(&self) -> Option<&crate::FailReason> {
+        match &self.outcome {
+            Outcome::Failed { reason, .. } if reason.is_fault() => Some(reason),
+            _ => None,
+        }
+    }
 }

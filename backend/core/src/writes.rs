@@ -40,10 +40,16 @@ impl OriginWrites {
         true
     }
 
-    /// Folds exceptions that continue the prefix into it.
+    /// Folds exceptions that continue the prefix into it. Costs the
+    /// exceptions folded (and a split), never a walk over all of them: it
+    /// runs on every insert.
     fn fold(&mut self) {
-        let p = self.prefix;
-        self.extra.retain(|s| *s > p);
+        if self.extra.first().is_some_and(|s| *s <= self.prefix) {
+            self.extra = match self.prefix.checked_add(1) {
+                Some(above) => self.extra.split_off(&above),
+                None => BTreeSet::new(),
+            };
+        }
         while let Some(next) = self.prefix.checked_add(1) {
             if !self.extra.remove(&next) {
                 break;

@@ -28,17 +28,32 @@
 //!
 //! A call that fails (the peer is down or still starting) is retried with a
 //! capped exponential back-off until it gets through, the branch shuts down,
-//! or the branch is reset into another epoch, which drops what is queued.
+//! the branch is reset into another epoch (which drops what is queued), or
+//! [`PEER_DEADLINE`] has passed since its first failure: then the link
+//! *gives up* on those writes, tells its branch ([`UndeliveredSink`]: the
+//! branch stops waiting for that peer's acknowledgements, and answers a
+//! customer waiting for them with an unavailable failure) and marks the
+//! peer unreachable. While it is marked, every write gets one attempt and
+//! is given up at once if that fails (a cut link: no attempt), so a dead
+//! peer costs each later write one refused connection, not a deadline; the
+//! first call that gets through clears the mark. Writes given up on reach
+//! the peer later by anti-entropy (it pulls what it lacks after a restart
+//! or a heal). So nothing waits forever for a peer, and a run always ends.
+//!
+//! A link costs nothing until its first write: its task and queue start
+//! then (a bank of n branches has n·(n-1) links, most of them never used
+//! when customers write to a few branches).
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bank_core::branch::{Propagation, PropagationAck};
-use bank_core::BranchId;
+use bank_core::{BranchId, WriteId};
 use bank_proto as pb;
 use bank_proto::replica_client::ReplicaClient;
 use tokio::sync::{mpsc, watch, Semaphore};
+use tokio::time::Instant;
 
 use crate::net::simulated::{Network, Transit};
 use crate::net::transport::BankChannel;
@@ -54,9 +69,18 @@ pub const MAX_BATCH: usize = 256;
 /// lets another call leave (it goes on waiting for its answer).
 pub const SLOW_CALL: Duration = Duration::from_millis(100);
 
+/// How long a link keeps trying to get writes to a peer that fails them
+/// (refuses connections, is cut off, answers with an error) before it gives
+/// up on them; see the module docs.
+pub const PEER_DEADLINE: Duration = Duration::from_secs(2);
+
 /// Where a link hands the acknowledgements of a call, with the epoch the
 /// writes were sent in.
 pub type AckSink = Arc<dyn Fn(Vec<PropagationAck>, u64) + Send + Sync>;
+
+/// Where a link reports writes it gave up on (see [`PEER_DEADLINE`]): their
+/// ids, why (one line naming the peer), and the epoch they were sent in.
+pub type UndeliveredSink = Arc<dyn Fn(Vec<WriteId>, String, u64) + Send + Sync>;
 
 /// How many propagation calls and writes the links of a cluster have sent
 /// (every attempt, retries included). Shared by the links that report to it.
@@ -85,6 +109,7 @@ pub struct LinkContext {
     pub to: BranchId,
     pub channel: BankChannel,
     pub acks: AckSink,
+    pub undelivered: UndeliveredSink,
     pub shutdown: Shutdown,
     /// The branch's current epoch; writes of an older one are dropped.
     pub epoch: watch::Receiver<u64>,
@@ -111,49 +136,57 @@ struct Outgoing {
 /// sender's epoch in: the receiving branch refuses writes of another run.
 pub const EPOCH_HEADER: &str = "bank-epoch";
 
-/// The sending end of a link; see the module docs. The link's task ends
-/// when its branch shuts down or every `Link` of it is dropped (a write still
-/// crossing the simulated network holds a clone).
+/// The sending end of a link; see the module docs. The link's task starts
+/// with its first write and ends when its branch shuts down or every `Link`
+/// of it is dropped (a write still crossing the simulated network holds a
+/// clone).
 #[derive(Clone, Debug)]
 pub struct Link {
-    ready: mpsc::UnboundedSender<Outgoing>,
-    from: BranchId,
-    to: BranchId,
-    network: Option<Arc<Network>>,
-    shutdown: Shutdown,
-    epoch: watch::Receiver<u64>,
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    context: LinkContext,
+    /// The queue of the link's task, once it started. Its items are boxed:
+    /// a tokio queue allocates room for 32 of them at once, and a link
+    /// must cost a few hundred bytes, not kilobytes (n·(n-1) of them).
+    ready: OnceLock<mpsc::UnboundedSender<Box<Outgoing>>>,
+    /// Set when the link gave up on a write, cleared by a call that got
+    /// through.
+    unreachable: Arc<AtomicBool>,
 }
 
 impl Link {
-    /// Starts the link's task.
+    /// A link to `context.to`; nothing runs until the first write.
     pub fn spawn(context: LinkContext) -> Link {
-        let (ready, queue) = mpsc::unbounded_channel();
-        let link = Link {
-            ready,
-            from: context.from,
-            to: context.to,
-            network: context.network.clone(),
-            shutdown: context.shutdown.clone(),
-            epoch: context.epoch.clone(),
-        };
-        tokio::spawn(send_batches(queue, context));
-        link
+        let shared = Shared { context, ready: OnceLock::new(), unreachable: Arc::default() };
+        Link { shared: Arc::new(shared) }
+    }
+
+    fn queue(&self, outgoing: Outgoing) {
+        let ready = self.shared.ready.get_or_init(|| {
+            let (ready, queue) = mpsc::unbounded_channel();
+            let context = self.shared.context.clone();
+            tokio::spawn(send_batches(queue, context, self.shared.unreachable.clone()));
+            ready
+        });
+        let _ = ready.send(Box::new(outgoing));
     }
 
     /// Sends `propagation` (sent in `epoch`) to the peer: through the
     /// simulated network first if there is one, then into the queue.
     pub fn send(&self, propagation: Propagation, epoch: u64) {
         let outgoing = Outgoing { propagation, epoch };
-        let Some(network) = self.network.clone() else {
-            let _ = self.ready.send(outgoing);
+        let context = &self.shared.context;
+        let Some(network) = context.network.clone() else {
+            self.queue(outgoing);
             return;
         };
-        match network.transit(self.from, self.to) {
+        match network.transit(context.from, context.to) {
             // No delay: no timer either (a zero sleep still waits for the
             // timer wheel's next millisecond tick).
-            Transit::Delayed(d) if d.is_zero() => {
-                let _ = self.ready.send(outgoing);
-            }
+            Transit::Delayed(d) if d.is_zero() => self.queue(outgoing),
             first => {
                 tokio::spawn(self.clone().cross(network, outgoing, first));
             }
@@ -162,39 +195,99 @@ impl Link {
 
     /// One write crossing an imperfect simulated network to the queue:
     /// waits out `transit` (and draws again after a cut or a loss) until the
-    /// write gets across; gives up on shutdown or a new epoch.
-    async fn cross(mut self, network: Arc<Network>, outgoing: Outgoing, mut transit: Transit) {
+    /// write gets across; gives up on shutdown or a new epoch, and after
+    /// [`PEER_DEADLINE`] of cuts and losses (at once if the peer is marked
+    /// unreachable).
+    async fn cross(self, network: Arc<Network>, outgoing: Outgoing, mut transit: Transit) {
+        let context = &self.shared.context;
+        let (from, to) = (context.from, context.to);
+        let mut epoch = context.epoch.clone();
         let mut changed = network.changed();
         let mut backoff = FIRST_BACKOFF;
+        let deadline = Deadline::new(&self.shared.unreachable);
         loop {
+            if !matches!(transit, Transit::Delayed(_)) && deadline.passed() {
+                let why = format!("the link from branch {} to branch {} is cut", from.0, to.0);
+                give_up(
+                    context,
+                    &self.shared.unreachable,
+                    vec![&outgoing.propagation],
+                    why,
+                    outgoing.epoch,
+                );
+                return;
+            }
             let wait = async {
                 match transit {
                     // Still cut now that changes are watched? (A heal between
                     // the draw and the watch is not missed.)
-                    Transit::Cut if network.is_cut(self.from, self.to) => {
-                        let _ = changed.changed().await;
+                    Transit::Cut if network.is_cut(from, to) => {
+                        let _ = tokio::time::timeout_at(deadline.at, changed.changed()).await;
                     }
                     Transit::Cut => {}
                     Transit::Lost => {
-                        tokio::time::sleep(backoff).await;
+                        tokio::time::sleep(backoff.min(deadline.left())).await;
                         backoff = (backoff * 2).min(MAX_BACKOFF);
                     }
                     Transit::Delayed(d) if d.is_zero() => {}
                     Transit::Delayed(d) => tokio::time::sleep(d).await,
                 }
             };
-            if unless_stopped(&self.shutdown, &mut self.epoch, outgoing.epoch, wait).await.is_none()
-            {
+            if unless_stopped(&context.shutdown, &mut epoch, outgoing.epoch, wait).await.is_none() {
                 return;
             }
             if let Transit::Delayed(_) = transit {
-                let _ = self.ready.send(outgoing);
+                self.queue(outgoing);
                 return;
             }
             changed.borrow_and_update();
-            transit = network.transit(self.from, self.to);
+            transit = network.transit(from, to);
         }
     }
+}
+
+/// When a message is given up on: [`PEER_DEADLINE`] after it first failed,
+/// or right away while the peer is marked unreachable.
+struct Deadline {
+    at: Instant,
+}
+
+impl Deadline {
+    fn new(unreachable: &AtomicBool) -> Deadline {
+        let now = Instant::now();
+        let at = if unreachable.load(Ordering::Relaxed) { now } else { now + PEER_DEADLINE };
+        Deadline { at }
+    }
+
+    fn passed(&self) -> bool {
+        Instant::now() >= self.at
+    }
+
+    fn left(&self) -> Duration {
+        self.at.saturating_duration_since(Instant::now())
+    }
+}
+
+/// Marks the peer unreachable and reports `writes` as undelivered.
+fn give_up(
+    context: &LinkContext,
+    unreachable: &AtomicBool,
+    writes: Vec<&Propagation>,
+    why: String,
+    epoch: u64,
+) {
+    let first = !unreachable.swap(true, Ordering::Relaxed);
+    let ids: Vec<WriteId> = writes.iter().map(|p| p.write).collect();
+    if first {
+        tracing::warn!(
+            from = context.from.0,
+            to = context.to.0,
+            writes = ids.len(),
+            "giving up on propagating to branch {} after {PEER_DEADLINE:?} ({why}); it catches up by anti-entropy",
+            context.to.0
+        );
+    }
+    (context.undelivered)(ids, why, epoch);
 }
 
 /// Runs `work`, unless the branch shuts down or is reset into an epoch other
@@ -216,7 +309,11 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(20);
 const MAX_BACKOFF: Duration = Duration::from_secs(1);
 
 /// The link's task: takes what is queued whenever a call may leave.
-async fn send_batches(mut queue: mpsc::UnboundedReceiver<Outgoing>, context: LinkContext) {
+async fn send_batches(
+    mut queue: mpsc::UnboundedReceiver<Box<Outgoing>>,
+    context: LinkContext,
+    unreachable: Arc<AtomicBool>,
+) {
     let permits = Arc::new(Semaphore::new(CALLS_IN_FLIGHT));
     let shutdown = context.shutdown.clone();
     loop {
@@ -245,8 +342,9 @@ async fn send_batches(mut queue: mpsc::UnboundedReceiver<Outgoing>, context: Lin
             continue;
         }
         let context = context.clone();
+        let unreachable = unreachable.clone();
         tokio::spawn(async move {
-            let call = call(batch, epoch, context);
+            let call = call(batch, epoch, context, unreachable);
             tokio::pin!(call);
             // A call the peer holds open (a write waiting there for a write
             // of another branch, or still crossing to it on this link) gives
@@ -263,8 +361,13 @@ async fn send_batches(mut queue: mpsc::UnboundedReceiver<Outgoing>, context: Lin
 }
 
 /// One `PropagateBatch` call, retried until the peer acknowledges it (or
-/// shutdown, or a new epoch).
-async fn call(batch: Vec<Propagation>, epoch: u64, mut context: LinkContext) {
+/// shutdown, or a new epoch, or [`PEER_DEADLINE`]: see the module docs).
+async fn call(
+    batch: Vec<Propagation>,
+    epoch: u64,
+    mut context: LinkContext,
+    unreachable: Arc<AtomicBool>,
+) {
     let (from, to) = (context.from, context.to);
     let encode =
         || pb::PropagationBatch { writes: batch.iter().map(pb::Propagation::from).collect() };
@@ -274,12 +377,24 @@ async fn call(batch: Vec<Propagation>, epoch: u64, mut context: LinkContext) {
     let mut changed = context.network.as_ref().map(|n| n.changed());
     let mut backoff = FIRST_BACKOFF;
     let mut failures = 0u32;
+    let deadline = Deadline::new(&unreachable);
+    let give_up_on = |context: &LinkContext, why: String| {
+        give_up(context, &unreachable, batch.iter().collect(), why, epoch);
+    };
     loop {
-        // A cut link holds retries back too, until it heals.
+        // A cut link holds retries back too, until it heals (or the deadline).
         if let (Some(net), Some(changed)) = (&context.network, &mut changed) {
             changed.borrow_and_update();
             if net.is_cut(from, to) {
-                if unless_stopped(&context.shutdown, &mut context.epoch, epoch, changed.changed())
+                if deadline.passed() {
+                    give_up_on(
+                        &context,
+                        format!("the link from branch {} to branch {} is cut", from.0, to.0),
+                    );
+                    return;
+                }
+                let heal = tokio::time::timeout_at(deadline.at, changed.changed());
+                if unless_stopped(&context.shutdown, &mut context.epoch, epoch, heal)
                     .await
                     .is_none()
                 {
@@ -313,6 +428,7 @@ async fn call(batch: Vec<Propagation>, epoch: u64, mut context: LinkContext) {
             // The acknowledgements are lost: send again (duplicates).
             Ok(Ok(_)) if context.network.as_ref().is_some_and(|n| n.reply_lost()) => continue,
             Ok(Ok(acks)) if acks.len() == batch.len() => {
+                unreachable.store(false, Ordering::Relaxed);
                 (context.acks)(acks, epoch);
                 return;
             }
@@ -324,14 +440,29 @@ async fn call(batch: Vec<Propagation>, epoch: u64, mut context: LinkContext) {
                     acks.len(),
                     batch.len()
                 );
+                give_up_on(
+                    &context,
+                    format!("branch {} answered with the wrong acknowledgements", to.0),
+                );
                 return;
             }
             Ok(Err(e)) => {
                 tracing::error!(from = from.0, to = to.0, "malformed acknowledgement: {e}");
+                give_up_on(
+                    &context,
+                    format!("branch {} answered with a malformed acknowledgement", to.0),
+                );
                 return;
             }
             Err(status) => {
                 failures += 1;
+                if deadline.passed() {
+                    give_up_on(
+                        &context,
+                        format!("branch {} did not take it: {}", to.0, status.message()),
+                    );
+                    return;
+                }
                 let writes = batch.len();
                 if failures == 1 {
                     tracing::info!(from = from.0, to = to.0, first = %batch[0].write, writes, "propagation failed, retrying until it gets through: {status}");
@@ -342,7 +473,7 @@ async fn call(batch: Vec<Propagation>, epoch: u64, mut context: LinkContext) {
                     &context.shutdown,
                     &mut context.epoch,
                     epoch,
-                    tokio::time::sleep(backoff),
+                    tokio::time::sleep(backoff.min(deadline.left())),
                 )
                 .await
                 .is_none()

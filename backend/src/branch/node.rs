@@ -62,6 +62,13 @@ enum Command {
     Propagate(Vec<(Propagation, PeerCall)>, Option<u64>),
     /// Acknowledgements of one call, and the epoch its writes were sent in.
     Acks(Vec<PropagationAck>, u64),
+    /// Writes a link gave up sending to a peer, why, and their epoch.
+    Undelivered {
+        to: BranchId,
+        writes: Vec<bank_core::WriteId>,
+        why: String,
+        epoch: u64,
+    },
     Inspect {
         wait_until_quiet: bool,
         reply: oneshot::Sender<BranchRecord>,
@@ -151,6 +158,7 @@ impl std::fmt::Debug for Command {
             Command::Request(..) => "Request",
             Command::Propagate(..) => "Propagate",
             Command::Acks(..) => "Acks",
+            Command::Undelivered { .. } => "Undelivered",
             Command::Inspect { .. } => "Inspect",
             Command::Reset(..) => "Reset",
             Command::Pull { .. } => "Pull",
@@ -267,19 +275,24 @@ pub fn spawn_with(
         .iter()
         .map(|(to, channel)| {
             let inbox = tx.clone();
+            let gave_up = tx.clone();
+            let to = *to;
             let context = LinkContext {
                 from,
-                to: *to,
+                to,
                 channel: channel.clone(),
                 acks: Arc::new(move |acks, epoch| {
                     let _ = inbox.send(Command::Acks(acks, epoch));
+                }),
+                undelivered: Arc::new(move |writes, why, epoch| {
+                    let _ = gave_up.send(Command::Undelivered { to, writes, why, epoch });
                 }),
                 shutdown: shutdown.clone(),
                 epoch: epoch_tx.subscribe(),
                 network: options.network.clone(),
                 stats: options.link_stats.clone(),
             };
-            (*to, Link::spawn(context))
+            (to, Link::spawn(context))
         })
         .collect();
     let node = Node {
@@ -374,6 +387,10 @@ impl Node {
                 // An acknowledgement of a write of an earlier run: nothing
                 // of that run is left to complete.
                 Command::Acks(_, epoch) if epoch != *self.epoch.borrow() => continue,
+                Command::Undelivered { epoch, .. } if epoch != *self.epoch.borrow() => continue,
+                Command::Undelivered { to, writes, why, .. } => {
+                    Input::Undelivered { to, writes, why }
+                }
                 Command::Acks(acks, _) => {
                     for ack in acks {
                         self.feed(Input::Ack(ack));

@@ -129,6 +129,13 @@ pub struct Control {
     /// Taken out of `config`, and dropped at shutdown so that whoever reads
     /// the activity sees its end.
     activity: std::sync::Mutex<Option<ActivitySink>>,
+    /// Held while a fault is applied or the cluster repaired: a planned
+    /// restart and the repair's never race for a port.
+    faults: Mutex<()>,
+    /// Bumped by every [`Control::play_faults`] and [`Control::repair`]: a
+    /// plan applies its faults only while its generation is current, so
+    /// nothing crashes a branch once the run's end has repaired it.
+    plan_generation: AtomicU64,
 }
 
 /// One branch's server and node, while it is up.
@@ -202,6 +209,8 @@ impl Cluster {
             data_dir,
             temporary,
             members: Mutex::new(BTreeMap::new()),
+            faults: Mutex::new(()),
+            plan_generation: AtomicU64::new(0),
         });
         let mut nodes = BTreeMap::new();
         for ((id, _), listener) in ids.iter().zip(listeners) {
@@ -400,6 +409,12 @@ impl Control {
 
     /// Applies any fault: crash and restart here, link faults in the network.
     pub async fn apply(&self, fault: &Fault) -> Result<(), RunError> {
+        let _one_at_a_time = self.faults.lock().await;
+        self.apply_now(fault).await
+    }
+
+    /// [`Control::apply`] with the fault lock held.
+    async fn apply_now(&self, fault: &Fault) -> Result<(), RunError> {
         match fault {
             Fault::Crash(b) => {
                 self.crash(BranchId(*b)).await;
@@ -427,7 +442,11 @@ impl Control {
 
     /// Heals every link, restarts every crashed branch, and starts an
     /// anti-entropy round everywhere.
+    /// Planned faults still to come are dropped (a repaired cluster stays
+    /// repaired).
     pub async fn repair(&self) -> Result<(), RunError> {
+        let _one_at_a_time = self.faults.lock().await;
+        self.plan_generation.fetch_add(1, Ordering::SeqCst);
         self.network.heal_all();
         for id in self.down().await {
             self.restart(id).await?;
@@ -436,24 +455,45 @@ impl Control {
         Ok(())
     }
 
-    /// Plays `plan`'s faults at their times (from now), in a task.
+    /// Plays `plan`'s faults at their times (from now), in a task, until
+    /// they are done or [`Control::repair`] (or another plan) ends them.
     pub fn play_faults(
         self: &Arc<Self>,
         faults: Vec<bank_core::network::TimedFault>,
     ) -> JoinHandle<()> {
         let control = self.clone();
+        let generation = self.plan_generation.fetch_add(1, Ordering::SeqCst) + 1;
         tokio::spawn(async move {
             let start = tokio::time::Instant::now();
             let mut faults = faults;
             faults.sort_by_key(|f| f.at_ms);
             for f in faults {
                 tokio::time::sleep_until(start + Duration::from_millis(f.at_ms)).await;
+                let _one_at_a_time = control.faults.lock().await;
+                if control.plan_generation.load(Ordering::SeqCst) != generation {
+                    return;
+                }
                 tracing::info!("at {} ms: {}", f.at_ms, f.fault);
-                if let Err(e) = control.apply(&f.fault).await {
+                if let Err(e) = control.apply_now(&f.fault).await {
                     tracing::error!("{}: {e}", f.fault);
                 }
             }
         })
+    }
+
+    /// [`Control::play_faults`], but the faults planned at 0 ms are applied
+    /// before this returns: customers started next find them in place, on
+    /// every run (not only when the plan's task happens to run first).
+    pub async fn start_faults(
+        self: &Arc<Self>,
+        faults: Vec<bank_core::network::TimedFault>,
+    ) -> Result<JoinHandle<()>, RunError> {
+        let (now, later): (Vec<_>, Vec<_>) = faults.into_iter().partition(|f| f.at_ms == 0);
+        for f in &now {
+            tracing::info!("at 0 ms: {}", f.fault);
+            self.apply(&f.fault).await?;
+        }
+        Ok(self.play_faults(later))
     }
 
     async fn stop_all(&self) {

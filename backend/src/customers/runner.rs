@@ -6,11 +6,22 @@
 //! [`Schedule`]'s phases decide which sessions run together (the same plan
 //! the simulator follows). When all customers are done, every branch is
 //! asked for its state with the `Inspect` RPC.
+//!
+//! Every run ends, the same way whatever the timing: a request has a
+//! deadline ([`RunHooks::request_timeout`], [`DEFAULT_REQUEST_TIMEOUT`] by
+//! default). A branch that refuses the connection, is shut down, or does
+//! not answer in time is an answer too: the customer records an
+//! *unavailable* failure naming the branch and what happened, and goes on.
+//! Waiting for quiet branches is bounded by the same deadline: a branch
+//! that stays busy (its writes waiting for a peer that is gone) is taken as
+//! it is, and a branch that cannot be reached at the end is left out of the
+//! final states (with a warning).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use bank_core::branch::Reply;
 use bank_core::{
@@ -45,7 +56,18 @@ pub struct RunHooks {
     /// quiet branches (a cut link would hold them forever), and the final
     /// state is taken after `repair` ran and every branch has every write.
     pub repair: Option<Repair>,
+    /// How long a customer waits for an answer before it records the
+    /// request as failed (unavailable); `None`: [`DEFAULT_REQUEST_TIMEOUT`].
+    /// Also bounds each wait for quiet branches.
+    pub request_timeout: Option<Duration>,
 }
+
+/// How long a customer waits for a branch's answer unless told otherwise.
+/// Longer than a branch's own bounded waits (its park timeout, 5 s, and its
+/// propagation deadline, [`crate::branch::link::PEER_DEADLINE`]), so a
+/// branch that is up answers with its own reason before the customer gives
+/// up on it.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Heals every link, restarts every crashed branch and starts an
 /// anti-entropy round on every branch.
@@ -77,20 +99,49 @@ impl std::fmt::Debug for Repair {
 /// with no customer sending nobody creates new writes, so once each branch
 /// has been quiet, no message is in flight anywhere.
 /// `full: false` asks for balances and clocks only (no logs, no write sets).
-/// All branches are asked at once; each answers when it is quiet.
+/// All branches are asked at once; each answers when it is quiet, or after
+/// `patience` as it is then. A branch that cannot be reached is left out
+/// (and logged): the run still ends, with the states it could get.
 async fn inspect_when_quiet(
     channels: &BTreeMap<BranchId, BankChannel>,
     full: bool,
+    patience: Duration,
 ) -> Result<Vec<bank_core::BranchRecord>, RunError> {
     let calls = channels.iter().map(|(id, channel)| async move {
-        let state = AdminClient::new(channel.clone())
-            .inspect(pb::InspectRequest { wait_until_quiet: true, brief: !full })
-            .await
-            .map_err(|status| RunError::Rpc { branch: id.to_string(), status })?
-            .into_inner();
-        Ok::<_, RunError>(bank_core::BranchRecord::try_from(&state)?)
+        let mut admin = AdminClient::new(channel.clone());
+        let quiet = pb::InspectRequest { wait_until_quiet: true, brief: !full };
+        let state = match tokio::time::timeout(patience, admin.inspect(quiet)).await {
+            Ok(answer) => answer,
+            Err(_) => {
+                tracing::warn!(
+                    branch = id.0,
+                    "branch {id} is still busy after {patience:?} (writes waiting for a peer \
+                     that is down?): taking its state as it is"
+                );
+                let now = pb::InspectRequest { wait_until_quiet: false, brief: !full };
+                tokio::time::timeout(patience, admin.inspect(now))
+                    .await
+                    .unwrap_or_else(|_| Err(tonic::Status::deadline_exceeded("no answer")))
+            }
+        };
+        match state {
+            Ok(state) => Ok(Some(bank_core::BranchRecord::try_from(state.get_ref())?)),
+            Err(status) => {
+                tracing::warn!(
+                    branch = id.0,
+                    "branch {id} cannot be inspected ({}): its final state is left out",
+                    status.message()
+                );
+                Ok::<_, RunError>(None)
+            }
+        }
     });
-    futures::future::try_join_all(calls).await
+    Ok(futures::future::try_join_all(calls).await?.into_iter().flatten().collect())
+}
+
+/// What the customer records when `branch` gave no answer to `request`.
+fn unavailable(request: &bank_core::Request, why: String) -> Reply {
+    Reply::unanswered(request, format!("branch {} did not answer: {why}", request.branch.0))
 }
 
 /// Runs every customer of `scenario` against the branches at `addrs` and
@@ -124,6 +175,7 @@ pub async fn run_scenario_on(
     hooks: RunHooks,
 ) -> Result<RunRecord, RunError> {
     let completion = Arc::new(AtomicU64::new(0));
+    let deadline = hooks.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT);
     let mut results: Vec<Vec<Option<EventResult>>> =
         scenario.customers.iter().map(|c| vec![None; c.events.len()]).collect();
     let guarantees = hooks.guarantees.unwrap_or_default();
@@ -137,7 +189,6 @@ pub async fn run_scenario_on(
     for phase in schedule.phases(scenario) {
         let tasks = phase.iter().map(|run| {
             let mut session = sessions[run.session].take().expect("a session runs once per phase");
-            let faulty = hooks.repair.is_some();
             let script = scenario.customers[run.session].clone();
             let events = run.events.clone();
             let channels = channels.clone();
@@ -165,20 +216,12 @@ pub async fn run_scenario_on(
                             status: tonic::Status::not_found("no such branch"),
                         })?;
                     let mut client = CustomerClient::new(channel);
-                    let reply = match client.request(pb::CustomerRequest::from(&request)).await {
-                        Ok(reply) => Reply::try_from(reply.get_ref())?,
-                        // Under faults an unreachable or crashed branch is an answer.
-                        Err(status) if faulty => Reply::unanswered(
-                            &request,
-                            format!(
-                                "branch {} did not answer: {}",
-                                request.branch.0,
-                                status.message()
-                            ),
-                        ),
-                        Err(status) => {
-                            return Err(RunError::Rpc { branch: event.branch.to_string(), status })
-                        }
+                    let call = client.request(pb::CustomerRequest::from(&request));
+                    // An unreachable, crashed or silent branch is an answer.
+                    let reply = match tokio::time::timeout(deadline, call).await {
+                        Ok(Ok(reply)) => Reply::try_from(reply.get_ref())?,
+                        Ok(Err(status)) => unavailable(&request, status.message().to_owned()),
+                        Err(_) => unavailable(&request, format!("no answer within {deadline:?}")),
                     };
                     session.observe(&reply);
                     report(&hooks.activity, || Activity::Answered {
@@ -217,15 +260,15 @@ pub async fn run_scenario_on(
         // A phase ends when every write of it has reached every branch, as in
         // the simulator (and as the writes-first convention requires).
         if hooks.repair.is_none() {
-            inspect_when_quiet(channels, false).await?;
+            inspect_when_quiet(channels, false, deadline).await?;
         }
     }
 
     // The final state once nothing is in flight (with background
     // propagation, customers are answered before their writes arrive).
     let branches = match &hooks.repair {
-        None => inspect_when_quiet(channels, true).await?,
-        Some(repair) => converge(channels, repair).await?,
+        None => inspect_when_quiet(channels, true, deadline).await?,
+        Some(repair) => converge(channels, repair, deadline).await?,
     };
     Ok(RunRecord::from_answers(scenario, results, branches))
 }
@@ -237,11 +280,12 @@ pub async fn run_scenario_on(
 async fn converge(
     channels: &BTreeMap<BranchId, BankChannel>,
     repair: &Repair,
+    patience: Duration,
 ) -> Result<Vec<bank_core::BranchRecord>, RunError> {
     const ROUNDS: usize = 20;
     for _ in 0..ROUNDS {
         (repair.0)().await;
-        let states = inspect_when_quiet(channels, true).await?;
+        let states = inspect_when_quiet(channels, true, patience).await?;
         let applied: Vec<WriteSet> =
             states.iter().map(|b| b.applied.iter().map(|a| a.write.write).collect()).collect();
         if applied.windows(2).all(|w| w[0] == w[1]) {

@@ -438,6 +438,7 @@ impl Lab {
                 guarantees: Some(loaded.plan.guarantees),
                 per_customer: loaded.plan.per_customer.clone(),
                 repair,
+                request_timeout: None,
             };
             let scenario = loaded.scenario.clone();
             let channels = channels.clone();

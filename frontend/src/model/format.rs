@@ -84,6 +84,7 @@ pub fn failure_reason(reason: i32) -> &'static str {
         Ok(FailureReason::NotReady) => "not ready",
         Ok(FailureReason::StorageFailed) => "storage failed",
         Ok(FailureReason::BalanceLimit) => "balance limit",
+        Ok(FailureReason::Unavailable) => "unavailable",
         _ => "failed",
     }
 }

@@ -11,11 +11,6 @@ use crate::v1 as pb;
 
 impl From<&Request> for pb::CustomerRequest {
     fn from(r: &Request) -> pb::CustomerRequest {
-        // A plain loop: `map(..).collect()` costs the browser's wasm more.
-        let mut write_set = Vec::new();
-        for w in r.write_set.iter() {
-            write_set.push(pb::WriteId::from(w));
-        }
         pb::CustomerRequest {
             customer_id: r.customer.0,
             event_id: r.event.0,
@@ -24,7 +19,8 @@ impl From<&Request> for pb::CustomerRequest {
             amount_cents: r.op.amount().0,
             clock: r.clock,
             session: Some(pb::Session {
-                write_set,
+                write_set: Vec::new(),
+                writes: Some((&r.write_set).into()),
                 read_set: Some((&r.read_set).into()),
                 guarantees: Some(r.guarantees.into()),
             }),
@@ -50,7 +46,13 @@ impl TryFrom<&pb::CustomerRequest> for Request {
             clock: r.clock,
             guarantees: guarantees_or_course(session.and_then(|s| s.guarantees)),
             write_set: session
-                .map(|s| s.write_set.iter().copied().map(WriteId::from).collect())
+                .map(|s| {
+                    let mut set = write_set(s.writes.as_ref());
+                    for w in &s.write_set {
+                        set.insert(WriteId::from(*w));
+                    }
+                    set
+                })
                 .unwrap_or_default(),
             read_set: write_set(session.and_then(|s| s.read_set.as_ref())),
         })
@@ -97,6 +99,7 @@ impl TryFrom<&pb::Failure> for FailReason {
             pb::FailureReason::WrongBranch => FailReason::WrongBranch,
             pb::FailureReason::NotReady => FailReason::NotReady(f.message.clone()),
             pb::FailureReason::StorageFailed => FailReason::StorageFailed(f.message.clone()),
+            pb::FailureReason::Unavailable => FailReason::Unavailable(f.message.clone()),
             pb::FailureReason::InvalidRequest => {
                 // The message is the reason's sentence: take its details back out.
                 let message = &f.message;

@@ -119,8 +119,8 @@ impl WireEnum for pb::FailureReason {
     const NAME: &'static str = "FailureReason";
     const WHAT: &'static str = "failure reason";
     const EXPECTED: &'static str =
-        "insufficient funds, invalid request, wrong branch, not ready, storage failed or balance \
-         limit";
+        "insufficient funds, invalid request, wrong branch, not ready, storage failed, balance \
+         limit or unavailable";
 }
 
 /// Which kind of failure (the details travel in the rest of `Failure`).
@@ -133,6 +133,7 @@ impl From<&FailReason> for pb::FailureReason {
             FailReason::NotReady(_) => pb::FailureReason::NotReady,
             FailReason::BalanceLimit { .. } => pb::FailureReason::BalanceLimit,
             FailReason::StorageFailed(_) => pb::FailureReason::StorageFailed,
+            FailReason::Unavailable(_) => pb::FailureReason::Unavailable,
         }
     }
 }

@@ -99,6 +99,7 @@ fn fail_reason(balance: Cents) -> impl Strategy<Value = FailReason> {
         ".{0,40}".prop_map(FailReason::NotReady),
         amount().prop_map(move |requested| FailReason::BalanceLimit { requested, balance }),
         ".{0,40}".prop_map(FailReason::StorageFailed),
+        ".{0,40}".prop_map(FailReason::Unavailable),
     ]
 }
 

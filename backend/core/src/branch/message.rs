@@ -66,7 +66,7 @@ pub struct Reply {
 
 impl Reply {
     /// What a customer records when its branch gave no answer (it crashed
-    /// or could not be reached): a not-ready failure saying `why`. Whether
+    /// or could not be reached): an unavailable failure saying `why`. Whether
     /// a write was applied is unknown; it is not in the session's write set.
     pub fn unanswered(request: &Request, why: String) -> Reply {
         Reply {
@@ -74,7 +74,7 @@ impl Reply {
             customer: request.customer,
             event: request.event,
             op: request.op.kind(),
-            outcome: Outcome::Failed { reason: FailReason::NotReady(why), balance: Cents::ZERO },
+            outcome: Outcome::Failed { reason: FailReason::Unavailable(why), balance: Cents::ZERO },
             write: None,
             observed: None,
             clock: 0,
@@ -157,6 +157,13 @@ pub enum Input {
     Pulled { from: BranchId, writes: Vec<Propagation> },
     /// Our pull from `to` failed (unreachable); nothing arrives.
     PullFailed { to: BranchId },
+    /// The host gave up sending our `writes` to peer `to` (it stayed down or
+    /// cut off for longer than the host's propagation deadline). The branch
+    /// stops waiting for `to`'s acknowledgements of them; `to` gets them
+    /// later by anti-entropy. A customer still waiting for one of them (with
+    /// synchronous propagation) is answered with an unavailable failure
+    /// saying so: the write is applied here, just not everywhere.
+    Undelivered { to: BranchId, writes: Vec<WriteId>, why: String },
     /// Anti-entropy round: pull from every peer (after a restart, after a
     /// partition healed, or periodically).
     AntiEntropy,
@@ -167,7 +174,8 @@ pub enum Input {
 pub enum Effect {
     /// Answer the customer call identified by `token`.
     Reply { token: ReplyToken, reply: Reply },
-    /// Send a write to a peer; feed its acknowledgement back as [`Input::Ack`].
+    /// Send a write to a peer; feed its acknowledgement back as [`Input::Ack`]
+    /// (or [`Input::Undelivered`] if the host gives up).
     Send { to: BranchId, propagation: Propagation },
     /// Answer the peer call identified by `token`.
     AckPeer { token: ReplyToken, ack: PropagationAck },

@@ -106,6 +106,9 @@ struct InFlight {
     /// The customer answer to give once all peers acknowledged
     /// (`None` in background mode: already answered).
     reply: Option<(ReplyToken, Reply)>,
+    /// Why peers the host gave up on did not get the write (see
+    /// [`Input::Undelivered`]); the customer's answer then says so.
+    undelivered: Vec<String>,
 }
 
 /// A write this branch applied, and its balance right after.
@@ -320,6 +323,11 @@ impl Branch {
                 }
             }
             Input::PullFailed { to } => self.pull_answered(to),
+            Input::Undelivered { to, writes, why } => {
+                for write in writes {
+                    self.on_undelivered(to, write, &why, &mut out);
+                }
+            }
             Input::AntiEntropy => {
                 for peer in self.config.peers.clone() {
                     self.pull(peer, true, &mut out);
@@ -571,6 +579,7 @@ impl Branch {
             unsent: self.config.peers.iter().copied().collect(),
             awaiting: BTreeSet::new(),
             reply: Some((token, reply)),
+            undelivered: Vec::new(),
         };
         match self.config.propagation {
             PropagationMode::Sequential => self.send_next(&mut flight, out),
@@ -901,16 +910,49 @@ impl Branch {
             ack.clock,
             out,
         );
+        self.advance(ack.write, flight, out);
+    }
+
+    /// The host gave up on sending `write` to `to`: stop waiting for that
+    /// acknowledgement (`to` catches up by anti-entropy) and go on.
+    fn on_undelivered(&mut self, to: BranchId, write: WriteId, why: &str, out: &mut Vec<Effect>) {
+        let Some(mut flight) = self.in_flight.remove(&write) else {
+            return; // acknowledged in the meantime, or of an earlier life
+        };
+        if !flight.awaiting.remove(&to) {
+            self.in_flight.insert(write, flight);
+            return;
+        }
+        flight.undelivered.push(why.to_owned());
+        self.advance(write, flight, out);
+    }
+
+    /// After a peer acknowledged `write` (or was given up on): the next
+    /// peer in sequential mode, and the customer's answer once no peer is
+    /// left to wait for.
+    fn advance(&mut self, write: WriteId, mut flight: InFlight, out: &mut Vec<Effect>) {
         if self.config.propagation == PropagationMode::Sequential {
             self.send_next(&mut flight, out);
         }
-        if flight.awaiting.is_empty() && flight.unsent.is_empty() {
-            if let Some((token, reply)) = flight.reply.take() {
-                self.respond(token, customer, event, op, reply.outcome, reply.write, out);
-            }
-        } else {
-            self.in_flight.insert(ack.write, flight);
+        if !(flight.awaiting.is_empty() && flight.unsent.is_empty()) {
+            self.in_flight.insert(write, flight);
+            return;
         }
+        let Some((token, reply)) = flight.reply.take() else { return };
+        let p = &flight.propagation;
+        let (customer, event, op) = (p.customer, p.event, p.op);
+        let outcome = if flight.undelivered.is_empty() {
+            reply.outcome
+        } else {
+            let reason = FailReason::Unavailable(format!(
+                "branch {} applied {write} but could not propagate it: {}; the write reaches \
+                 the other branches by anti-entropy once they are back",
+                self.config.id.0,
+                flight.undelivered.join("; ")
+            ));
+            Outcome::Failed { reason, balance: reply.outcome.balance() }
+        };
+        self.respond(token, customer, event, op, outcome, reply.write, out);
     }
 
     fn apply(&mut self, write: StoredWrite) {

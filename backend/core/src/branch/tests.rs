@@ -211,3 +211,31 @@ fn a_propagated_write_waits_for_its_dependencies() {
     );
     assert_eq!(b.balance(), Cents::units(400));
 }
+
+#[test]
+fn a_peer_given_up_on_fails_the_waiting_write_as_unavailable_and_the_branch_goes_quiet() {
+    let mut b =
+        Branch::new(config(1, &[2, 3], ClockScheme::default(), PropagationMode::Sequential));
+    let token = ReplyToken(1);
+    let sent = b.handle(Input::Request { token, request: request(1, 1, Op::Deposit(Cents(500))) });
+    let (to, p) = sends(&sent).pop().expect("sent to the first peer");
+    assert_eq!(to, BranchId(2));
+    // Branch 2 never answers; the host gives up on it: branch 3 gets the write next.
+    let why = "branch 2 did not take it: connection refused".to_string();
+    let next = b.handle(Input::Undelivered { to, writes: vec![p.write], why });
+    assert!(replies(&next).is_empty(), "still waiting for branch 3");
+    let (to, _) = sends(&next).pop().expect("sent to the next peer");
+    assert_eq!(to, BranchId(3));
+    let ack = PropagationAck { from: to, write: p.write, newly_applied: true, clock: 5 };
+    let done = b.handle(Input::Ack(ack));
+    let reply = replies(&done).pop().expect("answered once no peer is left to wait for");
+    match &reply.outcome {
+        Outcome::Failed { reason: FailReason::Unavailable(why), .. } => {
+            assert!(why.contains("branch 2 did not take it"), "{why}")
+        }
+        other => panic!("expected unavailable, got {other:?}"),
+    }
+    assert_eq!(reply.write, Some(p.write), "the write exists: the session keeps its id");
+    assert!(b.is_quiet());
+    assert_eq!(b.balance(), Cents::units(405), "applied here all the same");
+}

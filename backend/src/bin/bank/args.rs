@@ -29,6 +29,13 @@ amounts and balances up to 9,999,999,999,999.99.";
 /// The largest `--max-input-bytes` (1 GiB): the file is read into memory.
 const MAX_INPUT_BYTES_LIMIT: u64 = 1 << 30;
 
+const RUN_AFTER_HELP: &str = "\
+Every request has a deadline (--request-timeout): a branch that is down, cut off or \
+silent fails the request for its customer (\"unavailable\"), and the run goes on and \
+always ends. If any request failed that way (or was not ready in time), the output is \
+still printed, stderr says how many requests failed, where and why, and the exit status \
+is 3. A withdraw refused for insufficient funds is a normal result, not a failure.";
+
 /// A distributed bank of gRPC branches, for learning distributed systems.
 ///
 /// Each branch is a real gRPC server holding a replica of the balance;
@@ -49,7 +56,10 @@ pub enum Command {
     /// The input may be any course format (projects 1, 2 and 3); it is
     /// detected automatically. The output is the JSON that format's grader
     /// expects, on stdout. Traces and state dumps go to stderr.
-    #[command(after_help = AFTER_HELP)]
+    ///
+    /// Exit status 3: the run completed, but some requests failed because a
+    /// branch was down, cut off or not ready in time (see below).
+    #[command(after_help = format!("{RUN_AFTER_HELP}\n\n{AFTER_HELP}"))]
     Run(RunArgs),
     /// Serve the browser visualizer and a live cluster on one origin.
     ///
@@ -200,6 +210,21 @@ pub struct RunArgs {
     /// else the cluster file's token].
     #[arg(long, requires = "cluster")]
     pub token: Option<String>,
+
+    /// How long a customer waits for a branch's answer before the request
+    /// fails as unavailable, in seconds (decimals allowed); also the longest
+    /// wait for busy branches to become quiet between phases and at the end.
+    #[arg(long, default_value = "10", value_parser = parse_seconds)]
+    pub request_timeout: std::time::Duration,
+}
+
+/// A positive number of seconds, at most a day.
+fn parse_seconds(s: &str) -> Result<std::time::Duration, String> {
+    let secs: f64 = s.trim().parse().map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if !(secs > 0.0 && secs <= 86_400.0) {
+        return Err(format!("`{s}`: give a number of seconds above 0 and at most 86400"));
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
 }
 
 fn parse_format(s: &str) -> Result<OutputFormat, String> {

@@ -11,6 +11,7 @@
 //! | 0 | success |
 //! | 1 | `check` found violations; `sim` saw a guarantee that was on broken; `grade` found a submission not valid |
 //! | 2 | bad command line: clap exits with it before any command runs, and [`Failure::Usage`] once the input shows a flag cannot work (`--base-port 65535` for three branches) |
+//! | 3 | `run` completed, but some requests failed: a branch was down, cut off or not ready in time (the output is printed; stderr lists them) |
 //! | 65 | bad input file, cluster file or setting (EX_DATAERR) |
 //! | 66 | the input, history or cluster file cannot be read, or is not a regular file (EX_NOINPUT) |
 //! | 70 | internal failure (EX_SOFTWARE): a bug, never a user's mistake |
@@ -29,6 +30,9 @@ use bank_backend::cluster::file::ClusterFileError;
 const EXIT_VIOLATIONS: u8 = 1;
 /// Exit status for a bad command line (what clap uses too).
 const EXIT_USAGE: u8 = 2;
+/// Exit status when a run completed but some requests failed with a fault
+/// (see `bank_core::FailReason::is_fault`).
+const EXIT_FAILED_REQUESTS: u8 = 3;
 /// Exit status for a bad input file (sysexits' EX_DATAERR).
 const EXIT_BAD_INPUT: u8 = 65;
 /// Exit status when the input file cannot be read (EX_NOINPUT).
@@ -61,6 +65,9 @@ pub enum Failure {
     Unwritable(anyhow::Error),
     /// Ctrl-C stopped the run; the cluster was shut down (status 130).
     Interrupted,
+    /// The run completed and its output is printed, but some requests
+    /// failed with a fault; the summary is printed already (status 3).
+    FailedRequests,
 }
 
 impl Failure {
@@ -98,6 +105,7 @@ impl Failure {
                 eprintln!("interrupted: cluster stopped");
                 EXIT_INTERRUPTED
             }
+            Failure::FailedRequests => EXIT_FAILED_REQUESTS,
         };
         ExitCode::from(status)
     }

@@ -30,6 +30,7 @@ mod branch;
 mod check;
 mod exit;
 mod external;
+mod failures;
 mod grade;
 mod input;
 mod output;

@@ -7,6 +7,9 @@
 //! processes of a cluster file ([`run_on_external`]), and the record is
 //! rendered in the chosen course format. `--trace`, `--dump-state`,
 //! `--check` and the timing line go to stderr, so stdout stays the output.
+//! A run where requests failed with faults still prints its output, then
+//! the [`crate::failures`] summary, and ends with
+//! [`Failure::FailedRequests`] (status 3).
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -110,6 +113,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
             args.trace,
             guarantees,
             per_customer,
+            args.request_timeout,
         ))?,
         Some(file) => {
             // Channels spawn their connection tasks on the runtime.
@@ -118,6 +122,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
             let hooks = RunHooks {
                 guarantees: Some(guarantees),
                 per_customer: per_customer.clone(),
+                request_timeout: Some(args.request_timeout),
                 ..RunHooks::default()
             };
             runtime.block_on(run_on_external(
@@ -157,6 +162,10 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
             elapsed
         );
     }
+    if let Some(summary) = crate::failures::summary(&record) {
+        eprint!("{summary}");
+        return Err(Failure::FailedRequests);
+    }
     Ok(())
 }
 
@@ -184,6 +193,7 @@ async fn run_in_process(
     trace: bool,
     guarantees: Guarantees,
     per_customer: BTreeMap<CustomerId, Guarantees>,
+    request_timeout: std::time::Duration,
 ) -> Result<RunRecord, Failure> {
     let faults = config.network.faults.clone();
     // Planned faults or lost messages: answers may fail and the end needs a repair.
@@ -196,9 +206,17 @@ async fn run_in_process(
     let cluster = Cluster::start(config).await.context("starting the branch servers")?;
     let control = cluster.control();
     let repair = faulty.then(|| Repair::of(control.clone()));
-    let plan = (!faults.is_empty()).then(|| control.play_faults(faults));
-    let hooks =
-        RunHooks { guarantees: Some(guarantees), per_customer, repair, ..RunHooks::default() };
+    let plan = match faults.is_empty() {
+        true => None,
+        false => Some(control.start_faults(faults).await.context("applying the faults at 0 ms")?),
+    };
+    let hooks = RunHooks {
+        guarantees: Some(guarantees),
+        per_customer,
+        repair,
+        request_timeout: Some(request_timeout),
+        ..RunHooks::default()
+    };
     // The branches require the cluster's token: its channels carry it.
     let channels = cluster.channels();
     let outcome = tokio::select! {
