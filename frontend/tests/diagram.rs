@@ -12,8 +12,8 @@ use bank_frontend::model::{
 };
 use bank_proto::{
     customer_reply, lab_event::Event, BranchInfo, BranchLogged, ControlReply, CustomerAnswered,
-    CustomerInfo, CustomerReply, CustomerRequest, CustomerSent, Finished, LabEvent, Link,
-    LogEntry, LogKind, NetworkChanged, NetworkState, Operation, ScenarioSummary, Success,
+    CustomerInfo, CustomerReply, CustomerRequest, CustomerSent, Finished, LabEvent, Link, LogEntry,
+    LogKind, NetworkChanged, NetworkState, Operation, ScenarioSummary, Success,
 };
 use wasm_bindgen_test::*;
 
@@ -110,17 +110,17 @@ fn network(down: &[u64], cut: &[(u64, u64)]) -> Event {
 fn crash_history() -> Vec<Event> {
     use LogKind::*;
     vec![
-        Event::Loaded(summary()),                                 // 0
-        sent(0, 1, 1, 1, DEPOSIT, 1),                             // 1  request A
-        logged(1, Request, 1, 0, 2),                              // 2  A received
-        logged(1, Execute, 1, 0, 3),                              // 3
-        logged(1, PropagateSent, 1, 2, 4),                        // 4  propagation P
-        network(&[2], &[]),                                       // 5  crash B2: P lost
-        logged(1, Response, 1, 0, 5),                             // 6  reply R
-        answered(0, 1, 1, 1),                                     // 7  R received
-        sent(1, 2, 1, 2, QUERY, 1),                               // 8  query Q to a down branch
-        network(&[], &[(2, 1)]),                                  // 9  restart B2, cut 1-2
-        Event::State(ControlReply { state: 2, speed: 1.0 }),      // 10 no row
+        Event::Loaded(summary()),                            // 0
+        sent(0, 1, 1, 1, DEPOSIT, 1),                        // 1  request A
+        logged(1, Request, 1, 0, 2),                         // 2  A received
+        logged(1, Execute, 1, 0, 3),                         // 3
+        logged(1, PropagateSent, 1, 2, 4),                   // 4  propagation P
+        network(&[2], &[]),                                  // 5  crash B2: P lost
+        logged(1, Response, 1, 0, 5),                        // 6  reply R
+        answered(0, 1, 1, 1),                                // 7  R received
+        sent(1, 2, 1, 2, QUERY, 1),                          // 8  query Q to a down branch
+        network(&[], &[(2, 1)]),                             // 9  restart B2, cut 1-2
+        Event::State(ControlReply { state: 2, speed: 1.0 }), // 10 no row
     ]
 }
 
@@ -173,7 +173,10 @@ fn lanes_move_hide_and_survive_a_new_history() {
     assert!(!lanes.reconcile(&canonical));
     let other = [Node::Branch(1), Node::Branch(3), Node::Customer(1), Node::Browser];
     assert!(lanes.reconcile(&other));
-    assert_eq!(lanes.order(), &[Node::Customer(1), Node::Branch(1), Node::Browser, Node::Branch(3)]);
+    assert_eq!(
+        lanes.order(),
+        &[Node::Customer(1), Node::Branch(1), Node::Browser, Node::Branch(3)]
+    );
     assert_eq!(lanes.hidden(), &[] as &[Node], "a lane gone is no longer hidden");
     lanes.toggle(Node::Branch(3));
     lanes.toggle(Node::Branch(3));
@@ -199,7 +202,8 @@ fn every_lane_event_gets_a_row_in_trace_order() {
     assert_eq!(diagram.rows()[4].lane, None, "the crash has a row of its own");
     // Positions are monotone in time on every lane.
     for lane in Lanes::of_trace(&trace) {
-        let ys: Vec<usize> = lanes_of(&diagram).iter().filter(|l| l.1 == lane).map(|l| l.0).collect();
+        let ys: Vec<usize> =
+            lanes_of(&diagram).iter().filter(|l| l.1 == lane).map(|l| l.0).collect();
         assert!(ys.windows(2).all(|w| w[0] < w[1]), "{lane:?}: {ys:?}");
     }
     // The cursor line sits below the rows applied.
@@ -310,7 +314,10 @@ fn faults_are_markers_on_the_lanes_they_hit() {
     // Arrows to or from a hidden lane are not drawn.
     let propagation = trace.flights().iter().find(|f| f.start == 4).unwrap();
     assert_eq!(hidden.arrow(&trace, propagation, trace.len()), None);
-    assert!(hidden.arrows_in(&trace, trace.len(), 0.0..100.0).iter().all(|a| a.to != Node::Branch(2)));
+    assert!(hidden
+        .arrows_in(&trace, trace.len(), 0.0..100.0)
+        .iter()
+        .all(|a| a.to != Node::Branch(2)));
 }
 
 #[wasm_bindgen_test(unsupported = test)]
