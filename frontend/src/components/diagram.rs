@@ -13,8 +13,9 @@
 //! For tests: `data-testid="space-time"` (the panel), `diagram-lane-<key>`
 //! (lane headers, keys as [`lane_key`]), `diagram-event` (circles, with
 //! `data-index`: the trace index of the row's last event), `diagram-arrow`
-//! (with `data-state`), `diagram-fault`, `diagram-cursor`, and the lane
-//! controls `lane-up-<key>`, `lane-down-<key>`, `lane-shown-<key>`.
+//! (with `data-state`, and `data-start`: its send's trace index),
+//! `diagram-fault`, `diagram-cursor`, and the lane controls
+//! `lane-up-<key>`, `lane-down-<key>`, `lane-shown-<key>`.
 
 use leptos::{ev, prelude::*};
 
@@ -114,7 +115,9 @@ pub fn SpaceTimeDiagram() -> impl IntoView {
     // A new history may bring other lanes; the person's order is kept.
     let generation = Memo::new(move |_| playback.trace.with(Trace::generation));
     Effect::new(move |_| {
-        generation.track();
+        // `get`, not `track`: a memo nobody reads is never computed, so it
+        // would never see the trace change.
+        generation.get();
         let canonical = playback.trace.with_untracked(Lanes::of_trace);
         lanes.update(|l| {
             l.reconcile(&canonical);
@@ -522,6 +525,7 @@ fn ArrowView(item: ArrowItem) -> impl IntoView {
             class:hot=hot
             data-testid="diagram-arrow"
             data-state=state
+            data-start=start
             on:click=move |_| go_to(playback, focus, start, this)
             on:mouseenter=move |_| focus.hovered.set(Some(this))
             on:mouseleave=move |_| focus.hovered.set(None)
