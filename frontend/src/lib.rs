@@ -28,11 +28,11 @@ use leptos::task::spawn_local;
 use crate::api::Api;
 use crate::components::{
     compare_panel::ComparePanel, controls::Controls, customer_panel::CustomerPanel,
-    details::Details, event_log::EventLog, fault_bar::FaultBar, graph::Graph,
-    output_panel::OutputPanel, scenario_panel::ScenarioPanel, state_table::StateTable,
-    timeline::Timeline, violations_panel::ViolationsPanel,
+    details::Details, diagram::SpaceTimeDiagram, event_log::EventLog, fault_bar::FaultBar,
+    graph::Graph, output_panel::OutputPanel, scenario_panel::ScenarioPanel,
+    state_table::StateTable, timeline::Timeline, violations_panel::ViolationsPanel,
 };
-use crate::model::embed::{self, PageParams, ScenarioSource};
+use crate::model::embed::{self, EmbedView, PageParams, ScenarioSource};
 use crate::model::format;
 use crate::state::{context, playback::Playback, server::Server, settings::Settings, watch, State};
 
@@ -41,8 +41,8 @@ pub fn mount() {
     leptos::mount::mount_to_body(App);
 }
 
-/// The whole page: the full lab, or only graph and controls in embed mode
-/// (`?embed=1&scenario=...`).
+/// The whole page: the full lab, or only the graph (and/or the space-time
+/// diagram) and the controls in embed mode (`?embed=1&view=both&scenario=...`).
 #[component]
 pub fn App() -> impl IntoView {
     let params = page_params();
@@ -63,13 +63,19 @@ pub fn App() -> impl IntoView {
     components::controls::install_keyboard(state.playback);
 
     if params.embed {
+        // `&view=`: the graph, the space-time diagram, or both.
+        let view = params.view;
         view! {
-            <div class="embed" data-testid="embed-root">
+            <main class="embed" class:embed-both=view == EmbedView::Both data-testid="embed-root">
+                <h1 class="visually-hidden">"bank-sim"</h1>
                 <Notice/>
-                <Graph/>
+                <div class="embed-views">
+                    {view.shows_graph().then(|| view! { <Graph/> })}
+                    {view.shows_diagram().then(|| view! { <SpaceTimeDiagram/> })}
+                </div>
                 <Controls/>
                 <Timeline/>
-            </div>
+            </main>
         }
         .into_any()
     } else {
@@ -86,6 +92,7 @@ pub fn App() -> impl IntoView {
                         <FaultBar/>
                         <Controls/>
                         <Timeline/>
+                        <SpaceTimeDiagram/>
                     </section>
                     <aside class="side">
                         <ScenarioPanel/>

@@ -11,6 +11,7 @@
 //! | [`ids`] | [`BranchId`], [`CustomerId`], [`EventId`], [`WriteId`] newtypes |
 //! | [`op`] | [`Op`] (deposit / withdraw / query) and its [`Outcome`] |
 //! | [`clock`] | Lamport clocks and the two course rule sets for ticking them |
+//! | [`causality`] | vector clocks and happened-before of a recorded run (lanes and messages) |
 //! | [`branch`] | [`Branch`]: the state machine of one branch (inputs in, effects out) |
 //! | [`branch::message`] | what goes in and out of a branch: [`Input`], [`Effect`], ... |
 //! | [`branch::config`] | [`BranchConfig`], propagation modes, a new run's [`RunSettings`] |
@@ -40,6 +41,7 @@
 //! and never sends by itself; that is what makes it testable.
 
 pub mod branch;
+pub mod causality;
 pub mod check;
 pub mod clock;
 pub mod experiment;

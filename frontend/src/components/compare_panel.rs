@@ -40,6 +40,7 @@ pub fn ComparePanel() -> impl IntoView {
     let right = RwSignal::new(None::<Guarantees>);
     let select = move |which: RwSignal<Option<Guarantees>>,
                        testid: &'static str,
+                       name: &'static str,
                        default_label: &'static str| {
         let opts = options()
             .into_iter()
@@ -56,6 +57,7 @@ pub fn ComparePanel() -> impl IntoView {
         view! {
             <select
                 data-testid=testid
+                aria-label=name
                 prop:value=move || option_value(which.get())
                 on:change=pick
             >
@@ -89,9 +91,9 @@ pub fn ComparePanel() -> impl IntoView {
         <section class="panel compare-panel" data-testid="compare">
             <h2>"Side by side (simulator, same seed)"</h2>
             <div class="row">
-                {select(left, "compare-a", "chosen")}
+                {select(left, "compare-a", "guarantees of the left run", "chosen")}
                 " vs "
-                {select(right, "compare-b", "all / none")}
+                {select(right, "compare-b", "guarantees of the right run", "all / none")}
                 <button
                     data-testid="compare-run"
                     class="primary"

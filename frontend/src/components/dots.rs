@@ -171,10 +171,13 @@ pub fn dot_layer(
     let repaint = move || {
         let t = playback.time_untracked();
         let len = trace_len.get_untracked();
-        let selected = match focus.selected.get_untracked() {
+        // The selected dot, and the one hovered here or in the space-time diagram.
+        let flight = |s: Option<Selection>| match s {
             Some(Selection::Flight(id)) => Some(id),
             _ => None,
         };
+        let selected =
+            [flight(focus.selected.get_untracked()), flight(focus.hovered.get_untracked())];
         surface.with_value(|surface| {
             let Some(surface) = surface else { return };
             layout.with_untracked(|layout| {
@@ -195,6 +198,7 @@ pub fn dot_layer(
         flights.track();
         layout.track();
         focus.selected.track();
+        focus.hovered.track();
         repaint();
     });
     // A message still travelling at the end of the trace moves as the trace
@@ -399,7 +403,8 @@ fn make_sprites(colours: &Colours, k: f64) -> Vec<HtmlCanvasElement> {
 }
 
 /// One frame: clear, then every dot in flight at `t`, one path per class;
-/// the selected dot's outline and, when not crowded, the labels on top.
+/// the selected and hovered dots' outlines and, when not crowded, the
+/// labels on top.
 #[allow(clippy::too_many_arguments)]
 fn paint(
     playback: Playback,
@@ -409,7 +414,7 @@ fn paint(
     ids: &[usize],
     t: f64,
     trace_len: usize,
-    selected: Option<usize>,
+    selected: [Option<usize>; 2],
 ) {
     let ctx = &s.context;
     let dpr = web_sys::window().map(|w| w.device_pixel_ratio()).filter(|r| *r > 0.0).unwrap_or(1.0);
@@ -465,7 +470,7 @@ fn paint(
         }
         for &(id, _, x, y) in &placed {
             drawn.push((id, x, y));
-            if Some(id) == selected {
+            if selected.contains(&Some(id)) {
                 ctx.begin_path();
                 let _ = ctx.arc(x, y, RADIUS, 0.0, TAU);
                 ctx.set_line_width(SELECTED_OUTLINE);

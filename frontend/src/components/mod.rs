@@ -5,6 +5,7 @@ pub mod compare_panel;
 pub mod controls;
 pub mod customer_panel;
 pub mod details;
+pub mod diagram;
 pub mod dots;
 pub mod event_log;
 pub mod fault_bar;

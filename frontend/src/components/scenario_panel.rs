@@ -23,6 +23,28 @@ pub fn ScenarioPanel() -> impl IntoView {
     let editor = RwSignal::new(String::new());
     let editor_name = RwSignal::new(String::from("edited scenario"));
 
+    // The picker and the editor show what was loaded, however it was (this
+    // page, `?scenario=`, another page of the same lab): the example of
+    // that name, or the text this page loaded. The editor is left alone
+    // when it holds the person's own edits.
+    Effect::new(move |_| {
+        let name = playback.trace.with(|t| t.scenario().map(|s| s.name.clone()));
+        let Some(name) = name else { return };
+        let example =
+            settings.examples.with(|e| e.iter().find(|e| e.name == name).map(|e| e.text.clone()));
+        let text = example
+            .clone()
+            .or_else(|| Some(settings.last_text.get_untracked()).filter(|t| !t.is_empty()));
+        picked.set(if example.is_some() { name.clone() } else { String::new() });
+        let pristine = editor.with_untracked(|current| {
+            current.is_empty()
+                || settings.examples.with_untracked(|e| e.iter().any(|e| &e.text == current))
+        });
+        if let Some(text) = text.filter(|_| pristine) {
+            editor.set(text);
+            editor_name.set(name);
+        }
+    });
     let pick = move |ev: leptos::ev::Event| {
         let name = event_target_value(&ev);
         let text = settings

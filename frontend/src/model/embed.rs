@@ -1,4 +1,7 @@
-//! The page's query string: `?embed=1&scenario=<name or base64>`.
+//! The page's query string: `?embed=1&view=diagram&scenario=<name or base64>`.
+//!
+//! `view` picks what embed mode shows: `graph` (the default), `diagram`
+//! (the space-time diagram) or `both`.
 //!
 //! `scenario` is either the name of a shipped example (`seed-test-1`) or the
 //! scenario's JSON text in URL-safe base64 (padding optional; the standard
@@ -18,6 +21,39 @@ pub struct PageParams {
     pub embed: bool,
     /// The raw `scenario` value, percent-decoded.
     pub scenario: Option<String>,
+    /// What embed mode shows.
+    pub view: EmbedView,
+}
+
+/// What embed mode shows next to the controls (`&view=`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EmbedView {
+    /// The graph only (`graph`, or no `view`).
+    #[default]
+    Graph,
+    /// The space-time diagram only (`diagram`).
+    Diagram,
+    /// The graph and the diagram (`both`).
+    Both,
+}
+
+impl EmbedView {
+    /// A `view` value; an unknown one shows the graph.
+    pub fn parse(value: &str) -> Self {
+        match value {
+            "diagram" => EmbedView::Diagram,
+            "both" => EmbedView::Both,
+            _ => EmbedView::Graph,
+        }
+    }
+
+    pub fn shows_graph(self) -> bool {
+        self != EmbedView::Diagram
+    }
+
+    pub fn shows_diagram(self) -> bool {
+        self != EmbedView::Graph
+    }
 }
 
 /// Reads `location.search` (with or without the leading `?`).
@@ -28,6 +64,7 @@ pub fn parse_query(search: &str) -> PageParams {
         match key {
             "embed" => params.embed = !matches!(value, "0" | "false" | "no"),
             "scenario" => params.scenario = Some(percent_decode(value)).filter(|s| !s.is_empty()),
+            "view" => params.view = EmbedView::parse(value),
             _ => {}
         }
     }

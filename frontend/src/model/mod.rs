@@ -3,6 +3,8 @@
 //!
 //! - [`trace`]: the recorded history, its messages, and the replay to a cursor.
 //! - [`layout`]: where the graph draws nodes and messages.
+//! - [`diagram`]: where the space-time diagram draws events, messages and
+//!   faults; [`lanes`]: its lanes' order and which are hidden.
 //! - [`format`]: money (integer cents, printed by `bank_core`) and labels as text.
 //! - [`describe`]: event log lines and details-panel facts.
 //! - [`embed`]: the page's query string and `?scenario=<base64>`.
@@ -14,7 +16,9 @@
 
 pub mod customer;
 pub mod describe;
+pub mod diagram;
 pub mod embed;
 pub mod format;
+pub mod lanes;
 pub mod layout;
 pub mod trace;

@@ -1,0 +1,206 @@
+// End-to-end: the space-time diagram (main page and embed mode) and the
+// scenario picker after `?scenario=`, against the real `bank serve` in
+// headless Chromium (see visualizer.test.mjs for how it is run). Every wait
+// is on a condition in the page, bounded by a timeout; nothing sleeps.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const BANK_BIN = process.env.BANK_BIN ?? join(root, 'target', 'release', 'bank');
+const BANK_DIST = process.env.BANK_DIST ?? join(root, 'dist');
+const ARTIFACTS = process.env.ARTIFACTS ?? join(root, 'target', 'e2e-artifacts');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const WAIT = 30_000;
+
+let server;
+let baseUrl;
+let browser;
+let profile;
+
+/** Starts `bank serve` on an ephemeral port and reads the URL it prints. */
+function startServer() {
+  return new Promise((resolveUrl, reject) => {
+    const child = spawn(BANK_BIN, ['serve', '--addr', '127.0.0.1:0', '--dist', BANK_DIST], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`bank serve printed no URL: ${out}`)), WAIT);
+    child.on('exit', (code) => reject(new Error(`bank serve exited early (${code}): ${out}`)));
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const m = out.match(/http:\/\/127\.0\.0\.1:\d+\//);
+      if (m) {
+        clearTimeout(timer);
+        resolveUrl({ child, url: m[0] });
+      }
+    });
+  });
+}
+
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const started = await startServer();
+  server = started.child;
+  baseUrl = started.url;
+  profile = mkdtempSync(join(tmpdir(), 'bank-e2e-diagram-'));
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1400, height: 900 },
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  if (server) {
+    const exited = new Promise((r) => server.once('exit', r));
+    server.kill('SIGINT');
+    await exited;
+  }
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+const byId = (page, id) => page.getByTestId(id);
+
+async function newPage(path = '/') {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(new URL(path, baseUrl).href);
+  return { page, errors };
+}
+
+/** The timeline's readout as [cursor, length]. */
+async function cursorOf(page) {
+  const text = await byId(page, 'cursor').textContent();
+  const m = text.match(/(\d+)\s*\/\s*(\d+)/);
+  return [Number(m[1]), Number(m[2])];
+}
+
+async function waitForCursor(page, value) {
+  await page.waitForFunction(
+    (v) => (document.querySelector('[data-testid="cursor"]')?.textContent ?? '').trim().startsWith(`${v} /`),
+    value,
+    { timeout: WAIT },
+  );
+}
+
+async function playToTheEnd(page) {
+  await byId(page, 'speed').fill('8');
+  await byId(page, 'play').click();
+  await page.waitForFunction(() => {
+    const state = document.querySelector('[data-testid="play-state"]')?.textContent?.trim();
+    const m = (document.querySelector('[data-testid="cursor"]')?.textContent ?? '').match(/(\d+)\s*\/\s*(\d+)/);
+    return state === 'finished' && m && m[1] === m[2];
+  }, null, { timeout: WAIT });
+}
+
+/** The lane headers' keys, left to right. */
+const laneKeys = (page) => page.evaluate(() =>
+  [...document.querySelectorAll('[data-testid^="diagram-lane-"]')]
+    .sort((a, b) => a.getBoundingClientRect().left - b.getBoundingClientRect().left)
+    .map((e) => e.dataset.testid.replace('diagram-lane-', '')));
+
+test('the space-time diagram: a lane per branch and session, events and arrows move the cursor', async () => {
+  const { page, errors } = await newPage('/');
+  await byId(page, 'app-root').waitFor({ timeout: WAIT });
+  await byId(page, 'scenario-picker').selectOption('seed-test-1');
+  await byId(page, 'load-example').click();
+  // seed-test-1: branches 1 and 2, one customer session, and the browser.
+  await byId(page, 'diagram-lane-b2').waitFor({ timeout: WAIT });
+  assert.deepEqual(await laneKeys(page), ['b1', 'b2', 'c0', 'you']);
+  assert.equal(await byId(page, 'diagram-lane-c0').textContent(), 'C1');
+
+  await playToTheEnd(page);
+  const [end, len] = await cursorOf(page);
+  assert.equal(end, len);
+  // Every arrow is received by now, and every event has its circle.
+  await page.waitForFunction(
+    () => document.querySelectorAll('[data-testid="diagram-arrow"][data-state="delivered"]').length > 3,
+    null, { timeout: WAIT },
+  );
+  assert.equal(await page.locator('[data-testid="diagram-arrow"]:not([data-state="delivered"])').count(), 0);
+  assert.ok(await byId(page, 'diagram-event').count() > 6);
+  await byId(page, 'space-time').screenshot({ path: join(ARTIFACTS, 'diagram.png') });
+
+  // Clicking an event moves the cursor to just after it and selects it.
+  const event = byId(page, 'diagram-event').nth(2);
+  const index = Number(await event.getAttribute('data-index'));
+  assert.ok(index + 1 < len, 'an event before the end');
+  await event.click();
+  await waitForCursor(page, index + 1);
+  assert.match(await byId(page, 'details').textContent(), new RegExp(`Event ${index + 1}\\b`));
+  assert.equal(await page.locator('.log-line.selected .log-index').textContent(), String(index + 1));
+  // Events after the cursor are drawn faint.
+  assert.ok(await page.locator('[data-testid="diagram-event"].future').count() > 0);
+
+  // The keyboard does the same: Tab to an event, Enter.
+  const first = byId(page, 'diagram-event').first();
+  await first.focus();
+  await page.keyboard.press('Enter');
+  await waitForCursor(page, Number(await first.getAttribute('data-index')) + 1);
+  assert.equal(await byId(page, 'play-state').textContent(), 'finished', 'Enter did not play');
+
+  // Clicking an arrow moves the cursor to its send and selects the message.
+  const arrow = byId(page, 'diagram-arrow').last();
+  const start = Number(await arrow.getAttribute('data-start'));
+  await arrow.locator('.st-arrow-hit').click({ force: true });
+  await waitForCursor(page, start + 1);
+  assert.match(await byId(page, 'details').textContent(), /Message/);
+
+  // Lanes can be hidden and reordered from the keyboard.
+  await byId(page, 'lane-controls').click();
+  await byId(page, 'lane-up-b2').focus();
+  await page.keyboard.press('Enter');
+  assert.deepEqual(await laneKeys(page), ['b2', 'b1', 'c0', 'you']);
+  await byId(page, 'lane-shown-you').check();
+  await byId(page, 'lane-shown-you').uncheck();
+  await byId(page, 'diagram-lane-you').waitFor({ state: 'detached', timeout: WAIT });
+  assert.deepEqual(await laneKeys(page), ['b2', 'b1', 'c0']);
+  await byId(page, 'diagram-legend').waitFor({ timeout: WAIT });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('embed mode with &view=diagram shows the diagram and the controls only', async () => {
+  const { page, errors } = await newPage('/?embed=1&view=diagram&scenario=seed-test-1');
+  await byId(page, 'embed-root').waitFor({ timeout: WAIT });
+  await byId(page, 'diagram-lane-b2').waitFor({ timeout: WAIT });
+  assert.equal(await byId(page, 'graph').count(), 0, 'no graph with view=diagram');
+  assert.equal(await page.locator('main h1').count(), 1, 'a main landmark with a heading');
+  await playToTheEnd(page);
+  await page.waitForFunction(
+    () => document.querySelectorAll('[data-testid="diagram-event"]').length > 6,
+    null, { timeout: WAIT },
+  );
+  await page.screenshot({ path: join(ARTIFACTS, 'embed-diagram.png') });
+  await page.goto(new URL('/?embed=1&view=both', baseUrl).href);
+  await byId(page, 'graph').waitFor({ timeout: WAIT });
+  await byId(page, 'diagram-lane-b2').waitFor({ timeout: WAIT });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('after ?scenario=demo-stale-read the picker and the editor show that scenario', async () => {
+  const { page, errors } = await newPage('/?scenario=demo-stale-read');
+  await byId(page, 'app-root').waitFor({ timeout: WAIT });
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="scenario-picker"]')?.value === 'demo-stale-read',
+    null, { timeout: WAIT },
+  );
+  const shipped = JSON.parse(readFileSync(join(root, 'examples', 'demo-stale-read.json'), 'utf8'));
+  assert.deepEqual(JSON.parse(await byId(page, 'scenario-editor').inputValue()), shipped);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
