@@ -212,7 +212,8 @@ fn a_propagated_write_waits_for_its_dependencies() {
 
 #[test]
 fn a_peer_given_up_on_fails_the_waiting_write_as_unavailable_and_the_branch_goes_quiet() {
-    let mut b = Branch::new(config(1, &[2, 3], ClockScheme::default(), PropagationMode::Sequential));
+    let mut b =
+        Branch::new(config(1, &[2, 3], ClockScheme::default(), PropagationMode::Sequential));
     let token = ReplyToken(1);
     let sent = b.handle(Input::Request { token, request: request(1, 1, Op::Deposit(Cents(500))) });
     let (to, p) = sends(&sent).pop().expect("sent to the first peer");
