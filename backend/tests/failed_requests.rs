@@ -125,7 +125,7 @@ fn bank_run_cluster_with_a_branch_killed_mid_run_finishes_with_output_and_histor
     )
     .unwrap();
     let (one, _one_lines) = start_branch(1, &cluster);
-    let (mut two, two_lines) = start_branch(2, &cluster);
+    let (mut two, _two_lines) = start_branch(2, &cluster);
     let path = dir.join("input.json");
     std::fs::write(&path, input(4, 60, "")).unwrap();
     let history = dir.join("h.json");
