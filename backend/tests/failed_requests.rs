@@ -125,24 +125,41 @@ fn bank_run_cluster_with_a_branch_killed_mid_run_finishes_with_output_and_histor
     )
     .unwrap();
     let (one, _one_lines) = start_branch(1, &cluster);
-    let (mut two, two_lines) = start_branch(2, &cluster);
+    let (mut two, _two_lines) = start_branch(2, &cluster);
     let path = dir.join("input.json");
     std::fs::write(&path, input(4, 60, "")).unwrap();
     let history = dir.join("h.json");
-    let run = Command::new(env!("CARGO_BIN_EXE_bank"))
+    let mut run = Command::new(env!("CARGO_BIN_EXE_bank"))
         .args(["run", "--cluster", cluster.to_str().unwrap(), path.to_str().unwrap()])
-        .args(["--history", history.to_str().unwrap(), "--request-timeout", "5"])
+        .args(["--history", history.to_str().unwrap(), "--request-timeout", "5", "--trace"])
         .env_remove("BANK_TOKEN")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Branch 2 dies once the run has reset it: the customers are starting.
-    wait_for_line(&two_lines, "reset", 2);
+    // The run's narration: branch 2 dies once it has received something
+    // (the reset is done and the customers are under way).
+    let (tx, narrated) = mpsc::channel();
+    let run_err = run.stderr.take().unwrap();
+    let all_err = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(run_err).lines().map_while(Result::ok) {
+            let _ = tx.send(line.clone());
+            all += &line;
+            all.push('\n');
+        }
+        all
+    });
+    loop {
+        let line = narrated.recv_timeout(Duration::from_secs(60)).expect("the run narrates");
+        if line.contains("2 @ clock") && line.contains("received") {
+            break;
+        }
+    }
     two.kill().unwrap();
     let _ = two.wait();
     let output = run.wait_with_output_bounded(Duration::from_secs(120));
-    let err = String::from_utf8_lossy(&output.stderr);
+    let err = all_err.join().unwrap();
     assert_eq!(output.status.code(), Some(3), "{err}");
     assert!(!output.stdout.is_empty(), "the output is printed: {err}");
     assert!(err.contains("requests failed"), "{err}");
