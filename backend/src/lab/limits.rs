@@ -44,8 +44,9 @@ impl From<LimitReached> for Status {
 
 /// The server runs `max` labs already.
 pub fn too_many_labs(max: usize) -> LimitReached {
+    let labs = if max == 1 { "lab" } else { "labs" };
     LimitReached(format!(
-        "this server runs {max} labs, its maximum (--max-labs); try again in a few minutes \
+        "this server runs {max} {labs}, its maximum (--max-labs); try again in a few minutes \
          (idle labs are stopped), or {RUN_YOUR_OWN}"
     ))
 }
