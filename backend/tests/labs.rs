@@ -341,3 +341,20 @@ async fn a_scenario_over_the_branch_or_event_cap_is_refused_with_the_flag_to_cha
     assert_eq!(summary.name, "seed-test-1");
     origin.shutdown().await;
 }
+
+/// `bank serve --cluster`: one cluster, one lab for everyone.
+#[tokio::test]
+async fn on_one_external_cluster_every_page_shares_the_one_lab() {
+    use bank_backend::lab::registry::{Labs, Role};
+    use bank_backend::lab::Lab;
+    let labs = Labs::shared(WebOrigin::config(), Lab::new(examples::all()));
+    let (a, b) = (labs.open(None, None).await.unwrap(), labs.open(None, None).await.unwrap());
+    assert_eq!((a.lab_id, a.role), (b.lab_id, Role::Owner));
+    let follow = labs.open(None, Some(&a.follow_id.to_string())).await.unwrap();
+    assert_eq!(follow.role, Role::Follower);
+    // A call that names no lab goes to it, as before labs had ids.
+    let access = labs.access(&tonic::metadata::MetadataMap::new()).expect("the shared lab");
+    assert_eq!(access.role(), Role::Owner);
+    assert_eq!(labs.len(), 1);
+    labs.stop_all().await;
+}

@@ -42,12 +42,14 @@ pub enum Command {
     /// expects, on stdout. Traces and state dumps go to stderr.
     #[command(after_help = AFTER_HELP)]
     Run(RunArgs),
-    /// Serve the browser visualizer and a live cluster on one origin.
+    /// Serve the browser visualizer and a live cluster per viewer on one origin.
     ///
     /// Open the printed URL: pick a scenario, play it, watch every message
     /// travel between real gRPC branch servers, and send your own customer
-    /// events. Needs the frontend built (`cargo xtask serve` builds it);
-    /// without it, only the gRPC services run.
+    /// events. Every page load gets its own lab (`?lab=` in its address;
+    /// "Share to follow" gives a read-only `?follow=` link), within the
+    /// --max-* limits below. Needs the frontend built (`cargo xtask serve`
+    /// builds it); without it, only the gRPC services run.
     Serve(ServeArgs),
     /// Run one branch as its own process (one per machine, container or namespace).
     ///
