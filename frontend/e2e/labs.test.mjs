@@ -260,3 +260,27 @@ test('a server at --max-labs 1 shows the limit in the second page, and logs each
   }
   assert.match(small.log, /lab [0-9a-f]{8} stopped: the server is stopping/);
 });
+
+test('a closed page\'s lab is stopped after --lab-idle, an open page\'s is kept', async () => {
+  const quick = await startServer(['--lab-idle', '0.02']); // 1.2 s
+  try {
+    const kept = await newViewer(quick.url);
+    await kept.page.waitForURL(/[?&]lab=[0-9a-f]{32}/, { timeout: WAIT });
+    const closed = await newViewer(quick.url);
+    await closed.page.waitForURL(/[?&]lab=[0-9a-f]{32}/, { timeout: WAIT });
+    const [keptId, closedId] = [labParam(kept.page), labParam(closed.page)].map((id) => id.slice(0, 8));
+    await closed.context.close();
+    const deadline = Date.now() + WAIT;
+    while (!quick.log.includes(`lab ${closedId} stopped: no viewer`)) {
+      assert.ok(Date.now() < deadline, `lab ${closedId} was not stopped:\n${quick.log}`);
+      await kept.page.waitForTimeout(50);
+    }
+    // The open page's lab went idle first, but its page watches it.
+    assert.ok(!quick.log.includes(`lab ${keptId} stopped`), quick.log);
+    await byId(kept.page, 'play').click();
+    await untilFinished(kept.page);
+    await kept.context.close();
+  } finally {
+    await stopServer(quick);
+  }
+});
