@@ -36,6 +36,7 @@ use std::time::{Duration, Instant};
 
 use bank_backend::cluster::local::{Cluster, ClusterConfig};
 use bank_backend::customers::runner::run_scenario_on;
+use bank_backend::lab::registry::LAB_HEADER;
 use bank_backend::net::transport::{self, channel_to, BankChannel};
 use bank_core::branch::PropagationMode;
 use bank_core::formats::{self, OutputFormat};
@@ -183,12 +184,13 @@ async fn send_deposits(
     channels: Vec<BankChannel>,
     customers: u64,
     window: Duration,
+    lab: Option<tonic::metadata::AsciiMetadataValue>,
 ) -> Vec<Duration> {
     let branches = channels.len() as u64;
     let deadline = Instant::now() + window;
     let tasks: Vec<_> = (0..customers)
         .map(|c| {
-            let channels = channels.clone();
+            let (channels, lab) = (channels.clone(), lab.clone());
             tokio::spawn(async move {
                 let mut session = Session::new(CustomerId(c + 1));
                 let mut latencies = Vec::new();
@@ -208,7 +210,12 @@ async fn send_deposits(
                         session.request(EventId(i + 1), BranchId(branch), Op::Deposit(Cents(1)));
                     let sent = Instant::now();
                     let mut client = CustomerClient::new(channels[(branch - 1) as usize].clone());
-                    let call = client.request(pb::CustomerRequest::from(&request));
+                    let mut call = tonic::Request::new(pb::CustomerRequest::from(&request));
+                    if let Some(lab) = &lab {
+                        // Through a web origin: the lab it goes to.
+                        call.metadata_mut().insert(LAB_HEADER, lab.clone());
+                    }
+                    let call = client.request(call);
                     let reply = tokio::time::timeout(Duration::from_secs(30), call)
                         .await
                         .expect("an answer within 30 s")
@@ -246,7 +253,7 @@ async fn propagated_writes(
     let channels: Vec<_> =
         (1..=branches).map(|b| cluster.channels()[&BranchId(b)].clone()).collect();
     let (started, cpu) = (Instant::now(), cpu_time());
-    let mut latencies = send_deposits(channels, customers, window).await;
+    let mut latencies = send_deposits(channels, customers, window, None).await;
     let elapsed = started.elapsed();
     let deliveries = Rate::of((latencies.len() as u64 * (branches - 1)) as f64, started, cpu);
     let (calls, carried) =
@@ -368,6 +375,9 @@ fn serve_under_load(branches: u64, customers: u64, window: Duration) -> Result<S
     let mut child = Command::new(env!("CARGO_BIN_EXE_bank"))
         .args(["serve", "--addr", "127.0.0.1:0", "--scenario"])
         .arg(&scenario)
+        // Measures the whole history, uncapped (the default cap would stop
+        // a long window's run).
+        .args(["--max-history", "100000000"])
         // No frontend: the placeholder page is enough, only gRPC is used.
         .arg("--dist")
         .arg(dir.join("no-dist"))
@@ -394,11 +404,19 @@ fn serve_under_load(branches: u64, customers: u64, window: Duration) -> Result<S
         let runtime =
             tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
         let (writes, elapsed) = runtime.block_on(async move {
-            // One channel to the web origin: each request names its branch.
-            let channel = transport::plain(channel_to(addr));
+            // One channel to the web origin: each request names its lab
+            // (opened first, as a page does) and its branch.
+            let raw = channel_to(addr);
+            let opened = pb::lab_client::LabClient::new(raw.clone())
+                .open(pb::OpenRequest::default())
+                .await
+                .expect("a lab opens")
+                .into_inner();
+            let lab = opened.lab_id.parse().expect("a lab id is ASCII");
+            let channel = transport::plain(raw);
             let started = Instant::now();
             let latencies =
-                send_deposits(vec![channel; branches as usize], customers, window).await;
+                send_deposits(vec![channel; branches as usize], customers, window, Some(lab)).await;
             (latencies.len(), started.elapsed())
         });
         let status = std::fs::read_to_string(format!("/proc/{pid}/status"))

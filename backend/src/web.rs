@@ -2,8 +2,9 @@
 //!
 //! * `/bank.v1.Lab/*` and `/bank.v1.Customer/*`: gRPC, reachable both as
 //!   grpc-web (HTTP/1.1, what browsers speak, through tonic-web) and as
-//!   native gRPC (HTTP/2). `Customer` is the lab's [`Gateway`] into its
-//!   cluster; the branches' `Replica` and `Admin` services are not served
+//!   native gRPC (HTTP/2), over every lab of the server ([`Labs`]; each
+//!   call names its lab in the `x-lab-id` header). `Customer` is the
+//!   [`Gateway`] into a lab's cluster; the branches' `Replica` and `Admin` services are not served
 //!   here (browsers have no business with them).
 //! * everything else: static files from the frontend's `dist/` directory
 //!   (gzip-compressed when the browser accepts it), with `index.html` for
@@ -28,8 +29,8 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::lab::gateway::Gateway;
+use crate::lab::registry::Labs;
 use crate::lab::service::LabService;
-use crate::lab::Lab;
 
 /// The page shown when the frontend has not been built.
 const NOT_BUILT: &str = r#"<!doctype html><meta charset="utf-8"><title>bank-sim</title>
@@ -38,10 +39,10 @@ const NOT_BUILT: &str = r#"<!doctype html><meta charset="utf-8"><title>bank-sim<
 been built. Build and serve it with <code>cargo xtask serve</code>, or pass the directory of a
 <code>trunk build</code> with <code>bank serve --dist DIR</code>.</p></body>"#;
 
-/// The whole web application for `lab`, with static files from `dist`.
-pub fn router(lab: Lab, dist: &Path, dev_origins: &[HeaderValue]) -> Router {
-    let grpc = tonic::service::Routes::new(LabServer::new(LabService::new(lab.clone())))
-        .add_service(CustomerServer::new(Gateway::new(lab)))
+/// The whole web application for `labs`, with static files from `dist`.
+pub fn router(labs: Labs, dist: &Path, dev_origins: &[HeaderValue]) -> Router {
+    let grpc = tonic::service::Routes::new(LabServer::new(LabService::new(labs.clone())))
+        .add_service(CustomerServer::new(Gateway::new(labs)))
         .prepare()
         .into_axum_router()
         // grpc-web on the gRPC routes only: as a layer over everything it

@@ -4,63 +4,45 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
-use bank_backend::{lab::examples, lab::Lab, web};
+use bank_backend::lab::{examples, registry::LAB_HEADER, Lab};
 use bank_core::Guarantees;
 use bank_proto as pb;
 use bank_proto::customer_client::CustomerClient;
-use bank_proto::lab_client::LabClient;
 use http_body_util::BodyExt;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use tokio::sync::oneshot;
-use tonic::transport::Channel;
 use tonic::Streaming;
 
+mod common;
+
+use common::lab_server::{LabFor, WebOrigin};
+
+/// A web origin with one lab opened, as one page opens it.
 struct Server {
     addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
+    origin: WebOrigin,
+    lab_id: String,
     lab: Lab,
 }
 
 impl Server {
     async fn start(dist: &Path) -> Server {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-            .with_test_writer()
-            .try_init();
-        let lab = Lab::new(examples::all());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let app = web::router(lab.clone(), dist, &[]);
-        let task = tokio::spawn(async move {
-            web::serve(listener, app, async {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-        });
-        Server { addr, stop: Some(stop), task, lab }
+        let origin = WebOrigin::start(WebOrigin::config(), dist).await;
+        let lab_id = origin.open_new().await.lab_id;
+        let lab = origin.lab(&lab_id);
+        Server { addr: origin.addr, origin, lab_id, lab }
     }
 
-    async fn lab_client(&self) -> LabClient<Channel> {
-        LabClient::new(bank_backend::net::transport::channel_to(self.addr))
+    async fn lab_client(&self) -> LabFor {
+        self.origin.lab_client(&self.lab_id)
     }
 
-    /// As `bank serve` does on Ctrl-C: close the lab (ending watch streams),
-    /// then let the server drain. Hangs here would be hangs for users.
-    async fn shutdown(mut self) {
-        self.lab.stop().await;
-        let _ = self.stop.take().unwrap().send(());
-        tokio::time::timeout(std::time::Duration::from_secs(20), self.task)
-            .await
-            .expect("server shuts down with clients connected")
-            .unwrap();
+    async fn shutdown(self) {
+        self.origin.shutdown().await;
     }
 }
 
-async fn load(lab: &mut LabClient<Channel>, name: &str) -> pb::ScenarioSummary {
+async fn load(lab: &mut LabFor, name: &str) -> pb::ScenarioSummary {
     let text = examples::find(name).unwrap().text.to_owned();
     let reply = lab
         .load(pb::LoadRequest { text, name: name.into(), ..Default::default() })
@@ -73,11 +55,7 @@ async fn load(lab: &mut LabClient<Channel>, name: &str) -> pb::ScenarioSummary {
     }
 }
 
-async fn control(
-    lab: &mut LabClient<Channel>,
-    command: pb::Command,
-    speed: f64,
-) -> pb::ControlReply {
+async fn control(lab: &mut LabFor, command: pb::Command, speed: f64) -> pb::ControlReply {
     lab.control(pb::ControlRequest { command: command as i32, speed }).await.unwrap().into_inner()
 }
 
@@ -277,9 +255,10 @@ async fn an_invalid_scenario_is_refused_with_line_and_column() {
     server.shutdown().await;
 }
 
-/// A grpc-web client over HTTP/1.1, as a browser is.
+/// A grpc-web client over HTTP/1.1, as a browser is, naming `lab_id`.
 fn grpc_web_customer_client(
     addr: SocketAddr,
+    lab_id: &str,
 ) -> CustomerClient<
     impl tonic::client::GrpcService<
             tonic::body::Body,
@@ -292,8 +271,14 @@ fn grpc_web_customer_client(
         > + Clone,
 > {
     let http1 = Client::builder(TokioExecutor::new()).build_http();
-    let svc =
-        tower::ServiceBuilder::new().layer(tonic_web::GrpcWebClientLayer::new()).service(http1);
+    let lab_id = http::HeaderValue::from_str(lab_id).unwrap();
+    let svc = tower::ServiceBuilder::new()
+        .map_request(move |mut request: http::Request<tonic::body::Body>| {
+            request.headers_mut().insert(LAB_HEADER, lab_id.clone());
+            request
+        })
+        .layer(tonic_web::GrpcWebClientLayer::new())
+        .service(http1);
     CustomerClient::with_origin(svc, format!("http://{addr}").parse().unwrap())
 }
 
@@ -303,7 +288,7 @@ async fn the_browser_can_be_a_customer_over_grpc_web() {
     let mut lab = server.lab_client().await;
     load(&mut lab, "project1-sample").await; // three branches at 400
     let mut watch = lab.watch(pb::WatchRequest {}).await.unwrap().into_inner();
-    let mut browser = grpc_web_customer_client(server.addr);
+    let mut browser = grpc_web_customer_client(server.addr, &server.lab_id);
     let reply = browser
         .request(pb::CustomerRequest {
             customer_id: 1000,
@@ -383,7 +368,7 @@ async fn static_files_have_the_right_types_and_are_compressed() {
     std::fs::remove_dir_all(&dist).ok();
 }
 
-async fn inject(lab: &mut LabClient<Channel>, fault: pb::fault_request::Fault) -> pb::FaultReply {
+async fn inject(lab: &mut LabFor, fault: pb::fault_request::Fault) -> pb::FaultReply {
     lab.inject(pb::FaultRequest { fault: Some(fault) }).await.unwrap().into_inner()
 }
 

@@ -25,11 +25,13 @@ pub mod state;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::Api;
+use bank_proto::OpenReply;
+
+use crate::api::{Api, ApiError};
 use crate::components::{
     compare_panel::ComparePanel, controls::Controls, customer_panel::CustomerPanel,
     details::Details, diagram::SpaceTimeDiagram, event_log::EventLog, fault_bar::FaultBar,
-    graph::Graph, output_panel::OutputPanel, scenario_panel::ScenarioPanel,
+    graph::Graph, output_panel::OutputPanel, scenario_panel::ScenarioPanel, share::ShareFollow,
     state_table::StateTable, timeline::Timeline, violations_panel::ViolationsPanel,
 };
 use crate::model::embed::{self, EmbedView, PageParams, ScenarioSource};
@@ -41,17 +43,123 @@ pub fn mount() {
     leptos::mount::mount_to_body(App);
 }
 
-/// The whole page: the full lab, or only the graph (and/or the space-time
-/// diagram) and the controls in embed mode (`?embed=1&view=both&scenario=...`).
+/// The whole page: first the lab it shows is opened (a new one, the one in
+/// `?lab=`, or the one `?follow=` follows); then the full lab, or only the
+/// graph (and/or the space-time diagram) and the controls in embed mode
+/// (`?embed=1&view=both&scenario=...`). A server that cannot give a lab says
+/// why in the page.
 #[component]
 pub fn App() -> impl IntoView {
     let params = page_params();
-    let state = State::new(Api::same_origin());
+    let opening = RwSignal::new(None::<Result<OpenedLab, ApiError>>);
+    let asked = params.clone();
+    spawn_local(async move { opening.set(Some(open_lab(&asked).await)) });
+    move || match opening.get() {
+        None => view! {
+            <p class="opening" role="status" data-testid="opening">"Opening a lab…"</p>
+        }
+        .into_any(),
+        Some(Ok(opened)) => view! { <LabPage params=params.clone() opened/> }.into_any(),
+        Some(Err(error)) => view! { <LabRefused error/> }.into_any(),
+    }
+}
+
+/// The lab this page shows, as `Open` answered.
+#[derive(Clone, Debug, PartialEq)]
+struct OpenedLab {
+    reply: OpenReply,
+    /// A new lab (so `?scenario=` is loaded into it), not one come back to.
+    fresh: bool,
+    /// Something to tell the viewer (the lab of the link was gone).
+    notice: Option<String>,
+}
+
+/// Opens the lab the query string asks for: follows `?follow=`, comes back
+/// to `?lab=` (a new lab if that one is gone), else a new one.
+async fn open_lab(params: &PageParams) -> Result<OpenedLab, ApiError> {
+    let api = Api::same_origin();
+    if let Some(follow) = &params.follow {
+        let reply = api.open(String::new(), follow.clone()).await?;
+        return Ok(OpenedLab { reply, fresh: false, notice: None });
+    }
+    let mut notice = None;
+    if let Some(lab) = &params.lab {
+        match api.open(lab.clone(), String::new()).await {
+            Ok(reply) => return Ok(OpenedLab { reply, fresh: false, notice: None }),
+            Err(error)
+                if error.is_gone()
+                    || matches!(&error, ApiError::Refused { code, .. } if code == "InvalidArgument") =>
+            {
+                notice = Some(format!("{} This is a new lab.", error.message()));
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    let reply = api.open(String::new(), String::new()).await?;
+    Ok(OpenedLab { reply, fresh: true, notice })
+}
+
+/// Puts `?lab=<id>` into the page's address (keeping every other
+/// parameter), without a new history entry: a reload comes back to it.
+fn remember_lab(lab_id: &str) {
+    let Some(window) = web_sys::window() else { return };
+    let location = window.location();
+    let search = location.search().unwrap_or_default();
+    let wanted = embed::with_param(&search, "lab", Some(lab_id));
+    if wanted != search {
+        let path = location.pathname().unwrap_or_default();
+        let hash = location.hash().unwrap_or_default();
+        if let Ok(history) = window.history() {
+            let url = format!("{path}{wanted}{hash}");
+            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+        }
+    }
+}
+
+/// Why the server gave this page no lab, in its words: a limit
+/// (`data-testid="lab-limit"`), or the lab of a follow link is gone.
+#[component]
+fn LabRefused(error: ApiError) -> impl IntoView {
+    let (testid, heading) = if error.is_limit() {
+        ("lab-limit", "This server is full")
+    } else if error.is_gone() {
+        ("lab-gone", "This lab has stopped")
+    } else {
+        ("lab-unavailable", "No lab")
+    };
+    let reload = move |_| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.location().reload();
+        }
+    };
+    view! {
+        <div class="lab-refused" role="alert" data-testid=testid>
+            <h1>"bank-sim"</h1>
+            <h2>{heading}</h2>
+            <p data-testid="lab-refused-message">{error.message()}</p>
+            <button on:click=reload>"Try again"</button>
+        </div>
+    }
+}
+
+/// The page over its open lab.
+#[component]
+fn LabPage(params: PageParams, opened: OpenedLab) -> impl IntoView {
+    let state = State::new(Api::same_origin().for_lab(&opened.reply));
+    let server = state.server;
+    server.follow_id.set_value(Some(opened.reply.follow_id.clone()));
+    if !server.read_only {
+        remember_lab(&opened.reply.lab_id);
+    }
+    if let Some(notice) = opened.notice {
+        server.tell(notice);
+    }
     state.provide();
 
     spawn_local(watch::watch_forever(state));
-    let scenario = params.scenario.clone();
-    let (settings, server) = (state.settings, state.server);
+    // `?scenario=` starts a new lab; a lab come back to (or followed) keeps its own.
+    let scenario = params.scenario.clone().filter(|_| opened.fresh && !server.read_only);
+    let settings = state.settings;
     spawn_local(async move {
         if let Err(error) = settings.fetch_examples().await {
             server.tell(error.to_string());
@@ -62,6 +170,16 @@ pub fn App() -> impl IntoView {
     });
     components::controls::install_keyboard(state.playback);
 
+    let following = move || {
+        server.read_only.then(|| {
+            view! {
+                <p class="following" data-testid="following" role="status">
+                    "Following someone else's lab, read-only: you see what its owner does, \
+                     with your own cursor (\"Live\" jumps to the newest event)."
+                </p>
+            }
+        })
+    };
     if params.embed {
         // `&view=`: the graph, the space-time diagram, or both.
         let view = params.view;
@@ -69,6 +187,7 @@ pub fn App() -> impl IntoView {
             <main class="embed" class:embed-both=view == EmbedView::Both data-testid="embed-root">
                 <h1 class="visually-hidden">"bank-sim"</h1>
                 <Notice/>
+                {following}
                 <div class="embed-views">
                     {view.shows_graph().then(|| view! { <Graph/> })}
                     {view.shows_diagram().then(|| view! { <SpaceTimeDiagram/> })}
@@ -84,8 +203,10 @@ pub fn App() -> impl IntoView {
                 <header class="top">
                     <h1>"bank-sim"</h1>
                     <ScenarioTitle/>
+                    <ShareFollow/>
                     <Notice/>
                 </header>
+                {following}
                 <main class="layout">
                     <section class="stage">
                         <Graph/>

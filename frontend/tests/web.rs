@@ -567,6 +567,32 @@ fn the_query_string_selects_embed_mode_and_a_scenario() {
 }
 
 #[wasm_bindgen_test(unsupported = test)]
+fn the_query_string_names_the_lab_and_links_keep_the_other_parameters() {
+    let p = embed::parse_query("?scenario=seed-test-1&lab=ab12&embed=1");
+    assert_eq!((p.lab.as_deref(), p.follow.as_deref()), (Some("ab12"), None));
+    assert_eq!(embed::parse_query("?follow=cd34").follow.as_deref(), Some("cd34"));
+    assert_eq!(embed::parse_query("?lab=").lab, None);
+
+    // The lab id joins the page's own parameters (history.replaceState).
+    assert_eq!(
+        embed::with_param("?embed=1&scenario=seed-test-1", "lab", Some("ab12")),
+        "?embed=1&scenario=seed-test-1&lab=ab12"
+    );
+    assert_eq!(embed::with_param("", "lab", Some("ab12")), "?lab=ab12");
+    // A new lab replaces an old one in its place; removing leaves the rest.
+    assert_eq!(embed::with_param("?lab=old&embed=1", "lab", Some("new")), "?lab=new&embed=1");
+    assert_eq!(embed::with_param("?lab=old&embed=1", "lab", None), "?embed=1");
+    assert_eq!(embed::with_param("?lab=old", "lab", None), "");
+
+    // A follow link keeps the view, not the owner's id or the scenario.
+    assert_eq!(
+        embed::follow_query("?embed=1&scenario=seed-test-2&lab=ab12", "cd34"),
+        "?embed=1&follow=cd34"
+    );
+    assert_eq!(embed::follow_query("?lab=ab12", "cd34"), "?follow=cd34");
+}
+
+#[wasm_bindgen_test(unsupported = test)]
 fn base64_scenarios_decode_in_every_spelling() {
     let text = r#"[{"id": 1, "type": "branch", "balance": 400}]?>"#;
     let url_safe = embed::encode_base64_text(text);

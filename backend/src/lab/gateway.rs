@@ -3,8 +3,9 @@
 //! A browser can only reach the origin it was served from, not the branch
 //! servers' own ports. This service accepts the very same `CustomerRequest`
 //! a scripted customer sends and forwards it, as a real gRPC call, to the
-//! branch named in `branch_id`, reporting the request and its answer to the
-//! lab so the visualizer draws them. It is the only branch service the web
+//! branch named in `branch_id` of the lab named in the `x-lab-id` header
+//! (its owner only: a follower is refused), reporting the request and its
+//! answer to that lab so the visualizer draws them. It is the only branch service the web
 //! origin serves: replicas and drivers talk to the branches' own ports.
 
 use bank_core::branch::{Reply, Request as CoreRequest};
@@ -14,18 +15,18 @@ use bank_proto::customer_client::CustomerClient;
 use bank_proto::customer_server::Customer;
 use tonic::{Request, Response, Status};
 
-use crate::lab::Lab;
+use crate::lab::registry::Labs;
 use crate::observe::Activity;
 
-/// Forwards browser customer requests into the lab's cluster.
+/// Forwards browser customer requests into their lab's cluster.
 #[derive(Clone, Debug)]
 pub struct Gateway {
-    lab: Lab,
+    labs: Labs,
 }
 
 impl Gateway {
-    pub fn new(lab: Lab) -> Self {
-        Gateway { lab }
+    pub fn new(labs: Labs) -> Self {
+        Gateway { labs }
     }
 }
 
@@ -35,10 +36,11 @@ impl Customer for Gateway {
         &self,
         request: Request<pb::CustomerRequest>,
     ) -> Result<Response<pb::CustomerReply>, Status> {
+        let access = self.labs.access(request.metadata())?;
+        let lab = access.owner("send customer requests")?;
         let message = request.into_inner();
         let core_request = CoreRequest::try_from(&message)?;
-        let route = self
-            .lab
+        let route = lab
             .customer_route()
             .await
             .ok_or_else(|| Status::failed_precondition("no scenario is loaded"))?;

@@ -12,6 +12,12 @@
 //! (numbered from 0 since the last load or reset) and broadcast live;
 //! [`Lab::watch`] replays the history, then follows the live events.
 //!
+//! A server holds many labs, one per page load ([`registry`]); each is
+//! independent (its own cluster, history, pacing and faults) and bounded by
+//! [`Limits`]: a scenario with too many branches or scripted events is
+//! refused at load, and a run whose history reaches the cap is stopped with
+//! a `halted` event.
+//!
 //! Faults and consistency: a scenario may be an *experiment* (see
 //! [`bank_core::experiment`]) with session guarantees, a propagation mode, a
 //! network plan and a seed. The cluster starts with that network; the plan's
@@ -36,14 +42,20 @@
 //! | this one | [`Lab`]: the loaded scenario, its live run and history; load, play, inject |
 //! | [`events`] | the proto messages the lab records and answers, built from its state |
 //! | [`compare`] | the side-by-side comparison in the simulator |
-//! | [`service`] | the `Lab` gRPC service over a [`Lab`] |
-//! | [`gateway`] | the `Customer` service on the web origin, into the lab's cluster |
+//! | [`registry`] | [`registry::Labs`]: every lab of a server by id, owners and followers, limits, idle expiry |
+//! | [`key`] | the random ids that name a lab and its follow link |
+//! | [`limits`] | per-lab caps and the words of a refusal |
+//! | [`service`] | the `Lab` gRPC service over the registry |
+//! | [`gateway`] | the `Customer` service on the web origin, into a lab's cluster |
 //! | [`examples`] | the shipped example scenarios |
 
 pub mod compare;
 pub mod events;
 pub mod examples;
 pub mod gateway;
+pub mod key;
+pub mod limits;
+pub mod registry;
 pub mod service;
 
 use std::sync::Arc;
@@ -69,6 +81,7 @@ use crate::net::transport::BankChannel;
 use crate::observe::{Activity, ActivitySink};
 use crate::shutdown::Shutdown;
 use events::{fault_refused, network_state};
+use limits::{LimitReached, Limits};
 
 /// Scripted customer events per second when the browser does not say.
 pub const DEFAULT_SPEED: f64 = 1.0;
@@ -87,6 +100,26 @@ pub struct Lab {
     /// Branch processes to run on (`bank serve --cluster`) instead of a
     /// fresh in-process cluster per run.
     external: Option<Arc<ExternalCluster>>,
+    /// What a scenario and a run may use.
+    limits: Limits,
+}
+
+/// Why [`Lab::load_checked`] did not load a scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoadError {
+    /// The text is not a scenario, or its cluster would not start.
+    Invalid(pb::ScenarioError),
+    /// The scenario is larger than this lab's [`Limits`].
+    TooLarge(LimitReached),
+}
+
+impl From<LoadError> for pb::ScenarioError {
+    fn from(error: LoadError) -> pb::ScenarioError {
+        match error {
+            LoadError::Invalid(e) => e,
+            LoadError::TooLarge(limit) => events::refused(limit.0),
+        }
+    }
 }
 
 /// A scenario that was loaded, with what is needed to restart and render it.
@@ -108,6 +141,9 @@ struct LabState {
     run: Option<LiveRun>,
     play: pb::PlayState,
     speed: f64,
+    /// The history reached [`Limits::max_history`]: the run was stopped and
+    /// only a load or reset starts anew.
+    halted: bool,
 }
 
 /// The cluster and tasks of the current run.
@@ -145,6 +181,7 @@ impl Lab {
             run: None,
             play: pb::PlayState::Empty,
             speed: DEFAULT_SPEED,
+            halted: false,
         };
         Lab {
             inner: Arc::new(Mutex::new(state)),
@@ -152,7 +189,17 @@ impl Lab {
             examples: Arc::new(examples),
             closed: Shutdown::new(),
             external: None,
+            limits: Limits::default(),
         }
+    }
+
+    /// This lab with other [`Limits`] than the defaults.
+    pub fn with_limits(self, limits: Limits) -> Lab {
+        Lab { limits, ..self }
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
     }
 
     /// A lab that runs every scenario on `cluster`'s branch processes.
@@ -186,10 +233,25 @@ impl Lab {
         guarantees: Option<Guarantees>,
         propagation: Option<PropagationMode>,
     ) -> Result<pb::ScenarioSummary, pb::ScenarioError> {
+        self.load_checked(text, name, format, guarantees, propagation).await.map_err(Into::into)
+    }
+
+    /// [`Lab::load_with`], telling a scenario over this lab's [`Limits`]
+    /// apart from one that is not valid.
+    pub async fn load_checked(
+        &self,
+        text: &str,
+        name: &str,
+        format: Option<OutputFormat>,
+        guarantees: Option<Guarantees>,
+        propagation: Option<PropagationMode>,
+    ) -> Result<pb::ScenarioSummary, LoadError> {
         let display_name = if name.is_empty() { "scenario" } else { name };
         let experiment = experiment::parse_experiment(text, display_name)
-            .map_err(|e| pb::ScenarioError::from(&e))?;
+            .map_err(|e| LoadError::Invalid(pb::ScenarioError::from(&e)))?;
         let (scenario, settings) = (experiment.scenario, experiment.settings);
+        let scripted = scenario.customers.iter().map(|c| c.events.len()).sum();
+        self.limits.admit(scenario.branches.len(), scripted).map_err(LoadError::TooLarge)?;
         // The browser's menu offers the file's own guarantees among its choices.
         let chose = Overrides { format, propagation, ..Overrides::default() }
             .picked_guarantees(guarantees, &settings);
@@ -199,7 +261,9 @@ impl Lab {
         let loaded = Loaded { scenario, plan, summary: summary.clone() };
         let mut state = self.inner.lock().await;
         state.loaded = Some(loaded);
-        self.restart(&mut state).await.map_err(|e| events::refused(e.to_string()))?;
+        self.restart(&mut state)
+            .await
+            .map_err(|e| LoadError::Invalid(events::refused(e.to_string())))?;
         Ok(summary)
     }
 
@@ -289,8 +353,8 @@ impl Lab {
         if speed_given && matches!(command, pb::Command::Play | pb::Command::SetSpeed) {
             state.speed = speed.clamp(MIN_SPEED, MAX_SPEED);
         }
-        if state.loaded.is_none() {
-            // Nothing to control yet.
+        if state.loaded.is_none() || (state.halted && command != pb::Command::Reset) {
+            // Nothing to control (yet, or any more until a reset).
             return Ok(events::control_reply(state.play, state.speed));
         }
         let playing = state.play == pb::PlayState::Playing;
@@ -353,6 +417,14 @@ impl Lab {
         })
     }
 
+    /// Where the current run's branch servers listen (in-process clusters
+    /// only; empty when nothing runs).
+    pub async fn branch_addrs(&self) -> Vec<std::net::SocketAddr> {
+        let state = self.inner.lock().await;
+        let cluster = state.run.as_ref().and_then(|run| run.cluster.as_ref());
+        cluster.map(|c| c.addrs().values().copied().collect()).unwrap_or_default()
+    }
+
     /// The current run's pacer, to observe how many scripted events started
     /// and whether the customers are waiting for permission.
     pub async fn pacer(&self) -> Option<Arc<Pacer>> {
@@ -372,6 +444,7 @@ impl Lab {
         let loaded = state.loaded.clone().expect("restart needs a loaded scenario");
         state.generation += 1;
         state.history.clear();
+        state.halted = false;
         state.started = Instant::now();
         let generation = state.generation;
 
@@ -564,7 +637,38 @@ impl Lab {
         }
     }
 
+    /// Appends `event` to the history and tells the watchers; at the
+    /// history cap, stops the run instead (see [`Lab::halt`]).
     fn push(&self, state: &mut LabState, event: pb::lab_event::Event) {
+        if state.halted {
+            return;
+        }
+        // One place is kept for the `halted` event itself.
+        if state.history.len() + 1 >= self.limits.max_history {
+            self.halt(state);
+            return;
+        }
+        self.append(state, event);
+    }
+
+    /// The history is full: records why as its last event and stops the
+    /// run (its tasks stop recording, its cluster shuts down and frees its
+    /// ports). The recorded history stays for the watchers to scrub.
+    fn halt(&self, state: &mut LabState) {
+        state.halted = true;
+        let reason = self.limits.history_full();
+        tracing::info!("a lab's run stopped: {reason}");
+        self.append(state, pb::lab_event::Event::Halted(pb::Halted { reason }));
+        state.generation += 1;
+        if let Some(run) = state.run.take() {
+            // Not awaited here: the caller holds the lab's lock, and may be
+            // one of the run's own tasks.
+            tokio::spawn(stop_live_run(run));
+        }
+        state.play = pb::PlayState::Paused;
+    }
+
+    fn append(&self, state: &mut LabState, event: pb::lab_event::Event) {
         let lab_event = pb::LabEvent {
             seq: state.history.len() as u64,
             at_micros: state.started.elapsed().as_micros() as u64,
@@ -595,17 +699,22 @@ fn stop_ticker(state: &mut LabState) {
 
 async fn stop_run(state: &mut LabState) {
     if let Some(run) = state.run.take() {
-        if let Some(t) = run.ticker {
-            t.abort();
-        }
-        // Waking the runner's waiting sessions with an error ends them.
-        run.pacer.close();
-        for t in run.tasks {
-            t.abort();
-        }
-        if let Some(cluster) = run.cluster {
-            cluster.shutdown().await;
-        }
+        stop_live_run(run).await;
     }
     state.play = if state.loaded.is_some() { pb::PlayState::Paused } else { pb::PlayState::Empty };
+}
+
+/// Stops a run's tasks and shuts its cluster down.
+async fn stop_live_run(run: LiveRun) {
+    if let Some(t) = run.ticker {
+        t.abort();
+    }
+    // Waking the runner's waiting sessions with an error ends them.
+    run.pacer.close();
+    for t in run.tasks {
+        t.abort();
+    }
+    if let Some(cluster) = run.cluster {
+        cluster.shutdown().await;
+    }
 }

@@ -1,8 +1,10 @@
 //! The `Lab` gRPC service (what the browser calls over grpc-web).
 //!
-//! Reads each request into typed values at the edge (with bank-proto's
-//! conversions: a malformed one is answered `INVALID_ARGUMENT`) and hands
-//! them to the [`Lab`].
+//! Finds the call's lab in the registry by its `x-lab-id` header
+//! ([`Labs::access`]; `Open` makes or finds one first), refuses a
+//! follower's calls that would change it, reads each request into typed
+//! values at the edge (with bank-proto's conversions: a malformed one is
+//! answered `INVALID_ARGUMENT`) and hands them to the [`Lab`](crate::lab::Lab).
 
 use std::pin::Pin;
 
@@ -19,17 +21,18 @@ use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::StreamExt;
 use tonic::{Request, Response, Status};
 
-use crate::lab::Lab;
+use crate::lab::registry::Labs;
+use crate::lab::LoadError;
 
-/// Serves a [`Lab`] over gRPC.
+/// Serves a server's [`Labs`] over gRPC.
 #[derive(Clone, Debug)]
 pub struct LabService {
-    lab: Lab,
+    labs: Labs,
 }
 
 impl LabService {
-    pub fn new(lab: Lab) -> Self {
-        LabService { lab }
+    pub fn new(labs: Labs) -> Self {
+        LabService { labs }
     }
 }
 
@@ -37,12 +40,23 @@ type EventStream = Pin<Box<dyn Stream<Item = Result<pb::LabEvent, Status>> + Sen
 
 #[tonic::async_trait]
 impl LabRpc for LabService {
+    async fn open(
+        &self,
+        request: Request<pb::OpenRequest>,
+    ) -> Result<Response<pb::OpenReply>, Status> {
+        let r = request.into_inner();
+        let given = |id: &str| Some(id.to_owned()).filter(|id| !id.is_empty());
+        let (lab_id, follow_id) = (given(&r.lab_id), given(&r.follow_id));
+        let opened = self.labs.open(lab_id.as_deref(), follow_id.as_deref()).await?;
+        Ok(Response::new(opened.into()))
+    }
+
     async fn examples(
         &self,
         _: Request<pb::ExamplesRequest>,
     ) -> Result<Response<pb::ExamplesReply>, Status> {
         let examples = self
-            .lab
+            .labs
             .examples()
             .iter()
             .map(|e| pb::Example {
@@ -58,16 +72,19 @@ impl LabRpc for LabService {
         &self,
         request: Request<pb::LoadRequest>,
     ) -> Result<Response<pb::LoadReply>, Status> {
+        let access = self.labs.access(request.metadata())?;
+        let lab = access.owner("load a scenario")?;
         let r = request.into_inner();
         let format: Option<OutputFormat> =
             enum_field::<pb::OutputFormat, _>(r.format, "LoadRequest.format")?;
         let propagation: Option<PropagationMode> =
             enum_field::<pb::PropagationMode, _>(r.propagation, "LoadRequest.propagation")?;
         let guarantees = r.guarantees.map(Guarantees::from);
-        let loaded = self.lab.load_with(&r.text, &r.name, format, guarantees, propagation);
+        let loaded = lab.load_checked(&r.text, &r.name, format, guarantees, propagation);
         let result = match loaded.await {
             Ok(summary) => pb::load_reply::Result::Scenario(summary),
-            Err(error) => pb::load_reply::Result::Error(error),
+            Err(LoadError::Invalid(error)) => pb::load_reply::Result::Error(error),
+            Err(LoadError::TooLarge(limit)) => return Err(limit.into()),
         };
         Ok(Response::new(pb::LoadReply { result: Some(result) }))
     }
@@ -76,14 +93,13 @@ impl LabRpc for LabService {
         &self,
         request: Request<pb::ControlRequest>,
     ) -> Result<Response<pb::ControlReply>, Status> {
+        let access = self.labs.access(request.metadata())?;
+        let lab = access.owner("play, pause, step or restart it")?;
         let r = request.into_inner();
         let command = pb::Command::try_from(r.command)
             .map_err(|_| Status::invalid_argument(format!("unknown command {}", r.command)))?;
-        let reply = self
-            .lab
-            .control(command, r.speed)
-            .await
-            .map_err(|e| Status::internal(e.to_string()))?;
+        let reply =
+            lab.control(command, r.speed).await.map_err(|e| Status::internal(e.to_string()))?;
         Ok(Response::new(reply))
     }
 
@@ -93,8 +109,10 @@ impl LabRpc for LabService {
         &self,
         request: Request<pb::FaultRequest>,
     ) -> Result<Response<pb::FaultReply>, Status> {
+        let access = self.labs.access(request.metadata())?;
+        let lab = access.owner("inject faults")?;
         let fault = Fault::try_from(request.get_ref())?;
-        Ok(Response::new(self.lab.inject(fault).await))
+        Ok(Response::new(lab.inject(fault).await))
     }
 
     async fn compare(
@@ -111,9 +129,12 @@ impl LabRpc for LabService {
 
     async fn watch(
         &self,
-        _: Request<pb::WatchRequest>,
+        request: Request<pb::WatchRequest>,
     ) -> Result<Response<Self::WatchStream>, Status> {
-        let (history, live, closed) = self.lab.watch().await;
+        let access = self.labs.access(request.metadata())?;
+        // The lab does not expire while this stream is open.
+        let watcher = access.watcher();
+        let (history, live, closed) = access.lab().watch().await;
         let live = BroadcastStream::new(live).map(|item| match item {
             Ok(event) => Ok(event),
             Err(BroadcastStreamRecvError::Lagged(n)) => {
@@ -123,6 +144,10 @@ impl LabRpc for LabService {
         let stream = tokio_stream::iter(history.into_iter().map(Ok)).chain(live);
         let stream = futures::StreamExt::take_until(stream, async move {
             closed.wait().await;
+        })
+        .map(move |event| {
+            let _watching = &watcher;
+            event
         });
         Ok(Response::new(Box::pin(stream)))
     }

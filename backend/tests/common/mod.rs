@@ -5,6 +5,8 @@
 //! every helper, hence the `allow` below.
 #![allow(dead_code)]
 
+pub mod lab_server;
+
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Output};
 use std::sync::mpsc;

@@ -62,20 +62,44 @@ async fn ready(origin: &str) -> Result<Grpc<Client>, Status> {
     Ok(grpc)
 }
 
-/// One request, one reply: the RPC at `path` (see [`super::path`]).
-pub async fn unary(origin: &str, path: &'static str, request: Vec<u8>) -> Result<Vec<u8>, Status> {
-    let mut grpc = ready(origin).await?;
-    let path = PathAndQuery::from_static(path);
-    Ok(grpc.unary(Request::new(request), path, Encoded).await?.into_inner())
+/// The metadata header that names the call's lab (see `lab.proto`).
+const LAB_HEADER: &str = "x-lab-id";
+
+/// `request`, naming `lab` (a lab id or follow id) if given.
+fn named(request: Vec<u8>, lab: Option<&str>) -> Result<Request<Vec<u8>>, Status> {
+    let mut request = Request::new(request);
+    if let Some(lab) = lab {
+        let value = lab
+            .parse()
+            .map_err(|_| Status::invalid_argument(format!("{lab:?} is not a lab id")))?;
+        request.metadata_mut().insert(LAB_HEADER, value);
+    }
+    Ok(request)
 }
 
-/// One request, a stream of replies: the RPC at `path`.
+/// One request, one reply: the RPC at `path` (see [`super::path`]), for
+/// the lab `lab`.
+pub async fn unary(
+    origin: &str,
+    lab: Option<&str>,
+    path: &'static str,
+    request: Vec<u8>,
+) -> Result<Vec<u8>, Status> {
+    let request = named(request, lab)?;
+    let mut grpc = ready(origin).await?;
+    let path = PathAndQuery::from_static(path);
+    Ok(grpc.unary(request, path, Encoded).await?.into_inner())
+}
+
+/// One request, a stream of replies: the RPC at `path`, for the lab `lab`.
 pub async fn server_streaming(
     origin: &str,
+    lab: Option<&str>,
     path: &'static str,
     request: Vec<u8>,
 ) -> Result<Streaming<Vec<u8>>, Status> {
+    let request = named(request, lab)?;
     let mut grpc = ready(origin).await?;
     let path = PathAndQuery::from_static(path);
-    Ok(grpc.server_streaming(Request::new(request), path, Encoded).await?.into_inner())
+    Ok(grpc.server_streaming(request, path, Encoded).await?.into_inner())
 }

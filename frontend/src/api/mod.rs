@@ -1,6 +1,10 @@
 //! The only code that talks to the server: grpc-web calls to the `Lab` and
 //! `Customer` services of `proto/bank/v1`, on the page's own origin.
 //!
+//! The server holds a lab per viewer: the page first calls [`Api::open`],
+//! then names its lab in every call ([`Api::for_lab`]: the lab id of an
+//! owner, the follow id of a follower, in the `x-lab-id` header).
+//!
 //! - [`Api`] (here): one method per RPC, typed messages in and out.
 //! - [`grpc`]: the one call path they share, for encoded messages.
 //! - [`path`]: the RPCs by their gRPC paths.
@@ -14,8 +18,8 @@ use bank_core::Guarantees;
 use bank_proto::{
     compare_reply, load_reply, Command, CompareReply, CompareRequest, CompareResult, ControlReply,
     ControlRequest, CustomerReply, CustomerRequest, Example, ExamplesReply, ExamplesRequest,
-    FaultReply, FaultRequest, LabEvent, LoadReply, LoadRequest, ScenarioError, ScenarioSummary,
-    WatchRequest,
+    FaultReply, FaultRequest, LabEvent, LoadReply, LoadRequest, OpenReply, OpenRequest,
+    ScenarioError, ScenarioSummary, WatchRequest,
 };
 use prost::Message;
 use thiserror::Error;
@@ -33,6 +37,27 @@ pub enum ApiError {
     /// The server closed the stream or sent something unexpected.
     #[error("unexpected answer from the lab server: {0}")]
     Protocol(String),
+}
+
+impl ApiError {
+    /// A server limit said no (`RESOURCE_EXHAUSTED`): its message says
+    /// which limit and what to do.
+    pub fn is_limit(&self) -> bool {
+        matches!(self, ApiError::Refused { code, .. } if code == "ResourceExhausted")
+    }
+
+    /// The lab named is not there (any more).
+    pub fn is_gone(&self) -> bool {
+        matches!(self, ApiError::Refused { code, .. } if code == "NotFound")
+    }
+
+    /// The server's own words, without the status code.
+    pub fn message(&self) -> String {
+        match self {
+            ApiError::Refused { message, .. } => message.clone(),
+            other => other.to_string(),
+        }
+    }
 }
 
 impl From<Status> for ApiError {
@@ -54,15 +79,33 @@ impl From<Status> for ApiError {
 /// The outcome of `Lab.Load`: a scenario, or why the text is not one.
 pub type Loaded = Result<ScenarioSummary, ScenarioError>;
 
-/// The lab server at an origin (`http://127.0.0.1:8080`).
+/// The lab server at an origin (`http://127.0.0.1:8080`), and the lab the
+/// calls are for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Api {
     origin: String,
+    /// The lab id (owner) or follow id (follower) sent with every call.
+    lab: Option<String>,
+    /// `lab` is a follow id: only watching is allowed.
+    read_only: bool,
 }
 
 impl Api {
+    /// The server at `origin`, naming no lab yet (for [`Api::open`]).
     pub fn new(origin: impl Into<String>) -> Self {
-        Api { origin: origin.into() }
+        Api { origin: origin.into(), lab: None, read_only: false }
+    }
+
+    /// The same server, for the lab `opened` answered.
+    pub fn for_lab(&self, opened: &OpenReply) -> Self {
+        let follower = opened.role() == bank_proto::Role::Follower;
+        let id = if follower { &opened.follow_id } else { &opened.lab_id };
+        Api { origin: self.origin.clone(), lab: Some(id.clone()), read_only: follower }
+    }
+
+    /// The calls follow someone else's lab: they may only watch.
+    pub fn read_only(&self) -> bool {
+        self.read_only
     }
 
     /// The server that served this page.
@@ -77,8 +120,15 @@ impl Api {
         path: &'static str,
         request: impl Message,
     ) -> Result<Reply, ApiError> {
-        let reply = grpc::unary(&self.origin, path, request.encode_to_vec()).await?;
+        let lab = self.lab.as_deref();
+        let reply = grpc::unary(&self.origin, lab, path, request.encode_to_vec()).await?;
         decode(&reply)
+    }
+
+    /// Opens a lab: re-attaches to `lab_id` as its owner, follows
+    /// `follow_id`, or (both empty) starts a new one.
+    pub async fn open(&self, lab_id: String, follow_id: String) -> Result<OpenReply, ApiError> {
+        self.call(path::OPEN, OpenRequest { lab_id, follow_id }).await
     }
 
     /// The shipped example scenarios.
@@ -140,7 +190,8 @@ impl Api {
     /// The history since the last load, then live events.
     pub async fn watch(&self) -> Result<Events, ApiError> {
         let request = WatchRequest {}.encode_to_vec();
-        Ok(Events(grpc::server_streaming(&self.origin, path::WATCH, request).await?))
+        let lab = self.lab.as_deref();
+        Ok(Events(grpc::server_streaming(&self.origin, lab, path::WATCH, request).await?))
     }
 
     /// The browser as a customer: the lab forwards this to branch `request.branch_id`.

@@ -6,6 +6,7 @@
 //! calls through [`super::grpc`] instead, one copy for every RPC, and names
 //! the RPC by its path here. A test checks each one against the proto files.
 
+pub const OPEN: &str = "/bank.v1.Lab/Open";
 pub const EXAMPLES: &str = "/bank.v1.Lab/Examples";
 pub const LOAD: &str = "/bank.v1.Lab/Load";
 pub const CONTROL: &str = "/bank.v1.Lab/Control";
@@ -15,4 +16,5 @@ pub const COMPARE: &str = "/bank.v1.Lab/Compare";
 pub const CUSTOMER_REQUEST: &str = "/bank.v1.Customer/Request";
 
 /// Every path above.
-pub const ALL: [&str; 7] = [EXAMPLES, LOAD, CONTROL, WATCH, INJECT, COMPARE, CUSTOMER_REQUEST];
+pub const ALL: [&str; 8] =
+    [OPEN, EXAMPLES, LOAD, CONTROL, WATCH, INJECT, COMPARE, CUSTOMER_REQUEST];

@@ -29,7 +29,8 @@ pub fn Controls() -> impl IntoView {
             <button
                 data-testid="restart"
                 on:click=move |_| playback.restart()
-                title="Restart: a fresh cluster, paused at the start"
+                disabled=server.read_only
+                title=server.title("Restart: a fresh cluster, paused at the start")
             >
                 <Icon path=RESTART/> <span class="label">"Restart"</span>
             </button>

@@ -5,7 +5,7 @@ use bank_core::{BranchId, Cents, Op, OpKind};
 use leptos::{html, prelude::*};
 
 use crate::model::customer::{typed_amount, BROWSER_CUSTOMER};
-use crate::state::{context, customer::Customer, playback::Playback};
+use crate::state::{context, customer::Customer, playback::Playback, server::Server};
 
 /// The operations offered: the options' values are their core names.
 const OPERATIONS: [OpKind; 3] = [OpKind::Deposit, OpKind::Withdraw, OpKind::Query];
@@ -14,6 +14,7 @@ const OPERATIONS: [OpKind; 3] = [OpKind::Deposit, OpKind::Withdraw, OpKind::Quer
 pub fn CustomerPanel() -> impl IntoView {
     let customer = context::<Customer>();
     let playback = context::<Playback>();
+    let server = context::<Server>();
     let branch_ref = NodeRef::<html::Select>::new();
     let op_ref = NodeRef::<html::Select>::new();
     let amount_ref = NodeRef::<html::Input>::new();
@@ -107,7 +108,15 @@ pub fn CustomerPanel() -> impl IntoView {
                         disabled=move || query.get()
                     />
                 </label>
-                <button data-testid="customer-send" class="primary" on:click=send>"Send"</button>
+                <button
+                    data-testid="customer-send"
+                    class="primary"
+                    on:click=send
+                    disabled=server.read_only
+                    title=server.title("Send this request to the branch, as a real gRPC call")
+                >
+                    "Send"
+                </button>
             </div>
             <p class="customer-result" data-testid="customer-result" aria-live="polite">
                 {move || customer.result.get().unwrap_or_default()}

@@ -8,7 +8,7 @@ use crate::state::{
     context,
     focus::{FaultTarget, Focus},
     playback::Playback,
-    server::Server,
+    server::{Server, READ_ONLY},
 };
 
 /// What to do to the branch or link clicked in the graph.
@@ -20,6 +20,16 @@ pub fn FaultBar() -> impl IntoView {
     let delay = RwSignal::new(String::from("500"));
     let close = move |_| focus.fault_target.set(None);
     move || {
+        if server.read_only {
+            // Faults are the owner's to inject.
+            return view! {
+                <div class="fault-bar hint" data-testid="fault-bar" title=READ_ONLY>
+                    "Following someone else's lab: read-only. Its owner injects the faults; \
+                     you see them here as they happen."
+                </div>
+            }
+            .into_any();
+        }
         match focus.fault_target.get() {
         None => view! {
             <div class="fault-bar hint" data-testid="fault-bar">

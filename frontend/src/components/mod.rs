@@ -12,6 +12,7 @@ pub mod fault_bar;
 pub mod graph;
 pub mod output_panel;
 pub mod scenario_panel;
+pub mod share;
 pub mod state_table;
 pub mod timeline;
 pub mod violations_panel;

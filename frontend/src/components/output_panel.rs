@@ -43,7 +43,7 @@ pub fn OutputPanel() -> impl IntoView {
 
 /// `navigator.clipboard.writeText` (only in secure contexts such as
 /// localhost); returns whether the browser offered a clipboard.
-fn copy_to_clipboard(text: &str) -> bool {
+pub(crate) fn copy_to_clipboard(text: &str) -> bool {
     let Some(window) = web_sys::window() else { return false };
     let navigator = window.navigator();
     // `clipboard` is undefined on insecure origins: check before calling.

@@ -140,7 +140,15 @@ pub fn ScenarioPanel() -> impl IntoView {
                     <option value="">"Choose an example…"</option>
                     {options}
                 </select>
-                <button data-testid="load-example" class="primary" on:click=load_example>"Load"</button>
+                <button
+                    data-testid="load-example"
+                    class="primary"
+                    on:click=load_example
+                    disabled=server.read_only
+                    title=server.title("Load this example on a fresh cluster")
+                >
+                    "Load"
+                </button>
             </div>
             <div class="row">
                 <label class="upload">
@@ -150,6 +158,8 @@ pub fn ScenarioPanel() -> impl IntoView {
                         data-testid="scenario-upload"
                         accept=".json,application/json,text/plain"
                         on:change=upload
+                        disabled=server.read_only
+                        title=server.title("Run a scenario file")
                     />
                 </label>
             </div>
@@ -166,7 +176,8 @@ pub fn ScenarioPanel() -> impl IntoView {
                 <button
                     data-testid="run-editor"
                     on:click=run_editor
-                    disabled=move || settings.loading.get()
+                    disabled=move || server.read_only || settings.loading.get()
+                    title=server.title("Run the text above on a fresh cluster")
                 >
                     "Run this scenario"
                 </button>

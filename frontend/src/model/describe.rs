@@ -235,6 +235,7 @@ pub fn line(event: &LabEvent) -> Line {
             let state = PlayState::try_from(s.state).unwrap_or(PlayState::Unspecified);
             lab(format!("server {} (speed {}×)", format::play_state(state), s.speed))
         }
+        Some(Event::Halted(h)) => lab(format!("stopped: {}", h.reason)),
         None => lab("(empty event)".into()),
     }
 }

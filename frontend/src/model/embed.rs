@@ -1,11 +1,15 @@
-//! The page's query string: `?embed=1&view=diagram&scenario=<name or base64>`.
+//! The page's query string: `?embed=1&view=diagram&scenario=<name or base64>`,
+//! and the lab it shows: `lab=<id>` (the page's own lab, added after the
+//! first load so a reload comes back to it) or `follow=<id>` (someone
+//! else's, read-only).
 //!
 //! `view` picks what embed mode shows: `graph` (the default), `diagram`
 //! (the space-time diagram) or `both`.
 //!
 //! `scenario` is either the name of a shipped example (`seed-test-1`) or the
 //! scenario's JSON text in URL-safe base64 (padding optional; the standard
-//! alphabet is accepted too).
+//! alphabet is accepted too). It is loaded when the page opens a new lab,
+//! not when it comes back to one.
 
 use base64::{
     alphabet,
@@ -21,6 +25,10 @@ pub struct PageParams {
     pub embed: bool,
     /// The raw `scenario` value, percent-decoded.
     pub scenario: Option<String>,
+    /// The page's own lab, to come back to.
+    pub lab: Option<String>,
+    /// Someone else's lab, to follow.
+    pub follow: Option<String>,
     /// What embed mode shows.
     pub view: EmbedView,
 }
@@ -65,10 +73,46 @@ pub fn parse_query(search: &str) -> PageParams {
             "embed" => params.embed = !matches!(value, "0" | "false" | "no"),
             "scenario" => params.scenario = Some(percent_decode(value)).filter(|s| !s.is_empty()),
             "view" => params.view = EmbedView::parse(value),
+            "lab" => params.lab = Some(percent_decode(value)).filter(|s| !s.is_empty()),
+            "follow" => params.follow = Some(percent_decode(value)).filter(|s| !s.is_empty()),
             _ => {}
         }
     }
     params
+}
+
+/// `search` with `key` set to `value` (or removed, `None`), every other
+/// parameter kept as it was, in its place; a new key goes last. With the
+/// leading `?` (empty if no parameter is left). `value` must be URL-safe
+/// (lab ids are hex).
+pub fn with_param(search: &str, key: &str, value: Option<&str>) -> String {
+    let mut pairs: Vec<String> = Vec::new();
+    let mut placed = false;
+    for pair in search.trim_start_matches('?').split('&').filter(|p| !p.is_empty()) {
+        if pair.split_once('=').map_or(pair, |(k, _)| k) != key {
+            pairs.push(pair.to_owned());
+        } else if let (Some(value), false) = (value, placed) {
+            pairs.push(format!("{key}={value}"));
+            placed = true;
+        }
+    }
+    if let (Some(value), false) = (value, placed) {
+        pairs.push(format!("{key}={value}"));
+    }
+    if pairs.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", pairs.join("&"))
+    }
+}
+
+/// The query string of the link that follows the lab `follow_id`, from the
+/// page's `search`: the same view (`embed`), without the owner's `lab` and
+/// without `scenario` (a follower loads nothing).
+pub fn follow_query(search: &str, follow_id: &str) -> String {
+    let search = with_param(search, "lab", None);
+    let search = with_param(&search, "scenario", None);
+    with_param(&search, "follow", Some(follow_id))
 }
 
 /// Where the scenario of `?scenario=` comes from.

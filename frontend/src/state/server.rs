@@ -1,6 +1,7 @@
 //! The lab server as the page sees it: whether the `Watch` stream is
 //! connected, the notice banner (connection problems, refusals), the
-//! server's own play state, and the commands the controls send it.
+//! server's own play state, whether this page only follows the lab
+//! (read-only), and the commands the controls send it.
 
 use bank_proto::{fault_request, Command, FaultRequest, PlayState};
 use leptos::prelude::*;
@@ -8,10 +9,18 @@ use leptos::task::spawn_local;
 
 use crate::api::Api;
 
+/// Why a follower's controls are disabled (their title and label).
+pub const READ_ONLY: &str = "following someone else's lab: read-only";
+
 /// The `Server` context: signals (all `Copy`), plus the commands below.
 #[derive(Clone, Copy, Debug)]
 pub struct Server {
     api: StoredValue<Api>,
+    /// This page follows someone else's lab: it may watch, not change it
+    /// (the controls that would are disabled, and say why).
+    pub read_only: bool,
+    /// The id a follow link carries (`?follow=`), once the lab is open.
+    pub follow_id: StoredValue<Option<String>>,
     /// The `Watch` stream is open.
     pub connected: RwSignal<bool>,
     /// A problem talking to the server (shown as a banner).
@@ -23,6 +32,8 @@ pub struct Server {
 impl Server {
     pub fn new(api: Api) -> Self {
         Server {
+            read_only: api.read_only(),
+            follow_id: StoredValue::new(None),
             api: StoredValue::new(api),
             connected: RwSignal::new(false),
             notice: RwSignal::new(None),
@@ -40,9 +51,23 @@ impl Server {
         self.notice.set(Some(message.into()));
     }
 
+    /// `title` for a control that changes the lab: why it is disabled on a
+    /// follower's page, else `normal`.
+    pub fn title(self, normal: &'static str) -> &'static str {
+        if self.read_only {
+            READ_ONLY
+        } else {
+            normal
+        }
+    }
+
     /// Play, pause, step, reset or change the speed (scripted events per
-    /// second). A failure shows as a notice.
+    /// second). A failure shows as a notice. A follower's page sends
+    /// nothing: its playback is its own.
     pub fn control(self, command: Command, speed: f64) {
+        if self.read_only {
+            return;
+        }
         spawn_local(async move {
             // The play state itself is taken from the Watch stream only: a
             // reply can arrive after a newer state event (e.g. PLAY answered
@@ -55,6 +80,9 @@ impl Server {
 
     /// Injects a fault into the live cluster; a refusal shows as a notice.
     pub fn inject(self, fault: fault_request::Fault) {
+        if self.read_only {
+            return self.tell(READ_ONLY);
+        }
         spawn_local(async move {
             match self.api().inject(FaultRequest { fault: Some(fault) }).await {
                 Ok(reply) if !reply.error.is_empty() => self.tell(reply.error),

@@ -1,6 +1,10 @@
 //! The `Watch` stream, followed for the life of the page: its events go into
 //! the trace, and a new history (a load or a reset) starts every other
 //! context afresh. The one place that writes to all the contexts.
+//!
+//! A follower's page that shows the newest event stays there as events
+//! arrive (it is "live"); stepping back or scrubbing leaves it where it was
+//! put, and "Live" snaps back.
 
 use std::time::Duration;
 
@@ -18,7 +22,7 @@ const MAX_EVENTS_PER_UPDATE: usize = 500;
 
 /// Follows `Lab.Watch` for the life of the page, reconnecting when the
 /// stream ends (the server replays its history on reconnect; events
-/// already recorded are skipped).
+/// already recorded are skipped), until the lab is gone.
 pub async fn watch_forever(state: State) {
     let server = state.server;
     let mut reconnect = false;
@@ -26,10 +30,23 @@ pub async fn watch_forever(state: State) {
         match server.api().watch().await {
             Ok(mut stream) => {
                 server.connected.set(true);
-                server.notice.set(None);
+                if reconnect {
+                    // The connection problem is over (a notice from before
+                    // the first connection is not about the stream).
+                    server.notice.set(None);
+                }
                 if let Err(error) = follow(state, &mut stream, reconnect).await {
                     server.tell(format!("event stream interrupted: {error}"));
                 }
+            }
+            Err(error) if error.is_gone() => {
+                server.connected.set(false);
+                let again = if server.read_only {
+                    "the lab you followed has stopped"
+                } else {
+                    "reload the page for a new lab"
+                };
+                return server.tell(format!("{}; {again}", error.message()));
             }
             Err(error) => server.tell(error.to_string()),
         }
@@ -92,6 +109,10 @@ fn take(state: State, event: LabEvent, resumed: bool) {
         }
         Some(Event::Loaded(_)) => server.play_state.set(PlayState::Paused),
         Some(Event::Finished(_)) => server.play_state.set(PlayState::Finished),
+        Some(Event::Halted(halted)) => {
+            server.play_state.set(PlayState::Paused);
+            server.tell(halted.reason.clone());
+        }
         _ => {}
     }
     let at_end = playback.cursor.get_untracked() == trace.with_untracked(Trace::len);
@@ -112,6 +133,10 @@ fn take(state: State, event: LabEvent, resumed: bool) {
         }
         // Nothing to see in a play-state change: keep showing the newest state.
         Pushed::Appended if quiet && at_end => playback.cursor.set(len),
+        // A follower showing the newest event follows the owner live.
+        Pushed::Appended if server.read_only && at_end && !playback.playing.get_untracked() => {
+            playback.cursor.set(len)
+        }
         Pushed::Appended if network && at_end && !playback.playing.get_untracked() => {
             playback.cursor.set(len)
         }

@@ -61,12 +61,14 @@ pub enum Command {
     /// branch was down, cut off or not ready in time (see below).
     #[command(after_help = format!("{RUN_AFTER_HELP}\n\n{AFTER_HELP}"))]
     Run(RunArgs),
-    /// Serve the browser visualizer and a live cluster on one origin.
+    /// Serve the browser visualizer and a live cluster per viewer on one origin.
     ///
     /// Open the printed URL: pick a scenario, play it, watch every message
     /// travel between real gRPC branch servers, and send your own customer
-    /// events. Needs the frontend built (`cargo xtask serve` builds it);
-    /// without it, only the gRPC services run.
+    /// events. Every page load gets its own lab (`?lab=` in its address;
+    /// "Share to follow" gives a read-only `?follow=` link), within the
+    /// --max-* limits below. Needs the frontend built (`cargo xtask serve`
+    /// builds it); without it, only the gRPC services run.
     Serve(ServeArgs),
     /// Run one branch as its own process (one per machine, container or namespace).
     ///
@@ -293,6 +295,36 @@ pub struct ServeArgs {
     /// else the cluster file's token].
     #[arg(long, requires = "cluster")]
     pub token: Option<String>,
+
+    /// Labs running at once (each page load opens its own lab, with its own
+    /// cluster); one more page is told the server is full.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_labs: u32,
+
+    /// Branches a scenario may have (each is a gRPC server with its own port).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_branches: u32,
+
+    /// Scripted customer events a scenario may have.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_events: u32,
+
+    /// Events one run may record in its lab's history; a run that reaches it
+    /// is stopped, with a message in the page.
+    #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u32).range(16..))]
+    pub max_history: u32,
+
+    /// Minutes a lab may go without a viewer before it is stopped and its
+    /// ports and memory freed (decimals allowed: 0.5 = 30 s).
+    #[arg(long, default_value_t = 10.0, value_parser = parse_minutes)]
+    pub lab_idle: f64,
+}
+
+fn parse_minutes(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(m) if m.is_finite() && m > 0.0 && m <= 7.0 * 24.0 * 60.0 => Ok(m),
+        _ => Err(format!("{s:?} is not a number of minutes between 0 and 10080 (a week)")),
+    }
 }
 
 // ---- bank branch ----------------------------------------------------------

@@ -47,9 +47,13 @@ use crate::args::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // A branch process logs what it does; the other commands only problems.
-    let default_filter =
-        if matches!(cli.command, Command::Branch(_)) { "bank_backend=info,warn" } else { "warn" };
+    // A branch process logs what it does, `serve` its labs; the others only problems.
+    let default_filter = match cli.command {
+        Command::Branch(_) => "bank_backend=info,warn",
+        // Each lab's start and stop.
+        Command::Serve(_) => "bank_backend::lab=info,warn",
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("BANK_LOG")

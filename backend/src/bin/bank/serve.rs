@@ -14,6 +14,10 @@ use std::path::Path;
 
 use anyhow::Context;
 use bank_backend::branch::standalone::check_listen;
+use std::time::Duration;
+
+use bank_backend::lab::limits::Limits;
+use bank_backend::lab::registry::{Labs, LabsConfig};
 use bank_backend::lab::{examples, Lab};
 use bank_backend::net::hosts::{self, AllowedHosts};
 use bank_backend::shutdown::interrupted;
@@ -50,25 +54,51 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
                 .map_err(|_| Failure::BadInput(format!("--dev-origin {o:?} is not a valid origin")))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let config = LabsConfig {
+        max_labs: args.max_labs as usize,
+        idle: Duration::from_secs_f64(args.lab_idle * 60.0),
+        limits: Limits {
+            max_branches: args.max_branches as usize,
+            max_events: args.max_events as usize,
+            max_history: args.max_history as usize,
+        },
+        ..LabsConfig::new(&name, &text)
+    };
     let runtime = runtime()?;
-    let lab = match &args.cluster {
-        None => Lab::new(examples::all()),
+    let external = match &args.cluster {
+        None => None,
         Some(file) => {
             let _inside = runtime.enter();
             let external = connect_external(file, args.token.as_deref())?;
             let where_: Vec<String> =
                 external.addrs().iter().map(|(id, a)| format!("{}={a}", id.0)).collect();
             eprintln!("driving the branches of {}: {}", file.display(), where_.join(", "));
-            Lab::with_external(examples::all(), external)
+            Some(external)
         }
     };
     runtime.block_on(async {
-        if let Err(e) = lab.load(&text, &name, None).await {
-            return Err(Failure::BadInput(format!(
-                "{name}:{}:{}: {}",
-                e.line, e.column, e.message
-            )));
-        }
+        let bad_scenario =
+            |e: bank_proto::ScenarioError| format!("{name}:{}:{}: {}", e.line, e.column, e.message);
+        let labs = match external {
+            // One cluster, one lab: every viewer shares it.
+            Some(external) => {
+                let lab = Lab::with_external(examples::all(), external).with_limits(config.limits);
+                if let Err(e) = lab.load(&text, &name, None).await {
+                    return Err(Failure::BadInput(bad_scenario(e)));
+                }
+                Labs::shared(config, lab)
+            }
+            None => {
+                // Each lab starts with this scenario: refuse a bad one now.
+                let check = Lab::new(Vec::new()).with_limits(config.limits);
+                let parsed = check.load(&text, &name, None).await;
+                check.stop().await;
+                if let Err(e) = parsed {
+                    return Err(Failure::BadInput(bad_scenario(e)));
+                }
+                Labs::new(config)
+            }
+        };
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
             .with_context(|| format!("cannot listen on {}", args.addr))?;
@@ -86,13 +116,13 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
         let stop = interrupted();
         println!("bank-sim visualizer: http://{addr}/  (scenario: {name}; Ctrl-C to stop)");
         let allowed = AllowedHosts::new(addr, &dev_origins, args.public_hosts.clone());
-        let app = hosts::guard(web::router(lab.clone(), &args.dist, &dev_origins), allowed);
-        let closing = lab.clone();
+        let app = hosts::guard(web::router(labs.clone(), &args.dist, &dev_origins), allowed);
+        let closing = labs.clone();
         let shutdown = async move {
             stop.await;
             // End the browsers' watch streams first, or the graceful
             // shutdown would wait for them forever.
-            closing.stop().await;
+            closing.stop_all().await;
         };
         web::serve(listener, app, shutdown).await.context("serving")?;
         eprintln!("stopped");

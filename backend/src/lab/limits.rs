@@ -1,0 +1,85 @@
+//! What one server lets its labs use, and the words for a refusal.
+//!
+//! A server holds many labs (one per page load), each with its own cluster
+//! of branch servers and its own history in memory, so it caps how many
+//! labs run at once ([`LabsConfig`](super::registry::LabsConfig)), and, per
+//! lab, the branches and scripted events of a scenario and the events a run
+//! may record ([`Limits`]). A refusal is gRPC `RESOURCE_EXHAUSTED` with a
+//! message that names the limit, its flag, and what the viewer can do.
+
+use thiserror::Error;
+use tonic::Status;
+
+/// Per-lab caps (`bank serve --max-branches`, `--max-events`, `--max-history`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Branches in one scenario (each is a gRPC server with its own port).
+    pub max_branches: usize,
+    /// Scripted customer events in one scenario.
+    pub max_events: usize,
+    /// Events one run may record in the lab's history; at this many the run
+    /// is stopped (a `halted` event says why).
+    pub max_history: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_branches: 100, max_events: 10_000, max_history: 200_000 }
+    }
+}
+
+/// What to suggest when this server cannot take more.
+const RUN_YOUR_OWN: &str = "run your own with `cargo xtask serve`";
+
+/// A limit was reached: the message says which and what to do.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[error("{0}")]
+pub struct LimitReached(pub String);
+
+impl From<LimitReached> for Status {
+    fn from(limit: LimitReached) -> Status {
+        Status::resource_exhausted(limit.0)
+    }
+}
+
+/// The server runs `max` labs already.
+pub fn too_many_labs(max: usize) -> LimitReached {
+    let labs = if max == 1 { "lab" } else { "labs" };
+    LimitReached(format!(
+        "this server runs {max} {labs}, its maximum (--max-labs); try again in a few minutes \
+         (idle labs are stopped), or {RUN_YOUR_OWN}"
+    ))
+}
+
+impl Limits {
+    /// Whether a scenario with `branches` branches and `events` scripted
+    /// events fits; if not, the refusal.
+    pub fn admit(&self, branches: usize, events: usize) -> Result<(), LimitReached> {
+        if branches > self.max_branches {
+            return Err(LimitReached(format!(
+                "this scenario has {branches} branches; a lab on this server holds at most {} \
+                 (--max-branches); use fewer branches, or {RUN_YOUR_OWN} --max-branches {branches}",
+                self.max_branches
+            )));
+        }
+        if events > self.max_events {
+            return Err(LimitReached(format!(
+                "this scenario has {events} scripted events; a lab on this server plays at most \
+                 {} (--max-events); split it, run it with `bank run`, or {RUN_YOUR_OWN} \
+                 --max-events {events}",
+                self.max_events
+            )));
+        }
+        Ok(())
+    }
+
+    /// Why a run was stopped at the history cap.
+    pub fn history_full(&self) -> String {
+        format!(
+            "the run was stopped: it recorded {} events, the most a lab on this server keeps \
+             (--max-history); scrub through what was recorded, load a smaller scenario, run it \
+             with `bank run`, or {RUN_YOUR_OWN} --max-history N",
+            self.max_history
+        )
+    }
+}

@@ -1,0 +1,286 @@
+// End-to-end: a lab per viewer on one `bank serve`. Two browser contexts
+// (two people) and a course page on another origin with two frames each get
+// their own lab and reach their own output; a follower watches an owner's
+// lab live, read-only; a server at --max-labs 1 says so in the second page.
+//
+// Run by `cargo xtask test` (BANK_BIN, BANK_DIST, ARTIFACTS as for
+// visualizer.test.mjs). Every wait is on a condition, bounded by a timeout.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const BANK_BIN = process.env.BANK_BIN ?? join(root, 'target', 'release', 'bank');
+const BANK_DIST = process.env.BANK_DIST ?? join(root, 'dist');
+const ARTIFACTS = process.env.ARTIFACTS ?? join(root, 'target', 'e2e-artifacts');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const WAIT = 30_000;
+
+const expected = (name) => JSON.parse(readFileSync(join(root, 'examples', `${name}.expected.json`), 'utf8'));
+
+/** `bank serve ARGS` on an ephemeral port: its URL, and what it logs on stderr. */
+function startServer(args = []) {
+  return new Promise((resolveUrl, reject) => {
+    const child = spawn(BANK_BIN, ['serve', '--addr', '127.0.0.1:0', '--dist', BANK_DIST, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const server = { child, url: null, log: '' };
+    child.stderr.on('data', (chunk) => { server.log += chunk; process.stderr.write(chunk); });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`bank serve printed no URL: ${out}`)), WAIT);
+    child.on('exit', (code) => reject(new Error(`bank serve exited early (${code}): ${out}`)));
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const m = out.match(/http:\/\/127\.0\.0\.1:\d+\//);
+      if (m && !server.url) {
+        clearTimeout(timer);
+        server.url = m[0];
+        resolveUrl(server);
+      }
+    });
+  });
+}
+
+async function stopServer(server) {
+  if (!server) return;
+  const exited = new Promise((r) => server.child.once('exit', r));
+  server.child.kill('SIGINT');
+  await exited;
+}
+
+let server;
+let browser;
+
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  server = await startServer();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await stopServer(server);
+});
+
+const byId = (scope, id) => scope.getByTestId(id);
+
+/** A page in a fresh browser context (another person), collecting errors. */
+async function newViewer(url) {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(url);
+  return { context, page, errors };
+}
+
+async function loadExample(page, name) {
+  await byId(page, 'scenario-picker').selectOption(name);
+  await byId(page, 'load-example').click();
+  await page.waitForFunction(
+    (n) => (document.querySelector('.scenario-title')?.textContent ?? '').startsWith(`${n} ·`),
+    name,
+    { timeout: WAIT },
+  );
+}
+
+/** Waits until the page (or frame) says the server finished its run. */
+async function untilFinished(scope) {
+  await byId(scope, 'play-state').filter({ hasText: /^finished$/ }).waitFor({ timeout: WAIT });
+}
+
+/** Waits until the cursor shows the newest of more than zero events. */
+async function untilAtTheEnd(scope) {
+  const cursor = byId(scope, 'cursor');
+  const deadline = Date.now() + WAIT;
+  for (;;) {
+    const m = ((await cursor.textContent()) ?? '').match(/(\d+)\s*\/\s*(\d+)/);
+    if (m && m[1] === m[2] && Number(m[2]) > 0) return Number(m[2]);
+    if (Date.now() > deadline) throw new Error(`the cursor never reached the end: ${m?.[0]}`);
+    await cursor.page().waitForTimeout(50);
+  }
+}
+
+const labParam = (page) => new URL(page.url()).searchParams.get('lab');
+
+test('two people load different scenarios and play at once: each ends at its own output', async () => {
+  const a = await newViewer(server.url);
+  const b = await newViewer(server.url);
+  for (const v of [a, b]) await byId(v.page, 'app-root').waitFor({ timeout: WAIT });
+  // Each page opened its own lab and put it in its address.
+  await a.page.waitForURL(/[?&]lab=[0-9a-f]{32}/, { timeout: WAIT });
+  await b.page.waitForURL(/[?&]lab=[0-9a-f]{32}/, { timeout: WAIT });
+  assert.notEqual(labParam(a.page), labParam(b.page));
+
+  await loadExample(a.page, 'seed-test-1');
+  await loadExample(b.page, 'seed-test-2');
+  for (const v of [a, b]) await byId(v.page, 'speed').fill('8');
+  await Promise.all([byId(a.page, 'play').click(), byId(b.page, 'play').click()]);
+  await Promise.all([untilFinished(a.page), untilFinished(b.page)]);
+  for (const v of [a, b]) await byId(v.page, 'jump-end').click();
+  assert.deepEqual(JSON.parse(await byId(a.page, 'output-json').textContent()), expected('seed-test-1'));
+  assert.deepEqual(JSON.parse(await byId(b.page, 'output-json').textContent()), expected('seed-test-2'));
+  // B's load did not touch A: A's history has one scenario, its own.
+  assert.match(await byId(a.page, 'event-log').textContent(), /loaded "seed-test-1"/);
+  assert.doesNotMatch(await byId(a.page, 'event-log').textContent(), /seed-test-2/);
+  await a.page.screenshot({ path: join(ARTIFACTS, 'labs-viewer-a.png') });
+
+  // A reload comes back to the same lab, with its finished run.
+  const lab = labParam(a.page);
+  await a.page.reload();
+  await byId(a.page, 'app-root').waitFor({ timeout: WAIT });
+  assert.equal(labParam(a.page), lab);
+  await untilFinished(a.page);
+  await byId(a.page, 'jump-end').click();
+  assert.deepEqual(JSON.parse(await byId(a.page, 'output-json').textContent()), expected('seed-test-1'));
+  assert.deepEqual([...a.errors, ...b.errors], []);
+  await a.context.close();
+  await b.context.close();
+});
+
+test('a course page on another origin with two frames: each frame its own lab and output', async () => {
+  const frameSrc = (name) => `${server.url}?embed=1&scenario=${name}`;
+  const html = `<!doctype html><meta charset="utf-8"><title>course page</title>
+    <h1>Two frames</h1>
+    <iframe id="one" src="${frameSrc('seed-test-1')}" width="900" height="560" style="border:0"></iframe>
+    <iframe id="two" src="${frameSrc('seed-test-2')}" width="900" height="560" style="border:0"></iframe>`;
+  const course = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(html);
+  });
+  await new Promise((r) => course.listen(0, '127.0.0.1', r));
+  const courseUrl = `http://127.0.0.1:${course.address().port}/`;
+  assert.notEqual(new URL(courseUrl).origin, new URL(server.url).origin);
+  try {
+    const { context, page, errors } = await newViewer(courseUrl);
+    const one = page.frameLocator('#one');
+    const two = page.frameLocator('#two');
+    for (const frame of [one, two]) {
+      await byId(frame, 'embed-root').waitFor({ timeout: WAIT });
+      await byId(frame, 'branch-2').waitFor({ timeout: WAIT });
+    }
+    for (const frame of [one, two]) await byId(frame, 'speed').fill('8');
+    await Promise.all([byId(one, 'play').click(), byId(two, 'play').click()]);
+    await Promise.all([untilFinished(one), untilFinished(two)]);
+    for (const frame of [one, two]) await byId(frame, 'jump-end').click();
+    const balances = (frame) => Promise.all([1, 2].map(async (b) =>
+      Number((await byId(frame, `branch-balance-${b}`).textContent()).trim())));
+    // seed-test-1 ends at 0 everywhere (deposit 400, withdraw 400); seed-test-2 at 400.
+    assert.deepEqual(await balances(one), [0, 0]);
+    assert.deepEqual(await balances(two), [400, 400]);
+    // Two frames, two labs.
+    const labs = page.frames().filter((f) => f.url().startsWith(server.url)).map((f) => new URL(f.url()).searchParams.get('lab'));
+    assert.equal(labs.length, 2);
+    assert.ok(labs.every((l) => /^[0-9a-f]{32}$/.test(l ?? '')), `${labs}`);
+    assert.notEqual(labs[0], labs[1]);
+    await page.screenshot({ path: join(ARTIFACTS, 'labs-course-page.png'), fullPage: true });
+    assert.deepEqual(errors, []);
+    await context.close();
+  } finally {
+    course.close();
+  }
+});
+
+test('a follower sees the owner\'s events live, read-only, with a cursor of its own', async () => {
+  const owner = await newViewer(server.url);
+  await byId(owner.page, 'app-root').waitFor({ timeout: WAIT });
+  await loadExample(owner.page, 'seed-test-1');
+  await byId(owner.page, 'share-follow').click();
+  const link = await byId(owner.page, 'follow-link').inputValue();
+  assert.match(link, /[?&]follow=[0-9a-f]{32}/);
+  assert.doesNotMatch(link, /[?&]lab=/, 'the follow link does not carry the owner\'s id');
+
+  const follower = await newViewer(link);
+  await byId(follower.page, 'app-root').waitFor({ timeout: WAIT });
+  await byId(follower.page, 'following').waitFor({ timeout: WAIT });
+  await byId(follower.page, 'branch-2').waitFor({ timeout: WAIT });
+  assert.equal(labParam(follower.page), null, 'a follower gets no lab id');
+  for (const id of ['restart', 'load-example', 'run-editor', 'customer-send', 'scenario-upload']) {
+    const control = byId(follower.page, id);
+    assert.ok(await control.isDisabled(), `${id} is disabled for a follower`);
+    assert.match(await control.getAttribute('title'), /read-only/, `${id} says why`);
+  }
+  await byId(follower.page, 'branch-1').click();
+  assert.match(await byId(follower.page, 'fault-bar').textContent(), /read-only/);
+  await follower.page.screenshot({ path: join(ARTIFACTS, 'labs-follower-waiting.png') });
+
+  // The owner plays; the follower, showing the newest event, follows live.
+  await byId(owner.page, 'speed').fill('8');
+  await byId(owner.page, 'play').click();
+  await untilFinished(follower.page);
+  const total = await untilAtTheEnd(follower.page);
+  assert.deepEqual(JSON.parse(await byId(follower.page, 'output-json').textContent()), expected('seed-test-1'));
+  assert.match(await byId(follower.page, 'event-log').textContent(), /loaded "seed-test-1"/);
+
+  // Its own cursor: stepping back moves only the follower's; "Live" snaps back.
+  await byId(follower.page, 'step-back').click();
+  const back = ((await byId(follower.page, 'cursor').textContent()) ?? '').match(/(\d+)\s*\/\s*(\d+)/);
+  assert.ok(Number(back[1]) < total, `stepped back: ${back[0]}`);
+  await untilFinished(owner.page);
+  await byId(follower.page, 'jump-end').click();
+  assert.equal(await untilAtTheEnd(follower.page), total);
+  await follower.page.screenshot({ path: join(ARTIFACTS, 'labs-follower.png') });
+  assert.deepEqual([...owner.errors, ...follower.errors], []);
+  await owner.context.close();
+  await follower.context.close();
+});
+
+test('a server at --max-labs 1 shows the limit in the second page, and logs each lab', async () => {
+  const small = await startServer(['--max-labs', '1']);
+  try {
+    const first = await newViewer(small.url);
+    await byId(first.page, 'app-root').waitFor({ timeout: WAIT });
+    const second = await newViewer(small.url);
+    const limit = byId(second.page, 'lab-limit');
+    await limit.waitFor({ timeout: WAIT });
+    const text = await limit.textContent();
+    assert.match(text, /this server runs 1 lab, its maximum/);
+    assert.match(text, /try again in a few minutes/);
+    assert.match(text, /cargo xtask serve/);
+    assert.equal(await byId(second.page, 'app-root').count(), 0);
+    await second.page.screenshot({ path: join(ARTIFACTS, 'labs-limit.png') });
+    assert.match(small.log, /lab [0-9a-f]{8} started \(1 of 1 labs/);
+    await first.context.close();
+    await second.context.close();
+  } finally {
+    await stopServer(small);
+  }
+  assert.match(small.log, /lab [0-9a-f]{8} stopped: the server is stopping/);
+});
+
+test('a closed page\'s lab is stopped after --lab-idle, an open page\'s is kept', async () => {
+  const quick = await startServer(['--lab-idle', '0.02']); // 1.2 s
+  try {
+    const kept = await newViewer(quick.url);
+    await kept.page.waitForURL(/[?&]lab=[0-9a-f]{32}/, { timeout: WAIT });
+    const closed = await newViewer(quick.url);
+    await closed.page.waitForURL(/[?&]lab=[0-9a-f]{32}/, { timeout: WAIT });
+    const [keptId, closedId] = [labParam(kept.page), labParam(closed.page)].map((id) => id.slice(0, 8));
+    await closed.context.close();
+    const deadline = Date.now() + WAIT;
+    while (!quick.log.includes(`lab ${closedId} stopped: no viewer`)) {
+      assert.ok(Date.now() < deadline, `lab ${closedId} was not stopped:\n${quick.log}`);
+      await kept.page.waitForTimeout(50);
+    }
+    // The open page's lab went idle first, but its page watches it.
+    assert.ok(!quick.log.includes(`lab ${keptId} stopped`), quick.log);
+    await byId(kept.page, 'play').click();
+    await untilFinished(kept.page);
+    await kept.context.close();
+  } finally {
+    await stopServer(quick);
+  }
+});
