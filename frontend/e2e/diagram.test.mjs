@@ -5,68 +5,31 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-
-const root = resolve(import.meta.dirname, '..', '..');
-const BANK_BIN = process.env.BANK_BIN ?? join(root, 'target', 'release', 'bank');
-const BANK_DIST = process.env.BANK_DIST ?? join(root, 'dist');
-const ARTIFACTS = process.env.ARTIFACTS ?? join(root, 'target', 'e2e-artifacts');
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const WAIT = 30_000;
+import { ARTIFACTS, WAIT, chromiumOptions, root, startServer, stopServer } from './support.mjs';
 
 let server;
 let baseUrl;
-let browser;
+let browser; // a persistent context in a fresh, throwaway profile directory
 let profile;
-
-/** Starts `bank serve` on an ephemeral port and reads the URL it prints. */
-function startServer() {
-  return new Promise((resolveUrl, reject) => {
-    const child = spawn(BANK_BIN, ['serve', '--addr', '127.0.0.1:0', '--dist', BANK_DIST], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`bank serve printed no URL: ${out}`)), WAIT);
-    child.on('exit', (code) => reject(new Error(`bank serve exited early (${code}): ${out}`)));
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const m = out.match(/http:\/\/127\.0\.0\.1:\d+\//);
-      if (m) {
-        clearTimeout(timer);
-        resolveUrl({ child, url: m[0] });
-      }
-    });
-  });
-}
 
 before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  const started = await startServer();
-  server = started.child;
-  baseUrl = started.url;
+  server = await startServer();
+  baseUrl = server.url;
   profile = mkdtempSync(join(tmpdir(), 'bank-e2e-diagram-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1400, height: 900 },
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
-  });
+  browser = await chromium.launchPersistentContext(
+    profile,
+    chromiumOptions({ viewport: { width: 1400, height: 900 } }),
+  );
 });
 
 after(async () => {
   await browser?.close();
-  if (server) {
-    const exited = new Promise((r) => server.once('exit', r));
-    server.kill('SIGINT');
-    await exited;
-  }
+  await stopServer(server);
   if (profile) rmSync(profile, { recursive: true, force: true });
 });
 

@@ -8,50 +8,12 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
-
-const root = resolve(import.meta.dirname, '..', '..');
-const BANK_BIN = process.env.BANK_BIN ?? join(root, 'target', 'release', 'bank');
-const BANK_DIST = process.env.BANK_DIST ?? join(root, 'dist');
-const ARTIFACTS = process.env.ARTIFACTS ?? join(root, 'target', 'e2e-artifacts');
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const WAIT = 30_000;
+import { join } from 'node:path';
+import { ARTIFACTS, WAIT, launchChromium, root, startServer, stopServer } from './support.mjs';
 
 const expected = (name) => JSON.parse(readFileSync(join(root, 'examples', `${name}.expected.json`), 'utf8'));
-
-/** `bank serve ARGS` on an ephemeral port: its URL, and what it logs on stderr. */
-function startServer(args = []) {
-  return new Promise((resolveUrl, reject) => {
-    const child = spawn(BANK_BIN, ['serve', '--addr', '127.0.0.1:0', '--dist', BANK_DIST, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const server = { child, url: null, log: '' };
-    child.stderr.on('data', (chunk) => { server.log += chunk; process.stderr.write(chunk); });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`bank serve printed no URL: ${out}`)), WAIT);
-    child.on('exit', (code) => reject(new Error(`bank serve exited early (${code}): ${out}`)));
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const m = out.match(/http:\/\/127\.0\.0\.1:\d+\//);
-      if (m && !server.url) {
-        clearTimeout(timer);
-        server.url = m[0];
-        resolveUrl(server);
-      }
-    });
-  });
-}
-
-async function stopServer(server) {
-  if (!server) return;
-  const exited = new Promise((r) => server.child.once('exit', r));
-  server.child.kill('SIGINT');
-  await exited;
-}
 
 let server;
 let browser;
@@ -59,14 +21,7 @@ let browser;
 before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   server = await startServer();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
