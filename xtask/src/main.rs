@@ -214,11 +214,25 @@ fn install(needs: Needs) -> Result<()> {
             run(apt(&["update", "-qq"]))?;
             run(apt(&["install", "-y", "-qq", "chromium", "chromium-driver"]))?;
         }
-        if !root().join("frontend/e2e/node_modules/playwright-core").is_dir() {
+        if e2e_modules_stale() {
             run(cmd("npm", &["ci", "--no-audit", "--no-fund", "--prefix", "frontend/e2e"]))?;
         }
     }
     Ok(())
+}
+
+/// Whether `frontend/e2e/node_modules` is missing or older than its
+/// `package-lock.json` (a dependency added since the last `npm ci`, such as
+/// axe-core): npm writes `node_modules/.package-lock.json` on every install.
+fn e2e_modules_stale() -> bool {
+    let modified = |path: &str| std::fs::metadata(root().join(path)).and_then(|m| m.modified());
+    match (
+        modified("frontend/e2e/node_modules/.package-lock.json"),
+        modified("frontend/e2e/package-lock.json"),
+    ) {
+        (Ok(installed), Ok(locked)) => installed < locked,
+        _ => true,
+    }
 }
 
 /// The network-namespace test needs `ip` (iproute2), which a minimal
