@@ -1,7 +1,8 @@
 // End-to-end: an axe-core accessibility audit of every way the page is
 // shown (the main page, embed mode with the graph, with graph and diagram,
-// and a follower's read-only view), against the real `bank serve` in
-// headless Chromium (see visualizer.test.mjs for how it is run).
+// a follower's read-only view, and the page a full server answers with),
+// against the real `bank serve` in headless Chromium (see
+// visualizer.test.mjs for how it is run).
 //
 // axe-core (npm, pinned in package.json) is injected into the page and run
 // over the whole document once the run is on screen, in the light and the
@@ -120,4 +121,19 @@ test('a follower\'s read-only view has no axe-core violations', async () => {
   assert.deepEqual([...owner.errors, ...follower.errors], []);
   await follower.context.close();
   await owner.context.close();
+});
+
+test('the page a full server shows (--max-labs 1) has no axe-core violations', async () => {
+  const small = await startServer(['--max-labs', '1']);
+  try {
+    const first = await newViewer(small.url);
+    await byId(first.page, 'app-root').waitFor({ timeout: WAIT });
+    const second = await newViewer(small.url);
+    await byId(second.page, 'lab-limit').waitFor({ timeout: WAIT });
+    await assertAccessible(second.page, 'the lab-limit page');
+    await second.context.close();
+    await first.context.close();
+  } finally {
+    await stopServer(small);
+  }
 });

@@ -56,7 +56,9 @@ pub fn App() -> impl IntoView {
     spawn_local(async move { opening.set(Some(open_lab(&asked).await)) });
     move || match opening.get() {
         None => view! {
-            <p class="opening" role="status" data-testid="opening">"Opening a lab…"</p>
+            <main class="opening">
+                <p role="status" data-testid="opening">"Opening a lab…"</p>
+            </main>
         }
         .into_any(),
         Some(Ok(opened)) => view! { <LabPage params=params.clone() opened/> }.into_any(),
@@ -133,12 +135,14 @@ fn LabRefused(error: ApiError) -> impl IntoView {
         }
     };
     view! {
-        <div class="lab-refused" role="alert" data-testid=testid>
+        <main class="lab-refused" data-testid=testid>
             <h1>"bank-sim"</h1>
-            <h2>{heading}</h2>
-            <p data-testid="lab-refused-message">{error.message()}</p>
+            <div role="alert">
+                <h2>{heading}</h2>
+                <p data-testid="lab-refused-message">{error.message()}</p>
+            </div>
             <button on:click=reload>"Try again"</button>
-        </div>
+        </main>
     }
 }
 
