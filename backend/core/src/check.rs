@@ -265,7 +265,7 @@ impl ApplyOrder {
                     }
                 }
             }
-            for &seq in &o.extra {
+            for seq in o.extra.iter() {
                 let w = WriteId { origin, seq };
                 match self.position.get(&w) {
                     Some(&at) => consider(Latest::At(at, w)),

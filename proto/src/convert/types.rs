@@ -31,7 +31,7 @@ impl From<&WriteSet> for pb::WriteSet {
     fn from(set: &WriteSet) -> pb::WriteSet {
         let mut origins = Vec::new();
         for (origin, o) in set.parts() {
-            let extra = Vec::from_iter(o.extra.iter().copied());
+            let extra = Vec::from_iter(o.extra.iter());
             origins.push(pb::OriginWrites { origin_branch: origin.0, prefix: o.prefix, extra });
         }
         pb::WriteSet { origins }

@@ -464,8 +464,7 @@ impl Branch {
         let me = self.config.id;
         for set in [&request.write_set, &request.read_set] {
             for (origin, writes) in set.parts() {
-                let highest =
-                    writes.extra.iter().next_back().copied().unwrap_or(0).max(writes.prefix);
+                let highest = writes.highest();
                 let impossible = if origin == me {
                     highest >= self.next_seq
                 } else {

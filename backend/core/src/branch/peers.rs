@@ -53,7 +53,7 @@ type Seen = BTreeMap<BranchId, u64>;
 
 /// The highest seq of one origin's part of a write set.
 fn highest(writes: &OriginWrites) -> u64 {
-    writes.extra.iter().next_back().copied().unwrap_or(0).max(writes.prefix)
+    writes.highest()
 }
 
 impl Branch {

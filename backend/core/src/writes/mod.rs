@@ -14,21 +14,27 @@
 //! Containment ([`WriteSet::contains_all`]) is the one check every
 //! guarantee reduces to.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::ids::{BranchId, WriteId};
 
-/// The seqs of one origin: `1..=prefix` plus the `extra` ones above it.
+mod seq_ranges;
+
+pub use seq_ranges::SeqRanges;
+
+/// The seqs of one origin: `1..=prefix` plus the `extra` ones above it,
+/// kept as ranges (so a customer's interleaved writes or a burst received
+/// out of order stay small).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct OriginWrites {
     pub prefix: u64,
-    pub extra: BTreeSet<u64>,
+    pub extra: SeqRanges,
 }
 
 impl OriginWrites {
     fn contains(&self, seq: u64) -> bool {
-        seq <= self.prefix || self.extra.contains(&seq)
+        seq != 0 && (seq <= self.prefix || self.extra.contains(seq))
     }
 
     fn insert(&mut self, seq: u64) -> bool {
@@ -40,30 +46,67 @@ impl OriginWrites {
         true
     }
 
-    /// Folds exceptions that continue the prefix into it. Costs the
-    /// exceptions folded (and a split), never a walk over all of them: it
-    /// runs on every insert.
+    /// Adds `first..=last` (seq 0 is not a write and is skipped).
+    fn insert_range(&mut self, first: u64, last: u64) {
+        let first = first.max(1).max(self.prefix.saturating_add(1));
+        if first > last || self.prefix == u64::MAX {
+            return;
+        }
+        self.extra.insert_range(first, last);
+        self.fold();
+    }
+
+    /// Folds exceptions that continue the prefix into it. Costs the ranges
+    /// folded (and a split), never a walk over all of them: it runs on
+    /// every insert.
     fn fold(&mut self) {
-        if self.extra.first().is_some_and(|s| *s <= self.prefix) {
-            self.extra = match self.prefix.checked_add(1) {
-                Some(above) => self.extra.split_off(&above),
-                None => BTreeSet::new(),
-            };
+        if self.extra.first().is_some_and(|s| s <= self.prefix) {
+            self.extra.remove_through(self.prefix);
         }
-        while let Some(next) = self.prefix.checked_add(1) {
-            if !self.extra.remove(&next) {
-                break;
+        if let Some(next) = self.prefix.checked_add(1) {
+            if let Some(end) = self.extra.take_range_starting_at(next) {
+                self.prefix = end;
             }
-            self.prefix = next;
         }
+    }
+
+    /// The highest seq (0 for none).
+    pub fn highest(&self) -> u64 {
+        self.extra.last().unwrap_or(0).max(self.prefix)
     }
 
     fn len(&self) -> u64 {
-        self.prefix.saturating_add(self.extra.len() as u64)
+        self.prefix.saturating_add(self.extra.len())
     }
 
     fn iter(&self) -> impl Iterator<Item = u64> + '_ {
-        (1..=self.prefix).chain(self.extra.iter().copied())
+        (1..=self.prefix).chain(self.extra.iter())
+    }
+
+    /// The seqs in `first..=last` that are missing here, in order, as
+    /// ranges: `O(ranges)` however wide the span.
+    fn gaps(&self, first: u64, last: u64) -> impl Iterator<Item = (u64, u64)> + '_ {
+        let first = first.max(self.prefix.saturating_add(1)).max(1);
+        let mut next = Some(first);
+        let mut held = self.extra.clipped(first, last).peekable();
+        std::iter::from_fn(move || loop {
+            let from = next.filter(|f| *f <= last)?;
+            match held.peek().cloned() {
+                Some(r) if *r.start() == from => {
+                    held.next();
+                    next = r.end().checked_add(1);
+                }
+                Some(r) => {
+                    next = r.end().checked_add(1);
+                    held.next();
+                    return Some((from, r.start() - 1));
+                }
+                None => {
+                    next = None;
+                    return Some((from, last));
+                }
+            }
+        })
     }
 }
 
@@ -116,6 +159,9 @@ impl WriteSet {
 
     /// Adds `write`; false if it was there already.
     pub fn insert(&mut self, write: WriteId) -> bool {
+        if write.seq == 0 {
+            return false; // not a write (and no empty origin entry)
+        }
         self.origins.entry(write.origin).or_default().insert(write.seq)
     }
 
@@ -123,14 +169,14 @@ impl WriteSet {
         self.origins.get(&write.origin).is_some_and(|o| o.contains(write.seq))
     }
 
-    /// True when every write of `other` is in `self`.
+    /// True when every write of `other` is in `self`. Costs the ranges of
+    /// `other`, never their width.
     pub fn contains_all(&self, other: &WriteSet) -> bool {
         other.origins.iter().all(|(origin, theirs)| match self.origins.get(origin) {
             None => theirs.len() == 0,
             Some(mine) => {
-                (theirs.prefix <= mine.prefix
-                    || (mine.prefix + 1..=theirs.prefix).all(|s| mine.extra.contains(&s)))
-                    && theirs.extra.iter().all(|s| mine.contains(*s))
+                mine.gaps(1, theirs.prefix).next().is_none()
+                    && theirs.extra.ranges().all(|(s, e)| mine.gaps(s, e).next().is_none())
             }
         })
     }
@@ -149,27 +195,22 @@ impl WriteSet {
     }
 
     /// The writes of `other` missing from `self`, lazily, in id order. Each
-    /// step costs at most the exceptions of `self` it skips: taking the first
+    /// step costs at most the ranges of `self` it skips: taking the first
     /// few is cheap however large the ranges are.
     pub fn missing_iter<'a>(&'a self, other: &'a WriteSet) -> impl Iterator<Item = WriteId> + 'a {
+        static EMPTY: OriginWrites = OriginWrites { prefix: 0, extra: SeqRanges::new() };
         other.origins.iter().flat_map(move |(origin, theirs)| {
-            let mine = self.origins.get(origin);
-            let have = mine.map_or(0, |m| m.prefix);
-            let lacks = move |seq: &u64| !mine.is_some_and(|m| m.contains(*seq));
-            // Theirs beyond my prefix: from have+1 to their prefix, then their extras.
-            let prefix = have.checked_add(1).map(|first| first..=theirs.prefix);
-            let extras = have.checked_add(1).map(|first| theirs.extra.range(first..));
-            prefix
-                .into_iter()
-                .flatten()
-                .filter(lacks)
-                .chain(extras.into_iter().flatten().copied().filter(lacks))
+            let mine = self.origins.get(origin).unwrap_or(&EMPTY);
+            let spans = std::iter::once((1, theirs.prefix)).chain(theirs.extra.ranges());
+            spans
+                .flat_map(move |(s, e)| mine.gaps(s, e))
+                .flat_map(|(s, e)| s..=e)
                 .map(move |seq| WriteId { origin: *origin, seq })
         })
     }
 
     /// How many writes of `other` are missing from `self`, by interval
-    /// arithmetic: the cost is the number of exceptions, never the ranges.
+    /// arithmetic: the cost is the number of ranges, never their width.
     pub fn count_missing_from(&self, other: &WriteSet) -> u64 {
         let mut missing: u64 = 0;
         for (origin, theirs) in &other.origins {
@@ -179,14 +220,9 @@ impl WriteSet {
             };
             // |theirs ∩ mine|, the four pairs of (prefix | extras).
             let both_prefixes = theirs.prefix.min(mine.prefix);
-            let my_extras_in_their_prefix = mine.extra.range(..=theirs.prefix).count() as u64;
-            let their_extras_in_my_prefix = theirs.extra.range(..=mine.prefix).count() as u64;
-            let (small, large) = if theirs.extra.len() <= mine.extra.len() {
-                (&theirs.extra, &mine.extra)
-            } else {
-                (&mine.extra, &theirs.extra)
-            };
-            let both_extras = small.iter().filter(|s| large.contains(s)).count() as u64;
+            let my_extras_in_their_prefix = mine.extra.count_in(1, theirs.prefix);
+            let their_extras_in_my_prefix = theirs.extra.count_in(1, mine.prefix);
+            let both_extras = theirs.extra.count_common(&mine.extra);
             let shared = both_prefixes
                 .saturating_add(my_extras_in_their_prefix)
                 .saturating_add(their_extras_in_my_prefix)
@@ -196,7 +232,7 @@ impl WriteSet {
         missing
     }
 
-    /// Adds every write of `other`.
+    /// Adds every write of `other`, range by range.
     pub fn union_with(&mut self, other: &WriteSet) {
         for (origin, theirs) in &other.origins {
             let mine = self.origins.entry(*origin).or_default();
@@ -204,8 +240,8 @@ impl WriteSet {
                 mine.prefix = theirs.prefix;
                 mine.fold();
             }
-            for seq in &theirs.extra {
-                mine.insert(*seq);
+            for (s, e) in theirs.extra.ranges() {
+                mine.insert_range(s, e);
             }
         }
     }
@@ -242,7 +278,8 @@ impl FromIterator<WriteId> for WriteSet {
 }
 
 impl fmt::Display for WriteSet {
-    /// `{w1.1-4, w2.2, w2.5}`: ranges for prefixes, single ids for exceptions.
+    /// `{w1.1-4, w2.2, w2.5}`: a range for each prefix, single ids for the
+    /// exceptions (the form `bank check` histories parse).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut parts = Vec::new();
         for (origin, o) in &self.origins {
@@ -366,8 +403,131 @@ mod tests {
     fn wire_parts_round_trip() {
         let s: WriteSet = [w(1, 1), w(1, 2), w(1, 5), w(4, 3)].into_iter().collect();
         let parts: Vec<_> =
-            s.parts().map(|(o, ow)| (o, ow.prefix, ow.extra.iter().copied().collect())).collect();
+            s.parts().map(|(o, ow)| (o, ow.prefix, ow.extra.iter().collect())).collect();
         assert_eq!(WriteSet::from_parts(parts), s);
         assert_eq!(WriteSet::from_parts([(BranchId(1), 2, vec![1, 2, 3])]).to_string(), "{w1.1-3}");
+    }
+
+    #[test]
+    fn a_customers_interleaved_writes_stay_a_few_ranges() {
+        // Seqs 1, 3, 5, ... (others' writes in between), then the gaps fill.
+        let mut s = WriteSet::new();
+        for seq in (1..=2000).step_by(2) {
+            s.insert(w(1, seq));
+        }
+        let mut filled = s.clone();
+        for seq in (2..=2000).step_by(2).filter(|seq| seq % 100 != 0) {
+            filled.insert(w(1, seq));
+        }
+        let (_, part) = filled.parts().next().unwrap();
+        assert_eq!(part.prefix, 99);
+        assert_eq!(part.extra.range_count(), 19, "one range between each missing seq");
+        assert!(filled.contains_all(&s));
+        assert_eq!(s.count_missing_from(&filled), filled.len() - s.len());
+    }
+}
+
+/// Every operation against a naive `BTreeSet<WriteId>` model, on random
+/// sets built from inserts, ranges and unions.
+#[cfg(test)]
+mod model_tests {
+    use std::collections::BTreeSet;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Small origins and seqs so that ranges touch, overlap and fold often.
+    fn build() -> impl Strategy<Value = (WriteSet, BTreeSet<WriteId>)> {
+        let step = prop_oneof![
+            (1u64..4, 0u64..40).prop_map(|(o, s)| (o, s, s)),
+            (1u64..4, 0u64..40, 0u64..12).prop_map(|(o, s, n)| (o, s, s + n)),
+            (1u64..4, 0u64..30).prop_map(|(o, p)| (o, 0, p + 1000)),
+        ];
+        prop::collection::vec(step, 0..40).prop_map(|steps| {
+            let mut set = WriteSet::new();
+            let mut model = BTreeSet::new();
+            for (origin, first, last) in steps {
+                let origin = BranchId(origin);
+                if last >= 1000 {
+                    // A prefix, through the wire form.
+                    let prefix = last - 1000;
+                    set.union_with(&WriteSet::from_parts([(origin, prefix, vec![])]));
+                    model.extend((1..=prefix).map(|seq| WriteId { origin, seq }));
+                } else if first == last {
+                    let write = WriteId { origin, seq: first };
+                    let new = first != 0 && !model.contains(&write);
+                    assert_eq!(set.insert(write), new, "insert {write:?} into {set}");
+                    if first != 0 {
+                        model.insert(write);
+                    }
+                } else {
+                    let seqs: Vec<u64> = (first..=last).collect();
+                    set.union_with(&WriteSet::from_parts([(origin, 0, seqs)]));
+                    model.extend((first.max(1)..=last).map(|seq| WriteId { origin, seq }));
+                }
+            }
+            (set, model)
+        })
+    }
+
+    /// The canonical form: prefix folded, ranges merged.
+    fn assert_canonical(set: &WriteSet) {
+        for (_, o) in set.parts() {
+            assert!(o.prefix > 0 || !o.extra.is_empty(), "no empty origin in {set}");
+            let mut below = o.prefix.checked_add(1);
+            for (s, e) in o.extra.ranges() {
+                assert!(s <= e);
+                assert!(below.is_some_and(|b| s > b), "{s}..={e} touches what is below: {set}");
+                below = e.checked_add(1);
+            }
+        }
+    }
+
+    fn view(set: &BTreeSet<WriteId>) -> WriteSet {
+        set.iter().copied().collect()
+    }
+
+    proptest! {
+        #[test]
+        fn every_operation_matches_a_plain_set((a, ma) in build(), (b, mb) in build()) {
+            assert_canonical(&a);
+            prop_assert_eq!(a.iter().collect::<BTreeSet<_>>(), ma.clone());
+            prop_assert_eq!(a.iter().count(), ma.len());
+            prop_assert_eq!(a.len(), ma.len() as u64);
+            prop_assert_eq!(a.is_empty(), ma.is_empty());
+            prop_assert_eq!(&a, &view(&ma), "equal sets, equal forms");
+            for origin in 1..4 {
+                for seq in 0..60 {
+                    let write = WriteId { origin: BranchId(origin), seq };
+                    prop_assert_eq!(a.contains(&write), ma.contains(&write));
+                }
+            }
+            prop_assert_eq!(a.contains_all(&b), mb.is_subset(&ma));
+            prop_assert_eq!(b.contains_all(&a), ma.is_subset(&mb));
+            let missing: Vec<_> = mb.difference(&ma).copied().collect();
+            prop_assert_eq!(a.missing_from(&b), missing.clone());
+            prop_assert_eq!(a.first_missing_from(&b, 3), missing.iter().take(3).copied().collect::<Vec<_>>());
+            prop_assert_eq!(a.count_missing_from(&b), missing.len() as u64);
+            let union = a.clone().union(&b);
+            assert_canonical(&union);
+            prop_assert_eq!(&union, &view(&ma.union(&mb).copied().collect()));
+            let parts: Vec<_> =
+                a.parts().map(|(o, ow)| (o, ow.prefix, ow.extra.iter().collect())).collect();
+            prop_assert_eq!(&WriteSet::from_parts(parts), &a);
+            let singles: Vec<String> = {
+                let mut out = Vec::new();
+                for (origin, o) in a.parts() {
+                    match o.prefix {
+                        0 => {}
+                        1 => out.push(format!("w{}.1", origin.0)),
+                        p => out.push(format!("w{}.1-{p}", origin.0)),
+                    }
+                    out.extend(o.extra.iter().map(|s| format!("w{}.{s}", origin.0)));
+                }
+                out
+            };
+            prop_assert_eq!(a.to_string(), format!("{{{}}}", singles.join(", ")));
+        }
     }
 }
