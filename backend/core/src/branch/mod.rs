@@ -736,22 +736,11 @@ impl Branch {
         storage: &mut Storage<'_>,
         out: &mut Vec<Effect>,
     ) {
-        let (customer, event, op, from) = (p.customer, p.event, p.op, Some(p.from));
         if self.applied.contains(&p.write) {
             // A duplicate. A pull answer is logged as sent by the branch that
             // answered, so its arrival is logged too, even when it changes
             // nothing: every message logged as sent is seen to arrive.
-            self.record(
-                LogKind::PropagateReceived,
-                customer,
-                event,
-                op,
-                from,
-                None,
-                false,
-                p.clock,
-                out,
-            );
+            self.log_received(&p, out);
             if let Some(token) = token {
                 out.push(Effect::AckPeer { token, ack: self.duplicate_ack(p.write) });
             }
@@ -761,22 +750,21 @@ impl Branch {
             // Already waiting for its dependencies (a resend or a pull answer).
             match token {
                 Some(token) => self.held.push((Some(token), p)),
-                None => {
-                    self.record(
-                        LogKind::PropagateReceived,
-                        customer,
-                        event,
-                        op,
-                        from,
-                        None,
-                        false,
-                        p.clock,
-                        out,
-                    );
-                }
+                None => self.log_received(&p, out),
             }
             return;
         }
+        self.log_received(&p, out);
+        if !self.applied.contains_all(&p.depends_on) {
+            self.held.push((token, p));
+        } else if self.apply_propagated(token, p, storage, out) {
+            self.release_waiting(storage, out);
+        }
+    }
+
+    /// Logs the arrival of a propagated write (its sender's clock jumps ours).
+    fn log_received(&mut self, p: &Propagation, out: &mut Vec<Effect>) {
+        let (customer, event, op, from) = (p.customer, p.event, p.op, Some(p.from));
         self.record(
             LogKind::PropagateReceived,
             customer,
@@ -788,11 +776,6 @@ impl Branch {
             p.clock,
             out,
         );
-        if !self.applied.contains_all(&p.depends_on) {
-            self.held.push((token, p));
-        } else if self.apply_propagated(token, p, storage, out) {
-            self.release_waiting(storage, out);
-        }
     }
 
     /// The acknowledgement of a write that was already applied here: the
