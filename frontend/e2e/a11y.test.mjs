@@ -13,7 +13,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import axe from 'axe-core';
-import { ARTIFACTS, WAIT, launchChromium, startServer, stopServer } from './support.mjs';
+import { ARTIFACTS, WAIT, launchChromium, openViewer, startServer, stopServer } from './support.mjs';
 
 let server;
 let browser;
@@ -32,14 +32,8 @@ after(async () => {
 const byId = (scope, id) => scope.getByTestId(id);
 
 /** A page in a fresh browser context (its own lab), collecting errors. */
-async function newViewer(path) {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  await page.goto(new URL(path, server.url).href);
-  return { context, page, errors };
+function newViewer(path) {
+  return openViewer(browser, new URL(path, server.url).href, { width: 1366, height: 768 });
 }
 
 /** One violation as lines a person can act on: rule, help, and each node. */

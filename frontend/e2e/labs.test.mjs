@@ -11,7 +11,9 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ARTIFACTS, WAIT, launchChromium, root, startServer, stopServer } from './support.mjs';
+import {
+  ARTIFACTS, WAIT, launchChromium, openViewer, root, startServer, stopServer,
+} from './support.mjs';
 
 const expected = (name) => JSON.parse(readFileSync(join(root, 'examples', `${name}.expected.json`), 'utf8'));
 
@@ -32,15 +34,7 @@ after(async () => {
 const byId = (scope, id) => scope.getByTestId(id);
 
 /** A page in a fresh browser context (another person), collecting errors. */
-async function newViewer(url) {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  await page.goto(url);
-  return { context, page, errors };
-}
+const newViewer = (url) => openViewer(browser, url);
 
 async function loadExample(page, name) {
   await byId(page, 'scenario-picker').selectOption(name);

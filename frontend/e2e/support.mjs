@@ -66,3 +66,17 @@ export async function stopServer(server) {
   server.child.kill('SIGINT');
   await exited; // Ctrl-C must stop `bank serve` cleanly, with a page connected or not
 }
+
+/**
+ * Opens `url` in a fresh context of `browser` (another person, so another
+ * lab), collecting the page's errors: `{ context, page, errors }`.
+ */
+export async function openViewer(browser, url, viewport = { width: 1400, height: 900 }) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(url);
+  return { context, page, errors };
+}
