@@ -20,6 +20,7 @@ use std::fmt;
 use crate::ids::{BranchId, WriteId};
 
 mod seq_ranges;
+mod words;
 
 pub use seq_ranges::SeqRanges;
 
@@ -117,8 +118,8 @@ pub struct WriteSet {
 }
 
 impl WriteSet {
-    pub fn new() -> WriteSet {
-        WriteSet::default()
+    pub const fn new() -> WriteSet {
+        WriteSet { origins: BTreeMap::new() }
     }
 
     /// Builds a set from its compact parts (the wire form). Exceptions at or
