@@ -31,11 +31,14 @@ use crate::api::{Api, ApiError};
 use crate::components::{
     compare_panel::ComparePanel, controls::Controls, customer_panel::CustomerPanel,
     details::Details, diagram::SpaceTimeDiagram, event_log::EventLog, fault_bar::FaultBar,
-    graph::Graph, output_panel::OutputPanel, scenario_panel::ScenarioPanel, share::ShareFollow,
-    state_table::StateTable, timeline::Timeline, violations_panel::ViolationsPanel,
+    graph::Graph, output_panel::OutputPanel, scenario_panel::ScenarioPanel,
+    session_panel::SessionPanel, share::ShareFollow, share_run::ShareRun, state_table::StateTable,
+    timeline::Timeline, violations_panel::ViolationsPanel,
 };
 use crate::model::embed::{self, EmbedView, PageParams, ScenarioSource};
 use crate::model::format;
+use crate::model::permalink::{self, Permalink};
+use crate::state::landing::Landing;
 use crate::state::{context, playback::Playback, server::Server, settings::Settings, watch, State};
 
 /// Mounts the app on `<body>` (called by `main.rs` only).
@@ -159,17 +162,28 @@ fn LabPage(params: PageParams, opened: OpenedLab) -> impl IntoView {
         server.tell(notice);
     }
     state.provide();
+    let landing = Landing::new();
+    provide_context(landing);
 
     spawn_local(watch::watch_forever(state));
     // `?scenario=` starts a new lab; a lab come back to (or followed) keeps its own.
     let scenario = params.scenario.clone().filter(|_| opened.fresh && !server.read_only);
     let settings = state.settings;
+    // A permalink's settings go with its load; its cursor is replayed to.
+    let link = Permalink::parse(&page_search());
+    if scenario.is_some() {
+        settings.guarantee_choice.set(link.guarantees);
+        settings.propagation_choice.set(link.propagation);
+    }
+    let playback = state.playback;
     spawn_local(async move {
         if let Err(error) = settings.fetch_examples().await {
             server.tell(error.to_string());
         }
         if let Some(value) = scenario {
-            start_with_scenario(settings, server, &value);
+            if start_with_scenario(settings, server, &value) {
+                landing.replay(link, playback, server, settings);
+            }
         }
     });
     components::controls::install_keyboard(state.playback);
@@ -198,6 +212,7 @@ fn LabPage(params: PageParams, opened: OpenedLab) -> impl IntoView {
                 </div>
                 <Controls/>
                 <Timeline/>
+                <ShareRun/>
             </main>
         }
         .into_any()
@@ -208,6 +223,7 @@ fn LabPage(params: PageParams, opened: OpenedLab) -> impl IntoView {
                     <h1>"bank-sim"</h1>
                     <ScenarioTitle/>
                     <ShareFollow/>
+                    <ShareRun/>
                     <Notice/>
                 </header>
                 {following}
@@ -222,6 +238,7 @@ fn LabPage(params: PageParams, opened: OpenedLab) -> impl IntoView {
                     <aside class="side">
                         <ScenarioPanel/>
                         <CustomerPanel/>
+                        <SessionPanel/>
                         <Details/>
                     </aside>
                     <section class="panels">
@@ -273,19 +290,40 @@ fn Notice() -> impl IntoView {
     }
 }
 
-fn page_params() -> PageParams {
-    let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
-    embed::parse_query(&search)
+fn page_search() -> String {
+    web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()
 }
 
-/// Loads the scenario named by `?scenario=`: a shipped example or base64 text.
-fn start_with_scenario(settings: Settings, server: Server, value: &str) {
+fn page_params() -> PageParams {
+    embed::parse_query(&page_search())
+}
+
+/// Loads the scenario named by `?scenario=`: a shipped example, base64
+/// text, or a permalink's compressed text (`z.…`). False if the value is
+/// none of these (the banner says why).
+fn start_with_scenario(settings: Settings, server: Server, value: &str) -> bool {
+    if let Some(unpacked) = permalink::uncompress_text(value) {
+        return match unpacked {
+            Ok(text) => {
+                settings.load(text, "from link".into());
+                true
+            }
+            Err(error) => {
+                server.tell(error.to_string());
+                false
+            }
+        };
+    }
     let names =
         settings.examples.with_untracked(|e| e.iter().map(|e| e.name.clone()).collect::<Vec<_>>());
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     match embed::scenario_source(value, &names) {
         Ok(ScenarioSource::Example(name)) => settings.load_example(&name),
         Ok(ScenarioSource::Text(text)) => settings.load(text, "from link".into()),
-        Err(error) => server.tell(error.to_string()),
+        Err(error) => {
+            server.tell(error.to_string());
+            return false;
+        }
     }
+    true
 }

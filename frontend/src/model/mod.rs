@@ -10,15 +10,25 @@
 //! - [`embed`]: the page's query string and `?scenario=<base64>`.
 //! - [`customer`]: the browser as a customer: a `bank_core::Session`, its
 //!   event ids, and the amount typed.
+//! - [`sessions`]: every customer session replayed to the cursor (write and
+//!   read sets, guarantees, parked requests); [`applied`]: which writes each
+//!   branch applied, by id.
+//! - [`permalink`]: a link to one moment of one run; [`history_export`]: the
+//!   run as a `bank check` history file.
 //!
 //! Proto messages become core values (and back) through `bank_proto`'s
 //! `From` / `TryFrom` impls, the backend's own: no conversion is written here.
 
+pub mod applied;
 pub mod customer;
 pub mod describe;
 pub mod diagram;
 pub mod embed;
 pub mod format;
+pub mod history_export;
 pub mod lanes;
 pub mod layout;
+pub mod permalink;
+pub mod session_words;
+pub mod sessions;
 pub mod trace;

@@ -10,6 +10,7 @@
 //!   progress, and the comparison of the last text loaded.
 //! - [`focus`]: what is hovered or selected, and the fault target.
 //! - [`watch`]: the `Watch` stream, the one writer of every context.
+//! - [`landing`]: opening a permalink: replay to its cursor (provided on its own).
 //!
 //! They depend on each other in one direction only: `focus`, `server` and
 //! `settings` on none; `playback` on `server`; `customer` on `playback`;
@@ -17,6 +18,7 @@
 
 pub mod customer;
 pub mod focus;
+pub mod landing;
 pub mod playback;
 pub mod server;
 pub mod settings;
