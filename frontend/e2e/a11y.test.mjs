@@ -75,6 +75,10 @@ test('the main page has no axe-core violations', async () => {
   await byId(page, 'diagram-event').nth(2).click();
   await byId(page, 'details').filter({ hasText: /Event \d+/ }).waitFor({ timeout: WAIT });
   await byId(page, 'lane-controls').click();
+  // The permalink shown, and the session panel filled in.
+  await byId(page, 'copy-permalink').click();
+  await byId(page, 'permalink').waitFor({ timeout: WAIT });
+  await byId(page, 'session-request-customer-0-1').waitFor({ timeout: WAIT });
   await assertAccessible(page, 'the main page after a run, an event selected');
   assert.deepEqual(errors, []);
   await context.close();
