@@ -28,6 +28,7 @@ use leptos::task::spawn_local;
 use bank_proto::OpenReply;
 
 use crate::api::{Api, ApiError};
+use crate::components::invariants_strip::InvariantsStrip;
 use crate::components::{
     compare_panel::ComparePanel, controls::Controls, customer_panel::CustomerPanel,
     details::Details, diagram::SpaceTimeDiagram, event_log::EventLog, fault_bar::FaultBar,
@@ -198,6 +199,7 @@ fn LabPage(params: PageParams, opened: OpenedLab) -> impl IntoView {
                 </div>
                 <Controls/>
                 <Timeline/>
+                <InvariantsStrip/>
             </main>
         }
         .into_any()
@@ -217,6 +219,7 @@ fn LabPage(params: PageParams, opened: OpenedLab) -> impl IntoView {
                         <FaultBar/>
                         <Controls/>
                         <Timeline/>
+                        <InvariantsStrip/>
                         <SpaceTimeDiagram/>
                     </section>
                     <aside class="side">

@@ -10,15 +10,19 @@
 //! - [`embed`]: the page's query string and `?scenario=<base64>`.
 //! - [`customer`]: the browser as a customer: a `bank_core::Session`, its
 //!   event ids, and the amount typed.
+//! - [`clock_why`]: why an event has its Lamport clock (the branch's own step).
+//! - [`invariants`]: the live invariants at the cursor, and the first break.
 //!
 //! Proto messages become core values (and back) through `bank_proto`'s
 //! `From` / `TryFrom` impls, the backend's own: no conversion is written here.
 
+pub mod clock_why;
 pub mod customer;
 pub mod describe;
 pub mod diagram;
 pub mod embed;
 pub mod format;
+pub mod invariants;
 pub mod lanes;
 pub mod layout;
 pub mod trace;
