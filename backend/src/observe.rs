@@ -129,6 +129,8 @@ mod tests {
             branch: BranchId(2),
             entry: LogEntry {
                 clock: 4,
+                step: Default::default(),
+                write: None,
                 kind: LogKind::PropagateExecuted,
                 customer: CustomerId(1),
                 event: EventId(3),

@@ -225,10 +225,17 @@ fn run_writes_a_history_that_check_explains() {
     assert!(report.contains("Read Your Writes (stale read): 1 violation"), "{report}");
     assert!(report.contains("[guarantee off]"), "{report}");
     assert!(report.contains("Monotonic Reads (reads going backwards): ok"), "{report}");
+    let sentence = "Let R = customer 1's query #2 at branch 2 (answered 0), W = customer 1's \
+                    deposit #1 of 100 at branch 1 (w1.1). Then: the session issued W before R; R \
+                    did not observe W; so Read Your Writes is broken (the session had not asked \
+                    for it).";
+    assert!(report.contains(&format!("  1. {sentence}")), "{report}");
 
     let json = bank(&["check", "--json", history.to_str().unwrap()]);
     let items: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON report");
     assert_eq!(items[0]["anomaly"], "ryw");
+    assert_eq!(items[0]["sentence"], sentence, "the JSON carries the same sentence");
+    assert!(items[0]["explanation"].as_str().unwrap().contains("stale read"));
 
     // The same demo with every guarantee on: the read waits for the deposit.
     let out = bank(&[

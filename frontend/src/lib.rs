@@ -28,6 +28,7 @@ use leptos::task::spawn_local;
 use bank_proto::OpenReply;
 
 use crate::api::{Api, ApiError};
+use crate::components::invariants_strip::InvariantsStrip;
 use crate::components::{
     compare_panel::ComparePanel, controls::Controls, customer_panel::CustomerPanel,
     details::Details, diagram::SpaceTimeDiagram, event_log::EventLog, fault_bar::FaultBar,
@@ -213,6 +214,7 @@ fn LabPage(params: PageParams, opened: OpenedLab) -> impl IntoView {
                 <Controls/>
                 <Timeline/>
                 <ShareRun/>
+                <InvariantsStrip/>
             </main>
         }
         .into_any()
@@ -233,6 +235,7 @@ fn LabPage(params: PageParams, opened: OpenedLab) -> impl IntoView {
                         <FaultBar/>
                         <Controls/>
                         <Timeline/>
+                        <InvariantsStrip/>
                         <SpaceTimeDiagram/>
                     </section>
                     <aside class="side">

@@ -67,6 +67,8 @@ fn logged(branch: u64, kind: LogKind, event: u64, peer: u64, clock: u64) -> Even
             peer,
             balance_cents: Some(100),
             failed: false,
+            clock_step: None,
+            write: None,
         }),
         balance_cents: 100,
         added_writes: vec![],

@@ -107,6 +107,8 @@ fn logged(
             peer,
             balance_cents: Some(balance),
             failed: false,
+            clock_step: None,
+            write: None,
         }),
         balance_cents: balance,
         added_writes: if writes.is_empty() {

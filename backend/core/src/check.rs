@@ -13,6 +13,13 @@
 //! | write before its cause | Writes Follow Reads | a branch applied a session's write before a write the session had read |
 //! | writes out of order | Monotonic Writes | a branch applied a session's two writes in the opposite order |
 //! | overdraft | (none can prevent it) | a branch's balance went below zero |
+//!
+//! Each violation is also told as a short proof in the style of Jepsen's
+//! Elle ([`sentence`]): "Let R = …, W = …. Then: the session issued W
+//! before R; R did not observe W; so Read Your Writes is broken."
+
+pub mod live;
+pub mod sentence;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -73,7 +80,7 @@ impl fmt::Display for Anomaly {
 
 /// One event a violation points at: a session's operation (by session
 /// index and position) or a branch's apply of a write.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Evidence {
     Op { session: usize, index: usize },
     Apply { branch: BranchId, write: WriteId },
@@ -89,9 +96,22 @@ pub struct Violation {
     pub evidence: Vec<Evidence>,
     /// The whole story in one or two sentences.
     pub explanation: String,
+    /// The same as a short proof: "Let R = …, W = …. Then: …; so … is
+    /// broken." (see [`sentence`]).
+    pub sentence: String,
     /// Whether the session had asked for the guarantee (a violation of an
     /// enabled guarantee is a bug; of a disabled one, a demonstration).
     pub guarantee_was_on: bool,
+}
+
+impl Violation {
+    /// What identifies a violation across prefixes of a run: its anomaly,
+    /// its session and the offending event (the first evidence). The other
+    /// evidence may name a different witness once more of the run is known
+    /// (a write "never applied" becomes "applied only later").
+    pub fn key(&self) -> (Anomaly, Option<usize>, Option<Evidence>) {
+        (self.anomaly, self.session, self.evidence.first().cloned())
+    }
 }
 
 /// Everything the checker found.
@@ -132,7 +152,7 @@ impl Report {
                 } else {
                     ""
                 };
-                out.push_str(&format!("  {}. {}{off}\n", i + 1, v.explanation));
+                out.push_str(&format!("  {}. {}{off}\n", i + 1, v.sentence));
             }
             if found.len() > max_per_kind {
                 out.push_str(&format!("  ... and {} more\n", found.len() - max_per_kind));
@@ -336,6 +356,7 @@ pub fn check(history: &History) -> Report {
                             describe_own(w),
                             w.branch.0
                         ),
+                        sentence: String::new(),
                         guarantee_was_on: on(Guarantee::ReadYourWrites),
                     });
                 }
@@ -371,6 +392,7 @@ pub fn check(history: &History) -> Report {
                             write_words(lost, &writes),
                             if count > 1 { format!(" and {} more", count - 1) } else { String::new() }
                         ),
+                        sentence: String::new(),
                         guarantee_was_on: on(Guarantee::MonotonicReads),
                     });
                 }
@@ -425,6 +447,7 @@ pub fn check(history: &History) -> Report {
                             Evidence::Op { session: s, index: i },
                         ],
                         explanation,
+                        sentence: String::new(),
                         guarantee_was_on: on(guarantee),
                     });
                 }
@@ -454,9 +477,14 @@ pub fn check(history: &History) -> Report {
                     a.balance_after.decimal_text(),
                     write_words(a.write, &writes)
                 ),
+                sentence: String::new(),
                 guarantee_was_on: false,
             });
         }
+    }
+    let teller = sentence::Teller::new(history);
+    for v in &mut violations {
+        v.sentence = teller.sentence(v);
     }
     Report { violations }
 }
@@ -556,6 +584,12 @@ mod tests {
         let v = &r.violations[0];
         assert!(v.explanation.contains("query (event 2) at branch 2"), "{}", v.explanation);
         assert!(v.explanation.contains("deposit of 100 (event 1)"), "{}", v.explanation);
+        assert_eq!(
+            v.sentence,
+            "Let R = customer 1's query #2 at branch 2 (answered 100), W = customer 1's deposit #1 \
+             of 100 at branch 1 (w1.1). Then: the session issued W before R; R did not observe W; \
+             so Read Your Writes is broken (the session had not asked for it)."
+        );
         assert_eq!(r.violations.len(), 1);
     }
 
@@ -572,6 +606,13 @@ mod tests {
         let r = check(&h);
         assert_eq!(r.count(Anomaly::Broke(Guarantee::MonotonicReads)), 1, "{}", r.render(5));
         assert!(r.violations[0].explanation.contains("w2.1"));
+        assert_eq!(
+            r.violations[0].sentence,
+            "Let R1 = customer 1's query #1 at branch 2 (answered 100), R2 = customer 1's query #2 \
+             at branch 1 (answered 100), W = customer 1's deposit #9 of 100 (w2.1). Then: the \
+             session issued R1 before R2; R1 observed W; R2 did not observe W; so Monotonic Reads \
+             is broken (the session had not asked for it)."
+        );
     }
 
     #[test]
@@ -615,19 +656,60 @@ mod tests {
         let r = check(&h);
         assert_eq!(r.count(Anomaly::Broke(Guarantee::MonotonicWrites)), 1, "{}", r.render(5));
         assert_eq!(r.count(Anomaly::Broke(Guarantee::WritesFollowReads)), 1, "{}", r.render(5));
+        let mw =
+            r.violations.iter().find(|v| v.anomaly == Anomaly::Broke(Guarantee::MonotonicWrites));
         assert!(
-            r.render(5).contains(
+            mw.unwrap().explanation.contains(
                 "branch 3 applied customer 1's deposit of 100 (event 3) at branch 2 (w2.1)"
             ),
             "{}",
             r.render(5)
         );
+        let said = |a: Anomaly| {
+            r.violations.iter().find(|v| v.anomaly == a).map(|v| v.sentence.clone()).unwrap()
+        };
+        assert_eq!(
+            said(Anomaly::Broke(Guarantee::MonotonicWrites)),
+            "Let W1 = customer 1's deposit #1 of 100 at branch 1 (w1.1), W2 = customer 1's \
+             deposit #3 of 100 at branch 2 (w2.1). Then: the session issued W1 before W2; branch 3 \
+             applied W2 before W1; so Monotonic Writes is broken (the session had not asked for it)."
+        );
+        assert_eq!(
+            said(Anomaly::Broke(Guarantee::WritesFollowReads)),
+            "Let R = customer 1's query #2 at branch 2 (answered 100), D = customer 1's deposit #7 \
+             of 100 (w3.1), W = customer 1's deposit #3 of 100 at branch 2 (w2.1). Then: R observed \
+             D; the session issued R before W; branch 1 applied W before D; so Writes Follow Reads \
+             is broken (the session had not asked for it)."
+        );
+        assert!(r.render(5).contains("  1. Let W1 = customer 1's deposit #1"), "{}", r.render(5));
+    }
+
+    #[test]
+    fn a_write_never_applied_is_said_so() {
+        let h = history(
+            vec![
+                op(1, 1, OpKind::Deposit, Some(w(1, 1)), None),
+                op(2, 2, OpKind::Deposit, Some(w(2, 1)), None),
+            ],
+            vec![(1, vec![applied(w(1, 1), 1, 100)]), (2, vec![applied(w(2, 1), 2, 100)])],
+        );
+        let r = check(&h);
+        let v =
+            r.violations.iter().find(|v| v.anomaly == Anomaly::Broke(Guarantee::MonotonicWrites));
+        let v = v.expect("branch 2 never applied w1.1");
+        assert!(v.sentence.contains("branch 2 applied W2 but never W1"), "{}", v.sentence);
     }
 
     #[test]
     fn overdraft_and_a_clean_history() {
         let mut h = history(vec![], vec![(1, vec![applied(w(1, 1), 1, -50)])]);
         assert_eq!(check(&h).count(Anomaly::Overdraft), 1);
+        assert_eq!(
+            check(&h).violations[0].sentence,
+            "Let A = branch 1's apply of customer 1's deposit #1 of 100 (w1.1). Then: each withdraw \
+             was covered by the balance where it was accepted; A took branch 1's balance to -50; so \
+             the bank overdrew, which no session guarantee prevents."
+        );
         h.branches[0].applied[0].balance_after = Cents::units(50);
         assert!(check(&h).is_clean());
     }
@@ -721,7 +803,9 @@ mod hostile_tests {
         let r = check(&h);
         assert_eq!(r.count(Anomaly::Broke(Guarantee::MonotonicReads)), 1, "{}", r.render(5));
         let text = r.render(5);
-        assert!(text.contains("write w2.1 and 18446744073709551614 more"), "{text}");
+        assert!(text.contains("W = write w2.1"), "{text}");
+        assert!(text.contains("R2 did not observe W, nor 18446744073709551614 more"), "{text}");
+        assert!(r.violations[0].explanation.contains("write w2.1 and 18446744073709551614 more"));
     }
 
     /// 20,000 operations in 4 sessions on 3 branches: each session alternates

@@ -16,6 +16,15 @@
 //! | propagated write executed | `+1` | — |
 //! | peer's acknowledgement received | `max(local, msg) + 1` | — |
 //! | response to the customer | `+1` | — |
+//!
+//! [`ClockScheme::rule_for`] (written in [`crate::log`], next to the kinds it
+//! reads) is that table as code: it gives each logged
+//! event a [`ClockRule`], and [`LamportClock::step`] applies the rule and
+//! returns a [`ClockStep`] (the rule, the clock before, the message's clock,
+//! the result). A branch keeps the step in its log entry, so
+//! [`crate::explain::clock`] can say afterwards, with the numbers, why an
+//! event has its clock: the explanation reads what the branch computed, it
+//! never recomputes it.
 
 /// Which events tick a branch's clock (see the module docs for the table).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -39,6 +48,14 @@ impl ClockScheme {
         }
     }
 
+    /// The course format that uses this scheme: `p2a` or `p2b`.
+    pub fn format_name(self) -> &'static str {
+        match self {
+            ClockScheme::ExecuteAndRespond => "p2a",
+            ClockScheme::SendAndReceive => "p2b",
+        }
+    }
+
     /// The scheme [`ClockScheme::name`] names, if `name` is one.
     pub fn from_name(name: &str) -> Option<ClockScheme> {
         match name {
@@ -46,6 +63,48 @@ impl ClockScheme {
             "send-and-receive" => Some(ClockScheme::SendAndReceive),
             _ => None,
         }
+    }
+}
+
+/// How one event moves a Lamport clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum ClockRule {
+    /// A message arrived: `max(local, message) + 1`.
+    Receive,
+    /// A local event: `local + 1`.
+    Local,
+    /// The event does not count under the scheme: the clock stays.
+    #[default]
+    Unchanged,
+}
+
+/// One application of a [`ClockRule`]: what the clock was, what the message
+/// carried, and what it became. `message` is set exactly for
+/// [`ClockRule::Receive`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct ClockStep {
+    pub rule: ClockRule,
+    /// The branch's clock just before the event.
+    pub local: u64,
+    /// The clock the received message carried.
+    pub message: Option<u64>,
+    /// The clock after the event (the log entry's clock).
+    pub result: u64,
+}
+
+impl ClockStep {
+    /// Applies `rule` to a clock at `local` (receiving a message stamped
+    /// `message`, for [`ClockRule::Receive`]). [`LamportClock::step`] is this
+    /// plus remembering the result.
+    pub fn compute(rule: ClockRule, local: u64, message: u64) -> ClockStep {
+        // Saturating: a hostile message stamped u64::MAX must not wrap the
+        // clock to 0 (backwards) or panic the branch.
+        let (message, result) = match rule {
+            ClockRule::Receive => (Some(message), local.max(message).saturating_add(1)),
+            ClockRule::Local => (None, local.saturating_add(1)),
+            ClockRule::Unchanged => (None, local),
+        };
+        ClockStep { rule, local, message, result }
     }
 }
 
@@ -60,16 +119,20 @@ impl LamportClock {
 
     /// A local event: `local + 1`.
     pub fn tick(&mut self) -> u64 {
-        // Saturating: a hostile message stamped u64::MAX must not wrap the
-        // clock to 0 (backwards) or panic the branch.
-        self.0 = self.0.saturating_add(1);
-        self.0
+        self.step(ClockRule::Local, 0).result
     }
 
     /// Receiving a message stamped `received`: `max(local, received) + 1`.
     pub fn receive(&mut self, received: u64) -> u64 {
-        self.0 = self.0.max(received).saturating_add(1);
-        self.0
+        self.step(ClockRule::Receive, received).result
+    }
+
+    /// Applies `rule` (with the `message`'s clock for a receive; ignored
+    /// otherwise) and says how.
+    pub fn step(&mut self, rule: ClockRule, message: u64) -> ClockStep {
+        let step = ClockStep::compute(rule, self.0, message);
+        self.0 = step.result;
+        step
     }
 }
 

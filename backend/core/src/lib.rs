@@ -25,6 +25,7 @@
 //! | [`network`] | [`NetworkPlan`]: delays, loss, partitions and crashes, as data |
 //! | [`history`] | [`History`]: every operation and every branch's apply order, as JSON |
 //! | [`check`] | the history checker: each broken guarantee with the events that show it |
+//! | [`explain`] | why an event has its Lamport clock, in words and numbers |
 //! | [`sim`] | a deterministic in-memory driver of many branches (tests, simulation) |
 //! | [`experiment`] | experiments: a course input plus guarantees, network plan and seed |
 //! | [`experiment::file`] | the experiment file format and its parser |
@@ -45,6 +46,7 @@ pub mod causality;
 pub mod check;
 pub mod clock;
 pub mod experiment;
+pub mod explain;
 pub mod formats;
 pub mod grade;
 pub mod guarantees;
@@ -65,7 +67,7 @@ pub use branch::{
     Branch, BranchConfig, Effect, Input, Propagation, PropagationAck, ReplyToken, Request,
     RunSettings, StoredWrite,
 };
-pub use clock::{ClockScheme, LamportClock};
+pub use clock::{ClockRule, ClockScheme, ClockStep, LamportClock};
 pub use guarantees::{Guarantee, Guarantees};
 pub use history::History;
 pub use ids::{BranchId, CustomerId, EventId, WriteId};

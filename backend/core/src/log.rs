@@ -6,7 +6,8 @@
 
 use std::fmt;
 
-use crate::ids::{BranchId, CustomerId, EventId};
+use crate::clock::{ClockRule, ClockScheme, ClockStep};
+use crate::ids::{BranchId, CustomerId, EventId, WriteId};
 use crate::money::Cents;
 use crate::op::OpKind;
 
@@ -29,11 +30,39 @@ pub enum LogKind {
     Response,
 }
 
+/// The table of [`crate::clock`]'s module docs, as code: here rather than
+/// there so that `clock` need not know the log.
+impl ClockScheme {
+    /// How an event of `kind` for an `op` moves the clock under this scheme
+    /// (the table in [`crate::clock`]'s docs). The branch ticks by it; nothing else
+    /// decides it.
+    pub fn rule_for(self, kind: LogKind, op: OpKind) -> ClockRule {
+        use ClockScheme::*;
+        use LogKind::*;
+        match (self, kind) {
+            // Generation A ignores queries entirely.
+            (ExecuteAndRespond, _) if op == OpKind::Query => ClockRule::Unchanged,
+            (_, Request | PropagateReceived) => ClockRule::Receive,
+            (ExecuteAndRespond, PropagateAcked) => ClockRule::Receive,
+            (ExecuteAndRespond, Execute | PropagateExecuted | Response) => ClockRule::Local,
+            (SendAndReceive, PropagateSent) => ClockRule::Local,
+            _ => ClockRule::Unchanged,
+        }
+    }
+}
+
 /// One line of a branch's log.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogEntry {
     /// The branch's Lamport clock right after this event.
     pub clock: u64,
+    /// How the clock got there: the rule, the clock before and the
+    /// message's clock (`step.result == clock`); see
+    /// [`crate::explain::clock`].
+    pub step: ClockStep,
+    /// The write this entry applied (an accepted write's execute, a
+    /// propagated write's execute); `None` for every other entry.
+    pub write: Option<WriteId>,
     pub kind: LogKind,
     pub customer: CustomerId,
     pub event: EventId,

@@ -215,6 +215,8 @@ mod tests {
             branch: BranchId(branch),
             entry: LogEntry {
                 clock: 1,
+                step: Default::default(),
+                write: None,
                 kind,
                 customer: CustomerId(7),
                 event: EventId(9),

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use crate::components::clock_why::ClockWhy;
 use crate::model::{describe, format};
 use crate::state::{
     context,
@@ -85,6 +86,7 @@ pub fn Details() -> impl IntoView {
                         .into_any()
                 }
             }}
+            <ClockWhy/>
         </section>
     }
 }

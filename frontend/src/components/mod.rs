@@ -1,6 +1,7 @@
 //! One leptos component per file. Each asks only for the [`crate::state`]
 //! contexts it reads; none talks to the server directly.
 
+pub mod clock_why;
 pub mod compare_panel;
 pub mod controls;
 pub mod customer_panel;
@@ -10,6 +11,7 @@ pub mod dots;
 pub mod event_log;
 pub mod fault_bar;
 pub mod graph;
+pub mod invariants_strip;
 pub mod output_panel;
 pub mod scenario_panel;
 pub mod session_panel;

@@ -1,5 +1,5 @@
-//! The violations the history checker found in the finished run; click one
-//! to see its event in the details panel.
+//! The violations the history checker found in the finished run, each as
+//! the checker's sentence; click one to see its event in the details panel.
 
 use leptos::prelude::*;
 
@@ -29,11 +29,18 @@ pub fn ViolationsPanel() -> impl IntoView {
                         "guarantee off"
                     };
                     let select = move |_| focus.selected.set(Some(Selection::Event(index)));
+                    // The checker's short proof ("Let R = …. Then: …; so … is
+                    // broken."), from a server that sends it; else its story.
+                    let sentence = if v.sentence.is_empty() {
+                        v.explanation.clone()
+                    } else {
+                        v.sentence.clone()
+                    };
                     view! {
                         <li class=class data-testid="violation-item" on:click=select>
                             <strong>{v.name.clone()}</strong>
                             <span class="badge">{badge}</span>
-                            <p>{v.explanation.clone()}</p>
+                            <p data-testid="violation-sentence">{sentence}</p>
                         </li>
                     }
                 })

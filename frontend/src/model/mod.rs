@@ -15,17 +15,21 @@
 //!   branch applied, by id.
 //! - [`permalink`]: a link to one moment of one run; [`history_export`]: the
 //!   run as a `bank check` history file.
+//! - [`clock_why`]: why an event has its Lamport clock (the branch's own step).
+//! - [`invariants`]: the live invariants at the cursor, and the first break.
 //!
 //! Proto messages become core values (and back) through `bank_proto`'s
 //! `From` / `TryFrom` impls, the backend's own: no conversion is written here.
 
 pub mod applied;
+pub mod clock_why;
 pub mod customer;
 pub mod describe;
 pub mod diagram;
 pub mod embed;
 pub mod format;
 pub mod history_export;
+pub mod invariants;
 pub mod lanes;
 pub mod layout;
 pub mod permalink;

@@ -6,7 +6,7 @@
 
 use bank_core::branch::PropagationMode;
 use bank_core::formats::OutputFormat;
-use bank_core::{ClockScheme, FailReason, LogKind, OpKind, Schedule};
+use bank_core::{ClockRule, ClockScheme, FailReason, LogKind, OpKind, Schedule};
 
 use super::{ConvertError, WireEnum};
 use crate::v1 as pb;
@@ -100,6 +100,12 @@ one_to_one! {
     ClockScheme <=> pb::ClockScheme,
     what "clock scheme", expected "execute-and-respond or send-and-receive",
     { ExecuteAndRespond <=> ExecuteAndRespond, SendAndReceive <=> SendAndReceive }
+}
+
+one_to_one! {
+    ClockRule <=> pb::ClockRule,
+    what "clock rule", expected "receive, local or unchanged",
+    { Receive <=> Receive, Local <=> Local, Unchanged <=> Unchanged }
 }
 
 one_to_one! {

@@ -117,6 +117,7 @@ impl From<(&History, &Violation)> for pb::ViolationFound {
             anomaly: v.anomaly.short().to_owned(),
             name: v.anomaly.to_string(),
             explanation: v.explanation.clone(),
+            sentence: v.sentence.clone(),
             guarantee_was_on: v.guarantee_was_on,
             session: v.session.map(|s| s as u32),
             event_ids,

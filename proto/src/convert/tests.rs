@@ -16,9 +16,9 @@ use bank_core::branch::{Applied, PropagationMode, Reply, RunSettings};
 use bank_core::formats::OutputFormat;
 use bank_core::network::{Delay, Fault};
 use bank_core::{
-    BranchId, BranchRecord, Cents, ClockScheme, CustomerId, EventId, FailReason, Guarantees,
-    LogEntry, LogKind, Op, OpKind, Outcome, Propagation, PropagationAck, Request, Schedule,
-    StoredWrite, WriteId, WriteSet,
+    BranchId, BranchRecord, Cents, ClockRule, ClockScheme, ClockStep, CustomerId, EventId,
+    FailReason, Guarantees, LogEntry, LogKind, Op, OpKind, Outcome, Propagation, PropagationAck,
+    Request, Schedule, StoredWrite, WriteId, WriteSet,
 };
 
 use super::{enum_field, ConvertError, WireEnum};
@@ -162,6 +162,10 @@ const LOG_KINDS: [LogKind; 7] = [
     LogKind::Response,
 ];
 
+fn clock_rule() -> impl Strategy<Value = ClockRule> {
+    prop_oneof![Just(ClockRule::Receive), Just(ClockRule::Local), Just(ClockRule::Unchanged)]
+}
+
 fn log_entry() -> impl Strategy<Value = LogEntry> {
     let kind = proptest::sample::select(LOG_KINDS.to_vec());
     let peer = proptest::option::of(branch_id());
@@ -176,20 +180,28 @@ fn log_entry() -> impl Strategy<Value = LogEntry> {
         peer,
         balance,
         any::<bool>(),
+        (clock_rule(), any::<u64>(), any::<u64>()),
+        proptest::option::of(write_id()),
     )
-        .prop_map(|(clock, kind, customer, event, op, amount, peer, balance, failed)| {
-            LogEntry {
-                clock,
-                kind,
-                customer: CustomerId(customer),
-                event: EventId(event),
-                op,
-                amount: Cents(amount),
-                peer,
-                balance,
-                failed,
-            }
-        })
+        .prop_map(
+            |(clock, kind, customer, event, op, amount, peer, balance, failed, step, write)| {
+                let (rule, local, message) = step;
+                let message = (rule == ClockRule::Receive).then_some(message);
+                LogEntry {
+                    clock,
+                    step: ClockStep { rule, local, message, result: clock },
+                    write,
+                    kind,
+                    customer: CustomerId(customer),
+                    event: EventId(event),
+                    op,
+                    amount: Cents(amount),
+                    peer,
+                    balance,
+                    failed,
+                }
+            },
+        )
 }
 
 fn applied() -> impl Strategy<Value = Applied> {
@@ -619,6 +631,8 @@ fn a_reply_needs_a_result_with_a_known_reason() {
 fn a_log_entry_needs_a_known_kind_and_operation() {
     let entry = pb::LogEntry::from(&LogEntry {
         clock: 1,
+        step: ClockStep { rule: ClockRule::Local, local: 0, message: None, result: 1 },
+        write: None,
         kind: LogKind::Execute,
         customer: CustomerId(1),
         event: EventId(1),
@@ -637,6 +651,11 @@ fn a_log_entry_needs_a_known_kind_and_operation() {
     assert!(matches!(
         LogEntry::try_from(&unspecified),
         Err(ConvertError::Unspecified { field: "LogEntry.kind", .. })
+    ));
+    let no_step = pb::LogEntry { clock_step: None, ..entry };
+    assert!(matches!(
+        LogEntry::try_from(&no_step),
+        Err(ConvertError::MissingField("LogEntry.clock_step"))
     ));
     let no_op = pb::LogEntry { operation: 0, ..entry };
     assert!(matches!(

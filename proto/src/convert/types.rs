@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use bank_core::{
-    BranchId, Cents, CustomerId, EventId, Guarantees, LogEntry, Op, OpKind, WriteId, WriteSet,
+    BranchId, Cents, ClockRule, ClockStep, CustomerId, EventId, Guarantees, LogEntry, Op, OpKind,
+    WriteId, WriteSet,
 };
 
 use super::{enum_field, ConvertError};
@@ -161,16 +162,33 @@ impl From<&LogEntry> for pb::LogEntry {
             peer: e.peer.map_or(0, |p| p.0),
             balance_cents: e.balance.map(|b| b.0),
             failed: e.failed,
+            clock_step: Some(pb::ClockStep {
+                rule: pb::ClockRule::from(e.step.rule).into(),
+                local: e.step.local,
+                message: e.step.message,
+            }),
+            write: e.write.map(pb::WriteId::from),
         }
     }
 }
 
-/// `peer` 0 is "no peer" (branch ids start at 1).
+/// `peer` 0 is "no peer" (branch ids start at 1). The clock step's result
+/// is the entry's clock.
 impl TryFrom<&pb::LogEntry> for LogEntry {
     type Error = ConvertError;
     fn try_from(e: &pb::LogEntry) -> Result<LogEntry, ConvertError> {
+        let step =
+            e.clock_step.as_ref().ok_or(ConvertError::MissingField("LogEntry.clock_step"))?;
+        let rule = enum_field::<pb::ClockRule, _>(step.rule, "ClockStep.rule")?;
         Ok(LogEntry {
             clock: e.clock,
+            step: ClockStep {
+                rule,
+                local: step.local,
+                message: (rule == ClockRule::Receive).then_some(step.message).flatten(),
+                result: e.clock,
+            },
+            write: e.write.map(WriteId::from),
             kind: enum_field::<pb::LogKind, _>(e.kind, "LogEntry.kind")?,
             customer: CustomerId(e.customer_id),
             event: EventId(e.event_id),

@@ -88,7 +88,9 @@ pub use store::WriteStore;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use crate::clock::{ClockScheme, LamportClock};
+#[cfg(test)]
+use crate::clock::ClockScheme;
+use crate::clock::{ClockRule, LamportClock};
 use crate::ids::{BranchId, CustomerId, EventId, WriteId};
 use crate::log::{LogEntry, LogKind};
 use crate::money::Cents;
@@ -337,18 +339,8 @@ impl Branch {
         out
     }
 
-    fn ticks_on(&self, kind: LogKind, op: OpKind) -> Tick {
-        use ClockScheme::*;
-        use LogKind::*;
-        match (self.config.clock_scheme, kind) {
-            // Generation A ignores queries entirely.
-            (ExecuteAndRespond, _) if op == OpKind::Query => Tick::None,
-            (_, Request | PropagateReceived) => Tick::Receive,
-            (ExecuteAndRespond, PropagateAcked) => Tick::Receive,
-            (ExecuteAndRespond, Execute | PropagateExecuted | Response) => Tick::Local,
-            (SendAndReceive, PropagateSent) => Tick::Local,
-            _ => Tick::None,
-        }
+    fn ticks_on(&self, kind: LogKind, op: OpKind) -> ClockRule {
+        self.config.clock_scheme.rule_for(kind, op)
     }
 
     /// The clock an entry of `kind` for `op` would get now, without ticking:
@@ -356,11 +348,7 @@ impl Branch {
     /// is stored before that entry is made.
     fn clock_of_next(&self, kind: LogKind, op: OpKind) -> u64 {
         let mut clock = self.clock;
-        match self.ticks_on(kind, op) {
-            Tick::Receive => clock.receive(0),
-            Tick::Local => clock.tick(),
-            Tick::None => clock.now(),
-        }
+        clock.step(self.ticks_on(kind, op), 0).result
     }
 
     /// Stores `write` as this call stores writes (see [`Storage`]); `Err`
@@ -397,15 +385,15 @@ impl Branch {
         balance: Option<Cents>,
         failed: bool,
         received_clock: u64,
+        write: Option<WriteId>,
         out: &mut Vec<Effect>,
     ) -> u64 {
-        let clock = match self.ticks_on(kind, op.kind()) {
-            Tick::Receive => self.clock.receive(received_clock),
-            Tick::Local => self.clock.tick(),
-            Tick::None => self.clock.now(),
-        };
+        let step = self.clock.step(self.ticks_on(kind, op.kind()), received_clock);
+        let clock = step.result;
         let entry = LogEntry {
             clock,
+            step,
+            write,
             kind,
             customer,
             event,
@@ -428,7 +416,18 @@ impl Branch {
         out: &mut Vec<Effect>,
     ) {
         let (customer, event, op) = (request.customer, request.event, request.op);
-        self.record(LogKind::Request, customer, event, op, None, None, false, request.clock, out);
+        self.record(
+            LogKind::Request,
+            customer,
+            event,
+            op,
+            None,
+            None,
+            false,
+            request.clock,
+            None,
+            out,
+        );
         // Refuse at once what waiting cannot fix, instead of parking it forever.
         if let Some(reason) = self.malformed(&request) {
             self.refuse(token, &request, reason, out);
@@ -490,7 +489,7 @@ impl Branch {
     ) {
         let (customer, event, op) = (request.customer, request.event, request.op);
         let balance = Some(self.balance);
-        self.record(LogKind::Execute, customer, event, op, None, balance, true, 0, out);
+        self.record(LogKind::Execute, customer, event, op, None, balance, true, 0, None, out);
         let outcome = Outcome::Failed { reason, balance: self.balance };
         self.respond(token, customer, event, op, outcome, None, out);
     }
@@ -520,10 +519,20 @@ impl Branch {
 
         if !op.is_write() {
             let balance = Some(self.balance);
-            self.record(LogKind::Execute, customer, event, op, None, balance, false, 0, out);
+            self.record(LogKind::Execute, customer, event, op, None, balance, false, 0, None, out);
             let outcome = Outcome::Success { balance: self.balance };
-            let clock =
-                self.record(LogKind::Response, customer, event, op, None, balance, false, 0, out);
+            let clock = self.record(
+                LogKind::Response,
+                customer,
+                event,
+                op,
+                None,
+                balance,
+                false,
+                0,
+                None,
+                out,
+            );
             let reply = Reply {
                 branch: self.config.id,
                 customer,
@@ -559,8 +568,18 @@ impl Branch {
         self.next_seq = after;
         self.apply(stored.clone());
         let balance = self.balance;
-        let logged =
-            self.record(LogKind::Execute, customer, event, op, None, Some(balance), false, 0, out);
+        let logged = self.record(
+            LogKind::Execute,
+            customer,
+            event,
+            op,
+            None,
+            Some(balance),
+            false,
+            0,
+            Some(write),
+            out,
+        );
         debug_assert_eq!(logged, clock, "a write is stored with its Execute entry's clock");
         let reply = Reply {
             branch: self.config.id,
@@ -610,8 +629,18 @@ impl Branch {
         let Some(to) = flight.unsent.pop_front() else { return };
         let p = &flight.propagation;
         let (customer, event, op) = (p.customer, p.event, p.op);
-        let clock =
-            self.record(LogKind::PropagateSent, customer, event, op, Some(to), None, false, 0, out);
+        let clock = self.record(
+            LogKind::PropagateSent,
+            customer,
+            event,
+            op,
+            Some(to),
+            None,
+            false,
+            0,
+            None,
+            out,
+        );
         let mut propagation = flight.propagation.clone();
         propagation.clock = clock;
         flight.awaiting.insert(to);
@@ -631,8 +660,18 @@ impl Branch {
     ) {
         let failed = !outcome.is_success();
         let balance = Some(outcome.balance());
-        let clock =
-            self.record(LogKind::Response, customer, event, op, None, balance, failed, 0, out);
+        let clock = self.record(
+            LogKind::Response,
+            customer,
+            event,
+            op,
+            None,
+            balance,
+            failed,
+            0,
+            None,
+            out,
+        );
         let reply = Reply {
             branch: self.config.id,
             customer,
@@ -705,6 +744,7 @@ impl Branch {
                 None,
                 false,
                 0,
+                None,
                 out,
             );
             writes.push(w.to_propagation(self.config.id, clock));
@@ -774,6 +814,7 @@ impl Branch {
             None,
             false,
             p.clock,
+            None,
             out,
         );
     }
@@ -830,6 +871,7 @@ impl Branch {
             balance,
             false,
             0,
+            Some(p.write),
             out,
         );
         debug_assert_eq!(logged, clock, "a write is stored with its entry's clock");
@@ -890,6 +932,7 @@ impl Branch {
             None,
             false,
             ack.clock,
+            None,
             out,
         );
         self.advance(ack.write, flight, out);
@@ -973,14 +1016,6 @@ enum Storage<'a> {
 
 /// How many missing writes a parked request names.
 const MISSING_SHOWN: usize = 16;
-
-/// How an event moves the Lamport clock.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Tick {
-    Receive,
-    Local,
-    None,
-}
 
 #[cfg(test)]
 mod tests;

@@ -261,6 +261,8 @@ mod tests {
     ) -> LogEntry {
         LogEntry {
             clock,
+            step: Default::default(),
+            write: None,
             kind,
             customer: CustomerId(customer),
             event: EventId(event),

@@ -2,8 +2,10 @@
 //! --history`) through the history checker, each violation explained.
 //!
 //! The checking is [`bank_core::check`]; this file reads the history and
-//! prints the report, as sentences or (`--json`) as one object per
-//! violation. Violations end with status 1.
+//! prints the report: each violation as a short proof ("Let R = …, W = ….
+//! Then: …; so Read Your Writes is broken."), or (`--json`) one object per
+//! violation, its `sentence` beside the machine fields. Violations end with
+//! status 1.
 
 use bank_core::check;
 use bank_core::History;
@@ -32,6 +34,7 @@ pub fn check(args: CheckArgs) -> Result<(), Failure> {
                     "guarantee_was_on": v.guarantee_was_on,
                     "session": v.session,
                     "explanation": v.explanation,
+                    "sentence": v.sentence,
                 })
             })
             .collect();
