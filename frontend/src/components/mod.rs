@@ -9,6 +9,7 @@ pub mod diagram;
 pub mod dots;
 pub mod event_log;
 pub mod fault_bar;
+pub mod grade_panel;
 pub mod graph;
 pub mod output_panel;
 pub mod scenario_panel;
