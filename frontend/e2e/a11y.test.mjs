@@ -135,3 +135,32 @@ test('the page a full server shows (--max-labs 1) has no axe-core violations', a
     await stopServer(small);
   }
 });
+
+test('the "Check a submission" report has no axe-core violations (main page and embed mode)', async () => {
+  const { context, page, errors } = await newViewer('/');
+  await byId(page, 'app-root').waitFor({ timeout: WAIT });
+  await byId(page, 'scenario-picker').selectOption('project1-sample');
+  await byId(page, 'load-example').click();
+  await byId(page, 'branch-2').waitFor({ timeout: WAIT });
+  await byId(page, 'speed').fill('8');
+  await byId(page, 'play').click();
+  await byId(page, 'play-state').filter({ hasText: /^finished$/ }).waitFor({ timeout: WAIT });
+  const output = await byId(page, 'output-json').textContent();
+  // A wrong balance (linked to its event) and the differences list open.
+  await byId(page, 'grade-input').fill(output.replace(/\b570\b/, '590'));
+  await byId(page, 'grade-check').click();
+  await byId(page, 'grade-report').waitFor({ timeout: WAIT });
+  await page.locator('.grade-differences summary').click();
+  await byId(page, 'grade-problem').first().click();
+  await assertAccessible(page, 'the main page with a grade report');
+  await context.close();
+
+  const embed = await newViewer('/?embed=1&check=1&scenario=project1-sample');
+  await byId(embed.page, 'branch-2').waitFor({ timeout: WAIT });
+  await byId(embed.page, 'grade-input').fill('not JSON');
+  await byId(embed.page, 'grade-check').click();
+  await byId(embed.page, 'grade-report').waitFor({ timeout: WAIT });
+  await assertAccessible(embed.page, 'embed mode with the check panel');
+  assert.deepEqual([...errors, ...embed.errors], []);
+  await embed.context.close();
+});

@@ -32,9 +32,10 @@ use crate::components::invariants_strip::InvariantsStrip;
 use crate::components::{
     compare_panel::ComparePanel, controls::Controls, customer_panel::CustomerPanel,
     details::Details, diagram::SpaceTimeDiagram, event_log::EventLog, fault_bar::FaultBar,
-    graph::Graph, output_panel::OutputPanel, scenario_panel::ScenarioPanel,
-    session_panel::SessionPanel, share::ShareFollow, share_run::ShareRun, state_table::StateTable,
-    timeline::Timeline, violations_panel::ViolationsPanel,
+    grade_panel::GradePanel, graph::Graph, output_panel::OutputPanel,
+    scenario_panel::ScenarioPanel, session_panel::SessionPanel, share::ShareFollow,
+    share_run::ShareRun, state_table::StateTable, timeline::Timeline,
+    violations_panel::ViolationsPanel,
 };
 use crate::model::embed::{self, EmbedView, PageParams, ScenarioSource};
 use crate::model::format;
@@ -50,7 +51,8 @@ pub fn mount() {
 /// The whole page: first the lab it shows is opened (a new one, the one in
 /// `?lab=`, or the one `?follow=` follows); then the full lab, or only the
 /// graph (and/or the space-time diagram) and the controls in embed mode
-/// (`?embed=1&view=both&scenario=...`). A server that cannot give a lab says
+/// (`?embed=1&view=both&scenario=...`), with the "Check a submission"
+/// panel under them if `&check=1`. A server that cannot give a lab says
 /// why in the page.
 #[component]
 pub fn App() -> impl IntoView {
@@ -215,6 +217,7 @@ fn LabPage(params: PageParams, opened: OpenedLab) -> impl IntoView {
                 <Timeline/>
                 <ShareRun/>
                 <InvariantsStrip/>
+                {params.check.then(|| view! { <GradePanel/> })}
             </main>
         }
         .into_any()
@@ -250,6 +253,7 @@ fn LabPage(params: PageParams, opened: OpenedLab) -> impl IntoView {
                         <StateTable/>
                         <OutputPanel/>
                         <ComparePanel/>
+                        <GradePanel/>
                     </section>
                 </main>
             </div>

@@ -10,6 +10,7 @@ pub mod diagram;
 pub mod dots;
 pub mod event_log;
 pub mod fault_bar;
+pub mod grade_panel;
 pub mod graph;
 pub mod invariants_strip;
 pub mod output_panel;

@@ -4,7 +4,8 @@
 //! else's, read-only).
 //!
 //! `view` picks what embed mode shows: `graph` (the default), `diagram`
-//! (the space-time diagram) or `both`.
+//! (the space-time diagram) or `both`; `check=1` adds the "Check a
+//! submission" panel.
 //!
 //! `scenario` is either the name of a shipped example (`seed-test-1`) or the
 //! scenario's JSON text in URL-safe base64 (padding optional; the standard
@@ -31,6 +32,8 @@ pub struct PageParams {
     pub follow: Option<String>,
     /// What embed mode shows.
     pub view: EmbedView,
+    /// Embed mode also shows the "Check a submission" panel (`&check=1`).
+    pub check: bool,
 }
 
 /// What embed mode shows next to the controls (`&view=`).
@@ -82,6 +85,7 @@ pub fn parse_query(search: &str) -> PageParams {
             "embed" => params.embed = !matches!(value, "0" | "false" | "no"),
             "scenario" => params.scenario = Some(percent_decode(value)).filter(|s| !s.is_empty()),
             "view" => params.view = EmbedView::parse(value),
+            "check" => params.check = !matches!(value, "0" | "false" | "no"),
             "lab" => params.lab = Some(percent_decode(value)).filter(|s| !s.is_empty()),
             "follow" => params.follow = Some(percent_decode(value)).filter(|s| !s.is_empty()),
             _ => {}

@@ -7,6 +7,8 @@
 //!   faults; [`lanes`]: its lanes' order and which are hidden.
 //! - [`format`]: money (integer cents, printed by `bank_core`) and labels as text.
 //! - [`describe`]: event log lines and details-panel facts.
+//! - [`grade`]: a student's output graded by `bank_core::grade`, each
+//!   problem linked to its event in the trace.
 //! - [`embed`]: the page's query string and `?scenario=<base64>`.
 //! - [`customer`]: the browser as a customer: a `bank_core::Session`, its
 //!   event ids, and the amount typed.
@@ -30,6 +32,7 @@ pub mod embed;
 pub mod format;
 pub mod history_export;
 pub mod invariants;
+pub mod grade;
 pub mod lanes;
 pub mod layout;
 pub mod permalink;

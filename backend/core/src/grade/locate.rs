@@ -20,7 +20,9 @@ pub fn locate_all<'p>(texts: &[&str], places: impl Iterator<Item = &'p mut Place
         let (Some(text), Some(index)) = (texts.get(place.file), indexes.get(place.file)) else {
             continue;
         };
-        place.line_col = Some(index.line_col(offset(text, place)));
+        let (line, column) = index.line_col(offset(text, place));
+        let narrow = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        place.line_col = Some((narrow(line), narrow(column)));
     }
 }
 

@@ -38,6 +38,7 @@
 //! | [`exact`] | the expected output (the simulator under `bank run`'s conventions) and the comparison |
 //! | [`valid`] | the checks against every legal execution |
 //! | [`problem`] | [`Problem`]: kind, place, subject, message |
+//! | [`event`] | which event of the run a problem is about ([`EventRef`]), for the browser |
 //! | [`locate`] | JSON path → line:column, when a report is printed |
 //! | [`describe`] | the wording of events and amounts |
 //! | [`points`] | points per check category, for a grade book |
@@ -48,6 +49,7 @@
 
 pub mod describe;
 pub mod detect;
+pub mod event;
 pub mod exact;
 pub mod locate;
 pub mod normalize;
@@ -60,6 +62,7 @@ mod tests;
 mod testutil;
 pub mod valid;
 
+pub use event::EventRef;
 pub use exact::Expected;
 pub use points::Points;
 pub use problem::{Category, JsonPath, Place, Problem, ProblemKind};
@@ -236,5 +239,6 @@ pub fn grade(
     }
     problems.extend(read_problems);
     problems.extend(valid::check(format, scenario, &normal));
+    event::attach(&event::items(scenario, &normal), &mut problems);
     finish(Some(format), problems)
 }

@@ -16,6 +16,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::log::LogKind;
+
 /// A step into a JSON value: an array index or an object key.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(untagged)]
@@ -77,7 +79,7 @@ pub struct Place {
     pub anchor: usize,
     pub path: JsonPath,
     /// 1-based line and column, once located.
-    pub line_col: Option<(usize, usize)>,
+    pub line_col: Option<(u32, u32)>,
 }
 
 impl Place {
@@ -250,6 +252,29 @@ impl fmt::Display for ProblemKind {
     }
 }
 
+/// One event of a run, as the course's outputs name it (see [`super::event`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EventRef {
+    /// A customer sent its request for `event` (project 2 generation B's
+    /// customer lists).
+    CustomerSent { customer: u64, event: u64 },
+    /// A customer got its answer for `event` (projects 1 and 3).
+    CustomerAnswered { customer: u64, event: u64 },
+    /// A branch's log entry of `kind` for the request `event`.
+    Branch {
+        /// `None` where the output does not say which branch (project 2
+        /// generation A's per-write lists).
+        branch: Option<u64>,
+        event: u64,
+        kind: LogKind,
+        /// The other branch of a propagation, where the output names it.
+        peer: Option<u64>,
+        /// The clock the submission printed: of several entries that fit,
+        /// the one with this clock is meant.
+        clock: Option<u64>,
+    },
+}
+
 /// One problem of a submission.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
@@ -260,6 +285,9 @@ pub struct Problem {
     pub subject: String,
     /// What is wrong and, where it can be recognised, why.
     pub message: String,
+    /// The event of the run it is about, where one is ([`super::event`]);
+    /// boxed, so a `Result<_, Problem>` stays small.
+    pub event: Option<Box<EventRef>>,
 }
 
 impl Problem {
@@ -269,7 +297,13 @@ impl Problem {
         subject: impl Into<String>,
         message: impl Into<String>,
     ) -> Problem {
-        Problem { kind, place, subject: subject.into(), message: message.into() }
+        Problem { kind, place, subject: subject.into(), message: message.into(), event: None }
+    }
+
+    /// This problem, about `event`.
+    pub fn about(mut self, event: EventRef) -> Problem {
+        self.event = Some(Box::new(event));
+        self
     }
 
     /// Subject and message: `customer 2, event 7 (...): "result": ...`.

@@ -144,7 +144,8 @@ pub fn render(entries: &[Entry], style: Style, points: Option<&Points>, class: b
     }
 }
 
-fn summary(grade: &Grade) -> String {
+/// One line: the format, exact ✓/✗, valid ✓/✗ and the counts of both kinds.
+pub fn summary(grade: &Grade) -> String {
     let differences = grade.problems.iter().filter(|p| p.kind == ProblemKind::Differs).count();
     let invalid = grade.problems.len() - differences;
     format!(

@@ -404,3 +404,55 @@ fn project_2a_mutations() {
     assert_only(&grade, &[(UnknownName, "$[0].data[0].name")]);
     let _ = fixture;
 }
+
+/// Project 2 prints no balances, but a withdraw's result shows in whether
+/// it was propagated: an output whose withdraw went through although no
+/// legal run covers it (the same events, one amount apart) is an overdraft;
+/// one refused although every run covers it is refused with funds.
+#[test]
+fn project_2_results_show_in_what_was_propagated() {
+    use ProblemKind::*;
+    let events = |amount: u32| {
+        format!(
+            r#"[{{"id": 1, "type": "customer", "events": [
+                {{"id": 1, "interface": "deposit", "money": 50}},
+                {{"id": 2, "interface": "withdraw", "money": {amount}}}]}},
+              {{"id": 1, "type": "branch", "balance": 400}},
+              {{"id": 2, "type": "branch", "balance": 400}}]"#
+        )
+    };
+    let requests = |amount: u32| {
+        format!(
+            r#"[{{"id": 1, "type": "customer", "customer-requests": [
+                {{"customer-request-id": 1, "interface": "deposit", "money": 50}},
+                {{"customer-request-id": 2, "interface": "withdraw", "money": {amount}}}]}},
+              {{"id": 1, "type": "branch", "balance": 400}},
+              {{"id": 2, "type": "branch", "balance": 400}}]"#
+        )
+    };
+    for (format, text) in
+        [(OutputFormat::P2a, &events as &dyn Fn(u32) -> String), (OutputFormat::P2b, &requests)]
+    {
+        let fits = parse_input(&text(300), "in.json").unwrap();
+        let too_much = parse_input(&text(500), "in.json").unwrap();
+        // p2b: the customer and branch lists.
+        let parts = if format == OutputFormat::P2b { 2 } else { 1 };
+        let paid = real_output(&fits, format)[..parts].to_vec();
+        let refused = real_output(&too_much, format)[..parts].to_vec();
+        assert!(graded(&fits, &paid).valid, "{format}: {}", explain(&graded(&fits, &paid)));
+        assert!(graded(&too_much, &refused).valid);
+
+        let grade = graded(&too_much, &paid);
+        let kinds: Vec<ProblemKind> = valid_problems(&grade).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(kinds, [Overdraft], "{format}:\n{}", explain(&grade));
+        let problem = grade.problems.iter().find(|p| p.kind == Overdraft).unwrap();
+        assert!(
+            problem.message.starts_with("propagated to the other branches, so it succeeded, expected \"fail\": the balance there was at most 450"),
+            "{}",
+            problem.message
+        );
+        let grade = graded(&fits, &refused);
+        let kinds: Vec<ProblemKind> = valid_problems(&grade).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(kinds, [RefusedWithFunds], "{format}:\n{}", explain(&grade));
+    }
+}

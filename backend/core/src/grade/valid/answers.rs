@@ -31,6 +31,7 @@ use std::collections::BTreeMap;
 use super::sums::Sums;
 use crate::formats::OutputFormat;
 use crate::grade::describe;
+use crate::grade::event::EventRef;
 use crate::grade::normalize::{Answer, FinalBalance, Normal, Verdict};
 use crate::grade::problem::{Place, Problem, ProblemKind};
 use crate::money::Cents;
@@ -55,7 +56,71 @@ pub fn check(format: OutputFormat, scenario: &Scenario, normal: &Normal) -> Vec<
     } else {
         lists(scenario, normal, &mut out)
     };
-    balances(format, scenario, &sessions, &mut out);
+    balances(format, scenario, &sessions, Printed::Results, &mut out);
+    out
+}
+
+/// Whether the output prints the results of writes, or they are implied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Printed {
+    /// `"result": "success"` / `"fail"` (projects 1 and 3).
+    Results,
+    /// Project 2 prints no results and no balances: a write succeeded if
+    /// it was propagated to the other branches, a withdraw failed if it
+    /// was propagated nowhere.
+    Propagation,
+}
+
+/// A write's result as a project 2 output shows it: propagated or not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Implied {
+    /// The write's event (request) id.
+    pub event: u64,
+    pub succeeded: bool,
+    /// The entry that shows it (the execute, or the request).
+    pub place: Place,
+}
+
+/// Project 2: no balances are printed, but whether each withdraw went
+/// through is (it was propagated, or not): no withdraw may have succeeded
+/// that no legal execution covers (an overdraft), and none may have failed
+/// that every execution covers. Writes missing from `implied` may have
+/// done either.
+pub fn implied_results(scenario: &Scenario, implied: &[Implied]) -> Vec<Problem> {
+    let by_event: BTreeMap<u64, &Implied> = implied.iter().map(|i| (i.event, i)).collect();
+    let answers: Vec<Vec<Option<Answer>>> = scenario
+        .customers
+        .iter()
+        .map(|script| {
+            script
+                .events
+                .iter()
+                .map(|e| {
+                    let i = by_event.get(&e.id.0).filter(|_| e.op.is_write())?;
+                    Some(Answer {
+                        op: e.op.kind(),
+                        branch: None,
+                        result: Some(if i.succeeded { Verdict::Success } else { Verdict::Fail }),
+                        balance: None,
+                        balance_key: "balance",
+                        place: i.place.clone(),
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    let sessions: Vec<Session<'_>> = scenario
+        .customers
+        .iter()
+        .zip(&answers)
+        .map(|(script, a)| Session {
+            script,
+            answers: a.iter().map(Option::as_ref).collect(),
+            last: None,
+        })
+        .collect();
+    let mut out = Vec::new();
+    balances(OutputFormat::P2a, scenario, &sessions, Printed::Propagation, &mut out);
     out
 }
 
@@ -272,6 +337,12 @@ fn missing_answer(script: &CustomerScript, event: &ScriptEvent, list: &Place) ->
         describe::event(script, event),
         "no answer for this event",
     )
+    .about(answered(script, event))
+}
+
+/// The answer to `event` of `script`'s customer.
+fn answered(script: &CustomerScript, event: &ScriptEvent) -> EventRef {
+    EventRef::CustomerAnswered { customer: script.id.0, event: event.id.0 }
 }
 
 fn extra_answer(script: &CustomerScript, answer: &Answer) -> Problem {
@@ -317,6 +388,7 @@ fn balances(
     format: OutputFormat,
     scenario: &Scenario,
     sessions: &[Session<'_>],
+    printed: Printed,
     out: &mut Vec<Problem>,
 ) {
     let starts: BTreeMap<u64, i64> =
@@ -334,7 +406,7 @@ fn balances(
     }
     for (i, session) in sessions.iter().enumerate() {
         let others = prefix[i].plus(&suffix[i + 1]);
-        walk(format, session, &others, &starts, out);
+        walk(format, session, &others, &starts, printed, out);
     }
 }
 
@@ -344,9 +416,22 @@ fn walk(
     session: &Session<'_>,
     others: &Sums,
     starts: &BTreeMap<u64, i64>,
+    printed: Printed,
     out: &mut Vec<Problem>,
 ) {
     let script = session.script;
+    // What the output says, where it says it.
+    let (said_success, said_fail) = match printed {
+        Printed::Results => ("\"result\": \"success\"", "\"result\": \"fail\""),
+        Printed::Propagation => (
+            "propagated to the other branches, so it succeeded",
+            "propagated nowhere, so it failed",
+        ),
+    };
+    let result_place = |a: &Answer| match printed {
+        Printed::Results => a.place_of("result"),
+        Printed::Propagation => a.place.clone(),
+    };
     let writes_first = format == OutputFormat::P1Money;
     let mut own = Sums::one(0);
     // The same, if writes at another branch did not have to arrive first
@@ -419,10 +504,10 @@ fn walk(
                 match (verdict, answer) {
                     (Some(Verdict::Success), Some(a)) if possible.max() < w => out.push(Problem::new(
                         ProblemKind::Overdraft,
-                        Some(a.place_of("result")),
+                        Some(result_place(a)),
                         subject,
                         format!(
-                            "\"result\": \"success\", expected \"fail\": the balance there was at most {} (an overdraft must fail and change nothing)",
+                            "{said_success}, expected \"fail\": the balance there was at most {} (an overdraft must fail and change nothing)",
                             describe::money(Cents(possible.max()))
                         ),
                     )),
@@ -438,10 +523,10 @@ fn walk(
                         };
                         out.push(Problem::new(
                             why.0,
-                            Some(a.place_of("result")),
+                            Some(result_place(a)),
                             subject,
                             format!(
-                                "\"result\": \"fail\", expected \"success\": the balance there was at least {}, enough for it{}",
+                                "{said_fail}, expected \"success\": the balance there was at least {}, enough for it{}",
                                 describe::money(Cents(possible.min())),
                                 why.1
                             ),

@@ -21,8 +21,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::answers::{self, Implied};
+use crate::grade::event::{step_kind, EventRef};
 use crate::grade::normalize::{Normal, Step, StepEntry, StepList};
 use crate::grade::problem::{Problem, ProblemKind};
+use crate::log::LogKind;
 use crate::op::OpKind;
 use crate::scenario::{CustomerScript, Scenario, ScriptEvent};
 
@@ -104,6 +107,7 @@ pub fn check(scenario: &Scenario, normal: &Normal) -> Vec<Problem> {
         }
     }
 
+    let mut implied = Vec::new();
     for (&id, (customer, write)) in &writes {
         let origin = write.branch.0;
         if !listed.contains(&origin) {
@@ -124,12 +128,15 @@ pub fn check(scenario: &Scenario, normal: &Normal) -> Vec<Problem> {
         {
             let found = steps(&mine, step);
             if found.is_empty() && !optional {
-                out.push(Problem::new(
-                    ProblemKind::MissingAnswer,
-                    None,
-                    &subject,
-                    format!("no {}", step.name(write.op.kind())),
-                ));
+                out.push(
+                    Problem::new(
+                        ProblemKind::MissingAnswer,
+                        None,
+                        &subject,
+                        format!("no {}", step.name(write.op.kind())),
+                    )
+                    .about(at_branch(origin, id, step_kind(step), None)),
+                );
             }
             for (extra, _) in found.iter().skip(1) {
                 out.push(Problem::new(
@@ -149,6 +156,16 @@ pub fn check(scenario: &Scenario, normal: &Normal) -> Vec<Problem> {
         let peers: Vec<u64> = branches.iter().copied().filter(|b| *b != origin).collect();
         let propagated = peers.iter().any(|p| at.contains_key(&(id, *p)))
             || !steps(&mine, Step::PropagateResponse).is_empty();
+        // A withdraw's result shows in whether it was propagated (with
+        // every branch's list handed in, and someone to propagate to).
+        let shown = execute.first().map(|(e, _)| e).or(mine.first().map(|(e, _)| *e));
+        if let Some(entry) = shown.filter(|_| {
+            write.op.kind() == OpKind::Withdraw
+                && !peers.is_empty()
+                && listed.len() == branches.len()
+        }) {
+            implied.push(Implied { event: id, succeeded: propagated, place: entry.place.clone() });
+        }
         if !propagated && write.op.kind() == OpKind::Withdraw {
             continue; // refused: propagated nowhere
         }
@@ -165,15 +182,24 @@ pub fn check(scenario: &Scenario, normal: &Normal) -> Vec<Problem> {
             for step in [Step::PropagateRequest, Step::PropagateExecute] {
                 let found = steps(&theirs, step);
                 if found.is_empty() {
-                    out.push(Problem::new(
-                        ProblemKind::MissingPropagation,
-                        None,
-                        &peer_subject,
-                        format!(
-                            "no {} (every write reaches every other branch exactly once)",
-                            step.name(write.op.kind())
-                        ),
-                    ));
+                    // The trace shows where it should have come from: the send.
+                    out.push(
+                        Problem::new(
+                            ProblemKind::MissingPropagation,
+                            None,
+                            &peer_subject,
+                            format!(
+                                "no {} (every write reaches every other branch exactly once)",
+                                step.name(write.op.kind())
+                            ),
+                        )
+                        .about(at_branch(
+                            origin,
+                            id,
+                            LogKind::PropagateSent,
+                            Some(p),
+                        )),
+                    );
                 }
                 for (extra, _) in found.iter().skip(1) {
                     out.push(Problem::new(ProblemKind::DuplicatePropagation, Some(extra.place.clone()), &peer_subject, format!("{} is recorded more than once (every write reaches every other branch exactly once)", step.name(write.op.kind()))));
@@ -202,17 +228,20 @@ pub fn check(scenario: &Scenario, normal: &Normal) -> Vec<Problem> {
         }
         let mut responses = steps(&mine, Step::PropagateResponse);
         if listed.len() == branches.len() && responses.len() < peers.len() {
-            out.push(Problem::new(
-                ProblemKind::MissingPropagation,
-                None,
-                &subject,
-                format!(
-                    "{} {}, expected one per other branch ({})",
-                    responses.len(),
-                    Step::PropagateResponse.name(write.op.kind()),
-                    peers.len()
-                ),
-            ));
+            out.push(
+                Problem::new(
+                    ProblemKind::MissingPropagation,
+                    None,
+                    &subject,
+                    format!(
+                        "{} {}, expected one per other branch ({})",
+                        responses.len(),
+                        Step::PropagateResponse.name(write.op.kind()),
+                        peers.len()
+                    ),
+                )
+                .about(at_branch(origin, id, LogKind::Execute, None)),
+            );
         }
         if responses.len() > peers.len() {
             for (extra, _) in responses.iter().skip(peers.len()) {
@@ -248,6 +277,7 @@ pub fn check(scenario: &Scenario, normal: &Normal) -> Vec<Problem> {
         }
     }
     event_views(&normal.p2a_events, &normal.p2a_branches, &writes, &mut out);
+    out.extend(answers::implied_results(scenario, &implied));
     out
 }
 
@@ -352,4 +382,9 @@ fn event_views(
             "no eventid list for this write",
         ));
     }
+}
+
+/// The log entry of `kind` for write `event` at `branch`.
+fn at_branch(branch: u64, event: u64, kind: LogKind, peer: Option<u64>) -> EventRef {
+    EventRef::Branch { branch: Some(branch), event, kind, peer, clock: None }
 }

@@ -22,9 +22,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::answers::{self, Implied};
+use crate::grade::event::EventRef;
 use crate::grade::exact::show;
 use crate::grade::normalize::{ClockEvent, ClockList, Comment, Normal, Side};
 use crate::grade::problem::{Problem, ProblemKind};
+use crate::log::LogKind;
 use crate::op::OpKind;
 use crate::scenario::{CustomerScript, Scenario, ScriptEvent};
 
@@ -85,7 +88,9 @@ pub fn check(scenario: &Scenario, normal: &Normal) -> Vec<Problem> {
         check_customers(scenario, &customers, &mut sent_by_customer, &mut out);
     }
     if have_branches {
-        check_branches(&requests, &branches, &branch_lists, &sent_by_customer, &mut out);
+        let implied =
+            check_branches(&requests, &branches, &branch_lists, &sent_by_customer, &mut out);
+        out.extend(answers::implied_results(scenario, &implied));
     }
     if let Some(all) = &normal.p2b_all {
         let mut parts: Vec<&ClockEvent> = Vec::new();
@@ -216,7 +221,8 @@ fn check_branches(
     lists: &[ClockList],
     customer_clock: &BTreeMap<u64, u64>,
     out: &mut Vec<Problem>,
-) {
+) -> Vec<Implied> {
+    let mut implied = Vec::new();
     let mut seen: BTreeMap<u64, Seen<'_>> = BTreeMap::new();
     let mut listed = BTreeSet::new();
     for list in lists {
@@ -350,15 +356,18 @@ fn check_branches(
             request.customer.id.0
         );
         match entry.from_customer.as_slice() {
-            [] => out.push(Problem::new(
-                ProblemKind::MissingAnswer,
-                None,
-                &subject,
-                format!(
-                    "no \"event_recv from customer {}\" for this request",
-                    request.customer.id.0
-                ),
-            )),
+            [] => out.push(
+                Problem::new(
+                    ProblemKind::MissingAnswer,
+                    None,
+                    &subject,
+                    format!(
+                        "no \"event_recv from customer {}\" for this request",
+                        request.customer.id.0
+                    ),
+                )
+                .about(at_branch(origin, id, LogKind::Request, None)),
+            ),
             [(first, local), rest @ ..] => {
                 if let Some(&sent) = customer_clock.get(&id) {
                     let needed = (*local).max(sent) + 1;
@@ -379,20 +388,32 @@ fn check_branches(
         let failed_withdraw = entry.sent.is_empty()
             && request.event.op.kind() == OpKind::Withdraw
             && entry.received.is_empty();
+        // A withdraw's result shows in whether it was sent on (with every
+        // branch's list handed in, and someone to send it to).
+        let everyone = listed.len() == branches.len() && branches.len() > 1;
+        if let Some((shown, _)) = entry.from_customer.first() {
+            if everyone && request.event.op.kind() == OpKind::Withdraw {
+                let place = shown.place.clone();
+                implied.push(Implied { event: id, succeeded: !failed_withdraw, place });
+            }
+        }
         if failed_withdraw {
             continue;
         }
         for &x in branches.iter().filter(|x| **x != origin) {
             let sends = entry.sent.get(&x).map(Vec::as_slice).unwrap_or_default();
             match sends {
-                [] => out.push(Problem::new(
-                    ProblemKind::MissingPropagation,
-                    None,
-                    &subject,
-                    format!(
+                [] => out.push(
+                    Problem::new(
+                        ProblemKind::MissingPropagation,
+                        None,
+                        &subject,
+                        format!(
                         "never sent to branch {x} (every write is sent to every other branch once)"
                     ),
-                )),
+                    )
+                    .about(at_branch(origin, id, LogKind::Execute, None)),
+                ),
                 [_, rest @ ..] => {
                     for extra in rest {
                         out.push(Problem::new(
@@ -413,12 +434,20 @@ fn check_branches(
                 request.event.op.kind()
             );
             match receives {
-                [] => out.push(Problem::new(
-                    ProblemKind::MissingPropagation,
-                    None,
-                    &recv_subject,
-                    "never received (every write reaches every other branch exactly once)",
-                )),
+                [] => out.push(
+                    Problem::new(
+                        ProblemKind::MissingPropagation,
+                        None,
+                        &recv_subject,
+                        "never received (every write reaches every other branch exactly once)",
+                    )
+                    .about(at_branch(
+                        origin,
+                        id,
+                        LogKind::PropagateSent,
+                        Some(x),
+                    )),
+                ),
                 [(first, local), rest @ ..] => {
                     if let Some(send) = sends.first() {
                         let needed = (*local).max(send.clock) + 1;
@@ -439,6 +468,7 @@ fn check_branches(
             }
         }
     }
+    implied
 }
 
 fn what(e: &ClockEvent) -> String {
@@ -506,4 +536,9 @@ fn agree(
             format!("{} is missing from the all-events list", show(rest)),
         ));
     }
+}
+
+/// The log entry of `kind` for request `event` at `branch`.
+fn at_branch(branch: u64, event: u64, kind: LogKind, peer: Option<u64>) -> EventRef {
+    EventRef::Branch { branch: Some(branch), event, kind, peer, clock: None }
 }
