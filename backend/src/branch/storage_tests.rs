@@ -48,7 +48,7 @@ impl Harness {
         let options = NodeOptions { store: Some(store.with_faults(faults)), ..Default::default() };
         // No channel to branch 2: propagations to it go nowhere, which
         // does not matter here.
-        let (node, _) = node::spawn_with(branch, BTreeMap::new(), None, stop.clone(), options);
+        let (node, _) = node::spawn_with(branch, Default::default(), None, stop.clone(), options);
         Harness { dir, node, stop, next_event: 0 }
     }
 
