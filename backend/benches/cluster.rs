@@ -19,10 +19,10 @@
 //! 5. Peak resident memory of `bank serve` itself (its VmHWM) with 20 branches
 //!    under the load of section 2, sent through its web origin's `Customer`
 //!    service; and of this process (in-process clusters) after section 2.
-//! 5b. How `bank run` scales: peak memory for 50-400 branches, and time per
+//! 6. How `bank run` scales (section 5b of BENCHMARKS.md): peak memory for 50-400 branches, and time per
 //!    1,000 events at 1,000-100,000 events (see `scale/mod.rs`);
 //!    `--only scale` (or `scale-rss`, `scale-events`) prints those rows alone.
-//! 6. The record of fixes these numbers led to, before → after
+//! 7. The record of fixes these numbers led to, before → after
 //!    (`before-after.md`, kept by hand: past measurements, not this run's).
 
 #[path = "scale/mod.rs"]

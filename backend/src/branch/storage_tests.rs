@@ -6,7 +6,6 @@
 //! every write while its appends failed with "No space left on device",
 //! and the writes were gone after a restart.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use bank_core::branch::{Propagation, PropagationMode, Reply, Request};
