@@ -19,7 +19,7 @@
 //! 5. Peak resident memory of `bank serve` itself (its VmHWM) with 20 branches
 //!    under the load of section 2, sent through its web origin's `Customer`
 //!    service; and of this process (in-process clusters) after section 2.
-//! 6. How `bank run` scales: peak memory for 50-400 branches, and time per
+//! 6. How `bank run` scales (section 5b of BENCHMARKS.md): peak memory for 50-400 branches, and time per
 //!    1,000 events at 1,000-100,000 events (see `scale/mod.rs`);
 //!    `--only scale` (or `scale-rss`, `scale-events`) prints those rows alone.
 //! 7. The record of fixes these numbers led to, before → after
@@ -550,7 +550,7 @@ fn main() {
         print!("{}", runtime.block_on(propagation_section()));
         return;
     }
-    // `--only scale|scale-rss|scale-events`: section 6 (or its half) alone.
+    // `--only scale|scale-rss|scale-events`: section 5b (or its half) alone.
     if let Some(which) = only.as_deref().and_then(|o| o.strip_prefix("scale")) {
         let which = which.strip_prefix('-');
         print!("{}", scale::section(Path::new(env!("CARGO_BIN_EXE_bank")), which));

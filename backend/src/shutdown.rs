@@ -34,6 +34,11 @@ impl Shutdown {
         self.sender.send_replace(true);
     }
 
+    /// Whether the signal was triggered.
+    pub fn is_triggered(&self) -> bool {
+        *self.receiver.borrow()
+    }
+
     /// Completes once the signal is triggered (at once if it already was).
     /// Cancel safe: dropping the future loses nothing.
     pub async fn wait(&self) {

@@ -30,6 +30,8 @@ commands:
                 (what CI runs)
   lint          only `cargo fmt --check` and clippy (warnings are errors)
   bench         measure the cluster against the raw gRPC limit; writes BENCHMARKS.md
+  bench scale   only how `bank run` scales (memory by branches, time by events): replaces
+                that section of BENCHMARKS.md
   install       install what is missing (Rust target, trunk, wasm-bindgen-cli, wasm-opt,
                 Chromium, playwright-core) and stop";
 
@@ -65,6 +67,7 @@ fn main() -> Result<()> {
             ensure_wasm_target()?;
             lint()
         }
+        Some("bench") if args.get(1).map(String::as_str) == Some("scale") => bench_scale(),
         Some("bench") => bench(),
         Some("-h" | "--help" | "help") | None => {
             println!("{USAGE}");
@@ -316,6 +319,63 @@ fn bench() -> Result<()> {
     Ok(())
 }
 
+/// `cargo xtask bench scale`: the harness's scale section alone (see
+/// `backend/benches/scale/mod.rs`), put in place of that section of
+/// `BENCHMARKS.md` (or before the record of fixes if it has none yet).
+fn bench_scale() -> Result<()> {
+    run(cmd("cargo", &["build", "--release", "--locked", "-p", "bank-backend", "--bin", "bank"]))?;
+    eprintln!("$ cargo bench -p bank-backend --bench cluster -- --only scale");
+    let bench = cmd(
+        "cargo",
+        &["bench", "--locked", "-p", "bank-backend", "--bench", "cluster", "--", "--only", "scale"],
+    )
+    .stderr(std::process::Stdio::inherit())
+    .output()
+    .context("running the scale benchmark")?;
+    if !bench.status.success() {
+        bail!("the scale benchmark failed");
+    }
+    let section = String::from_utf8(bench.stdout).context("scale benchmark output")?;
+    let out = root().join("BENCHMARKS.md");
+    let report = std::fs::read_to_string(&out).context("reading BENCHMARKS.md")?;
+    std::fs::write(&out, splice_section(&report, section.trim()))?;
+    eprintln!("xtask: wrote {}", out.display());
+    Ok(())
+}
+
+/// `report` with the markdown section whose heading line is `section`'s
+/// first line replaced by `section` (up to the next `## ` heading), or with
+/// `section` inserted before the record of fixes (`## 6. What the numbers`)
+/// or at the end.
+fn splice_section(report: &str, section: &str) -> String {
+    let heading = section.lines().next().unwrap_or_default();
+    let lines: Vec<&str> = report.lines().collect();
+    let start = lines.iter().position(|l| *l == heading);
+    let (before, after) = match start {
+        Some(i) => {
+            let end = lines[i + 1..]
+                .iter()
+                .position(|l| l.starts_with("## "))
+                .map_or(lines.len(), |e| i + 1 + e);
+            (&lines[..i], &lines[end..])
+        }
+        None => {
+            let at = lines
+                .iter()
+                .position(|l| l.starts_with("## 6. What the numbers"))
+                .unwrap_or(lines.len());
+            (&lines[..at], &lines[at..])
+        }
+    };
+    let mut out = before.join("\n");
+    out.push_str(if before.is_empty() { "" } else { "\n" });
+    out.push_str(section);
+    out.push_str("\n\n");
+    out.push_str(&after.join("\n"));
+    out.push('\n');
+    out
+}
+
 fn test() -> Result<()> {
     ensure_iproute2()?;
     // 0. Style and lints first: they take seconds and fail the fastest.
@@ -348,4 +408,19 @@ fn test() -> Result<()> {
         target_dir().join("e2e-artifacts").display()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::splice_section;
+
+    #[test]
+    fn a_section_replaces_its_old_text_or_goes_before_the_record_of_fixes() {
+        let old = "# B\n\n## 5. Memory\n\nm\n\n## 5b. Scale\n\nold rows\n\n## 6. What the numbers led to\n\nr\n";
+        let new = splice_section(old, "## 5b. Scale\n\nnew rows");
+        assert_eq!(new, "# B\n\n## 5. Memory\n\nm\n\n## 5b. Scale\n\nnew rows\n\n## 6. What the numbers led to\n\nr\n");
+        let without = "# B\n\n## 5. Memory\n\nm\n\n## 6. What the numbers led to\n\nr\n";
+        assert_eq!(splice_section(without, "## 5b. Scale\n\nnew rows"), new);
+        assert_eq!(splice_section("", "## 5b. Scale"), "## 5b. Scale\n\n\n");
+    }
 }

@@ -40,19 +40,24 @@
 //! the peer later by anti-entropy (it pulls what it lacks after a restart
 //! or a heal). So nothing waits forever for a peer, and a run always ends.
 //!
-//! A link costs nothing until its first write: its task and queue start
-//! then (a bank of n branches has n·(n-1) links, most of them never used
-//! when customers write to a few branches).
+//! A link has no task of its own. Each of its [`CALLS_IN_FLIGHT`] places
+//! is a task only while it has writes to send: the write that finds a place
+//! free starts one, which sends call after call while writes wait, and ends
+//! when none is left. A link at rest is a few hundred bytes and its queue is
+//! empty; a queue that grew under a burst gives its memory back once it has
+//! drained. (A bank of n branches has n·(n-1) links: their cost at rest is
+//! what decides the memory of a large bank; see section 5b of BENCHMARKS.md.)
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use bank_core::branch::{Propagation, PropagationAck};
 use bank_core::{BranchId, WriteId};
 use bank_proto as pb;
 use bank_proto::replica_client::ReplicaClient;
-use tokio::sync::{mpsc, watch, Semaphore};
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::net::simulated::{Network, Transit};
@@ -127,6 +132,7 @@ impl std::fmt::Debug for LinkContext {
 }
 
 /// A write waiting to leave, with the epoch it was sent in.
+#[derive(Debug)]
 struct Outgoing {
     propagation: Propagation,
     epoch: u64,
@@ -136,22 +142,38 @@ struct Outgoing {
 /// sender's epoch in: the receiving branch refuses writes of another run.
 pub const EPOCH_HEADER: &str = "bank-epoch";
 
-/// The sending end of a link; see the module docs. The link's task starts
-/// with its first write and ends when its branch shuts down or every `Link`
-/// of it is dropped (a write still crossing the simulated network holds a
-/// clone).
+/// The sending end of a link; see the module docs. Its calls end when
+/// their writes are acknowledged or given up on, or when the branch shuts
+/// down or is reset (a write still crossing the simulated network holds a
+/// clone of the link).
 #[derive(Clone, Debug)]
 pub struct Link {
     shared: Arc<Shared>,
 }
 
+/// How many of a link's [`CALLS_IN_FLIGHT`] places are taken, and the
+/// writes waiting for the next call.
+#[derive(Debug, Default)]
+struct Calls {
+    taken: usize,
+    waiting: VecDeque<Outgoing>,
+}
+
+/// A queue drained after a burst keeps at most this much room.
+const KEPT_ROOM: usize = 8;
+
+impl Shared {
+    fn calls(&self) -> MutexGuard<'_, Calls> {
+        // The lock guards plain data no panic can leave half-changed.
+        self.calls.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
 #[derive(Debug)]
 struct Shared {
     context: LinkContext,
-    /// The queue of the link's task, once it started. Its items are boxed:
-    /// a tokio queue allocates room for 32 of them at once, and a link
-    /// must cost a few hundred bytes, not kilobytes (n·(n-1) of them).
-    ready: OnceLock<mpsc::UnboundedSender<Box<Outgoing>>>,
+    /// The places taken and the writes waiting for one.
+    calls: Mutex<Calls>,
     /// Set when the link gave up on a write, cleared by a call that got
     /// through.
     unreachable: Arc<AtomicBool>,
@@ -160,18 +182,22 @@ struct Shared {
 impl Link {
     /// A link to `context.to`; nothing runs until the first write.
     pub fn spawn(context: LinkContext) -> Link {
-        let shared = Shared { context, ready: OnceLock::new(), unreachable: Arc::default() };
+        let shared =
+            Shared { context, calls: Mutex::new(Calls::default()), unreachable: Arc::default() };
         Link { shared: Arc::new(shared) }
     }
 
+    /// Hands `outgoing` to a free place (starting its task), or queues it
+    /// for the next call of a busy one.
     fn queue(&self, outgoing: Outgoing) {
-        let ready = self.shared.ready.get_or_init(|| {
-            let (ready, queue) = mpsc::unbounded_channel();
-            let context = self.shared.context.clone();
-            tokio::spawn(send_batches(queue, context, self.shared.unreachable.clone()));
-            ready
-        });
-        let _ = ready.send(Box::new(outgoing));
+        let mut calls = self.shared.calls();
+        if calls.taken < CALLS_IN_FLIGHT {
+            calls.taken += 1;
+            drop(calls);
+            tokio::spawn(hold_place(self.shared.clone(), outgoing));
+        } else {
+            calls.waiting.push_back(outgoing);
+        }
     }
 
     /// Sends `propagation` (sent in `epoch`) to the peer: through the
@@ -308,55 +334,49 @@ async fn unless_stopped<T>(
 const FIRST_BACKOFF: Duration = Duration::from_millis(20);
 const MAX_BACKOFF: Duration = Duration::from_secs(1);
 
-/// The link's task: takes what is queued whenever a call may leave.
-async fn send_batches(
-    mut queue: mpsc::UnboundedReceiver<Box<Outgoing>>,
-    context: LinkContext,
-    unreachable: Arc<AtomicBool>,
-) {
-    let permits = Arc::new(Semaphore::new(CALLS_IN_FLIGHT));
-    let shutdown = context.shutdown.clone();
+/// One of the link's places: sends `first` and whatever waits behind it
+/// (up to [`MAX_BATCH`] writes a call), call after call, and gives the
+/// place back once nothing waits. Writes of an earlier run are dropped
+/// (see `bank_core::RunSettings`); on shutdown the waiting writes are.
+async fn hold_place(shared: Arc<Shared>, first: Outgoing) {
+    let context = &shared.context;
+    let mut first = Some(first);
     loop {
-        let permit = tokio::select! {
-            permit = permits.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
-            _ = shutdown.wait() => return,
-        };
-        let first = tokio::select! {
-            first = queue.recv() => match first {
-                Some(first) => first,
-                None => return,
-            },
-            _ = shutdown.wait() => return,
-        };
         let epoch = *context.epoch.borrow();
-        let mut batch = Vec::new();
-        let mut next = Some(first);
-        while let Some(outgoing) = next {
-            // Writes of an earlier run are dropped (see `bank_core::RunSettings`).
-            if outgoing.epoch == epoch {
-                batch.push(outgoing.propagation);
+        let batch = {
+            let mut calls = shared.calls();
+            let mut batch = Vec::new();
+            let mut next = first.take().or_else(|| calls.waiting.pop_front());
+            while let Some(outgoing) = next {
+                if outgoing.epoch == epoch {
+                    batch.push(outgoing.propagation);
+                }
+                next = if batch.len() < MAX_BATCH { calls.waiting.pop_front() } else { None };
             }
-            next = if batch.len() < MAX_BATCH { queue.try_recv().ok() } else { None };
-        }
-        if batch.is_empty() {
-            continue;
-        }
-        let context = context.clone();
-        let unreachable = unreachable.clone();
-        tokio::spawn(async move {
-            let call = call(batch, epoch, context, unreachable);
-            tokio::pin!(call);
-            // A call the peer holds open (a write waiting there for a write
-            // of another branch, or still crossing to it on this link) gives
-            // its place up after a while and finishes on its own: it must
-            // not keep later writes, maybe the very ones it waits for, from
-            // leaving.
-            tokio::select! {
-                _ = &mut call => return,
-                _ = tokio::time::sleep(SLOW_CALL) => drop(permit),
+            if context.shutdown.is_triggered() {
+                calls.waiting.clear();
+                batch.clear();
             }
-            call.await;
-        });
+            if batch.is_empty() {
+                calls.taken -= 1;
+                if calls.waiting.is_empty() && calls.waiting.capacity() > KEPT_ROOM {
+                    calls.waiting = VecDeque::new();
+                }
+                return;
+            }
+            batch
+        };
+        let mut call = Box::pin(call(batch, epoch, context.clone(), shared.unreachable.clone()));
+        // A call the peer holds open (a write waiting there for a write of
+        // another branch, or still crossing to it on this link) gives its
+        // place up after a while and finishes on its own: it must not keep
+        // later writes, maybe the very ones it waits for, from leaving.
+        tokio::select! {
+            _ = &mut call => {}
+            _ = tokio::time::sleep(SLOW_CALL) => {
+                tokio::spawn(call);
+            }
+        }
     }
 }
 

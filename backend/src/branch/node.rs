@@ -29,6 +29,12 @@
 //! Every branch-to-branch message goes through the cluster's [`Network`]
 //! when there is one, which delays, loses or holds it back as planned.
 //!
+//! A node costs little per peer it never talks to: the channels to the
+//! other branches are one map shared by every node of the process
+//! ([`Peers`]), and the [`Link`] to a peer is made at the first write sent
+//! to it. A bank of n branches has n·(n-1) links; memory grows with the
+//! links used, not with all of them.
+//!
 //! Owning the branch in a single task means no lock around it and a total
 //! order of inputs, exactly like the simulator.
 
@@ -71,6 +77,8 @@ enum Command {
     },
     Inspect {
         wait_until_quiet: bool,
+        /// Balance and clock only (see [`brief_record`]).
+        brief: bool,
         reply: oneshot::Sender<BranchRecord>,
     },
     Reset(bank_core::RunSettings, oneshot::Sender<Vec<BranchId>>),
@@ -95,6 +103,11 @@ enum Command {
     /// Pull from every peer now.
     AntiEntropy,
 }
+
+/// The channels to the branches of the bank, by id: one map shared by every
+/// node of a process (each node looks up the peers it talks to; its own
+/// entry, if any, is never used). Cloning it is one reference count.
+pub type Peers = Arc<BTreeMap<BranchId, BankChannel>>;
 
 /// Where a propagated write's acknowledgement (or refusal) goes.
 type PeerCall = oneshot::Sender<Result<PropagationAck, PropagateError>>;
@@ -216,8 +229,19 @@ impl NodeHandle {
     /// A snapshot of the branch's state and log; with `wait_until_quiet`,
     /// taken at the first moment the branch is quiet (see [`Branch::is_quiet`]).
     pub async fn inspect(&self, wait_until_quiet: bool) -> Result<BranchRecord, NodeGone> {
+        self.inspect_with(wait_until_quiet, false).await
+    }
+
+    /// [`NodeHandle::inspect`]; with `brief`, balance and clock only: no
+    /// log, write sets or applied writes are copied (they grow with every
+    /// event, and a run asks after each of its phases).
+    pub async fn inspect_with(
+        &self,
+        wait_until_quiet: bool,
+        brief: bool,
+    ) -> Result<BranchRecord, NodeGone> {
         let (tx, rx) = oneshot::channel();
-        self.send(Command::Inspect { wait_until_quiet, reply: tx })?;
+        self.send(Command::Inspect { wait_until_quiet, brief, reply: tx })?;
         rx.await.map_err(|_| NodeGone(self.id.0))
     }
 
@@ -250,7 +274,7 @@ impl NodeHandle {
 /// when `shutdown` turns true.
 pub fn spawn(
     branch: Branch,
-    peers: BTreeMap<BranchId, BankChannel>,
+    peers: Peers,
     activity: Option<ActivitySink>,
     shutdown: Shutdown,
 ) -> (NodeHandle, JoinHandle<()>) {
@@ -260,7 +284,7 @@ pub fn spawn(
 /// [`spawn`] with a store, a network, and timing options.
 pub fn spawn_with(
     branch: Branch,
-    peers: BTreeMap<BranchId, BankChannel>,
+    peers: Peers,
     activity: Option<ActivitySink>,
     shutdown: Shutdown,
     options: NodeOptions,
@@ -268,37 +292,12 @@ pub fn spawn_with(
     let (tx, rx) = mpsc::unbounded_channel();
     let handle = NodeHandle { id: branch.id(), inbox: tx.clone() };
     let (epoch_tx, _) = watch::channel(options.epoch);
-    let from = branch.id();
     let branch_applied = branch.applied_log().len();
     let flusher = options.store.as_ref().and_then(Store::flusher);
-    let links = peers
-        .iter()
-        .map(|(to, channel)| {
-            let inbox = tx.clone();
-            let gave_up = tx.clone();
-            let to = *to;
-            let context = LinkContext {
-                from,
-                to,
-                channel: channel.clone(),
-                acks: Arc::new(move |acks, epoch| {
-                    let _ = inbox.send(Command::Acks(acks, epoch));
-                }),
-                undelivered: Arc::new(move |writes, why, epoch| {
-                    let _ = gave_up.send(Command::Undelivered { to, writes, why, epoch });
-                }),
-                shutdown: shutdown.clone(),
-                epoch: epoch_tx.subscribe(),
-                network: options.network.clone(),
-                stats: options.link_stats.clone(),
-            };
-            (to, Link::spawn(context))
-        })
-        .collect();
     let node = Node {
         branch,
         epoch: epoch_tx,
-        links,
+        links: BTreeMap::new(),
         peers,
         activity,
         shutdown,
@@ -321,10 +320,11 @@ struct Node {
     branch: Branch,
     /// The current epoch (0 until the first reset); deliveries watch it.
     epoch: watch::Sender<u64>,
-    /// Where propagations to each peer leave.
+    /// Where propagations to each peer leave: made at the first write to
+    /// that peer (see [`Node::link`]).
     links: BTreeMap<BranchId, Link>,
-    /// For anti-entropy pulls.
-    peers: BTreeMap<BranchId, BankChannel>,
+    /// For links and anti-entropy pulls (see [`Peers`]).
+    peers: Peers,
     activity: Option<ActivitySink>,
     shutdown: Shutdown,
     /// For timers and pulls to hand their results back.
@@ -333,8 +333,9 @@ struct Node {
     customers: HashMap<ReplyToken, oneshot::Sender<Reply>>,
     peer_calls: HashMap<ReplyToken, oneshot::Sender<Result<PropagationAck, PropagateError>>>,
     pull_calls: HashMap<ReplyToken, oneshot::Sender<Result<Vec<Propagation>, PeerRefusal>>>,
-    /// `Inspect` calls that wait for the branch to be quiet.
-    waiting_for_quiet: Vec<oneshot::Sender<BranchRecord>>,
+    /// `Inspect` calls that wait for the branch to be quiet, and whether
+    /// each is brief.
+    waiting_for_quiet: Vec<(oneshot::Sender<BranchRecord>, bool)>,
     /// Customer replies of the inputs handled since the inbox was last empty.
     replies: Vec<PendingReply>,
     /// Flushes a durable store off this task before replies go out.
@@ -422,11 +423,11 @@ impl Node {
                 Command::Pulled { from, writes: None, .. } => Input::PullFailed { to: from },
                 Command::Expire(token) => Input::Expire { token },
                 Command::AntiEntropy => Input::AntiEntropy,
-                Command::Inspect { wait_until_quiet, reply } => {
+                Command::Inspect { wait_until_quiet, brief, reply } => {
                     if wait_until_quiet && !self.branch.is_quiet() {
-                        self.waiting_for_quiet.push(reply);
+                        self.waiting_for_quiet.push((reply, brief));
                     } else {
-                        let _ = reply.send(bank_core::sim::branch_record(&self.branch));
+                        let _ = reply.send(record(&self.branch, brief));
                     }
                     continue;
                 }
@@ -510,10 +511,20 @@ impl Node {
     /// Answers the `Inspect` calls waiting for quiet, if the branch is.
     fn answer_if_quiet(&mut self) {
         if self.branch.is_quiet() && !self.waiting_for_quiet.is_empty() {
-            let record = bank_core::sim::branch_record(&self.branch);
-            for reply in self.waiting_for_quiet.drain(..) {
-                let _ = reply.send(record.clone());
-            }
+            self.answer_waiting();
+        }
+    }
+
+    /// Answers every `Inspect` call waiting for quiet, now (the full state
+    /// is copied once, and only if one of them asked for it).
+    fn answer_waiting(&mut self) {
+        let mut full = None;
+        for (reply, brief) in self.waiting_for_quiet.drain(..) {
+            let state = match brief {
+                true => brief_record(&self.branch),
+                false => full.get_or_insert_with(|| record(&self.branch, false)).clone(),
+            };
+            let _ = reply.send(state);
         }
     }
 
@@ -544,10 +555,7 @@ impl Node {
             }
         }
         // The fresh branch is quiet.
-        let record = bank_core::sim::branch_record(&self.branch);
-        for reply in self.waiting_for_quiet.drain(..) {
-            let _ = reply.send(record.clone());
-        }
+        self.answer_waiting();
         self.epoch.send_replace(reset.epoch);
         if let Some(dir) = &self.options.run_file {
             if let Err(e) = crate::branch::store::save_run(dir, old.id, &reset) {
@@ -559,6 +567,37 @@ impl Node {
             }
         }
         tracing::info!(branch = old.id.0, balance = %reset.balance, epoch = reset.epoch, "reset");
+    }
+
+    /// The channel to peer `to` (never to this branch itself).
+    fn channel(&self, to: BranchId) -> Option<&BankChannel> {
+        (to != self.branch.id()).then(|| self.peers.get(&to)).flatten()
+    }
+
+    /// The link to `to`, made now if this is the first write sent there.
+    fn link(&mut self, to: BranchId) -> Option<&Link> {
+        if !self.links.contains_key(&to) {
+            let channel = self.channel(to)?.clone();
+            let inbox = self.inbox_tx.clone();
+            let gave_up = self.inbox_tx.clone();
+            let context = LinkContext {
+                from: self.branch.id(),
+                to,
+                channel,
+                acks: Arc::new(move |acks, epoch| {
+                    let _ = inbox.send(Command::Acks(acks, epoch));
+                }),
+                undelivered: Arc::new(move |writes, why, epoch| {
+                    let _ = gave_up.send(Command::Undelivered { to, writes, why, epoch });
+                }),
+                shutdown: self.shutdown.clone(),
+                epoch: self.epoch.subscribe(),
+                network: self.options.network.clone(),
+                stats: self.options.link_stats.clone(),
+            };
+            self.links.insert(to, Link::spawn(context));
+        }
+        self.links.get(&to)
     }
 
     fn token(&mut self) -> ReplyToken {
@@ -584,12 +623,17 @@ impl Node {
                     let _ = tx.send(Err(PropagateError::NotStored(reason)));
                 }
             }
-            Effect::Send { to, propagation } => match self.links.get(&to) {
-                Some(link) => link.send(propagation, *self.epoch.borrow()),
-                None => {
-                    tracing::error!(branch = self.branch.id().0, peer = to.0, "no address for peer")
+            Effect::Send { to, propagation } => {
+                let epoch = *self.epoch.borrow();
+                match self.link(to) {
+                    Some(link) => link.send(propagation, epoch),
+                    None => tracing::error!(
+                        branch = self.branch.id().0,
+                        peer = to.0,
+                        "no address for peer"
+                    ),
                 }
-            },
+            }
             // Only without a store (see `feed`): memory is all there is.
             Effect::Persist(_) => {}
             Effect::Parked { token, missing } => {
@@ -607,7 +651,7 @@ impl Node {
             Effect::Pull { to, have, answer_back } => {
                 let from = self.branch.id();
                 let inbox = self.inbox_tx.clone();
-                let Some(channel) = self.peers.get(&to).cloned() else {
+                let Some(channel) = self.channel(to).cloned() else {
                     let _ = inbox.send(Command::Pulled {
                         from: to,
                         writes: None,
@@ -665,6 +709,27 @@ impl Node {
                 });
             }
         }
+    }
+}
+
+/// The branch's state as `Inspect` answers it: all of it, or with `brief`
+/// only its balance and clock ([`brief_record`]).
+fn record(branch: &Branch, brief: bool) -> BranchRecord {
+    match brief {
+        true => brief_record(branch),
+        false => bank_core::sim::branch_record(branch),
+    }
+}
+
+/// A branch's balance and clock, with no log, write sets or applied writes.
+fn brief_record(branch: &Branch) -> BranchRecord {
+    BranchRecord {
+        id: branch.id(),
+        balance: branch.balance(),
+        clock: branch.clock(),
+        write_sets: Default::default(),
+        log: Vec::new(),
+        applied: Vec::new(),
     }
 }
 

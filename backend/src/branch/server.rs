@@ -15,13 +15,12 @@
 //! waiting for it (so the graceful shutdown does not wait for them), and
 //! trace streams are ended (they would never finish by themselves).
 
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
 
 use bank_core::branch::PropagationMode;
 use bank_core::network::NetworkPlan;
-use bank_core::{Branch, BranchId};
+use bank_core::Branch;
 use bank_proto::admin_server::AdminServer;
 use bank_proto::customer_server::CustomerServer;
 use bank_proto::replica_server::ReplicaServer;
@@ -34,7 +33,7 @@ use crate::branch::node::{self, NodeHandle, NodeOptions};
 use crate::branch::service::{AdminService, CustomerService, ReplicaService};
 use crate::branch::trace_feed::TraceFeed;
 use crate::net::auth::{RequireToken, Token};
-use crate::net::transport::{BankChannel, ServerTls};
+use crate::net::transport::ServerTls;
 use crate::observe::ActivitySink;
 use crate::shutdown::Shutdown;
 
@@ -71,8 +70,8 @@ pub struct BranchParts {
     pub branch: Branch,
     /// Pull what it missed from its peers as soon as it runs (a restart).
     pub catch_up: bool,
-    /// A channel to every other branch.
-    pub peers: BTreeMap<BranchId, BankChannel>,
+    /// A channel to every other branch (its own entry, if any, is unused).
+    pub peers: node::Peers,
     /// Where the node reports what it logs (the lab, a trace feed).
     pub activity: Option<ActivitySink>,
     pub options: NodeOptions,

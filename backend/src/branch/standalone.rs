@@ -201,7 +201,7 @@ pub async fn serve(
     let parts = BranchParts {
         branch,
         catch_up: recovered > 0,
-        peers,
+        peers: std::sync::Arc::new(peers),
         activity: Some(sink),
         options,
         trace: Some(feed),

@@ -6,7 +6,6 @@
 //! every write while its appends failed with "No space left on device",
 //! and the writes were gone after a restart.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use bank_core::branch::{Propagation, PropagationMode, Reply, Request};
@@ -48,7 +47,7 @@ impl Harness {
         let options = NodeOptions { store: Some(store.with_faults(faults)), ..Default::default() };
         // No channel to branch 2: propagations to it go nowhere, which
         // does not matter here.
-        let (node, _) = node::spawn_with(branch, BTreeMap::new(), None, stop.clone(), options);
+        let (node, _) = node::spawn_with(branch, Default::default(), None, stop.clone(), options);
         Harness { dir, node, stop, next_event: 0 }
     }
 

@@ -117,6 +117,9 @@ pub struct Control {
     all_ids: Vec<BranchId>,
     addrs: BTreeMap<BranchId, SocketAddr>,
     channels: BTreeMap<BranchId, Channel>,
+    /// The same channels with the token, shared by every node (see
+    /// [`node::Peers`]): one map for the cluster, not one per branch.
+    peers: node::Peers,
     /// What every call to a branch of this cluster must carry.
     token: Token,
     network: Arc<Network>,
@@ -195,6 +198,12 @@ impl Cluster {
         };
         let network = Arc::new(Network::new(&config.network, config.seed, all_ids.clone()));
         let token = Token::random().map_err(|e| RunError::Cluster(e.to_string()))?;
+        let peers: node::Peers = Arc::new(
+            channels
+                .iter()
+                .map(|(id, c)| (*id, transport::with_token(c.clone(), &token)))
+                .collect(),
+        );
         let mut config = config;
         let activity = std::sync::Mutex::new(config.activity.take());
         let control = Arc::new(Control {
@@ -203,6 +212,7 @@ impl Cluster {
             all_ids,
             addrs: addrs.clone(),
             channels,
+            peers,
             token,
             network,
             link_stats: Arc::default(),
@@ -303,12 +313,7 @@ impl Control {
         for skipped in branch.skipped_at_recovery() {
             tracing::warn!(branch = id.0, write = %skipped.write, "skipped a stored record: {}", skipped.refusal);
         }
-        let peers: BTreeMap<BranchId, BankChannel> = self
-            .channels
-            .iter()
-            .filter(|(peer, _)| **peer != id)
-            .map(|(p, c)| (*p, transport::with_token(c.clone(), &self.token)))
-            .collect();
+        let peers = self.peers.clone();
         let shutdown = Shutdown::new();
         let options = NodeOptions {
             store: Some(store),

@@ -31,6 +31,7 @@ use bank_proto as pb;
 use bank_proto::admin_client::AdminClient;
 use bank_proto::customer_client::CustomerClient;
 use futures::future::try_join_all;
+use futures::{StreamExt, TryStreamExt};
 
 use crate::cluster::local::Control;
 use crate::customers::pacer::Pacer;
@@ -69,6 +70,12 @@ pub struct RunHooks {
 /// up on it.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The largest branch state a run takes from `Inspect` (gRPC's default
+/// limit, 4 MiB, is one branch's log after some 100,000 events on three
+/// branches). A state beyond it fails that branch's inspection, which the
+/// run reports like an unreachable branch.
+pub const MAX_STATE_BYTES: usize = 256 * 1024 * 1024;
+
 /// Heals every link, restarts every crashed branch and starts an
 /// anti-entropy round on every branch.
 #[derive(Clone)]
@@ -99,18 +106,58 @@ impl std::fmt::Debug for Repair {
 /// with no customer sending nobody creates new writes, so once each branch
 /// has been quiet, no message is in flight anywhere.
 /// `full: false` asks for balances and clocks only (no logs, no write sets).
-/// All branches are asked at once; each answers when it is quiet, or after
-/// `patience` as it is then. A branch that cannot be reached is left out
-/// (and logged): the run still ends, with the states it could get.
+/// All branches are asked at once, briefly; each answers when it is quiet,
+/// or after `patience` as it is then. With `full`, the whole states are
+/// then fetched [`FULL_STATES_AT_ONCE`] branches at a time: a state grows
+/// with the run (a bank of n branches logs n·(n-1) propagations), and n of
+/// them in flight at once, each as a message and a copy, would make the
+/// run's peak memory several times its result. A branch that cannot be
+/// reached is left out (and logged): the run still ends, with the states
+/// it could get.
 async fn inspect_when_quiet(
     channels: &BTreeMap<BranchId, BankChannel>,
     full: bool,
     patience: Duration,
 ) -> Result<Vec<bank_core::BranchRecord>, RunError> {
     let calls = channels.iter().map(|(id, channel)| async move {
-        let mut admin = AdminClient::new(channel.clone());
-        let quiet = pb::InspectRequest { wait_until_quiet: true, brief: !full };
-        let state = match tokio::time::timeout(patience, admin.inspect(quiet)).await {
+        let state = inspect(*id, channel.clone(), true, true, patience).await?;
+        Ok::<_, RunError>(state.map(|s| (*id, channel.clone(), s)))
+    });
+    let quiet = futures::future::try_join_all(calls).await?.into_iter().flatten();
+    if !full {
+        return Ok(quiet.map(|(_, _, state)| state).collect());
+    }
+    let answered: Vec<_> = quiet.map(|(id, channel, _)| (id, channel)).collect();
+    let states: Vec<_> = futures::stream::iter(answered)
+        .map(|(id, channel)| inspect(id, channel, false, false, patience))
+        .buffered(FULL_STATES_AT_ONCE)
+        .try_collect()
+        .await?;
+    Ok(states.into_iter().flatten().collect())
+}
+
+/// How many branches' full states a run fetches at once (see
+/// [`inspect_when_quiet`]).
+const FULL_STATES_AT_ONCE: usize = 4;
+
+/// One branch's state (`brief`: balance and clock only); with `quiet`, once
+/// it is quiet or, after `patience`, as it is then. `None` (and a warning)
+/// if it cannot be reached.
+async fn inspect(
+    id: BranchId,
+    channel: BankChannel,
+    quiet: bool,
+    brief: bool,
+    patience: Duration,
+) -> Result<Option<bank_core::BranchRecord>, RunError> {
+    let mut admin = AdminClient::new(channel).max_decoding_message_size(MAX_STATE_BYTES);
+    let now = pb::InspectRequest { wait_until_quiet: false, brief };
+    let in_time = |answer: Result<_, tokio::time::error::Elapsed>| {
+        answer.unwrap_or_else(|_| Err(tonic::Status::deadline_exceeded("no answer")))
+    };
+    let state = if quiet {
+        let when_quiet = pb::InspectRequest { wait_until_quiet: true, brief };
+        match tokio::time::timeout(patience, admin.inspect(when_quiet)).await {
             Ok(answer) => answer,
             Err(_) => {
                 tracing::warn!(
@@ -118,25 +165,23 @@ async fn inspect_when_quiet(
                     "branch {id} is still busy after {patience:?} (writes waiting for a peer \
                      that is down?): taking its state as it is"
                 );
-                let now = pb::InspectRequest { wait_until_quiet: false, brief: !full };
-                tokio::time::timeout(patience, admin.inspect(now))
-                    .await
-                    .unwrap_or_else(|_| Err(tonic::Status::deadline_exceeded("no answer")))
-            }
-        };
-        match state {
-            Ok(state) => Ok(Some(bank_core::BranchRecord::try_from(state.get_ref())?)),
-            Err(status) => {
-                tracing::warn!(
-                    branch = id.0,
-                    "branch {id} cannot be inspected ({}): its final state is left out",
-                    status.message()
-                );
-                Ok::<_, RunError>(None)
+                in_time(tokio::time::timeout(patience, admin.inspect(now)).await)
             }
         }
-    });
-    Ok(futures::future::try_join_all(calls).await?.into_iter().flatten().collect())
+    } else {
+        in_time(tokio::time::timeout(patience, admin.inspect(now)).await)
+    };
+    match state {
+        Ok(state) => Ok(Some(bank_core::BranchRecord::try_from(state.get_ref())?)),
+        Err(status) => {
+            tracing::warn!(
+                branch = id.0,
+                "branch {id} cannot be inspected ({}): its final state is left out",
+                status.message()
+            );
+            Ok(None)
+        }
+    }
 }
 
 /// What the customer records when `branch` gave no answer to `request`.

@@ -36,11 +36,7 @@ impl Admin for AdminService {
         request: Request<pb::InspectRequest>,
     ) -> Result<Response<pb::BranchState>, Status> {
         let request = request.into_inner();
-        let mut record = self.node.inspect(request.wait_until_quiet).await?;
-        if request.brief {
-            record.log.clear();
-            record.write_sets.clear();
-        }
+        let record = self.node.inspect_with(request.wait_until_quiet, request.brief).await?;
         Ok(Response::new(pb::BranchState::from(&record)))
     }
 
