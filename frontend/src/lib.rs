@@ -29,10 +29,21 @@ use bank_proto::OpenReply;
 
 use crate::api::{Api, ApiError};
 use crate::components::{
-    compare_panel::ComparePanel, controls::Controls, customer_panel::CustomerPanel,
-    details::Details, diagram::SpaceTimeDiagram, event_log::EventLog, fault_bar::FaultBar,
-    graph::Graph, output_panel::OutputPanel, scenario_panel::ScenarioPanel, share::ShareFollow,
-    state_table::StateTable, timeline::Timeline, violations_panel::ViolationsPanel,
+    compare_panel::ComparePanel,
+    controls::Controls,
+    customer_panel::CustomerPanel,
+    details::Details,
+    diagram::SpaceTimeDiagram,
+    event_log::EventLog,
+    fault_bar::FaultBar,
+    graph::Graph,
+    output_panel::OutputPanel,
+    present::{Explanation, PresentButton},
+    scenario_panel::ScenarioPanel,
+    share::ShareFollow,
+    state_table::StateTable,
+    timeline::Timeline,
+    violations_panel::ViolationsPanel,
 };
 use crate::model::embed::{self, EmbedView, PageParams, ScenarioSource};
 use crate::model::format;
@@ -202,11 +213,14 @@ fn LabPage(params: PageParams, opened: OpenedLab) -> impl IntoView {
         }
         .into_any()
     } else {
+        // `?present=1` or the button: presentation mode (components/present.rs).
+        components::present::provide(components::present::asked_in(&page_search()));
         view! {
             <div class="app" data-testid="app-root">
                 <header class="top">
                     <h1>"bank-sim"</h1>
                     <ScenarioTitle/>
+                    <PresentButton/>
                     <ShareFollow/>
                     <Notice/>
                 </header>
@@ -217,6 +231,9 @@ fn LabPage(params: PageParams, opened: OpenedLab) -> impl IntoView {
                         <FaultBar/>
                         <Controls/>
                         <Timeline/>
+                        <Explanation/>
+                    </section>
+                    <section class="diagram-column">
                         <SpaceTimeDiagram/>
                     </section>
                     <aside class="side">
@@ -274,8 +291,12 @@ fn Notice() -> impl IntoView {
 }
 
 fn page_params() -> PageParams {
-    let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
-    embed::parse_query(&search)
+    embed::parse_query(&page_search())
+}
+
+/// The page's query string (`?...`, or empty).
+fn page_search() -> String {
+    web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()
 }
 
 /// Loads the scenario named by `?scenario=`: a shipped example or base64 text.

@@ -11,6 +11,7 @@ pub mod event_log;
 pub mod fault_bar;
 pub mod graph;
 pub mod output_panel;
+pub mod present;
 pub mod scenario_panel;
 pub mod share;
 pub mod state_table;
