@@ -33,9 +33,9 @@ use crate::components::{
     compare_panel::ComparePanel, controls::Controls, customer_panel::CustomerPanel,
     details::Details, diagram::SpaceTimeDiagram, event_log::EventLog, fault_bar::FaultBar,
     grade_panel::GradePanel, graph::Graph, output_panel::OutputPanel,
-    scenario_panel::ScenarioPanel, session_panel::SessionPanel, share::ShareFollow,
-    share_run::ShareRun, state_table::StateTable, timeline::Timeline,
-    violations_panel::ViolationsPanel,
+    present::{Explanation, PresentButton}, scenario_panel::ScenarioPanel,
+    session_panel::SessionPanel, share::ShareFollow, share_run::ShareRun, state_table::StateTable,
+    timeline::Timeline, violations_panel::ViolationsPanel,
 };
 use crate::model::embed::{self, EmbedView, PageParams, ScenarioSource};
 use crate::model::format;
@@ -222,11 +222,14 @@ fn LabPage(params: PageParams, opened: OpenedLab) -> impl IntoView {
         }
         .into_any()
     } else {
+        // `?present=1` or the button: presentation mode (components/present.rs).
+        components::present::provide(components::present::asked_in(&page_search()));
         view! {
             <div class="app" data-testid="app-root">
                 <header class="top">
                     <h1>"bank-sim"</h1>
                     <ScenarioTitle/>
+                    <PresentButton/>
                     <ShareFollow/>
                     <ShareRun/>
                     <Notice/>
@@ -239,6 +242,9 @@ fn LabPage(params: PageParams, opened: OpenedLab) -> impl IntoView {
                         <Controls/>
                         <Timeline/>
                         <InvariantsStrip/>
+                        <Explanation/>
+                    </section>
+                    <section class="diagram-column">
                         <SpaceTimeDiagram/>
                     </section>
                     <aside class="side">
@@ -297,12 +303,13 @@ fn Notice() -> impl IntoView {
     }
 }
 
-fn page_search() -> String {
-    web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()
-}
-
 fn page_params() -> PageParams {
     embed::parse_query(&page_search())
+}
+
+/// The page's query string (`?...`, or empty).
+fn page_search() -> String {
+    web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()
 }
 
 /// Loads the scenario named by `?scenario=`: a shipped example, base64

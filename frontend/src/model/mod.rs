@@ -4,7 +4,8 @@
 //! - [`trace`]: the recorded history, its messages, and the replay to a cursor.
 //! - [`layout`]: where the graph draws nodes and messages.
 //! - [`diagram`]: where the space-time diagram draws events, messages and
-//!   faults; [`lanes`]: its lanes' order and which are hidden.
+//!   faults; [`lanes`]: its lanes' order and which are hidden; [`causal`]:
+//!   its vector clocks and happened-before cone (`bank_core::causality`).
 //! - [`format`]: money (integer cents, printed by `bank_core`) and labels as text.
 //! - [`describe`]: event log lines and details-panel facts.
 //! - [`grade`]: a student's output graded by `bank_core::grade`, each
@@ -25,6 +26,7 @@
 
 pub mod applied;
 pub mod clock_why;
+pub mod causal;
 pub mod customer;
 pub mod describe;
 pub mod diagram;
