@@ -44,6 +44,7 @@
 //! | [`compare`] | the side-by-side comparison in the simulator |
 //! | [`registry`] | [`registry::Labs`]: every lab of a server by id, owners and followers, limits, idle expiry |
 //! | [`key`] | the random ids that name a lab and its follow link |
+//! | [`instance`] | `--instance`: which server process issued an id, for a proxy to route on |
 //! | [`limits`] | per-lab caps and the words of a refusal |
 //! | [`service`] | the `Lab` gRPC service over the registry |
 //! | [`gateway`] | the `Customer` service on the web origin, into a lab's cluster |
@@ -53,6 +54,7 @@ pub mod compare;
 pub mod events;
 pub mod examples;
 pub mod gateway;
+pub mod instance;
 pub mod key;
 pub mod limits;
 pub mod registry;
