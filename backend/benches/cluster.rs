@@ -426,7 +426,10 @@ fn serve_under_load(branches: u64, customers: u64, window: Duration) -> Result<S
         };
         // One channel to the web origin: each request names its lab (opened
         // first, as a page does) and its branch.
-        let raw = channel_to(addr);
+        let raw = {
+            let _inside = runtime.enter();
+            channel_to(addr)
+        };
         let opened = runtime.block_on(async {
             pb::lab_client::LabClient::new(raw.clone())
                 .open(pb::OpenRequest::default())
