@@ -1,7 +1,8 @@
 # bank-sim in containers: one image for `bank branch`, `bank run` and `bank serve`.
 #
 #   docker build -t bank-sim .
-#   docker compose up --build          # 3 branches + the visualizer (compose.yaml)
+#   docker compose up --build          # 3 branches + the visualizer, and two more
+#                                      # visualizers behind nginx (compose.yaml)
 #
 # Stages: `backend` builds the `bank` binary, `frontend` builds the browser
 # visualizer with trunk, and the final image holds only the two results on
@@ -35,8 +36,21 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
     trunk build --release
 
+# ------------------------------------------------------------------ proxy
+# Debian's nginx with deploy/nginx.conf, in front of several `bank serve
+# --instance NAME` (compose.yaml: `proxy`, `serve-a`, `serve-b`). Built only
+# when asked for (`--target proxy`); the default image is `runtime`, below.
+FROM debian:bookworm-slim AS proxy
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends nginx \
+ && rm -rf /var/lib/apt/lists/*
+COPY deploy/nginx.conf /etc/nginx/nginx.conf
+EXPOSE 8080
+STOPSIGNAL SIGQUIT
+CMD ["nginx", "-g", "daemon off;"]
+
 # ---------------------------------------------------------------- runtime
-FROM debian:bookworm-slim
+FROM debian:bookworm-slim AS runtime
 RUN useradd --system --uid 10001 --home-dir /srv/bank bank \
  && mkdir -p /srv/bank /data \
  && chown bank /data

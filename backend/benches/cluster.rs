@@ -19,12 +19,20 @@
 //! 5. Peak resident memory of `bank serve` itself (its VmHWM) with 20 branches
 //!    under the load of section 2, sent through its web origin's `Customer`
 //!    service; and of this process (in-process clusters) after section 2.
-//! 6. How `bank run` scales (section 5b of BENCHMARKS.md): peak memory for 50-400 branches, and time per
+//!    Its bytes per recorded write: (peak − resident before the load) / writes.
+//!    `--only memory` prints this and 5b alone.
+//!    5b: many labs on one `bank serve`, N labs × M followers playing
+//!    `project3-big` at full speed; peak memory, memory per lab, the delay
+//!    from the lab recording an event to a follower receiving it (see
+//!    `labs/mod.rs`).
+//! 5c. How `bank run` scales: peak memory for 50-400 branches, and time per
 //!    1,000 events at 1,000-100,000 events (see `scale/mod.rs`);
 //!    `--only scale` (or `scale-rss`, `scale-events`) prints those rows alone.
-//! 7. The record of fixes these numbers led to, before → after
+//! 6. The record of fixes these numbers led to, before → after
 //!    (`before-after.md`, kept by hand: past measurements, not this run's).
 
+#[path = "labs/mod.rs"]
+mod labs;
 #[path = "scale/mod.rs"]
 mod scale;
 
@@ -349,6 +357,15 @@ struct ServeLoad {
     /// `bank serve`'s VmHWM and VmRSS after the load, KiB.
     peak_kib: u64,
     now_kib: Option<u64>,
+    /// Its VmRSS with the lab open, before the load, KiB.
+    before_kib: u64,
+}
+
+impl ServeLoad {
+    /// What each write added at the peak, bytes.
+    fn bytes_per_write(&self) -> f64 {
+        self.peak_kib.saturating_sub(self.before_kib) as f64 * 1024.0 / self.writes.max(1) as f64
+    }
 }
 
 /// Starts `bank serve` with `branches` branches (parallel propagation, no
@@ -403,15 +420,26 @@ fn serve_under_load(branches: u64, customers: u64, window: Duration) -> Result<S
             .map_err(|e| format!("bank serve's address: {e}"))?;
         let runtime =
             tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
-        let (writes, elapsed) = runtime.block_on(async move {
-            // One channel to the web origin: each request names its lab
-            // (opened first, as a page does) and its branch.
-            let raw = channel_to(addr);
-            let opened = pb::lab_client::LabClient::new(raw.clone())
+        let read_status = || {
+            std::fs::read_to_string(format!("/proc/{pid}/status"))
+                .map_err(|e| format!("/proc/{pid}/status: {e}"))
+        };
+        // One channel to the web origin: each request names its lab (opened
+        // first, as a page does) and its branch.
+        let raw = {
+            let _inside = runtime.enter();
+            channel_to(addr)
+        };
+        let opened = runtime.block_on(async {
+            pb::lab_client::LabClient::new(raw.clone())
                 .open(pb::OpenRequest::default())
                 .await
                 .expect("a lab opens")
-                .into_inner();
+                .into_inner()
+        });
+        let before_kib =
+            status_kib(&read_status()?, "VmRSS:").ok_or("no VmRSS in /proc/<pid>/status")?;
+        let (writes, elapsed) = runtime.block_on(async move {
             let lab = opened.lab_id.parse().expect("a lab id is ASCII");
             let channel = transport::plain(raw);
             let started = Instant::now();
@@ -419,10 +447,10 @@ fn serve_under_load(branches: u64, customers: u64, window: Duration) -> Result<S
                 send_deposits(vec![channel; branches as usize], customers, window, Some(lab)).await;
             (latencies.len(), started.elapsed())
         });
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-            .map_err(|e| format!("/proc/{pid}/status: {e}"))?;
+        let status = read_status()?;
         let peak_kib = status_kib(&status, "VmHWM:").ok_or("no VmHWM in /proc/<pid>/status")?;
-        Ok(ServeLoad { writes, elapsed, peak_kib, now_kib: status_kib(&status, "VmRSS:") })
+        let now_kib = status_kib(&status, "VmRSS:");
+        Ok(ServeLoad { writes, elapsed, peak_kib, now_kib, before_kib })
     })();
     let _ = child.kill();
     let _ = child.wait();
@@ -535,6 +563,24 @@ async fn propagation_section() -> String {
     md
 }
 
+/// Section 5's paragraph on `bank serve` under the load of section 2.
+fn serve_memory() -> String {
+    eprintln!("bench: bank serve under load");
+    let (branches, customers) = (20u64, 32u64);
+    match serve_under_load(branches, customers, PROPAGATION_WINDOW) {
+        Ok(load) => format!(
+            "`bank serve` itself, with {branches} branches (parallel propagation) and {customers} concurrent customers sending deposits round-robin over the branches through its web origin's `Customer` service, as in section 2 (each waiting for its answer; {} writes in {:.2} s, every one also recorded in the lab's history): peak resident memory (VmHWM in /proc/<pid>/status) **{:.1} MiB**{}; resident before the load {:.1} MiB, so **{:.1} KiB per recorded write** (peak − before, over the writes; goal ≤ 16 KiB).\n\n",
+            load.writes,
+            load.elapsed.as_secs_f64(),
+            load.peak_kib as f64 / 1024.0,
+            load.now_kib.map(|k| format!(", resident after the load {:.1} MiB", k as f64 / 1024.0)).unwrap_or_default(),
+            load.before_kib as f64 / 1024.0,
+            load.bytes_per_write() / 1024.0,
+        ),
+        Err(why) => format!("`bank serve` under load: not measured ({why}).\n\n"),
+    }
+}
+
 fn main() {
     let out_path = std::env::args()
         .skip_while(|a| a != "--out")
@@ -550,7 +596,14 @@ fn main() {
         print!("{}", runtime.block_on(propagation_section()));
         return;
     }
-    // `--only scale|scale-rss|scale-events`: section 5b (or its half) alone.
+    // `--only memory`: `bank serve`'s memory under load and many labs
+    // (sections 5 and 5b, without this process's row), printed.
+    if only.as_deref() == Some("memory") {
+        print!("{}", serve_memory());
+        print!("{}", labs::section(Path::new(env!("CARGO_BIN_EXE_bank"))));
+        return;
+    }
+    // `--only scale|scale-rss|scale-events`: section 5c (or its half) alone.
     if let Some(which) = only.as_deref().and_then(|o| o.strip_prefix("scale")) {
         let which = which.strip_prefix('-');
         print!("{}", scale::section(Path::new(env!("CARGO_BIN_EXE_bank")), which));
@@ -624,25 +677,13 @@ fn main() {
     // (frontend/e2e/bench/browser.mjs, headless Chromium).
     writeln!(md, "{BROWSER_MARKER}\n").unwrap();
 
-    eprintln!("bench: bank serve under load");
     writeln!(md, "## 5. Memory\n").unwrap();
-    let (branches, customers) = (20u64, 32u64);
-    match serve_under_load(branches, customers, PROPAGATION_WINDOW) {
-        Ok(load) => writeln!(
-            md,
-            "`bank serve` itself, with {branches} branches (parallel propagation) and {customers} concurrent customers sending deposits round-robin over the branches through its web origin's `Customer` service, as in section 2 (each waiting for its answer; {} writes in {:.2} s, every one also recorded in the lab's history): peak resident memory (VmHWM in /proc/<pid>/status) **{:.1} MiB**{}.\n",
-            load.writes,
-            load.elapsed.as_secs_f64(),
-            load.peak_kib as f64 / 1024.0,
-            load.now_kib.map(|k| format!(", resident after the load {:.1} MiB", k as f64 / 1024.0)).unwrap_or_default()
-        )
-        .unwrap(),
-        Err(why) => writeln!(md, "`bank serve` under load: not measured ({why}).\n").unwrap(),
-    }
+    md += &serve_memory();
     match rss {
         Some(kib) => writeln!(md, "This benchmark process after the loads of section 2 (its clusters run in-process): **{:.1} MiB**.", kib as f64 / 1024.0).unwrap(),
         None => writeln!(md, "This benchmark process: /proc/self/status not readable here.").unwrap(),
     }
+    md += &labs::section(Path::new(env!("CARGO_BIN_EXE_bank")));
     md += &scale::section(Path::new(env!("CARGO_BIN_EXE_bank")), None);
     // The record of fixes the numbers led to (kept by hand, see the file).
     writeln!(md, "\n{}", include_str!("before-after.md").trim_end()).unwrap();

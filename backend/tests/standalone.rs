@@ -312,10 +312,8 @@ async fn the_lab_runs_a_scenario_on_branch_servers_and_records_their_messages_in
 
     let mut history = Vec::new();
     let output = loop {
-        let event = tokio::time::timeout(Duration::from_secs(20), live.recv())
-            .await
-            .expect("progress")
-            .unwrap();
+        let event =
+            tokio::time::timeout(Duration::from_secs(20), live.recv()).await.expect("progress");
         if let Some(Event::Finished(f)) = &event.event {
             break f.output_json.clone();
         }

@@ -33,7 +33,7 @@ commands:
   bench scale   only how `bank run` scales (memory by branches, time by events): replaces
                 that section of BENCHMARKS.md
   install       install what is missing (Rust target, trunk, wasm-bindgen-cli, wasm-opt,
-                Chromium, playwright-core) and stop";
+                Chromium, playwright-core, nginx) and stop";
 
 const TRUNK_VERSION: &str = "0.21.14";
 const BINARYEN_VERSION: &str = "132.0.0";
@@ -149,7 +149,7 @@ fn locked_version(package: &str) -> Result<String> {
 
 #[derive(Clone, Copy, Debug)]
 struct Needs {
-    /// Chromium, chromedriver and playwright-core (tests only).
+    /// Chromium, chromedriver, playwright-core and nginx (tests only).
     browser: bool,
 }
 
@@ -202,9 +202,17 @@ fn install(needs: Needs) -> Result<()> {
     }
 
     if needs.browser {
+        let mut packages: Vec<&str> = Vec::new();
         if !Path::new("/usr/bin/chromium").exists() || !Path::new("/usr/bin/chromedriver").exists()
         {
-            eprintln!("xtask: installing Chromium and ChromeDriver from Debian");
+            packages.extend(["chromium", "chromium-driver"]);
+        }
+        // The reverse proxy of backend/tests/proxy.rs (deploy/nginx.conf).
+        if !Path::new("/usr/sbin/nginx").exists() {
+            packages.push("nginx");
+        }
+        if !packages.is_empty() {
+            eprintln!("xtask: installing {} from Debian", packages.join(", "));
             let sudo: &[&str] = if is_root() { &[] } else { &["sudo"] };
             let apt = |args: &[&str]| {
                 let mut all: Vec<&str> = sudo.to_vec();
@@ -215,7 +223,9 @@ fn install(needs: Needs) -> Result<()> {
                 c
             };
             run(apt(&["update", "-qq"]))?;
-            run(apt(&["install", "-y", "-qq", "chromium", "chromium-driver"]))?;
+            let mut install = vec!["install", "-y", "-qq"];
+            install.extend(&packages);
+            run(apt(&install))?;
         }
         if e2e_modules_stale() {
             run(cmd("npm", &["ci", "--no-audit", "--no-fund", "--prefix", "frontend/e2e"]))?;

@@ -1,4 +1,4 @@
-//! Section 5b of the benchmarks: how `bank run` scales.
+//! Section 5c of the benchmarks: how `bank run` scales.
 //!
 //! * Peak resident memory of one `bank run` (the release binary, its own
 //!   process) with 50, 100, 200 and 400 branches, one customer per branch
@@ -113,7 +113,7 @@ fn measure(bank: &Path, input: &str, name: &str) -> Result<Measured, String> {
 /// The section's markdown (`only`: rows of this kind only, `rss` or `events`).
 pub fn section(bank: &Path, only: Option<&str>) -> String {
     let mut md = String::new();
-    writeln!(md, "\n## 5b. How `bank run` scales\n").unwrap();
+    writeln!(md, "\n## 5c. How `bank run` scales\n").unwrap();
     if only != Some("events") {
         eprintln!("bench: bank run memory by branch count");
         writeln!(md, "Peak resident memory of one `bank run` (its own process, `/usr/bin/time`), one customer per branch making one deposit there, sequential propagation (every link carries one write):\n").unwrap();

@@ -22,6 +22,13 @@ pub struct LabKey([u8; 16]);
 #[error("{0:?} is not a lab id (32 hex digits)")]
 pub struct BadKey(String);
 
+impl BadKey {
+    /// `text` (its first 40 characters) is not a lab id.
+    pub(crate) fn new(text: &str) -> BadKey {
+        BadKey(text.chars().take(40).collect())
+    }
+}
+
 impl LabKey {
     /// A fresh key from the operating system's random source.
     pub fn random() -> LabKey {
@@ -54,7 +61,7 @@ impl FromStr for LabKey {
     type Err = BadKey;
 
     fn from_str(s: &str) -> Result<LabKey, BadKey> {
-        let bad = || BadKey(s.chars().take(40).collect());
+        let bad = || BadKey::new(s);
         if s.len() != 32 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(bad());
         }

@@ -9,8 +9,9 @@
 //! its own pace.
 //!
 //! Everything that happens is appended to a *history* of [`pb::LabEvent`]s
-//! (numbered from 0 since the last load or reset) and broadcast live;
-//! [`Lab::watch`] replays the history, then follows the live events.
+//! (numbered from 0 since the last load or reset), kept compact and shared
+//! by every watcher ([`history`]); [`Lab::follow`] reads it from the start
+//! and then as it grows.
 //!
 //! A server holds many labs, one per page load ([`registry`]); each is
 //! independent (its own cluster, history, pacing and faults) and bounded by
@@ -41,9 +42,11 @@
 //! |---|---|
 //! | this one | [`Lab`]: the loaded scenario, its live run and history; load, play, inject |
 //! | [`events`] | the proto messages the lab records and answers, built from its state |
+//! | [`history`] | the recorded events, compact, and the cursors that follow them |
 //! | [`compare`] | the side-by-side comparison in the simulator |
 //! | [`registry`] | [`registry::Labs`]: every lab of a server by id, owners and followers, limits, idle expiry |
 //! | [`key`] | the random ids that name a lab and its follow link |
+//! | [`instance`] | `--instance`: which server process issued an id, for a proxy to route on |
 //! | [`limits`] | per-lab caps and the words of a refusal |
 //! | [`service`] | the `Lab` gRPC service over the registry |
 //! | [`gateway`] | the `Customer` service on the web origin, into a lab's cluster |
@@ -53,6 +56,8 @@ pub mod compare;
 pub mod events;
 pub mod examples;
 pub mod gateway;
+pub mod history;
+pub mod instance;
 pub mod key;
 pub mod limits;
 pub mod registry;
@@ -67,7 +72,7 @@ use bank_core::formats::{self, OutputFormat, OutputOptions};
 use bank_core::network::{Fault, TimedFault};
 use bank_core::{BranchId, Guarantees, Scenario};
 use bank_proto as pb;
-use tokio::sync::{broadcast, mpsc, Mutex};
+use tokio::sync::{mpsc, Mutex};
 use tokio::task::JoinHandle;
 
 use crate::branch::server::periodic_pull;
@@ -81,6 +86,7 @@ use crate::net::transport::BankChannel;
 use crate::observe::{Activity, ActivitySink};
 use crate::shutdown::Shutdown;
 use events::{fault_refused, network_state};
+use history::{Follower, History};
 use limits::{LimitReached, Limits};
 
 /// Scripted customer events per second when the browser does not say.
@@ -92,7 +98,9 @@ const MAX_SPEED: f64 = 50.0;
 #[derive(Clone, Debug)]
 pub struct Lab {
     inner: Arc<Mutex<LabState>>,
-    live: broadcast::Sender<pb::LabEvent>,
+    /// What was recorded since the last load or reset; appended to under
+    /// the state's lock, read by watchers without it.
+    history: History,
     examples: Arc<Vec<Example>>,
     /// True once the lab stopped for good: watch streams end then, so a
     /// server's graceful shutdown is not held up by open browser tabs.
@@ -134,7 +142,6 @@ struct Loaded {
 #[derive(Debug)]
 struct LabState {
     loaded: Option<Loaded>,
-    history: Vec<pb::LabEvent>,
     started: Instant,
     /// Bumped by every load and reset, so tasks of an older run stop recording.
     generation: u64,
@@ -172,10 +179,8 @@ pub struct CustomerRoute {
 
 impl Lab {
     pub fn new(examples: Vec<Example>) -> Lab {
-        let (live, _) = broadcast::channel(1 << 16);
         let state = LabState {
             loaded: None,
-            history: Vec::new(),
             started: Instant::now(),
             generation: 0,
             run: None,
@@ -185,7 +190,7 @@ impl Lab {
         };
         Lab {
             inner: Arc::new(Mutex::new(state)),
-            live,
+            history: History::new(),
             examples: Arc::new(examples),
             closed: Shutdown::new(),
             external: None,
@@ -399,13 +404,22 @@ impl Lab {
         Ok(events::control_reply(state.play, state.speed))
     }
 
-    /// The history so far, then every live event, for one browser; plus the
-    /// signal given when the lab closes (end the stream then).
-    pub async fn watch(&self) -> (Vec<pb::LabEvent>, broadcast::Receiver<pb::LabEvent>, Shutdown) {
-        let state = self.inner.lock().await;
-        // Subscribing while holding the lock: nothing can be appended between
-        // the snapshot and the subscription, so nothing is missed or doubled.
-        (state.history.clone(), self.live.subscribe(), self.closed.clone())
+    /// The history so far, and a follower of what comes after it; plus the
+    /// signal given when the lab closes (end a stream then).
+    pub async fn watch(&self) -> (Vec<pb::LabEvent>, Follower, Shutdown) {
+        let (history, follower) = self.history.follow_after_now();
+        (history, follower, self.closed.clone())
+    }
+
+    /// A follower of the history from its first event (what a watch stream
+    /// sends), and the signal given when the lab closes.
+    pub fn follow(&self) -> (Follower, Shutdown) {
+        (self.history.follow(), self.closed.clone())
+    }
+
+    /// The bytes the recorded history holds now.
+    pub fn history_footprint(&self) -> usize {
+        self.history.footprint()
     }
 
     /// Where a browser customer's request should go, if a scenario is loaded.
@@ -443,7 +457,7 @@ impl Lab {
         stop_run(state).await;
         let loaded = state.loaded.clone().expect("restart needs a loaded scenario");
         state.generation += 1;
-        state.history.clear();
+        self.history.clear();
         state.halted = false;
         state.started = Instant::now();
         let generation = state.generation;
@@ -644,7 +658,7 @@ impl Lab {
             return;
         }
         // One place is kept for the `halted` event itself.
-        if state.history.len() + 1 >= self.limits.max_history {
+        if self.history.len() + 1 >= self.limits.max_history {
             self.halt(state);
             return;
         }
@@ -670,13 +684,11 @@ impl Lab {
 
     fn append(&self, state: &mut LabState, event: pb::lab_event::Event) {
         let lab_event = pb::LabEvent {
-            seq: state.history.len() as u64,
+            seq: self.history.len() as u64,
             at_micros: state.started.elapsed().as_micros() as u64,
             event: Some(event),
         };
-        state.history.push(lab_event.clone());
-        // No watcher is fine.
-        let _ = self.live.send(lab_event);
+        self.history.push(&lab_event);
     }
 }
 

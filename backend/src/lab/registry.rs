@@ -17,6 +17,11 @@
 //! cluster shut down, its ports and memory freed) by a sweeper task. Each
 //! start and stop is logged with the lab id's first 8 digits and why.
 //!
+//! With `--instance NAME` every id the server issues starts with `NAME-`
+//! ([`WireIds`]), so that a reverse proxy in front of several servers can
+//! send each call to the one that holds its lab; the page names its lab in
+//! the header of `Open` too, for the same reason.
+//!
 //! On branch processes (`bank serve --cluster`) there is one cluster, so
 //! there is one lab, shared by everyone ([`Labs::shared`]): `Open` without
 //! an id attaches to it as owner, a call without the header goes to it, and
@@ -32,6 +37,7 @@ use tonic::metadata::MetadataMap;
 use tonic::Status;
 
 use crate::lab::examples::{self, Example};
+use crate::lab::instance::{BadId, Instance, WireIds};
 use crate::lab::key::LabKey;
 use crate::lab::limits::{too_many_labs, Limits};
 use crate::lab::Lab;
@@ -51,6 +57,9 @@ pub struct LabsConfig {
     pub limits: Limits,
     /// The scenario every new lab starts with: its name and text.
     pub scenario: (String, String),
+    /// This server's name among several behind a proxy (`--instance`): the
+    /// prefix of every id it issues.
+    pub instance: Option<Instance>,
 }
 
 impl LabsConfig {
@@ -61,6 +70,7 @@ impl LabsConfig {
             idle: Duration::from_secs(10 * 60),
             limits: Limits::default(),
             scenario: (name.to_owned(), text.to_owned()),
+            instance: None,
         }
     }
 }
@@ -92,6 +102,7 @@ pub struct Labs {
 #[derive(Debug)]
 struct Inner {
     config: LabsConfig,
+    ids: WireIds,
     examples: Vec<Example>,
     table: Mutex<Table>,
     /// The one lab of `bank serve --cluster`.
@@ -189,20 +200,21 @@ impl Drop for Watcher {
     }
 }
 
-/// What `Open` answers: the lab's ids as the caller may know them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What `Open` answers: the lab's ids as the caller may know them, as
+/// they go on the wire (with this server's instance prefix, if any).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Opened {
     /// The lab id: for its owner only.
-    pub lab_id: Option<LabKey>,
-    pub follow_id: LabKey,
+    pub lab_id: Option<String>,
+    pub follow_id: String,
     pub role: Role,
 }
 
 impl From<Opened> for pb::OpenReply {
     fn from(o: Opened) -> pb::OpenReply {
         pb::OpenReply {
-            lab_id: o.lab_id.map(|k| k.to_string()).unwrap_or_default(),
-            follow_id: o.follow_id.to_string(),
+            lab_id: o.lab_id.unwrap_or_default(),
+            follow_id: o.follow_id,
             role: pb::Role::from(o.role).into(),
         }
     }
@@ -229,13 +241,15 @@ impl Labs {
         table.follows.insert(entry.follow, key);
         table.labs.insert(key, entry);
         drop(table);
-        tracing::info!("lab {} started (shared: the cluster file's branches)", key.prefix());
+        let short = labs.inner.ids.short(key);
+        tracing::info!("lab {short} started (shared: the cluster file's branches)");
         labs
     }
 
     fn with(config: LabsConfig, shared: Option<LabKey>) -> Labs {
         Labs {
             inner: Arc::new(Inner {
+                ids: WireIds::new(config.instance.clone()),
                 config,
                 examples: examples::all(),
                 table: Mutex::new(Table::default()),
@@ -262,6 +276,11 @@ impl Labs {
         self.len() == 0
     }
 
+    /// How this server writes and reads lab ids.
+    pub fn ids(&self) -> &WireIds {
+        &self.inner.ids
+    }
+
     fn table(&self) -> std::sync::MutexGuard<'_, Table> {
         self.inner.table.lock().expect("labs lock")
     }
@@ -273,9 +292,9 @@ impl Labs {
         lab_id: Option<&str>,
         follow_id: Option<&str>,
     ) -> Result<Opened, Status> {
+        let ids = &self.inner.ids;
         let parse = |text: &str, field: &str| {
-            text.parse::<LabKey>()
-                .map_err(|e| Status::invalid_argument(format!("OpenRequest.{field}: {e}")))
+            ids.read(text).map_err(|e| refused(e, &format!("OpenRequest.{field}")))
         };
         match (lab_id, follow_id) {
             (Some(_), Some(_)) => Err(Status::invalid_argument(
@@ -284,9 +303,9 @@ impl Labs {
             (Some(id), None) => {
                 let key = parse(id, "lab_id")?;
                 let table = self.table();
-                let entry = table.labs.get(&key).ok_or_else(|| gone(key))?;
+                let entry = table.labs.get(&key).ok_or_else(|| self.gone(key))?;
                 entry.presence.touch();
-                Ok(Opened { lab_id: Some(key), follow_id: entry.follow, role: Role::Owner })
+                Ok(self.opened(Some(key), entry.follow, Role::Owner))
             }
             (None, Some(id)) => {
                 let follow = parse(id, "follow_id")?;
@@ -295,19 +314,33 @@ impl Labs {
                     .follows
                     .get(&follow)
                     .and_then(|key| table.labs.get(key))
-                    .ok_or_else(|| gone(follow))?;
+                    .ok_or_else(|| self.gone(follow))?;
                 entry.presence.touch();
-                Ok(Opened { lab_id: None, follow_id: follow, role: Role::Follower })
+                Ok(self.opened(None, follow, Role::Follower))
             }
             (None, None) => match self.inner.shared {
                 Some(key) => {
                     let table = self.table();
-                    let entry = table.labs.get(&key).ok_or_else(|| gone(key))?;
-                    Ok(Opened { lab_id: Some(key), follow_id: entry.follow, role: Role::Owner })
+                    let entry = table.labs.get(&key).ok_or_else(|| self.gone(key))?;
+                    Ok(self.opened(Some(key), entry.follow, Role::Owner))
                 }
                 None => self.start().await,
             },
         }
+    }
+
+    fn opened(&self, lab_id: Option<LabKey>, follow: LabKey, role: Role) -> Opened {
+        let ids = &self.inner.ids;
+        Opened { lab_id: lab_id.map(|k| ids.show(k)), follow_id: ids.show(follow), role }
+    }
+
+    /// No lab has this id (any more).
+    fn gone(&self, key: LabKey) -> Status {
+        Status::not_found(format!(
+            "no lab {}… runs on this server: it was stopped (no viewer for a while, or the \
+             server restarted); open a new one",
+            self.inner.ids.short(key)
+        ))
     }
 
     /// A new lab, with the server's scenario loaded.
@@ -339,15 +372,15 @@ impl Labs {
             self.remove(key);
             lab.stop().await;
             let why = format!("the lab could not start {name}: {}", e.message);
-            tracing::warn!("lab {} not started: {why}", key.prefix());
+            tracing::warn!("lab {} not started: {why}", self.inner.ids.short(key));
             return Err(Status::unavailable(why));
         }
         tracing::info!(
             "lab {} started ({running} of {} labs; scenario {name})",
-            key.prefix(),
+            self.inner.ids.short(key),
             config.max_labs
         );
-        Ok(Opened { lab_id: Some(key), follow_id: follow, role: Role::Owner })
+        Ok(self.opened(Some(key), follow, Role::Owner))
     }
 
     fn remove(&self, key: LabKey) -> Option<Entry> {
@@ -374,9 +407,11 @@ impl Labs {
                 }
             },
         };
-        let key = given
-            .parse::<LabKey>()
-            .map_err(|e| Status::invalid_argument(format!("the {LAB_HEADER} header: {e}")))?;
+        let key = self
+            .inner
+            .ids
+            .read(given)
+            .map_err(|e| refused(e, &format!("the {LAB_HEADER} header")))?;
         self.access_by(key)
     }
 
@@ -386,7 +421,7 @@ impl Labs {
             Some(entry) => (entry, Role::Owner),
             None => {
                 let lab = table.follows.get(&key).and_then(|k| table.labs.get(k));
-                (lab.ok_or_else(|| gone(key))?, Role::Follower)
+                (lab.ok_or_else(|| self.gone(key))?, Role::Follower)
             }
         };
         entry.presence.touch();
@@ -404,7 +439,7 @@ impl Labs {
         };
         for (key, entry) in entries {
             entry.lab.stop().await;
-            tracing::info!("lab {} stopped: the server is stopping", key.prefix());
+            tracing::info!("lab {} stopped: the server is stopping", self.inner.ids.short(key));
         }
     }
 
@@ -432,7 +467,7 @@ impl Labs {
             entry.lab.stop().await;
             tracing::info!(
                 "lab {} stopped: no viewer for {} (--lab-idle)",
-                key.prefix(),
+                self.inner.ids.short(key),
                 in_words(idle)
             );
         }
@@ -455,13 +490,16 @@ async fn sweep(labs: Weak<Inner>, period: Duration) {
     }
 }
 
-/// No lab has this id (any more).
-fn gone(key: LabKey) -> Status {
-    Status::not_found(format!(
-        "no lab {}… runs on this server: it was stopped (no viewer for a while, or the server \
-         restarted); open a new one",
-        key.prefix()
-    ))
+/// Why an id in `field` names no lab here: malformed (`INVALID_ARGUMENT`),
+/// or another server's (`NOT_FOUND`, as for a stopped lab: the page opens a
+/// new one).
+fn refused(e: BadId, field: &str) -> Status {
+    match e {
+        BadId::Malformed(e) => Status::invalid_argument(format!("{field}: {e}")),
+        elsewhere @ BadId::ElsewhereIssued { .. } => {
+            Status::not_found(format!("{elsewhere}; open a new one"))
+        }
+    }
 }
 
 /// "10 min", "90 s", "250 ms".

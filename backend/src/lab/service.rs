@@ -16,11 +16,10 @@ use bank_proto as pb;
 use bank_proto::convert::enum_field;
 use bank_proto::lab_server::Lab as LabRpc;
 use futures::Stream;
-use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
-use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::StreamExt;
 use tonic::{Request, Response, Status};
 
+use crate::lab::history;
 use crate::lab::registry::Labs;
 use crate::lab::LoadError;
 
@@ -134,14 +133,17 @@ impl LabRpc for LabService {
         let access = self.labs.access(request.metadata())?;
         // The lab does not expire while this stream is open.
         let watcher = access.watcher();
-        let (history, live, closed) = access.lab().watch().await;
-        let live = BroadcastStream::new(live).map(|item| match item {
-            Ok(event) => Ok(event),
-            Err(BroadcastStreamRecvError::Lagged(n)) => {
-                Err(Status::data_loss(format!("this watcher fell {n} events behind; watch again")))
-            }
+        // From the history's first event on, in batches read from the one
+        // shared history: a slow watcher lags, nothing is copied for it.
+        let (follower, closed) = access.lab().follow();
+        let batches = futures::stream::unfold(follower, |mut follower| async move {
+            let batch = follower.next_batch(history::BATCH).await;
+            Some((batch, follower))
         });
-        let stream = tokio_stream::iter(history.into_iter().map(Ok)).chain(live);
+        let stream = futures::StreamExt::flat_map(batches, |batch| {
+            let events = batch.into_iter().map(|bytes| Ok(history::decode(&bytes)));
+            futures::stream::iter(events)
+        });
         let stream = futures::StreamExt::take_until(stream, async move {
             closed.wait().await;
         })

@@ -126,9 +126,13 @@ impl Api {
     }
 
     /// Opens a lab: re-attaches to `lab_id` as its owner, follows
-    /// `follow_id`, or (both empty) starts a new one.
+    /// `follow_id`, or (both empty) starts a new one. The id given is also
+    /// sent in the `x-lab-id` header, as in every later call: a reverse
+    /// proxy in front of several servers routes on it (`deploy/nginx.conf`).
     pub async fn open(&self, lab_id: String, follow_id: String) -> Result<OpenReply, ApiError> {
-        self.call(path::OPEN, OpenRequest { lab_id, follow_id }).await
+        let named = [&lab_id, &follow_id].into_iter().find(|id| !id.is_empty()).cloned();
+        let api = Api { lab: named, ..self.clone() };
+        api.call(path::OPEN, OpenRequest { lab_id, follow_id }).await
     }
 
     /// The shipped example scenarios.

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use bank_backend::lab::instance::Instance;
 use bank_backend::net::hosts::PublicHost;
 use bank_core::branch::PropagationMode;
 use bank_core::formats::{OutputFormat, P2bPart, Spelling};
@@ -318,6 +319,16 @@ pub struct ServeArgs {
     /// ports and memory freed (decimals allowed: 0.5 = 30 s).
     #[arg(long, default_value_t = 10.0, value_parser = parse_minutes)]
     pub lab_idle: f64,
+
+    /// This server's name among several behind one reverse proxy: every lab
+    /// id and follow id it issues starts with NAME- so the proxy can send a
+    /// lab's calls to it (deploy/nginx.conf). Lowercase letters and digits.
+    #[arg(long, value_name = "NAME", value_parser = parse_instance)]
+    pub instance: Option<Instance>,
+}
+
+fn parse_instance(s: &str) -> Result<Instance, String> {
+    s.parse().map_err(|e: bank_backend::lab::instance::BadInstance| e.to_string())
 }
 
 fn parse_minutes(s: &str) -> Result<f64, String> {

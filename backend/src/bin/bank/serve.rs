@@ -62,6 +62,7 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
             max_events: args.max_events as usize,
             max_history: args.max_history as usize,
         },
+        instance: args.instance.clone(),
         ..LabsConfig::new(&name, &text)
     };
     let runtime = runtime()?;
@@ -114,7 +115,11 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
         }
         // Before the URL is printed: whoever reads it may stop us at once.
         let stop = interrupted();
-        println!("bank-sim visualizer: http://{addr}/  (scenario: {name}; Ctrl-C to stop)");
+        let instance =
+            args.instance.as_ref().map(|i| format!("instance {i}; ")).unwrap_or_default();
+        println!(
+            "bank-sim visualizer: http://{addr}/  ({instance}scenario: {name}; Ctrl-C to stop)"
+        );
         let allowed = AllowedHosts::new(addr, &dev_origins, args.public_hosts.clone());
         let app = hosts::guard(web::router(labs.clone(), &args.dist, &dev_origins), allowed);
         let closing = labs.clone();
