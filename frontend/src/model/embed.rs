@@ -170,7 +170,7 @@ pub fn encode_base64_text(text: &str) -> String {
 }
 
 /// `%XX` escapes to bytes (invalid escapes are kept as they are).
-fn percent_decode(value: &str) -> String {
+pub fn percent_decode(value: &str) -> String {
     let bytes = value.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
