@@ -23,9 +23,10 @@
 use std::collections::BTreeMap;
 
 use bank_core::branch::{Reply, Request};
+use bank_core::trace::Traced;
 use bank_core::{BranchId, Cents, CustomerId, EventId, LogEntry, RunRecord};
 use bank_proto as pb;
-use bank_proto::ConvertError;
+use bank_proto::{lab_trace, ConvertError};
 use tokio::sync::mpsc;
 
 use crate::error::RunError;
@@ -66,35 +67,39 @@ pub fn report(sink: &Option<ActivitySink>, activity: impl FnOnce() -> Activity) 
 
 /// The lab event for one piece of activity; `None` for a run's end, which
 /// the lab turns into events itself (it needs the scenario and the format).
+/// The messages are bank-proto's [`lab_trace`], the same the simulator's
+/// trace becomes in the browser.
 impl From<&Activity> for Option<pb::lab_event::Event> {
     fn from(activity: &Activity) -> Option<pb::lab_event::Event> {
-        use pb::lab_event::Event;
         Some(match activity {
             Activity::Logged { branch, entry, balance, added_writes } => {
-                Event::BranchLogged(pb::BranchLogged {
-                    branch_id: branch.0,
-                    entry: Some(entry.into()),
-                    balance_cents: balance.0,
-                    added_writes: added_writes.iter().map(pb::CustomerWrites::from).collect(),
-                })
+                lab_trace::branch_logged(*branch, entry, *balance, added_writes)
             }
             Activity::Sent { session, from_browser, request } => {
-                Event::CustomerSent(pb::CustomerSent {
-                    session: *session,
-                    from_browser: *from_browser,
-                    request: Some(request.into()),
-                })
+                lab_trace::customer_sent(*session, *from_browser, request)
             }
             Activity::Answered { session, from_browser, reply } => {
-                Event::CustomerAnswered(pb::CustomerAnswered {
-                    session: *session,
-                    from_browser: *from_browser,
-                    customer_id: reply.customer.0,
-                    reply: Some(reply.into()),
-                })
+                lab_trace::customer_answered(*session, *from_browser, reply)
             }
             Activity::RunEnded(_) => return None,
         })
+    }
+}
+
+/// A branch node's trace item, as the activity it reports.
+impl From<Traced> for Activity {
+    fn from(traced: Traced) -> Activity {
+        match traced {
+            Traced::Logged { branch, entry, balance, added_writes } => {
+                Activity::Logged { branch, entry, balance, added_writes }
+            }
+            Traced::Sent { session, from_browser, request } => {
+                Activity::Sent { session, from_browser, request }
+            }
+            Traced::Answered { session, from_browser, reply } => {
+                Activity::Answered { session, from_browser, reply }
+            }
+        }
     }
 }
 

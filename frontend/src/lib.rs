@@ -1,6 +1,8 @@
 //! bank-sim's browser visualizer: watch a live cluster of bank branches,
 //! drive it, and travel back in time through what happened.
 //!
+//! - [`engine`]: the one boundary to what runs the bank: the live lab over
+//!   grpc-web, or bank-core's simulator in this page (a static `dist/`).
 //! - [`api`]: the only grpc-web code (`Lab` and `Customer` services, same
 //!   origin), every RPC through one call path.
 //! - [`state`]: small contexts (playback, server, customer, settings, focus)
@@ -19,6 +21,7 @@
 
 pub mod api;
 pub mod components;
+pub mod engine;
 pub mod model;
 pub mod state;
 
@@ -27,16 +30,17 @@ use leptos::task::spawn_local;
 
 use bank_proto::OpenReply;
 
-use crate::api::{Api, ApiError};
+use crate::api::ApiError;
 use crate::components::invariants_strip::InvariantsStrip;
 use crate::components::{
     compare_panel::ComparePanel, controls::Controls, customer_panel::CustomerPanel,
-    details::Details, diagram::SpaceTimeDiagram, event_log::EventLog, fault_bar::FaultBar,
-    grade_panel::GradePanel, graph::Graph, output_panel::OutputPanel,
+    details::Details, diagram::SpaceTimeDiagram, engine_badge::EngineBadge, event_log::EventLog,
+    fault_bar::FaultBar, grade_panel::GradePanel, graph::Graph, output_panel::OutputPanel,
     present::{Explanation, PresentButton}, scenario_panel::ScenarioPanel,
     session_panel::SessionPanel, share::ShareFollow, share_run::ShareRun, state_table::StateTable,
     timeline::Timeline, violations_panel::ViolationsPanel,
 };
+use crate::engine::{choose, Engine};
 use crate::model::embed::{self, EmbedView, PageParams, ScenarioSource};
 use crate::model::format;
 use crate::model::permalink::{self, Permalink};
@@ -57,9 +61,14 @@ pub fn mount() {
 #[component]
 pub fn App() -> impl IntoView {
     let params = page_params();
-    let opening = RwSignal::new(None::<Result<OpenedLab, ApiError>>);
+    let opening = RwSignal::new_local(None::<Result<OpenedLab, ApiError>>);
     let asked = params.clone();
-    spawn_local(async move { opening.set(Some(open_lab(&asked).await)) });
+    spawn_local(async move {
+        let search = web_sys::window().and_then(|w| w.location().search().ok());
+        let engine =
+            choose::choose(&choose::EngineParams::parse(&search.unwrap_or_default())).await;
+        opening.set(Some(open_lab(engine, &asked).await))
+    });
     move || match opening.get() {
         None => view! {
             <main class="opening">
@@ -72,9 +81,12 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// The lab this page shows, as `Open` answered.
+/// The lab this page shows, as `Open` answered (a simulated lab is always
+/// new, and this page's own).
 #[derive(Clone, Debug, PartialEq)]
 struct OpenedLab {
+    /// The engine, for this lab.
+    engine: Engine,
     reply: OpenReply,
     /// A new lab (so `?scenario=` is loaded into it), not one come back to.
     fresh: bool,
@@ -83,17 +95,33 @@ struct OpenedLab {
 }
 
 /// Opens the lab the query string asks for: follows `?follow=`, comes back
-/// to `?lab=` (a new lab if that one is gone), else a new one.
-async fn open_lab(params: &PageParams) -> Result<OpenedLab, ApiError> {
-    let api = Api::same_origin();
+/// to `?lab=` (a new lab if that one is gone), else a new one. In the
+/// simulator, always a new one of this page's own.
+async fn open_lab(engine: Engine, params: &PageParams) -> Result<OpenedLab, ApiError> {
+    let api = match engine {
+        Engine::Live(api) => api,
+        Engine::Sim(_) => {
+            let notice = (params.follow.is_some() || params.lab.is_some()).then(|| {
+                format!(
+                    "{} This is a new lab, simulated in your browser.",
+                    components::engine_badge::LIVE_ONLY
+                )
+            });
+            return Ok(OpenedLab { engine, reply: OpenReply::default(), fresh: true, notice });
+        }
+    };
+    let opened = |reply: OpenReply, fresh, notice| {
+        let engine = Engine::Live(api.for_lab(&reply));
+        OpenedLab { engine, reply, fresh, notice }
+    };
     if let Some(follow) = &params.follow {
         let reply = api.open(String::new(), follow.clone()).await?;
-        return Ok(OpenedLab { reply, fresh: false, notice: None });
+        return Ok(opened(reply, false, None));
     }
     let mut notice = None;
     if let Some(lab) = &params.lab {
         match api.open(lab.clone(), String::new()).await {
-            Ok(reply) => return Ok(OpenedLab { reply, fresh: false, notice: None }),
+            Ok(reply) => return Ok(opened(reply, false, None)),
             Err(error)
                 if error.is_gone()
                     || matches!(&error, ApiError::Refused { code, .. } if code == "InvalidArgument") =>
@@ -104,7 +132,7 @@ async fn open_lab(params: &PageParams) -> Result<OpenedLab, ApiError> {
         }
     }
     let reply = api.open(String::new(), String::new()).await?;
-    Ok(OpenedLab { reply, fresh: true, notice })
+    Ok(opened(reply, true, notice))
 }
 
 /// Puts `?lab=<id>` into the page's address (keeping every other
@@ -155,11 +183,14 @@ fn LabRefused(error: ApiError) -> impl IntoView {
 /// The page over its open lab.
 #[component]
 fn LabPage(params: PageParams, opened: OpenedLab) -> impl IntoView {
-    let state = State::new(Api::same_origin().for_lab(&opened.reply));
+    let live = matches!(opened.engine, Engine::Live(_));
+    let state = State::new(opened.engine.clone());
     let server = state.server;
-    server.follow_id.set_value(Some(opened.reply.follow_id.clone()));
-    if !server.read_only {
-        remember_lab(&opened.reply.lab_id);
+    if live {
+        server.follow_id.set_value(Some(opened.reply.follow_id.clone()));
+        if !server.read_only {
+            remember_lab(&opened.reply.lab_id);
+        }
     }
     if let Some(notice) = opened.notice {
         server.tell(notice);
@@ -183,7 +214,10 @@ fn LabPage(params: PageParams, opened: OpenedLab) -> impl IntoView {
         if let Err(error) = settings.fetch_examples().await {
             server.tell(error.to_string());
         }
-        if let Some(value) = scenario {
+        // A simulated lab starts empty: it opens with the first example,
+        // as a server's lab opens with its starting scenario.
+        let first = settings.examples.with_untracked(|e| e.first().map(|e| e.name.clone()));
+        if let Some(value) = scenario.or(first.filter(|_| !live)) {
             if start_with_scenario(settings, server, &value) {
                 landing.replay(link, playback, server, settings);
             }
@@ -207,6 +241,7 @@ fn LabPage(params: PageParams, opened: OpenedLab) -> impl IntoView {
         view! {
             <main class="embed" class:embed-both=view == EmbedView::Both data-testid="embed-root">
                 <h1 class="visually-hidden">"bank-sim"</h1>
+                <EngineBadge/>
                 <Notice/>
                 {following}
                 <div class="embed-views">
@@ -230,8 +265,9 @@ fn LabPage(params: PageParams, opened: OpenedLab) -> impl IntoView {
                     <h1>"bank-sim"</h1>
                     <ScenarioTitle/>
                     <PresentButton/>
-                    <ShareFollow/>
+                    {live.then(|| view! { <ShareFollow/> })}
                     <ShareRun/>
+                    <EngineBadge/>
                     <Notice/>
                 </header>
                 {following}

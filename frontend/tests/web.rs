@@ -767,7 +767,8 @@ fn network_and_violation_events_change_the_world() {
 mod components {
     use super::*;
     use bank_frontend::{
-        api::Api, components::graph::Graph, components::timeline::Timeline, state::State,
+        api::Api, components::graph::Graph, components::timeline::Timeline, engine::Engine,
+        state::State,
     };
     use leptos::prelude::*;
     use wasm_bindgen::JsCast;
@@ -814,7 +815,7 @@ mod components {
         let lab_slot = StoredValue::new(None::<State>);
         let _handle = leptos::mount::mount_to(host.clone().unchecked_into(), move || {
             // Never reached: no server in this test, and nothing here calls it.
-            let state = State::new(Api::new("http://127.0.0.1:9"));
+            let state = State::new(Engine::Live(Api::new("http://127.0.0.1:9")));
             state.provide();
             lab_slot.set_value(Some(state));
             view! { <Graph/> <Timeline/> }

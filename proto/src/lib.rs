@@ -26,10 +26,14 @@
 //!
 //! [`convert`] is the one place where these messages and the `bank-core`
 //! types meet: every conversion between the two is a `From` or `TryFrom` impl
-//! there, used by the backend and the browser alike.
+//! there, used by the backend and the browser alike. [`lab_trace`] builds the
+//! lab's `Watch` events from core values, for the live lab and the browser's
+//! simulator alike.
 #![allow(missing_docs, missing_debug_implementations)]
 
+pub mod compare;
 pub mod convert;
+pub mod lab_trace;
 
 pub mod v1 {
     tonic::include_proto!("bank.v1");

@@ -7,6 +7,8 @@
 //!   frontend's wasm tests in headless Chromium, and the browser end-to-end
 //!   test against the real `bank serve`. CI (`.ci/run`) calls exactly this.
 //! * `cargo xtask bench`: speed next to the machine's limit, into `BENCHMARKS.md`.
+//! * `cargo xtask site [DIR]`: the visualizer as a folder for any static host
+//!   (relative paths, the simulator inside), `site/` by default.
 //! * `cargo xtask lint`: `cargo fmt --check` and clippy (`-D warnings`),
 //!   native and wasm; the first step of `test`.
 //! * `cargo xtask install`: only the installation step.
@@ -32,6 +34,8 @@ commands:
   bench         measure the cluster against the raw gRPC limit; writes BENCHMARKS.md
   bench scale   only how `bank run` scales (memory by branches, time by events): replaces
                 that section of BENCHMARKS.md
+  site [DIR]    build the visualizer into DIR (default site/) for any static host: relative
+                paths, no server needed (the bank runs in the browser)
   install       install what is missing (Rust target, trunk, wasm-bindgen-cli, wasm-opt,
                 Chromium, playwright-core, nginx) and stop";
 
@@ -69,6 +73,10 @@ fn main() -> Result<()> {
         }
         Some("bench") if args.get(1).map(String::as_str) == Some("scale") => bench_scale(),
         Some("bench") => bench(),
+        Some("site") => {
+            install(Needs { browser: false })?;
+            site(args.get(1).map_or("site", String::as_str))
+        }
         Some("-h" | "--help" | "help") | None => {
             println!("{USAGE}");
             Ok(())
@@ -290,9 +298,33 @@ fn lint() -> Result<()> {
     run(cmd("cargo", &wasm))
 }
 
-/// `trunk build --release` into `dist/`.
+/// `trunk build --release` into `dist/`, with relative paths (`./`), so the
+/// folder works wherever it is served: by `bank serve` at `/`, or copied
+/// anywhere on a static host.
 fn build_frontend() -> Result<()> {
-    run(cmd("trunk", &["build", "--release"]))
+    run(cmd("trunk", &["build", "--release", "--public-url", "./"]))
+}
+
+/// `cargo xtask site DIR`: the release build into `DIR`, checked to load
+/// nothing by an absolute path (a static host may put it under any prefix).
+fn site(dir: &str) -> Result<()> {
+    let out = root().join(dir);
+    let out_str = out.to_str().context("non-UTF-8 path")?;
+    run(cmd("trunk", &["build", "--release", "--public-url", "./", "--dist", out_str]))?;
+    let index = std::fs::read_to_string(out.join("index.html")).context("the built index.html")?;
+    for absolute in ["href=\"/", "src=\"/", "from '/", "from \"/", "('/"] {
+        if index.contains(absolute) {
+            bail!(
+                "{}: an absolute path ({absolute}…): not relocatable",
+                out.join("index.html").display()
+            );
+        }
+    }
+    eprintln!(
+        "xtask: {} is ready: copy it to any static host (see the README, \"A course page with no server\")",
+        out.display()
+    );
+    Ok(())
 }
 
 /// `BENCHMARKS.md`: the Rust harness (cluster, limit, simulator, sizes,

@@ -28,7 +28,10 @@
 //! | [`check`] | the history checker: each broken guarantee with the events that show it |
 //! | [`explain`] | why an event has its Lamport clock, in words and numbers |
 //! | [`sim`] | a deterministic in-memory driver of many branches (tests, simulation) |
+//! | [`sim::paced`] | the simulator paced from outside: permits, faults and a browser customer, traced |
+//! | [`trace`] | what a run shows as it happens, the same from a cluster and the simulator |
 //! | [`experiment`] | experiments: a course input plus guarantees, network plan and seed |
+//! | [`examples`] | the example scenarios shipped in `examples/`, compiled in |
 //! | [`experiment::file`] | the experiment file format and its parser |
 //! | [`experiment::plan`] | a run's settings resolved once: choices, then file, then defaults |
 //! | [`experiment::demo`] | an experiment in the simulator, and the check of its history |
@@ -46,6 +49,7 @@ pub mod branch;
 pub mod causality;
 pub mod check;
 pub mod clock;
+pub mod examples;
 pub mod experiment;
 pub mod explain;
 pub mod formats;
@@ -63,6 +67,7 @@ pub mod scenario;
 pub mod schedule;
 pub mod session;
 pub mod sim;
+pub mod trace;
 pub mod writes;
 
 pub use branch::{

@@ -134,6 +134,57 @@ pub enum Fault {
     },
 }
 
+/// The longest delay a user may give a link while a run goes on.
+pub const MAX_INJECTED_DELAY_MS: u64 = 2_000;
+
+impl Fault {
+    /// The branches the fault names.
+    pub fn branches(&self) -> Vec<u64> {
+        match self {
+            Fault::Cut([a, b]) | Fault::Heal([a, b]) | Fault::SetDelay { between: [a, b], .. } => {
+                vec![*a, *b]
+            }
+            Fault::Crash(b) | Fault::Restart(b) | Fault::Isolate(b) | Fault::Rejoin(b) => vec![*b],
+        }
+    }
+
+    /// Why a user may not inject this fault into a bank of the branches
+    /// `ids` (a branch it does not have, a link from a branch to itself, a
+    /// delay over [`MAX_INJECTED_DELAY_MS`]); `None` when it may.
+    pub fn refusal(&self, ids: &[BranchId]) -> Option<String> {
+        if let Some(b) = self.branches().into_iter().find(|b| !ids.contains(&BranchId(*b))) {
+            return Some(format!("there is no branch {b}"));
+        }
+        if let Fault::Cut([a, b]) | Fault::Heal([a, b]) | Fault::SetDelay { between: [a, b], .. } =
+            self
+        {
+            if a == b {
+                return Some(format!("a link joins two different branches, not {a} and {b}"));
+            }
+        }
+        if let Fault::SetDelay { delay_ms, .. } = self {
+            if delay_ms.max_ms() > MAX_INJECTED_DELAY_MS {
+                return Some(format!("a link's delay can be at most {MAX_INJECTED_DELAY_MS} ms"));
+            }
+        }
+        None
+    }
+
+    /// Why the fault cannot be applied while the branches `down` are
+    /// crashed (crash a branch that is down, restart one that is up).
+    pub fn refusal_now(&self, down: &[BranchId]) -> Option<String> {
+        match self {
+            Fault::Crash(b) if down.contains(&BranchId(*b)) => {
+                Some(format!("branch {b} is down already"))
+            }
+            Fault::Restart(b) if !down.contains(&BranchId(*b)) => {
+                Some(format!("branch {b} is up: crash it first"))
+            }
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -325,6 +376,21 @@ impl LinkState {
 
     pub fn heal_all(&mut self) {
         self.cut.clear();
+    }
+
+    /// Each link between the branches `ids` whose delay differs from no
+    /// delay at all (lower id first, each pair once).
+    pub fn delays(&self, ids: &[BranchId]) -> Vec<(BranchId, BranchId, Delay)> {
+        let mut out = Vec::new();
+        for (i, a) in ids.iter().enumerate() {
+            for b in &ids[i + 1..] {
+                let d = self.delay(*a, *b);
+                if d != Delay::Fixed(0) {
+                    out.push(((*a).min(*b), (*a).max(*b), d));
+                }
+            }
+        }
+        out
     }
 }
 

@@ -15,8 +15,9 @@
 //! [`SimConfig::repair_after_ms`]: like an operator who eventually fixes the
 //! network, so that every run ends with every branch up and converged.
 
+use std::borrow::Cow;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 
 use crate::branch::{
     Branch, BranchConfig, Effect, Input, Propagation, PropagationMode, Reply, ReplyToken, Request,
@@ -32,7 +33,11 @@ use crate::record::{BranchRecord, EventResult, RunRecord};
 use crate::scenario::Scenario;
 use crate::schedule::Schedule;
 use crate::session::Session;
+use crate::trace::{AppliedCursor, Traced};
 use crate::writes::WriteSet;
+
+pub mod paced;
+use paced::Happened;
 
 /// A run that needs more events than this is reported as unfinished.
 pub const MAX_EVENTS: u64 = 2_000_000;
@@ -173,9 +178,44 @@ struct Outstanding {
     request: Request,
 }
 
+/// Where a run is: its customers' phases, the final repair and catch-up,
+/// or done.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    Phases,
+    Finishing,
+    Done,
+}
+
+/// How far [`Sim::advance`] got.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// Simulated time reached the point asked for; more is to come.
+    Running,
+    /// Nothing happens until a scripted send is permitted (paced runs only).
+    Waiting,
+    /// Every customer is answered and every branch has every write.
+    Finished,
+}
+
+/// What [`Sim::step_until`] did.
+enum Stepped {
+    Did,
+    Later,
+    Nothing,
+}
+
+/// Permits for scripted sends (a paced run, [`paced`]): a send due while
+/// none is left waits in `held` (its run's index) until one is granted.
+#[derive(Debug, Default)]
+struct Gate {
+    permits: u64,
+    held: VecDeque<usize>,
+}
+
 struct Sim<'a> {
-    scenario: &'a Scenario,
-    config: &'a SimConfig,
+    scenario: Cow<'a, Scenario>,
+    config: Cow<'a, SimConfig>,
     ids: Vec<BranchId>,
     now: u64,
     seq: u64,
@@ -203,64 +243,102 @@ struct Sim<'a> {
     last_progress: u64,
     processed: u64,
     ticking: bool,
+    // Resumable: where the run is.
+    phases: Vec<Vec<crate::schedule::Run>>,
+    phase_index: usize,
+    phase_started: bool,
+    stage: Stage,
+    finish_limit: u64,
+    // Paced runs only ([`paced`]):
+    gate: Option<Gate>,
+    /// Requests of the browser's customer, waiting for their answers.
+    browser: BTreeMap<ReplyToken, Request>,
+    browser_answers: Vec<(ReplyToken, Reply)>,
+    /// What happened, with its simulated time (µs), when traced.
+    trace: Option<Vec<(u64, Happened)>>,
+    cursors: BTreeMap<BranchId, AppliedCursor>,
 }
 
 /// Runs `scenario` to completion, or reports that it did not finish within
 /// [`HORIZON_MS`] of simulated time or [`MAX_EVENTS`] events.
 pub fn run(scenario: &Scenario, config: &SimConfig) -> Result<SimRun, SimError> {
-    let ids = scenario.branch_ids();
-    let branches = scenario
-        .branches
-        .iter()
-        .map(|b| (b.id, Some(Branch::new(branch_config(b.id, b.balance, &ids, config)))))
-        .collect();
-    let mut sim = Sim {
-        scenario,
-        config,
-        now: 0,
-        seq: 0,
-        queue: BinaryHeap::new(),
-        events: BTreeMap::new(),
-        rng: SplitMix64::new(config.seed),
-        links: LinkState::new(&config.network),
-        branches,
-        incarnation: ids.iter().map(|b| (*b, 0)).collect(),
-        stored: BTreeMap::new(),
-        next_id: 0,
-        attempts: BTreeMap::new(),
-        peer_tokens: BTreeMap::new(),
-        pulls: BTreeMap::new(),
-        pull_tokens: BTreeMap::new(),
-        outstanding: BTreeMap::new(),
-        phase: Vec::new(),
-        cursor: Vec::new(),
-        busy: Vec::new(),
-        sessions: scenario
+    let mut sim = Sim::new(Cow::Borrowed(scenario), Cow::Borrowed(config));
+    // Unpaced and unbounded in time: it runs to the end or fails.
+    match sim.advance(u64::MAX)? {
+        Progress::Finished => Ok(sim.into_run()),
+        Progress::Running | Progress::Waiting => Err(sim.did_not_finish()),
+    }
+}
+
+impl<'a> Sim<'a> {
+    fn new(scenario: Cow<'a, Scenario>, config: Cow<'a, SimConfig>) -> Sim<'a> {
+        let ids = scenario.branch_ids();
+        let branches = scenario
+            .branches
+            .iter()
+            .map(|b| (b.id, Some(Branch::new(branch_config(b.id, b.balance, &ids, &config)))))
+            .collect();
+        let sessions = scenario
             .customers
             .iter()
-            .zip(config.per_session(scenario))
+            .zip(config.per_session(&scenario))
             .map(|(c, g)| Session::with_guarantees(c.id, g))
-            .collect(),
-        results: scenario.customers.iter().map(|c| vec![None; c.events.len()]).collect(),
-        completion: 0,
-        acknowledged: Vec::new(),
-        last_progress: 0,
-        processed: 0,
-        ticking: config.anti_entropy_ms > 0
-            && (config.propagation == PropagationMode::Background || !config.network.is_perfect()),
-        ids,
-    };
-    for f in &config.network.faults {
-        sim.schedule_at(us(f.at_ms), Event::Fault(f.fault.clone()));
-    }
-    if sim.ticking {
-        for b in sim.ids.clone() {
-            let first = us(config.anti_entropy_ms);
-            sim.schedule_at(first, Event::Tick { branch: b });
+            .collect();
+        let results = scenario.customers.iter().map(|c| vec![None; c.events.len()]).collect();
+        let ticking = config.anti_entropy_ms > 0
+            && (config.propagation == PropagationMode::Background || !config.network.is_perfect());
+        let phases = config.schedule.phases(&scenario);
+        let mut sim = Sim {
+            now: 0,
+            seq: 0,
+            queue: BinaryHeap::new(),
+            events: BTreeMap::new(),
+            rng: SplitMix64::new(config.seed),
+            links: LinkState::new(&config.network),
+            branches,
+            incarnation: ids.iter().map(|b| (*b, 0)).collect(),
+            stored: BTreeMap::new(),
+            next_id: 0,
+            attempts: BTreeMap::new(),
+            peer_tokens: BTreeMap::new(),
+            pulls: BTreeMap::new(),
+            pull_tokens: BTreeMap::new(),
+            outstanding: BTreeMap::new(),
+            phase: Vec::new(),
+            cursor: Vec::new(),
+            busy: Vec::new(),
+            sessions,
+            results,
+            completion: 0,
+            acknowledged: Vec::new(),
+            last_progress: 0,
+            processed: 0,
+            ticking,
+            phases,
+            phase_index: 0,
+            phase_started: false,
+            stage: Stage::Phases,
+            finish_limit: 0,
+            gate: None,
+            browser: BTreeMap::new(),
+            browser_answers: Vec::new(),
+            trace: None,
+            cursors: BTreeMap::new(),
+            ids,
+            scenario,
+            config,
+        };
+        for f in &sim.config.network.faults.clone() {
+            sim.schedule_at(us(f.at_ms), Event::Fault(f.fault.clone()));
         }
+        if sim.ticking {
+            for b in sim.ids.clone() {
+                let first = us(sim.config.anti_entropy_ms);
+                sim.schedule_at(first, Event::Tick { branch: b });
+            }
+        }
+        sim
     }
-    sim.run_phases()?;
-    sim.finish()
 }
 
 fn branch_config(
@@ -322,6 +400,7 @@ impl Sim<'_> {
     fn settled(&self) -> bool {
         self.attempts.is_empty()
             && self.outstanding.is_empty()
+            && self.browser.is_empty()
             && self
                 .branches
                 .values()
@@ -342,71 +421,170 @@ impl Sim<'_> {
         }
     }
 
-    fn run_phases(&mut self) -> Result<(), SimError> {
-        for phase in self.config.schedule.phases(self.scenario) {
-            self.cursor = vec![0; phase.len()];
-            self.busy = vec![false; phase.len()];
-            self.phase = phase;
-            for r in 0..self.phase.len() {
-                let d = self.client_delay();
-                self.schedule_in(d, Event::CustomerSend { run: r });
-                self.busy[r] = true;
-            }
-            loop {
-                let done = self.busy.iter().all(|b| !b)
-                    && self.cursor.iter().zip(&self.phase).all(|(c, run)| *c == run.events.len());
-                if done && (self.settled() || self.faults_active()) {
-                    break;
-                }
-                if !self.step()? {
-                    if done {
-                        break;
+    /// Runs until simulated time `until` (µs), or until nothing can happen
+    /// without the outside (a paced run waiting for a permit), or to the end:
+    /// the customers' phases one after another, then the repair of every
+    /// fault and the catch-up of every branch ([`Sim::begin_finish`]). Past
+    /// the end, it still carries out what is sent in (a browser's request).
+    fn advance(&mut self, until: u64) -> Result<Progress, SimError> {
+        loop {
+            match self.stage {
+                Stage::Phases => {
+                    if self.phase_index >= self.phases.len() {
+                        self.begin_finish();
+                        continue;
                     }
-                    // Nothing left to happen, yet requests are unanswered.
-                    return Err(self.did_not_finish());
+                    if !self.phase_started {
+                        self.start_phase();
+                    }
+                    let done = self.busy.iter().all(|b| !b)
+                        && self
+                            .cursor
+                            .iter()
+                            .zip(&self.phase)
+                            .all(|(c, run)| *c == run.events.len());
+                    if done && (self.settled() || self.faults_active()) {
+                        self.next_phase();
+                        continue;
+                    }
+                    match self.step_until(until)? {
+                        Stepped::Did => {}
+                        Stepped::Later => return Ok(self.pause_at(until, Progress::Running)),
+                        Stepped::Nothing if done => {
+                            self.next_phase();
+                            continue;
+                        }
+                        Stepped::Nothing
+                            if self.gate.as_ref().is_some_and(|g| !g.held.is_empty()) =>
+                        {
+                            return Ok(self.pause_at(until, Progress::Waiting));
+                        }
+                        // Nothing left to happen, yet requests are unanswered.
+                        Stepped::Nothing => return Err(self.did_not_finish()),
+                    }
+                    // A paced run's faults are its user's: they stay until the end.
+                    let stalled_for = self.now.saturating_sub(self.last_progress);
+                    if self.gate.is_none()
+                        && stalled_for > us(self.config.repair_after_ms)
+                        && self.faults_active()
+                    {
+                        self.repair_everything();
+                        self.last_progress = self.now;
+                    }
                 }
-                let stalled_for = self.now.saturating_sub(self.last_progress);
-                if stalled_for > us(self.config.repair_after_ms) && self.faults_active() {
-                    self.repair_everything();
-                    self.last_progress = self.now;
+                Stage::Finishing => {
+                    // Once converged, ticks stop and the last pulls drain.
+                    if self.settled() && self.converged() && self.pulls.is_empty() {
+                        self.stage = Stage::Done;
+                        continue;
+                    }
+                    match self.step_until(until)? {
+                        Stepped::Did if self.processed >= self.finish_limit => {
+                            return Err(SimError::TooManyEvents { events: self.processed });
+                        }
+                        Stepped::Did => {}
+                        Stepped::Later => return Ok(self.pause_at(until, Progress::Running)),
+                        Stepped::Nothing => return Err(self.did_not_finish()),
+                    }
                 }
+                Stage::Done => match self.step_until(until)? {
+                    Stepped::Did => {}
+                    Stepped::Later | Stepped::Nothing => {
+                        return Ok(self.pause_at(until, Progress::Finished))
+                    }
+                },
             }
         }
-        Ok(())
+    }
+
+    /// Simulated time is `until` now, unless already later (or unbounded).
+    fn pause_at(&mut self, until: u64, progress: Progress) -> Progress {
+        if until != u64::MAX {
+            self.now = self.now.max(until);
+        }
+        progress
+    }
+
+    /// The next event, if it is due by `until`.
+    fn step_until(&mut self, until: u64) -> Result<Stepped, SimError> {
+        match self.queue.peek() {
+            None => Ok(Stepped::Nothing),
+            Some(Reverse((at, _))) if *at > until => Ok(Stepped::Later),
+            Some(_) => Ok(if self.step()? { Stepped::Did } else { Stepped::Nothing }),
+        }
+    }
+
+    fn start_phase(&mut self) {
+        self.phase = self.phases[self.phase_index].clone();
+        self.cursor = vec![0; self.phase.len()];
+        self.busy = vec![false; self.phase.len()];
+        for r in 0..self.phase.len() {
+            let d = self.client_delay();
+            self.schedule_in(d, Event::CustomerSend { run: r });
+            self.busy[r] = true;
+        }
+        self.phase_started = true;
+    }
+
+    fn next_phase(&mut self) {
+        self.phase_index += 1;
+        self.phase_started = false;
     }
 
     /// Customers are done: repair every fault, then run until every branch
     /// has every write and nothing is in flight.
-    fn finish(mut self) -> Result<SimRun, SimError> {
+    fn begin_finish(&mut self) {
         // Faults planned for after the customers are done are moot.
         self.events.retain(|_, e| !matches!(e, Event::Fault(_)));
         self.repair_everything();
-        let limit = self.processed.saturating_add(MAX_EVENTS);
-        // Once converged, ticks stop and the last pulls drain.
-        while !(self.settled() && self.converged() && self.pulls.is_empty()) {
-            if !self.step()? {
-                return Err(self.did_not_finish());
-            }
-            if self.processed >= limit {
-                return Err(SimError::TooManyEvents { events: self.processed });
-            }
-        }
+        self.finish_limit = self.processed.saturating_add(MAX_EVENTS);
+        self.stage = Stage::Finishing;
+    }
+
+    /// The record of the run so far (whole once it is [`Progress::Finished`]).
+    fn record(&self) -> RunRecord {
+        let branches = self.branches.values().flatten().map(branch_record).collect();
+        RunRecord::from_answers(&self.scenario, self.results.clone(), branches)
+    }
+
+    /// The finished run, taken apart.
+    fn into_run(mut self) -> SimRun {
         let branches: BTreeMap<BranchId, Branch> = std::mem::take(&mut self.branches)
             .into_iter()
             .map(|(id, b)| (id, b.expect("repaired")))
             .collect();
         let record = RunRecord::from_answers(
-            self.scenario,
+            &self.scenario,
             std::mem::take(&mut self.results),
             branches.values().map(branch_record).collect(),
         );
-        Ok(SimRun {
+        SimRun {
             record,
             branches,
             acknowledged: self.acknowledged,
             end_us: self.now,
             events: self.processed,
-        })
+        }
+    }
+
+    /// The branches crashed right now.
+    fn down(&self) -> Vec<BranchId> {
+        self.ids.iter().copied().filter(|b| !self.is_up(*b)).collect()
+    }
+
+    /// Notes that `fault` was just applied, with the network as it is now.
+    fn note_network(&mut self, fault: Fault, planned_at_ms: Option<u64>) {
+        if self.trace.is_some() {
+            let (down, links) = (self.down(), self.links.clone());
+            self.note(Happened::Network { fault, planned_at_ms, down, links });
+        }
+    }
+
+    /// Notes `happened` at the current time, when the run is traced.
+    fn note(&mut self, happened: Happened) {
+        if let Some(trace) = &mut self.trace {
+            trace.push((self.now, happened));
+        }
     }
 
     fn repair_everything(&mut self) {
@@ -458,7 +636,10 @@ impl Sim<'_> {
                     self.schedule_in(every, Event::Tick { branch });
                 }
             }
-            Event::Fault(fault) => self.apply_fault(fault),
+            Event::Fault(fault) => {
+                self.apply_fault(fault.clone());
+                self.note_network(fault, Some(self.now / 1000));
+            }
         }
         Ok(true)
     }
@@ -504,9 +685,16 @@ impl Sim<'_> {
             .filter(|(_, o)| o.request.branch == b)
             .map(|(t, o)| (*t, o.clone()))
             .collect();
-        for (token, o) in waiting {
+        let browser: Vec<(ReplyToken, Request)> = self
+            .browser
+            .iter()
+            .filter(|(_, r)| r.branch == b)
+            .map(|(t, r)| (*t, r.clone()))
+            .collect();
+        let waiting = waiting.into_iter().map(|(t, o)| (t, o.request)).chain(browser);
+        for (token, request) in waiting {
             let reply =
-                Reply::unanswered(&o.request, format!("branch {} crashed before answering", b.0));
+                Reply::unanswered(&request, format!("branch {} crashed before answering", b.0));
             let d = self.client_delay();
             self.schedule_in(d, Event::ToCustomer { token, reply });
         }
@@ -538,9 +726,12 @@ impl Sim<'_> {
 
     fn restart(&mut self, b: BranchId) {
         let spec = self.scenario.branches.iter().find(|s| s.id == b).expect("known branch");
-        let config = branch_config(b, spec.balance, &self.ids, self.config);
+        let config = branch_config(b, spec.balance, &self.ids, &self.config);
         let stored = self.stored.get(&b).cloned().unwrap_or_default();
-        self.branches.insert(b, Some(Branch::recover(config, stored)));
+        let branch = Branch::recover(config, stored);
+        // Writes recovered from the store are not news to a watcher.
+        self.cursors.insert(b, AppliedCursor::at(branch.applied_log().len()));
+        self.branches.insert(b, Some(branch));
     }
 
     fn customer_send(&mut self, r: usize) {
@@ -549,14 +740,30 @@ impl Sim<'_> {
             self.busy[r] = false;
             return;
         }
+        if let Some(gate) = &mut self.gate {
+            if gate.permits == 0 {
+                gate.held.push_back(r);
+                return;
+            }
+            gate.permits -= 1;
+        }
         let e = run.events[self.cursor[r]];
-        let event = &self.scenario.customers[run.session].events[e];
-        let request = self.sessions[run.session].request(event.id, event.branch, event.op);
+        let session = run.session;
+        let event = &self.scenario.customers[session].events[e];
+        let request = self.sessions[session].request(event.id, event.branch, event.op);
+        let to = event.branch;
+        if self.trace.is_some() {
+            let sent = Traced::Sent {
+                session: session as u32,
+                from_browser: false,
+                request: request.clone(),
+            };
+            self.note(Happened::Traced(sent));
+        }
         let token = ReplyToken(self.id());
         self.outstanding.insert(token, Outstanding { run: r, event: e, request: request.clone() });
         self.busy[r] = true;
         let d = self.client_delay();
-        let to = event.branch;
         self.schedule_in(
             d,
             Event::ToBranch { to, incarnation: None, msg: BranchMsg::Request { token, request } },
@@ -564,8 +771,24 @@ impl Sim<'_> {
     }
 
     fn customer_receive(&mut self, token: ReplyToken, reply: Reply) {
-        let Some(o) = self.outstanding.remove(&token) else { return };
+        let Some(o) = self.outstanding.remove(&token) else {
+            if self.browser.remove(&token).is_some() {
+                let answered =
+                    Traced::Answered { session: 0, from_browser: true, reply: reply.clone() };
+                self.note(Happened::Traced(answered));
+                self.browser_answers.push((token, reply));
+            }
+            return;
+        };
         let session = self.phase[o.run].session;
+        if self.trace.is_some() {
+            let answered = Traced::Answered {
+                session: session as u32,
+                from_browser: false,
+                reply: reply.clone(),
+            };
+            self.note(Happened::Traced(answered));
+        }
         self.sessions[session].observe(&reply);
         if let Some(w) = reply.write {
             self.acknowledged.push(w);
@@ -613,9 +836,9 @@ impl Sim<'_> {
         if !self.is_up(to) {
             match msg {
                 BranchMsg::Request { token, .. } => {
-                    if let Some(o) = self.outstanding.get(&token).cloned() {
-                        let reply =
-                            Reply::unanswered(&o.request, format!("branch {} is down", to.0));
+                    let request = self.outstanding.get(&token).map(|o| &o.request);
+                    if let Some(request) = request.or_else(|| self.browser.get(&token)).cloned() {
+                        let reply = Reply::unanswered(&request, format!("branch {} is down", to.0));
                         let d = self.client_delay();
                         self.schedule_in(d, Event::ToCustomer { token, reply });
                     }
@@ -755,7 +978,14 @@ impl Sim<'_> {
                         self.fail_pull(pull, b);
                     }
                 }
-                Effect::Logged(_) => {}
+                Effect::Logged(entry) => {
+                    if let (Some(trace), Some(Some(branch))) =
+                        (&mut self.trace, self.branches.get(&b))
+                    {
+                        let cursor = self.cursors.entry(b).or_default();
+                        trace.push((self.now, Happened::Traced(cursor.logged(branch, entry))));
+                    }
+                }
                 // The simulated branches are honest, so this does not happen
                 // but for a busy branch: a refused delivery is retried like a
                 // lost one, a refused pull fails.

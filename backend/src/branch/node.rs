@@ -43,9 +43,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bank_core::branch::{PeerRefusal, Propagation, PropagationAck, Reply, ReplyToken, Request};
-use bank_core::{
-    Branch, BranchConfig, BranchId, BranchRecord, CustomerId, Effect, EventId, Input, LogKind,
-};
+use bank_core::trace::AppliedCursor;
+use bank_core::{Branch, BranchConfig, BranchId, BranchRecord, Effect, Input};
 use bank_proto as pb;
 use bank_proto::replica_client::ReplicaClient;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -309,7 +308,7 @@ pub fn spawn_with(
         waiting_for_quiet: Vec::new(),
         replies: Vec::new(),
         flusher,
-        reported_applied: branch_applied,
+        reported_applied: AppliedCursor::at(branch_applied),
         options,
     };
     let task = tokio::spawn(node.run(rx));
@@ -342,7 +341,7 @@ struct Node {
     flusher: Option<Flusher>,
     /// How many of the branch's applied writes the activity sink has been
     /// told about (writes recovered from the store at start are not news).
-    reported_applied: usize,
+    reported_applied: AppliedCursor,
     options: NodeOptions,
 }
 
@@ -541,7 +540,7 @@ impl Node {
             clock_scheme: reset.clock_scheme,
             propagation: reset.propagation,
         });
-        self.reported_applied = 0;
+        self.reported_applied = AppliedCursor::default();
         self.customers.clear();
         self.peer_calls.clear();
         self.pull_calls.clear();
@@ -687,26 +686,7 @@ impl Node {
             Effect::Logged(entry) => {
                 let branch = &self.branch;
                 let reported = &mut self.reported_applied;
-                report(&self.activity, || {
-                    // Every write is applied with an Execute or
-                    // PropagateExecuted entry of its own, in apply order:
-                    // that entry carries it.
-                    let mut added_writes: BTreeMap<CustomerId, Vec<EventId>> = BTreeMap::new();
-                    let next = branch.applied_log().get(*reported).map(|a| &a.write);
-                    if let Some(write) = next.filter(|w| {
-                        matches!(entry.kind, LogKind::Execute | LogKind::PropagateExecuted)
-                            && (w.customer, w.event) == (entry.customer, entry.event)
-                    }) {
-                        added_writes.insert(write.customer, vec![write.event]);
-                        *reported += 1;
-                    }
-                    Activity::Logged {
-                        branch: branch.id(),
-                        entry,
-                        balance: branch.balance(),
-                        added_writes,
-                    }
-                });
+                report(&self.activity, || Activity::from(reported.logged(branch, entry)));
             }
         }
     }

@@ -67,10 +67,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bank_core::branch::PropagationMode;
-use bank_core::experiment::{self, Overrides, RunPlan};
-use bank_core::formats::{self, OutputFormat, OutputOptions};
+use bank_core::experiment::RunPlan;
+use bank_core::formats::OutputFormat;
 use bank_core::network::{Fault, TimedFault};
-use bank_core::{BranchId, Guarantees, Scenario};
+use bank_core::{Guarantees, Scenario};
 use bank_proto as pb;
 use tokio::sync::{mpsc, Mutex};
 use tokio::task::JoinHandle;
@@ -85,6 +85,7 @@ use crate::lab::examples::Example;
 use crate::net::transport::BankChannel;
 use crate::observe::{Activity, ActivitySink};
 use crate::shutdown::Shutdown;
+use bank_proto::lab_trace::{fault_description, Prepared};
 use events::{fault_refused, network_state};
 use history::{Follower, History};
 use limits::{LimitReached, Limits};
@@ -251,18 +252,11 @@ impl Lab {
         guarantees: Option<Guarantees>,
         propagation: Option<PropagationMode>,
     ) -> Result<pb::ScenarioSummary, LoadError> {
-        let display_name = if name.is_empty() { "scenario" } else { name };
-        let experiment = experiment::parse_experiment(text, display_name)
-            .map_err(|e| LoadError::Invalid(pb::ScenarioError::from(&e)))?;
-        let (scenario, settings) = (experiment.scenario, experiment.settings);
-        let scripted = scenario.customers.iter().map(|c| c.events.len()).sum();
-        self.limits.admit(scenario.branches.len(), scripted).map_err(LoadError::TooLarge)?;
-        // The browser's menu offers the file's own guarantees among its choices.
-        let chose = Overrides { format, propagation, ..Overrides::default() }
-            .picked_guarantees(guarantees, &settings);
-        let plan = RunPlan::resolve(&scenario, &settings, chose);
-        let description = settings.description.as_deref().unwrap_or_default();
-        let summary = events::summary(display_name, &scenario, &plan, description);
+        let prepared = Prepared::read(text, name, format, guarantees, propagation)
+            .map_err(LoadError::Invalid)?;
+        let branches = prepared.scenario.branches.len();
+        self.limits.admit(branches, prepared.scripted()).map_err(LoadError::TooLarge)?;
+        let Prepared { scenario, plan, summary } = prepared;
         let loaded = Loaded { scenario, plan, summary: summary.clone() };
         let mut state = self.inner.lock().await;
         state.loaded = Some(loaded);
@@ -280,33 +274,8 @@ impl Lab {
             let Some(loaded) = &state.loaded else {
                 return fault_refused("no scenario is loaded", None);
             };
-            let ids = loaded.scenario.branch_ids();
-            let known = |b: u64| ids.contains(&BranchId(b));
-            let named: Vec<u64> = match &fault {
-                Fault::Cut([a, b])
-                | Fault::Heal([a, b])
-                | Fault::SetDelay { between: [a, b], .. } => vec![*a, *b],
-                Fault::Crash(b) | Fault::Restart(b) | Fault::Isolate(b) | Fault::Rejoin(b) => {
-                    vec![*b]
-                }
-            };
-            if let Some(b) = named.iter().find(|b| !known(**b)) {
-                return fault_refused(&format!("there is no branch {b}"), None);
-            }
-            if let Fault::Cut([a, b])
-            | Fault::Heal([a, b])
-            | Fault::SetDelay { between: [a, b], .. } = &fault
-            {
-                if a == b {
-                    let why = format!("a link joins two different branches, not {a} and {b}");
-                    return fault_refused(&why, None);
-                }
-            }
-            if let Fault::SetDelay { delay_ms: d, .. } = &fault {
-                if d.max_ms() > MAX_INJECTED_DELAY_MS {
-                    let why = format!("a link's delay can be at most {MAX_INJECTED_DELAY_MS} ms");
-                    return fault_refused(&why, None);
-                }
+            if let Some(why) = fault.refusal(&loaded.scenario.branch_ids()) {
+                return fault_refused(&why, None);
             }
             match state.run.as_ref().and_then(|r| r.control.clone()) {
                 Some(c) => c,
@@ -317,17 +286,8 @@ impl Lab {
                 }
             }
         };
-        let down = control.down().await;
-        match &fault {
-            Fault::Crash(b) if down.contains(&BranchId(*b)) => {
-                let why = format!("branch {b} is down already");
-                return fault_refused(&why, Some(network_state(&control).await));
-            }
-            Fault::Restart(b) if !down.contains(&BranchId(*b)) => {
-                let why = format!("branch {b} is up: crash it first");
-                return fault_refused(&why, Some(network_state(&control).await));
-            }
-            _ => {}
+        if let Some(why) = fault.refusal_now(&control.down().await) {
+            return fault_refused(&why, Some(network_state(&control).await));
         }
         if let Err(e) = control.apply(&fault).await {
             let why = format!("{fault}: {e}");
@@ -569,13 +529,9 @@ impl Lab {
             match item {
                 Activity::RunEnded(Ok(record)) => {
                     let (scenario, plan) = (&loaded.scenario, &loaded.plan);
-                    for violation in events::violations(scenario, &record, &plan.per_session) {
-                        self.push(&mut state, pb::lab_event::Event::Violation(violation));
+                    for event in bank_proto::lab_trace::run_end(scenario, plan, &record) {
+                        self.push(&mut state, event);
                     }
-                    let options = OutputOptions::default();
-                    let output = formats::render(plan.format, scenario, &record, &options);
-                    let finished = events::finished(plan.format, output);
-                    self.push(&mut state, pb::lab_event::Event::Finished(finished));
                     stop_ticker(&mut state);
                     self.set_play(&mut state, pb::PlayState::Finished);
                 }
@@ -619,7 +575,7 @@ impl Lab {
                 if state.generation != generation {
                     return;
                 }
-                let description = format!("{} (planned, at {} ms)", f.fault, f.at_ms);
+                let description = fault_description(&f.fault, Some(f.at_ms));
                 lab.push(&mut state, events::network_changed(description, network));
             }
         }));
@@ -693,7 +649,7 @@ impl Lab {
 }
 
 /// The longest delay a link may be given by clicking.
-pub const MAX_INJECTED_DELAY_MS: u64 = 2_000;
+pub use bank_core::network::MAX_INJECTED_DELAY_MS;
 
 /// Takes back permits handed out but not used yet, so that after a pause no
 /// further scripted event starts.

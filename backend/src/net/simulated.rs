@@ -101,6 +101,16 @@ impl Network {
         self.changed.subscribe()
     }
 
+    /// The links as they are right now (cuts and delays).
+    pub fn links(&self) -> LinkState {
+        self.inner.lock().expect("network lock").links.clone()
+    }
+
+    /// Every branch of the network.
+    pub fn branches(&self) -> Vec<BranchId> {
+        self.inner.lock().expect("network lock").branches.clone()
+    }
+
     /// The links cut right now.
     pub fn cut_links(&self) -> Vec<(BranchId, BranchId)> {
         self.inner.lock().expect("network lock").links.cut_links().collect()
@@ -109,16 +119,7 @@ impl Network {
     /// Each link's delay where it differs from no delay at all.
     pub fn delays(&self) -> Vec<(BranchId, BranchId, Delay)> {
         let inner = self.inner.lock().expect("network lock");
-        let mut out = Vec::new();
-        for (i, a) in inner.branches.iter().enumerate() {
-            for b in &inner.branches[i + 1..] {
-                let d = inner.links.delay(*a, *b);
-                if d != Delay::Fixed(0) {
-                    out.push((*a, *b, d));
-                }
-            }
-        }
-        out
+        inner.links.delays(&inner.branches)
     }
 }
 

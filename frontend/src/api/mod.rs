@@ -108,6 +108,12 @@ impl Api {
         self.read_only
     }
 
+    /// The server's host and port (`127.0.0.1:8080`), for the page to name.
+    pub fn host(&self) -> String {
+        let origin = self.origin.split_once("://").map_or(self.origin.as_str(), |(_, h)| h);
+        origin.trim_end_matches('/').to_owned()
+    }
+
     /// The server that served this page.
     pub fn same_origin() -> Self {
         let origin = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();

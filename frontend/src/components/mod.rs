@@ -8,6 +8,7 @@ pub mod customer_panel;
 pub mod details;
 pub mod diagram;
 pub mod dots;
+pub mod engine_badge;
 pub mod event_log;
 pub mod fault_bar;
 pub mod grade_panel;

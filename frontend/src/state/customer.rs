@@ -7,13 +7,13 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::playback::Playback;
-use crate::api::Api;
+use crate::engine::Engine;
 use crate::model::customer::BrowserCustomer;
 
 /// The `Customer` context: signals (all `Copy`), plus the actions below.
 #[derive(Clone, Copy, Debug)]
 pub struct Customer {
-    api: StoredValue<Api>,
+    api: StoredValue<Engine, LocalStorage>,
     /// The browser's customer: its session and event ids.
     pub browser: RwSignal<BrowserCustomer>,
     /// Bumped whenever a new history starts and the session is reset: a reply
@@ -24,9 +24,9 @@ pub struct Customer {
 }
 
 impl Customer {
-    pub fn new(api: Api) -> Self {
+    pub fn new(api: Engine) -> Self {
         Customer {
-            api: StoredValue::new(api),
+            api: StoredValue::new_local(api),
             browser: RwSignal::new(BrowserCustomer::default()),
             epoch: StoredValue::new(0),
             result: RwSignal::new(None),

@@ -29,7 +29,7 @@ use leptos::prelude::*;
 use self::{
     customer::Customer, focus::Focus, playback::Playback, server::Server, settings::Settings,
 };
-use crate::api::Api;
+use crate::engine::Engine;
 
 /// Every context of the page, made together. The app provides each one on
 /// its own; this bundle is only for the code that wires them up (the app,
@@ -44,8 +44,8 @@ pub struct State {
 }
 
 impl State {
-    /// Fresh contexts for the lab server at `api`.
-    pub fn new(api: Api) -> Self {
+    /// Fresh contexts for the lab `api` runs (live or simulated).
+    pub fn new(api: Engine) -> Self {
         let server = Server::new(api.clone());
         State {
             server,

@@ -7,7 +7,7 @@ use bank_proto::{fault_request, Command, FaultRequest, PlayState};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::Api;
+use crate::engine::{Engine, EngineKind};
 
 /// Why a follower's controls are disabled (their title and label).
 pub const READ_ONLY: &str = "following someone else's lab: read-only";
@@ -15,7 +15,9 @@ pub const READ_ONLY: &str = "following someone else's lab: read-only";
 /// The `Server` context: signals (all `Copy`), plus the commands below.
 #[derive(Clone, Copy, Debug)]
 pub struct Server {
-    api: StoredValue<Api>,
+    engine: StoredValue<Engine, LocalStorage>,
+    /// Which engine that is (the page says so).
+    kind: StoredValue<EngineKind>,
     /// This page follows someone else's lab: it may watch, not change it
     /// (the controls that would are disabled, and say why).
     pub read_only: bool,
@@ -30,20 +32,26 @@ pub struct Server {
 }
 
 impl Server {
-    pub fn new(api: Api) -> Self {
+    pub fn new(engine: Engine) -> Self {
         Server {
-            read_only: api.read_only(),
+            read_only: engine.read_only(),
             follow_id: StoredValue::new(None),
-            api: StoredValue::new(api),
+            kind: StoredValue::new(engine.kind()),
+            engine: StoredValue::new_local(engine),
             connected: RwSignal::new(false),
             notice: RwSignal::new(None),
             play_state: RwSignal::new(PlayState::Empty),
         }
     }
 
-    /// The server's address (the Watch loop opens its stream there).
-    pub(crate) fn api(&self) -> Api {
-        self.api.get_value()
+    /// The engine running the bank (the Watch loop opens its stream there).
+    pub(crate) fn api(&self) -> Engine {
+        self.engine.get_value()
+    }
+
+    /// Which engine runs the bank: a live cluster or this page's simulator.
+    pub fn engine_kind(self) -> EngineKind {
+        self.kind.get_value()
     }
 
     /// Shows `message` in the banner.

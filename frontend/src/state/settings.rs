@@ -9,12 +9,13 @@ use bank_proto::{CompareRequest, CompareResult, Example, ScenarioError};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::{Api, ApiError};
+use crate::api::ApiError;
+use crate::engine::Engine;
 
 /// The `Settings` context: signals (all `Copy`), plus the actions below.
 #[derive(Clone, Copy, Debug)]
 pub struct Settings {
-    api: StoredValue<Api>,
+    api: StoredValue<Engine, LocalStorage>,
     pub examples: RwSignal<Vec<Example>>,
     /// The guarantees chosen with the toggles (`None`: the scenario's own),
     /// sent with the next load.
@@ -37,9 +38,9 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn new(api: Api) -> Self {
+    pub fn new(api: Engine) -> Self {
         Settings {
-            api: StoredValue::new(api),
+            api: StoredValue::new_local(api),
             examples: RwSignal::new(Vec::new()),
             guarantee_choice: RwSignal::new(None),
             propagation_choice: RwSignal::new(None),
@@ -52,7 +53,7 @@ impl Settings {
         }
     }
 
-    fn api(&self) -> Api {
+    fn api(&self) -> Engine {
         self.api.get_value()
     }
 

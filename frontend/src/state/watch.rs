@@ -13,7 +13,8 @@ use bank_proto::{lab_event::Event, LabEvent, PlayState};
 use leptos::prelude::*;
 
 use super::State;
-use crate::api::{self, ApiError};
+use crate::api::ApiError;
+use crate::engine::{self as api, sleep};
 use crate::model::trace::{Pushed, Trace};
 
 /// The most events of the Watch stream put into the trace before the page
@@ -147,16 +148,4 @@ fn take(state: State, event: LabEvent, resumed: bool) {
         }
         _ => {}
     }
-}
-
-/// Resolves after `duration` (a browser timer).
-async fn sleep(duration: Duration) {
-    let (tx, rx) = futures::channel::oneshot::channel::<()>();
-    set_timeout(
-        move || {
-            let _ = tx.send(());
-        },
-        duration,
-    );
-    let _ = rx.await;
 }

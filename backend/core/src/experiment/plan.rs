@@ -38,6 +38,7 @@ use crate::ids::CustomerId;
 use crate::network::NetworkPlan;
 use crate::scenario::Scenario;
 use crate::schedule::Schedule;
+use crate::sim::SimConfig;
 
 use super::file::Settings;
 
@@ -105,6 +106,25 @@ impl RunPlan {
             propagation: chose.propagation.or(settings.propagation).unwrap_or_default(),
             seed: chose.seed.or(settings.seed).unwrap_or(0),
             network: settings.network.clone(),
+        }
+    }
+}
+
+impl RunPlan {
+    /// The plan as the simulator runs it (the browser's lab without a
+    /// server): the same settings, the branches' clock scheme from the
+    /// output format, and the simulator's own timings
+    /// ([`SimConfig::default`]).
+    pub fn sim_config(&self) -> SimConfig {
+        SimConfig {
+            schedule: self.schedule,
+            clock_scheme: self.format.clock_scheme(),
+            propagation: self.propagation,
+            guarantees: self.guarantees,
+            per_customer: self.per_customer.clone(),
+            network: self.network.clone(),
+            seed: self.seed,
+            ..SimConfig::default()
         }
     }
 }
