@@ -25,10 +25,10 @@
 //!    `project3-big` at full speed; peak memory, memory per lab, the delay
 //!    from the lab recording an event to a follower receiving it (see
 //!    `labs/mod.rs`).
-//! 5c. How `bank run` scales: peak memory for 50-400 branches, and time per
+//! 6. How `bank run` scales (BENCHMARKS.md 5c): peak memory for 50-400 branches, and time per
 //!    1,000 events at 1,000-100,000 events (see `scale/mod.rs`);
 //!    `--only scale` (or `scale-rss`, `scale-events`) prints those rows alone.
-//! 6. The record of fixes these numbers led to, before → after
+//! 7. The record of fixes these numbers led to, before → after
 //!    (`before-after.md`, kept by hand: past measurements, not this run's).
 
 #[path = "labs/mod.rs"]

@@ -33,12 +33,25 @@ use bank_proto::OpenReply;
 use crate::api::ApiError;
 use crate::components::invariants_strip::InvariantsStrip;
 use crate::components::{
-    compare_panel::ComparePanel, controls::Controls, customer_panel::CustomerPanel,
-    details::Details, diagram::SpaceTimeDiagram, engine_badge::EngineBadge, event_log::EventLog,
-    fault_bar::FaultBar, grade_panel::GradePanel, graph::Graph, output_panel::OutputPanel,
-    present::{Explanation, PresentButton}, scenario_panel::ScenarioPanel,
-    session_panel::SessionPanel, share::ShareFollow, share_run::ShareRun, state_table::StateTable,
-    timeline::Timeline, violations_panel::ViolationsPanel,
+    compare_panel::ComparePanel,
+    controls::Controls,
+    customer_panel::CustomerPanel,
+    details::Details,
+    diagram::SpaceTimeDiagram,
+    engine_badge::EngineBadge,
+    event_log::EventLog,
+    fault_bar::FaultBar,
+    grade_panel::GradePanel,
+    graph::Graph,
+    output_panel::OutputPanel,
+    present::{Explanation, PresentButton},
+    scenario_panel::ScenarioPanel,
+    session_panel::SessionPanel,
+    share::ShareFollow,
+    share_run::ShareRun,
+    state_table::StateTable,
+    timeline::Timeline,
+    violations_panel::ViolationsPanel,
 };
 use crate::engine::{choose, Engine};
 use crate::model::embed::{self, EmbedView, PageParams, ScenarioSource};

@@ -234,7 +234,7 @@ mod tests {
         let lane_events = |lane: usize| clocks.events.iter().filter(move |e| e.lane == lane);
         // The customer's last event (the query's answer) has seen everything
         // the deposit caused at branch 1 up to its answer, and the query at 2.
-        let last = lane_events(2).last().expect("the customer's events");
+        let last = lane_events(2).next_back().expect("the customer's events");
         assert_eq!(last.vector.get(2), 4, "two requests, two answers");
         assert!(last.vector.get(0) >= 1 && last.vector.get(1) >= 1, "{}", clocks.table());
         // Every event's own entry is its place on its lane.

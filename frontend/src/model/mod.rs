@@ -25,16 +25,16 @@
 //! `From` / `TryFrom` impls, the backend's own: no conversion is written here.
 
 pub mod applied;
-pub mod clock_why;
 pub mod causal;
+pub mod clock_why;
 pub mod customer;
 pub mod describe;
 pub mod diagram;
 pub mod embed;
 pub mod format;
+pub mod grade;
 pub mod history_export;
 pub mod invariants;
-pub mod grade;
 pub mod lanes;
 pub mod layout;
 pub mod permalink;
