@@ -134,7 +134,8 @@ mod tests {
             branch: BranchId(2),
             entry: LogEntry {
                 clock: 4,
-                step: Default::default(),
+                // The step that led to the clock (what the wire carries back).
+                step: bank_core::ClockStep { result: 4, ..Default::default() },
                 write: None,
                 kind: LogKind::PropagateExecuted,
                 customer: CustomerId(1),
