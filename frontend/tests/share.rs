@@ -88,7 +88,12 @@ fn logged(
             peer,
             balance_cents: Some(balance),
             failed,
-            clock_step: None,
+            // What a branch sends: the clock's step is always there.
+            clock_step: Some(bank_proto::ClockStep {
+                rule: bank_proto::ClockRule::Unchanged as i32,
+                local: 0,
+                message: None,
+            }),
             write: None,
         }),
         balance_cents: balance,
