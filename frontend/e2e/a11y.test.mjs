@@ -1,7 +1,6 @@
 // End-to-end: an axe-core accessibility audit of every way the page is
 // shown (the main page, embed mode with the graph, with graph and diagram,
-// presentation mode, a follower's read-only view, and the page a full
-// server answers with),
+// a follower's read-only view, and the page a full server answers with),
 // against the real `bank serve` in headless Chromium (see
 // visualizer.test.mjs for how it is run).
 //
@@ -100,24 +99,6 @@ test('embed mode with &view=both has no axe-core violations', async () => {
   await byId(page, 'branch-2').waitFor({ timeout: WAIT });
   await byId(page, 'diagram-lane-b2').waitFor({ timeout: WAIT });
   await assertAccessible(page, 'embed mode with the diagram');
-  assert.deepEqual(errors, []);
-  await context.close();
-});
-
-test('presentation mode has no axe-core violations', async () => {
-  const { context, page, errors } = await openViewer(
-    browser, new URL('/?present=1&scenario=seed-test-1', server.url).href, { width: 1920, height: 1080 });
-  await byId(page, 'app-root').waitFor({ timeout: WAIT });
-  await byId(page, 'branch-2').waitFor({ timeout: WAIT });
-  await page.waitForFunction(() => document.documentElement.classList.contains('present-mode'), null, { timeout: WAIT });
-  await assertAccessible(page, 'presentation mode');
-  // After a run, with vector clocks shown and an event's cone marked.
-  await byId(page, 'play').click();
-  await byId(page, 'play-state').filter({ hasText: /^finished$/ }).waitFor({ timeout: WAIT });
-  await byId(page, 'diagram-vector').check();
-  await byId(page, 'diagram-event').nth(3).click();
-  await page.locator('[data-testid="diagram-event"][data-cone="selected"]').waitFor({ timeout: WAIT });
-  await assertAccessible(page, 'presentation mode after a run, vector clocks and a cone shown');
   assert.deepEqual(errors, []);
   await context.close();
 });

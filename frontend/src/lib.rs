@@ -33,24 +33,11 @@ use bank_proto::OpenReply;
 use crate::api::ApiError;
 use crate::components::invariants_strip::InvariantsStrip;
 use crate::components::{
-    compare_panel::ComparePanel,
-    controls::Controls,
-    customer_panel::CustomerPanel,
-    details::Details,
-    diagram::SpaceTimeDiagram,
-    engine_badge::EngineBadge,
-    event_log::EventLog,
-    fault_bar::FaultBar,
-    grade_panel::GradePanel,
-    graph::Graph,
-    output_panel::OutputPanel,
-    present::{Explanation, PresentButton},
-    scenario_panel::ScenarioPanel,
-    session_panel::SessionPanel,
-    share::ShareFollow,
-    share_run::ShareRun,
-    state_table::StateTable,
-    timeline::Timeline,
+    compare_panel::ComparePanel, controls::Controls, customer_panel::CustomerPanel,
+    details::Details, diagram::SpaceTimeDiagram, engine_badge::EngineBadge, event_log::EventLog,
+    fault_bar::FaultBar, grade_panel::GradePanel, graph::Graph, output_panel::OutputPanel,
+    scenario_panel::ScenarioPanel, session_panel::SessionPanel, share::ShareFollow,
+    share_run::ShareRun, state_table::StateTable, timeline::Timeline,
     violations_panel::ViolationsPanel,
 };
 use crate::engine::{choose, Engine};
@@ -270,14 +257,11 @@ fn LabPage(params: PageParams, opened: OpenedLab) -> impl IntoView {
         }
         .into_any()
     } else {
-        // `?present=1` or the button: presentation mode (components/present.rs).
-        components::present::provide(components::present::asked_in(&page_search()));
         view! {
             <div class="app" data-testid="app-root">
                 <header class="top">
                     <h1>"bank-sim"</h1>
                     <ScenarioTitle/>
-                    <PresentButton/>
                     {live.then(|| view! { <ShareFollow/> })}
                     <ShareRun/>
                     <EngineBadge/>
@@ -291,9 +275,6 @@ fn LabPage(params: PageParams, opened: OpenedLab) -> impl IntoView {
                         <Controls/>
                         <Timeline/>
                         <InvariantsStrip/>
-                        <Explanation/>
-                    </section>
-                    <section class="diagram-column">
                         <SpaceTimeDiagram/>
                     </section>
                     <aside class="side">
@@ -352,13 +333,12 @@ fn Notice() -> impl IntoView {
     }
 }
 
-fn page_params() -> PageParams {
-    embed::parse_query(&page_search())
-}
-
-/// The page's query string (`?...`, or empty).
 fn page_search() -> String {
     web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()
+}
+
+fn page_params() -> PageParams {
+    embed::parse_query(&page_search())
 }
 
 /// Loads the scenario named by `?scenario=`: a shipped example, base64

@@ -5,7 +5,6 @@
 //! `tests/web.rs` says.
 
 use bank_frontend::model::{
-    causal::{Causal, Cone},
     diagram::{ArrowState, Diagram, Fault, Marker},
     embed::{self, EmbedView},
     lanes::{lane_key, lane_label, Lanes},
@@ -184,98 +183,6 @@ fn lanes_move_hide_and_survive_a_new_history() {
     lanes.toggle(Node::Branch(3));
     lanes.toggle(Node::Branch(3));
     assert!(!lanes.is_hidden(Node::Branch(3)), "toggling twice shows it again");
-}
-
-#[wasm_bindgen_test(unsupported = test)]
-fn a_dragged_lane_lands_where_it_is_dropped() {
-    let canonical = Lanes::of_trace(&trace_of(crash_history()));
-    let [b1, b2, c0, c1, you] =
-        [Node::Branch(1), Node::Branch(2), Node::Customer(0), Node::Customer(1), Node::Browser];
-    assert_eq!(canonical, [b1, b2, c0, c1, you]);
-    let mut lanes = Lanes::new(canonical);
-    lanes.move_to(b1, c1);
-    assert_eq!(lanes.order(), &[b2, c0, c1, b1, you], "dragged right: after the target");
-    lanes.move_to(you, b2);
-    assert_eq!(lanes.order(), &[you, b2, c0, c1, b1], "dragged left: before the target");
-    lanes.move_to(c0, c0);
-    lanes.move_to(c0, Node::Branch(9));
-    assert_eq!(lanes.order(), &[you, b2, c0, c1, b1], "onto itself or nowhere: unchanged");
-    // A hidden lane keeps its place in the order and takes no column.
-    lanes.toggle(b2);
-    lanes.move_to(b1, c0);
-    assert_eq!(lanes.order(), &[you, b2, b1, c0, c1]);
-    assert_eq!(lanes.visible().collect::<Vec<_>>(), [you, b1, c0, c1]);
-    assert_eq!(lanes.column(b1), Some(1));
-}
-
-/// A deposit at branch 1 propagated to branch 2 and acknowledged, while
-/// branch 2 does something of its own first; then the answer.
-fn propagation_history() -> Vec<Event> {
-    use LogKind::*;
-    vec![
-        Event::Loaded(summary()),              // 0
-        sent(0, 1, 1, 1, DEPOSIT, 1),          // 1  C1 #1
-        logged(1, Request, 1, 0, 2),           // 2  B1 #1
-        logged(1, Execute, 1, 0, 3),           // 3  B1 #2
-        logged(1, PropagateSent, 1, 2, 4),     // 4  B1 #3
-        logged(2, Execute, 9, 0, 1),           // 5  B2 #1, concurrent with B1's
-        logged(2, PropagateReceived, 1, 1, 5), // 6  B2 #2
-        logged(2, PropagateExecuted, 1, 1, 6), // 7  B2 #3, the ack leaves
-        logged(1, PropagateAcked, 1, 2, 7),    // 8  B1 #4
-        logged(1, Response, 1, 0, 8),          // 9  B1 #5
-        answered(0, 1, 1, 1),                  // 10 C1 #2
-    ]
-}
-
-#[wasm_bindgen_test(unsupported = test)]
-fn vector_clocks_follow_the_lanes_and_the_messages() {
-    let trace = trace_of(propagation_history());
-    let causal = Causal::of(&trace).expect("no cycle");
-    assert!(causal.is_for(&trace));
-    // Entries: B1, B2, C1 (session 0), C2 (session 1), you.
-    let clock = |i: usize| causal.clock(i).map(|c| c.to_string());
-    assert_eq!(clock(0), None, "the load is on no lane");
-    assert_eq!(clock(1).as_deref(), Some("[0,0,1,0,0]"));
-    assert_eq!(clock(4).as_deref(), Some("[3,0,1,0,0]"));
-    assert_eq!(clock(5).as_deref(), Some("[0,1,0,0,0]"));
-    assert_eq!(clock(6).as_deref(), Some("[3,2,1,0,0]"), "the receive joins the send's clock");
-    assert_eq!(clock(8).as_deref(), Some("[4,3,1,0,0]"), "the ack brings B2's past to B1");
-    assert_eq!(clock(10).as_deref(), Some("[5,3,2,0,0]"));
-    // Drawn: the shown lanes' entries, left to right.
-    let shown = [Node::Branch(2), Node::Branch(1)];
-    assert_eq!(causal.label(6, &shown), "[2,3]");
-    assert_eq!(causal.spelled(6, &trace), "B1:3 B2:2 C1:1 C2:0 you:0");
-
-    // The cone of the propagation's send (4).
-    assert_eq!(causal.cone(4, 4), Cone::Selected);
-    for past in [1, 2, 3] {
-        assert_eq!(causal.cone(4, past), Cone::Past, "event {past}");
-    }
-    for future in [6, 7, 8, 9, 10] {
-        assert_eq!(causal.cone(4, future), Cone::Future, "event {future}");
-    }
-    assert_eq!(causal.cone(4, 5), Cone::Concurrent, "B2's own event before the receive");
-    assert_eq!(causal.cone(10, 5), Cone::Past, "the answer has seen it, through the ack");
-    assert_eq!(causal.cone(4, 0), Cone::Concurrent, "not on a lane");
-    // Messages: the propagation 4 → 6 from its send and from its receive.
-    assert_eq!(causal.cone_of_message(4, 4, Some(6)), Cone::Future);
-    assert_eq!(causal.cone_of_message(6, 4, Some(6)), Cone::Past);
-    assert_eq!(
-        causal.cone_of_message(5, 4, Some(6)),
-        Cone::Concurrent,
-        "sent concurrently with B2's event, received after it"
-    );
-    // A compacted run of B1 (2..=4) around the selection, or before it.
-    assert_eq!(causal.cone_of_run(3, 2, 4), Cone::Selected);
-    assert_eq!(causal.cone_of_run(6, 2, 4), Cone::Past);
-    assert_eq!(causal.cone_of_run(5, 8, 9), Cone::Future);
-
-    // A growing trace: recomputed for the new length.
-    let mut shorter = trace_of(propagation_history()[..7].to_vec());
-    let before = Causal::of(&shorter).unwrap();
-    assert_eq!(before.clock(6).map(|c| c.to_string()).as_deref(), Some("[3,2,1,0,0]"));
-    shorter.push(LabEvent { seq: 7, at_micros: 7, event: Some(propagation_history()[7].clone()) });
-    assert!(!before.is_for(&shorter));
 }
 
 #[wasm_bindgen_test(unsupported = test)]

@@ -12,7 +12,6 @@
 //! | [`op`] | [`Op`] (deposit / withdraw / query) and its [`Outcome`] |
 //! | [`clock`] | Lamport clocks and the two course rule sets for ticking them |
 //! | [`causality`] | vector clocks and happened-before of a recorded run (lanes and messages) |
-//! | [`run_clocks`] | a finished run's lanes and messages read from its logs, every event's vector clock |
 //! | [`branch`] | [`Branch`]: the state machine of one branch (inputs in, effects out) |
 //! | [`branch::message`] | what goes in and out of a branch: [`Input`], [`Effect`], ... |
 //! | [`branch::config`] | [`BranchConfig`], propagation modes, a new run's [`RunSettings`] |
@@ -62,7 +61,6 @@ pub mod money;
 pub mod network;
 pub mod op;
 pub mod record;
-pub mod run_clocks;
 pub mod scenario;
 pub mod schedule;
 pub mod session;

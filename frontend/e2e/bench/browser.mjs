@@ -38,13 +38,12 @@ function startServer() {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.round((xs.length - 1) * p)];
 
-/// Counts animation frames for WINDOW ms in the page, the message dots
-/// drawn at each frame, and the space-time diagram's circles on screen.
+/// Counts animation frames for WINDOW ms in the page, and the message dots
+/// drawn at each frame.
 async function animate(page) {
-  const { frames, elapsed, dots, gaps, circles } = await page.evaluate((window) => new Promise((done) => {
+  const { frames, elapsed, dots, gaps } = await page.evaluate((window) => new Promise((done) => {
     const dots = [];
     const gaps = [];
-    const circles = [];
     let start = null;
     let last = null;
     const frame = (now) => {
@@ -52,13 +51,12 @@ async function animate(page) {
       else gaps.push(now - last);
       last = now;
       dots.push(Number(document.querySelector('[data-testid="message-dots"]')?.dataset.count ?? 0));
-      circles.push(document.querySelectorAll('[data-testid="diagram-event"]').length);
       if (now - start < window) requestAnimationFrame(frame);
-      else done({ frames: gaps.length, elapsed: now - start, dots, gaps, circles });
+      else done({ frames: gaps.length, elapsed: now - start, dots, gaps });
     };
     requestAnimationFrame(frame);
   }), WINDOW);
-  return { fps: frames / (elapsed / 1000), maxDots: Math.max(...dots), medianDots: median(dots), gaps, circles: median(circles) };
+  return { fps: frames / (elapsed / 1000), maxDots: Math.max(...dots), medianDots: median(dots), gaps };
 }
 
 function frameTimes({ gaps }) {
@@ -151,18 +149,6 @@ try {
   const cursorBefore = await page.getByTestId('cursor').textContent();
   const busy = await animate(page);
   const cursorAfter = await page.getByTestId('cursor').textContent();
-
-  // The same page on a 1366×768 laptop, where the space-time diagram sits
-  // beside the graph (in view, drawing the rows near the cursor), then with
-  // its vector clocks shown (recomputed as the trace grows).
-  await page.setViewportSize({ width: 1366, height: 768 });
-  const box = await page.getByTestId('space-time').boundingBox();
-  const diagramInView = !!box && box.y >= 0 && box.y + box.height <= 768 + 1 && box.x + box.width <= 1366 + 1;
-  const laptop = await animate(page);
-  await page.getByTestId('diagram-vector').check();
-  const vectors = await animate(page);
-  await page.getByTestId('diagram-vector').uncheck();
-  const cursorLaptop = await page.getByTestId('cursor').textContent();
   const rss = memory(child.pid);
 
   // The simulator in the page (the engine of a static host): project 3's
@@ -195,10 +181,8 @@ Animation, measured with requestAnimationFrame in the page (frames counted for $
 |---|---|---|---|
 | \`project3-big\` (10 branches, one customer) at 8× | ${small.maxDots} / ${small.medianDots} | **${small.fps.toFixed(1)}** | ${frameTimes(small)} |
 | \`busy-bank\` (20 branches, 32 concurrent customers) at 8× | ${busy.maxDots} / ${busy.medianDots} | **${busy.fps.toFixed(1)}** | ${frameTimes(busy)} |
-| \`busy-bank\` at 8×, 1366×768, space-time diagram ${diagramInView ? 'in view' : 'NOT wholly in view'} (${laptop.circles} circles drawn, median) | ${laptop.maxDots} / ${laptop.medianDots} | **${laptop.fps.toFixed(1)}** | ${frameTimes(laptop)} |
-| the same with the diagram's vector clocks shown (${vectors.circles} circles) | ${vectors.maxDots} / ${vectors.medianDots} | **${vectors.fps.toFixed(1)}** | ${frameTimes(vectors)} |
 
-\`busy-bank\`: the server played the scenario at speed 8 (at most 8 customer events/s) while the page replayed it (cursor ${cursorBefore.trim()} → ${cursorAfter.trim()} during the window, after jumping to the newest event${warm >= TARGET_DOTS ? ` once ${warm} dots were in flight` : warm >= 0.9 * TARGET_DOTS ? ` once ${warm} dots were in flight, past the busiest moment seen (${mostWarm}; ${TARGET_DOTS} were not reached)` : `; ${TARGET_DOTS} dots in flight were not reached within 60 s, the most seen was ${mostWarm}`}); the page kept receiving the server's new events meanwhile. The two 1366×768 rows follow at once (cursor at ${cursorLaptop.trim()} after them), so fewer messages may be in flight by then: compare their dots column.
+\`busy-bank\`: the server played the scenario at speed 8 (at most 8 customer events/s) while the page replayed it (cursor ${cursorBefore.trim()} → ${cursorAfter.trim()} during the window, after jumping to the newest event${warm >= TARGET_DOTS ? ` once ${warm} dots were in flight` : warm >= 0.9 * TARGET_DOTS ? ` once ${warm} dots were in flight, past the busiest moment seen (${mostWarm}; ${TARGET_DOTS} were not reached)` : `; ${TARGET_DOTS} dots in flight were not reached within 60 s, the most seen was ${mostWarm}`}); the page kept receiving the server's new events meanwhile.
 
 Simulated in the page (\`?engine=sim\`, what a static host runs): project 3's \`input_big.json\` (${JSON.parse(big).filter((e) => e.type === 'customer').length} customers, ${simulated.events} output entries) simulated to its end with the history checked and the course output rendered, ${RUNS * 2} runs: median **${median(simulated.times).toFixed(1)} ms**, max ${Math.max(...simulated.times).toFixed(1)} ms (goal < 50 ms).
 

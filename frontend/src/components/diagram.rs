@@ -16,19 +16,10 @@
 //! (with `data-state`, and `data-start`: its send's trace index),
 //! `diagram-fault`, `diagram-cursor`, and the lane controls
 //! `lane-up-<key>`, `lane-down-<key>`, `lane-shown-<key>`.
-//!
-//! The "vector clocks" toggle labels every circle with its vector clock
-//! instead of its Lamport clock ([`crate::model::causal`], computed by
-//! `bank_core::causality`; the entries follow the shown lanes left to
-//! right), and a selected event shows its happened-before cone: circles and
-//! arrows get `data-cone` = `selected`, `past`, `future` or `concurrent`.
-//! Lanes are reordered with the up/down buttons or by dragging a lane's
-//! header onto another's.
 
 use leptos::{ev, prelude::*};
 
 use crate::model::{
-    causal::{Causal, Cone},
     describe,
     diagram::{Arrow, ArrowState, Diagram, Fault, Row},
     lanes::{lane_key, lane_label, Lanes},
@@ -75,10 +66,6 @@ struct PointItem {
     x: f64,
     y: f64,
     future: bool,
-    /// Its clock as drawn: Lamport, or the vector clock.
-    label: String,
-    /// Where it stands relative to the selected event (`None`: nothing selected).
-    cone: Option<Cone>,
     title: String,
 }
 
@@ -90,7 +77,6 @@ struct ArrowItem {
     end: Option<usize>,
     from: (f64, f64),
     to: (f64, f64),
-    cone: Option<Cone>,
     title: String,
 }
 
@@ -103,18 +89,6 @@ struct MarkerItem {
     fault: Fault,
     future: bool,
     title: String,
-}
-
-/// The clocks the scene labels its circles with, and the selected event's
-/// cone.
-struct Clocks<'a> {
-    /// Computed when vector clocks are shown or an event is selected.
-    causal: Option<&'a Causal>,
-    vectors: bool,
-    /// The trace index of the selected event (a message: its send).
-    selected: Option<usize>,
-    /// The shown lanes, left to right.
-    shown: &'a [Node],
 }
 
 /// What is drawn for the current window and cursor.
@@ -133,8 +107,6 @@ pub fn SpaceTimeDiagram() -> impl IntoView {
     let focus = context::<Focus>();
     let lanes = RwSignal::new(Lanes::default());
     let compact = RwSignal::new(false);
-    let vectors = RwSignal::new(false);
-    let dragging = RwSignal::new(None::<Node>);
     let model = RwSignal::new(Diagram::default());
     let scroll_top = RwSignal::new(0.0f64);
     let view_h = RwSignal::new(0.0f64);
@@ -178,45 +150,14 @@ pub fn SpaceTimeDiagram() -> impl IntoView {
         let end = ((bottom + OVERSCAN) / CHUNK).ceil() * CHUNK;
         (start as usize, end as usize)
     });
-    // The trace index of the selected event, or of a selected message's send.
-    let selected = Memo::new(move |_| match focus.selected.get() {
-        Some(Selection::Event(i)) => Some(i),
-        Some(Selection::Flight(id)) => {
-            playback.trace.with_untracked(|t| t.flights().get(id).map(|f| f.start))
-        }
-        None => None,
-    });
-    // Vector clocks, only while someone looks at them (a busy bank's trace
-    // grows hundreds of events a second).
-    let wants_causal = Memo::new(move |_| vectors.get() || selected.get().is_some());
-    let causal = Memo::new(move |_| {
-        wants_causal
-            .get()
-            .then(|| playback.trace.with(|t| Causal::of(t).map_err(|e| e.to_string())))
-    });
     let scene = Memo::new(move |_| {
         let (start, end) = window.get();
         let cursor = playback.cursor.get();
-        let (vectors, selected) = (vectors.get(), selected.get());
-        causal.with(|causal| {
-            let causal = causal.as_ref().and_then(|c| c.as_ref().ok());
-            lanes.with(|lanes| {
-                let shown: Vec<Node> = lanes.visible().collect();
-                let clocks = Clocks { causal, vectors, selected, shown: &shown };
-                model.with(|d| {
-                    playback
-                        .trace
-                        .with_untracked(|t| scene(d, t, lanes, &clocks, cursor, start, end))
-                })
-            })
+        lanes.with(|lanes| {
+            model
+                .with(|d| playback.trace.with_untracked(|t| scene(d, t, lanes, cursor, start, end)))
         })
     });
-    let causal_error = move || {
-        causal.with(|c| match c {
-            Some(Err(e)) => Some(format!("No vector clocks for this trace: {e}")),
-            _ => None,
-        })
-    };
     let columns = Memo::new(move |_| lanes.with(|l| l.visible().count()));
     let width = move || MARGIN_X * 2.0 + LANE_W * columns.get() as f64;
     let rows = Memo::new(move |_| model.with(|d| d.rows().len()));
@@ -255,31 +196,12 @@ pub fn SpaceTimeDiagram() -> impl IntoView {
                             "left: {:.0}px; width: {LANE_W}px",
                             lane_x(column) - LANE_W / 2.0
                         );
-                        let drop = move |e: ev::DragEvent| {
-                            e.prevent_default();
-                            if let Some(dragged) = dragging.get_untracked() {
-                                lanes.update(|l| l.move_to(dragged, node));
-                            }
-                            dragging.set(None);
-                        };
                         view! {
                             <span
                                 class=format!("st-lane-label {}", lane_class(node))
-                                class:dragging=move || dragging.get() == Some(node)
                                 data-testid=format!("diagram-lane-{key}")
                                 style=left
-                                title=format!("{}: drag onto another lane to move it there", describe::node(node))
-                                draggable="true"
-                                on:dragstart=move |e: ev::DragEvent| {
-                                    if let Some(data) = e.data_transfer() {
-                                        let _ = data.set_data("text/plain", &lane_key(node));
-                                        data.set_effect_allowed("move");
-                                    }
-                                    dragging.set(Some(node));
-                                }
-                                on:dragover=move |e: ev::DragEvent| e.prevent_default()
-                                on:drop=drop
-                                on:dragend=move |_| dragging.set(None)
+                                title=describe::node(node)
                             >
                                 {label}
                             </span>
@@ -337,27 +259,9 @@ pub fn SpaceTimeDiagram() -> impl IntoView {
                     />
                     "compact runs"
                 </label>
-                <label class="toggle" title="label events with vector clocks (one entry per lane, left to right) instead of Lamport clocks">
-                    <input
-                        type="checkbox"
-                        data-testid="diagram-vector"
-                        prop:checked=move || vectors.get()
-                        on:change=move |e| vectors.set(event_target_checked(&e))
-                    />
-                    "vector clocks"
-                </label>
                 <LaneControls lanes/>
             </div>
             {move || placeholder().map(|text| view! { <p class="hint">{text}</p> })}
-            {move || causal_error().map(|text| view! { <p class="hint" role="status">{text}</p> })}
-            {move || {
-                selected.get().is_some().then(|| view! {
-                    <p class="hint st-cone-hint" data-testid="diagram-cone-hint">
-                        "The selected event's happened-before cone: its causal past in amber, \
-                         its causal future in teal; faded events are concurrent with it."
-                    </p>
-                })
-            }}
             <div
                 class="st-scroll"
                 class:playing=move || playback.playing.get()
@@ -380,7 +284,7 @@ pub fn SpaceTimeDiagram() -> impl IntoView {
                     <g class="st-arrows">
                         <For
                             each=move || scene.get().arrows
-                            key=|a| (a.arrow.flight, a.arrow.state, a.to.1.to_bits(), a.cone)
+                            key=|a| (a.arrow.flight, a.arrow.state, a.to.1.to_bits())
                             children=move |a| view! { <ArrowView item=a/> }
                         />
                     </g>
@@ -394,7 +298,7 @@ pub fn SpaceTimeDiagram() -> impl IntoView {
                     <g class="st-points">
                         <For
                             each=move || scene.get().points
-                            key=|p| (p.row.first, p.row.last, p.x.to_bits(), p.future, p.label.clone(), p.cone)
+                            key=|p| (p.row.first, p.row.last, p.x.to_bits(), p.future)
                             children=move |p| view! { <PointView item=p focus/> }
                         />
                     </g>
@@ -414,19 +318,7 @@ pub fn SpaceTimeDiagram() -> impl IntoView {
 }
 
 /// Everything drawn in rows `start..end` at `cursor`.
-fn scene(
-    d: &Diagram,
-    t: &Trace,
-    lanes: &Lanes,
-    clocks: &Clocks,
-    cursor: usize,
-    start: usize,
-    end: usize,
-) -> Scene {
-    let vector = |index: usize| clocks.causal.filter(|_| clocks.vectors).map(|c| (c, index));
-    let cone_of = |f: &dyn Fn(&Causal, usize) -> Cone| {
-        clocks.causal.zip(clocks.selected).map(|(c, selected)| f(c, selected))
-    };
+fn scene(d: &Diagram, t: &Trace, lanes: &Lanes, cursor: usize, start: usize, end: usize) -> Scene {
     let rows = d.rows_in(start as f64..end as f64);
     let column = |node: Node| lanes.column(node).map(lane_x);
     let points = d.rows()[rows.clone()]
@@ -435,28 +327,12 @@ fn scene(
         .filter_map(|(i, row)| {
             let x = column(row.lane?)?;
             let y = (rows.start + i) as f64 + 0.5;
-            let (label, title) = match vector(row.last) {
-                Some((c, i)) => (
-                    c.label(i, clocks.shown),
-                    format!("{}, vector clock {}", point_title(t, row), c.spelled(i, t)),
-                ),
-                None => (row.clock_label(), point_title(t, row)),
-            };
-            let cone = cone_of(&|c: &Causal, s| c.cone_of_run(s, row.first, row.last));
-            let title = match cone {
-                Some(Cone::Past) => format!("{title} (happened before the selected event)"),
-                Some(Cone::Future) => format!("{title} (happened after the selected event)"),
-                Some(Cone::Concurrent) => format!("{title} (concurrent with the selected event)"),
-                _ => title,
-            };
             Some(PointItem {
                 row: *row,
                 x,
                 y: y * ROW_H,
                 future: row.first >= cursor,
-                label,
-                cone,
-                title,
+                title: point_title(t, row),
             })
         })
         .collect();
@@ -500,7 +376,6 @@ fn scene(
                 end: flight.end,
                 from,
                 to,
-                cone: cone_of(&|c: &Causal, s| c.cone_of_message(s, flight.start, flight.end)),
                 title: format!("{}{state}", super::dots::dot_title(flight)),
             })
         })
@@ -596,8 +471,7 @@ fn PointView(item: PointItem, focus: Focus) -> impl IntoView {
     };
     let (x, y, title) = (item.x, item.y, item.title);
     let aria = title.clone();
-    let label = item.label;
-    let cone = item.cone.map(Cone::name);
+    let label = row.clock_label();
     let lane = row.lane.map_or("", lane_class);
     let class = format!("st-point {lane}{}", if row.events > 1 { " st-run" } else { "" });
     view! {
@@ -607,7 +481,6 @@ fn PointView(item: PointItem, focus: Focus) -> impl IntoView {
             class:hot=hot
             data-testid="diagram-event"
             data-index=row.last
-            data-cone=cone
             tabindex="0"
             role="button"
             aria-label=aria
@@ -646,13 +519,11 @@ fn ArrowView(item: ArrowItem) -> impl IntoView {
         _ => format!("url(#st-head-{class})"),
     };
     let ((x1, y1), (x2, y2)) = (item.from, item.to);
-    let cone = item.cone.map(Cone::name);
     view! {
         <g
             class=format!("st-arrow st-{class} st-{state}")
             class:hot=hot
             data-testid="diagram-arrow"
-            data-cone=cone
             data-state=state
             data-start=start
             on:click=move |_| go_to(playback, focus, start, this)

@@ -25,7 +25,7 @@
 
 use std::ops::Range;
 
-use bank_proto::{lab_event::Event, LabEvent, NetworkState};
+use bank_proto::{lab_event::Event, NetworkState};
 
 use super::trace::{link_key, Flight, MessageClass, Node, Trace};
 
@@ -227,32 +227,6 @@ impl NetworkAt {
     }
 }
 
-/// The lane an event happens on, and the Lamport clock it carries: a
-/// customer sending (its clock; none when the format keeps none) or
-/// receiving an answer, a branch logging an entry. Other events (network
-/// changes, play state, verdicts) happen on no lane.
-pub fn lane_of_event(event: &LabEvent) -> Option<(Node, Option<u64>)> {
-    match &event.event {
-        Some(Event::CustomerSent(sent)) => {
-            let lane = if sent.from_browser { Node::Browser } else { Node::Customer(sent.session) };
-            // A customer clock of 0 means the format keeps none.
-            Some((lane, sent.request.as_ref().map(|r| r.clock).filter(|c| *c > 0)))
-        }
-        Some(Event::CustomerAnswered(answered)) => {
-            let lane = if answered.from_browser {
-                Node::Browser
-            } else {
-                Node::Customer(answered.session)
-            };
-            Some((lane, None))
-        }
-        Some(Event::BranchLogged(logged)) => {
-            Some((Node::Branch(logged.branch_id), logged.entry.as_ref().map(|e| e.clock)))
-        }
-        _ => None,
-    }
-}
-
 /// The diagram of one history, for a set of hidden lanes and compact mode.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Diagram {
@@ -425,11 +399,30 @@ impl Diagram {
     /// Places the event at `index`.
     fn place(&mut self, index: usize, trace: &Trace) {
         let event = &trace.events()[index];
-        if let Some(Event::Network(changed)) = &event.event {
-            self.network_changed(index, &changed.state.clone().unwrap_or_default());
-            return;
-        }
-        let on_lane = lane_of_event(event);
+        let on_lane = match &event.event {
+            Some(Event::CustomerSent(sent)) => {
+                let lane =
+                    if sent.from_browser { Node::Browser } else { Node::Customer(sent.session) };
+                // A customer clock of 0 means the format keeps none.
+                Some((lane, sent.request.as_ref().map(|r| r.clock).filter(|c| *c > 0)))
+            }
+            Some(Event::CustomerAnswered(answered)) => {
+                let lane = if answered.from_browser {
+                    Node::Browser
+                } else {
+                    Node::Customer(answered.session)
+                };
+                Some((lane, None))
+            }
+            Some(Event::BranchLogged(logged)) => {
+                Some((Node::Branch(logged.branch_id), logged.entry.as_ref().map(|e| e.clock)))
+            }
+            Some(Event::Network(changed)) => {
+                self.network_changed(index, &changed.state.clone().unwrap_or_default());
+                return;
+            }
+            _ => None,
+        };
         let row = on_lane.filter(|(lane, _)| !self.hidden.contains(lane)).map(|(lane, clock)| {
             match self.rows.last_mut() {
                 Some(last) if self.compact && last.lane == Some(lane) => {

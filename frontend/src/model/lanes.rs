@@ -86,20 +86,6 @@ impl Lanes {
         self.order.insert(to, lane);
     }
 
-    /// Moves `node` to where `target` is now (dropping a dragged lane on
-    /// another): dragged down or right, it lands after `target`; up or
-    /// left, before it. Nothing happens if either is unknown.
-    pub fn move_to(&mut self, node: Node, target: Node) {
-        let (Some(from), Some(to)) = (
-            self.order.iter().position(|n| *n == node),
-            self.order.iter().position(|n| *n == target),
-        ) else {
-            return;
-        };
-        let lane = self.order.remove(from);
-        self.order.insert(to, lane);
-    }
-
     /// Hides a shown lane, shows a hidden one.
     pub fn toggle(&mut self, node: Node) {
         match self.hidden.iter().position(|n| *n == node) {

@@ -4,8 +4,7 @@
 //! - [`trace`]: the recorded history, its messages, and the replay to a cursor.
 //! - [`layout`]: where the graph draws nodes and messages.
 //! - [`diagram`]: where the space-time diagram draws events, messages and
-//!   faults; [`lanes`]: its lanes' order and which are hidden; [`causal`]:
-//!   its vector clocks and happened-before cone (`bank_core::causality`).
+//!   faults; [`lanes`]: its lanes' order and which are hidden.
 //! - [`format`]: money (integer cents, printed by `bank_core`) and labels as text.
 //! - [`describe`]: event log lines and details-panel facts.
 //! - [`grade`]: a student's output graded by `bank_core::grade`, each
@@ -25,7 +24,6 @@
 //! `From` / `TryFrom` impls, the backend's own: no conversion is written here.
 
 pub mod applied;
-pub mod causal;
 pub mod clock_why;
 pub mod customer;
 pub mod describe;
