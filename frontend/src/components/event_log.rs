@@ -93,7 +93,8 @@ pub fn EventLog() -> impl IntoView {
                 <IdFilter label="branch " prefix="B" ids=branch_ids chosen=branch_filter/>
                 <IdFilter label="customer " prefix="C" ids=customer_ids chosen=customer_filter/>
             </div>
-            <ol data-testid="event-log" class="event-log">
+            // A scrolling region: focusable so the keyboard can scroll it.
+            <ol data-testid="event-log" class="event-log" tabindex="0" aria-label="event log">
                 <For
                     each=move || rows.get().0
                     key=|row| row.key

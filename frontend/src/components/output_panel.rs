@@ -28,7 +28,14 @@ pub fn OutputPanel() -> impl IntoView {
                                 {move || if copied.get() { "Copied" } else { "Copy" }}
                             </button>
                         </div>
-                        <pre data-testid="output-json" class="output-json">{text}</pre>
+                        <pre
+                            data-testid="output-json"
+                            class="output-json"
+                            tabindex="0"
+                            aria-label="course output"
+                        >
+                            {text}
+                        </pre>
                     }
                         .into_any()
                 }
