@@ -35,6 +35,8 @@
 mod labs;
 #[path = "scale/mod.rs"]
 mod scale;
+#[path = "serve_process/mod.rs"]
+mod serve_process;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -375,8 +377,7 @@ impl ServeLoad {
 /// the lab's history, as for a browser). Reads the server's peak resident
 /// memory from /proc.
 fn serve_under_load(branches: u64, customers: u64, window: Duration) -> Result<ServeLoad, String> {
-    use std::io::BufRead as _;
-    use std::process::{Command, Stdio};
+    use std::process::Command;
 
     let dir = std::env::temp_dir().join(format!("bank-bench-serve-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -389,41 +390,21 @@ fn serve_under_load(branches: u64, customers: u64, window: Duration) -> Result<S
         format!(r#"{{"propagation": "parallel", "bank": [{}]}}"#, bank.join(", ")),
     )
     .map_err(|e| format!("{}: {e}", scenario.display()))?;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bank"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--scenario"])
-        .arg(&scenario)
-        // Measures the whole history, uncapped (the default cap would stop
-        // a long window's run).
-        .args(["--max-history", "100000000"])
-        // No frontend: the placeholder page is enough, only gRPC is used.
-        .arg("--dist")
-        .arg(dir.join("no-dist"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("starting bank serve: {e}"))?;
+    let (mut child, addr) = serve_process::start(
+        Command::new(env!("CARGO_BIN_EXE_bank"))
+            .args(["serve", "--addr", "127.0.0.1:0", "--scenario"])
+            .arg(&scenario)
+            // Measures the whole history, uncapped (the default cap would stop
+            // a long window's run).
+            .args(["--max-history", "100000000"])
+            // No frontend: the placeholder page is enough, only gRPC is used.
+            .arg("--dist")
+            .arg(dir.join("no-dist")),
+    )?;
     let pid = child.id();
-    let stdout = child.stdout.take().expect("piped stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")) {
-                let _ = tx.send(url.trim_start_matches("http://").trim_end_matches('/').to_owned());
-            }
-        }
-    });
     let result = (|| {
-        let addr: std::net::SocketAddr = rx
-            .recv_timeout(Duration::from_secs(30))
-            .map_err(|_| "bank serve printed no URL within 30 s".to_owned())?
-            .parse()
-            .map_err(|e| format!("bank serve's address: {e}"))?;
         let runtime =
             tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
-        let read_status = || {
-            std::fs::read_to_string(format!("/proc/{pid}/status"))
-                .map_err(|e| format!("/proc/{pid}/status: {e}"))
-        };
         // One channel to the web origin: each request names its lab (opened
         // first, as a page does) and its branch.
         let raw = {
@@ -437,8 +418,7 @@ fn serve_under_load(branches: u64, customers: u64, window: Duration) -> Result<S
                 .expect("a lab opens")
                 .into_inner()
         });
-        let before_kib =
-            status_kib(&read_status()?, "VmRSS:").ok_or("no VmRSS in /proc/<pid>/status")?;
+        let before_kib = serve_process::status_kib(pid, "VmRSS:")?;
         let (writes, elapsed) = runtime.block_on(async move {
             let lab = opened.lab_id.parse().expect("a lab id is ASCII");
             let channel = transport::plain(raw);
@@ -447,9 +427,8 @@ fn serve_under_load(branches: u64, customers: u64, window: Duration) -> Result<S
                 send_deposits(vec![channel; branches as usize], customers, window, Some(lab)).await;
             (latencies.len(), started.elapsed())
         });
-        let status = read_status()?;
-        let peak_kib = status_kib(&status, "VmHWM:").ok_or("no VmHWM in /proc/<pid>/status")?;
-        let now_kib = status_kib(&status, "VmRSS:");
+        let peak_kib = serve_process::status_kib(pid, "VmHWM:")?;
+        let now_kib = serve_process::status_kib(pid, "VmRSS:").ok();
         Ok(ServeLoad { writes, elapsed, peak_kib, now_kib, before_kib })
     })();
     let _ = child.kill();
@@ -468,12 +447,8 @@ fn gzip_size(path: &Path) -> Option<u64> {
 }
 
 /// A `key:` line of a /proc/<pid>/status text, in KiB (e.g. `VmHWM:`).
-fn status_kib(status: &str, key: &str) -> Option<u64> {
-    status.lines().find(|l| l.starts_with(key))?.split_whitespace().nth(1)?.parse().ok()
-}
-
 fn peak_rss_kib() -> Option<u64> {
-    status_kib(&std::fs::read_to_string("/proc/self/status").ok()?, "VmHWM:")
+    serve_process::status_kib(std::process::id(), "VmHWM:").ok()
 }
 
 fn machine() -> String {

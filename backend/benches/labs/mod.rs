@@ -24,9 +24,8 @@
 //! the end.
 
 use std::fmt::Write as _;
-use std::io::BufRead as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use bank_backend::lab::registry::LAB_HEADER;
@@ -38,6 +37,8 @@ use tokio::sync::oneshot;
 use tonic::metadata::AsciiMetadataValue;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
+
+use crate::serve_process;
 
 /// The longest one lab's run may take to reach every watcher.
 const LIMIT: Duration = Duration::from_secs(180);
@@ -72,16 +73,6 @@ pub struct Measured {
     watchers: usize,
     events: usize,
     elapsed: Duration,
-}
-
-fn status_kib(pid: u32, key: &str) -> Result<u64, String> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .map_err(|e| format!("/proc/{pid}/status: {e}"))?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(key))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .ok_or_else(|| format!("no {key} in /proc/{pid}/status"))
 }
 
 /// Adds `x-lab-id: <id>` to every call.
@@ -199,31 +190,15 @@ pub fn many_labs(
     want: &str,
 ) -> Result<Measured, String> {
     let dir = std::env::temp_dir().join(format!("bank-bench-labs-{}", std::process::id()));
-    let mut child = Command::new(bank)
-        .args(["serve", "--addr", "127.0.0.1:0", "--scenario", SCENARIO])
-        .args(["--max-labs", &labs.to_string(), "--dist"])
-        .arg(dir.join("no-dist"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("starting bank serve: {e}"))?;
+    let (mut child, addr) = serve_process::start(
+        Command::new(bank)
+            .args(["serve", "--addr", "127.0.0.1:0", "--scenario", SCENARIO])
+            .args(["--max-labs", &labs.to_string(), "--dist"])
+            .arg(dir.join("no-dist")),
+    )?;
     let pid = child.id();
-    let stdout = child.stdout.take().expect("piped stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")) {
-                let _ = tx.send(url.trim_start_matches("http://").trim_end_matches('/').to_owned());
-            }
-        }
-    });
     let result = (|| {
-        let addr: std::net::SocketAddr = rx
-            .recv_timeout(Duration::from_secs(30))
-            .map_err(|_| "bank serve printed no URL within 30 s".to_owned())?
-            .parse()
-            .map_err(|e| format!("bank serve's address: {e}"))?;
-        let before_kib = status_kib(pid, "VmRSS:")?;
+        let before_kib = serve_process::status_kib(pid, "VmRSS:")?;
         let runtime =
             tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
         let started = Instant::now();
@@ -236,7 +211,7 @@ pub fn many_labs(
             Ok::<_, String>(runs)
         })?;
         let elapsed = started.elapsed();
-        let peak_kib = status_kib(pid, "VmHWM:")?;
+        let peak_kib = serve_process::status_kib(pid, "VmHWM:")?;
         let mut measured = Measured {
             peak_kib,
             before_kib,
