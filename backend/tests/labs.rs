@@ -149,6 +149,16 @@ async fn a_follower_watches_live_and_every_change_it_tries_is_refused() {
     assert!(seen.iter().any(|e| matches!(e.event, Some(Event::CustomerSent(_)))));
     let output = seen.iter().find_map(finished).expect("the follower sees the end");
     assert_eq!(output.trim_end(), bank_run("seed-test-1").trim_end());
+    // It is told the scenario's text, to grade a submission against it or
+    // put it in a link, as the owner could.
+    let loaded = seen.iter().find_map(|e| match &e.event {
+        Some(Event::Loaded(summary)) => Some(summary),
+        _ => None,
+    });
+    assert_eq!(
+        loaded.expect("the follower sees the load").text,
+        examples::find("seed-test-1").unwrap().text
+    );
 
     let refused = |result: Result<(), tonic::Status>, what: &str| {
         let status = result.expect_err(what);

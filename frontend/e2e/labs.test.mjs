@@ -174,6 +174,15 @@ test('a follower sees the owner\'s events live, read-only, with a cursor of its 
   assert.deepEqual(JSON.parse(await byId(follower.page, 'output-json').textContent()), expected('seed-test-1'));
   assert.match(await byId(follower.page, 'event-log').textContent(), /loaded "seed-test-1"/);
 
+  // The follower did not load the scenario, yet grades a submission against
+  // it and puts it in a link: the lab sends its text with the load.
+  await byId(follower.page, 'grade-input').fill(await byId(follower.page, 'output-json').textContent());
+  await byId(follower.page, 'grade-check').click();
+  await byId(follower.page, 'grade-exact').filter({ hasText: 'exact ✓' }).waitFor({ timeout: WAIT });
+  assert.equal(await byId(follower.page, 'grade-valid').textContent(), 'valid ✓');
+  await byId(follower.page, 'copy-permalink').click();
+  assert.match(await byId(follower.page, 'permalink').inputValue(), /[?&]scenario=seed-test-1(&|$)/);
+
   // Its own cursor: stepping back moves only the follower's; "Live" snaps back.
   await byId(follower.page, 'step-back').click();
   const back = ((await byId(follower.page, 'cursor').textContent()) ?? '').match(/(\d+)\s*\/\s*(\d+)/);

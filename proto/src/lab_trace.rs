@@ -54,7 +54,10 @@ impl Prepared {
             .picked_guarantees(guarantees, &settings);
         let plan = RunPlan::resolve(&scenario, &settings, chose);
         let description = settings.description.as_deref().unwrap_or_default();
-        let summary = summary(name, &scenario, &plan, description);
+        let summary = pb::ScenarioSummary {
+            text: text.to_owned(),
+            ..summary(name, &scenario, &plan, description)
+        };
         Ok(Prepared { scenario, plan, summary })
     }
 

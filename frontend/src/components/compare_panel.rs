@@ -72,7 +72,8 @@ pub fn ComparePanel() -> impl IntoView {
         } else {
             Guarantees::ALL
         });
-        settings.compare(a, b);
+        let text = playback.trace.with_untracked(|t| t.scenario_text().map(str::to_owned));
+        settings.compare(text.unwrap_or_default(), a, b);
     };
     let result = move || {
         settings.comparison.get().map(|r| match r {

@@ -19,7 +19,6 @@ use crate::state::{
     context,
     focus::{Focus, Selection},
     playback::Playback,
-    settings::Settings,
 };
 
 /// What was graded: the submission's grade and the scenario text it was
@@ -32,7 +31,6 @@ struct Graded {
 
 #[component]
 pub fn GradePanel() -> impl IntoView {
-    let settings = context::<Settings>();
     let playback = context::<Playback>();
     let focus = context::<Focus>();
     let text = RwSignal::new(String::new());
@@ -41,13 +39,16 @@ pub fn GradePanel() -> impl IntoView {
     let dragging = RwSignal::new(false);
 
     let check = move || {
-        let input = settings.last_text.get_untracked();
-        let grade = if input.is_empty() {
-            Err("load a scenario first: the submission is checked against it".to_owned())
-        } else {
-            text.with_untracked(|t| model::grade_text(&input, &name.get_untracked(), t))
+        // The scenario shown, whoever loaded it (a follower grades against
+        // the owner's).
+        let input = playback.trace.with_untracked(|t| t.scenario_text().map(str::to_owned));
+        let grade = match &input {
+            None => Err("load a scenario first: the submission is checked against it".to_owned()),
+            Some(input) => {
+                text.with_untracked(|t| model::grade_text(input, &name.get_untracked(), t))
+            }
         };
-        graded.set(Some(Graded { input, grade }));
+        graded.set(Some(Graded { input: input.unwrap_or_default(), grade }));
     };
     // A file's text into the box, then checked.
     let take_file = move |file: web_sys::File| {
@@ -91,7 +92,10 @@ pub fn GradePanel() -> impl IntoView {
         linked.track();
         graded.with(|g| {
             g.as_ref().map(|g| {
-                let stale = g.input != settings.last_text.get();
+                // `linked` is tracked: a new history re-runs this.
+                let stale = playback
+                    .trace
+                    .with_untracked(|t| t.scenario_text().is_none_or(|shown| shown != g.input));
                 let checked = g
                     .grade
                     .as_ref()

@@ -34,8 +34,7 @@ pub fn ShareRun() -> impl IntoView {
     let copy = move |_| {
         let made = playback.trace.with_untracked(|t| {
             let cursor = playback.cursor.get_untracked();
-            let text = settings.last_text.get_untracked();
-            settings.examples.with_untracked(|examples| permalink_of(t, cursor, &text, examples))
+            settings.examples.with_untracked(|examples| permalink_of(t, cursor, examples))
         });
         let made = made.map(|query| page_url(&query));
         copied.set(made.as_ref().is_ok_and(|url| copy_to_clipboard(url)));
@@ -172,22 +171,20 @@ fn LandingNote() -> impl IntoView {
 fn permalink_of(
     trace: &crate::model::trace::Trace,
     cursor: usize,
-    text: &str,
     examples: &[pb::Example],
 ) -> Result<String, String> {
     let summary = trace.scenario().ok_or("load a scenario first")?;
     let shipped = examples.iter().find(|e| e.name == summary.name);
-    let scenario =
-        match (text.is_empty(), shipped) {
-            (false, _) => {
-                permalink::scenario_value(text, &summary.name, shipped.map(|e| e.text.as_str()))
-            }
-            (true, Some(example)) => example.name.clone(),
-            (true, None) => return Err(
-                "this page did not load the scenario itself, so it cannot put its text in a link"
-                    .into(),
-            ),
-        };
+    let scenario = match (trace.scenario_text(), shipped) {
+        (Some(text), _) => {
+            permalink::scenario_value(text, &summary.name, shipped.map(|e| e.text.as_str()))
+        }
+        (None, Some(example)) => example.name.clone(),
+        (None, None) => {
+            return Err("the server did not send the scenario's text, so it cannot go in a link"
+                .into())
+        }
+    };
     let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
     let page = embed::parse_query(&search);
     let propagation = pb::PropagationMode::try_from(summary.propagation)

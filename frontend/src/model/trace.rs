@@ -220,6 +220,12 @@ impl Trace {
         }
     }
 
+    /// The text of this history's scenario, as it was loaded (by this page,
+    /// or by the lab's owner for a follower); `None` before a load.
+    pub fn scenario_text(&self) -> Option<&str> {
+        self.scenario().map(|s| s.text.as_str()).filter(|t| !t.is_empty())
+    }
+
     /// The guarantees every customer of this history's scenario asks for
     /// (but its per-customer ones); `None` before a scenario is loaded.
     pub fn scenario_guarantees(&self) -> Option<Guarantees> {

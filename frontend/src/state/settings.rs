@@ -30,7 +30,8 @@ pub struct Settings {
     /// A load was asked for and its history has not started yet: the graph
     /// hides the previous scenario meanwhile.
     pub awaiting_history: RwSignal<bool>,
-    /// The text of the last scenario loaded (for the comparison).
+    /// The text this page last asked to load (the editor shows it again);
+    /// what is shown is the trace's scenario, with its own text.
     pub last_text: RwSignal<String>,
     /// The last side-by-side comparison, or why it failed.
     pub comparison: RwSignal<Option<Result<CompareResult, String>>>,
@@ -106,9 +107,9 @@ impl Settings {
         Ok(())
     }
 
-    /// Runs the last loaded scenario in the simulator with `left` and `right` guarantees.
-    pub fn compare(self, left: Guarantees, right: Guarantees) {
-        let text = self.last_text.get_untracked();
+    /// Runs `text` (the scenario shown) in the simulator with `left` and
+    /// `right` guarantees.
+    pub fn compare(self, text: String, left: Guarantees, right: Guarantees) {
         if text.is_empty() {
             self.comparison.set(Some(Err("load a scenario first".into())));
             return;
