@@ -1,0 +1,517 @@
+//! Balances from one consistent run: can *one* execution explain every
+//! read of a submission at once?
+//!
+//! [`super::answers`] checks each read on its own: a query's balance must
+//! be one that the writes it can have seen give. That accepts a submission
+//! whose reads each fit some run but no run fits them all: customer 2 reads
+//! 500 at branch 2 (customer 1's deposit of 100 had arrived) and then 400
+//! there (it had not). This module looks for the contradiction.
+//!
+//! ## The model
+//! Under the course's synchronous propagation a write is applied at its
+//! own branch first, then at every other branch, and its customer hears
+//! back only after the last: a customer's next write starts after its
+//! previous one is everywhere. So at any moment a branch holds, of each
+//! customer session's successful writes, a *first few*: the state of
+//! branch `b` is a vector of counts `k[s]`, one per session, and a read
+//! there sees `start(b) + Σ prefix_s(k[s])`. A withdraw is such a read too:
+//! it succeeded only if that sum covered it, failed only if it did not.
+//!
+//! Each read `r` gets one unknown `k[r][s]` per writing session, with a
+//! domain of possible counts: its own session's count is known (its
+//! earlier writes; under p1-money's writes-first convention, anything up to
+//! all of them), the others' anything at first. Three kinds of constraint
+//! tie the unknowns together, and each holds in every legal execution:
+//!
+//! 1. **The read's value** (sum): `start + Σ prefix_s(k[r][s])` is the
+//!    printed balance (or covers the withdraw, or does not).
+//! 2. **Time order between two reads** `a` before `b`, for every session
+//!    `s`: at the same branch `k[b][s] ≥ k[a][s]` (a branch's applied writes
+//!    only grow); at another branch `k[b][s] ≥ k[a][s] − 1` (write number
+//!    `k[a][s]` had started, so the ones before it were everywhere), and
+//!    equal to `k[a][s] − 1` only while that write is in flight: not when
+//!    `b`'s branch is its origin (a write is at its own branch first), nor
+//!    when it is `a`'s own write (a customer's own earlier writes are
+//!    everywhere). Also `k[b][s]` is at least what `a` knew was complete: the
+//!    count of `a`'s own earlier writes.
+//! 3. **Which reads come before which.** Program order gives it inside a
+//!    session (p1-money: among queries, and among writes, since its
+//!    writes-first convention sends a session's writes before its queries).
+//!    Between sessions the values give it: a read that saw session `s`'s
+//!    write `j` came after the event that sent it, so after `s`'s reads
+//!    before that write; a read that did not see write `j` came before that
+//!    write was everywhere, so before `s`'s reads after it. These orders
+//!    are closed transitively; a cycle is itself a contradiction.
+//!
+//! The check prunes the domains until nothing changes (arc consistency: a
+//! count is dropped when no choice of the others' counts supports it, for
+//! the sum through [`Sums`] of the other sessions' possible prefixes, for
+//! a time order by looking at the other read's counts); every time order
+//! found adds constraints of kind 2. An empty domain, or a cycle of time
+//! orders, proves that no execution gives all these reads. The pruning is
+//! polynomial: a few hundred reads of up to a hundred sessions, each round
+//! a sum over the sessions of small sets. It does not search: when pruning
+//! ends without a contradiction the submission is accepted, so a correct
+//! run is never rejected, and a contradiction that only a search over
+//! combinations would find (a subset-sum puzzle) is not reported.
+//!
+//! ## The explanation
+//! A contradiction is narrowed to a minimal set of reads that still
+//! cannot all be true (reads are dropped in halves, then one by one, while
+//! the rest still contradict), and reported on the last of them, naming
+//! the others: "no single execution gives this together with customer 2,
+//! event 4 (query at branch 2) answered 500".
+
+use std::collections::VecDeque;
+
+use super::sums::Sums;
+
+/// One session's writes that took effect, in its order.
+#[derive(Clone, Debug, Default)]
+pub struct Writes {
+    /// The index (into the session's events) of each successful write.
+    pub at: Vec<usize>,
+    /// The branch each was sent to (where it is applied first).
+    pub origin: Vec<u64>,
+    /// `prefix[k]`: the amounts of the first `k` writes, summed (`k = 0..=len`).
+    pub prefix: Vec<i64>,
+}
+
+impl Writes {
+    /// Adds the next successful write.
+    pub fn push(&mut self, at: usize, origin: u64, delta: i64) {
+        if self.prefix.is_empty() {
+            self.prefix.push(0);
+        }
+        let last = *self.prefix.last().expect("non-empty");
+        self.at.push(at);
+        self.origin.push(origin);
+        self.prefix.push(last.saturating_add(delta));
+    }
+
+    fn len(&self) -> usize {
+        self.at.len()
+    }
+}
+
+/// What a read says about its branch's balance at that moment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Seen {
+    /// A query answered this balance.
+    Equal(i64),
+    /// A withdraw of this amount succeeded.
+    AtLeast(i64),
+    /// A withdraw of this amount failed.
+    Below(i64),
+}
+
+/// One read: a query's answer, or a withdraw's result.
+#[derive(Clone, Debug)]
+pub struct Read {
+    /// Index into the sessions.
+    pub session: usize,
+    /// Index into the session's events.
+    pub event: usize,
+    pub branch: u64,
+    /// The branch's starting balance.
+    pub start: i64,
+    /// How many of its session's own writes it counts: at least, at most.
+    pub own: (usize, usize),
+    pub seen: Seen,
+    pub query: bool,
+}
+
+/// Every session's writes and every read of a submission.
+#[derive(Clone, Debug)]
+pub struct Model {
+    /// One per session (empty for a session without successful writes).
+    pub writes: Vec<Writes>,
+    pub reads: Vec<Read>,
+    /// p1-money: a session's queries may run after all its writes.
+    pub writes_first: bool,
+}
+
+/// A minimal set of reads (indices into `model.reads`) that no execution
+/// gives together, or `None` if pruning finds no contradiction.
+pub fn contradiction(model: &Model) -> Option<Vec<usize>> {
+    let n = model.reads.len();
+    let mut active = vec![true; n];
+    if Solver::new(model, &active).consistent() {
+        return None;
+    }
+    let mut chunk = n.div_ceil(2).max(1);
+    loop {
+        let members: Vec<usize> = (0..n).filter(|i| active[*i]).collect();
+        for window in members.chunks(chunk) {
+            for i in window {
+                active[*i] = false;
+            }
+            if Solver::new(model, &active).consistent() {
+                for i in window {
+                    active[*i] = true;
+                }
+            }
+        }
+        if chunk == 1 {
+            break;
+        }
+        chunk = chunk.div_ceil(2);
+    }
+    Some((0..n).filter(|i| active[*i]).collect())
+}
+
+/// The pruning state for one set of active reads.
+struct Solver<'m> {
+    model: &'m Model,
+    active: &'m [bool],
+    /// The sessions with at least one write: the unknowns of every read.
+    writers: Vec<usize>,
+    /// `dom[r][w][k]`: read `r` may have seen the first `k` writes of writer `w`.
+    dom: Vec<Vec<Vec<bool>>>,
+    /// `before[a][b]`: read `a` happened before read `b`.
+    before: Vec<Vec<bool>>,
+    /// The reads of each session.
+    by_session: Vec<Vec<usize>>,
+    queue: VecDeque<usize>,
+    queued: Vec<bool>,
+}
+
+impl<'m> Solver<'m> {
+    fn new(model: &'m Model, active: &'m [bool]) -> Solver<'m> {
+        let n = model.reads.len();
+        let writers: Vec<usize> =
+            (0..model.writes.len()).filter(|s| model.writes[*s].len() > 0).collect();
+        let dom = model
+            .reads
+            .iter()
+            .map(|r| {
+                writers
+                    .iter()
+                    .map(|s| {
+                        let len = model.writes[*s].len();
+                        (0..=len)
+                            .map(|k| *s != r.session || (r.own.0..=r.own.1).contains(&k))
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut by_session = vec![Vec::new(); model.writes.len()];
+        for (i, r) in model.reads.iter().enumerate() {
+            if let Some(list) = by_session.get_mut(r.session) {
+                list.push(i);
+            }
+        }
+        let mut before = vec![vec![false; n]; n];
+        for list in &by_session {
+            for (x, a) in list.iter().enumerate() {
+                for b in &list[x + 1..] {
+                    let (ra, rb) = (&model.reads[*a], &model.reads[*b]);
+                    let (a, b) = if ra.event < rb.event { (*a, *b) } else { (*b, *a) };
+                    if !model.writes_first || ra.query == rb.query {
+                        before[a][b] = true;
+                    }
+                }
+            }
+        }
+        Solver {
+            model,
+            active,
+            writers,
+            dom,
+            before,
+            by_session,
+            queue: (0..n).filter(|i| active[*i]).collect(),
+            queued: active.to_vec(),
+        }
+    }
+
+    fn push(&mut self, r: usize) {
+        if self.active[r] && !self.queued[r] {
+            self.queued[r] = true;
+            self.queue.push_back(r);
+        }
+    }
+
+    /// Prunes to a fixed point; false on a contradiction.
+    fn consistent(&mut self) -> bool {
+        while let Some(r) = self.queue.pop_front() {
+            self.queued[r] = false;
+            match self.revise_sum(r) {
+                None => return false,
+                Some(true) => self.push(r),
+                Some(false) => {}
+            }
+            if !self.derive_orders(r) {
+                return false;
+            }
+            let n = self.model.reads.len();
+            for p in 0..n {
+                if p == r || !self.active[p] {
+                    continue;
+                }
+                let pair = if self.before[r][p] {
+                    Some((r, p))
+                } else if self.before[p][r] {
+                    Some((p, r))
+                } else {
+                    None
+                };
+                let Some((a, b)) = pair else { continue };
+                match self.revise_pair(a, b) {
+                    None => return false,
+                    Some((changed_a, changed_b)) => {
+                        if changed_a {
+                            self.push(a);
+                        }
+                        if changed_b {
+                            self.push(b);
+                        }
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    /// The sum constraint of read `r`: `Some(changed)`, `None` if a domain
+    /// emptied.
+    fn revise_sum(&mut self, r: usize) -> Option<bool> {
+        let read = &self.model.reads[r];
+        let w = self.writers.len();
+        let values: Vec<Sums> = (0..w)
+            .map(|i| {
+                let prefix = &self.model.writes[self.writers[i]].prefix;
+                Sums::of(
+                    self.dom[r][i]
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, ok)| **ok)
+                        .map(|(k, _)| prefix[k]),
+                )
+            })
+            .collect();
+        if values.iter().any(|v| v.values().is_some_and(|v| v.is_empty())) {
+            return None;
+        }
+        let mut before = vec![Sums::one(0)];
+        for v in &values {
+            let next = before.last().expect("non-empty").plus(v);
+            before.push(next);
+        }
+        let mut after = vec![Sums::one(0); w + 1];
+        for i in (0..w).rev() {
+            after[i] = after[i + 1].plus(&values[i]);
+        }
+        if w == 0 {
+            return fits(read.seen, read.start, &before[0], &after[0]).then_some(false);
+        }
+        let mut changed = false;
+        for i in 0..w {
+            let prefix = &self.model.writes[self.writers[i]].prefix;
+            for (ok, sum) in self.dom[r][i].iter_mut().zip(prefix) {
+                if *ok
+                    && !fits(read.seen, read.start.saturating_add(*sum), &before[i], &after[i + 1])
+                {
+                    *ok = false;
+                    changed = true;
+                }
+            }
+            if !self.dom[r][i].contains(&true) {
+                return None;
+            }
+        }
+        Some(changed)
+    }
+
+    /// Time orders between sessions that read `r`'s counts force; false on
+    /// a cycle.
+    fn derive_orders(&mut self, r: usize) -> bool {
+        let read = &self.model.reads[r];
+        let mut edges = Vec::new();
+        for (i, s) in self.writers.iter().enumerate() {
+            if *s == read.session {
+                continue;
+            }
+            let writes = &self.model.writes[*s];
+            let lo = self.dom[r][i].iter().position(|ok| *ok).unwrap_or(0);
+            let hi = self.dom[r][i].iter().rposition(|ok| *ok).unwrap_or(writes.len());
+            for q in &self.by_session[*s] {
+                let other = &self.model.reads[*q];
+                // Saw write `lo`: after the reads before it was sent.
+                if lo >= 1
+                    && other.event <= writes.at[lo - 1]
+                    && (!self.model.writes_first || !other.query)
+                {
+                    edges.push((*q, r));
+                }
+                // Did not see write `hi + 1`: before the reads after it.
+                if hi < writes.len() && other.event > writes.at[hi] {
+                    edges.push((r, *q));
+                }
+            }
+        }
+        for (a, b) in edges {
+            if !self.before[a][b] && !self.add_order(a, b) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Records `a` before `b` and what follows transitively; false on a cycle.
+    fn add_order(&mut self, a: usize, b: usize) -> bool {
+        let n = self.model.reads.len();
+        let preds: Vec<usize> = (0..n).filter(|p| *p == a || self.before[*p][a]).collect();
+        let succs: Vec<usize> = (0..n).filter(|q| *q == b || self.before[b][*q]).collect();
+        for p in &preds {
+            for q in &succs {
+                if !self.before[*p][*q] {
+                    self.before[*p][*q] = true;
+                    self.push(*p);
+                    self.push(*q);
+                }
+            }
+        }
+        (0..n).all(|x| !self.before[x][x])
+    }
+
+    /// The time-order constraint `a` before `b`: which domains changed,
+    /// `None` if one emptied.
+    fn revise_pair(&mut self, a: usize, b: usize) -> Option<(bool, bool)> {
+        let (ra, rb) = (&self.model.reads[a], &self.model.reads[b]);
+        let same = ra.branch == rb.branch;
+        let (mut changed_a, mut changed_b) = (false, false);
+        for (i, s) in self.writers.iter().enumerate() {
+            let origin = &self.model.writes[*s].origin;
+            let floor = if *s == ra.session { ra.own.0 } else { 0 };
+            let compatible = |k1: usize, k2: usize| {
+                k2 >= floor
+                    && if same {
+                        k2 >= k1
+                    } else {
+                        k2 >= k1 || (k2 + 1 == k1 && k1 > floor && origin[k1 - 1] != rb.branch)
+                    }
+            };
+            let len = self.dom[a][i].len();
+            for k1 in 0..len {
+                if self.dom[a][i][k1]
+                    && !(0..len).any(|k2| self.dom[b][i][k2] && compatible(k1, k2))
+                {
+                    self.dom[a][i][k1] = false;
+                    changed_a = true;
+                }
+            }
+            for k2 in 0..len {
+                if self.dom[b][i][k2]
+                    && !(0..len).any(|k1| self.dom[a][i][k1] && compatible(k1, k2))
+                {
+                    self.dom[b][i][k2] = false;
+                    changed_b = true;
+                }
+            }
+            if !self.dom[a][i].contains(&true) || !self.dom[b][i].contains(&true) {
+                return None;
+            }
+        }
+        Some((changed_a, changed_b))
+    }
+}
+
+/// Whether some `x` of `before` and `y` of `after` give a balance
+/// `base + x + y` that `seen` allows.
+fn fits(seen: Seen, base: i64, before: &Sums, after: &Sums) -> bool {
+    let (lo, hi) = (
+        base.saturating_add(before.min()).saturating_add(after.min()),
+        base.saturating_add(before.max()).saturating_add(after.max()),
+    );
+    match seen {
+        Seen::AtLeast(amount) => hi >= amount,
+        Seen::Below(amount) => lo < amount,
+        Seen::Equal(balance) => match (before.exact(), after.exact()) {
+            (Some(x), Some(y)) => {
+                let (small, large) = if x.len() <= y.len() { (x, y) } else { (y, x) };
+                let want = balance.saturating_sub(base);
+                small.iter().any(|v| large.contains(&want.saturating_sub(*v)))
+            }
+            _ => (lo..=hi).contains(&balance),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn writes(list: &[(usize, u64, i64)]) -> Writes {
+        let mut w = Writes::default();
+        for (at, origin, delta) in list {
+            w.push(*at, *origin, *delta);
+        }
+        w
+    }
+
+    fn read(session: usize, event: usize, branch: u64, own: usize, seen: Seen) -> Read {
+        Read { session, event, branch, start: 400, own: (own, own), seen, query: true }
+    }
+
+    /// Session 0 deposits 100 at branch 1; session 1 reads at branch 2.
+    fn deposit_and_reads(reads: Vec<Read>) -> Model {
+        Model {
+            writes: vec![writes(&[(0, 1, 100)]), Writes::default()],
+            reads,
+            writes_first: false,
+        }
+    }
+
+    #[test]
+    fn a_branch_cannot_unsee_a_write() {
+        let grow = deposit_and_reads(vec![
+            read(1, 0, 2, 0, Seen::Equal(400)),
+            read(1, 1, 2, 0, Seen::Equal(500)),
+        ]);
+        assert_eq!(contradiction(&grow), None);
+        let shrink = deposit_and_reads(vec![
+            read(1, 0, 2, 0, Seen::Equal(500)),
+            read(1, 1, 2, 0, Seen::Equal(400)),
+        ]);
+        assert_eq!(contradiction(&shrink), Some(vec![0, 1]));
+    }
+
+    #[test]
+    fn a_write_is_at_its_own_branch_first() {
+        // Seen at branch 2, then not at branch 1 (its origin): impossible;
+        // seen at branch 1, then not at branch 2: it was in flight.
+        let at = |first: u64, second: u64| {
+            deposit_and_reads(vec![
+                read(1, 0, first, 0, Seen::Equal(500)),
+                read(1, 1, second, 0, Seen::Equal(400)),
+            ])
+        };
+        assert_eq!(contradiction(&at(2, 1)), Some(vec![0, 1]));
+        assert_eq!(contradiction(&at(1, 2)), None);
+    }
+
+    #[test]
+    fn a_withdraw_after_a_read_that_saw_the_money_is_covered() {
+        let model = deposit_and_reads(vec![
+            read(1, 0, 2, 0, Seen::Equal(500)),
+            Read { query: false, ..read(1, 1, 2, 0, Seen::Below(450)) },
+        ]);
+        assert_eq!(contradiction(&model), Some(vec![0, 1]));
+    }
+
+    /// Each customer deposits then queries, and each query misses the
+    /// other's deposit: each query came before the other's deposit was
+    /// everywhere, so before the other's query: a cycle.
+    #[test]
+    fn two_customers_cannot_each_miss_the_others_write() {
+        let model = |second: i64| Model {
+            writes: vec![writes(&[(0, 1, 100)]), writes(&[(0, 2, 10)])],
+            reads: vec![read(0, 1, 1, 1, Seen::Equal(500)), read(1, 1, 2, 1, Seen::Equal(second))],
+            writes_first: false,
+        };
+        assert_eq!(contradiction(&model(410)), Some(vec![0, 1]));
+        assert_eq!(contradiction(&model(510)), None);
+    }
+}
