@@ -174,6 +174,8 @@ struct Solver<'m> {
     by_session: Vec<Vec<usize>>,
     queue: VecDeque<usize>,
     queued: Vec<bool>,
+    /// The fast form of the sums, when every amount fits one.
+    grid: Option<Grid>,
 }
 
 impl<'m> Solver<'m> {
@@ -223,6 +225,7 @@ impl<'m> Solver<'m> {
             by_session,
             queue: (0..n).filter(|i| active[*i]).collect(),
             queued: active.to_vec(),
+            grid: Grid::of(model),
         }
     }
 
@@ -277,42 +280,44 @@ impl<'m> Solver<'m> {
     /// The sum constraint of read `r`: `Some(changed)`, `None` if a domain
     /// emptied.
     fn revise_sum(&mut self, r: usize) -> Option<bool> {
+        match self.grid {
+            Some(grid) => self.revise_sum_with(r, &grid),
+            None => self.revise_sum_with(r, &AnySums),
+        }
+    }
+
+    fn revise_sum_with<S: SumSets>(&mut self, r: usize, sets: &S) -> Option<bool> {
         let read = &self.model.reads[r];
         let w = self.writers.len();
-        let values: Vec<Sums> = (0..w)
+        let values: Vec<Vec<i64>> = (0..w)
             .map(|i| {
                 let prefix = &self.model.writes[self.writers[i]].prefix;
-                Sums::of(
-                    self.dom[r][i]
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, ok)| **ok)
-                        .map(|(k, _)| prefix[k]),
-                )
+                let ok = self.dom[r][i].iter();
+                ok.zip(prefix).filter(|(ok, _)| **ok).map(|(_, sum)| *sum).collect()
             })
             .collect();
-        if values.iter().any(|v| v.values().is_some_and(|v| v.is_empty())) {
+        if values.iter().any(Vec::is_empty) {
             return None;
         }
-        let mut before = vec![Sums::one(0)];
+        // before[i]: the sums of writers 0..i; after[i]: of writers i..w.
+        let mut before = vec![sets.zero()];
         for v in &values {
-            let next = before.last().expect("non-empty").plus(v);
+            let next = sets.plus(before.last().expect("non-empty"), v);
             before.push(next);
         }
-        let mut after = vec![Sums::one(0); w + 1];
+        let mut after = vec![sets.zero(); w + 1];
         for i in (0..w).rev() {
-            after[i] = after[i + 1].plus(&values[i]);
+            after[i] = sets.plus(&after[i + 1], &values[i]);
         }
         if w == 0 {
-            return fits(read.seen, read.start, &before[0], &after[0]).then_some(false);
+            return sets.fits(read.seen, read.start, &before[0], &after[0]).then_some(false);
         }
         let mut changed = false;
         for i in 0..w {
             let prefix = &self.model.writes[self.writers[i]].prefix;
             for (ok, sum) in self.dom[r][i].iter_mut().zip(prefix) {
-                if *ok
-                    && !fits(read.seen, read.start.saturating_add(*sum), &before[i], &after[i + 1])
-                {
+                let base = read.start.saturating_add(*sum);
+                if *ok && !sets.fits(read.seen, base, &before[i], &after[i + 1]) {
                     *ok = false;
                     changed = true;
                 }
@@ -418,24 +423,161 @@ impl<'m> Solver<'m> {
     }
 }
 
-/// Whether some `x` of `before` and `y` of `after` give a balance
-/// `base + x + y` that `seen` allows.
-fn fits(seen: Seen, base: i64, before: &Sums, after: &Sums) -> bool {
-    let (lo, hi) = (
-        base.saturating_add(before.min()).saturating_add(after.min()),
-        base.saturating_add(before.max()).saturating_add(after.max()),
-    );
-    match seen {
-        Seen::AtLeast(amount) => hi >= amount,
-        Seen::Below(amount) => lo < amount,
-        Seen::Equal(balance) => match (before.exact(), after.exact()) {
-            (Some(x), Some(y)) => {
-                let (small, large) = if x.len() <= y.len() { (x, y) } else { (y, x) };
-                let want = balance.saturating_sub(base);
-                small.iter().any(|v| large.contains(&want.saturating_sub(*v)))
+/// Sets of partial sums of the writers' prefixes, as the sum constraint
+/// needs them: [`Sums`] in general, or bits on a [`Grid`] (the common case,
+/// and much faster).
+trait SumSets {
+    type Set: Clone;
+    /// Just 0.
+    fn zero(&self) -> Self::Set;
+    /// Every `x + v`, `x` of `set`, `v` of `values`.
+    fn plus(&self, set: &Self::Set, values: &[i64]) -> Self::Set;
+    /// Whether some `x` of `before` and `y` of `after` give a balance
+    /// `base + x + y` that `seen` allows.
+    fn fits(&self, seen: Seen, base: i64, before: &Self::Set, after: &Self::Set) -> bool;
+}
+
+/// Any amounts, through [`Sums`] (exact while small, a range beyond).
+struct AnySums;
+
+impl SumSets for AnySums {
+    type Set = Sums;
+
+    fn zero(&self) -> Sums {
+        Sums::one(0)
+    }
+
+    fn plus(&self, set: &Sums, values: &[i64]) -> Sums {
+        set.plus(&Sums::of(values.iter().copied()))
+    }
+
+    fn fits(&self, seen: Seen, base: i64, before: &Sums, after: &Sums) -> bool {
+        let (lo, hi) = (
+            base.saturating_add(before.min()).saturating_add(after.min()),
+            base.saturating_add(before.max()).saturating_add(after.max()),
+        );
+        match seen {
+            Seen::AtLeast(amount) => hi >= amount,
+            Seen::Below(amount) => lo < amount,
+            Seen::Equal(balance) => match (before.exact(), after.exact()) {
+                (Some(x), Some(y)) => {
+                    let (small, large) = if x.len() <= y.len() { (x, y) } else { (y, x) };
+                    let want = balance.saturating_sub(base);
+                    small.iter().any(|v| large.contains(&want.saturating_sub(*v)))
+                }
+                _ => (lo..=hi).contains(&balance),
+            },
+        }
+    }
+}
+
+/// Every partial sum is `low + step * i` for an `i < len`: `step` divides
+/// every prefix, `low` is the sum of the smallest prefixes (each at most
+/// 0) and `low + step * (len - 1)` of the largest. A set is then `len`
+/// bits.
+#[derive(Clone, Copy, Debug)]
+struct Grid {
+    low: i64,
+    step: i64,
+    len: usize,
+}
+
+/// The most bits a [`Grid`] set may have (beyond it, [`AnySums`]).
+const GRID_BITS: i64 = 1 << 14;
+
+impl Grid {
+    fn of(model: &Model) -> Option<Grid> {
+        fn gcd(a: i64, b: i64) -> i64 {
+            if b == 0 {
+                a
+            } else {
+                gcd(b, a % b)
             }
-            _ => (lo..=hi).contains(&balance),
-        },
+        }
+        let (mut low, mut high, mut step) = (0i64, 0i64, 0i64);
+        for w in &model.writes {
+            low = low.checked_add(*w.prefix.iter().min().unwrap_or(&0))?;
+            high = high.checked_add(*w.prefix.iter().max().unwrap_or(&0))?;
+            step = w.prefix.iter().fold(step, |g, p| gcd(g, p.checked_abs().unwrap_or(0)));
+        }
+        let step = step.max(1);
+        let len = (high - low) / step + 1;
+        (len <= GRID_BITS).then(|| Grid { low, step, len: usize::try_from(len).unwrap_or(0) })
+    }
+
+    fn words(&self) -> usize {
+        self.len.div_ceil(64)
+    }
+
+    fn bits(set: &[u64]) -> impl Iterator<Item = usize> + '_ {
+        set.iter().enumerate().flat_map(|(j, word)| {
+            let mut w = *word;
+            std::iter::from_fn(move || {
+                (w != 0).then(|| {
+                    let bit = w.trailing_zeros() as usize;
+                    w &= w - 1;
+                    j * 64 + bit
+                })
+            })
+        })
+    }
+
+    fn has(set: &[u64], i: usize) -> bool {
+        set.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 == 1)
+    }
+
+    fn value(&self, i: usize) -> i64 {
+        self.low + self.step * i as i64
+    }
+}
+
+impl SumSets for Grid {
+    type Set = Vec<u64>;
+
+    fn zero(&self) -> Vec<u64> {
+        let mut set = vec![0; self.words()];
+        let i = usize::try_from(-self.low / self.step).expect("low is at most 0");
+        set[i / 64] |= 1 << (i % 64);
+        set
+    }
+
+    fn plus(&self, set: &Vec<u64>, values: &[i64]) -> Vec<u64> {
+        let n = set.len() as isize;
+        let mut out = vec![0; set.len()];
+        for v in values {
+            // Shift every bit up by v / step (down if negative), word-wise.
+            let by = (v / self.step) as isize;
+            let (q, r) = (by.div_euclid(64), by.rem_euclid(64) as u32);
+            for (j, word) in out.iter_mut().enumerate() {
+                let from = j as isize - q;
+                if (0..n).contains(&from) {
+                    *word |= set[from as usize] << r;
+                }
+                if r > 0 && (0..n).contains(&(from - 1)) {
+                    *word |= set[(from - 1) as usize] >> (64 - r);
+                }
+            }
+        }
+        out
+    }
+
+    fn fits(&self, seen: Seen, base: i64, before: &Vec<u64>, after: &Vec<u64>) -> bool {
+        let first = |s: &Vec<u64>| Grid::bits(s).next().map(|i| self.value(i));
+        let last = |s: &Vec<u64>| Grid::bits(s).last().map(|i| self.value(i));
+        let sum = |a: Option<i64>, b: Option<i64>| Some(base.saturating_add(a?).saturating_add(b?));
+        match seen {
+            Seen::AtLeast(amount) => sum(last(before), last(after)).is_some_and(|hi| hi >= amount),
+            Seen::Below(amount) => sum(first(before), first(after)).is_some_and(|lo| lo < amount),
+            Seen::Equal(balance) => {
+                // (low + step·a) + (low + step·b) = balance - base.
+                let want = balance.saturating_sub(base).saturating_sub(self.low.saturating_mul(2));
+                if want < 0 || want % self.step != 0 {
+                    return false;
+                }
+                let Ok(c) = usize::try_from(want / self.step) else { return false };
+                Grid::bits(before).any(|a| c >= a && Grid::has(after, c - a))
+            }
+        }
     }
 }
 
@@ -476,6 +618,22 @@ mod tests {
             read(1, 1, 2, 0, Seen::Equal(400)),
         ]);
         assert_eq!(contradiction(&shrink), Some(vec![0, 1]));
+    }
+
+    /// Amounts that no small grid holds go through [`Sums`]: same verdicts.
+    #[test]
+    fn amounts_off_the_grid_give_the_same_verdicts() {
+        for (first, second, contradicts) in [(500, 400, true), (400, 500, false)] {
+            let mut model = deposit_and_reads(vec![
+                read(1, 0, 2, 0, Seen::Equal(first)),
+                read(1, 1, 2, 0, Seen::Equal(second)),
+            ]);
+            model.writes.push(writes(&[(0, 3, 1_000_003)]));
+            assert!(Grid::of(&model).is_none());
+            assert_eq!(contradiction(&model).is_some(), contradicts);
+        }
+        let grid = Grid::of(&deposit_and_reads(vec![])).unwrap();
+        assert_eq!((grid.low, grid.step, grid.len), (0, 100, 2));
     }
 
     #[test]
