@@ -158,7 +158,7 @@ pub fn contradiction(model: &Model) -> Option<Vec<usize>> {
     if Solver::new(model, &active).consistent().is_ok() {
         active = all.clone();
     }
-    let mut chunk = n.div_ceil(2).max(1);
+    let mut chunk = active.iter().filter(|a| **a).count().div_ceil(2).max(1);
     loop {
         let members: Vec<usize> = (0..n).filter(|i| active[*i]).collect();
         for window in members.chunks(chunk) {
