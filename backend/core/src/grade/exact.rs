@@ -366,8 +366,8 @@ mod tests {
     fn the_simulator_reproduces_the_published_outputs() {
         let cases = [
             ("p1-branch-propagation/jthak002+cse531/input_small.json", "p1-branch-propagation/anuragbnrj+cse531/output.json"),
-            // (The 50- and 100-branch inputs take minutes in a debug build:
-            // the CLI test `grade.rs` grades them with the release binary.)
+            ("p1-branch-propagation/anuragbnrj+cse531/input_2.json", "p1-branch-propagation/anuragbnrj+cse531/output_2.json"),
+            ("p1-branch-propagation/hiroto0222+CSE531-gRPC-Project/input.json", "p1-branch-propagation/hiroto0222+CSE531-gRPC-Project/output.json"),
             ("p1-branch-propagation/clin255+CSE531_project1/input.json", "p1-branch-propagation/navarro165+Lamports-Logical-Clock/expected_output.json"),
             ("p1-branch-propagation/clin255+CSE531_project1/input.json", "p2-lamport-clocks/clin255+CSE531_project2/output_project_2.json"),
             ("p2-lamport-clocks/jthak002+cse531/input.json", "p2-lamport-clocks/ychen404+CSE531_Grading/customer_events.json"),

@@ -18,7 +18,10 @@
 //!     with the right interface, branch and names;
 //!   - *balances*: every query answer is a balance the writes it can have
 //!     seen give; no withdraw succeeds that no execution covers (an
-//!     overdraft) and none fails that every execution covers;
+//!     overdraft) and none fails that every execution covers; and all of
+//!     them together are given by one execution ([`valid::one_run`]: a
+//!     branch never "unsees" a write, a write is at its own branch first,
+//!     a customer's writes go out one after another);
 //!   - *clocks* (project 2): each branch's clocks strictly increase in its
 //!     own order; every receive is later than its send by the format's rule
 //!     (`max(local, message) + 1`), the customer's request included;

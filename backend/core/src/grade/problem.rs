@@ -174,6 +174,9 @@ pub enum ProblemKind {
     Overdraft,
     /// A withdraw that failed though every legal execution covers it.
     RefusedWithFunds,
+    /// Reads and results that each fit some execution, but no one
+    /// execution gives them all (a branch unseeing a write, say).
+    NoSingleRun,
     /// A branch's clocks do not strictly increase in its own order.
     ClockNotIncreasing,
     /// A receive whose clock breaks the format's receive rule.
@@ -203,7 +206,7 @@ impl ProblemKind {
             NotJson | Empty | WrongProject | UnknownShape => return None,
             Differs => Category::Exact,
             Malformed | UnknownName | MissingAnswer | ExtraAnswer | WrongOrder => Category::Answers,
-            WrongBalance | Overdraft | RefusedWithFunds => Category::Balances,
+            WrongBalance | Overdraft | RefusedWithFunds | NoSingleRun => Category::Balances,
             ClockNotIncreasing | ReceiveRule => Category::Clocks,
             MissingPropagation | DuplicatePropagation | ReceiverNamed | WrongSender
             | PartsDisagree => Category::Propagation,
@@ -233,6 +236,7 @@ impl ProblemKind {
             WrongBalance => "wrong_balance",
             Overdraft => "overdraft",
             RefusedWithFunds => "refused_with_funds",
+            NoSingleRun => "no_single_run",
             ClockNotIncreasing => "clock_not_increasing",
             ReceiveRule => "receive_rule",
             MissingPropagation => "missing_propagation",

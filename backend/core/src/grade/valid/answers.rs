@@ -19,7 +19,9 @@
 //! submission's own results (project 3 generation A prints none: then
 //! either is allowed where possible). Under p1-money's writes-first
 //! convention a query also may see its own later writes. Each point is
-//! checked on its own, which never rejects a correct run.
+//! checked on its own, which never rejects a correct run; when every point
+//! passes, [`one_run`] asks whether one execution gives them all together
+//! (reported as [`ProblemKind::NoSingleRun`]).
 //!
 //! **Why** (project 3): a wrong answer that the balance *without* one of
 //! the customer's own earlier writes at another branch explains is a Read
@@ -28,6 +30,7 @@
 
 use std::collections::BTreeMap;
 
+use super::one_run;
 use super::sums::Sums;
 use crate::formats::OutputFormat;
 use crate::grade::describe;
@@ -404,10 +407,172 @@ fn balances(
     for i in (0..reaches.len()).rev() {
         suffix[i] = suffix[i + 1].plus(&reaches[i]);
     }
+    let before = out.len();
     for (i, session) in sessions.iter().enumerate() {
         let others = prefix[i].plus(&suffix[i + 1]);
         walk(format, session, &others, &starts, printed, out);
     }
+    // Each read fits some run; do they all fit one? (Only then: a wrong
+    // read is one problem, not also a contradiction with the others.)
+    if out.len() == before {
+        out.extend(one_run_problem(format, sessions, &starts, printed));
+    }
+}
+
+/// What a read of [`one_run`] was in the submission, for the explanation.
+struct Shown {
+    session: usize,
+    event: usize,
+    place: Place,
+    /// `"balance": 400`, `"result": "fail"`.
+    said: String,
+    /// `answered 400`, `failed`.
+    short: String,
+}
+
+/// The one-run check ([`one_run`]) over every session's reads and results;
+/// skipped when some write's answer is missing.
+fn one_run_problem(
+    format: OutputFormat,
+    sessions: &[Session<'_>],
+    starts: &BTreeMap<u64, i64>,
+    printed: Printed,
+) -> Option<Problem> {
+    let writes_first = format == OutputFormat::P1Money;
+    let mut model = one_run::Model { writes: Vec::new(), reads: Vec::new(), writes_first };
+    let mut shown = Vec::new();
+    for (s, session) in sessions.iter().enumerate() {
+        let script = session.script;
+        let mut writes = one_run::Writes::default();
+        let total = script
+            .events
+            .iter()
+            .zip(&session.answers)
+            .filter(|(e, a)| match e.op {
+                Op::Deposit(_) => true,
+                Op::Withdraw(_) => verdict_of(**a) == Some(Verdict::Success),
+                Op::Query => false,
+            })
+            .count();
+        for (k, event) in script.events.iter().enumerate() {
+            let answer = session.answers[k];
+            let start = starts.get(&event.branch.0).copied().unwrap_or(0);
+            let own = writes.at.len();
+            let mut read = |seen, query, place: Place, said: String, short: String| {
+                let own = (own, if writes_first && query { total } else { own });
+                model.reads.push(one_run::Read {
+                    session: s,
+                    event: k,
+                    branch: event.branch.0,
+                    start,
+                    own,
+                    seen,
+                    query,
+                });
+                shown.push(Shown { session: s, event: k, place, said, short });
+            };
+            // A write without its answer (project 3 generation A prints
+            // none) may not have run: nothing to reason from.
+            if event.op.is_write() && answer.is_none() {
+                return None;
+            }
+            match event.op {
+                Op::Query => {
+                    if let Some(a) = answer {
+                        if let Some(balance) = a.balance {
+                            let text = describe::money(balance);
+                            read(
+                                one_run::Seen::Equal(balance.0),
+                                true,
+                                a.place_of(a.balance_key),
+                                format!("{:?}: {text}", a.balance_key),
+                                format!("answered {text}"),
+                            );
+                        }
+                    }
+                }
+                Op::Deposit(amount) => writes.push(k, event.branch.0, amount.0),
+                Op::Withdraw(amount) => {
+                    let (Some(verdict), Some(a)) = (verdict_of(answer), answer) else {
+                        return None;
+                    };
+                    let place = match printed {
+                        Printed::Results => a.place_of("result"),
+                        Printed::Propagation => a.place.clone(),
+                    };
+                    let (seen, said, short) = match (verdict, printed) {
+                        (Verdict::Success, Printed::Results) => (
+                            one_run::Seen::AtLeast(amount.0),
+                            "\"result\": \"success\"",
+                            "succeeded",
+                        ),
+                        (Verdict::Fail, Printed::Results) => {
+                            (one_run::Seen::Below(amount.0), "\"result\": \"fail\"", "failed")
+                        }
+                        (Verdict::Success, Printed::Propagation) => (
+                            one_run::Seen::AtLeast(amount.0),
+                            "propagated to the other branches (it succeeded)",
+                            "succeeded",
+                        ),
+                        (Verdict::Fail, Printed::Propagation) => (
+                            one_run::Seen::Below(amount.0),
+                            "propagated nowhere (it failed)",
+                            "failed",
+                        ),
+                    };
+                    read(seen, false, place, said.to_owned(), short.to_owned());
+                    if verdict == Verdict::Success {
+                        writes.push(k, event.branch.0, -amount.0);
+                    }
+                }
+            }
+        }
+        model.writes.push(writes);
+    }
+    let set = one_run::contradiction(&model)?;
+    // Reported on the last of them, in input order.
+    let last = *set.iter().max_by_key(|i| (shown[**i].session, shown[**i].event))?;
+    let at = |i: usize| {
+        let script = sessions[shown[i].session].script;
+        (script, &script.events[shown[i].event])
+    };
+    let (script, event) = at(last);
+    let others: Vec<String> = set
+        .iter()
+        .filter(|i| **i != last)
+        .map(|i| {
+            let (script, event) = at(*i);
+            format!("{} {}", describe::event(script, event), shown[*i].short)
+        })
+        .collect();
+    let reads = &model.reads;
+    let one_branch = set.iter().all(|i| {
+        reads[*i].session == reads[last].session && reads[*i].branch == reads[last].branch
+    });
+    let why = if one_branch {
+        format!(
+            "the writes branch {} had applied would have had to shrink in between (a branch's writes only grow)",
+            event.branch.0
+        )
+    } else {
+        "in one run a branch's writes only grow, a customer's next write starts after its last \
+         one reached every branch, and a write is at its own branch before anywhere else"
+            .to_owned()
+    };
+    let with = if others.is_empty() {
+        String::new()
+    } else {
+        format!(" together with {}", others.join(", "))
+    };
+    Some(
+        Problem::new(
+            ProblemKind::NoSingleRun,
+            Some(shown[last].place.clone()),
+            describe::event(script, event),
+            format!("{}: no single execution gives this{with}: {why}", shown[last].said),
+        )
+        .about(answered(script, event)),
+    )
 }
 
 /// One customer's events in order, against everything its reads can see.

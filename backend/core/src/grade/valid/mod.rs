@@ -11,11 +11,13 @@
 //! | [`answers`] | p1, p1-money, p3 | every event answered in order; balances and results some execution gives; Read Your Writes, Monotonic Writes |
 //! | [`lamport_a`] | p2a | steps of every write at every branch, clock rules, the `eventid` views |
 //! | [`lamport_b`] | p2b | sends and receives of every request, clock rules, the three lists agree |
+//! | [`one_run`] | p1, p1-money, p2 results, p3 | every read and result together explained by one execution |
 //! | [`sums`] | | sets of possible balances |
 
 pub mod answers;
 pub mod lamport_a;
 pub mod lamport_b;
+pub mod one_run;
 pub mod sums;
 
 use super::normalize::Normal;

@@ -90,6 +90,14 @@ impl Sums {
         }
     }
 
+    /// The exact set, unless it became a range.
+    pub fn exact(&self) -> Option<&BTreeSet<i64>> {
+        match self {
+            Sums::Exact(s) => Some(s),
+            Sums::Range(..) => None,
+        }
+    }
+
     /// The exact values, if few enough to list.
     pub fn values(&self) -> Option<Vec<i64>> {
         match self {
