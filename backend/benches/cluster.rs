@@ -476,9 +476,14 @@ fn serve_under_load(branches: u64, customers: u64, window: Duration) -> Result<S
                 .expect("a lab opens")
                 .into_inner()
         });
-        let before_kib = serve_process::status_kib(pid, "VmRSS:")?;
         let lab: tonic::metadata::AsciiMetadataValue =
             opened.lab_id.parse().expect("a lab id is ASCII");
+        // The lab's own run (its scenario has no customers) starts at the
+        // open and ends once its branches agree, comparing their whole
+        // states: measured from when it has ended, so that none of its
+        // inspections, which grow with the writes, run during the load.
+        runtime.block_on(run_finished(raw.clone(), lab.clone()))?;
+        let before_kib = serve_process::status_kib(pid, "VmRSS:")?;
         let channels = vec![transport::plain(raw); branches as usize];
         let send = |load: Load| {
             let (channels, lab) = (channels.clone(), lab.clone());
@@ -506,6 +511,31 @@ fn serve_under_load(branches: u64, customers: u64, window: Duration) -> Result<S
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
     result
+}
+
+/// Waits (up to a minute) for the `Finished` event of lab `lab`'s run.
+async fn run_finished(
+    channel: tonic::transport::Channel,
+    lab: tonic::metadata::AsciiMetadataValue,
+) -> Result<(), String> {
+    let mut watch = tonic::Request::new(pb::WatchRequest {});
+    watch.metadata_mut().insert(LAB_HEADER, lab);
+    let wait = async {
+        let mut client = pb::lab_client::LabClient::new(channel);
+        let mut stream = client.watch(watch).await.map_err(|e| format!("watch: {e}"))?.into_inner();
+        loop {
+            match stream.message().await.map_err(|e| format!("watch stream: {e}"))? {
+                Some(pb::LabEvent { event: Some(pb::lab_event::Event::Finished(_)), .. }) => {
+                    return Ok(());
+                }
+                Some(_) => {}
+                None => return Err("the watch stream ended before the run finished".to_owned()),
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), wait)
+        .await
+        .map_err(|_| "the lab's run did not finish within 60 s".to_owned())?
 }
 
 fn gzip_size(path: &Path) -> Option<u64> {
