@@ -19,8 +19,12 @@
 //! 5. Peak resident memory of `bank serve` itself (its VmHWM) with 20 branches
 //!    under the load of section 2, sent through its web origin's `Customer`
 //!    service; and of this process (in-process clusters) after section 2.
-//!    Its bytes per recorded write: (peak − resident before the load) / writes.
-//!    `--only memory` prints this and 5b alone.
+//!    Its bytes per recorded write, twice: as earlier runs measured it,
+//!    (peak − resident before the load) / writes, which also spreads the
+//!    lab's fixed costs (its links, buffers) over the writes; and what a
+//!    write keeps: the growth of the resident memory over more writes on
+//!    the same lab (a slope), with the fixed cost that leaves.
+//!    `--only memory` prints this and 5b alone, `--only memory-serve` this alone.
 //!    5b: many labs on one `bank serve`, N labs × M followers playing
 //!    `project3-big` at full speed; peak memory, memory per lab, the delay
 //!    from the lab recording an event to a follower receiving it (see
@@ -185,27 +189,47 @@ struct Throughput {
     carried: u64,
 }
 
+/// How long, and how much, [`send_deposits`] sends.
+#[derive(Clone, Copy, Debug)]
+struct Load {
+    /// Stop sending after this long...
+    window: Duration,
+    /// ... or after this many writes per customer.
+    writes_each: u64,
+    /// Numbers this load's customers apart from an earlier load's on the
+    /// same bank (customer ids `phase · 10⁹ + …`), so every session is new.
+    phase: u64,
+}
+
+impl Load {
+    /// Section 2's load: as many writes as `window` takes.
+    fn for_window(window: Duration) -> Load {
+        Load { window, writes_each: 1_000_000, phase: 0 }
+    }
+}
+
 /// The load of section 2: `customers` concurrent customers send deposits
-/// (each waits for its answer) round-robin over the branches for `window`;
-/// `channels[b - 1]` reaches branch `b`. Every session makes
-/// [`SESSION_WRITES`] writes, then a new customer takes over. Returns each
-/// write's latency (sent → answered).
+/// (each waits for its answer) round-robin over the branches for
+/// `load.window` (or `load.writes_each` writes each); `channels[b - 1]`
+/// reaches branch `b`. Every session makes [`SESSION_WRITES`] writes, then
+/// a new customer takes over. Returns each write's latency (sent → answered).
 async fn send_deposits(
     channels: Vec<BankChannel>,
     customers: u64,
-    window: Duration,
+    load: Load,
     lab: Option<tonic::metadata::AsciiMetadataValue>,
 ) -> Vec<Duration> {
     let branches = channels.len() as u64;
-    let deadline = Instant::now() + window;
+    let deadline = Instant::now() + load.window;
+    let first_customer = load.phase * 1_000_000_000;
     let tasks: Vec<_> = (0..customers)
         .map(|c| {
             let (channels, lab) = (channels.clone(), lab.clone());
             tokio::spawn(async move {
-                let mut session = Session::new(CustomerId(c + 1));
+                let mut session = Session::new(CustomerId(first_customer + c + 1));
                 let mut latencies = Vec::new();
                 // Bounded in time and in count.
-                for i in 0..1_000_000u64 {
+                for i in 0..load.writes_each.min(1_000_000) {
                     if Instant::now() > deadline {
                         break;
                     }
@@ -213,7 +237,8 @@ async fn send_deposits(
                     // a session that never ends would make each request
                     // bigger than the last: customers come and go instead.
                     if i % SESSION_WRITES == 0 {
-                        session = Session::new(CustomerId(c * 1_000_000 + i / SESSION_WRITES + 1));
+                        let id = first_customer + c * 1_000_000 + i / SESSION_WRITES + 1;
+                        session = Session::new(CustomerId(id));
                     }
                     let branch = (c + i) % branches + 1;
                     let request =
@@ -263,7 +288,7 @@ async fn propagated_writes(
     let channels: Vec<_> =
         (1..=branches).map(|b| cluster.channels()[&BranchId(b)].clone()).collect();
     let (started, cpu) = (Instant::now(), cpu_time());
-    let mut latencies = send_deposits(channels, customers, window, None).await;
+    let mut latencies = send_deposits(channels, customers, Load::for_window(window), None).await;
     let elapsed = started.elapsed();
     let deliveries = Rate::of((latencies.len() as u64 * (branches - 1)) as f64, started, cpu);
     let (calls, carried) =
@@ -354,28 +379,61 @@ fn simulator(seeds: u64) -> (f64, f64) {
 
 /// What [`serve_under_load`] measured.
 struct ServeLoad {
+    /// The first load (section 2's window): its writes and time.
     writes: usize,
     elapsed: Duration,
-    /// `bank serve`'s VmHWM and VmRSS after the load, KiB.
+    /// `bank serve`'s VmHWM and VmRSS after the first load, KiB.
     peak_kib: u64,
     now_kib: Option<u64>,
     /// Its VmRSS with the lab open, before the load, KiB.
     before_kib: u64,
+    /// Its VmRSS after [`SLOPE_WRITES`] more writes per customer, and after
+    /// twice as many more again: (writes recorded so far, KiB) at each point.
+    slope: [(usize, u64); 2],
+    /// Its VmHWM at the end, KiB.
+    end_peak_kib: Option<u64>,
 }
 
 impl ServeLoad {
-    /// What each write added at the peak, bytes.
+    /// What each write of the first load added at the peak, bytes: the
+    /// figure of earlier runs. It also counts what the cluster costs
+    /// whatever its writes (the links made under the load, buffers), spread
+    /// over the first load's writes.
     fn bytes_per_write(&self) -> f64 {
         self.peak_kib.saturating_sub(self.before_kib) as f64 * 1024.0 / self.writes.max(1) as f64
     }
+
+    /// What a recorded write keeps, bytes: the growth of the resident
+    /// memory between the two later points, over the writes between them
+    /// (on the same lab, its links made and its buffers grown by then).
+    fn marginal_bytes_per_write(&self) -> f64 {
+        let [(w0, kib0), (w1, kib1)] = self.slope;
+        (kib1 as f64 - kib0 as f64) * 1024.0 / (w1 - w0).max(1) as f64
+    }
+
+    /// What the lab costs besides its writes, KiB: the resident memory at
+    /// the first later point, less what was there before the load, less the
+    /// writes so far at [`ServeLoad::marginal_bytes_per_write`].
+    fn fixed_kib(&self) -> f64 {
+        let (writes, kib) = self.slope[0];
+        kib as f64
+            - self.before_kib as f64
+            - writes as f64 * self.marginal_bytes_per_write() / 1024.0
+    }
 }
+
+/// Writes per customer in the first slope load of [`serve_under_load`]
+/// (the second sends twice as many): one session each.
+const SLOPE_WRITES: u64 = SESSION_WRITES;
 
 /// Starts `bank serve` with `branches` branches (parallel propagation, no
 /// scripted customers), then sends it the load of section 2
 /// ([`send_deposits`]) for `window`, through the serve port's `Customer`
 /// service (which forwards every request to its branch and records it in
 /// the lab's history, as for a browser). Reads the server's peak resident
-/// memory from /proc.
+/// memory from /proc; then its resident memory after [`SLOPE_WRITES`] more
+/// writes per customer, and after twice as many more (new customers each
+/// time, the same lab).
 fn serve_under_load(branches: u64, customers: u64, window: Duration) -> Result<ServeLoad, String> {
     use std::process::Command;
 
@@ -418,23 +476,66 @@ fn serve_under_load(branches: u64, customers: u64, window: Duration) -> Result<S
                 .expect("a lab opens")
                 .into_inner()
         });
+        let lab: tonic::metadata::AsciiMetadataValue =
+            opened.lab_id.parse().expect("a lab id is ASCII");
+        // The lab's own run (its scenario has no customers) starts at the
+        // open and ends once its branches agree, comparing their whole
+        // states: measured from when it has ended, so that none of its
+        // inspections, which grow with the writes, run during the load.
+        runtime.block_on(run_finished(raw.clone(), lab.clone()))?;
         let before_kib = serve_process::status_kib(pid, "VmRSS:")?;
-        let (writes, elapsed) = runtime.block_on(async move {
-            let lab = opened.lab_id.parse().expect("a lab id is ASCII");
-            let channel = transport::plain(raw);
-            let started = Instant::now();
-            let latencies =
-                send_deposits(vec![channel; branches as usize], customers, window, Some(lab)).await;
-            (latencies.len(), started.elapsed())
-        });
+        let channels = vec![transport::plain(raw); branches as usize];
+        let send = |load: Load| {
+            let (channels, lab) = (channels.clone(), lab.clone());
+            runtime.block_on(async move {
+                let started = Instant::now();
+                let latencies = send_deposits(channels, customers, load, Some(lab)).await;
+                (latencies.len(), started.elapsed())
+            })
+        };
+        let (writes, elapsed) = send(Load::for_window(window));
         let peak_kib = serve_process::status_kib(pid, "VmHWM:")?;
         let now_kib = serve_process::status_kib(pid, "VmRSS:").ok();
-        Ok(ServeLoad { writes, elapsed, peak_kib, now_kib, before_kib })
+        let mut slope = [(0, 0); 2];
+        let mut recorded = writes;
+        for (i, writes_each) in [SLOPE_WRITES, 2 * SLOPE_WRITES].into_iter().enumerate() {
+            let window = Duration::from_secs(600);
+            let (sent, _) = send(Load { window, writes_each, phase: i as u64 + 1 });
+            recorded += sent;
+            slope[i] = (recorded, serve_process::status_kib(pid, "VmRSS:")?);
+        }
+        let end_peak_kib = serve_process::status_kib(pid, "VmHWM:").ok();
+        Ok(ServeLoad { writes, elapsed, peak_kib, now_kib, before_kib, slope, end_peak_kib })
     })();
     let _ = child.kill();
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
     result
+}
+
+/// Waits (up to a minute) for the `Finished` event of lab `lab`'s run.
+async fn run_finished(
+    channel: tonic::transport::Channel,
+    lab: tonic::metadata::AsciiMetadataValue,
+) -> Result<(), String> {
+    let mut watch = tonic::Request::new(pb::WatchRequest {});
+    watch.metadata_mut().insert(LAB_HEADER, lab);
+    let wait = async {
+        let mut client = pb::lab_client::LabClient::new(channel);
+        let mut stream = client.watch(watch).await.map_err(|e| format!("watch: {e}"))?.into_inner();
+        loop {
+            match stream.message().await.map_err(|e| format!("watch stream: {e}"))? {
+                Some(pb::LabEvent { event: Some(pb::lab_event::Event::Finished(_)), .. }) => {
+                    return Ok(());
+                }
+                Some(_) => {}
+                None => return Err("the watch stream ended before the run finished".to_owned()),
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), wait)
+        .await
+        .map_err(|_| "the lab's run did not finish within 60 s".to_owned())?
 }
 
 fn gzip_size(path: &Path) -> Option<u64> {
@@ -544,13 +645,21 @@ fn serve_memory() -> String {
     let (branches, customers) = (20u64, 32u64);
     match serve_under_load(branches, customers, PROPAGATION_WINDOW) {
         Ok(load) => format!(
-            "`bank serve` itself, with {branches} branches (parallel propagation) and {customers} concurrent customers sending deposits round-robin over the branches through its web origin's `Customer` service, as in section 2 (each waiting for its answer; {} writes in {:.2} s, every one also recorded in the lab's history): peak resident memory (VmHWM in /proc/<pid>/status) **{:.1} MiB**{}; resident before the load {:.1} MiB, so **{:.1} KiB per recorded write** (peak − before, over the writes; goal ≤ 16 KiB).\n\n",
+            "`bank serve` itself, with {branches} branches (parallel propagation) and {customers} concurrent customers sending deposits round-robin over the branches through its web origin's `Customer` service, as in section 2 (each waiting for its answer; {} writes in {:.2} s, every one also recorded in the lab's history): peak resident memory (VmHWM in /proc/<pid>/status) **{:.1} MiB**{}; resident before the load {:.1} MiB, so {:.1} KiB per recorded write by the earlier runs' measure (peak − before, over the writes: the lab's fixed costs, such as the {} links between its branches made under the load, spread over few writes). What a write keeps, on the same lab with new customers: resident {:.1} MiB after {} writes in all, {:.1} MiB after {}, so **{:.1} KiB per recorded write** (the growth over the writes between; goal ≤ 16 KiB), and the lab's fixed cost under load (resident at the first point − before − its writes at that rate) {:.1} MiB; peak resident memory at the end {}.\n\n",
             load.writes,
             load.elapsed.as_secs_f64(),
             load.peak_kib as f64 / 1024.0,
             load.now_kib.map(|k| format!(", resident after the load {:.1} MiB", k as f64 / 1024.0)).unwrap_or_default(),
             load.before_kib as f64 / 1024.0,
             load.bytes_per_write() / 1024.0,
+            branches * (branches - 1),
+            load.slope[0].1 as f64 / 1024.0,
+            load.slope[0].0,
+            load.slope[1].1 as f64 / 1024.0,
+            load.slope[1].0,
+            load.marginal_bytes_per_write() / 1024.0,
+            load.fixed_kib() / 1024.0,
+            load.end_peak_kib.map(|k| format!("{:.1} MiB", k as f64 / 1024.0)).unwrap_or_else(|| "not read".into()),
         ),
         Err(why) => format!("`bank serve` under load: not measured ({why}).\n\n"),
     }
@@ -576,6 +685,11 @@ fn main() {
     if only.as_deref() == Some("memory") {
         print!("{}", serve_memory());
         print!("{}", labs::section(Path::new(env!("CARGO_BIN_EXE_bank"))));
+        return;
+    }
+    // `--only memory-serve`: section 5's `bank serve` paragraph alone.
+    if only.as_deref() == Some("memory-serve") {
+        print!("{}", serve_memory());
         return;
     }
     // `--only scale|scale-rss|scale-events`: section 5c (or its half) alone.

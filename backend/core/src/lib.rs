@@ -68,6 +68,8 @@ pub mod sim;
 pub mod trace;
 pub mod writes;
 
+mod varint;
+
 pub use branch::{
     Branch, BranchConfig, Effect, Input, Propagation, PropagationAck, ReplyToken, Request,
     RunSettings, StoredWrite,

@@ -2,9 +2,14 @@
 //!
 //! Every branch records the life of each request it touches. The project 2
 //! output formats are views over these logs (see `formats::p2`), and `bank
-//! run --trace` narrates them.
+//! run --trace` narrates them. A branch keeps its log packed
+//! ([`PackedLog`]): a few bytes an entry instead of the struct's 136.
 
 use std::fmt;
+
+mod packed;
+
+pub use packed::PackedLog;
 
 use crate::clock::{ClockRule, ClockScheme, ClockStep};
 use crate::ids::{BranchId, CustomerId, EventId, WriteId};

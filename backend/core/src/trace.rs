@@ -61,12 +61,12 @@ impl AppliedCursor {
         entry: &LogEntry,
     ) -> BTreeMap<CustomerId, Vec<EventId>> {
         let mut added = BTreeMap::new();
-        let next = branch.applied_log().get(self.0).map(|a| &a.write);
-        if let Some(write) = next.filter(|w| {
-            matches!(entry.kind, LogKind::Execute | LogKind::PropagateExecuted)
-                && (w.customer, w.event) == (entry.customer, entry.event)
-        }) {
-            added.insert(write.customer, vec![write.event]);
+        let applies = matches!(entry.kind, LogKind::Execute | LogKind::PropagateExecuted);
+        let next = applies.then(|| branch.applied_log().customer_event(self.0)).flatten();
+        if let Some((customer, event)) =
+            next.filter(|written| *written == (entry.customer, entry.event))
+        {
+            added.insert(customer, vec![event]);
             self.0 += 1;
         }
         added

@@ -135,8 +135,9 @@ proptest! {
                     .iter()
                     .position(|e| e.kind == LogKind::Execute && e.event == r.event && e.customer == customer.id)
                     .expect("executed");
-                let applied_before: HashSet<EventId> = branch.log()[..executed_at]
+                let applied_before: HashSet<EventId> = branch.log()
                     .iter()
+                    .take(executed_at)
                     .filter(|e| e.customer == customer.id && !e.failed && e.op != OpKind::Query
                         && matches!(e.kind, LogKind::Execute | LogKind::PropagateExecuted))
                     .map(|e| e.event)

@@ -94,6 +94,8 @@ use limits::{LimitReached, Limits};
 pub const DEFAULT_SPEED: f64 = 1.0;
 const MIN_SPEED: f64 = 0.05;
 const MAX_SPEED: f64 = 50.0;
+/// The most reported items [`Lab::record`] takes under one lock.
+const RECORD_BATCH: usize = 256;
 
 /// A handle to the lab, cheap to clone (the gRPC services each hold one).
 #[derive(Clone, Debug)]
@@ -515,39 +517,62 @@ impl Lab {
     }
 
     /// Appends what the run reports to the history, until the run ends.
+    ///
+    /// Takes what waits in the channel in batches, under one lock each: on
+    /// 20 branches a write reports some 80 entries, and a recorder that
+    /// took the lock for each fell behind the branches under load, so the
+    /// waiting entries piled up in the channel (tens of MiB, see
+    /// BENCHMARKS.md section 5).
     async fn record(
         self,
         generation: u64,
         loaded: Loaded,
         mut rx: mpsc::UnboundedReceiver<Activity>,
     ) {
-        while let Some(item) = rx.recv().await {
+        let mut batch = Vec::with_capacity(RECORD_BATCH);
+        while rx.recv_many(&mut batch, RECORD_BATCH).await > 0 {
             let mut state = self.inner.lock().await;
-            if state.generation != generation {
-                return;
-            }
-            match item {
-                Activity::RunEnded(Ok(record)) => {
-                    let (scenario, plan) = (&loaded.scenario, &loaded.plan);
-                    for event in bank_proto::lab_trace::run_end(scenario, plan, &record) {
-                        self.push(&mut state, event);
-                    }
-                    stop_ticker(&mut state);
-                    self.set_play(&mut state, pb::PlayState::Finished);
+            for item in batch.drain(..) {
+                if state.generation != generation {
+                    return;
                 }
-                Activity::RunEnded(Err(RunError::Cancelled)) => return,
-                Activity::RunEnded(Err(e)) => {
-                    tracing::error!("lab run failed: {e}");
-                    stop_ticker(&mut state);
-                    self.set_play(&mut state, pb::PlayState::Paused);
-                }
-                activity => {
-                    if let Some(event) = Option::from(&activity) {
-                        self.push(&mut state, event);
-                    }
+                if self.record_one(&mut state, &loaded, item).is_break() {
+                    return;
                 }
             }
         }
+    }
+
+    /// [`Lab::record`] for one item; `Break` once the run was cancelled
+    /// (nothing more of it is recorded).
+    fn record_one(
+        &self,
+        state: &mut LabState,
+        loaded: &Loaded,
+        item: Activity,
+    ) -> std::ops::ControlFlow<()> {
+        match item {
+            Activity::RunEnded(Ok(record)) => {
+                let (scenario, plan) = (&loaded.scenario, &loaded.plan);
+                for event in bank_proto::lab_trace::run_end(scenario, plan, &record) {
+                    self.push(state, event);
+                }
+                stop_ticker(state);
+                self.set_play(state, pb::PlayState::Finished);
+            }
+            Activity::RunEnded(Err(RunError::Cancelled)) => return std::ops::ControlFlow::Break(()),
+            Activity::RunEnded(Err(e)) => {
+                tracing::error!("lab run failed: {e}");
+                stop_ticker(state);
+                self.set_play(state, pb::PlayState::Paused);
+            }
+            activity => {
+                if let Some(event) = Option::from(&activity) {
+                    self.push(state, event);
+                }
+            }
+        }
+        std::ops::ControlFlow::Continue(())
     }
 
     /// Starts playing the experiment's timed faults (once per run), each

@@ -73,12 +73,14 @@
 //! - `tests.rs`: the state machine's unit tests; `hostile_tests.rs`: what
 //!   it does with messages no honest peer sends.
 
+pub mod applied_log;
 pub mod config;
 pub mod message;
 pub mod peers;
 pub mod refusal;
 pub mod store;
 
+pub use applied_log::AppliedLog;
 pub use config::{BranchConfig, PropagationMode, RunSettings};
 pub use message::{
     Effect, Input, Propagation, PropagationAck, Reply, ReplyToken, Request, StoredWrite,
@@ -92,7 +94,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use crate::clock::ClockScheme;
 use crate::clock::{ClockRule, LamportClock};
 use crate::ids::{BranchId, CustomerId, EventId, WriteId};
-use crate::log::{LogEntry, LogKind};
+use crate::log::{LogEntry, LogKind, PackedLog};
 use crate::money::Cents;
 use crate::op::{FailReason, Op, OpKind, Outcome};
 use crate::writes::WriteSet;
@@ -135,10 +137,12 @@ pub struct Branch {
     /// Records of the store [`Branch::recover`] did not apply.
     skipped_at_recovery: Vec<SkippedRecord>,
     applied: WriteSet,
-    /// Every applied write in apply order (what the durable store holds).
-    applied_log: Vec<Applied>,
+    /// Every applied write in apply order (what the durable store holds),
+    /// packed: kept for the whole run, on every branch.
+    applied_log: AppliedLog,
     write_sets: BTreeMap<CustomerId, Vec<EventId>>,
-    log: Vec<LogEntry>,
+    /// The event log, packed: about 80 entries per write on 20 branches.
+    log: PackedLog,
     /// Requests whose session needs writes not applied here yet, in arrival order.
     parked: Vec<(ReplyToken, Request, WriteSet)>,
     /// Propagated writes whose dependencies are not applied here yet (with
@@ -162,9 +166,9 @@ impl Branch {
             lost_tail_limit: 0,
             skipped_at_recovery: Vec::new(),
             applied: WriteSet::new(),
-            applied_log: Vec::new(),
+            applied_log: AppliedLog::new(),
             write_sets: BTreeMap::new(),
-            log: Vec::new(),
+            log: PackedLog::new(),
             parked: Vec::new(),
             held: Vec::new(),
             in_flight: BTreeMap::new(),
@@ -221,8 +225,9 @@ impl Branch {
         self.clock.now()
     }
 
-    /// The event log, oldest first.
-    pub fn log(&self) -> &[LogEntry] {
+    /// The event log, oldest first (kept packed: [`PackedLog::iter`] and
+    /// [`PackedLog::to_vec`] decode it).
+    pub fn log(&self) -> &PackedLog {
         &self.log
     }
 
@@ -240,8 +245,9 @@ impl Branch {
         &self.applied
     }
 
-    /// Every write applied here, in apply order, with the balance after each.
-    pub fn applied_log(&self) -> &[Applied] {
+    /// Every write applied here, in apply order, with the balance after each
+    /// (kept packed: [`AppliedLog::iter`] and [`AppliedLog::get`] decode it).
+    pub fn applied_log(&self) -> &AppliedLog {
         &self.applied_log
     }
 
@@ -403,7 +409,7 @@ impl Branch {
             balance,
             failed,
         };
-        self.log.push(entry.clone());
+        self.log.push(&entry);
         out.push(Effect::Logged(entry));
         clock
     }
@@ -725,13 +731,7 @@ impl Branch {
         out: &mut Vec<Effect>,
     ) {
         // At most one message's worth: the puller asks again after a full one.
-        let lacking: Vec<StoredWrite> = self
-            .applied_log
-            .iter()
-            .filter(|a| !have.contains(&a.write.write))
-            .take(MAX_BATCH_WRITES)
-            .map(|a| a.write.clone())
-            .collect();
+        let lacking = self.applied_log.not_in(&have, MAX_BATCH_WRITES);
         let mut writes = Vec::with_capacity(lacking.len());
         for w in lacking {
             // Logged like any propagation, so traces show the catch-up.
@@ -1002,7 +1002,7 @@ impl Branch {
             self.next_seq = self.next_seq.max(write.write.seq.saturating_add(1));
         }
         self.write_sets.entry(write.customer).or_default().push(write.event);
-        self.applied_log.push(Applied { write, balance_after: self.balance });
+        self.applied_log.push(&Applied { write, balance_after: self.balance });
     }
 }
 

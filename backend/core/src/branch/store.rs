@@ -103,8 +103,8 @@ mod tests {
 
     /// What the branch applied is exactly what its store holds, clocks too.
     fn state_is_store(b: &Branch, store: &MemoryStore) {
-        let applied: Vec<&StoredWrite> = b.applied_log().iter().map(|a| &a.write).collect();
-        let stored: Vec<&StoredWrite> = store.stored.iter().collect();
+        let applied: Vec<StoredWrite> = b.applied_log().iter().map(|a| a.write).collect();
+        let stored: Vec<StoredWrite> = store.stored.clone();
         assert_eq!(applied, stored, "the branch's state is its store");
     }
 

@@ -19,6 +19,7 @@ use std::fmt;
 
 use crate::ids::{BranchId, WriteId};
 
+pub(crate) mod packed;
 mod seq_ranges;
 mod words;
 
