@@ -167,21 +167,23 @@ pub fn SpaceTimeDiagram() -> impl IntoView {
         model.with(|d| d.cursor_y(cursor)) * ROW_H
     });
 
-    // The cursor stays in view while it moves (not while the person scrolls).
-    Effect::new(move |_| {
-        let y = cursor_y.get();
-        let Some(el) = scroller.get_untracked() else { return };
-        let (top, h) = (f64::from(el.scroll_top()), f64::from(el.client_height()) - HEAD_H);
-        if y < top + ROW_H || y > top + h - 2.0 * ROW_H {
-            el.set_scroll_top((y - h * 0.6).max(0.0) as i32);
-        }
-    });
     let measure = move || {
         if let Some(el) = scroller.get_untracked() {
             scroll_top.set(f64::from(el.scroll_top()));
             view_h.set(f64::from(el.client_height()));
         }
     };
+    // The cursor stays in view while it moves (not while the person scrolls).
+    // The rows there are drawn at once: the scroll event comes a frame later.
+    Effect::new(move |_| {
+        let y = cursor_y.get();
+        let Some(el) = scroller.get_untracked() else { return };
+        let (top, h) = (f64::from(el.scroll_top()), f64::from(el.client_height()) - HEAD_H);
+        if y < top + ROW_H || y > top + h - 2.0 * ROW_H {
+            el.set_scroll_top((y - h * 0.6).max(0.0) as i32);
+            measure();
+        }
+    });
     scroller.on_load(move |_| measure());
 
     let headers = move || {
