@@ -243,8 +243,8 @@ mod tests {
     fn a_chain_of_messages_is_one_cone_and_a_lone_event_is_concurrent_with_it() {
         // Lane 0 sends to lane 1 (a0 → b0), lane 1 on to lane 2 (b1 → c0);
         // lane 3's only event d0 talks to nobody.
-        let c = Causality::compute(&[1, 2, 1, 1], &[(e(0, 0), e(1, 0)), (e(1, 1), e(2, 0))])
-            .unwrap();
+        let c =
+            Causality::compute(&[1, 2, 1, 1], &[(e(0, 0), e(1, 0)), (e(1, 1), e(2, 0))]).unwrap();
         assert_eq!(c.clock(e(2, 0)).unwrap().to_string(), "[1,2,1,0]");
         assert!(c.happened_before(e(0, 0), e(2, 0)), "through lane 1");
         assert_eq!(c.past(e(2, 0)), vec![e(0, 0), e(1, 0), e(1, 1)]);

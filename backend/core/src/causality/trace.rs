@@ -15,7 +15,7 @@
 //! | [`MessageKind::Request`] | the customer's [`Traced::Sent`] | the branch's [`LogKind::Request`] |
 //! | [`MessageKind::Reply`] | the branch's [`LogKind::Response`] | the customer's [`Traced::Answered`] |
 //! | [`MessageKind::Propagate`] | [`LogKind::PropagateSent`] (a push or a pull's answer) | the peer's [`LogKind::PropagateReceived`] |
-//! | [`MessageKind::Ack`] | the peer's [`LogKind::PropagateReceived`] of the write | [`LogKind::PropagateAcked`] |
+//! | [`MessageKind::Ack`] | the peer, once it has received and applied the write | [`LogKind::PropagateAcked`] |
 //!
 //! The trace names no message, so a receive is matched to its send by what
 //! both ends log: the two ends, the customer and event, and, where the
@@ -25,9 +25,10 @@
 //! resent message (a lost propagation tried again) is not logged again, and
 //! a resend happens after the send it repeats, so the earliest logged send
 //! that fits is in the receive's past whichever copy arrived. An
-//! acknowledgement is matched to the peer's first receive of the write
-//! (every acknowledgement is sent after it), not to the apply that sent it,
-//! since a branch that already had the write acknowledges at once. A reply
+//! acknowledgement names no entry either (a branch that already has the
+//! write acknowledges a copy at once), but every one is sent after the
+//! peer's first receive of the sender's propagation and after its first
+//! apply of the write: it is matched to the later of the two. A reply
 //! no branch logged (a customer's "branch unreachable") and a pull request
 //! (its sender logs nothing) have no send in the trace, so they add no
 //! edge: the happened-before here is what the trace shows, never more.
@@ -62,9 +63,8 @@ impl Lane {
     pub fn of(item: &Traced) -> Lane {
         match item {
             Traced::Logged { branch, .. } => Lane::Branch(*branch),
-            Traced::Sent { from_browser: true, .. } | Traced::Answered { from_browser: true, .. } => {
-                Lane::Browser
-            }
+            Traced::Sent { from_browser: true, .. }
+            | Traced::Answered { from_browser: true, .. } => Lane::Browser,
             Traced::Sent { session, .. } | Traced::Answered { session, .. } => {
                 Lane::Session(*session)
             }
@@ -127,12 +127,35 @@ pub struct TraceCausality {
 /// sends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Key {
-    Request { to: BranchId, customer: CustomerId, event: EventId },
-    Reply { from: BranchId, customer: CustomerId, event: EventId },
-    Propagate { from: BranchId, to: BranchId, customer: CustomerId, event: EventId },
-    /// `at` received `from`'s propagation of the write: `at` may
-    /// acknowledge it from now on.
-    Received { at: BranchId, from: BranchId, customer: CustomerId, event: EventId },
+    Request {
+        to: BranchId,
+        customer: CustomerId,
+        event: EventId,
+    },
+    Reply {
+        from: BranchId,
+        customer: CustomerId,
+        event: EventId,
+    },
+    Propagate {
+        from: BranchId,
+        to: BranchId,
+        customer: CustomerId,
+        event: EventId,
+    },
+    /// `at` received `from`'s propagation of the write.
+    Received {
+        at: BranchId,
+        from: BranchId,
+        customer: CustomerId,
+        event: EventId,
+    },
+    /// `at` applied the write (from whichever peer).
+    Applied {
+        at: BranchId,
+        customer: CustomerId,
+        event: EventId,
+    },
 }
 
 /// What a send's message carried that its receiver records: its clock, and
@@ -232,10 +255,25 @@ impl TraceCausality {
                             sends.entry(key).or_default().push((index, Stamp::clock(entry.clock)));
                         }
                         LogKind::PropagateAcked => {
-                            let key = Key::Received { at: peer, from: at, customer, event };
-                            receive(MessageKind::Ack, key, Want::Any);
+                            let got = Key::Received { at: peer, from: at, customer, event };
+                            let applied = Key::Applied { at: peer, customer, event };
+                            let got = earliest(sends.get(&got), Want::Any);
+                            let applied = earliest(sends.get(&applied), Want::Any);
+                            // Both on the peer's lane: the later one has the
+                            // other in its past.
+                            if let Some(send) = got.max(applied) {
+                                messages.push(Message {
+                                    kind: MessageKind::Ack,
+                                    send,
+                                    receive: index,
+                                });
+                            }
                         }
-                        LogKind::Execute | LogKind::PropagateExecuted => {}
+                        LogKind::PropagateExecuted => {
+                            let key = Key::Applied { at, customer, event };
+                            sends.entry(key).or_default().push((index, Stamp::clock(entry.clock)));
+                        }
+                        LogKind::Execute => {}
                     }
                 }
             }
@@ -415,7 +453,10 @@ mod tests {
         let scenario = bank(&[&[(Op::Deposit(Cents(500)), 1), (Op::Query, 2)]]);
         let config = SimConfig { propagation: PropagationMode::Sequential, ..SimConfig::default() };
         let (items, c) = traced(&scenario, &config);
-        assert_eq!(c.lanes(), [Lane::Branch(BranchId(1)), Lane::Branch(BranchId(2)), Lane::Session(0)]);
+        assert_eq!(
+            c.lanes(),
+            [Lane::Branch(BranchId(1)), Lane::Branch(BranchId(2)), Lane::Session(0)]
+        );
         let kinds: Vec<MessageKind> = c.messages().iter().map(|m| m.kind).collect();
         use MessageKind::*;
         assert_eq!(kinds, [Request, Propagate, Ack, Reply, Request, Reply]);
@@ -424,7 +465,10 @@ mod tests {
         let acked = find(&items, logged(LogKind::PropagateAcked, 1, 1));
         let query = find(&items, logged(LogKind::Request, 2, 2));
         assert!(c.happened_before(deposit, received) && c.happened_before(received, acked));
-        assert!(c.happened_before(deposit, query), "through the customer's answer and next request");
+        assert!(
+            c.happened_before(deposit, query),
+            "through the customer's answer and next request"
+        );
         // Branch 1: request, execute, propagate sent, acked, response;
         // branch 2: propagate received, executed, then this request;
         // the customer: sent, answered, sent.
@@ -434,9 +478,9 @@ mod tests {
         assert!(cone.future.contains(&query) && !cone.past.contains(&received));
         // Every event of this run is in the cone of the propagation's
         // receive, or concurrent with it.
-        for i in 0..items.len() {
+        for (i, item) in items.iter().enumerate() {
             let related = i == received || cone.past.contains(&i) || cone.future.contains(&i);
-            assert_eq!(!related, c.concurrent(i, received), "{i}: {:?}", items[i]);
+            assert_eq!(!related, c.concurrent(i, received), "{i}: {item:?}");
         }
     }
 
@@ -458,7 +502,12 @@ mod tests {
             _ => unreachable!("a log entry"),
         };
         assert_eq!(clock(one), clock(two), "Lamport clocks cannot tell these apart");
-        assert!(c.concurrent(one, two), "{} {}", c.label(c.clock(one).unwrap()), c.label(c.clock(two).unwrap()));
+        assert!(
+            c.concurrent(one, two),
+            "{} {}",
+            c.label(c.clock(one).unwrap()),
+            c.label(c.clock(two).unwrap())
+        );
         // Each branch's receive of the other's write follows both writes.
         let at_two = find(&items, logged(LogKind::PropagateReceived, 2, 1));
         let at_one = find(&items, logged(LogKind::PropagateReceived, 1, 2));
