@@ -599,3 +599,41 @@ fn help_documents_the_exit_statuses_and_limits() {
         assert!(help.contains(needle), "bank run --help lacks {needle:?}: {help}");
     }
 }
+
+#[test]
+fn sim_prints_every_event_with_its_vector_clock() {
+    let input = repo("examples/seed-test-1.json");
+    let out = bank(&["sim", input.to_str().unwrap(), "--vector-clocks", "--seed", "3"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let mut lines = text.lines();
+    let head = lines.next().unwrap_or_default();
+    assert!(head.starts_with("vector clocks of ") && head.contains("seed 3"), "{text}");
+    assert!(text.contains("\n  b1   branch 1\n"), "the lanes are listed: {text}");
+    assert!(text.contains("\n  c0   customer "), "{text}");
+    // Each event line: index, lane, clock; the lane's own entry counts its
+    // events so far, so it is 1, 2, 3, ... down each lane.
+    let mut seen = std::collections::BTreeMap::<String, u64>::new();
+    let events: Vec<&str> = lines.filter(|l| l.starts_with(' ') && l.contains('[')).collect();
+    assert!(events.len() > 5, "{text}");
+    for line in &events {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let lane = fields[1].to_owned();
+        let own = line
+            .split(['[', ']'])
+            .nth(1)
+            .and_then(|clock| clock.split(' ').find_map(|e| e.strip_prefix(&format!("{lane}:"))))
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or_else(|| panic!("no entry for its own lane {lane}: {line}"));
+        let count = seen.entry(lane).or_default();
+        *count += 1;
+        assert_eq!(own, *count, "{line}");
+        assert!(!line.contains(":0"), "zeros are left out: {line}");
+    }
+    assert!(events.iter().any(|l| l.contains("@ clock")), "branch lines carry the Lamport clock");
+
+    let both = bank(&["sim", input.to_str().unwrap(), "--vector-clocks", "--seeds", "5"]);
+    assert_eq!(both.status.code(), Some(2), "one run only: {}", stderr(&both));
+    let help = stdout(&bank(&["sim", "--help"]));
+    assert!(help.contains("--vector-clocks") && help.contains("concurrent"), "{help}");
+}

@@ -19,8 +19,20 @@
 //! course's formats fix), vector clocks *characterise* causality: a smaller
 //! Lamport clock does not mean "happened before"; a smaller vector clock
 //! does. The visualizer's space-time diagram shows both.
+//!
+//! An event's *causal past* is every event that happened before it, its
+//! *causal future* every event it happened before; together they are its
+//! light cone ([`Causality::past`], [`Causality::future`]). Everything
+//! outside the cone is concurrent with it: no message chain links the two,
+//! so either could have happened first.
+//!
+//! [`trace`] reads the lanes and messages out of what a run reported (the
+//! same trace the visualizer plays), so the CLI and the page show the same
+//! clocks.
 
 use std::fmt;
+
+pub mod trace;
 
 use thiserror::Error;
 
@@ -168,6 +180,39 @@ impl Causality {
     pub fn concurrent(&self, a: EventRef, b: EventRef) -> bool {
         a != b && !self.happened_before(a, b) && !self.happened_before(b, a)
     }
+
+    /// How many lanes the run has.
+    pub fn lanes(&self) -> usize {
+        self.clocks.len()
+    }
+
+    /// `event`'s causal past: every event that happened before it, lane by
+    /// lane in lane order. Read straight off its clock: entry `l` counts
+    /// the past's events on lane `l`, and they are that lane's first ones.
+    pub fn past(&self, event: EventRef) -> Vec<EventRef> {
+        let Some(clock) = self.clock(event) else { return Vec::new() };
+        (0..self.lanes())
+            .flat_map(|lane| (0..clock.get(lane) as usize).map(move |seq| EventRef { lane, seq }))
+            .filter(|&e| e != event)
+            .collect()
+    }
+
+    /// `event`'s causal future: every event it happened before. On each
+    /// lane, once one event has `event` in its past, every later one has
+    /// too (lane order), so the future is a suffix of every lane, found by
+    /// binary search on the clocks' entry for `event`'s lane.
+    pub fn future(&self, event: EventRef) -> Vec<EventRef> {
+        if self.clock(event).is_none() {
+            return Vec::new();
+        }
+        let mut future = Vec::new();
+        for (lane, clocks) in self.clocks.iter().enumerate() {
+            let first = clocks.partition_point(|c| c.get(event.lane) <= event.seq as u64);
+            let first = if lane == event.lane { event.seq + 1 } else { first };
+            future.extend((first..clocks.len()).map(|seq| EventRef { lane, seq }));
+        }
+        future
+    }
 }
 
 #[cfg(test)]
@@ -192,6 +237,41 @@ mod tests {
         assert!(c.concurrent(e(1, 0), e(0, 0)));
         assert!(!c.happened_before(e(0, 0), e(0, 0)));
         assert!(c.clock(e(0, 0)).unwrap().le(c.clock(e(1, 1)).unwrap()));
+    }
+
+    #[test]
+    fn a_chain_of_messages_is_one_cone_and_a_lone_event_is_concurrent_with_it() {
+        // Lane 0 sends to lane 1 (a0 → b0), lane 1 on to lane 2 (b1 → c0);
+        // lane 3's only event d0 talks to nobody.
+        let c =
+            Causality::compute(&[1, 2, 1, 1], &[(e(0, 0), e(1, 0)), (e(1, 1), e(2, 0))]).unwrap();
+        assert_eq!(c.clock(e(2, 0)).unwrap().to_string(), "[1,2,1,0]");
+        assert!(c.happened_before(e(0, 0), e(2, 0)), "through lane 1");
+        assert_eq!(c.past(e(2, 0)), vec![e(0, 0), e(1, 0), e(1, 1)]);
+        assert_eq!(c.future(e(0, 0)), vec![e(1, 0), e(1, 1), e(2, 0)]);
+        assert_eq!(c.past(e(1, 0)), vec![e(0, 0)]);
+        assert_eq!(c.future(e(1, 0)), vec![e(1, 1), e(2, 0)]);
+        assert!(c.past(e(3, 0)).is_empty() && c.future(e(3, 0)).is_empty());
+        assert!(c.concurrent(e(3, 0), e(0, 0)) && c.concurrent(e(3, 0), e(2, 0)));
+        assert!(c.past(e(9, 0)).is_empty() && c.future(e(9, 0)).is_empty(), "not in the run");
+    }
+
+    #[test]
+    fn two_writes_at_different_lanes_are_concurrent_until_they_are_exchanged() {
+        // Lanes 0 and 1 each write (#0), send it to the other (#1) and
+        // receive the other's (#2). The writes are concurrent; each receive
+        // follows both writes. A Lamport clock would give both writes 1 and
+        // could not say whether they are ordered; the vectors [1,0] and
+        // [0,1] say they are not.
+        let c = Causality::compute(&[3, 3], &[(e(0, 1), e(1, 2)), (e(1, 1), e(0, 2))]).unwrap();
+        assert_eq!(c.clock(e(0, 0)).unwrap().to_string(), "[1,0]");
+        assert_eq!(c.clock(e(1, 0)).unwrap().to_string(), "[0,1]");
+        assert!(c.concurrent(e(0, 0), e(1, 0)));
+        assert!(c.concurrent(e(0, 2), e(1, 2)), "each received, neither told the other");
+        for w in [e(0, 0), e(1, 0)] {
+            assert!(c.happened_before(w, e(0, 2)) && c.happened_before(w, e(1, 2)));
+        }
+        assert_eq!(c.clock(e(0, 2)).unwrap().to_string(), "[3,2]");
     }
 
     #[test]
@@ -286,6 +366,14 @@ mod tests {
             }
             for (s, r) in &messages {
                 proptest::prop_assert!(c.clock(*s).unwrap().le(c.clock(*r).unwrap()));
+            }
+            for &a in &events {
+                let past: BTreeSet<EventRef> = c.past(a).into_iter().collect();
+                let future: BTreeSet<EventRef> = c.future(a).into_iter().collect();
+                for &b in &events {
+                    proptest::prop_assert_eq!(past.contains(&b), truth.contains(&(b, a)));
+                    proptest::prop_assert_eq!(future.contains(&b), truth.contains(&(a, b)));
+                }
             }
         }
     }

@@ -12,6 +12,7 @@
 //! | [`op`] | [`Op`] (deposit / withdraw / query) and its [`Outcome`] |
 //! | [`clock`] | Lamport clocks and the two course rule sets for ticking them |
 //! | [`causality`] | vector clocks and happened-before of a recorded run (lanes and messages) |
+//! | [`causality::trace`] | a trace's lanes and messages, its vector clocks and each event's causal cone |
 //! | [`branch`] | [`Branch`]: the state machine of one branch (inputs in, effects out) |
 //! | [`branch::message`] | what goes in and out of a branch: [`Input`], [`Effect`], ... |
 //! | [`branch::config`] | [`BranchConfig`], propagation modes, a new run's [`RunSettings`] |

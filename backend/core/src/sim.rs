@@ -262,10 +262,30 @@ struct Sim<'a> {
 /// Runs `scenario` to completion, or reports that it did not finish within
 /// [`HORIZON_MS`] of simulated time or [`MAX_EVENTS`] events.
 pub fn run(scenario: &Scenario, config: &SimConfig) -> Result<SimRun, SimError> {
+    let sim = Sim::new(Cow::Borrowed(scenario), Cow::Borrowed(config));
+    Ok(to_the_end(sim)?.0)
+}
+
+/// Like [`run`], and also what a watcher would have seen: every
+/// [`Happened`] item with its simulated time (µs), in order, as a
+/// [`paced::PacedSim`] reports them (the trace `bank sim --vector-clocks`
+/// reads).
+pub fn run_traced(
+    scenario: &Scenario,
+    config: &SimConfig,
+) -> Result<(SimRun, Vec<(u64, Happened)>), SimError> {
     let mut sim = Sim::new(Cow::Borrowed(scenario), Cow::Borrowed(config));
-    // Unpaced and unbounded in time: it runs to the end or fails.
+    sim.trace = Some(Vec::new());
+    to_the_end(sim)
+}
+
+/// Runs `sim`, unpaced and unbounded in time, to the end or a failure.
+fn to_the_end(mut sim: Sim<'_>) -> Result<(SimRun, Vec<(u64, Happened)>), SimError> {
     match sim.advance(u64::MAX)? {
-        Progress::Finished => Ok(sim.into_run()),
+        Progress::Finished => {
+            let trace = sim.trace.take().unwrap_or_default();
+            Ok((sim.into_run(), trace))
+        }
         Progress::Running | Progress::Waiting => Err(sim.did_not_finish()),
     }
 }

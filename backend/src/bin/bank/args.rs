@@ -452,6 +452,7 @@ pub struct CheckArgs {
 
 const SIM_AFTER_HELP: &str = "\
 Example: bank sim examples/demo-stale-read.json --seeds 1000 --guarantees all
+         bank sim examples/seed-test-1.json --vector-clocks
 
 Exit status: 0 no guarantee that was on was broken, 1 one was (a bug: please \
 report it with the seed), 2 bad command line, 65 bad input file, 66 input file \
@@ -482,6 +483,20 @@ pub struct SimArgs {
     /// Write the first seed's history here (for `bank check`).
     #[arg(long)]
     pub history: Option<PathBuf>,
+
+    /// Run only the first seed and print every event with its vector clock
+    /// instead of counting anomalies.
+    ///
+    /// A vector clock has one counter per lane (b2: branch 2, c0: the
+    /// customer session of input entry 0): how many of that lane's events
+    /// happened before this one, through its own order and the messages
+    /// (requests, replies, propagations, acknowledgements). `[b1:3 c0:2]`
+    /// leaves out the zeros. Event A happened before B exactly when A's
+    /// clock is at most B's in every lane; when neither is, they are
+    /// concurrent, which the Lamport clocks printed next to them cannot
+    /// tell.
+    #[arg(long, conflicts_with_all = ["seeds", "history"])]
+    pub vector_clocks: bool,
 }
 
 // ---- shared by run, branch and sim ----------------------------------------

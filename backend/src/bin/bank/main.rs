@@ -20,6 +20,7 @@
 //! | `branch.rs` | `bank branch`: one branch server as its own process |
 //! | `check.rs` | `bank check`: a history's violations, explained |
 //! | `sim.rs` | `bank sim`: many seeds in the simulator, anomalies counted |
+//! | `vector_clocks.rs` | `bank sim --vector-clocks`: one run's events with their vector clocks |
 //! | `grade.rs` | `bank grade`: students' outputs checked, a class's grade book |
 //!
 //! Every subcommand returns `Result<(), Failure>`: one error style, mapped
@@ -38,6 +39,7 @@ mod run;
 mod runtime;
 mod serve;
 mod sim;
+mod vector_clocks;
 
 use std::process::ExitCode;
 

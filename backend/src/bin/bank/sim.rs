@@ -5,7 +5,9 @@
 //! runs the same branch code as the real cluster on a simulated network,
 //! so thousands of schedules take a second. It prints one line of totals
 //! and one per anomaly; a guarantee that was on and still broken is a bug,
-//! printed with its seed, and ends with status 1.
+//! printed with its seed, and ends with status 1. With `--vector-clocks`
+//! it runs one seed and prints its events' vector clocks instead
+//! ([`crate::vector_clocks`]).
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -22,6 +24,7 @@ use crate::args::SimArgs;
 use crate::exit::Failure;
 use crate::input::read_input;
 use crate::output::{writable_file, write_file};
+use crate::vector_clocks;
 
 /// The largest input file `bank sim` reads.
 const MAX_INPUT_BYTES: u64 = 256 * 1024 * 1024;
@@ -48,6 +51,9 @@ pub fn sim(args: SimArgs) -> Result<(), Failure> {
     }
     let guarantees = base.guarantees;
     let first = args.seed.unwrap_or(base.seed);
+    if args.vector_clocks {
+        return vector_clocks::print(&scenario, &SimConfig { seed: first, ..base }, &source);
+    }
     let started = Instant::now();
     // How many seeds showed each anomaly, and the first broken promise.
     let mut seen = BTreeMap::<Anomaly, u64>::new();
