@@ -136,6 +136,48 @@ test('the space-time diagram: a lane per branch and session, events and arrows m
   await page.close();
 });
 
+test('vector clocks: every event labelled with one, and the selected event\'s causal past and future marked', async () => {
+  const { page, errors } = await newPage('/');
+  await byId(page, 'app-root').waitFor({ timeout: WAIT });
+  await byId(page, 'scenario-picker').selectOption('seed-test-1');
+  await byId(page, 'load-example').click();
+  await byId(page, 'diagram-lane-b2').waitFor({ timeout: WAIT });
+  await playToTheEnd(page);
+  const labels = () => page.locator('[data-testid="diagram-event"] text').allTextContents();
+  assert.ok((await labels()).every((l) => !l.startsWith('[')), 'Lamport clocks first');
+
+  await byId(page, 'diagram-vector').check();
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('[data-testid="diagram-event"] text')].every((t) => /^\[(\w+:\d+ ?)*\]$/.test(t.textContent)),
+    null, { timeout: WAIT },
+  );
+  // The first event (the customer's first request) has seen only itself.
+  const first = byId(page, 'diagram-event').first();
+  assert.match(await first.locator('text').textContent(), /^\[c0:1\]$/);
+
+  // The last event of the run: the events before it in its past, none after.
+  const last = byId(page, 'diagram-event').last();
+  await last.click();
+  await page.locator('[data-testid="diagram-event"].cone-past').first().waitFor({ timeout: WAIT });
+  assert.equal(await page.locator('[data-testid="diagram-event"].cone-future').count(), 0);
+  assert.ok(await first.evaluate((e) => e.classList.contains('cone-past')), 'the first request is in its past');
+  // The first event: everything causally after it is marked, nothing before.
+  await first.click();
+  await page.locator('[data-testid="diagram-event"].cone-future').first().waitFor({ timeout: WAIT });
+  assert.equal(await page.locator('[data-testid="diagram-event"].cone-past').count(), 0);
+  await byId(page, 'space-time').screenshot({ path: join(ARTIFACTS, 'diagram-vector.png') });
+
+  // Off again: Lamport clocks, no cone.
+  await byId(page, 'diagram-vector').uncheck();
+  await page.waitForFunction(
+    () => document.querySelectorAll('[data-testid="diagram-event"].cone-future, [data-testid="diagram-event"].cone-past').length === 0,
+    null, { timeout: WAIT },
+  );
+  assert.ok((await labels()).every((l) => !l.startsWith('[')));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('embed mode with &view=diagram shows the diagram and the controls only', async () => {
   const { page, errors } = await newPage('/?embed=1&view=diagram&scenario=seed-test-1');
   await byId(page, 'embed-root').waitFor({ timeout: WAIT });

@@ -104,15 +104,20 @@ test('selecting a receive event explains its Lamport clock with the numbers', as
     // A branch receiving the customer's request: max(local, message) + 1.
     const received = page.locator('[data-testid="event-log"] li.log-request').first();
     await received.click();
+    // The pointer moves on to read the details: what is shown is the
+    // selection, not whichever row slides under a resting pointer.
+    await byId(page, 'details').hover({ position: { x: 5, y: 5 } });
     const formula = byId(page, 'clock-formula');
     await formula.waitFor({ timeout: WAIT });
     const text = await formula.textContent();
     const m = text.match(/request from customer 1 received at branch \d+: max\(local (\d+), message (\d+)\) \+ 1 = (\d+)$/);
     assert.ok(m, `a receive's formula: ${text}`);
     assert.equal(Number(m[3]), Math.max(Number(m[1]), Number(m[2])) + 1, 'the numbers add up');
-    // Known gap (issue 15's note): the details panel's facts can fall back to
-    // "hover or click" while the explanation is shown, so the clock the log
-    // line shows is not compared here yet.
+    // The details name the same event, with the clock the formula ends at.
+    const facts = await byId(page, 'details').evaluate((d) =>
+      Object.fromEntries([...d.querySelectorAll('dt')].map((dt) => [dt.textContent, dt.nextElementSibling?.textContent])));
+    assert.equal(facts.kind, 'request received');
+    assert.equal(facts['Lamport clock'], m[3]);
     assert.match(await byId(page, 'clock-rule').textContent(), /rule: event_recv takes the larger of the branch's clock and the message's, plus one/);
 
     // A propagation arriving from the other branch is a receive too.

@@ -374,3 +374,44 @@ fn embed_mode_can_show_the_diagram() {
     assert!(both.shows_diagram() && both.shows_graph());
     assert_eq!(embed::parse_query("?view=nonsense").view, EmbedView::Graph);
 }
+
+/// demo-stale-read simulated in the page's engine, as its trace.
+fn simulated_trace(name: &str) -> Trace {
+    use bank_frontend::engine::sim::lab::LabCore;
+    let text = bank_core::examples::find(name).expect("a shipped example").text;
+    let mut core = LabCore::default();
+    core.load(text, name, None, None, None).expect("it loads");
+    core.run_to_end(0.0);
+    let mut trace = Trace::new();
+    for event in core.history() {
+        trace.push(event.clone());
+    }
+    trace
+}
+
+#[wasm_bindgen_test]
+#[test]
+fn vector_clocks_order_a_write_before_the_answers_that_saw_it() {
+    use bank_frontend::model::causal;
+    let trace = simulated_trace("seed-test-1");
+    let causality = causal::of_trace(&trace).expect("the history's messages fit together");
+    let index = |pred: &dyn Fn(&Event) -> bool| {
+        trace.events().iter().position(|e| e.event.as_ref().is_some_and(pred)).expect("found")
+    };
+    // The first request sent, and the last answer of the run.
+    let first_sent = index(&|e| matches!(e, Event::CustomerSent(_)));
+    let last_answer = trace
+        .events()
+        .iter()
+        .rposition(|e| matches!(e.event, Some(Event::CustomerAnswered(_))))
+        .expect("an answer");
+    assert!(causality.happened_before(first_sent, last_answer));
+    let cone = causality.cone(last_answer);
+    assert!(cone.past.contains(&first_sent));
+    assert!(causality.cone(first_sent).future.contains(&last_answer));
+    // Every event on a lane has a vector clock, named by lane.
+    let label = causal::label(&causality, first_sent).expect("on a lane");
+    assert!(label.starts_with('[') && label.contains(':'), "{label}");
+    // The load and the network events are on no lane.
+    assert_eq!(causal::label(&causality, 0), None);
+}

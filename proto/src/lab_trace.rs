@@ -118,6 +118,44 @@ pub fn event(traced: &Traced) -> Event {
     }
 }
 
+/// The traced item a wire event carries, back in core form (the inverse of
+/// [`event`]): `None` for an event that is no item of the run (a load, a
+/// network change, the end), so a page can read its history's causality
+/// (`bank_core::causality::TraceCausality`) with the simulator's code.
+pub fn traced(event: &Event) -> Option<Result<Traced, crate::ConvertError>> {
+    use crate::ConvertError::MissingField;
+    Some(match event {
+        Event::BranchLogged(logged) => logged
+            .entry
+            .as_ref()
+            .ok_or(MissingField("BranchLogged.entry"))
+            .and_then(LogEntry::try_from)
+            .map(|entry| Traced::Logged {
+                branch: BranchId(logged.branch_id),
+                entry,
+                balance: Cents(logged.balance_cents),
+                added_writes: logged.added_writes.iter().map(<(CustomerId, Vec<EventId>)>::from).collect(),
+            }),
+        Event::CustomerSent(sent) => sent
+            .request
+            .as_ref()
+            .ok_or(MissingField("CustomerSent.request"))
+            .and_then(Request::try_from)
+            .map(|request| Traced::Sent { session: sent.session, from_browser: sent.from_browser, request }),
+        Event::CustomerAnswered(answered) => answered
+            .reply
+            .as_ref()
+            .ok_or(MissingField("CustomerAnswered.reply"))
+            .and_then(Reply::try_from)
+            .map(|reply| Traced::Answered {
+                session: answered.session,
+                from_browser: answered.from_browser,
+                reply,
+            }),
+        _ => return None,
+    })
+}
+
 /// Branch `branch` logged `entry` (see [`Traced::Logged`]).
 pub fn branch_logged(
     branch: BranchId,

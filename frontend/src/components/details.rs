@@ -69,8 +69,9 @@ pub fn Details() -> impl IntoView {
         })
     };
     view! {
-        <section class="panel details-panel" data-testid="details">
-            <h2>"Details"</h2>
+        // A scrolling region of a fixed height: focusable so the keyboard can scroll it.
+        <section class="panel details-panel" data-testid="details" tabindex="0" aria-labelledby="details-title">
+            <h2 id="details-title">"Details"</h2>
             {move || match facts() {
                 None => view! { <p class="hint">"Hover or click a moving message, a branch or a log line."</p> }.into_any(),
                 Some((title, rows)) => {

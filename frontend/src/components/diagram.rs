@@ -1,7 +1,9 @@
 //! The space-time diagram: one vertical lane per branch and customer
 //! session, time flowing downwards, every event a circle with its Lamport
 //! clock, every message an arrow from send to receive, faults as markers,
-//! and the playback cursor as a horizontal line.
+//! and the playback cursor as a horizontal line. With "vector clocks" on,
+//! each circle shows its vector clock instead, and the selected event's
+//! causal past and future are marked ([`crate::model::causal`]).
 //!
 //! Where things go is [`crate::model::diagram`]'s; this file draws the rows
 //! near the scrolled window only (a busy bank has tens of thousands), keeps
@@ -14,13 +16,19 @@
 //! (lane headers, keys as [`lane_key`]), `diagram-event` (circles, with
 //! `data-index`: the trace index of the row's last event), `diagram-arrow`
 //! (with `data-state`, and `data-start`: its send's trace index),
-//! `diagram-fault`, `diagram-cursor`, and the lane controls
-//! `lane-up-<key>`, `lane-down-<key>`, `lane-shown-<key>`.
+//! `diagram-fault`, `diagram-cursor`, the toggles `diagram-compact` and
+//! `diagram-vector` (circles then carry `cone-past` / `cone-future`
+//! classes), and the lane controls `lane-up-<key>`, `lane-down-<key>`,
+//! `lane-shown-<key>`.
 
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use bank_core::causality::trace::{Cone, TraceCausality};
 use leptos::{ev, prelude::*};
 
 use crate::model::{
-    describe,
+    causal, describe,
     diagram::{Arrow, ArrowState, Diagram, Fault, Row},
     lanes::{lane_key, lane_label, Lanes},
     trace::{MessageClass, Node, Trace},
@@ -67,6 +75,8 @@ struct PointItem {
     y: f64,
     future: bool,
     title: String,
+    /// The clock shown: the Lamport clock(s), or the vector clock.
+    label: String,
 }
 
 /// One arrow on screen, in pixels.
@@ -107,6 +117,22 @@ pub fn SpaceTimeDiagram() -> impl IntoView {
     let focus = context::<Focus>();
     let lanes = RwSignal::new(Lanes::default());
     let compact = RwSignal::new(false);
+    let vector = RwSignal::new(false);
+    // Every event's vector clock, while the toggle is on (again as the trace
+    // grows: a prefix's clocks do not change, new events get theirs).
+    let causality = RwSignal::new(None::<Arc<TraceCausality>>);
+    Effect::new(move |_| {
+        let computed =
+            if vector.get() { playback.trace.with(causal::of_trace).map(Arc::new) } else { None };
+        causality.set(computed);
+    });
+    // The selected event's causal past and future.
+    let cone = Memo::new(move |_| match focus.selected.get() {
+        Some(Selection::Event(index)) => {
+            causality.with(|c| c.as_ref().map(|c| Arc::new(c.cone(index))))
+        }
+        _ => None,
+    });
     let model = RwSignal::new(Diagram::default());
     let scroll_top = RwSignal::new(0.0f64);
     let view_h = RwSignal::new(0.0f64);
@@ -153,9 +179,15 @@ pub fn SpaceTimeDiagram() -> impl IntoView {
     let scene = Memo::new(move |_| {
         let (start, end) = window.get();
         let cursor = playback.cursor.get();
-        lanes.with(|lanes| {
-            model
-                .with(|d| playback.trace.with_untracked(|t| scene(d, t, lanes, cursor, start, end)))
+        causality.with(|causality| {
+            lanes.with(|lanes| {
+                model.with(|d| {
+                    playback.trace.with_untracked(|t| {
+                        let view = View { lanes, causality: causality.as_deref() };
+                        scene(d, t, &view, cursor, start, end)
+                    })
+                })
+            })
         })
     });
     let columns = Memo::new(move |_| lanes.with(|l| l.visible().count()));
@@ -261,6 +293,15 @@ pub fn SpaceTimeDiagram() -> impl IntoView {
                     />
                     "compact runs"
                 </label>
+                <label class="toggle" title="label every event with its vector clock (what it has seen of each lane), and mark the selected event's causal past and future">
+                    <input
+                        type="checkbox"
+                        data-testid="diagram-vector"
+                        prop:checked=move || vector.get()
+                        on:change=move |e| vector.set(event_target_checked(&e))
+                    />
+                    "vector clocks"
+                </label>
                 <LaneControls lanes/>
             </div>
             {move || placeholder().map(|text| view! { <p class="hint">{text}</p> })}
@@ -300,8 +341,8 @@ pub fn SpaceTimeDiagram() -> impl IntoView {
                     <g class="st-points">
                         <For
                             each=move || scene.get().points
-                            key=|p| (p.row.first, p.row.last, p.x.to_bits(), p.future)
-                            children=move |p| view! { <PointView item=p focus/> }
+                            key=|p| (p.row.first, p.row.last, p.x.to_bits(), p.future, p.label.clone())
+                            children=move |p| view! { <PointView item=p focus cone/> }
                         />
                     </g>
                     <line
@@ -319,8 +360,16 @@ pub fn SpaceTimeDiagram() -> impl IntoView {
     }
 }
 
+/// How the scene is drawn: the lanes' order, and the vector clocks when
+/// they are shown.
+struct View<'a> {
+    lanes: &'a Lanes,
+    causality: Option<&'a TraceCausality>,
+}
+
 /// Everything drawn in rows `start..end` at `cursor`.
-fn scene(d: &Diagram, t: &Trace, lanes: &Lanes, cursor: usize, start: usize, end: usize) -> Scene {
+fn scene(d: &Diagram, t: &Trace, view: &View, cursor: usize, start: usize, end: usize) -> Scene {
+    let lanes = view.lanes;
     let rows = d.rows_in(start as f64..end as f64);
     let column = |node: Node| lanes.column(node).map(lane_x);
     let points = d.rows()[rows.clone()]
@@ -335,6 +384,10 @@ fn scene(d: &Diagram, t: &Trace, lanes: &Lanes, cursor: usize, start: usize, end
                 y: y * ROW_H,
                 future: row.first >= cursor,
                 title: point_title(t, row),
+                label: match view.causality {
+                    Some(c) => causal::label(c, row.last).unwrap_or_default(),
+                    None => row.clock_label(),
+                },
             })
         })
         .collect();
@@ -448,7 +501,7 @@ fn go_to(playback: Playback, focus: Focus, index: usize, selection: Selection) {
 }
 
 #[component]
-fn PointView(item: PointItem, focus: Focus) -> impl IntoView {
+fn PointView(item: PointItem, focus: Focus, cone: Memo<Option<Arc<Cone>>>) -> impl IntoView {
     let playback = context::<Playback>();
     let row = item.row;
     let chosen = move |s: Option<Selection>| match s {
@@ -461,6 +514,11 @@ fn PointView(item: PointItem, focus: Focus) -> impl IntoView {
         None => false,
     };
     let hot = move || chosen(focus.hovered.get()) || chosen(focus.selected.get());
+    let in_cone = move |side: fn(&Cone) -> &BTreeSet<usize>| {
+        cone.with(|c| c.as_ref().is_some_and(|c| side(c).range(row.first..=row.last).next().is_some()))
+    };
+    let past = move || in_cone(|c| &c.past);
+    let later = move || in_cone(|c| &c.future);
     let this = Selection::Event(row.last);
     let activate = move || go_to(playback, focus, row.last, this);
     let keydown = move |e: ev::KeyboardEvent| {
@@ -473,7 +531,8 @@ fn PointView(item: PointItem, focus: Focus) -> impl IntoView {
     };
     let (x, y, title) = (item.x, item.y, item.title);
     let aria = title.clone();
-    let label = row.clock_label();
+    let label = item.label;
+    let vector_label = label.starts_with('[');
     let lane = row.lane.map_or("", lane_class);
     let class = format!("st-point {lane}{}", if row.events > 1 { " st-run" } else { "" });
     view! {
@@ -481,6 +540,8 @@ fn PointView(item: PointItem, focus: Focus) -> impl IntoView {
             class=class
             class:future=item.future
             class:hot=hot
+            class:cone-past=past
+            class:cone-future=later
             data-testid="diagram-event"
             data-index=row.last
             tabindex="0"
@@ -496,7 +557,7 @@ fn PointView(item: PointItem, focus: Focus) -> impl IntoView {
             <title>{title}</title>
             <circle cx=x cy=y r=RADIUS/>
             {(row.events > 1).then(|| view! { <circle class="st-run-ring" cx=x cy=y r=RADIUS + 3.0/> })}
-            <text x=x + RADIUS + 3.0 y=y - 4.0>{label}</text>
+            <text class:st-vc=vector_label x=x + RADIUS + 3.0 y=y - 4.0>{label}</text>
         </g>
     }
 }
@@ -707,7 +768,19 @@ fn DiagramLegend() -> impl IntoView {
                 <svg class="legend-dot" viewBox="-10 -10 20 20" aria-hidden="true">
                     <g class="st-point"><circle r=7/></g>
                 </svg>
-                "event (its Lamport clock)"
+                "event (its Lamport clock, or its vector clock [b1:3 c1:2]: how many events of each lane it has seen)"
+            </li>
+            <li>
+                <svg class="legend-dot" viewBox="-10 -10 20 20" aria-hidden="true">
+                    <g class="st-point cone-past"><circle r=7/></g>
+                </svg>
+                "happened before the selected event (vector clocks on)"
+            </li>
+            <li>
+                <svg class="legend-dot" viewBox="-10 -10 20 20" aria-hidden="true">
+                    <g class="st-point cone-future"><circle r=7/></g>
+                </svg>
+                "happened after it; the rest is concurrent with it"
             </li>
             {fault(Fault::Crash, "crash")}
             {fault(Fault::Restart, "restart")}

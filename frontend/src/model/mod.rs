@@ -18,12 +18,15 @@
 //! - [`permalink`]: a link to one moment of one run; [`history_export`]: the
 //!   run as a `bank check` history file.
 //! - [`clock_why`]: why an event has its Lamport clock (the branch's own step).
+//! - [`causal`]: every event's vector clock and the selected one's causal
+//!   past and future (`bank_core::causality`).
 //! - [`invariants`]: the live invariants at the cursor, and the first break.
 //!
 //! Proto messages become core values (and back) through `bank_proto`'s
 //! `From` / `TryFrom` impls, the backend's own: no conversion is written here.
 
 pub mod applied;
+pub mod causal;
 pub mod clock_why;
 pub mod customer;
 pub mod describe;

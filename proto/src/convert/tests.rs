@@ -869,3 +869,27 @@ fn a_simulated_run_shows_its_violation_with_the_events_branches_and_writes() {
     assert!(on.violations.is_empty(), "{:?}", on.violations);
     assert_eq!(on.ops.iter().find(|o| o.event_id == 2).map(|o| o.balance_cents), Some(10000));
 }
+
+#[test]
+fn every_traced_item_of_a_run_comes_back_from_its_wire_event() {
+    use bank_core::sim::paced::Happened;
+    let experiment = parse_experiment(STALE_READ, "stale.json").unwrap();
+    let base = bank_core::experiment::demo::base_for(OutputFormat::P1);
+    let config = bank_core::experiment::demo::sim_config(&experiment.settings, base);
+    let (_, happened) = bank_core::sim::run_traced(&experiment.scenario, &config).unwrap();
+    let items: Vec<_> = happened
+        .into_iter()
+        .filter_map(|(_, h)| match h {
+            Happened::Traced(t) => Some(t),
+            Happened::Network { .. } => None,
+        })
+        .collect();
+    assert!(items.len() > 10, "a run with requests, propagations and answers");
+    for item in &items {
+        let back = crate::lab_trace::traced(&crate::lab_trace::event(item));
+        assert_eq!(back, Some(Ok(item.clone())));
+    }
+    // Not items of the run.
+    let finished = pb::lab_event::Event::Finished(pb::Finished::default());
+    assert_eq!(crate::lab_trace::traced(&finished), None);
+}
