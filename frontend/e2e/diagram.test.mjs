@@ -197,6 +197,34 @@ test('embed mode with &view=diagram shows the diagram and the controls only', as
   await page.close();
 });
 
+test('while a run plays, the example picked is the one loaded', async () => {
+  const { page, errors } = await newPage('/');
+  await byId(page, 'app-root').waitFor({ timeout: WAIT });
+  await byId(page, 'scenario-picker').selectOption('project3-big');
+  await byId(page, 'load-example').click();
+  await byId(page, 'branch-10').waitFor({ timeout: WAIT });
+  await byId(page, 'speed').fill('8');
+  await byId(page, 'play').click();
+  // Events keep arriving while the person picks another example.
+  await page.waitForFunction(
+    () => Number((document.querySelector('[data-testid="cursor"]')?.textContent ?? '').match(/(\d+)\s*\//)?.[1]) > 20,
+    null, { timeout: WAIT },
+  );
+  await byId(page, 'scenario-picker').selectOption('busy-bank');
+  // More events of the old run arrive meanwhile (each used to reset the pick).
+  const [picked] = await cursorOf(page);
+  await page.waitForFunction(
+    (c) => Number((document.querySelector('[data-testid="cursor"]')?.textContent ?? '').match(/(\d+)\s*\//)?.[1]) > c + 5,
+    picked, { timeout: WAIT },
+  );
+  assert.equal(await byId(page, 'scenario-picker').inputValue(), 'busy-bank', 'the pick stays');
+  await byId(page, 'load-example').click();
+  await byId(page, 'branch-20').waitFor({ timeout: WAIT });
+  assert.match(await page.locator('.scenario-title').textContent(), /busy-bank/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('after ?scenario=demo-stale-read the picker and the editor show that scenario', async () => {
   const { page, errors } = await newPage('/?scenario=demo-stale-read');
   await byId(page, 'app-root').waitFor({ timeout: WAIT });

@@ -134,14 +134,22 @@ pub fn traced(event: &Event) -> Option<Result<Traced, crate::ConvertError>> {
                 branch: BranchId(logged.branch_id),
                 entry,
                 balance: Cents(logged.balance_cents),
-                added_writes: logged.added_writes.iter().map(<(CustomerId, Vec<EventId>)>::from).collect(),
+                added_writes: logged
+                    .added_writes
+                    .iter()
+                    .map(<(CustomerId, Vec<EventId>)>::from)
+                    .collect(),
             }),
         Event::CustomerSent(sent) => sent
             .request
             .as_ref()
             .ok_or(MissingField("CustomerSent.request"))
             .and_then(Request::try_from)
-            .map(|request| Traced::Sent { session: sent.session, from_browser: sent.from_browser, request }),
+            .map(|request| Traced::Sent {
+                session: sent.session,
+                from_browser: sent.from_browser,
+                request,
+            }),
         Event::CustomerAnswered(answered) => answered
             .reply
             .as_ref()

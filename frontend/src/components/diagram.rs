@@ -420,6 +420,10 @@ fn scene(d: &Diagram, t: &Trace, view: &View, cursor: usize, start: usize, end: 
             let back = if matches!(arrow.state, ArrowState::Dropped) { 0.0 } else { RADIUS + 2.0 };
             let from = (x0 + dx / len * RADIUS, y0 + dy / len * RADIUS);
             let to = (x1 - dx / len * back, y1 - dy / len * back);
+            // Only the part in the drawn rows: a message in flight since long
+            // ago would be thousands of pixels of dashes to paint at every
+            // frame (busy-bank: 0.3 frames/s; BENCHMARKS.md section 4b).
+            let (from, to) = clip_to_rows(from, to, start as f64 * ROW_H, end as f64 * ROW_H);
             let state = match arrow.state {
                 ArrowState::Dropped => " · lost",
                 ArrowState::InFlight => " · in flight",
@@ -436,6 +440,27 @@ fn scene(d: &Diagram, t: &Trace, view: &View, cursor: usize, start: usize, end: 
         })
         .collect();
     Scene { points, arrows, markers }
+}
+
+/// The segment `from`→`to` (drawn downwards or level) cut to the band
+/// `top..bottom` of y (pixels); unchanged where it lies inside.
+fn clip_to_rows(
+    from: (f64, f64),
+    to: (f64, f64),
+    top: f64,
+    bottom: f64,
+) -> ((f64, f64), (f64, f64)) {
+    let dy = to.1 - from.1;
+    if dy <= 0.0 {
+        return (from, to);
+    }
+    let at = |y: f64| {
+        let t = (y - from.1) / dy;
+        (from.0 + t * (to.0 - from.0), y)
+    };
+    let from = if from.1 < top && top < to.1 { at(top) } else { from };
+    let to = if to.1 > bottom && bottom > from.1 { at(bottom) } else { to };
+    (from, to)
 }
 
 /// A circle's tooltip: its event's log line, or the run it stands for.
@@ -515,7 +540,9 @@ fn PointView(item: PointItem, focus: Focus, cone: Memo<Option<Arc<Cone>>>) -> im
     };
     let hot = move || chosen(focus.hovered.get()) || chosen(focus.selected.get());
     let in_cone = move |side: fn(&Cone) -> &BTreeSet<usize>| {
-        cone.with(|c| c.as_ref().is_some_and(|c| side(c).range(row.first..=row.last).next().is_some()))
+        cone.with(|c| {
+            c.as_ref().is_some_and(|c| side(c).range(row.first..=row.last).next().is_some())
+        })
     };
     let past = move || in_cone(|c| &c.past);
     let later = move || in_cone(|c| &c.future);

@@ -26,15 +26,19 @@ pub fn ScenarioPanel() -> impl IntoView {
     // The picker and the editor show what was loaded, however it was (this
     // page, `?scenario=`, another page of the same lab): the example of
     // that name, or the text this page loaded. The editor is left alone
-    // when it holds the person's own edits.
+    // when it holds the person's own edits. Only a new history moves them:
+    // the events of a run playing must not undo what the person just picked.
+    let generation = Memo::new(move |_| playback.trace.with(Trace::generation));
     Effect::new(move |_| {
-        let name = playback.trace.with(|t| t.scenario().map(|s| s.name.clone()));
-        let Some(name) = name else { return };
+        // `get`: a memo only read by `track` is never computed.
+        generation.get();
+        let shown = playback.trace.with_untracked(|t| {
+            t.scenario().map(|s| (s.name.clone(), t.scenario_text().map(str::to_owned)))
+        });
+        let Some((name, loaded_text)) = shown else { return };
         let example =
             settings.examples.with(|e| e.iter().find(|e| e.name == name).map(|e| e.text.clone()));
-        let text = example
-            .clone()
-            .or_else(|| Some(settings.last_text.get_untracked()).filter(|t| !t.is_empty()));
+        let text = example.clone().or(loaded_text);
         picked.set(if example.is_some() { name.clone() } else { String::new() });
         let pristine = editor.with_untracked(|current| {
             current.is_empty()

@@ -181,8 +181,9 @@ fn permalink_of(
         }
         (None, Some(example)) => example.name.clone(),
         (None, None) => {
-            return Err("the server did not send the scenario's text, so it cannot go in a link"
-                .into())
+            return Err(
+                "the server did not send the scenario's text, so it cannot go in a link".into()
+            )
         }
     };
     let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
