@@ -108,18 +108,7 @@ impl From<Traced> for Activity {
 impl TryFrom<&pb::BranchLogged> for Activity {
     type Error = ConvertError;
     fn try_from(logged: &pb::BranchLogged) -> Result<Activity, ConvertError> {
-        let entry =
-            logged.entry.as_ref().ok_or(ConvertError::MissingField("BranchLogged.entry"))?;
-        Ok(Activity::Logged {
-            branch: BranchId(logged.branch_id),
-            entry: LogEntry::try_from(entry)?,
-            balance: Cents(logged.balance_cents),
-            added_writes: logged
-                .added_writes
-                .iter()
-                .map(<(CustomerId, Vec<EventId>)>::from)
-                .collect(),
-        })
+        lab_trace::traced_logged(logged).map(Activity::from)
     }
 }
 

@@ -125,21 +125,7 @@ pub fn event(traced: &Traced) -> Event {
 pub fn traced(event: &Event) -> Option<Result<Traced, crate::ConvertError>> {
     use crate::ConvertError::MissingField;
     Some(match event {
-        Event::BranchLogged(logged) => logged
-            .entry
-            .as_ref()
-            .ok_or(MissingField("BranchLogged.entry"))
-            .and_then(LogEntry::try_from)
-            .map(|entry| Traced::Logged {
-                branch: BranchId(logged.branch_id),
-                entry,
-                balance: Cents(logged.balance_cents),
-                added_writes: logged
-                    .added_writes
-                    .iter()
-                    .map(<(CustomerId, Vec<EventId>)>::from)
-                    .collect(),
-            }),
+        Event::BranchLogged(logged) => traced_logged(logged),
         Event::CustomerSent(sent) => sent
             .request
             .as_ref()
@@ -161,6 +147,18 @@ pub fn traced(event: &Event) -> Option<Result<Traced, crate::ConvertError>> {
                 reply,
             }),
         _ => return None,
+    })
+}
+
+/// The traced item of a wire `BranchLogged` (see [`traced`]).
+pub fn traced_logged(logged: &pb::BranchLogged) -> Result<Traced, crate::ConvertError> {
+    let entry =
+        logged.entry.as_ref().ok_or(crate::ConvertError::MissingField("BranchLogged.entry"))?;
+    Ok(Traced::Logged {
+        branch: BranchId(logged.branch_id),
+        entry: LogEntry::try_from(entry)?,
+        balance: Cents(logged.balance_cents),
+        added_writes: logged.added_writes.iter().map(<(CustomerId, Vec<EventId>)>::from).collect(),
     })
 }
 
