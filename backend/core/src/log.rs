@@ -35,6 +35,20 @@ pub enum LogKind {
     Response,
 }
 
+impl LogKind {
+    /// Every kind, in declaration order (the packed log's codes are indices
+    /// into it).
+    pub const ALL: [LogKind; 7] = [
+        LogKind::Request,
+        LogKind::Execute,
+        LogKind::PropagateSent,
+        LogKind::PropagateReceived,
+        LogKind::PropagateExecuted,
+        LogKind::PropagateAcked,
+        LogKind::Response,
+    ];
+}
+
 /// The table of [`crate::clock`]'s module docs, as code: here rather than
 /// there so that `clock` need not know the log.
 impl ClockScheme {

@@ -152,15 +152,7 @@ fn ack() -> impl Strategy<Value = PropagationAck> {
     )
 }
 
-const LOG_KINDS: [LogKind; 7] = [
-    LogKind::Request,
-    LogKind::Execute,
-    LogKind::PropagateSent,
-    LogKind::PropagateReceived,
-    LogKind::PropagateExecuted,
-    LogKind::PropagateAcked,
-    LogKind::Response,
-];
+const LOG_KINDS: [LogKind; 7] = LogKind::ALL;
 
 fn clock_rule() -> impl Strategy<Value = ClockRule> {
     prop_oneof![Just(ClockRule::Receive), Just(ClockRule::Local), Just(ClockRule::Unchanged)]

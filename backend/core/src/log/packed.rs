@@ -178,15 +178,7 @@ fn read(r: &mut Reader<'_>) -> LogEntry {
     }
 }
 
-const KINDS: [LogKind; 7] = [
-    LogKind::Request,
-    LogKind::Execute,
-    LogKind::PropagateSent,
-    LogKind::PropagateReceived,
-    LogKind::PropagateExecuted,
-    LogKind::PropagateAcked,
-    LogKind::Response,
-];
+const KINDS: [LogKind; 7] = LogKind::ALL;
 const OPS: [OpKind; 3] = [OpKind::Deposit, OpKind::Withdraw, OpKind::Query];
 const RULES: [ClockRule; 3] = [ClockRule::Receive, ClockRule::Local, ClockRule::Unchanged];
 

@@ -3,16 +3,6 @@ use crate::clock::ClockStep;
 use crate::ids::{CustomerId, EventId};
 use crate::money::Cents;
 
-const KINDS: [LogKind; 7] = [
-    LogKind::Request,
-    LogKind::Execute,
-    LogKind::PropagateSent,
-    LogKind::PropagateReceived,
-    LogKind::PropagateExecuted,
-    LogKind::PropagateAcked,
-    LogKind::Response,
-];
-
 /// An entry at a branch whose clock was 3, receiving (if it receives) a message stamped 5.
 fn entry(scheme: ClockScheme, kind: LogKind, op: OpKind) -> LogEntry {
     let step = ClockStep::compute(scheme.rule_for(kind, op), 3, 5);
@@ -89,7 +79,7 @@ fn every_p2a_rule_is_explained_with_its_numbers() {
         assert_eq!(said(s, kind, OpKind::Deposit), text, "{kind:?}");
     }
     // Generation A ignores queries entirely.
-    for kind in KINDS {
+    for kind in LogKind::ALL {
         assert!(
             said(s, kind, OpKind::Query)
                 .ends_with("no tick, the clock stays 3 (p2a rule: queries do not count)"),
