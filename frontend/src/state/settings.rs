@@ -1,7 +1,7 @@
 //! What the cluster runs next and how: the shipped examples, the guarantee
 //! and propagation choices sent with the next load, the load in progress
-//! (or why it failed), and the side-by-side comparison of the last text
-//! loaded.
+//! (or why it failed), and the side-by-side comparison of the scenario
+//! shown.
 
 use bank_core::branch::PropagationMode;
 use bank_core::Guarantees;
@@ -30,9 +30,6 @@ pub struct Settings {
     /// A load was asked for and its history has not started yet: the graph
     /// hides the previous scenario meanwhile.
     pub awaiting_history: RwSignal<bool>,
-    /// The text this page last asked to load (the editor shows it again);
-    /// what is shown is the trace's scenario, with its own text.
-    pub last_text: RwSignal<String>,
     /// The last side-by-side comparison, or why it failed.
     pub comparison: RwSignal<Option<Result<CompareResult, String>>>,
     pub comparing: RwSignal<bool>,
@@ -48,7 +45,6 @@ impl Settings {
             load_error: RwSignal::new(None),
             loading: RwSignal::new(false),
             awaiting_history: RwSignal::new(false),
-            last_text: RwSignal::new(String::new()),
             comparison: RwSignal::new(None),
             comparing: RwSignal::new(false),
         }
@@ -62,7 +58,6 @@ impl Settings {
     pub fn load(self, text: String, name: String) {
         self.loading.set(true);
         self.awaiting_history.set(true);
-        self.last_text.set(text.clone());
         let guarantees = self.guarantee_choice.get_untracked();
         let propagation = self.propagation_choice.get_untracked();
         spawn_local(async move {
