@@ -83,7 +83,7 @@ fn deposit(from: u64, write: WriteId, depends_on: &[WriteId]) -> pb::Propagation
         event: EventId(1),
         op: Op::Deposit(Cents::units(5)),
         depends_on: depends_on.iter().copied().collect(),
-        clock: u64::MAX,
+        clock: 3,
     })
 }
 
@@ -168,6 +168,18 @@ async fn hostile_peer_messages_are_refused_and_the_branch_keeps_serving() {
             vec![deposit(2, w(2, 1), &[]), deposit(2, w(2, 2), &[]), deposit(2, w(99, 1), &[])],
             Code::PermissionDenied,
             "w99.1".into(),
+        ),
+        (
+            "a stamp above the largest clock",
+            vec![pb::Propagation { clock: u64::MAX, ..deposit(2, w(2, 1), &[]) }],
+            Code::InvalidArgument,
+            "stamped with clock 18446744073709551615".into(),
+        ),
+        (
+            "an amount above the maximum",
+            vec![pb::Propagation { amount_cents: i64::MAX, ..deposit(2, w(2, 1), &[]) }],
+            Code::InvalidArgument,
+            "is above the maximum 999999999999999 cents".into(),
         ),
         ("an oversized batch", oversized, Code::InvalidArgument, "at most 10000".into()),
     ];

@@ -677,8 +677,14 @@ fn the_browser_session_keeps_its_read_set_and_guarantees() {
         sent.guarantees.map(|g| (g.read_your_writes, g.monotonic_reads, g.monotonic_writes)),
         Some((true, true, false))
     );
-    let seen =
-        WriteSet { origins: vec![OriginWrites { origin_branch: 1, prefix: 2, extra: vec![4] }] };
+    let seen = WriteSet {
+        origins: vec![OriginWrites {
+            origin_branch: 1,
+            prefix: 2,
+            extra: vec![4],
+            extra_ranges: vec![],
+        }],
+    };
     session.answered(&CustomerReply {
         branch_id: 1,
         event_id: q.event_id,
@@ -693,8 +699,8 @@ fn the_browser_session_keeps_its_read_set_and_guarantees() {
     });
     let more = WriteSet {
         origins: vec![
-            OriginWrites { origin_branch: 1, prefix: 3, extra: vec![] },
-            OriginWrites { origin_branch: 2, prefix: 1, extra: vec![] },
+            OriginWrites { origin_branch: 1, prefix: 3, extra: vec![], extra_ranges: vec![] },
+            OriginWrites { origin_branch: 2, prefix: 1, extra: vec![], extra_ranges: vec![] },
         ],
     };
     let both = session.session().read_set().clone().union(&bank_core::WriteSet::from(&more));

@@ -26,6 +26,13 @@
 //! event has its clock: the explanation reads what the branch computed, it
 //! never recomputes it.
 
+/// The largest clock a message may carry, and a branch's clock may reach:
+/// 2^53 − 1, the largest integer every JSON reader holds exactly (the page's
+/// JavaScript, Python graders). An honest run ticks once per event, so it
+/// never comes near; a branch refuses a message stamped above it (see
+/// `branch/peers.rs`) instead of letting one hostile stamp pin its clock.
+pub const MAX_CLOCK: u64 = (1 << 53) - 1;
+
 /// Which events tick a branch's clock (see the module docs for the table).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum ClockScheme {

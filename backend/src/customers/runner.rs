@@ -162,7 +162,7 @@ async fn inspect(
             Err(_) => {
                 tracing::warn!(
                     branch = id.0,
-                    "branch {id} is still busy after {patience:?} (writes waiting for a peer \
+                    "{id} is still busy after {patience:?} (writes waiting for a peer \
                      that is down?): taking its state as it is"
                 );
                 in_time(tokio::time::timeout(patience, admin.inspect(now)).await)
@@ -176,7 +176,7 @@ async fn inspect(
         Err(status) => {
             tracing::warn!(
                 branch = id.0,
-                "branch {id} cannot be inspected ({}): its final state is left out",
+                "{id} cannot be inspected ({}): its final state is left out",
                 status.message()
             );
             Ok(None)

@@ -280,6 +280,32 @@ fn over_the_wire<M: Message + Default>(message: M) -> M {
 
 // ------------------------------------------------------------- round trips
 
+#[test]
+fn a_run_of_seqs_is_two_numbers_on_the_wire_however_long() {
+    // A customer's writes at a branch others write to too: one run above
+    // the prefix. Listed seq by seq, every request of a long session grew.
+    let mut set = WriteSet::new();
+    set.insert_range(BranchId(2), 1_001, 1_000_000);
+    set.insert(WriteId { origin: BranchId(2), seq: 1_000_002 });
+    let wire = pb::WriteSet::from(&set);
+    let o = &wire.origins[0];
+    assert_eq!(
+        (o.prefix, &o.extra[..], &o.extra_ranges[..]),
+        (0, &[1_000_002][..], &[1_001, 1_000_000][..])
+    );
+    assert_eq!(WriteSet::from(&over_the_wire(wire)), set);
+    // The widest run a hostile peer can name costs the same.
+    let mut wide = pb::WriteSet::default();
+    wide.origins.push(pb::OriginWrites {
+        origin_branch: 3,
+        prefix: 0,
+        extra: vec![],
+        extra_ranges: vec![0, u64::MAX, 9, 5],
+    });
+    let read = WriteSet::from(&wide);
+    assert_eq!(read.len(), u64::MAX, "1..=u64::MAX, and the reversed pair is empty");
+}
+
 proptest! {
     #[test]
     fn write_sets_survive_the_round_trip(set in write_set()) {
@@ -290,21 +316,28 @@ proptest! {
     /// below the prefix) reads as the set `WriteSet::from_parts` builds.
     #[test]
     fn any_wire_write_set_reads_as_the_set_of_its_parts(
-        parts in vec((1..5u64, 0..6u64, vec(0..10u64, 0..4)), 0..6),
+        parts in vec((1..5u64, 0..6u64, vec(0..10u64, 0..4), vec(0..14u64, 0..5)), 0..6),
     ) {
         let wire = pb::WriteSet {
             origins: parts
                 .iter()
-                .map(|(origin, prefix, extra)| pb::OriginWrites {
+                .map(|(origin, prefix, extra, ranges)| pb::OriginWrites {
                     origin_branch: *origin,
                     prefix: *prefix,
                     extra: extra.clone(),
+                    extra_ranges: ranges.clone(),
                 })
                 .collect(),
         };
-        let expected = WriteSet::from_parts(
-            parts.into_iter().map(|(o, prefix, extra)| (BranchId(o), prefix, extra)),
-        );
+        // The runs spelled out seq by seq (a reversed pair is empty, an odd
+        // last element one seq).
+        let expected = WriteSet::from_parts(parts.into_iter().map(|(o, prefix, mut extra, ranges)| {
+            for run in ranges.chunks(2) {
+                let last = run.get(1).copied().unwrap_or(run[0]);
+                extra.extend(run[0]..=last);
+            }
+            (BranchId(o), prefix, extra)
+        }));
         prop_assert_eq!(WriteSet::from(&wire), expected);
     }
 

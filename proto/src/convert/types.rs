@@ -32,8 +32,21 @@ impl From<&WriteSet> for pb::WriteSet {
     fn from(set: &WriteSet) -> pb::WriteSet {
         let mut origins = Vec::new();
         for (origin, o) in set.parts() {
-            let extra = Vec::from_iter(o.extra.iter());
-            origins.push(pb::OriginWrites { origin_branch: origin.0, prefix: o.prefix, extra });
+            let (mut extra, mut extra_ranges) = (Vec::new(), Vec::new());
+            for (first, last) in o.extra.ranges() {
+                if first == last {
+                    extra.push(first);
+                } else {
+                    extra_ranges.push(first);
+                    extra_ranges.push(last);
+                }
+            }
+            origins.push(pb::OriginWrites {
+                origin_branch: origin.0,
+                prefix: o.prefix,
+                extra,
+                extra_ranges,
+            });
         }
         pb::WriteSet { origins }
     }
@@ -45,7 +58,12 @@ impl From<&pb::WriteSet> for WriteSet {
     fn from(set: &pb::WriteSet) -> WriteSet {
         let mut writes = WriteSet::new();
         for o in &set.origins {
-            writes.insert_origin(BranchId(o.origin_branch), o.prefix, &o.extra);
+            let origin = BranchId(o.origin_branch);
+            writes.insert_origin(origin, o.prefix, &o.extra);
+            for run in o.extra_ranges.chunks(2) {
+                let (first, last) = (run[0], run.get(1).copied().unwrap_or(run[0]));
+                writes.insert_range(origin, first, last);
+            }
         }
         writes
     }

@@ -291,6 +291,138 @@ fn a_busy_branch_refuses_more_waiting_writes_for_now() {
     assert_eq!(state(&b), before);
 }
 
+#[test]
+fn amounts_no_origin_accepts_are_refused() {
+    let mut b = branch(1, &[2]);
+    for (amount, named) in [(Cents::MAX.0 + 1, "10000000000000.00"), (-1, "-0.01")] {
+        let p = Propagation { op: Op::Deposit(Cents(amount)), ..deposit(2, w(2, 1)) };
+        let r = assert_refused(&mut b, p, named);
+        assert!(matches!(r, PeerRefusal::BadAmount { .. }), "{r}");
+    }
+    let p = Propagation { op: Op::Withdraw(Cents(i64::MIN)), ..deposit(2, w(2, 1)) };
+    assert_refused(&mut b, p, "w2.1");
+    let most = Propagation { op: Op::Deposit(Cents::MAX), ..deposit(2, w(2, 1)) };
+    assert_eq!(propagate(&mut b, most), None, "the maximum itself passes");
+}
+
+#[test]
+fn a_balance_never_saturates_a_hostile_stream_of_deposits_is_refused() {
+    // Issue 17, defect 7 through a peer: each deposit is one an origin may
+    // accept, but thousands of them would have stopped the balance at
+    // i64::MAX, silently.
+    let mut b = branch(1, &[2]);
+    let mut expected = i128::from(b.balance().0);
+    let mut refusal = None;
+    for seq in 1..=10_000 {
+        let p = Propagation { op: Op::Deposit(Cents::MAX), ..deposit(2, w(2, seq)) };
+        if let Some(r) = propagate(&mut b, p) {
+            refusal = Some((seq, r));
+            break;
+        }
+        expected += i128::from(Cents::MAX.0);
+        assert_eq!(i128::from(b.balance().0), expected, "exact after w2.{seq}");
+    }
+    let (seq, r) = refusal.expect("refused before the balance left the i64 range");
+    assert!(matches!(r, PeerRefusal::BalanceOverflow { .. }), "{r}");
+    assert!(r.to_string().contains(&format!("w2.{seq}")), "{r}");
+    assert!(expected + i128::from(Cents::MAX.0) > i128::from(i64::MAX));
+    // Refused for good, and the branch still serves: a withdraw works.
+    let before = b.balance();
+    let request = Request {
+        customer: CustomerId(1),
+        event: EventId(9),
+        branch: BranchId(1),
+        op: Op::Withdraw(Cents::units(1)),
+        clock: 1,
+        guarantees: Guarantees::NONE,
+        write_set: WriteSet::new(),
+        read_set: WriteSet::new(),
+    };
+    b.handle(Input::Request { token: ReplyToken(2), request });
+    assert_eq!(b.balance(), Cents(before.0 - 100));
+    // The same records read back from a store are skipped the same way.
+    let records = (1..=seq).map(|s| StoredWrite { op: Op::Deposit(Cents::MAX), ..stored(w(2, s)) });
+    let r = Branch::recover(branch(1, &[2]).config.clone(), records);
+    let skipped: Vec<WriteId> = r.skipped_at_recovery().iter().map(|s| s.write).collect();
+    assert_eq!(skipped, [w(2, seq)]);
+    assert_eq!(i128::from(r.balance().0), expected);
+}
+
+#[test]
+fn stamps_above_the_largest_clock_are_refused_and_the_clock_stays() {
+    let mut b = branch(1, &[2]);
+    for clock in [MAX_CLOCK + 1, u64::MAX] {
+        let p = Propagation { clock, ..deposit(2, w(2, 1)) };
+        let r = assert_refused(&mut b, p, &clock.to_string());
+        assert!(matches!(r, PeerRefusal::ClockTooLarge { .. }), "{r}");
+    }
+    assert_eq!(b.clock(), 0);
+    assert_eq!(propagate(&mut b, Propagation { clock: MAX_CLOCK, ..deposit(2, w(2, 1)) }), None);
+    assert_eq!(b.clock(), MAX_CLOCK + 1, "the largest stamp itself is received");
+
+    // A customer's impossible stamp: refused, and not received.
+    let mut b = branch(1, &[2]);
+    let request = Request {
+        customer: CustomerId(1),
+        event: EventId(9),
+        branch: BranchId(1),
+        op: Op::Deposit(Cents::units(1)),
+        clock: u64::MAX,
+        guarantees: Guarantees::NONE,
+        write_set: WriteSet::new(),
+        read_set: WriteSet::new(),
+    };
+    let fx = b.handle(Input::Request { token: ReplyToken(2), request });
+    let reply = fx.iter().find_map(|e| match e {
+        Effect::Reply { reply, .. } => Some(reply.clone()),
+        _ => None,
+    });
+    let reply = reply.expect("answered at once");
+    assert!(
+        matches!(&reply.outcome, Outcome::Failed { reason: FailReason::Invalid(why), .. }
+            if why.contains("18446744073709551615")),
+        "{:?}",
+        reply.outcome
+    );
+    assert!(b.clock() < 10, "clock {}", b.clock());
+    assert_eq!(b.balance(), Cents::units(400));
+}
+
+#[test]
+fn an_acknowledgement_with_an_impossible_clock_is_refused_and_the_customer_still_answered() {
+    let mut b = Branch::new(BranchConfig {
+        propagation: PropagationMode::Sequential,
+        ..branch(1, &[2]).config.clone()
+    });
+    let request = Request {
+        customer: CustomerId(1),
+        event: EventId(9),
+        branch: BranchId(1),
+        op: Op::Deposit(Cents::units(1)),
+        clock: 1,
+        guarantees: Guarantees::NONE,
+        write_set: WriteSet::new(),
+        read_set: WriteSet::new(),
+    };
+    let fx = b.handle(Input::Request { token: ReplyToken(2), request });
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Reply { .. })), "waits for branch 2");
+    let clock_before = b.clock();
+    let ack =
+        PropagationAck { from: BranchId(2), write: w(1, 1), newly_applied: true, clock: u64::MAX };
+    let fx = b.handle(Input::Ack(ack));
+    assert!(fx.iter().any(|e| matches!(
+        e,
+        Effect::PeerRefused { token: None, refusal: PeerRefusal::ClockTooLarge { .. } }
+    )));
+    let reply = fx.iter().find_map(|e| match e {
+        Effect::Reply { reply, .. } => Some(reply.clone()),
+        _ => None,
+    });
+    let reply = reply.expect("the customer is answered");
+    assert!(matches!(reply.outcome, Outcome::Failed { reason: FailReason::Unavailable(_), .. }));
+    assert!(b.clock() <= clock_before + 1, "the stamp was not received");
+}
+
 /// One message a hostile peer might send.
 #[derive(Clone, Debug)]
 enum Hostile {
@@ -371,6 +503,14 @@ proptest! {
                 }
                 Hostile::CustomerWrite => issued.extend(customer_write(&mut b, 1)),
             }
+            // The balance is exact: never saturated, never wrapped.
+            let sum: i128 = b.applied_log().iter().map(|a| match a.write.op {
+                Op::Deposit(c) => i128::from(c.0),
+                Op::Withdraw(c) => -i128::from(c.0),
+                Op::Query => 0,
+            }).sum();
+            prop_assert_eq!(i128::from(b.balance().0), i128::from(Cents::units(400).0) + sum);
+            prop_assert!(b.clock() <= MAX_CLOCK + 64);
             // Whatever was applied came from the bank, with a possible seq.
             for a in b.applied_log() {
                 prop_assert!(a.write.write.origin.0 <= 3 && a.write.write.origin.0 >= 1);

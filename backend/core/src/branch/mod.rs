@@ -92,7 +92,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 #[cfg(test)]
 use crate::clock::ClockScheme;
-use crate::clock::{ClockRule, LamportClock};
+use crate::clock::{ClockRule, LamportClock, MAX_CLOCK};
 use crate::ids::{BranchId, CustomerId, EventId, WriteId};
 use crate::log::{LogEntry, LogKind, PackedLog};
 use crate::money::Cents;
@@ -196,9 +196,15 @@ impl Branch {
                 branch.skipped_at_recovery.push(SkippedRecord { write: write.write, refusal });
                 continue;
             }
+            let Some(balance_after) = branch.balance_after(write.op) else {
+                let (me, balance) = (branch.config.id.0, branch.balance);
+                let refusal = PeerRefusal::BalanceOverflow { me, write: write.write, balance };
+                branch.skipped_at_recovery.push(SkippedRecord { write: write.write, refusal });
+                continue;
+            };
             branch.clock.receive(write.clock);
             // `apply` moves `next_seq` past an own write.
-            branch.apply(write);
+            branch.apply(write, balance_after);
         }
         branch.lost_tail_limit = branch.next_seq.saturating_add(MAX_SEQ_AHEAD);
         branch
@@ -422,18 +428,10 @@ impl Branch {
         out: &mut Vec<Effect>,
     ) {
         let (customer, event, op) = (request.customer, request.event, request.op);
-        self.record(
-            LogKind::Request,
-            customer,
-            event,
-            op,
-            None,
-            None,
-            false,
-            request.clock,
-            None,
-            out,
-        );
+        // A stamp no customer can have is not received (the request is
+        // refused below), so it cannot pin this branch's clock.
+        let stamp = if request.clock > MAX_CLOCK { 0 } else { request.clock };
+        self.record(LogKind::Request, customer, event, op, None, None, false, stamp, None, out);
         // Refuse at once what waiting cannot fix, instead of parking it forever.
         if let Some(reason) = self.malformed(&request) {
             self.refuse(token, &request, reason, out);
@@ -465,6 +463,13 @@ impl Branch {
         }
         if request.op.amount() < Cents::ZERO {
             return Some(FailReason::Invalid(format!("negative amount {}", request.op.amount())));
+        }
+        if request.clock > MAX_CLOCK {
+            return Some(FailReason::Invalid(format!(
+                "the request is stamped with clock {}, above {MAX_CLOCK}, the largest a clock \
+                 may reach",
+                request.clock
+            )));
         }
         let me = self.config.id;
         for set in [&request.write_set, &request.read_set] {
@@ -562,6 +567,11 @@ impl Branch {
             self.refuse(token, &request, reason, out);
             return;
         };
+        let Some(balance_after) = self.balance_after(op) else {
+            let reason = FailReason::BalanceLimit { requested: op.amount(), balance: self.balance };
+            self.refuse(token, &request, reason, out);
+            return;
+        };
         let write = WriteId { origin: self.config.id, seq: self.next_seq };
         // Stored before anything changes, with the clock its Execute entry
         // gets: a write that could not be stored is refused, its id unused.
@@ -572,7 +582,7 @@ impl Branch {
             return;
         }
         self.next_seq = after;
-        self.apply(stored.clone());
+        self.apply(stored.clone(), balance_after);
         let balance = self.balance;
         let logged = self.record(
             LogKind::Execute,
@@ -843,7 +853,15 @@ impl Branch {
         // A propagated write was accepted by its origin, so it is applied
         // unconditionally: refusing it here would make the replicas diverge
         // (see "The overdraft rule" in the module docs). Only a store that
-        // fails keeps it out, for now: the write comes again.
+        // fails keeps it out, for now: the write comes again; and a write
+        // whose amount the balance cannot hold (only a hostile peer's), which
+        // is refused for good.
+        let Some(balance_after) = self.balance_after(p.op) else {
+            let (me, balance) = (self.config.id.0, self.balance);
+            let refusal = PeerRefusal::BalanceOverflow { me, write: p.write, balance };
+            out.push(Effect::PeerRefused { token, refusal });
+            return false;
+        };
         let clock = self.clock_of_next(LogKind::PropagateExecuted, p.op.kind());
         let stored = StoredWrite {
             write: p.write,
@@ -859,7 +877,7 @@ impl Branch {
             }
             return false;
         }
-        self.apply(stored);
+        self.apply(stored, balance_after);
         let balance = Some(self.balance);
         let from = Some(p.from);
         let logged = self.record(
@@ -914,6 +932,19 @@ impl Branch {
     }
 
     fn on_ack(&mut self, ack: PropagationAck, out: &mut Vec<Effect>) {
+        if ack.clock > MAX_CLOCK {
+            // Not a clock any branch can have: refused, and the peer is
+            // treated as one that did not acknowledge (it catches up by
+            // anti-entropy), so the write's answer does not wait forever.
+            let (me, write, clock) = (self.config.id.0, ack.write, ack.clock);
+            out.push(Effect::PeerRefused {
+                token: None,
+                refusal: PeerRefusal::ClockTooLarge { me, write, clock },
+            });
+            let why = format!("branch {} acknowledged it with clock {clock}", ack.from.0);
+            self.on_undelivered(ack.from, ack.write, &why, out);
+            return;
+        }
         let Some(mut flight) = self.in_flight.remove(&ack.write) else {
             return; // late duplicate acknowledgement
         };
@@ -980,19 +1011,20 @@ impl Branch {
         self.respond(token, customer, event, op, outcome, reply.write, out);
     }
 
-    fn apply(&mut self, write: StoredWrite) {
-        self.balance = match write.op {
+    /// The balance once `op` is applied, or `None` if it would leave the
+    /// range of an `i64` (the caller refuses the write: a balance never
+    /// saturates).
+    fn balance_after(&self, op: Op) -> Option<Cents> {
+        match op {
             Op::Deposit(a) => self.balance.checked_add(a),
             Op::Withdraw(a) => self.balance.checked_sub(a),
             Op::Query => Some(self.balance),
         }
-        // Amounts are bounded by the input parser; saturating keeps the
-        // state machine total even for a hostile wire message.
-        .unwrap_or(if matches!(write.op, Op::Deposit(_)) {
-            Cents(i64::MAX)
-        } else {
-            Cents(i64::MIN)
-        });
+    }
+
+    /// Applies a stored write whose [`Branch::balance_after`] is `balance_after`.
+    fn apply(&mut self, write: StoredWrite, balance_after: Cents) {
+        self.balance = balance_after;
         self.applied.insert(write.write);
         // One of our own writes that came back from a peer (after a restart
         // that lost the tail of our store): never issue its id again. The

@@ -25,9 +25,18 @@
 //!    and its sender retries it until the writes before it have arrived;
 //! 6. every write it depends on passes rules 2, 4 and 5, and it does not
 //!    depend on itself (it would wait forever);
-//! 7. a message carries at most [`MAX_BATCH_WRITES`] writes, and at most
+//! 7. its amount is between 0 and [`Cents::MAX`] (what any origin accepts
+//!    from a customer), and its clock at most [`MAX_CLOCK`] (so one stamp
+//!    cannot pin this branch's clock at the top of the range);
+//! 8. a message carries at most [`MAX_BATCH_WRITES`] writes, and at most
 //!    [`MAX_HELD_WRITES`] propagated writes wait here for their dependencies
 //!    (beyond that a propagation is refused for now, and retried).
+//!
+//! A write that passes may still be refused when it is applied: one whose
+//! amount would take the balance out of the range an `i64` of cents holds
+//! ([`PeerRefusal::BalanceOverflow`]). Honest runs never get there (it takes
+//! thousands of concurrent deposits of the maximum); a hostile peer's stream
+//! of them is refused instead of the balance saturating silently.
 //!
 //! A peer's anti-entropy pull is answered only for a peer, and its `have`
 //! set may only name branches of this bank. A branch answers a pull with at
@@ -45,7 +54,10 @@ use std::collections::BTreeMap;
 use super::message::{Propagation, StoredWrite};
 use super::refusal::{PeerRefusal, MAX_BATCH_WRITES, MAX_HELD_WRITES, MAX_SEQ_AHEAD};
 use super::Branch;
+use crate::clock::MAX_CLOCK;
 use crate::ids::{BranchId, WriteId};
+use crate::money::Cents;
+use crate::op::Op;
 use crate::writes::{OriginWrites, WriteSet};
 
 /// The highest seqs seen so far inside one message, above what is applied.
@@ -106,7 +118,7 @@ impl Branch {
     }
 
     /// Checks a record read back from this branch's own store, after the
-    /// records before it were applied: rules 2, 3 and 5, with this branch's
+    /// records before it were applied: rules 2, 3, 5 and 7, with this branch's
     /// own writes judged like a peer's (its store is where its issued writes
     /// are known from).
     pub(super) fn check_record(&self, w: &StoredWrite) -> Result<(), PeerRefusal> {
@@ -122,7 +134,7 @@ impl Branch {
         if write.seq > known.saturating_add(MAX_SEQ_AHEAD) || write.seq == u64::MAX {
             return Err(PeerRefusal::TooFarAhead { me, write, known });
         }
-        Ok(())
+        check_amount_and_clock(me, write, w.op, w.clock)
     }
 
     fn check_sender(&self, from: BranchId) -> Result<(), PeerRefusal> {
@@ -136,7 +148,7 @@ impl Branch {
         origin == self.config.id || self.config.peers.contains(&origin)
     }
 
-    /// Rules 2 to 6 for one write, with `seen` the writes earlier in its message.
+    /// Rules 2 to 7 for one write, with `seen` the writes earlier in its message.
     fn check_write(&self, p: &Propagation, seen: &Seen) -> Result<(), PeerRefusal> {
         let me = self.config.id.0;
         let write = p.write;
@@ -147,6 +159,7 @@ impl Branch {
             return Err(PeerRefusal::ZeroSeq { me, write });
         }
         self.check_seq(write, seen)?;
+        check_amount_and_clock(me, write, p.op, p.clock)?;
         if p.depends_on.contains(&write) {
             return Err(PeerRefusal::DependsOnItself { me, write });
         }
@@ -209,4 +222,16 @@ impl Branch {
     fn own_seq_limit(&self) -> u64 {
         self.next_seq.max(self.lost_tail_limit)
     }
+}
+
+/// Rule 7: an amount some origin can have accepted, a clock below the top.
+fn check_amount_and_clock(me: u64, write: WriteId, op: Op, clock: u64) -> Result<(), PeerRefusal> {
+    let amount = op.amount();
+    if amount < Cents::ZERO || amount > Cents::MAX {
+        return Err(PeerRefusal::BadAmount { me, write, amount });
+    }
+    if clock > MAX_CLOCK {
+        return Err(PeerRefusal::ClockTooLarge { me, write, clock });
+    }
+    Ok(())
 }

@@ -3,7 +3,9 @@
 //! apply them, are in `peers.rs`; a refusal is what a host receives in an
 //! `Effect::PeerRefused` and turns into a gRPC status.
 
+use crate::clock::MAX_CLOCK;
 use crate::ids::WriteId;
+use crate::money::Cents;
 
 /// The most writes one propagation batch or pull answer may carry.
 pub const MAX_BATCH_WRITES: usize = 10_000;
@@ -40,6 +42,22 @@ pub enum PeerRefusal {
         write.origin.0
     )]
     TooFarAhead { me: u64, write: WriteId, known: u64 },
+    #[error(
+        "branch {me} refuses write {write}: its amount {amount} is outside 0 to {max}, the \
+         largest any branch accepts",
+        max = Cents::MAX
+    )]
+    BadAmount { me: u64, write: WriteId, amount: Cents },
+    #[error(
+        "branch {me} refuses a message about write {write}: it is stamped with clock {clock}, \
+         above {MAX_CLOCK}, the largest a clock may reach"
+    )]
+    ClockTooLarge { me: u64, write: WriteId, clock: u64 },
+    #[error(
+        "branch {me} refuses write {write}: applying it to the balance {balance} would leave \
+         the range a balance can hold"
+    )]
+    BalanceOverflow { me: u64, write: WriteId, balance: Cents },
     #[error("branch {me} refuses write {write}: it depends on itself")]
     DependsOnItself { me: u64, write: WriteId },
     #[error("branch {me} refuses write {write}: it depends on {dependency}, and {reason}")]

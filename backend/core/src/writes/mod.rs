@@ -154,6 +154,16 @@ impl WriteSet {
         entry.fold();
     }
 
+    /// Adds `origin`'s seqs `first..=last` (seq 0 is not a write: skipped;
+    /// `first > last` adds nothing). Costs the ranges it merges with, never
+    /// the width: `1..=u64::MAX` is one range.
+    pub fn insert_range(&mut self, origin: BranchId, first: u64, last: u64) {
+        if first.max(1) > last {
+            return;
+        }
+        self.origins.entry(origin).or_default().insert_range(first, last);
+    }
+
     /// The compact parts: per origin, its prefix and exceptions.
     pub fn parts(&self) -> impl Iterator<Item = (BranchId, &OriginWrites)> {
         self.origins.iter().map(|(o, w)| (*o, w))

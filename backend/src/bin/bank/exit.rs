@@ -11,7 +11,7 @@
 //! | 0 | success |
 //! | 1 | `check` found violations; `sim` saw a guarantee that was on broken; `grade` found a submission not valid |
 //! | 2 | bad command line: clap exits with it before any command runs, and [`Failure::Usage`] once the input shows a flag cannot work (`--base-port 65535` for three branches) |
-//! | 3 | `run` completed, but some requests failed: a branch was down, cut off or not ready in time (the output is printed; stderr lists them) |
+//! | 3 | `run` completed, but some requests failed (a branch was down, cut off or not ready in time) or a branch's final state could not be read (the output is printed without it); stderr lists them |
 //! | 65 | bad input file, cluster file or setting (EX_DATAERR) |
 //! | 66 | the input, history or cluster file cannot be read, or is not a regular file (EX_NOINPUT) |
 //! | 70 | internal failure (EX_SOFTWARE): a bug, never a user's mistake |

@@ -7,9 +7,10 @@
 //! processes of a cluster file ([`run_on_external`]), and the record is
 //! rendered in the chosen course format. `--trace`, `--dump-state`,
 //! `--check` and the timing line go to stderr, so stdout stays the output.
-//! A run where requests failed with faults still prints its output, then
-//! the [`crate::failures`] summary, and ends with
-//! [`Failure::FailedRequests`] (status 3).
+//! A run where requests failed with faults, or whose output lacks a branch's
+//! final state (it was down at the end), still prints its output, then the
+//! [`crate::failures`] summary, and ends with [`Failure::FailedRequests`]
+//! (status 3).
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -162,7 +163,8 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
             elapsed
         );
     }
-    if let Some(summary) = crate::failures::summary(&record) {
+    let branches: Vec<_> = scenario.branches.iter().map(|b| b.id).collect();
+    if let Some(summary) = crate::failures::summary(&record, &branches) {
         eprint!("{summary}");
         return Err(Failure::FailedRequests);
     }
