@@ -1,7 +1,7 @@
 // End-to-end: an axe-core accessibility audit of every way the page is
 // shown (the main page, embed mode with the graph, with graph and diagram,
-// a follower's read-only view, and the page a full server answers with),
-// against the real `bank serve` in headless Chromium (see
+// presentation mode, a follower's read-only view, and the page a full
+// server answers with), against the real `bank serve` in headless Chromium (see
 // visualizer.test.mjs for how it is run).
 //
 // axe-core (npm, pinned in package.json) is injected into the page and run
@@ -9,31 +9,18 @@
 // dark colour scheme; any violation fails the test with its rule id, what it
 // asks for, and the elements that broke it.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import axe from 'axe-core';
-import { ARTIFACTS, WAIT, launchChromium, openViewer, startServer, stopServer } from './support.mjs';
+import { WAIT, serverAndBrowser, startServer, stopServer } from './support.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  server = await startServer();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await stopServer(server);
-});
+const shared = serverAndBrowser();
 
 const byId = (scope, id) => scope.getByTestId(id);
 
 /** A page in a fresh browser context (its own lab), collecting errors. */
 function newViewer(path) {
-  return openViewer(browser, new URL(path, server.url).href, { width: 1366, height: 768 });
+  return shared.open(path, { width: 1366, height: 768 });
 }
 
 /** One violation as lines a person can act on: rule, help, and each node. */
@@ -99,6 +86,18 @@ test('embed mode with &view=both has no axe-core violations', async () => {
   await byId(page, 'branch-2').waitFor({ timeout: WAIT });
   await byId(page, 'diagram-lane-b2').waitFor({ timeout: WAIT });
   await assertAccessible(page, 'embed mode with the diagram');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('presentation mode has no axe-core violations', async () => {
+  const { context, page, errors } = await newViewer('/?present=1&view=both&scenario=seed-test-1');
+  await byId(page, 'present-root').waitFor({ timeout: WAIT });
+  await byId(page, 'branch-2').waitFor({ timeout: WAIT });
+  await byId(page, 'diagram-lane-b2').waitFor({ timeout: WAIT });
+  await byId(page, 'step-forward').click();
+  await byId(page, 'present-caption').filter({ hasText: /^Event \d+ of \d+ · / }).waitFor({ timeout: WAIT });
+  await assertAccessible(page, 'presentation mode');
   assert.deepEqual(errors, []);
   await context.close();
 });

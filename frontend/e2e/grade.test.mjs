@@ -4,30 +4,17 @@
 // wrong; the panel must report that problem and, clicked, move the cursor
 // to its event. Every wait is on a condition in the page, bounded.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ARTIFACTS, WAIT, launchChromium, openViewer, startServer, stopServer } from './support.mjs';
+import { ARTIFACTS, WAIT, serverAndBrowser } from './support.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  server = await startServer();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await stopServer(server);
-});
+const shared = serverAndBrowser();
 
 const byId = (scope, id) => scope.getByTestId(id);
 
 function newViewer(path) {
-  return openViewer(browser, new URL(path, server.url).href);
+  return shared.open(path);
 }
 
 /** Loads a shipped example, plays it to the end, and gives its output. */

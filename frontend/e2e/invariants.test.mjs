@@ -8,25 +8,12 @@
 // before it the badge is ✓). Selecting a branch's receive event in the log
 // shows how its Lamport clock was computed, with the numbers.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ARTIFACTS, WAIT, launchChromium, openViewer, startServer, stopServer } from './support.mjs';
+import { ARTIFACTS, WAIT, serverAndBrowser } from './support.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  server = await startServer();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await stopServer(server);
-});
+const shared = serverAndBrowser();
 
 const byId = (scope, id) => scope.getByTestId(id);
 
@@ -51,7 +38,7 @@ async function playToTheEnd(page) {
 }
 
 test('demo-stale-read: a ⚠ invariant, and "jump to first violation" lands on the stale query', async () => {
-  const { context, page, errors } = await openViewer(browser, new URL('/?scenario=demo-stale-read', server.url).href);
+  const { context, page, errors } = await shared.open('/?scenario=demo-stale-read');
   try {
     await byId(page, 'branch-2').waitFor({ timeout: WAIT });
     await byId(page, 'invariants').waitFor({ timeout: WAIT });
@@ -97,7 +84,7 @@ test('demo-stale-read: a ⚠ invariant, and "jump to first violation" lands on t
 });
 
 test('selecting a receive event explains its Lamport clock with the numbers', async () => {
-  const { context, page, errors } = await openViewer(browser, new URL('/?scenario=demo-stale-read', server.url).href);
+  const { context, page, errors } = await shared.open('/?scenario=demo-stale-read');
   try {
     await byId(page, 'branch-2').waitFor({ timeout: WAIT });
     await playToTheEnd(page);

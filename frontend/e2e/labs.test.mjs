@@ -6,35 +6,23 @@
 // Run by `cargo xtask test` (BANK_BIN, BANK_DIST, ARTIFACTS as for
 // visualizer.test.mjs). Every wait is on a condition, bounded by a timeout.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  ARTIFACTS, WAIT, launchChromium, openViewer, root, startServer, stopServer,
+  ARTIFACTS, WAIT, openViewer, root, serverAndBrowser, startServer, stopServer,
 } from './support.mjs';
 
 const expected = (name) => JSON.parse(readFileSync(join(root, 'examples', `${name}.expected.json`), 'utf8'));
 
-let server;
-let browser;
-
-before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  server = await startServer();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await stopServer(server);
-});
+const shared = serverAndBrowser();
 
 const byId = (scope, id) => scope.getByTestId(id);
 
 /** A page in a fresh browser context (another person), collecting errors. */
-const newViewer = (url) => openViewer(browser, url);
+const newViewer = (url) => openViewer(shared.browser, url);
 
 async function loadExample(page, name) {
   await byId(page, 'scenario-picker').selectOption(name);
@@ -66,8 +54,8 @@ async function untilAtTheEnd(scope) {
 const labParam = (page) => new URL(page.url()).searchParams.get('lab');
 
 test('two people load different scenarios and play at once: each ends at its own output', async () => {
-  const a = await newViewer(server.url);
-  const b = await newViewer(server.url);
+  const a = await newViewer(shared.server.url);
+  const b = await newViewer(shared.server.url);
   for (const v of [a, b]) await byId(v.page, 'app-root').waitFor({ timeout: WAIT });
   // Each page opened its own lab and put it in its address.
   await a.page.waitForURL(/[?&]lab=[0-9a-f]{32}/, { timeout: WAIT });
@@ -101,7 +89,7 @@ test('two people load different scenarios and play at once: each ends at its own
 });
 
 test('a course page on another origin with two frames: each frame its own lab and output', async () => {
-  const frameSrc = (name) => `${server.url}?embed=1&scenario=${name}`;
+  const frameSrc = (name) => `${shared.server.url}?embed=1&scenario=${name}`;
   const html = `<!doctype html><meta charset="utf-8"><title>course page</title>
     <h1>Two frames</h1>
     <iframe id="one" src="${frameSrc('seed-test-1')}" width="900" height="560" style="border:0"></iframe>
@@ -112,7 +100,7 @@ test('a course page on another origin with two frames: each frame its own lab an
   });
   await new Promise((r) => course.listen(0, '127.0.0.1', r));
   const courseUrl = `http://127.0.0.1:${course.address().port}/`;
-  assert.notEqual(new URL(courseUrl).origin, new URL(server.url).origin);
+  assert.notEqual(new URL(courseUrl).origin, new URL(shared.server.url).origin);
   try {
     const { context, page, errors } = await newViewer(courseUrl);
     const one = page.frameLocator('#one');
@@ -131,7 +119,7 @@ test('a course page on another origin with two frames: each frame its own lab an
     assert.deepEqual(await balances(one), [0, 0]);
     assert.deepEqual(await balances(two), [400, 400]);
     // Two frames, two labs.
-    const labs = page.frames().filter((f) => f.url().startsWith(server.url)).map((f) => new URL(f.url()).searchParams.get('lab'));
+    const labs = page.frames().filter((f) => f.url().startsWith(shared.server.url)).map((f) => new URL(f.url()).searchParams.get('lab'));
     assert.equal(labs.length, 2);
     assert.ok(labs.every((l) => /^[0-9a-f]{32}$/.test(l ?? '')), `${labs}`);
     assert.notEqual(labs[0], labs[1]);
@@ -144,7 +132,7 @@ test('a course page on another origin with two frames: each frame its own lab an
 });
 
 test('a follower sees the owner\'s events live, read-only, with a cursor of its own', async () => {
-  const owner = await newViewer(server.url);
+  const owner = await newViewer(shared.server.url);
   await byId(owner.page, 'app-root').waitFor({ timeout: WAIT });
   await loadExample(owner.page, 'seed-test-1');
   await byId(owner.page, 'share-follow').click();

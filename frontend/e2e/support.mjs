@@ -6,6 +6,8 @@
 // (the trunk build output) set; CHROMIUM and ARTIFACTS have defaults.
 
 import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { before, after } from 'node:test';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -79,4 +81,28 @@ export async function openViewer(browser, url, viewport = { width: 1400, height:
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   await page.goto(url);
   return { context, page, errors };
+}
+
+/**
+ * The `before` and `after` hooks most test files share: one `bank serve`
+ * (with `args`) and one headless Chromium for the whole file, and the
+ * artifacts folder. Returns `{ server, browser, open }`, filled in once
+ * `before` ran; `open(path, viewport)` is [`openViewer`] on the server.
+ */
+export function serverAndBrowser(args = []) {
+  const shared = {
+    server: null,
+    browser: null,
+    open: (path, viewport) => openViewer(shared.browser, new URL(path, shared.server.url).href, viewport),
+  };
+  before(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    shared.server = await startServer(args);
+    shared.browser = await launchChromium();
+  });
+  after(async () => {
+    await shared.browser?.close();
+    await stopServer(shared.server);
+  });
+  return shared;
 }

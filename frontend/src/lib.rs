@@ -33,11 +33,24 @@ use bank_proto::OpenReply;
 use crate::api::ApiError;
 use crate::components::invariants_strip::InvariantsStrip;
 use crate::components::{
-    compare_panel::ComparePanel, controls::Controls, customer_panel::CustomerPanel,
-    details::Details, diagram::SpaceTimeDiagram, engine_badge::EngineBadge, event_log::EventLog,
-    fault_bar::FaultBar, grade_panel::GradePanel, graph::Graph, output_panel::OutputPanel,
-    scenario_panel::ScenarioPanel, session_panel::SessionPanel, share::ShareFollow,
-    share_run::ShareRun, state_table::StateTable, timeline::Timeline,
+    compare_panel::ComparePanel,
+    controls::Controls,
+    customer_panel::CustomerPanel,
+    details::Details,
+    diagram::SpaceTimeDiagram,
+    engine_badge::EngineBadge,
+    event_log::EventLog,
+    fault_bar::FaultBar,
+    grade_panel::GradePanel,
+    graph::Graph,
+    output_panel::OutputPanel,
+    present::{PresentCaption, PresentToggle, Presenting},
+    scenario_panel::ScenarioPanel,
+    session_panel::SessionPanel,
+    share::ShareFollow,
+    share_run::ShareRun,
+    state_table::StateTable,
+    timeline::Timeline,
     violations_panel::ViolationsPanel,
 };
 use crate::engine::{choose, Engine};
@@ -235,66 +248,99 @@ fn LabPage(params: PageParams, opened: OpenedLab) -> impl IntoView {
             }
         })
     };
-    if params.embed {
-        // `&view=`: the graph, the space-time diagram, or both.
-        let view = params.view;
-        view! {
-            <main class="embed" class:embed-both=view == EmbedView::Both data-testid="embed-root">
-                <h1 class="visually-hidden">"bank-sim"</h1>
-                <EngineBadge/>
-                <Notice/>
-                {following}
-                <div class="embed-views">
-                    {view.shows_graph().then(|| view! { <Graph/> })}
-                    {view.shows_diagram().then(|| view! { <SpaceTimeDiagram/> })}
-                </div>
-                <Controls/>
-                <Timeline/>
-                <ShareRun/>
-                <InvariantsStrip/>
-                {params.check.then(|| view! { <GradePanel/> })}
-            </main>
-        }
-        .into_any()
-    } else {
-        view! {
-            <div class="app" data-testid="app-root">
-                <header class="top">
-                    <h1>"bank-sim"</h1>
-                    <ScenarioTitle/>
-                    {live.then(|| view! { <ShareFollow/> })}
-                    <ShareRun/>
+    // Presentation mode switches layouts in place (the state stays).
+    let presenting = Presenting(RwSignal::new(params.present));
+    provide_context(presenting);
+    presenting.install_escape();
+    let (embed, view, check) = (params.embed, params.view, params.check);
+    move || {
+        if presenting.0.get() {
+            // `&view=` picks the views here too.
+            view! {
+                <main class="present" data-testid="present-root">
+                    <header class="present-top">
+                        <h1>"bank-sim"</h1>
+                        <ScenarioTitle/>
+                        <PresentToggle/>
+                    </header>
+                    <Notice/>
+                    {following}
+                    <div class="present-views" class:present-both=view == EmbedView::Both>
+                        {chosen_views(view)}
+                    </div>
+                    <PresentCaption/>
+                    <Controls/>
+                    <Timeline/>
+                </main>
+            }
+            .into_any()
+        } else if embed {
+            // `&view=`: the graph, the space-time diagram, or both.
+            view! {
+                <main class="embed" class:embed-both=view == EmbedView::Both data-testid="embed-root">
+                    <h1 class="visually-hidden">"bank-sim"</h1>
                     <EngineBadge/>
                     <Notice/>
-                </header>
-                {following}
-                <main class="layout">
-                    <section class="stage">
-                        <Graph/>
-                        <FaultBar/>
-                        <Controls/>
-                        <Timeline/>
-                        <InvariantsStrip/>
-                        <SpaceTimeDiagram/>
-                    </section>
-                    <aside class="side">
-                        <ScenarioPanel/>
-                        <CustomerPanel/>
-                        <SessionPanel/>
-                        <Details/>
-                    </aside>
-                    <section class="panels">
-                        <EventLog/>
-                        <ViolationsPanel/>
-                        <StateTable/>
-                        <OutputPanel/>
-                        <ComparePanel/>
-                        <GradePanel/>
-                    </section>
+                    {following}
+                    <div class="embed-views">{chosen_views(view)}</div>
+                    <Controls/>
+                    <Timeline/>
+                    <ShareRun/>
+                    <InvariantsStrip/>
+                    {check.then(|| view! { <GradePanel/> })}
                 </main>
-            </div>
+            }
+            .into_any()
+        } else {
+            view! {
+                <div class="app" data-testid="app-root">
+                    <header class="top">
+                        <h1>"bank-sim"</h1>
+                        <ScenarioTitle/>
+                        {live.then(|| view! { <ShareFollow/> })}
+                        <ShareRun/>
+                        <PresentToggle/>
+                        <EngineBadge/>
+                        <Notice/>
+                    </header>
+                    {following}
+                    <main class="layout">
+                        <section class="stage">
+                            <Graph/>
+                            <FaultBar/>
+                            <Controls/>
+                            <Timeline/>
+                            <InvariantsStrip/>
+                            <SpaceTimeDiagram/>
+                        </section>
+                        <aside class="side">
+                            <ScenarioPanel/>
+                            <CustomerPanel/>
+                            <SessionPanel/>
+                            <Details/>
+                        </aside>
+                        <section class="panels">
+                            <EventLog/>
+                            <ViolationsPanel/>
+                            <StateTable/>
+                            <OutputPanel/>
+                            <ComparePanel/>
+                            <GradePanel/>
+                        </section>
+                    </main>
+                </div>
+            }
+            .into_any()
         }
-        .into_any()
+    }
+}
+
+/// The graph, the space-time diagram, or both, as `&view=` asks (embed and
+/// presentation mode).
+fn chosen_views(view: EmbedView) -> impl IntoView {
+    view! {
+        {view.shows_graph().then(|| view! { <Graph/> })}
+        {view.shows_diagram().then(|| view! { <SpaceTimeDiagram/> })}
     }
 }
 

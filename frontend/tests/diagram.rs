@@ -5,6 +5,7 @@
 //! `tests/web.rs` says.
 
 use bank_frontend::model::{
+    caption, describe,
     diagram::{ArrowState, Diagram, Fault, Marker},
     embed::{self, EmbedView},
     lanes::{lane_key, lane_label, Lanes},
@@ -373,6 +374,27 @@ fn embed_mode_can_show_the_diagram() {
     let both = embed::parse_query("?view=both").view;
     assert!(both.shows_diagram() && both.shows_graph());
     assert_eq!(embed::parse_query("?view=nonsense").view, EmbedView::Graph);
+}
+
+#[wasm_bindgen_test]
+#[test]
+fn presentation_mode_is_asked_for_in_the_address_and_its_caption_follows_the_cursor() {
+    assert!(embed::parse_query("?present=1&scenario=seed-test-1").present);
+    assert!(embed::parse_query("?present").present);
+    assert!(!embed::parse_query("?present=0").present);
+    assert!(!embed::parse_query("?embed=1").present);
+    assert_eq!(caption::at(&Trace::new(), 0), "No scenario loaded yet.");
+    let trace = simulated_trace("demo-stale-read");
+    assert!(caption::at(&trace, 0).starts_with("Press play"));
+    let first = caption::at(&trace, 1);
+    assert!(first.starts_with(&format!("Event 1 of {} · lab: loaded", trace.len())), "{first}");
+    // Every later cursor says the event just before it, as the log does.
+    for cursor in [2, trace.len() / 2, trace.len()] {
+        let line = describe::line(&trace.events()[cursor - 1]);
+        let text = caption::at(&trace, cursor);
+        assert!(text.starts_with(&format!("Event {cursor} of ")), "{text}");
+        assert!(text.ends_with(&format!("{}: {}", line.actor, line.text)), "{text}");
+    }
 }
 
 /// demo-stale-read simulated in the page's engine, as its trace.

@@ -3,9 +3,11 @@
 //! first load so a reload comes back to it) or `follow=<id>` (someone
 //! else's, read-only).
 //!
-//! `view` picks what embed mode shows: `graph` (the default), `diagram`
-//! (the space-time diagram) or `both`; `check=1` adds the "Check a
-//! submission" panel.
+//! `view` picks what embed mode (and presentation mode) shows: `graph` (the
+//! default), `diagram` (the space-time diagram) or `both`; `check=1` adds
+//! the "Check a submission" panel. `present=1` opens the page in
+//! presentation mode (large type and lines, the views, the controls and one
+//! line saying what just happened: for a projector).
 //!
 //! `scenario` is either the name of a shipped example (`seed-test-1`) or the
 //! scenario's JSON text in URL-safe base64 (padding optional; the standard
@@ -34,6 +36,8 @@ pub struct PageParams {
     pub view: EmbedView,
     /// Embed mode also shows the "Check a submission" panel (`&check=1`).
     pub check: bool,
+    /// Presentation mode (`&present=1`).
+    pub present: bool,
 }
 
 /// What embed mode shows next to the controls (`&view=`).
@@ -86,6 +90,7 @@ pub fn parse_query(search: &str) -> PageParams {
             "scenario" => params.scenario = Some(percent_decode(value)).filter(|s| !s.is_empty()),
             "view" => params.view = EmbedView::parse(value),
             "check" => params.check = !matches!(value, "0" | "false" | "no"),
+            "present" => params.present = !matches!(value, "0" | "false" | "no"),
             "lab" => params.lab = Some(percent_decode(value)).filter(|s| !s.is_empty()),
             "follow" => params.follow = Some(percent_decode(value)).filter(|s| !s.is_empty()),
             _ => {}

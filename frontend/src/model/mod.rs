@@ -21,11 +21,13 @@
 //! - [`causal`]: every event's vector clock and the selected one's causal
 //!   past and future (`bank_core::causality`).
 //! - [`invariants`]: the live invariants at the cursor, and the first break.
+//! - [`caption`]: presentation mode's line saying what just happened.
 //!
 //! Proto messages become core values (and back) through `bank_proto`'s
 //! `From` / `TryFrom` impls, the backend's own: no conversion is written here.
 
 pub mod applied;
+pub mod caption;
 pub mod causal;
 pub mod clock_why;
 pub mod customer;

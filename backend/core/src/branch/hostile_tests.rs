@@ -65,18 +65,24 @@ fn propagate(b: &mut Branch, p: Propagation) -> Option<PeerRefusal> {
     })
 }
 
-/// A customer deposit at branch `at`; returns the id it got.
-fn customer_write(b: &mut Branch, at: u64) -> Option<WriteId> {
-    let request = Request {
+/// Customer 1's request `op` at branch `at`, stamped `clock`, asking for no
+/// guarantee.
+fn request(at: u64, op: Op, clock: u64) -> Request {
+    Request {
         customer: CustomerId(1),
         event: EventId(9),
         branch: BranchId(at),
-        op: Op::Deposit(Cents::units(1)),
-        clock: 1,
+        op,
+        clock,
         guarantees: Guarantees::NONE,
         write_set: WriteSet::new(),
         read_set: WriteSet::new(),
-    };
+    }
+}
+
+/// A customer deposit at branch `at`; returns the id it got.
+fn customer_write(b: &mut Branch, at: u64) -> Option<WriteId> {
+    let request = request(at, Op::Deposit(Cents::units(1)), 1);
     let fx = b.handle(Input::Request { token: ReplyToken(2), request });
     fx.into_iter().find_map(|e| match e {
         Effect::Persist(s) => Some(s.write),
@@ -328,16 +334,7 @@ fn a_balance_never_saturates_a_hostile_stream_of_deposits_is_refused() {
     assert!(expected + i128::from(Cents::MAX.0) > i128::from(i64::MAX));
     // Refused for good, and the branch still serves: a withdraw works.
     let before = b.balance();
-    let request = Request {
-        customer: CustomerId(1),
-        event: EventId(9),
-        branch: BranchId(1),
-        op: Op::Withdraw(Cents::units(1)),
-        clock: 1,
-        guarantees: Guarantees::NONE,
-        write_set: WriteSet::new(),
-        read_set: WriteSet::new(),
-    };
+    let request = request(1, Op::Withdraw(Cents::units(1)), 1);
     b.handle(Input::Request { token: ReplyToken(2), request });
     assert_eq!(b.balance(), Cents(before.0 - 100));
     // The same records read back from a store are skipped the same way.
@@ -362,16 +359,7 @@ fn stamps_above_the_largest_clock_are_refused_and_the_clock_stays() {
 
     // A customer's impossible stamp: refused, and not received.
     let mut b = branch(1, &[2]);
-    let request = Request {
-        customer: CustomerId(1),
-        event: EventId(9),
-        branch: BranchId(1),
-        op: Op::Deposit(Cents::units(1)),
-        clock: u64::MAX,
-        guarantees: Guarantees::NONE,
-        write_set: WriteSet::new(),
-        read_set: WriteSet::new(),
-    };
+    let request = request(1, Op::Deposit(Cents::units(1)), u64::MAX);
     let fx = b.handle(Input::Request { token: ReplyToken(2), request });
     let reply = fx.iter().find_map(|e| match e {
         Effect::Reply { reply, .. } => Some(reply.clone()),
@@ -394,16 +382,7 @@ fn an_acknowledgement_with_an_impossible_clock_is_refused_and_the_customer_still
         propagation: PropagationMode::Sequential,
         ..branch(1, &[2]).config.clone()
     });
-    let request = Request {
-        customer: CustomerId(1),
-        event: EventId(9),
-        branch: BranchId(1),
-        op: Op::Deposit(Cents::units(1)),
-        clock: 1,
-        guarantees: Guarantees::NONE,
-        write_set: WriteSet::new(),
-        read_set: WriteSet::new(),
-    };
+    let request = request(1, Op::Deposit(Cents::units(1)), 1);
     let fx = b.handle(Input::Request { token: ReplyToken(2), request });
     assert!(!fx.iter().any(|e| matches!(e, Effect::Reply { .. })), "waits for branch 2");
     let clock_before = b.clock();
