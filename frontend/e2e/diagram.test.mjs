@@ -131,6 +131,10 @@ test('the space-time diagram: a lane per branch and session, events and arrows m
   await byId(page, 'lane-shown-you').uncheck();
   await byId(page, 'diagram-lane-you').waitFor({ state: 'detached', timeout: WAIT });
   assert.deepEqual(await laneKeys(page), ['b2', 'b1', 'c0']);
+  // The legend is folded until asked for, by the keyboard too.
+  assert.equal(await byId(page, 'diagram-legend').isVisible(), false);
+  await byId(page, 'diagram-legend-toggle').focus();
+  await page.keyboard.press('Enter');
   await byId(page, 'diagram-legend').waitFor({ timeout: WAIT });
   assert.deepEqual(errors, []);
   await page.close();

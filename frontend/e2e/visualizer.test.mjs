@@ -190,8 +190,11 @@ test('message dots are painted on their edges, also after a resize, and can be h
 
   const dot = await paintedDot(page, cls);
   assert.ok(dot, `no ${cls} pixels on the canvas`);
-  // A dot of radius 13 (viewBox units) covers hundreds of pixels at this size.
-  assert.ok(dot.pixels > 100, `the dot is too small: ${dot.pixels} px`);
+  // A dot of radius 13 viewBox units: at least half its disc is painted,
+  // at the scale the graph is drawn (smaller beside the diagram).
+  const unit = await page.evaluate(() => document.querySelector('[data-testid="graph"]').getScreenCTM().a);
+  const disc = Math.PI * (13 * unit) ** 2;
+  assert.ok(dot.pixels > disc / 2, `the dot is too small: ${dot.pixels} px of a ${disc} px disc`);
   const off = await distanceToEdge(page, dot);
   assert.ok(off < 2, `the dot is ${off} px from the nearest edge`);
   await page.screenshot({ path: join(ARTIFACTS, 'dot-on-edge.png') });

@@ -45,6 +45,7 @@ use crate::components::{
     graph::Graph,
     output_panel::OutputPanel,
     present::{PresentCaption, PresentToggle, Presenting},
+    scenario_about::ScenarioAbout,
     scenario_panel::ScenarioPanel,
     session_panel::SessionPanel,
     share::ShareFollow,
@@ -305,15 +306,20 @@ fn LabPage(params: PageParams, opened: OpenedLab) -> impl IntoView {
                     </header>
                     {following}
                     <main class="layout">
+                        // On a laptop's screen the graph and the diagram sit
+                        // side by side, above the controls (style.css).
                         <section class="stage">
-                            <Graph/>
+                            <div class="stage-views">
+                                <Graph/>
+                                <SpaceTimeDiagram/>
+                            </div>
                             <FaultBar/>
                             <Controls/>
                             <Timeline/>
                             <InvariantsStrip/>
-                            <SpaceTimeDiagram/>
                         </section>
                         <aside class="side">
+                            <ScenarioAbout/>
                             <ScenarioPanel/>
                             <CustomerPanel/>
                             <SessionPanel/>

@@ -784,7 +784,10 @@ fn DiagramLegend() -> impl IntoView {
             </li>
         }
     };
+    // Folded: open, it is taller than the lanes it explains on a laptop.
     view! {
+        <details class="st-legend-box">
+            <summary data-testid="diagram-legend-toggle">"Legend: colours, lines and markers"</summary>
         <ul class="legend st-legend" data-testid="diagram-legend" aria-label="diagram legend">
             {classes}
             {line("st-delivered", "received")}
@@ -821,5 +824,6 @@ fn DiagramLegend() -> impl IntoView {
                 "cursor"
             </li>
         </ul>
+        </details>
     }
 }

@@ -16,6 +16,7 @@ pub mod graph;
 pub mod invariants_strip;
 pub mod output_panel;
 pub mod present;
+pub mod scenario_about;
 pub mod scenario_panel;
 pub mod session_panel;
 pub mod share;

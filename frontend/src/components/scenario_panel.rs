@@ -244,12 +244,6 @@ fn GuaranteeSettings() -> impl IntoView {
             })
         })
     };
-    let description = move || {
-        playback
-            .trace
-            .with(|t| t.scenario().map(|s| s.description.clone()).filter(|d| !d.is_empty()))
-            .map(|d| view! { <p class="description" data-testid="scenario-description">{d}</p> })
-    };
     view! {
         <fieldset class="settings" data-testid="settings">
             <legend>"Session guarantees (for the next load or run)"</legend>
@@ -283,7 +277,6 @@ fn GuaranteeSettings() -> impl IntoView {
                 </select>
             </label>
             <p class="hint" data-testid="settings-in-use">{loaded}</p>
-            {description}
         </fieldset>
     }
 }
