@@ -87,10 +87,8 @@ fn deposit(from: u64, write: WriteId, depends_on: &[WriteId]) -> pb::Propagation
     })
 }
 
-/// A customer's deposit (`Some`) or query (`None`) at branch 1: the
-/// balance after it and the id it got.
-async fn customer(channel: &Channel, deposit: Option<i64>) -> (Cents, Option<WriteId>) {
-    let op = deposit.map_or(Op::Query, |units| Op::Deposit(Cents::units(units)));
+/// Customer 1's request `op` at branch 1, answered.
+async fn ask(channel: &Channel, op: Op) -> bank_core::branch::Reply {
     let request = Request {
         customer: CustomerId(1),
         event: EventId(1),
@@ -109,22 +107,29 @@ async fn customer(channel: &Channel, deposit: Option<i64>) -> (Cents, Option<Wri
     .expect("answered in time")
     .expect("served")
     .into_inner();
-    let reply = bank_core::branch::Reply::try_from(&reply).unwrap();
+    bank_core::branch::Reply::try_from(&reply).unwrap()
+}
+
+/// A customer's deposit (`Some`) or query (`None`) at branch 1: the
+/// balance after it and the id it got.
+async fn customer(channel: &Channel, deposit: Option<i64>) -> (Cents, Option<WriteId>) {
+    let op = deposit.map_or(Op::Query, |units| Op::Deposit(Cents::units(units)));
+    let reply = ask(channel, op).await;
     match reply.outcome {
         Outcome::Success { balance } => (balance, reply.write),
         other => panic!("{other:?}"),
     }
 }
 
-fn data_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("bank-hostile-rpc-{}", std::process::id()));
+fn data_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("bank-hostile-rpc-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }
 
 #[tokio::test]
 async fn hostile_peer_messages_are_refused_and_the_branch_keeps_serving() {
-    let data = data_dir();
+    let data = data_dir("peers");
     let branch = BranchProcess::start(&data);
     let channel = branch.channel().await;
     let mut replica = ReplicaClient::new(channel.clone());
@@ -223,6 +228,30 @@ async fn hostile_peer_messages_are_refused_and_the_branch_keeps_serving() {
     let channel = branch.channel().await;
     assert_eq!(customer(&channel, None).await.0, Cents::units(115));
     assert_eq!(customer(&channel, Some(1)).await, (Cents::units(116), Some(w(1, 2))));
+    drop(branch);
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+/// A branch killed after answering many queries since its last write comes
+/// back with a clock above every clock it answered with: it had reserved
+/// them in its store (before, it restarted from its last stored write's
+/// clock and used the same clocks again).
+#[tokio::test]
+async fn a_killed_branch_restarts_above_every_clock_it_used() {
+    let data = data_dir("clock");
+    let branch = BranchProcess::start(&data);
+    let channel = branch.channel().await;
+    customer(&channel, Some(5)).await;
+    let mut used = 0;
+    for _ in 0..1_500 {
+        used = used.max(ask(&channel, Op::Query).await.clock);
+    }
+    assert!(used > 1_500, "each query ticks the clock: {used}");
+    branch.kill();
+    let branch = BranchProcess::start(&data);
+    let channel = branch.channel().await;
+    let after = ask(&channel, Op::Query).await.clock;
+    assert!(after > used, "after the restart {after}, before it {used}");
     drop(branch);
     let _ = std::fs::remove_dir_all(&data);
 }

@@ -226,6 +226,8 @@ struct Sim<'a> {
     branches: BTreeMap<BranchId, Option<Branch>>,
     incarnation: BTreeMap<BranchId, u64>,
     stored: BTreeMap<BranchId, Vec<StoredWrite>>,
+    /// The clock each branch reserved in its store (`Effect::ReserveClock`).
+    clock_reserved: BTreeMap<BranchId, u64>,
     next_id: u64,
     attempts: BTreeMap<u64, Attempt>,
     peer_tokens: BTreeMap<(BranchId, ReplyToken), u64>,
@@ -318,6 +320,7 @@ impl<'a> Sim<'a> {
             branches,
             incarnation: ids.iter().map(|b| (*b, 0)).collect(),
             stored: BTreeMap::new(),
+            clock_reserved: BTreeMap::new(),
             next_id: 0,
             attempts: BTreeMap::new(),
             peer_tokens: BTreeMap::new(),
@@ -753,7 +756,8 @@ impl Sim<'_> {
         let spec = self.scenario.branches.iter().find(|s| s.id == b).expect("known branch");
         let config = branch_config(b, spec.balance, &self.ids, &self.config);
         let stored = self.stored.get(&b).cloned().unwrap_or_default();
-        let branch = Branch::recover(config, stored);
+        let reserved = self.clock_reserved.get(&b).copied().unwrap_or(0);
+        let branch = Branch::recover_at(config, stored, reserved);
         // Writes recovered from the store are not news to a watcher.
         self.cursors.insert(b, AppliedCursor::at(branch.applied_log().len()));
         self.branches.insert(b, Some(branch));
@@ -962,6 +966,10 @@ impl Sim<'_> {
                     }
                 }
                 Effect::Persist(write) => self.stored.entry(b).or_default().push(write),
+                Effect::ReserveClock { up_to } => {
+                    let reserved = self.clock_reserved.entry(b).or_default();
+                    *reserved = (*reserved).max(up_to);
+                }
                 // Only `handle_storing` refuses; the simulator's stores never fail.
                 Effect::RefusePeer { .. } => {}
                 Effect::Parked { token, .. } => {

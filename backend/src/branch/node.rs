@@ -635,6 +635,13 @@ impl Node {
             }
             // Only without a store (see `feed`): memory is all there is.
             Effect::Persist(_) => {}
+            // Appended before the replies that use the clock go out: they
+            // wait for the next flush (`send_replies`).
+            Effect::ReserveClock { up_to } => {
+                if let Some(store) = &mut self.options.store {
+                    store.reserve_clock(up_to);
+                }
+            }
             Effect::Parked { token, missing } => {
                 tracing::debug!(branch = self.branch.id().0, ?missing, "request parked");
                 let inbox = self.inbox_tx.clone();

@@ -180,7 +180,8 @@ pub async fn serve(
     // as recovered: it takes back own writes its peers have (and never
     // issues their ids again).
     let recovered = stored.len();
-    let branch = Branch::recover(branch_config, stored);
+    let reserved = store.as_ref().map_or(0, Store::clock_reserved);
+    let branch = Branch::recover_at(branch_config, stored, reserved);
     for skipped in branch.skipped_at_recovery() {
         tracing::warn!(branch = config.id.0, write = %skipped.write, "skipped a stored record: {}", skipped.refusal);
     }

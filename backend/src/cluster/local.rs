@@ -308,8 +308,11 @@ impl Control {
         // A temporary directory is deleted after the run: no disk flushes.
         let store = if self.temporary { store.volatile() } else { store };
         let recovered = stored.len();
-        let branch =
-            if fresh { Branch::new(branch_config) } else { Branch::recover(branch_config, stored) };
+        let branch = if fresh {
+            Branch::new(branch_config)
+        } else {
+            Branch::recover_at(branch_config, stored, store.clock_reserved())
+        };
         for skipped in branch.skipped_at_recovery() {
             tracing::warn!(branch = id.0, write = %skipped.write, "skipped a stored record: {}", skipped.refusal);
         }

@@ -21,6 +21,8 @@ impl From<&Applied> for pb::AppliedWrite {
             depends_on: Some((&w.depends_on).into()),
             clock: w.clock,
             balance_after_cents: a.balance_after.0,
+            // Only in a store's clock reservations (see AppliedWrite's docs).
+            clock_reserved: 0,
         }
     }
 }

@@ -198,6 +198,14 @@ pub enum Effect {
     PullReply { token: ReplyToken, writes: Vec<Propagation> },
     /// The branch logged an event (for traces and visualisation).
     Logged(LogEntry),
+    /// Store durably that this branch's clock may reach `up_to` before the
+    /// next such record, and give the largest `up_to` stored back to
+    /// [`Branch::recover_at`](super::Branch::recover_at) after a crash: the
+    /// restarted branch's clock then starts above every clock it had used,
+    /// so its lane's clocks never go back. Comes once every
+    /// [`CLOCK_LEASE`](super::CLOCK_LEASE) ticks, before the events that
+    /// use the clock it covers.
+    ReserveClock { up_to: u64 },
     /// A peer's message was refused and nothing of it applied (see the
     /// rules in `peers.rs`): answer the peer call `token` with the refusal, or,
     /// without a token (the answer to our own pull), report it.

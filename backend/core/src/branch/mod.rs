@@ -136,6 +136,9 @@ pub struct Branch {
     lost_tail_limit: u64,
     /// Records of the store [`Branch::recover`] did not apply.
     skipped_at_recovery: Vec<SkippedRecord>,
+    /// The clock this branch has reserved in its store so far (see
+    /// [`Effect::ReserveClock`]): it reserves more before passing it.
+    clock_reserved: u64,
     applied: WriteSet,
     /// Every applied write in apply order (what the durable store holds),
     /// packed: kept for the whole run, on every branch.
@@ -165,6 +168,7 @@ impl Branch {
             next_seq: 1,
             lost_tail_limit: 0,
             skipped_at_recovery: Vec::new(),
+            clock_reserved: 0,
             applied: WriteSet::new(),
             applied_log: AppliedLog::new(),
             write_sets: BTreeMap::new(),
@@ -186,7 +190,25 @@ impl Branch {
     /// [`Branch::skipped_at_recovery`] lists them for the host to report.
     /// Own writes up to [`MAX_SEQ_AHEAD`] past the last one recovered are
     /// taken back from peers afterwards (the tail the crash may have lost).
+    ///
+    /// Its clock starts from the stored writes' clocks only: events after
+    /// the last stored write (queries, acknowledgements) may have used
+    /// higher ones. [`Branch::recover_at`] with the clock the store reserved
+    /// starts above all of them.
     pub fn recover(config: BranchConfig, stored: impl IntoIterator<Item = StoredWrite>) -> Branch {
+        Branch::recover_at(config, stored, 0)
+    }
+
+    /// [`Branch::recover`], with the clock starting at least at
+    /// `clock_reserved`, the largest [`Effect::ReserveClock`] its store
+    /// kept: above every clock the branch used before the crash. A
+    /// reservation above [`MAX_CLOCK`] (a damaged store) is taken as
+    /// [`MAX_CLOCK`].
+    pub fn recover_at(
+        config: BranchConfig,
+        stored: impl IntoIterator<Item = StoredWrite>,
+        clock_reserved: u64,
+    ) -> Branch {
         let mut branch = Branch::new(config);
         for write in stored {
             if branch.applied.contains(&write.write) {
@@ -207,6 +229,11 @@ impl Branch {
             branch.apply(write, balance_after);
         }
         branch.lost_tail_limit = branch.next_seq.saturating_add(MAX_SEQ_AHEAD);
+        let floor = clock_reserved.min(MAX_CLOCK);
+        if branch.clock.now() < floor {
+            branch.clock.receive(floor);
+        }
+        branch.clock_reserved = floor;
         branch
     }
 
@@ -402,6 +429,10 @@ impl Branch {
     ) -> u64 {
         let step = self.clock.step(self.ticks_on(kind, op.kind()), received_clock);
         let clock = step.result;
+        if clock > self.clock_reserved {
+            self.clock_reserved = clock.saturating_add(CLOCK_LEASE);
+            out.push(Effect::ReserveClock { up_to: self.clock_reserved });
+        }
         let entry = LogEntry {
             clock,
             step,
@@ -1045,6 +1076,10 @@ enum Storage<'a> {
     /// In the host's store, before applying ([`Branch::handle_storing`]).
     Host(&'a mut dyn WriteStore),
 }
+
+/// How many ticks of its clock a branch reserves in its store at a time
+/// ([`Effect::ReserveClock`]): one small record per thousand events.
+pub const CLOCK_LEASE: u64 = 1_000;
 
 /// How many missing writes a parked request names.
 const MISSING_SHOWN: usize = 16;

@@ -239,3 +239,66 @@ fn a_peer_given_up_on_fails_the_waiting_write_as_unavailable_and_the_branch_goes
     assert!(b.is_quiet());
     assert_eq!(b.balance(), Cents::units(405), "applied here all the same");
 }
+
+/// Issue 15's finding: after a crash a branch took its clock back up from
+/// its stored writes only, so the queries it had answered since its last
+/// write had clocks it then used again. With the clock it reserved in its
+/// store ([`Effect::ReserveClock`]) it restarts above all of them.
+#[test]
+fn a_restarted_branch_never_reuses_a_clock() {
+    let cfg = config(1, &[], ClockScheme::SendAndReceive, PropagationMode::Sequential);
+    let mut b = Branch::new(cfg.clone());
+    let (mut stored, mut reserved, mut used) = (Vec::new(), 0, 0);
+    let mut feed = |b: &mut Branch, input| {
+        for effect in b.handle(input) {
+            match effect {
+                Effect::Persist(w) => stored.push(w),
+                Effect::ReserveClock { up_to } => {
+                    assert!(up_to > reserved, "reservations only grow");
+                    reserved = up_to;
+                }
+                Effect::Logged(entry) => {
+                    assert!(
+                        entry.clock <= reserved,
+                        "clock {} used before it was reserved",
+                        entry.clock
+                    );
+                    used = used.max(entry.clock);
+                }
+                _ => {}
+            }
+        }
+    };
+    feed(
+        &mut b,
+        Input::Request { token: ReplyToken(1), request: request(1, 1, Op::Deposit(Cents(5))) },
+    );
+    // Many queries after the last write: thousands of clock ticks, stored nowhere but
+    // in the reservations.
+    for e in 0..2 * CLOCK_LEASE {
+        feed(
+            &mut b,
+            Input::Request { token: ReplyToken(2 + e), request: request(2 + e, 1, Op::Query) },
+        );
+    }
+    assert!(used > 2 * CLOCK_LEASE && reserved >= used, "used {used}, reserved {reserved}");
+
+    let old = Branch::recover(cfg.clone(), stored.clone());
+    assert!(old.clock() < used, "without the reservation the clock goes back: {}", old.clock());
+    let mut again = Branch::recover_at(cfg, stored, reserved);
+    assert!(again.clock() >= used, "restarted at {}, had used {used}", again.clock());
+    let fx =
+        again.handle(Input::Request { token: ReplyToken(9), request: request(9, 1, Op::Query) });
+    let next = replies(&fx)[0].clock;
+    assert!(next > used, "the first answer after the restart ({next}) is above {used}");
+    assert_eq!(
+        Branch::recover_at(
+            config(1, &[], ClockScheme::SendAndReceive, PropagationMode::Sequential),
+            [],
+            u64::MAX
+        )
+        .clock(),
+        MAX_CLOCK + 1,
+        "a damaged reservation is capped"
+    );
+}

@@ -75,6 +75,9 @@ pub struct Store {
     /// Where the valid records end: the next one goes here (0: not even
     /// the header is written yet).
     end: u64,
+    /// The largest clock reservation read back or appended (see
+    /// [`record`]): give it to `Branch::recover_at`.
+    clock_reserved: u64,
     /// A failed append may have left part of a record after `end`, and
     /// cutting it off failed too: it is cut before the next append.
     torn: bool,
@@ -120,9 +123,9 @@ impl Store {
         let path = Store::path(dir, branch);
         let mut file = DiskFile::open(&path)?;
         let syncer = file.syncer();
-        let (writes, end) = if fresh {
+        let (writes, end, clock_reserved) = if fresh {
             file.truncate(0)?;
-            (Vec::new(), 0)
+            (Vec::new(), 0, 0)
         } else {
             let bytes = std::fs::read(&path)?;
             let scan = record::scan(&path, &bytes)
@@ -142,7 +145,7 @@ impl Store {
                 file.truncate(scan.end)?;
                 syncer.sync()?;
             }
-            (scan.writes, scan.end)
+            (scan.writes, scan.end, scan.clock_reserved)
         };
         let store = Store {
             branch,
@@ -150,6 +153,7 @@ impl Store {
             file: Box::new(file),
             syncer,
             end,
+            clock_reserved,
             torn: false,
             dirty: false,
             durable: true,
@@ -179,6 +183,25 @@ impl Store {
     /// Whether the last append failed.
     pub fn is_failing(&self) -> bool {
         self.failing
+    }
+
+    /// The largest clock the branch reserved in this store (0 if none).
+    pub fn clock_reserved(&self) -> u64 {
+        self.clock_reserved
+    }
+
+    /// Appends a clock reservation (`Effect::ReserveClock`), flushed with
+    /// the next flush like any record. One that fails is logged: the
+    /// branch goes on (after a crash its clock could then repeat values).
+    pub fn reserve_clock(&mut self, up_to: u64) {
+        match self.try_append(&record::encode_reservation(up_to)) {
+            Ok(()) => self.clock_reserved = self.clock_reserved.max(up_to),
+            Err(e) => tracing::warn!(
+                branch = self.branch.0,
+                "{e}: the clock reservation up to {up_to} is not stored (after a crash the \
+                 branch's clock may repeat values it used)"
+            ),
+        }
     }
 
     /// Appends one write (not yet flushed to the disk). On an error nothing
@@ -247,6 +270,7 @@ impl Store {
     pub fn clear(&mut self) -> io::Result<()> {
         self.file.truncate(0)?;
         self.end = 0;
+        self.clock_reserved = 0;
         self.torn = false;
         self.dirty = false;
         Ok(())

@@ -1,6 +1,7 @@
 //! How a store file lays out its records, and how recovery reads them back.
 //!
-//! A store file is a header, then one record per stored write:
+//! A store file is a header, then one record per stored write, and now and
+//! then a clock reservation:
 //!
 //! ```text
 //! header   8 bytes   b"banklog1" (the format and its version)
@@ -8,6 +9,12 @@
 //!          4 bytes   CRC-32 (IEEE) of the payload, little endian
 //!          n bytes   the payload: one `bank.v1.AppliedWrite` protobuf message
 //! ```
+//!
+//! A reservation is an `AppliedWrite` with no `write` and `clock_reserved`
+//! set (the branch's `Effect::ReserveClock`, one per thousand ticks of its
+//! clock): recovery restarts the branch's clock above the largest one, so a
+//! restarted branch never reuses a clock. Files written before reservations
+//! existed simply have none.
 //!
 //! An empty file is an empty store (its header is written with its first
 //! record). Files of the format before this one (length-delimited messages
@@ -53,22 +60,33 @@ pub const MAX_PAYLOAD: usize = 16 << 20;
 pub fn encode(write: &StoredWrite) -> Vec<u8> {
     // The balance is not stored: recovery recomputes it.
     let applied = Applied { write: write.clone(), balance_after: Cents::ZERO };
-    let payload = pb::AppliedWrite::from(&applied).encode_to_vec();
+    frame(&pb::AppliedWrite::from(&applied).encode_to_vec())
+}
+
+/// A clock reservation (`Effect::ReserveClock { up_to }`) as one record.
+pub fn encode_reservation(up_to: u64) -> Vec<u8> {
+    frame(&pb::AppliedWrite { clock_reserved: up_to, ..Default::default() }.encode_to_vec())
+}
+
+/// `payload` with its length and checksum in front.
+fn frame(payload: &[u8]) -> Vec<u8> {
     let mut record = Vec::with_capacity(FRAME_LEN + payload.len());
     // A payload over 4 GiB cannot occur: the store refuses records over
     // MAX_PAYLOAD before writing them.
     let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
     record.extend_from_slice(&len.to_le_bytes());
-    record.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-    record.extend_from_slice(&payload);
+    record.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+    record.extend_from_slice(payload);
     record
 }
 
 /// What recovery read from a store file.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Scan {
-    /// Every valid record, in order.
+    /// Every valid write record, in order.
     pub writes: Vec<StoredWrite>,
+    /// The largest clock reservation (0 if none).
+    pub clock_reserved: u64,
     /// Where the valid data ends: the next record goes here.
     pub end: u64,
     /// How many bytes of a torn tail follow `end` (to be truncated).
@@ -119,17 +137,22 @@ pub fn scan(path: &Path, bytes: &[u8]) -> Result<Scan, CorruptStore> {
         }
         let torn = (!bytes.is_empty())
             .then_some(BadRecord::Short { have: bytes.len(), need: MAGIC.len() });
-        return Ok(Scan { writes: Vec::new(), end: 0, dropped: bytes.len() as u64, torn });
+        let dropped = bytes.len() as u64;
+        return Ok(Scan { writes: Vec::new(), clock_reserved: 0, end: 0, dropped, torn });
     }
     if &bytes[..MAGIC.len()] != MAGIC {
         return Err(CorruptStore::NotAStore { path: path.to_owned() });
     }
-    let mut writes = Vec::new();
+    let (mut writes, mut clock_reserved) = (Vec::new(), 0);
     let mut offset = MAGIC.len();
     while offset < bytes.len() {
         match record_at(bytes, offset) {
-            Ok((write, len)) => {
+            Ok((Record::Write(write), len)) => {
                 writes.push(write);
+                offset += len;
+            }
+            Ok((Record::ClockReserved(up_to), len)) => {
+                clock_reserved = clock_reserved.max(up_to);
                 offset += len;
             }
             Err(bad) => {
@@ -142,15 +165,22 @@ pub fn scan(path: &Path, bytes: &[u8]) -> Result<Scan, CorruptStore> {
                     });
                 }
                 let dropped = (bytes.len() - offset) as u64;
-                return Ok(Scan { writes, end: offset as u64, dropped, torn: Some(bad) });
+                let end = offset as u64;
+                return Ok(Scan { writes, clock_reserved, end, dropped, torn: Some(bad) });
             }
         }
     }
-    Ok(Scan { writes, end: offset as u64, dropped: 0, torn: None })
+    Ok(Scan { writes, clock_reserved, end: offset as u64, dropped: 0, torn: None })
+}
+
+/// What one valid record holds.
+enum Record {
+    Write(StoredWrite),
+    ClockReserved(u64),
 }
 
 /// The record at `offset` and its length in bytes, if it is whole and valid.
-fn record_at(bytes: &[u8], offset: usize) -> Result<(StoredWrite, usize), BadRecord> {
+fn record_at(bytes: &[u8], offset: usize) -> Result<(Record, usize), BadRecord> {
     let rest = &bytes[offset..];
     let Some((frame, payload)) = rest.split_first_chunk::<FRAME_LEN>() else {
         return Err(BadRecord::Short { have: rest.len(), need: FRAME_LEN });
@@ -170,8 +200,11 @@ fn record_at(bytes: &[u8], offset: usize) -> Result<(StoredWrite, usize), BadRec
     }
     let message =
         pb::AppliedWrite::decode(payload).map_err(|e| BadRecord::Payload(e.to_string()))?;
+    if message.write.is_none() && message.clock_reserved > 0 {
+        return Ok((Record::ClockReserved(message.clock_reserved), FRAME_LEN + len));
+    }
     let applied = Applied::try_from(&message).map_err(|e| BadRecord::Payload(e.to_string()))?;
-    Ok((applied.write, FRAME_LEN + len))
+    Ok((Record::Write(applied.write), FRAME_LEN + len))
 }
 
 /// The first offset from `from` on where a valid record starts, if any.

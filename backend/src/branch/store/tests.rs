@@ -272,3 +272,26 @@ async fn a_durable_store_has_a_flusher_and_marks_appends_dirty() {
     assert!(store.take_dirty(), "an append makes the next flush needed");
     assert!(!store.take_dirty(), "taken");
 }
+
+#[test]
+fn clock_reservations_survive_reopening_between_the_writes() {
+    let dir = TestDir::new("reserve");
+    let (mut store, _) = dir.open();
+    assert_eq!(store.clock_reserved(), 0);
+    store.reserve_clock(1_000);
+    store.append(&write(1)).unwrap();
+    store.reserve_clock(2_000);
+    store.append(&write(2)).unwrap();
+    store.sync().unwrap();
+    drop(store);
+    let (store, stored) = dir.open();
+    assert_eq!(stored, writes(1..=2), "reservations are not writes");
+    assert_eq!(store.clock_reserved(), 2_000);
+    // A torn tail after them is cut, and they stay.
+    dir.scribble(&record::encode_reservation(3_000)[..5]);
+    let (mut store, stored) = dir.open();
+    assert_eq!((stored.len(), store.clock_reserved()), (2, 2_000));
+    // A new run forgets them.
+    store.clear().unwrap();
+    assert_eq!(store.clock_reserved(), 0);
+}
