@@ -25,6 +25,8 @@ test('?present=1 shows the run large, with its controls and one line of explanat
   const { context, page, errors } = await shared.open('/?present=1&scenario=seed-test-1', projector);
   await byId(page, 'present-root').waitFor({ timeout: WAIT });
   await byId(page, 'branch-2').waitFor({ timeout: WAIT });
+  // It says which engine runs the bank, as every view does.
+  assert.match(await byId(page, 'engine-label').textContent(), /live cluster/);
   // The side panels are not part of it.
   for (const hidden of ['event-log', 'details', 'scenario-picker', 'app-root']) {
     assert.equal(await byId(page, hidden).count(), 0, `${hidden} is not shown in presentation mode`);

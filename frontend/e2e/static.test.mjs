@@ -127,6 +127,19 @@ test('a static host: an embed of demo-stale-read shows the violation', async () 
   await context.close();
 });
 
+test('a static host: presentation mode plays demo-stale-read in the browser, one line at a time', async () => {
+  const url = `${hostUrl}?present=1&scenario=demo-stale-read`;
+  const { context, page } = await openViewer(browser, url, { width: 1920, height: 1080 });
+  await byId(page, 'present-root').waitFor({ timeout: WAIT });
+  assert.equal(await engineLabel(page), 'simulated in your browser (no server)');
+  await byId(page, 'branch-2').waitFor({ timeout: WAIT });
+  await byId(page, 'step-forward').click();
+  await byId(page, 'present-caption').filter({ hasText: /^Event \d+ of \d+ · / }).waitFor({ timeout: WAIT });
+  await playToTheEnd(page);
+  await byId(page, 'violation-marker').first().waitFor({ state: 'attached', timeout: WAIT });
+  await context.close();
+});
+
 test('a static host: ?engine=sim and a scenario in the link (base64url)', async () => {
   const text = JSON.stringify([
     { id: 1, type: 'customer', events: [{ id: 1, interface: 'deposit', money: 70, branch: 1 }] },

@@ -263,6 +263,7 @@ fn LabPage(params: PageParams, opened: OpenedLab) -> impl IntoView {
                         <h1>"bank-sim"</h1>
                         <ScenarioTitle/>
                         <PresentToggle/>
+                        <EngineBadge/>
                     </header>
                     <Notice/>
                     {following}
