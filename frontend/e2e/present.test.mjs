@@ -99,7 +99,10 @@ test('presentation mode with &view=both shows the graph and the diagram side by 
     return { left: r.left, right: r.right, top: r.top };
   }));
   assert.ok(graph.right <= diagram.left + 1, `graph left of the diagram: ${JSON.stringify({ graph, diagram })}`);
+  // The caption is read out when stepping, not at every event while playing.
+  assert.equal(await byId(page, 'present-caption').getAttribute('aria-live'), 'polite');
   await byId(page, 'play').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="present-caption"]').getAttribute('aria-live') === 'off', null, { timeout: WAIT });
   await byId(page, 'play-state').filter({ hasText: /^finished$/ }).waitFor({ timeout: WAIT });
   await page.screenshot({ path: join(ARTIFACTS, 'present-both-1920x1080.png') });
   assert.deepEqual(errors, []);

@@ -88,7 +88,10 @@ pub fn PresentCaption() -> impl IntoView {
         let cursor = playback.cursor.get();
         playback.trace.with(|t| caption::at(t, cursor))
     };
+    // Read out when the presenter steps, not at every event while it plays
+    // (a screen reader would fall behind by hundreds of lines).
+    let live = move || if playback.playing.get() { "off" } else { "polite" };
     view! {
-        <p class="present-caption" data-testid="present-caption" aria-live="polite">{text}</p>
+        <p class="present-caption" data-testid="present-caption" aria-live=live>{text}</p>
     }
 }
