@@ -108,3 +108,14 @@ test('presentation mode with &view=both shows the graph and the diagram side by 
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('in an embedded frame, Escape leaves presentation mode for embed mode and keeps the focus', async () => {
+  const { context, page, errors } = await shared.open('/?present=1&embed=1&view=diagram&scenario=seed-test-1', { width: 900, height: 600 });
+  await byId(page, 'present-root').waitFor({ timeout: WAIT });
+  await page.keyboard.press('Escape');
+  await byId(page, 'embed-root').waitFor({ timeout: WAIT });
+  await byId(page, 'diagram-lane-b1').waitFor({ timeout: WAIT });
+  await page.waitForFunction(() => document.activeElement?.dataset?.testid === 'play', null, { timeout: WAIT });
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -55,7 +55,7 @@ mod lab;
 mod replica;
 mod types;
 
-pub use types::guarantees_or_course;
+pub use types::{checked_write_set, guarantees_or_course, MAX_WRITE_SET_PARTS};
 
 /// A wire message that cannot be turned into a core value (or, rarely, a core
 /// value the wire cannot carry).
@@ -77,6 +77,13 @@ pub enum ConvertError {
     /// A propagated query: only writes travel between branches.
     #[error("a query cannot be propagated (`{field}` must be a deposit or withdraw)")]
     QueryPropagated { field: &'static str },
+    /// A write set with more parts than any run can give.
+    #[error(
+        "`{field}` has {parts} parts (origins, seqs and runs of seqs), more than the {} a write \
+         set may have",
+        types::MAX_WRITE_SET_PARTS
+    )]
+    WriteSetTooLarge { field: &'static str, parts: usize },
     /// A message field that must be set is absent.
     #[error("missing field `{0}`")]
     MissingField(&'static str),

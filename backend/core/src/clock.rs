@@ -26,12 +26,20 @@
 //! event has its clock: the explanation reads what the branch computed, it
 //! never recomputes it.
 
-/// The largest clock a message may carry, and a branch's clock may reach:
-/// 2^53 − 1, the largest integer every JSON reader holds exactly (the page's
-/// JavaScript, Python graders). An honest run ticks once per event, so it
-/// never comes near; a branch refuses a message stamped above it (see
-/// `branch/peers.rs`) instead of letting one hostile stamp pin its clock.
+/// The largest clock a message may carry: 2^53 − 1, the largest integer
+/// every JSON reader holds exactly (the page's JavaScript, Python graders).
+/// A branch refuses a message stamped above it (see `branch/peers.rs`).
 pub const MAX_CLOCK: u64 = (1 << 53) - 1;
+
+/// The largest stamp a receive takes as it is: a message stamped between
+/// this and [`MAX_CLOCK`] is received as if stamped `MAX_STAMP`. An honest
+/// run ticks once per event, so it never comes near; a hostile stamp just
+/// under [`MAX_CLOCK`] can then move a clock to 2^52 at most, which leaves
+/// 2^52 ticks before the branch's own stamps could reach [`MAX_CLOCK`] and
+/// be refused by its peers (refusing stamps that a receive can produce
+/// would cut the branch off from them, and make it skip its own stored
+/// writes at a restart).
+pub const MAX_STAMP: u64 = 1 << 52;
 
 /// Which events tick a branch's clock (see the module docs for the table).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -104,10 +112,13 @@ impl ClockStep {
     /// `message`, for [`ClockRule::Receive`]). [`LamportClock::step`] is this
     /// plus remembering the result.
     pub fn compute(rule: ClockRule, local: u64, message: u64) -> ClockStep {
-        // Saturating: a hostile message stamped u64::MAX must not wrap the
-        // clock to 0 (backwards) or panic the branch.
+        // A stamp above MAX_STAMP is taken as MAX_STAMP (see there), and
+        // the sums saturate: no message can wrap a clock or panic a branch.
         let (message, result) = match rule {
-            ClockRule::Receive => (Some(message), local.max(message).saturating_add(1)),
+            ClockRule::Receive => {
+                let message = message.min(MAX_STAMP);
+                (Some(message), local.max(message).saturating_add(1))
+            }
             ClockRule::Local => (None, local.saturating_add(1)),
             ClockRule::Unchanged => (None, local),
         };
@@ -132,6 +143,12 @@ impl LamportClock {
     /// Receiving a message stamped `received`: `max(local, received) + 1`.
     pub fn receive(&mut self, received: u64) -> u64 {
         self.step(ClockRule::Receive, received).result
+    }
+
+    /// Moves the clock up to `floor` if it is below (a restart resuming
+    /// above what it reserved); no event, no tick.
+    pub fn raise_to(&mut self, floor: u64) {
+        self.0 = self.0.max(floor);
     }
 
     /// Applies `rule` (with the `message`'s clock for a receive; ignored
@@ -167,9 +184,13 @@ mod tests {
     }
 
     #[test]
-    fn a_huge_stamp_does_not_wrap() {
+    fn a_huge_stamp_moves_the_clock_to_max_stamp_at_most() {
         let mut c = LamportClock::default();
-        assert_eq!(c.receive(u64::MAX), u64::MAX);
-        assert_eq!(c.tick(), u64::MAX);
+        assert_eq!(c.receive(u64::MAX), MAX_STAMP + 1);
+        assert_eq!(c.receive(MAX_CLOCK), MAX_STAMP + 2, "taken as MAX_STAMP");
+        assert_eq!(c.tick(), MAX_STAMP + 3);
+        let step = ClockStep::compute(ClockRule::Receive, 5, MAX_CLOCK);
+        assert_eq!(step.message, Some(MAX_STAMP), "the explanation shows the stamp used");
+        assert_eq!(ClockStep::compute(ClockRule::Local, u64::MAX, 0).result, u64::MAX);
     }
 }

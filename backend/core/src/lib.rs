@@ -75,7 +75,7 @@ pub use branch::{
     Branch, BranchConfig, Effect, Input, Propagation, PropagationAck, ReplyToken, Request,
     RunSettings, StoredWrite,
 };
-pub use clock::{ClockRule, ClockScheme, ClockStep, LamportClock, MAX_CLOCK};
+pub use clock::{ClockRule, ClockScheme, ClockStep, LamportClock, MAX_CLOCK, MAX_STAMP};
 pub use guarantees::{Guarantee, Guarantees};
 pub use history::History;
 pub use ids::{BranchId, CustomerId, EventId, WriteId};

@@ -17,7 +17,8 @@ pub struct Presenting(pub RwSignal<bool>);
 
 impl Presenting {
     /// Enters or leaves the mode, puts it in the address, and moves the
-    /// keyboard focus to the toggle of the layout now shown.
+    /// keyboard focus to the toggle of the layout now shown (or its play
+    /// button).
     pub fn set(self, on: bool) {
         self.0.set(on);
         if let Some(window) = web_sys::window() {
@@ -32,14 +33,19 @@ impl Presenting {
                     history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
             }
         }
+        // Embed mode has no toggle: the focus goes to the play button.
         request_animation_frame(|| {
-            let toggle = document()
-                .query_selector("[data-testid=present-toggle]")
-                .ok()
-                .flatten()
-                .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
-            if let Some(toggle) = toggle {
-                let _ = toggle.focus();
+            let find = |selector: &str| {
+                document()
+                    .query_selector(selector)
+                    .ok()
+                    .flatten()
+                    .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+            };
+            if let Some(target) =
+                find("[data-testid=present-toggle]").or_else(|| find("[data-testid=play]"))
+            {
+                let _ = target.focus();
             }
         });
     }

@@ -41,7 +41,7 @@ impl TryFrom<&pb::AppliedWrite> for Applied {
                     "AppliedWrite.operation",
                     "AppliedWrite.amount_cents",
                 )?,
-                depends_on: write_set(a.depends_on.as_ref()),
+                depends_on: write_set(a.depends_on.as_ref(), "AppliedWrite.depends_on")?,
                 clock: a.clock,
             },
             balance_after: Cents(a.balance_after_cents),

@@ -5,7 +5,7 @@ use bank_core::{
     BranchId, Cents, CustomerId, EventId, FailReason, Outcome, Request, WriteId, WriteSet,
 };
 
-use super::types::{guarantees_or_course, op, write_set};
+use super::types::{guarantees_or_course, op, write_set, MAX_WRITE_SET_PARTS};
 use super::{enum_field, ConvertError, WireEnum};
 use crate::v1 as pb;
 
@@ -45,16 +45,24 @@ impl TryFrom<&pb::CustomerRequest> for Request {
             )?,
             clock: r.clock,
             guarantees: guarantees_or_course(session.and_then(|s| s.guarantees)),
-            write_set: session
-                .map(|s| {
-                    let mut set = write_set(s.writes.as_ref());
+            write_set: match session {
+                Some(s) => {
+                    let mut set = write_set(s.writes.as_ref(), "Session.writes")?;
+                    if s.write_set.len() > MAX_WRITE_SET_PARTS {
+                        let parts = s.write_set.len();
+                        return Err(ConvertError::WriteSetTooLarge {
+                            field: "Session.write_set",
+                            parts,
+                        });
+                    }
                     for w in &s.write_set {
                         set.insert(WriteId::from(*w));
                     }
                     set
-                })
-                .unwrap_or_default(),
-            read_set: write_set(session.and_then(|s| s.read_set.as_ref())),
+                }
+                None => WriteSet::new(),
+            },
+            read_set: write_set(session.and_then(|s| s.read_set.as_ref()), "Session.read_set")?,
         })
     }
 }

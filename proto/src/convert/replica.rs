@@ -36,7 +36,7 @@ impl TryFrom<&pb::Propagation> for Propagation {
             customer: CustomerId(p.customer_id),
             event: EventId(p.event_id),
             op,
-            depends_on: write_set(p.depends_on.as_ref()),
+            depends_on: write_set(p.depends_on.as_ref(), "Propagation.depends_on")?,
             clock: p.clock,
         })
     }

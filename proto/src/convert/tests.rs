@@ -918,3 +918,34 @@ fn every_traced_item_of_a_run_comes_back_from_its_wire_event() {
     let finished = pb::lab_event::Event::Finished(pb::Finished::default());
     assert_eq!(crate::lab_trace::traced(&finished), None);
 }
+
+#[test]
+fn a_write_set_with_more_parts_than_any_run_gives_is_refused() {
+    use crate::convert::MAX_WRITE_SET_PARTS;
+    // Every other seq: one part each, as a hostile message of single seqs.
+    let spread = |parts: usize| pb::WriteSet {
+        origins: vec![pb::OriginWrites {
+            origin_branch: 2,
+            prefix: 0,
+            extra: (0..parts as u64 - 1).map(|i| 2 * i + 2).collect(),
+            extra_ranges: vec![],
+        }],
+    };
+    let session = |set| pb::Session { writes: Some(set), ..Default::default() };
+    let request = |set| pb::CustomerRequest { session: Some(session(set)), ..deposit_request() };
+    let most = Request::try_from(&request(spread(MAX_WRITE_SET_PARTS))).expect("at the bound");
+    assert_eq!(most.write_set.len(), MAX_WRITE_SET_PARTS as u64 - 1);
+    let err = Request::try_from(&request(spread(MAX_WRITE_SET_PARTS + 1))).unwrap_err();
+    assert!(matches!(err, ConvertError::WriteSetTooLarge { field: "Session.writes", .. }), "{err}");
+    assert!(err.to_string().contains("more than the 200000"), "{err}");
+    // A run of any width is one part.
+    let wide = pb::WriteSet {
+        origins: vec![pb::OriginWrites {
+            origin_branch: 2,
+            prefix: 0,
+            extra: vec![],
+            extra_ranges: vec![1, 1 << 40],
+        }],
+    };
+    assert!(crate::convert::checked_write_set(&wide, "x").is_ok());
+}

@@ -69,9 +69,37 @@ impl From<&pb::WriteSet> for WriteSet {
     }
 }
 
-/// An absent write set is the empty set.
-pub(super) fn write_set(set: Option<&pb::WriteSet>) -> WriteSet {
-    set.map(WriteSet::from).unwrap_or_default()
+/// The most parts (origins, single seqs, runs) a write set may have on the
+/// wire: a session's set is one part per write at worst (its writes
+/// interleaved with everybody else's), and a run holds at most 100,000
+/// customer events, so this leaves room to spare. A larger set is refused before it is built: a
+/// hostile 4 MiB message of single seqs would take about 40 MiB in memory.
+pub const MAX_WRITE_SET_PARTS: usize = 200_000;
+
+/// An absent write set is the empty set; one over
+/// [`MAX_WRITE_SET_PARTS`] is refused, naming `field`.
+pub(super) fn write_set(
+    set: Option<&pb::WriteSet>,
+    field: &'static str,
+) -> Result<WriteSet, ConvertError> {
+    set.map_or(Ok(WriteSet::new()), |s| checked_write_set(s, field))
+}
+
+/// `set` as a core write set, refused if it has more than
+/// [`MAX_WRITE_SET_PARTS`] parts (for sets from the network; see there).
+pub fn checked_write_set(
+    set: &pb::WriteSet,
+    field: &'static str,
+) -> Result<WriteSet, ConvertError> {
+    let parts = set
+        .origins
+        .iter()
+        .map(|o| 1 + o.extra.len() + o.extra_ranges.len().div_ceil(2))
+        .fold(0usize, usize::saturating_add);
+    if parts > MAX_WRITE_SET_PARTS {
+        return Err(ConvertError::WriteSetTooLarge { field, parts });
+    }
+    Ok(WriteSet::from(set))
 }
 
 impl From<Guarantees> for pb::Guarantees {

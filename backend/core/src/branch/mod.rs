@@ -92,7 +92,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 #[cfg(test)]
 use crate::clock::ClockScheme;
-use crate::clock::{ClockRule, LamportClock, MAX_CLOCK};
+use crate::clock::{ClockRule, LamportClock, MAX_CLOCK, MAX_STAMP};
 use crate::ids::{BranchId, CustomerId, EventId, WriteId};
 use crate::log::{LogEntry, LogKind, PackedLog};
 use crate::money::Cents;
@@ -202,8 +202,9 @@ impl Branch {
     /// [`Branch::recover`], with the clock starting at least at
     /// `clock_reserved`, the largest [`Effect::ReserveClock`] its store
     /// kept: above every clock the branch used before the crash. A
-    /// reservation above [`MAX_CLOCK`] (a damaged store) is taken as
-    /// [`MAX_CLOCK`].
+    /// reservation beyond what a branch can reach ([`MAX_STAMP`] plus
+    /// 2^32 ticks: a damaged or forged store) is taken as that, so the
+    /// restarted branch's stamps stay far below [`MAX_CLOCK`].
     pub fn recover_at(
         config: BranchConfig,
         stored: impl IntoIterator<Item = StoredWrite>,
@@ -229,10 +230,8 @@ impl Branch {
             branch.apply(write, balance_after);
         }
         branch.lost_tail_limit = branch.next_seq.saturating_add(MAX_SEQ_AHEAD);
-        let floor = clock_reserved.min(MAX_CLOCK);
-        if branch.clock.now() < floor {
-            branch.clock.receive(floor);
-        }
+        let floor = clock_reserved.min(MAX_STAMP + (1 << 32));
+        branch.clock.raise_to(floor);
         branch.clock_reserved = floor;
         branch
     }
@@ -497,8 +496,8 @@ impl Branch {
         }
         if request.clock > MAX_CLOCK {
             return Some(FailReason::Invalid(format!(
-                "the request is stamped with clock {}, above {MAX_CLOCK}, the largest a clock \
-                 may reach",
+                "the request is stamped with clock {}, above {MAX_CLOCK}, the largest stamp a \
+                 message may carry",
                 request.clock
             )));
         }

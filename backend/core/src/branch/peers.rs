@@ -26,8 +26,10 @@
 //! 6. every write it depends on passes rules 2, 4 and 5, and it does not
 //!    depend on itself (it would wait forever);
 //! 7. its amount is between 0 and [`Cents::MAX`] (what any origin accepts
-//!    from a customer), and its clock at most [`MAX_CLOCK`] (so one stamp
-//!    cannot pin this branch's clock at the top of the range);
+//!    from a customer), and its clock at most [`MAX_CLOCK`]; a stamp above
+//!    [`MAX_STAMP`](crate::clock::MAX_STAMP) is received as `MAX_STAMP`, so
+//!    no stamp this rule lets in can push a branch's own stamps past
+//!    [`MAX_CLOCK`] and get them refused by its peers;
 //! 8. a message carries at most [`MAX_BATCH_WRITES`] writes, and at most
 //!    [`MAX_HELD_WRITES`] propagated writes wait here for their dependencies
 //!    (beyond that a propagation is refused for now, and retried).
@@ -89,11 +91,35 @@ impl Branch {
         }
         self.check_sender(from)?;
         let mut seen = Seen::new();
+        // The balance once the batch's new writes are applied in order: a
+        // batch that would leave the i64 range part way is refused whole,
+        // before any of it is applied (not cut off at the write that
+        // overflows, the ones before it applied and unacknowledged).
+        let mut balance = i128::from(self.balance.0);
+        let mut counted = WriteSet::new();
         for p in writes {
             self.check_sender(p.from)?;
             self.check_write(p, &seen)?;
             let top = seen.entry(p.write.origin).or_default();
             *top = (*top).max(p.write.seq);
+            if !self.applied.contains(&p.write) && counted.insert(p.write) {
+                let amount = i128::from(p.op.amount().0);
+                let after = match p.op {
+                    Op::Withdraw(_) => balance - amount,
+                    _ => balance + amount,
+                };
+                if i64::try_from(after).is_err() {
+                    // `balance` is within the i64 range: it was checked
+                    // after the write before.
+                    let before = Cents(i64::try_from(balance).unwrap_or(i64::MAX));
+                    return Err(PeerRefusal::BalanceOverflow {
+                        me,
+                        write: p.write,
+                        balance: before,
+                    });
+                }
+                balance = after;
+            }
         }
         Ok(())
     }

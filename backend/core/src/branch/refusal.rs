@@ -50,7 +50,7 @@ pub enum PeerRefusal {
     BadAmount { me: u64, write: WriteId, amount: Cents },
     #[error(
         "branch {me} refuses a message about write {write}: it is stamped with clock {clock}, \
-         above {MAX_CLOCK}, the largest a clock may reach"
+         above {MAX_CLOCK}, the largest stamp a message may carry"
     )]
     ClockTooLarge { me: u64, write: WriteId, clock: u64 },
     #[error(

@@ -298,7 +298,7 @@ fn a_restarted_branch_never_reuses_a_clock() {
             u64::MAX
         )
         .clock(),
-        MAX_CLOCK + 1,
+        MAX_STAMP + (1 << 32),
         "a damaged reservation is capped"
     );
 }

@@ -79,7 +79,10 @@ impl Replica for ReplicaService {
         let epoch = epoch_of(&request)?;
         let request = request.into_inner();
         // An absent set is the empty one: the caller has nothing yet.
-        let have = request.have.as_ref().map(WriteSet::from).unwrap_or_default();
+        let have = match request.have.as_ref() {
+            Some(set) => bank_proto::convert::checked_write_set(set, "PullRequest.have")?,
+            None => WriteSet::new(),
+        };
         let from = BranchId(request.from_branch);
         let writes = self.node.pull(from, have, request.answer_back, epoch).await?;
         let writes = writes.iter().map(pb::Propagation::from).collect();
