@@ -84,6 +84,11 @@ pub enum ConvertError {
         types::MAX_WRITE_SET_PARTS
     )]
     WriteSetTooLarge { field: &'static str, parts: usize },
+    /// A run of seqs written last first.
+    #[error(
+        "`{field}` has a run of branch {origin}'s seqs from {first} down to {last}: a run goes up"
+    )]
+    ReversedRun { field: &'static str, origin: u64, first: u64, last: u64 },
     /// A message field that must be set is absent.
     #[error("missing field `{0}`")]
     MissingField(&'static str),

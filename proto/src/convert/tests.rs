@@ -948,4 +948,14 @@ fn a_write_set_with_more_parts_than_any_run_gives_is_refused() {
         }],
     };
     assert!(crate::convert::checked_write_set(&wide, "x").is_ok());
+    let reversed = pb::WriteSet {
+        origins: vec![pb::OriginWrites {
+            origin_branch: 2,
+            prefix: 0,
+            extra: vec![],
+            extra_ranges: vec![9, 5],
+        }],
+    };
+    let err = crate::convert::checked_write_set(&reversed, "Session.read_set").unwrap_err();
+    assert!(err.to_string().contains("from 9 down to 5"), "{err}");
 }

@@ -99,6 +99,12 @@ pub fn checked_write_set(
     if parts > MAX_WRITE_SET_PARTS {
         return Err(ConvertError::WriteSetTooLarge { field, parts });
     }
+    for o in &set.origins {
+        if let Some(run) = o.extra_ranges.chunks_exact(2).find(|run| run[0] > run[1]) {
+            let (first, last) = (run[0], run[1]);
+            return Err(ConvertError::ReversedRun { field, origin: o.origin_branch, first, last });
+        }
+    }
     Ok(WriteSet::from(set))
 }
 

@@ -456,6 +456,34 @@ fn an_acknowledgement_with_an_impossible_clock_is_refused_and_the_customer_still
     assert!(b.clock() <= clock_before + 1, "the stamp was not received");
 }
 
+#[test]
+fn a_session_naming_a_peer_write_nobody_can_have_issued_is_refused_at_once() {
+    let mut b = branch(1, &[2]);
+    for seq in [u64::MAX, MAX_SEQ_AHEAD + 1] {
+        let mut r = request(1, Op::Query, 1);
+        r.guarantees = Guarantees::ALL;
+        r.read_set = [w(2, seq)].into_iter().collect();
+        let fx = b.handle(Input::Request { token: ReplyToken(7), request: r });
+        assert!(!fx.iter().any(|e| matches!(e, Effect::Parked { .. })), "w2.{seq} parked");
+        let reply = fx.iter().find_map(|e| match e {
+            Effect::Reply { reply, .. } => Some(reply.clone()),
+            _ => None,
+        });
+        let reply = reply.expect("answered at once");
+        assert!(
+            matches!(&reply.outcome, Outcome::Failed { reason: FailReason::Invalid(why), .. } if why.contains(&format!("w2.{seq}"))),
+            "{:?}",
+            reply.outcome
+        );
+    }
+    // A write a little ahead of what arrived may still come: it waits.
+    let mut r = request(1, Op::Query, 1);
+    r.guarantees = Guarantees::ALL;
+    r.read_set = [w(2, 5)].into_iter().collect();
+    let fx = b.handle(Input::Request { token: ReplyToken(8), request: r });
+    assert!(fx.iter().any(|e| matches!(e, Effect::Parked { .. })));
+}
+
 /// One message a hostile peer might send.
 #[derive(Clone, Debug)]
 enum Hostile {

@@ -505,10 +505,15 @@ impl Branch {
         for set in [&request.write_set, &request.read_set] {
             for (origin, writes) in set.parts() {
                 let highest = writes.highest();
+                // A peer's write no branch can have issued (u64::MAX never
+                // is, and nothing runs more than MAX_SEQ_AHEAD ahead of what
+                // arrived here) would park the request until it times out.
                 let impossible = if origin == me {
                     highest >= self.next_seq
                 } else {
                     !self.config.peers.contains(&origin)
+                        || highest == u64::MAX
+                        || highest > self.known_seq(origin).saturating_add(MAX_SEQ_AHEAD)
                 };
                 if impossible {
                     let write = WriteId { origin, seq: highest };

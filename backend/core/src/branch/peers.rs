@@ -243,6 +243,11 @@ impl Branch {
         applied.max(seen.get(&origin).copied().unwrap_or(0))
     }
 
+    /// The highest write of `origin` applied here (0 for none).
+    pub(super) fn known_seq(&self, origin: BranchId) -> u64 {
+        self.known(origin, &Seen::new())
+    }
+
     /// Own writes with a seq below this are ones this branch issued (or, after
     /// a restart, may have issued and lost with the tail of its store).
     fn own_seq_limit(&self) -> u64 {
