@@ -293,8 +293,11 @@ impl Labs {
         follow_id: Option<&str>,
     ) -> Result<Opened, Status> {
         let ids = &self.inner.ids;
+        // Said for the person whose link it was, and for a program.
         let parse = |text: &str, field: &str| {
-            ids.read(text).map_err(|e| refused(e, &format!("OpenRequest.{field}")))
+            let param = if field == "lab_id" { "lab" } else { "follow" };
+            let what = format!("the {param} id in this link (?{param}=, OpenRequest.{field})");
+            ids.read(text).map_err(|e| refused(e, &what))
         };
         match (lab_id, follow_id) {
             (Some(_), Some(_)) => Err(Status::invalid_argument(
