@@ -301,6 +301,58 @@ async fn a_run_that_outgrows_the_history_cap_is_stopped_with_a_message() {
     origin.shutdown().await;
 }
 
+/// A browser customer sending requests with huge session write sets (each
+/// recorded, and sent to every watcher) fills the history's bytes long
+/// before its event count: the run is stopped at the byte cap, with a
+/// message that says so (found by a hostile pass: 3.5 MB a request, with no
+/// bound but the event count).
+#[tokio::test]
+async fn huge_requests_stop_the_run_at_the_history_byte_cap() {
+    let limits = Limits { max_history: 1_000, ..Limits::default() };
+    let cap = limits.max_history_bytes();
+    let origin = WebOrigin::start(LabsConfig { limits, ..WebOrigin::config() }, &no_dist()).await;
+    let owner = origin.open_new().await;
+    let mut lab = origin.lab_client(&owner.lab_id);
+    load(&mut lab, "seed-test-1").await.unwrap();
+    let mut events = watch(&mut lab).await;
+    // Every other seq of branch 2: 20,000 parts, some 60 KiB a request.
+    let writes = pb::WriteSet {
+        origins: vec![pb::OriginWrites {
+            origin_branch: 2,
+            prefix: 0,
+            extra: (1..=20_000u64).map(|i| 2 * i).collect(),
+            extra_ranges: vec![],
+        }],
+    };
+    let request = |event_id| pb::CustomerRequest {
+        customer_id: 1000,
+        event_id,
+        branch_id: 1,
+        operation: pb::Operation::Query as i32,
+        amount_cents: 0,
+        clock: 1,
+        session: Some(pb::Session { writes: Some(writes.clone()), ..pb::Session::default() }),
+    };
+    let mut client = origin.customer_client(&owner.lab_id);
+    for event_id in 1..=20 {
+        // Answered or not (the branch may wait for writes that never come),
+        // each is recorded as sent.
+        let _ = tokio::time::timeout(Duration::from_millis(200), client.request(request(event_id)))
+            .await;
+    }
+    let seen = read_until(&mut events, |e| matches!(e.event, Some(Event::Halted(_)))).await;
+    let Some(Event::Halted(halted)) = &seen.last().unwrap().event else { unreachable!() };
+    assert!(
+        halted.reason.contains("hold 328 KiB") && halted.reason.contains("--max-history"),
+        "{}",
+        halted.reason
+    );
+    assert!(seen.len() < 1_000, "stopped by bytes, not by the count");
+    let bytes = origin.lab(&owner.lab_id).history_footprint();
+    assert!(bytes < 2 * cap, "{bytes} bytes held, cap {cap}");
+    origin.shutdown().await;
+}
+
 /// Waits (bounded) until `addrs()` answers no address.
 async fn wait_until_async<F, Fut>(what: &str, addrs: F)
 where

@@ -114,8 +114,14 @@ impl History {
         self.changed();
     }
 
+    /// The bytes of the events' encodings (what [`Limits`](super::limits::Limits)
+    /// caps; the buffers' spare room is not counted).
+    pub fn encoded_bytes(&self) -> usize {
+        self.log().encoded
+    }
+
     /// The bytes this history holds now: the encodings, their views and
-    /// the unwritten rest of the current chunk.
+    /// the spare room of the buffers.
     pub fn footprint(&self) -> usize {
         let log = self.log();
         log.encoded

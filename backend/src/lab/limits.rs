@@ -18,9 +18,17 @@ pub struct Limits {
     /// Scripted customer events in one scenario.
     pub max_events: usize,
     /// Events one run may record in the lab's history; at this many the run
-    /// is stopped (a `halted` event says why).
+    /// is stopped (a `halted` event says why). The history's bytes are
+    /// capped with it: [`HISTORY_BYTES_PER_EVENT`] per event on average.
     pub max_history: usize,
 }
+
+/// The bytes a lab's history may hold per event of [`Limits::max_history`],
+/// on average (64 MiB at the default 200,000 events). A run's events take
+/// some 30 to 100 bytes each; a browser customer sending requests with huge
+/// session write sets (up to 200,000 parts, a few MiB, each recorded and
+/// sent to every watcher) reaches this long before the event count.
+pub const HISTORY_BYTES_PER_EVENT: usize = 336;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -73,6 +81,23 @@ impl Limits {
         Ok(())
     }
 
+    /// The most bytes a lab's history may hold.
+    pub fn max_history_bytes(&self) -> usize {
+        self.max_history.saturating_mul(HISTORY_BYTES_PER_EVENT)
+    }
+
+    /// Why a run was stopped at the history's byte cap, after `events`.
+    pub fn history_too_large(&self, events: usize) -> String {
+        format!(
+            "the run was stopped: its {events} recorded events hold {}, the most a lab on this \
+             server keeps ({HISTORY_BYTES_PER_EVENT} bytes for each of the --max-history {} \
+             events); scrub through what was recorded, load a smaller scenario, run it with \
+             `bank run`, or {RUN_YOUR_OWN} --max-history N",
+            size_text(self.max_history_bytes()),
+            self.max_history
+        )
+    }
+
     /// Why a run was stopped at the history cap.
     pub fn history_full(&self) -> String {
         format!(
@@ -81,5 +106,14 @@ impl Limits {
              with `bank run`, or {RUN_YOUR_OWN} --max-history N",
             self.max_history
         )
+    }
+}
+
+/// "64 MiB", "328 KiB", "900 bytes".
+fn size_text(bytes: usize) -> String {
+    match bytes {
+        b if b >= 1 << 20 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
     }
 }

@@ -640,7 +640,13 @@ impl Lab {
         }
         // One place is kept for the `halted` event itself.
         if self.history.len() + 1 >= self.limits.max_history {
-            self.halt(state);
+            let reason = self.limits.history_full();
+            self.halt(state, reason);
+            return;
+        }
+        if self.history.encoded_bytes() >= self.limits.max_history_bytes() {
+            let reason = self.limits.history_too_large(self.history.len());
+            self.halt(state, reason);
             return;
         }
         self.append(state, event);
@@ -649,9 +655,8 @@ impl Lab {
     /// The history is full: records why as its last event and stops the
     /// run (its tasks stop recording, its cluster shuts down and frees its
     /// ports). The recorded history stays for the watchers to scrub.
-    fn halt(&self, state: &mut LabState) {
+    fn halt(&self, state: &mut LabState, reason: String) {
         state.halted = true;
-        let reason = self.limits.history_full();
         tracing::info!("a lab's run stopped: {reason}");
         self.append(state, pb::lab_event::Event::Halted(pb::Halted { reason }));
         state.generation += 1;
