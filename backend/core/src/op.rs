@@ -37,6 +37,17 @@ impl Op {
         }
     }
 
+    /// `balance` once this is applied to it, or `None` if that leaves the
+    /// range of an `i64` of cents (the write is refused: a balance never
+    /// saturates). A query leaves it as it is.
+    pub fn applied_to(self, balance: Cents) -> Option<Cents> {
+        match self {
+            Op::Deposit(a) => balance.checked_add(a),
+            Op::Withdraw(a) => balance.checked_sub(a),
+            Op::Query => Some(balance),
+        }
+    }
+
     pub fn is_write(self) -> bool {
         !matches!(self, Op::Query)
     }

@@ -1050,11 +1050,7 @@ impl Branch {
     /// range of an `i64` (the caller refuses the write: a balance never
     /// saturates).
     fn balance_after(&self, op: Op) -> Option<Cents> {
-        match op {
-            Op::Deposit(a) => self.balance.checked_add(a),
-            Op::Withdraw(a) => self.balance.checked_sub(a),
-            Op::Query => Some(self.balance),
-        }
+        op.applied_to(self.balance)
     }
 
     /// Applies a stored write whose [`Branch::balance_after`] is `balance_after`.

@@ -95,7 +95,7 @@ impl Branch {
         // batch that would leave the i64 range part way is refused whole,
         // before any of it is applied (not cut off at the write that
         // overflows, the ones before it applied and unacknowledged).
-        let mut balance = i128::from(self.balance.0);
+        let mut balance = self.balance;
         let mut counted = WriteSet::new();
         for p in writes {
             self.check_sender(p.from)?;
@@ -103,21 +103,9 @@ impl Branch {
             let top = seen.entry(p.write.origin).or_default();
             *top = (*top).max(p.write.seq);
             if !self.applied.contains(&p.write) && counted.insert(p.write) {
-                let amount = i128::from(p.op.amount().0);
-                let after = match p.op {
-                    Op::Withdraw(_) => balance - amount,
-                    _ => balance + amount,
+                let Some(after) = p.op.applied_to(balance) else {
+                    return Err(PeerRefusal::BalanceOverflow { me, write: p.write, balance });
                 };
-                if i64::try_from(after).is_err() {
-                    // `balance` is within the i64 range: it was checked
-                    // after the write before.
-                    let before = Cents(i64::try_from(balance).unwrap_or(i64::MAX));
-                    return Err(PeerRefusal::BalanceOverflow {
-                        me,
-                        write: p.write,
-                        balance: before,
-                    });
-                }
                 balance = after;
             }
         }
