@@ -31,7 +31,10 @@
 //!   with a clear timeout error when its host gives up waiting;
 //! * a new write carries the required set as its `depends_on` list, and
 //!   every other branch applies it only after those (Monotonic Writes and
-//!   Writes Follow Reads everywhere else).
+//!   Writes Follow Reads everywhere else). The list is cut to its causal
+//!   frontier: a required write that another required write depends on is
+//!   implied by it, so a session's write names its previous write rather
+//!   than its whole past (see `branch/frontier.rs`).
 //!
 //! With the course's synchronous propagation these checks never have to
 //! wait; with background propagation they are what keeps the guarantees,

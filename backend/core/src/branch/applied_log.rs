@@ -19,7 +19,11 @@
 //!
 //! Reading the `i`-th record starts from the nearest of the offsets kept
 //! every [`INDEX_EVERY`] records and skips the ones before it by their
-//! length.
+//! length. A write's own record is found by its id
+//! ([`AppliedLog::depends_on_of`]): a new write's dependencies are cut to
+//! their causal frontier with it (see `frontier.rs`).
+
+use std::collections::HashMap;
 
 use super::{Applied, StoredWrite};
 use crate::ids::{BranchId, CustomerId, EventId, WriteId};
@@ -37,6 +41,8 @@ pub struct AppliedLog {
     bytes: Vec<u8>,
     /// Where records `0`, `INDEX_EVERY`, `2 * INDEX_EVERY`, … start.
     index: Vec<usize>,
+    /// Where each write's record starts.
+    by_write: HashMap<WriteId, usize>,
     len: usize,
     /// Scratch space for the record being written.
     scratch: Vec<u8>,
@@ -111,6 +117,7 @@ impl AppliedLog {
         if self.len.is_multiple_of(INDEX_EVERY) {
             self.index.push(self.bytes.len());
         }
+        self.by_write.insert(w.write, self.bytes.len());
         varint::put(&mut self.bytes, out.len() as u64);
         self.bytes.extend_from_slice(out);
         self.len += 1;
@@ -129,6 +136,14 @@ impl AppliedLog {
     /// The `i`-th write applied (0 is the first).
     pub fn get(&self, i: usize) -> Option<Applied> {
         self.records_from(i).next().map(|r| r.to_applied())
+    }
+
+    /// What `write` depends on, if it was applied here (only its record is
+    /// read).
+    pub fn depends_on_of(&self, write: &WriteId) -> Option<WriteSet> {
+        let at = *self.by_write.get(write)?;
+        let record = Records { r: Reader::new(&self.bytes[at..]) }.next()?;
+        Some(packed::unpack(&mut Reader::new(record.depends_on)))
     }
 
     /// Whose write the `i`-th is: its customer and event (without decoding

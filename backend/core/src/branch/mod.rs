@@ -29,8 +29,10 @@
 //!    ([`Branch::handle`]). A write the store refuses is not applied and
 //!    fails for its customer ([`FailReason::StorageFailed`]); see [`store`].
 //! 3. It propagates the write to every peer, in the order and timing set by
-//!    [`PropagationMode`]; each peer applies it once its dependencies are
-//!    applied (once: duplicates are recognised by their id) and acknowledges.
+//!    [`PropagationMode`], with the writes its session requires cut to
+//!    their causal frontier (see `frontier.rs`); each peer applies it once
+//!    its dependencies are applied (once: duplicates are recognised by
+//!    their id) and acknowledges.
 //! 4. It answers the customer: after every peer acknowledged (the course's
 //!    synchronous behaviour) or right after the local apply (background).
 //!
@@ -75,6 +77,7 @@
 
 pub mod applied_log;
 pub mod config;
+mod frontier;
 pub mod message;
 pub mod peers;
 pub mod refusal;
@@ -611,7 +614,8 @@ impl Branch {
         // Stored before anything changes, with the clock its Execute entry
         // gets: a write that could not be stored is refused, its id unused.
         let clock = self.clock_of_next(LogKind::Execute, op.kind());
-        let stored = StoredWrite { write, customer, event, op, depends_on: required, clock };
+        let depends_on = frontier::frontier(&required, &self.applied_log);
+        let stored = StoredWrite { write, customer, event, op, depends_on, clock };
         if let Err(why) = self.store(storage, &stored, out) {
             self.refuse(token, &request, FailReason::StorageFailed(why), out);
             return;

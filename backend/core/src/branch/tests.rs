@@ -302,3 +302,45 @@ fn a_restarted_branch_never_reuses_a_clock() {
         "a damaged reservation is capped"
     );
 }
+
+#[test]
+fn a_long_interleaved_session_names_only_its_last_write_and_peers_still_apply_in_order() {
+    // Customers 1 and 2 take turns depositing at branch 1, so customer 1's
+    // write set there is one run per write (w1.1, w1.3, w1.5, ...).
+    let mut b1 =
+        Branch::new(config(1, &[2], ClockScheme::SendAndReceive, PropagationMode::Background));
+    let mut write_set = WriteSet::new();
+    let mut sent = Vec::new();
+    for round in 1..=200u64 {
+        for customer in [1u64, 2] {
+            let mut r = request(round * 10 + customer, 1, Op::Deposit(Cents::units(1)));
+            r.customer = CustomerId(customer);
+            if customer == 1 {
+                r.write_set = write_set.clone();
+            }
+            let fx = b1.handle(Input::Request { token: ReplyToken(round), request: r });
+            let write = replies(&fx)[0].write.expect("a deposit gets a write id");
+            if customer == 1 {
+                let (_, p) = sends(&fx).pop().expect("propagated to branch 2");
+                // Before: the whole session, `round - 1` runs by the end.
+                assert!(
+                    p.depends_on.runs().len() <= 1,
+                    "write {round} names {} runs",
+                    p.depends_on.runs().len()
+                );
+                write_set.insert(write);
+                sent.push(p);
+            }
+        }
+    }
+    // Branch 2 gets customer 1's writes newest first: each waits for the
+    // one before it, and the first releases them all, in issue order.
+    let mut b2 =
+        Branch::new(config(2, &[1], ClockScheme::SendAndReceive, PropagationMode::Background));
+    for p in sent.iter().rev() {
+        b2.handle(Input::Propagate { token: ReplyToken(0), propagation: p.clone() });
+    }
+    let order: Vec<WriteId> = b2.applied_log().iter().map(|a| a.write.write).collect();
+    let issued: Vec<WriteId> = sent.iter().map(|p| p.write).collect();
+    assert_eq!(order, issued);
+}

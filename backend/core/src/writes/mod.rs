@@ -221,6 +221,14 @@ impl WriteSet {
         })
     }
 
+    /// Whether every seq in `first..=last` of `origin` is here: `O(log
+    /// ranges)` however wide the run.
+    pub fn contains_run(&self, origin: BranchId, first: u64, last: u64) -> bool {
+        let Some(o) = self.origins.get(&origin) else { return first.max(1) > last };
+        let first = first.max(1).max(o.prefix.saturating_add(1));
+        first > last || o.extra.contains_range(first, last)
+    }
+
     /// How many writes of `other` are missing from `self`, by interval
     /// arithmetic: the cost is the number of ranges, never their width.
     pub fn count_missing_from(&self, other: &WriteSet) -> u64 {
