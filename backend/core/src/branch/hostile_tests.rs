@@ -7,6 +7,7 @@
 use proptest::prelude::*;
 
 use super::*;
+use crate::clock::MAX_STAMP;
 use crate::guarantees::Guarantees;
 
 /// Branch `id` of a bank whose other branches are `peers`, holding 400.

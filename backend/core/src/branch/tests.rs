@@ -2,6 +2,7 @@
 //! effects it returns.
 
 use super::*;
+use crate::clock::MAX_STAMP;
 use crate::guarantees::Guarantees;
 
 fn config(id: u64, peers: &[u64], scheme: ClockScheme, mode: PropagationMode) -> BranchConfig {
