@@ -637,3 +637,48 @@ fn sim_prints_every_event_with_its_vector_clock() {
     let help = stdout(&bank(&["sim", "--help"]));
     assert!(help.contains("--vector-clocks") && help.contains("concurrent"), "{help}");
 }
+
+/// `bank … | head`: the reader is gone before anything is written (the
+/// pipe's read end is closed before the command starts, so the write fails
+/// every time). The command ends quietly with 141, as `cat` does, instead
+/// of panicking in `println!` or reporting an internal error.
+#[test]
+fn a_closed_stdout_ends_the_command_quietly_with_141() {
+    let history = std::env::temp_dir().join(format!("bank-cli-pipe-{}.json", std::process::id()));
+    let stale = repo("examples/demo-stale-read.json");
+    let made = bank(&["run", stale.to_str().unwrap(), "--history", history.to_str().unwrap()]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    let seed_test = repo("examples/seed-test-1.json");
+    let commands: [Vec<&str>; 3] = [
+        vec!["run", seed_test.to_str().unwrap()],
+        vec!["sim", stale.to_str().unwrap(), "--seeds", "3"],
+        vec!["check", history.to_str().unwrap()],
+    ];
+    for args in commands {
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_bank"))
+            .args(&args)
+            .env_remove("BANK_TOKEN")
+            .stdout(writer)
+            .output()
+            .expect("bank runs");
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(141), "bank {args:?}: {err}");
+        assert!(!err.contains("panicked") && !err.contains("internal error"), "{args:?}: {err}");
+    }
+    // Any other failure to write stdout is an output that cannot be
+    // written (73), named as stdout.
+    if std::path::Path::new("/dev/full").exists() {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_bank"))
+            .args(["run", seed_test.to_str().unwrap()])
+            .env_remove("BANK_TOKEN")
+            .stdout(full)
+            .output()
+            .expect("bank runs");
+        assert_eq!(out.status.code(), Some(73), "{}", stderr(&out));
+        assert!(stderr(&out).contains("cannot write to stdout"), "{}", stderr(&out));
+    }
+    std::fs::remove_file(&history).ok();
+}

@@ -64,7 +64,7 @@ struct Measured {
     peak_kib: Option<u64>,
 }
 
-fn measure(bank: &Path, input: &str, name: &str) -> Result<Measured, String> {
+fn measure(bank: &Path, input: &str, name: &str, args: &[&str]) -> Result<Measured, String> {
     let dir = std::env::temp_dir().join(format!("bank-bench-scale-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let path: PathBuf = dir.join(format!("{name}.json"));
@@ -80,6 +80,7 @@ fn measure(bank: &Path, input: &str, name: &str) -> Result<Measured, String> {
     let started = Instant::now();
     let mut child = command
         .arg("run")
+        .args(args)
         .arg(&path)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -119,7 +120,7 @@ pub fn section(bank: &Path, only: Option<&str>) -> String {
         writeln!(md, "Peak resident memory of one `bank run` (its own process, `/usr/bin/time`), one customer per branch making one deposit there, sequential propagation (every link carries one write):\n").unwrap();
         writeln!(md, "| branches | links | wall | peak memory |\n|---|---|---|---|").unwrap();
         for n in [50u64, 100, 200, 400] {
-            match measure(bank, &branches_input(n), &format!("branches-{n}")) {
+            match measure(bank, &branches_input(n), &format!("branches-{n}"), &[]) {
                 Ok(m) => writeln!(
                     md,
                     "| {n} | {} | {:.2} s | {} |",
@@ -136,20 +137,27 @@ pub fn section(bank: &Path, only: Option<&str>) -> String {
     }
     if only != Some("rss") {
         eprintln!("bench: bank run time per event");
-        writeln!(md, "\nTime per 1,000 events (3 branches, 10 customers, events round-robin over the branches, course guarantees, sequential schedule and propagation; start to stop of the process):\n").unwrap();
-        writeln!(md, "| events | wall | per 1,000 events | peak memory |\n|---|---|---|---|")
-            .unwrap();
-        for n in [1_000u64, 10_000, 100_000] {
-            match measure(bank, &events_input(n), &format!("events-{n}")) {
+        writeln!(md, "\nTime per 1,000 events (3 branches, 10 customers, events round-robin over the branches, course guarantees, sequential propagation; start to stop of the process). With the concurrent schedule the customers' writes interleave, so each session's write set is one range per write:\n").unwrap();
+        writeln!(
+            md,
+            "| events | schedule | wall | per 1,000 events | peak memory |\n|---|---|---|---|---|"
+        )
+        .unwrap();
+        let rows = [(1_000u64, "sequential"), (10_000, "sequential"), (100_000, "sequential")]
+            .into_iter()
+            .chain([(1_000u64, "concurrent"), (10_000, "concurrent"), (30_000, "concurrent")]);
+        for (n, schedule) in rows {
+            let name = format!("events-{n}-{schedule}");
+            match measure(bank, &events_input(n), &name, &["--schedule", schedule]) {
                 Ok(m) => writeln!(
                     md,
-                    "| {n} | {:.2} s | {:.3} s | {} |",
+                    "| {n} | {schedule} | {:.2} s | {:.3} s | {} |",
                     m.elapsed.as_secs_f64(),
                     m.elapsed.as_secs_f64() * 1000.0 / n as f64,
                     m.peak_kib.map_or("?".into(), |k| format!("{:.1} MiB", k as f64 / 1024.0))
                 )
                 .unwrap(),
-                Err(why) => writeln!(md, "| {n} | not measured: {why} | | |").unwrap(),
+                Err(why) => writeln!(md, "| {n} | {schedule} | not measured: {why} | | |").unwrap(),
             }
         }
     }

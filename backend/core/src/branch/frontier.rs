@@ -19,7 +19,11 @@
 //! (applied here, so its `depends_on` is in the log) names `x` directly.
 //! Since dependencies point back in apply order, the chain of such drops
 //! ends at a write that stays, whose application implies them all: the
-//! cut set is applied exactly where the whole set is.
+//! cut set is applied exactly where the whole set is. (That trusts a peer
+//! to send one write with the same `depends_on` to every branch, as the
+//! branches of one bank, holding its token, do; a peer that lies about a
+//! write's dependencies can break the order of the writes after it either
+//! way.)
 
 use super::AppliedLog;
 use crate::ids::WriteId;

@@ -20,6 +20,7 @@ use bank_core::BranchId;
 use crate::args::BranchArgs;
 use crate::exit::Failure;
 use crate::runtime::runtime;
+use crate::stdout::outln;
 
 /// `bank branch`; see the module docs.
 pub fn branch(args: BranchArgs) -> Result<(), Failure> {
@@ -94,7 +95,7 @@ pub fn branch(args: BranchArgs) -> Result<(), Failure> {
                 args.id
             );
         }
-        println!(
+        let _ = outln!(
             "bank branch {} listening on {addr} (peers {}; token {}; TLS {}; \
              SIGTERM or Ctrl-C to stop)",
             args.id,

@@ -13,6 +13,7 @@ use bank_core::History;
 use crate::args::CheckArgs;
 use crate::exit::Failure;
 use crate::input::read_input;
+use crate::stdout::{out, outln};
 
 /// The largest history file `bank check` reads.
 const MAX_HISTORY_BYTES: u64 = 256 * 1024 * 1024;
@@ -38,15 +39,15 @@ pub fn check(args: CheckArgs) -> Result<(), Failure> {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&items).expect("json"));
+        outln!("{}", serde_json::to_string_pretty(&items).expect("json"))?;
     } else {
-        print!("{}", report.render(args.max));
+        out!("{}", report.render(args.max))?;
         let broken = report.broken_promises().count();
         if broken > 0 {
-            println!(
+            outln!(
                 "{broken} violation(s) of guarantees the sessions had asked for: \
                  that is a bug in the branches."
-            );
+            )?;
         }
     }
     if report.is_clean() {

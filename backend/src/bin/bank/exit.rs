@@ -15,8 +15,9 @@
 //! | 65 | bad input file, cluster file or setting (EX_DATAERR) |
 //! | 66 | the input, history or cluster file cannot be read, or is not a regular file (EX_NOINPUT) |
 //! | 70 | internal failure (EX_SOFTWARE): a bug, never a user's mistake |
-//! | 73 | an output cannot be created: `--history`, `--out-dir`, `--data-dir` (EX_CANTCREAT) |
+//! | 73 | an output cannot be created or written: `--history`, `--out-dir`, `--data-dir`, stdout (a full disk) (EX_CANTCREAT) |
 //! | 130 | interrupted by Ctrl-C (128 + SIGINT) |
+//! | 141 | stdout was closed before the output was all written (`\| head`); nothing is said on stderr (128 + SIGPIPE, as `cat` ends there) |
 //!
 //! Inside a command, `?` on an [`anyhow::Result`] is an internal failure:
 //! give it a `.context(...)` that says what was being done. The other
@@ -43,6 +44,8 @@ const EXIT_INTERNAL: u8 = 70;
 const EXIT_CANT_CREATE: u8 = 73;
 /// Exit status after Ctrl-C (128 + SIGINT).
 const EXIT_INTERRUPTED: u8 = 130;
+/// Exit status when stdout's reader went away (128 + SIGPIPE).
+const EXIT_STDOUT_CLOSED: u8 = 141;
 
 /// Why a command ends with a status other than 0; see the module docs.
 #[derive(Debug)]
@@ -68,6 +71,9 @@ pub enum Failure {
     /// The run completed and its output is printed, but some requests
     /// failed with a fault; the summary is printed already (status 3).
     FailedRequests,
+    /// Whoever read stdout stopped reading (`| head`): the command ends
+    /// quietly (status 141). See `stdout.rs`.
+    StdoutClosed,
 }
 
 impl Failure {
@@ -106,6 +112,7 @@ impl Failure {
                 EXIT_INTERRUPTED
             }
             Failure::FailedRequests => EXIT_FAILED_REQUESTS,
+            Failure::StdoutClosed => EXIT_STDOUT_CLOSED,
         };
         ExitCode::from(status)
     }

@@ -19,6 +19,7 @@ use bank_core::grade::{self, Expected, Points, SubmittedFile};
 use crate::args::GradeArgs;
 use crate::exit::Failure;
 use crate::input::read_input;
+use crate::stdout::out;
 
 /// `bank grade`; see the module docs.
 pub fn grade(args: GradeArgs) -> Result<(), Failure> {
@@ -61,7 +62,7 @@ pub fn grade(args: GradeArgs) -> Result<(), Failure> {
     } else {
         Style::Text
     };
-    print!("{}", report::render(&entries, style, points.as_ref(), class));
+    out!("{}", report::render(&entries, style, points.as_ref(), class))?;
 
     let unreadable: Vec<&str> =
         entries.iter().filter(|e| e.grade.unreadable).map(|e| e.student.as_str()).collect();

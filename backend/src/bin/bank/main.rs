@@ -39,6 +39,7 @@ mod run;
 mod runtime;
 mod serve;
 mod sim;
+mod stdout;
 mod vector_clocks;
 
 use std::process::ExitCode;

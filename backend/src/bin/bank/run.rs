@@ -13,7 +13,7 @@
 //! (status 3).
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::Path;
 use std::time::Instant;
 
@@ -141,11 +141,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         eprint!("{}", check::check(&history).render(10));
     }
     let output = formats::render(format, &scenario, &record, &options);
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(output.as_bytes())
-        .and_then(|_| stdout.flush())
-        .context("writing the output")?;
+    crate::stdout::write(format_args!("{output}"))?;
     if let Some(dir) = &args.out_dir {
         write_out_dir(dir, format, &scenario, &record, &options, &output)?;
     }

@@ -28,6 +28,7 @@ use crate::exit::Failure;
 use crate::external::connect_external;
 use crate::input::read_input;
 use crate::runtime::runtime;
+use crate::stdout::outln;
 
 /// The largest scenario file `--scenario` reads.
 const MAX_SCENARIO_BYTES: u64 = 16 * 1024 * 1024;
@@ -117,7 +118,7 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
         let stop = interrupted();
         let instance =
             args.instance.as_ref().map(|i| format!("instance {i}; ")).unwrap_or_default();
-        println!(
+        let _ = outln!(
             "bank-sim visualizer: http://{addr}/  ({instance}scenario: {name}; Ctrl-C to stop)"
         );
         let allowed = AllowedHosts::new(addr, &dev_origins, args.public_hosts.clone());

@@ -24,6 +24,7 @@ use crate::args::SimArgs;
 use crate::exit::Failure;
 use crate::input::read_input;
 use crate::output::{writable_file, write_file};
+use crate::stdout::outln;
 use crate::vector_clocks;
 
 /// The largest input file `bank sim` reads.
@@ -86,7 +87,7 @@ pub fn sim(args: SimArgs) -> Result<(), Failure> {
         eprintln!();
     }
     let secs = started.elapsed().as_secs_f64().max(1e-9);
-    println!(
+    outln!(
         "{} seeds of {} ({} propagation, guarantees {guarantees}) in {:.2} s: \
          {:.0} schedules/s, {:.0} events/s",
         args.seeds,
@@ -95,7 +96,7 @@ pub fn sim(args: SimArgs) -> Result<(), Failure> {
         secs,
         args.seeds as f64 / secs,
         events as f64 / secs
-    );
+    )?;
     for anomaly in Anomaly::ALL {
         let on = match anomaly {
             Anomaly::Broke(g) if guarantees.has(g) => "on ",
@@ -103,18 +104,18 @@ pub fn sim(args: SimArgs) -> Result<(), Failure> {
             Anomaly::Overdraft => "   ",
         };
         let n = seen.get(&anomaly).copied().unwrap_or(0);
-        println!(
+        outln!(
             "  {on} {:<22} {:>6} of {} seeds ({})",
             anomaly.to_string(),
             n,
             args.seeds,
             anomaly.nickname()
-        );
+        )?;
     }
     match broken {
         None => Ok(()),
         Some((seed, explanation)) => {
-            println!("BROKEN PROMISE at seed {seed}: {explanation}");
+            outln!("BROKEN PROMISE at seed {seed}: {explanation}")?;
             Err(Failure::Violations)
         }
     }

@@ -16,6 +16,7 @@ use bank_core::trace::Traced;
 use bank_core::Outcome;
 
 use crate::exit::Failure;
+use crate::stdout::outln;
 
 /// Prints the lanes, then one line per event of `scenario`'s run under
 /// `config`: trace index, lane, vector clock (zeros left out), and what
@@ -33,20 +34,20 @@ pub fn print(scenario: &Scenario, config: &SimConfig, source: &str) -> Result<()
         .collect();
     let causality = TraceCausality::of(items.iter().copied())
         .map_err(|e| anyhow::anyhow!("{source}, seed {}: the run's trace: {e}", config.seed))?;
-    println!(
+    outln!(
         "vector clocks of {source}, seed {} ({} events, {} messages); lanes:",
         config.seed,
         items.iter().flatten().count(),
         causality.messages().len()
-    );
+    )?;
     for lane in causality.lanes() {
         let name = lane.to_string();
-        println!("  {name:<4} {}", describe(*lane, scenario));
+        outln!("  {name:<4} {}", describe(*lane, scenario))?;
     }
     for (index, item) in items.iter().enumerate() {
         let (Some(item), Some(clock)) = (item, causality.clock(index)) else { continue };
         let lane = Lane::of(item).to_string();
-        println!("{index:>5} {lane:<4} {:<24} {}", causality.label(clock), narrate(item));
+        outln!("{index:>5} {lane:<4} {:<24} {}", causality.label(clock), narrate(item))?;
     }
     Ok(())
 }
