@@ -158,6 +158,9 @@ pub struct Branch {
     in_flight: BTreeMap<WriteId, InFlight>,
     /// Peers we pulled from that have not answered yet.
     pulls_outstanding: BTreeMap<BranchId, usize>,
+    /// Peers an anti-entropy round found still owing an answer: pulled
+    /// again once they have answered.
+    pull_again: BTreeSet<BranchId>,
 }
 
 impl Branch {
@@ -181,6 +184,7 @@ impl Branch {
             held: Vec::new(),
             in_flight: BTreeMap::new(),
             pulls_outstanding: BTreeMap::new(),
+            pull_again: BTreeSet::new(),
         }
     }
 
@@ -284,6 +288,7 @@ impl Branch {
                 self.pull_answered(from);
                 if let Err(refusal) = self.check_batch(from, &writes) {
                     out.push(Effect::PeerRefused { token: None, refusal });
+                    self.pull_if_asked(from, &mut out);
                     return out;
                 }
                 // A full answer leaves more behind: ask for the rest.
@@ -304,16 +309,31 @@ impl Branch {
                 if more {
                     self.pull(from, false, &mut out);
                 }
+                self.pull_if_asked(from, &mut out);
             }
-            Input::PullFailed { to } => self.pull_answered(to),
+            Input::PullFailed { to } => {
+                self.pull_answered(to);
+                self.pull_if_asked(to, &mut out);
+            }
             Input::Undelivered { to, writes, why } => {
                 for write in writes {
                     self.on_undelivered(to, write, &why, &mut out);
                 }
             }
             Input::AntiEntropy => {
+                // One pull per peer at a time. Its answer takes a round
+                // trip; pulling again on every tick meanwhile would only
+                // fetch the same writes again (a 40 s link and a 250 ms
+                // tick made 160 copies of each write, and the cost of a
+                // run grew with its delays instead of its work). A peer
+                // still owing an answer is pulled again once it answers
+                // or the pull fails, so no round asked for is lost.
                 for peer in self.config.peers.clone() {
-                    self.pull(peer, true, &mut out);
+                    if self.pulls_outstanding.contains_key(&peer) {
+                        self.pull_again.insert(peer);
+                    } else {
+                        self.pull(peer, true, &mut out);
+                    }
                 }
             }
         }
@@ -747,6 +767,14 @@ impl Branch {
     fn pull(&mut self, to: BranchId, answer_back: bool, out: &mut Vec<Effect>) {
         *self.pulls_outstanding.entry(to).or_default() += 1;
         out.push(Effect::Pull { to, have: self.applied.clone(), answer_back });
+    }
+
+    /// The pull an anti-entropy round asked of `peer` while an earlier one
+    /// was out, now that none is.
+    fn pull_if_asked(&mut self, peer: BranchId, out: &mut Vec<Effect>) {
+        if !self.pulls_outstanding.contains_key(&peer) && self.pull_again.remove(&peer) {
+            self.pull(peer, true, out);
+        }
     }
 
     fn pull_answered(&mut self, from: BranchId) {

@@ -345,3 +345,36 @@ fn a_long_interleaved_session_names_only_its_last_write_and_peers_still_apply_in
     let issued: Vec<WriteId> = sent.iter().map(|p| p.write).collect();
     assert_eq!(order, issued);
 }
+
+fn pulls(effects: &[Effect]) -> Vec<BranchId> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Pull { to, .. } => Some(*to),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn an_anti_entropy_round_waits_for_the_pull_still_out_and_is_never_lost() {
+    let mut b =
+        Branch::new(config(1, &[2, 3], ClockScheme::SendAndReceive, PropagationMode::Background));
+    assert_eq!(pulls(&b.handle(Input::AntiEntropy)), [BranchId(2), BranchId(3)]);
+    // A slow link: ticks come while both answers are on their way. Before,
+    // each tick pulled again, and each answer carried the same writes.
+    for _ in 0..100 {
+        assert_eq!(pulls(&b.handle(Input::AntiEntropy)), []);
+    }
+    assert_eq!(b.pulls_in_flight(), 2);
+    // Branch 2 answers: the round asked for meanwhile goes out, once.
+    let fx = b.handle(Input::Pulled { from: BranchId(2), writes: Vec::new() });
+    assert_eq!(pulls(&fx), [BranchId(2)]);
+    // Branch 3's pull fails: it is tried again too.
+    assert_eq!(pulls(&b.handle(Input::PullFailed { to: BranchId(3) })), [BranchId(3)]);
+    // With nothing asked for meanwhile, an answer starts no new pull.
+    assert_eq!(pulls(&b.handle(Input::Pulled { from: BranchId(2), writes: Vec::new() })), []);
+    assert_eq!(pulls(&b.handle(Input::PullFailed { to: BranchId(3) })), []);
+    assert_eq!(b.pulls_in_flight(), 0);
+    assert_eq!(pulls(&b.handle(Input::AntiEntropy)), [BranchId(2), BranchId(3)]);
+}
