@@ -5,6 +5,7 @@ mod common;
 
 use std::time::Duration;
 
+use bank_backend::lab::compare::CompareBudget;
 use bank_backend::lab::examples;
 use bank_backend::lab::limits::Limits;
 use bank_backend::lab::registry::LabsConfig;
@@ -205,6 +206,11 @@ async fn calls_name_their_lab_and_an_unknown_one_is_refused_clearly() {
     let status = origin.anonymous().watch(pb::WatchRequest {}).await.unwrap_err();
     assert_eq!(status.code(), Code::FailedPrecondition);
     assert!(status.message().contains("Lab.Open"), "{}", status.message());
+    // A comparison spends the server's CPU: only for a viewer with a lab.
+    let text = examples::find("demo-stale-read").unwrap().text.to_owned();
+    let request = pb::CompareRequest { text, ..Default::default() };
+    let status = origin.anonymous().compare(request).await.unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition);
     let stranger = "0123456789abcdef0123456789abcdef";
     let status = origin.lab_client(stranger).watch(pb::WatchRequest {}).await.unwrap_err();
     assert_eq!(status.code(), Code::NotFound);
@@ -397,6 +403,11 @@ async fn a_scenario_over_the_branch_or_event_cap_is_refused_with_the_flag_to_cha
         "{}",
         status.message()
     );
+    // A comparison of it is refused the same way.
+    let text = examples::find("project1-sample").unwrap().text.to_owned();
+    let status = lab.compare(pb::CompareRequest { text, ..Default::default() }).await.unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted);
+    assert!(status.message().contains("at most 2 (--max-branches)"), "{}", status.message());
     // The lab kept its scenario.
     let history = origin.lab(&owner.lab_id).watch().await.0;
     let Some(Event::Loaded(summary)) = &history[0].event else { panic!("{:?}", history[0]) };
@@ -419,4 +430,68 @@ async fn on_one_external_cluster_every_page_shares_the_one_lab() {
     assert_eq!(access.role(), Role::Owner);
     assert_eq!(labs.len(), 1);
     labs.stop_all().await;
+}
+
+/// 100 branches and 2,000 deposits from 40 customers at once, in the
+/// default limits: seconds of simulation per side in a release build.
+fn a_heavy_comparison() -> String {
+    let customers: Vec<String> = (0..40u64)
+        .map(|c| {
+            let events: Vec<String> = (0..50u64)
+                .map(|k| {
+                    let id = c * 50 + k + 1;
+                    let dest = id % 100 + 1;
+                    format!(r#"{{"interface": "deposit", "money": 1, "id": {id}, "dest": {dest}}}"#)
+                })
+                .collect();
+            format!(r#"{{"id": {}, "type": "customer", "events": [{}]}}"#, c + 1, events.join(","))
+        })
+        .collect();
+    let branches: Vec<String> =
+        (1..=100).map(|b| format!(r#"{{"id": {b}, "type": "branch", "balance": 0}}"#)).collect();
+    format!(
+        r#"{{"schedule": "concurrent", "propagation": "background", "bank": [{}, {}]}}"#,
+        customers.join(","),
+        branches.join(",")
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_comparison_stops_computing_when_its_client_leaves() {
+    // No budget to stop it: only the client's leaving can.
+    let compare_budget = CompareBudget { events: u64::MAX, time: Duration::from_secs(600) };
+    let origin =
+        WebOrigin::start(LabsConfig { compare_budget, ..WebOrigin::config() }, &no_dist()).await;
+    let owner = origin.open_new().await;
+    let mut lab = origin.lab_client(&owner.lab_id);
+    let request = pb::CompareRequest { text: a_heavy_comparison(), ..Default::default() };
+    let call = tokio::spawn(async move { lab.compare(request).await });
+    wait_until("the comparison starts", || origin.labs.comparisons_running() == 1).await;
+    // The viewer closes the page. Before, both runs went on to their end
+    // (seconds, hundreds of MiB), and a stopping server waited for them.
+    call.abort();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while origin.labs.comparisons_running() > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the comparison still runs after 5 s");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    origin.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopping_server_does_not_wait_for_a_comparison() {
+    let compare_budget = CompareBudget { events: u64::MAX, time: Duration::from_secs(600) };
+    let origin =
+        WebOrigin::start(LabsConfig { compare_budget, ..WebOrigin::config() }, &no_dist()).await;
+    let owner = origin.open_new().await;
+    let mut lab = origin.lab_client(&owner.lab_id);
+    let request = pb::CompareRequest { text: a_heavy_comparison(), ..Default::default() };
+    let call = tokio::spawn(async move { lab.compare(request).await });
+    wait_until("the comparison starts", || origin.labs.comparisons_running() == 1).await;
+    // Ctrl-C: before, the server said "stopped" and lived on until both
+    // runs had ended.
+    let stopped = tokio::time::timeout(Duration::from_secs(5), origin.shutdown()).await;
+    assert!(stopped.is_ok(), "the server still waits for the comparison after 5 s");
+    let status = call.await.unwrap().unwrap_err();
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
 }

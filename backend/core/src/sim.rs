@@ -66,7 +66,15 @@ pub enum SimError {
     DidNotFinish { unanswered: usize, in_flight: usize },
     #[error("the simulation did not finish within {events} events")]
     TooManyEvents { events: u64 },
+    /// Its caller asked it to stop ([`run_stoppable`]): the client left,
+    /// the server is stopping, or the caller's budget ran out.
+    #[error("the simulation was stopped after {events} events")]
+    Stopped { events: u64 },
 }
+
+/// How often (in processed events) a stoppable run asks whether to go on:
+/// often enough to stop within a millisecond, rarely enough to cost nothing.
+const STOP_CHECK_EVERY: u64 = 4096;
 
 /// How to run a scenario in the simulator.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -259,12 +267,29 @@ struct Sim<'a> {
     /// What happened, with its simulated time (µs), when traced.
     trace: Option<Vec<(u64, Happened)>>,
     cursors: BTreeMap<BranchId, AppliedCursor>,
+    /// Asked every [`STOP_CHECK_EVERY`] events, with the count so far:
+    /// false stops the run ([`run_stoppable`]).
+    keep_going: Option<&'a dyn Fn(u64) -> bool>,
 }
 
 /// Runs `scenario` to completion, or reports that it did not finish within
 /// [`HORIZON_MS`] of simulated time or [`MAX_EVENTS`] events.
 pub fn run(scenario: &Scenario, config: &SimConfig) -> Result<SimRun, SimError> {
     let sim = Sim::new(Cow::Borrowed(scenario), Cow::Borrowed(config));
+    Ok(to_the_end(sim)?.0)
+}
+
+/// Like [`run`], asking `keep_going` every few thousand events (with the
+/// count so far) whether to go on: once it says no, the run ends with
+/// [`SimError::Stopped`]. For a server, whose client may leave, or whose
+/// budget for one call is smaller than [`MAX_EVENTS`].
+pub fn run_stoppable(
+    scenario: &Scenario,
+    config: &SimConfig,
+    keep_going: &dyn Fn(u64) -> bool,
+) -> Result<SimRun, SimError> {
+    let mut sim = Sim::new(Cow::Borrowed(scenario), Cow::Borrowed(config));
+    sim.keep_going = Some(keep_going);
     Ok(to_the_end(sim)?.0)
 }
 
@@ -347,6 +372,7 @@ impl<'a> Sim<'a> {
             browser_answers: Vec::new(),
             trace: None,
             cursors: BTreeMap::new(),
+            keep_going: None,
             ids,
             scenario,
             config,
@@ -633,6 +659,11 @@ impl Sim<'_> {
     fn step(&mut self) -> Result<bool, SimError> {
         if self.processed >= 2 * MAX_EVENTS {
             return Err(SimError::TooManyEvents { events: self.processed });
+        }
+        if self.processed.is_multiple_of(STOP_CHECK_EVERY)
+            && self.keep_going.is_some_and(|go_on| !go_on(self.processed))
+        {
+            return Err(SimError::Stopped { events: self.processed });
         }
         let Some(Reverse((at, seq))) = self.queue.pop() else { return Ok(false) };
         let Some(event) = self.events.remove(&seq) else { return Ok(true) }; // cancelled

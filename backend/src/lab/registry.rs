@@ -36,6 +36,7 @@ use bank_proto as pb;
 use tonic::metadata::MetadataMap;
 use tonic::Status;
 
+use crate::lab::compare::CompareBudget;
 use crate::lab::examples::{self, Example};
 use crate::lab::instance::{BadId, Instance, WireIds};
 use crate::lab::key::LabKey;
@@ -60,6 +61,8 @@ pub struct LabsConfig {
     /// This server's name among several behind a proxy (`--instance`): the
     /// prefix of every id it issues.
     pub instance: Option<Instance>,
+    /// What one `Lab.Compare` may spend.
+    pub compare_budget: CompareBudget,
 }
 
 impl LabsConfig {
@@ -71,6 +74,7 @@ impl LabsConfig {
             limits: Limits::default(),
             scenario: (name.to_owned(), text.to_owned()),
             instance: None,
+            compare_budget: CompareBudget::default(),
         }
     }
 }
@@ -109,6 +113,10 @@ struct Inner {
     shared: Option<LabKey>,
     /// Set by [`Labs::stop_all`]: no new labs, the sweeper ends.
     closed: AtomicBool,
+    /// Turns for `Lab.Compare`'s simulations: one per core, so that a class
+    /// comparing at once shares the CPU instead of each call taking a thread.
+    comparisons: Arc<tokio::sync::Semaphore>,
+    comparison_turns: usize,
 }
 
 #[derive(Debug, Default)]
@@ -247,6 +255,7 @@ impl Labs {
     }
 
     fn with(config: LabsConfig, shared: Option<LabKey>) -> Labs {
+        let turns = std::thread::available_parallelism().map_or(1, usize::from);
         Labs {
             inner: Arc::new(Inner {
                 ids: WireIds::new(config.instance.clone()),
@@ -255,6 +264,8 @@ impl Labs {
                 table: Mutex::new(Table::default()),
                 shared,
                 closed: AtomicBool::new(false),
+                comparisons: Arc::new(tokio::sync::Semaphore::new(turns)),
+                comparison_turns: turns,
             }),
         }
     }
@@ -265,6 +276,24 @@ impl Labs {
 
     pub fn examples(&self) -> &[Example] {
         &self.inner.examples
+    }
+
+    /// Whether the server is stopping ([`Labs::stop_all`]): work on its
+    /// behalf should end.
+    pub fn is_stopping(&self) -> bool {
+        self.inner.closed.load(Ordering::SeqCst)
+    }
+
+    /// A turn to run a comparison's simulations, waited for while others
+    /// run (a client that leaves stops waiting); hold it until the work ends.
+    pub async fn comparison_turn(&self) -> tokio::sync::OwnedSemaphorePermit {
+        let turns = self.inner.comparisons.clone();
+        turns.acquire_owned().await.expect("the comparison turns are never closed")
+    }
+
+    /// Comparisons computing now (at most one per core).
+    pub fn comparisons_running(&self) -> usize {
+        self.inner.comparison_turns - self.inner.comparisons.available_permits()
     }
 
     /// Labs running now.

@@ -19,9 +19,9 @@ use futures::Stream;
 use tokio_stream::StreamExt;
 use tonic::{Request, Response, Status};
 
-use crate::lab::history;
 use crate::lab::registry::Labs;
 use crate::lab::LoadError;
+use crate::lab::{compare, history};
 
 /// Serves a server's [`Labs`] over gRPC.
 #[derive(Clone, Debug)]
@@ -118,11 +118,11 @@ impl LabRpc for LabService {
         &self,
         request: Request<pb::CompareRequest>,
     ) -> Result<Response<pb::CompareReply>, Status> {
-        let request = request.into_inner();
-        // Two simulated runs: CPU work, off the async threads.
-        let reply = tokio::task::spawn_blocking(move || crate::lab::compare::compare(&request))
-            .await
-            .map_err(|e| Status::internal(format!("the comparison failed: {e}")))?;
+        // Only a viewer with a lab (counted by --max-labs) may spend the
+        // server's CPU, within that lab's limits; a follower may compare too.
+        let access = self.labs.access(request.metadata())?;
+        let limits = access.lab().limits();
+        let reply = compare::compare_for(&self.labs, limits, request.into_inner()).await?;
         Ok(Response::new(reply))
     }
 

@@ -84,7 +84,17 @@ pub struct Checked {
 /// A run that does not finish within the simulator's horizon is an error
 /// (see [`sim::SimError`]), not a panic.
 pub fn run_checked(scenario: &Scenario, config: &SimConfig) -> Result<Checked, SimError> {
-    let run = sim::run(scenario, config)?;
+    run_checked_stoppable(scenario, config, &|_| true)
+}
+
+/// [`run_checked`], asking `keep_going` as the run goes whether to go on
+/// ([`sim::run_stoppable`]).
+pub fn run_checked_stoppable(
+    scenario: &Scenario,
+    config: &SimConfig,
+    keep_going: &dyn Fn(u64) -> bool,
+) -> Result<Checked, SimError> {
+    let run = sim::run_stoppable(scenario, config, keep_going)?;
     let guarantees: Vec<Guarantees> = config.per_session(scenario);
     let history = History::from_record(scenario, &run.record, &guarantees);
     let report = check::check(&history);
