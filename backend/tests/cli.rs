@@ -272,6 +272,57 @@ fn check_refuses_what_is_not_a_history() {
 }
 
 #[test]
+fn sim_runs_the_seeds_it_says_even_past_the_largest_and_refuses_none() {
+    let demo = repo("examples/demo-stale-read.json");
+    let demo = demo.to_str().unwrap();
+    // Before: the range overflowed, nothing ran, "0 of 3 seeds" passed.
+    let out = bank(&["sim", demo, "--seed", "18446744073709551615", "--seeds", "3"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let stale = text.lines().find(|l| l.contains("Read Your Writes")).unwrap();
+    assert_eq!(
+        stale.split_whitespace().collect::<Vec<_>>().join(" "),
+        "off Read Your Writes 3 of 3 seeds (stale read)",
+        "{text}"
+    );
+    let none = bank(&["sim", demo, "--seeds", "0"]);
+    assert_eq!(none.status.code(), Some(2), "{}", stderr(&none));
+    assert!(stderr(&none).contains("--seeds"), "{}", stderr(&none));
+}
+
+#[test]
+fn sim_says_when_requests_failed_and_when_all_did() {
+    let dir = scratch("sim-failed");
+    let path = dir.join("crashed.json");
+    // Both branches crash before the first request.
+    std::fs::write(
+        &path,
+        r#"{"network": {"faults": [{"at_ms": 0, "crash": 1}, {"at_ms": 0, "crash": 2}]},
+        "bank": [{"id": 1, "type": "customer", "events": [
+            {"interface": "deposit", "money": 400, "id": 1, "dest": 1},
+            {"interface": "query", "id": 2, "dest": 2}]},
+          {"id": 1, "type": "branch", "balance": 0}, {"id": 2, "type": "branch", "balance": 0}]}"#,
+    )
+    .unwrap();
+    let out = bank(&["sim", path.to_str().unwrap(), "--seeds", "4"]);
+    let text = stdout(&out);
+    let failed =
+        text.lines().find(|l| l.contains("Failed requests")).unwrap_or_else(|| panic!("{text}"));
+    assert!(failed.contains("8 of 8 requests, in 4 of 4 seeds"), "{failed}");
+    assert!(
+        failed
+            .contains("first: seed 0, customer 1, event 1 (deposit at branch 1): branch 1 is down"),
+        "{failed}"
+    );
+    assert!(failed.ends_with("every request failed, so nothing was checked"), "{failed}");
+    // Without faults, no such line.
+    let clean =
+        bank(&["sim", repo("examples/demo-stale-read.json").to_str().unwrap(), "--seeds", "2"]);
+    assert!(!stdout(&clean).contains("Failed requests"), "{}", stdout(&clean));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn sim_counts_anomalies_over_seeds_and_keeps_promises() {
     let demo = repo("examples/demo-reads-backwards.json");
     let off = bank(&["sim", demo.to_str().unwrap(), "--seeds", "50"]);

@@ -463,8 +463,9 @@ pub struct SimArgs {
     /// The input or experiment file (JSON).
     pub input: PathBuf,
 
-    /// How many seeds to run, starting at --seed.
-    #[arg(long, default_value_t = 100)]
+    /// How many seeds to run, starting at --seed (after the largest seed,
+    /// 18446744073709551615, they go on from 0).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
     pub seeds: u64,
 
     /// The first seed [default: the experiment's, else 0].

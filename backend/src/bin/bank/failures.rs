@@ -10,7 +10,8 @@
 
 use std::collections::BTreeSet;
 
-use bank_core::{BranchId, RunRecord};
+use bank_core::record::EventResult;
+use bank_core::{BranchId, CustomerId, RunRecord};
 
 /// How many failures are spelled out one per line; the rest are counted.
 const SHOWN: usize = 5;
@@ -32,11 +33,7 @@ pub fn summary(record: &RunRecord, branches: &[BranchId]) -> Option<String> {
             list(&at),
         );
         for (customer, r) in faults.iter().take(SHOWN) {
-            let reason = r.fault().map(ToString::to_string).unwrap_or_default();
-            out += &format!(
-                "  customer {}, event {} ({} at branch {}): {reason}\n",
-                customer.0, r.event.0, r.op, r.branch.0
-            );
+            out += &format!("  {}\n", described(*customer, r));
         }
         if faults.len() > SHOWN {
             out += &format!("  ... and {} more\n", faults.len() - SHOWN);
@@ -53,6 +50,15 @@ pub fn summary(record: &RunRecord, branches: &[BranchId]) -> Option<String> {
         );
     }
     (!out.is_empty()).then_some(out)
+}
+
+/// "customer 1, event 3 (query at branch 2): branch 2 is down".
+pub fn described(customer: CustomerId, r: &EventResult) -> String {
+    let reason = r.fault().map(ToString::to_string).unwrap_or_default();
+    format!(
+        "customer {}, event {} ({} at branch {}): {reason}",
+        customer.0, r.event.0, r.op, r.branch.0
+    )
 }
 
 #[cfg(test)]

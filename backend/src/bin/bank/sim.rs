@@ -60,12 +60,16 @@ pub fn sim(args: SimArgs) -> Result<(), Failure> {
     let mut seen = BTreeMap::<Anomaly, u64>::new();
     let mut broken: Option<(u64, String)> = None;
     let mut events = 0u64;
+    let mut faulted = Faulted::default();
     let progress = std::io::stderr().is_terminal() && args.seeds >= 1000;
-    for (i, seed) in (first..first.saturating_add(args.seeds)).enumerate() {
+    // Seeds after the largest wrap around to 0: `--seeds` is how many run.
+    let seeds = (0..args.seeds).map(|i| first.wrapping_add(i));
+    for (i, seed) in seeds.enumerate() {
         let config = SimConfig { seed, ..base.clone() };
         let demo::Checked { run, history, report } = demo::run_checked(&scenario, &config)
             .map_err(|e| Failure::bad_input(format!("{source}, seed {seed}: {e}")))?;
         events += run.events;
+        faulted.count(seed, &run.record);
         if i == 0 {
             if let Some(path) = &args.history {
                 write_file(path, &history.to_json(), "--history")?;
@@ -87,14 +91,20 @@ pub fn sim(args: SimArgs) -> Result<(), Failure> {
         eprintln!();
     }
     let secs = started.elapsed().as_secs_f64().max(1e-9);
+    let rate = args.seeds as f64 / secs;
+    // A slow schedule's rate would round to "0 schedules/s".
+    let pace = if rate < 10.0 {
+        format!("{:.2} s per schedule", secs / args.seeds as f64)
+    } else {
+        format!("{rate:.0} schedules/s")
+    };
     outln!(
         "{} seeds of {} ({} propagation, guarantees {guarantees}) in {:.2} s: \
-         {:.0} schedules/s, {:.0} events/s",
+         {pace}, {:.0} events/s",
         args.seeds,
         source,
         experiment::propagation_name(base.propagation),
         secs,
-        args.seeds as f64 / secs,
         events as f64 / secs
     )?;
     for anomaly in Anomaly::ALL {
@@ -112,11 +122,58 @@ pub fn sim(args: SimArgs) -> Result<(), Failure> {
             anomaly.nickname()
         )?;
     }
+    if let Some(line) = faulted.line(args.seeds) {
+        outln!("{line}")?;
+    }
     match broken {
         None => Ok(()),
         Some((seed, explanation)) => {
             outln!("BROKEN PROMISE at seed {seed}: {explanation}")?;
             Err(Failure::Violations)
         }
+    }
+}
+
+/// Customer requests that failed with a fault (a branch down or cut off,
+/// an answer that never came), over all seeds: a run where every request
+/// failed checks nothing, and must not read as all clear.
+#[derive(Debug, Default)]
+struct Faulted {
+    requests: u64,
+    of: u64,
+    seeds: u64,
+    /// The first one: its seed and what happened, in words.
+    first: Option<(u64, String)>,
+}
+
+impl Faulted {
+    fn count(&mut self, seed: u64, record: &bank_core::RunRecord) {
+        let faults: Vec<_> = record.faults().collect();
+        self.of += record.customers.iter().map(|c| c.results.len() as u64).sum::<u64>();
+        if faults.is_empty() {
+            return;
+        }
+        self.requests += faults.len() as u64;
+        self.seeds += 1;
+        if self.first.is_none() {
+            let (customer, r) = faults[0];
+            self.first = Some((seed, crate::failures::described(customer, r)));
+        }
+    }
+
+    /// Beside the anomalies' lines: "Failed requests  12 of 300 requests,
+    /// in 4 of 100 seeds (first: seed 7, customer 1, ...)"; none if none.
+    fn line(&self, seeds: u64) -> Option<String> {
+        let (seed, what) = self.first.as_ref()?;
+        let all = if self.requests == self.of {
+            "; every request failed, so nothing was checked"
+        } else {
+            ""
+        };
+        Some(format!(
+            "      {:<22} {:>6} of {} requests, in {} of {seeds} seeds (first: seed {seed}, \
+             {what}){all}",
+            "Failed requests", self.requests, self.of, self.seeds
+        ))
     }
 }
