@@ -236,6 +236,12 @@ fn run_writes_a_history_that_check_explains() {
     assert_eq!(items[0]["anomaly"], "ryw");
     assert_eq!(items[0]["sentence"], sentence, "the JSON carries the same sentence");
     assert!(items[0]["explanation"].as_str().unwrap().contains("stale read"));
+    // --max counts for --json too (before, it printed every violation).
+    let none = bank(&["check", "--json", "--max", "0", history.to_str().unwrap()]);
+    let items: serde_json::Value = serde_json::from_slice(&none.stdout).expect("JSON report");
+    assert_eq!(items, serde_json::json!([]));
+    assert!(stderr(&none).contains("1 more violation(s) left out (--max 0"), "{}", stderr(&none));
+    assert_eq!(none.status.code(), Some(1), "still violations: exit 1");
 
     // The same demo with every guarantee on: the read waits for the deposit.
     let out = bank(&[

@@ -443,9 +443,10 @@ pub struct CheckArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// Show at most this many violations per guarantee.
-    #[arg(long, default_value_t = 10)]
-    pub max: usize,
+    /// Show at most this many violations per guarantee [default: 10; with
+    /// --json, all of them].
+    #[arg(long)]
+    pub max: Option<usize>,
 }
 
 // ---- bank sim -------------------------------------------------------------

@@ -25,9 +25,15 @@ pub fn check(args: CheckArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::BadInput(format!("{}: {e}", args.history.display())))?;
     let report = check::check(&history);
     if args.json {
-        let items: Vec<serde_json::Value> = report
-            .violations
-            .iter()
+        // A program reads them all, unless it asked for fewer.
+        let max = args.max.unwrap_or(usize::MAX);
+        let mut shown = std::collections::BTreeMap::<check::Anomaly, usize>::new();
+        let kept = report.violations.iter().filter(|v| {
+            let n = shown.entry(v.anomaly).or_default();
+            *n += 1;
+            *n <= max
+        });
+        let items: Vec<serde_json::Value> = kept
             .map(|v| {
                 serde_json::json!({
                     "anomaly": v.anomaly.short(),
@@ -40,8 +46,15 @@ pub fn check(args: CheckArgs) -> Result<(), Failure> {
             })
             .collect();
         outln!("{}", serde_json::to_string_pretty(&items).expect("json"))?;
+        let left_out = report.violations.len() - items.len();
+        if left_out > 0 {
+            eprintln!(
+                "{left_out} more violation(s) left out (--max {max} per guarantee, of {})",
+                report.violations.len()
+            );
+        }
     } else {
-        out!("{}", report.render(args.max))?;
+        out!("{}", report.render(args.max.unwrap_or(10)))?;
         let broken = report.broken_promises().count();
         if broken > 0 {
             outln!(
