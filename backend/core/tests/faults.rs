@@ -108,6 +108,10 @@ proptest! {
         let run = sim::run(&scenario, &config).expect("the run finishes");
         let guarantees = vec![config.guarantees; scenario.customers.len()];
         let history = History::from_record(&scenario, &run.record, &guarantees);
+        // What a run records, `bank check` reads back: none of the rules
+        // that refuse impossible histories refuses a real one.
+        let read = History::from_json(&history.to_json());
+        prop_assert_eq!(read.as_ref(), Ok(&history), "the recorded history is refused");
         let report = check::check(&history);
         let broken: Vec<String> = report.broken_promises().map(|v| v.explanation.clone()).collect();
         prop_assert!(broken.is_empty(), "guarantees {} broken under {:?}:\n{}", config.guarantees, config.network, broken.join("\n"));

@@ -32,6 +32,7 @@ mod duplicate_keys;
 mod error;
 mod input;
 mod json;
+pub mod json_path;
 mod limits;
 mod options;
 pub mod p1;

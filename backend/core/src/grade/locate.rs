@@ -6,11 +6,8 @@
 //! raw values (slices of the text), so the position is exact and nothing is
 //! parsed twice for items without problems.
 
-use std::collections::HashMap;
-
-use serde_json::value::RawValue;
-
-use super::problem::{Place, Step};
+use super::problem::Place;
+use crate::formats::json_path;
 use crate::formats::position::LineIndex;
 
 /// Fills in the line and column of every place, for the file texts given.
@@ -29,25 +26,9 @@ pub fn locate_all<'p>(texts: &[&str], places: impl Iterator<Item = &'p mut Place
 /// Byte offset of the value at `place` (as deep as the path can be
 /// followed: a missing key points at its object).
 fn offset(text: &str, place: &Place) -> usize {
-    let Some(rest) = text.get(place.anchor..) else { return 0 };
-    let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<&RawValue>();
-    let Some(Ok(mut raw)) = stream.next() else { return place.anchor };
     // The first step is the item's index in its list: the anchor already is it.
-    for step in place.path.0.iter().skip(1) {
-        let next = match step {
-            Step::Index(i) => serde_json::from_str::<Vec<&RawValue>>(raw.get())
-                .ok()
-                .and_then(|items| items.get(*i).copied()),
-            Step::Key(k) => serde_json::from_str::<HashMap<String, &RawValue>>(raw.get())
-                .ok()
-                .and_then(|map| map.get(k).copied()),
-        };
-        match next {
-            Some(n) => raw = n,
-            None => break,
-        }
-    }
-    (raw.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize)
+    let steps = place.path.0.get(1..).unwrap_or_default();
+    json_path::offset_in(text, place.anchor, steps)
 }
 
 #[cfg(test)]

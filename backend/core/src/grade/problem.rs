@@ -16,57 +16,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+pub use crate::formats::json_path::{JsonPath, Step};
 use crate::log::LogKind;
-
-/// A step into a JSON value: an array index or an object key.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(untagged)]
-pub enum Step {
-    Index(usize),
-    Key(String),
-}
-
-/// A JSON path from the top of a part (`$[1].recv[0].result`). For a file of
-/// JSON Lines, the first index is the line's object.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct JsonPath(pub Vec<Step>);
-
-impl JsonPath {
-    /// The path of the `index`-th top-level item.
-    pub fn item(index: usize) -> JsonPath {
-        JsonPath(vec![Step::Index(index)])
-    }
-
-    /// This path, one index deeper.
-    pub fn at(&self, index: usize) -> JsonPath {
-        let mut steps = self.0.clone();
-        steps.push(Step::Index(index));
-        JsonPath(steps)
-    }
-
-    /// This path, one key deeper.
-    pub fn key(&self, key: &str) -> JsonPath {
-        let mut steps = self.0.clone();
-        steps.push(Step::Key(key.to_owned()));
-        JsonPath(steps)
-    }
-}
-
-impl fmt::Display for JsonPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("$")?;
-        for step in &self.0 {
-            match step {
-                Step::Index(i) => write!(f, "[{i}]")?,
-                Step::Key(k) if k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
-                    write!(f, ".{k}")?
-                }
-                Step::Key(k) => write!(f, "[{k:?}]")?,
-            }
-        }
-        Ok(())
-    }
-}
 
 /// Where a problem is: which file of the submission, the JSON path inside
 /// it, and its line and column (filled in by [`super::locate`]).

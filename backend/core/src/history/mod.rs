@@ -19,11 +19,15 @@
 //! (sessions by [`MAX_CUSTOMERS`], operations in all by [`MAX_EVENTS`],
 //! branches by [`MAX_BRANCHES`], each branch's applied writes by
 //! [`MAX_EVENTS`]), write seqs by [`MAX_WRITE_SEQ`], amounts by
-//! [`Cents::MAX`]; every error names its line and column.
+//! [`Cents::MAX`]; and a history no run could record (a write issued
+//! twice or applied twice, balances that do not follow from the writes
+//! applied: see [`consistency`]) is refused. Every error names its line and
+//! column.
 
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::formats::json_path;
 use crate::formats::position::LineIndex;
 use crate::formats::{find_duplicate_key, strip_position, MAX_BRANCHES, MAX_CUSTOMERS, MAX_EVENTS};
 use crate::guarantees::Guarantees;
@@ -33,6 +37,8 @@ use crate::op::OpKind;
 use crate::record::RunRecord;
 use crate::scenario::Scenario;
 use crate::writes::WriteSet;
+
+mod consistency;
 
 /// The first field of every history file.
 pub const HISTORY_FORMAT: &str = "bank-sim history 1";
@@ -210,6 +216,14 @@ impl History {
         if ops > MAX_EVENTS {
             return Err(format!(
                 "the sessions hold {ops} operations; a history holds at most {MAX_EVENTS}"
+            ));
+        }
+        if let Err(bad) = consistency::check(&history) {
+            let offset = json_path::offset_in(text, 0, &bad.path.0);
+            let (line, column) = LineIndex::new(text).line_col(offset);
+            return Err(format!(
+                "line {line}, column {column}: {}: {}; no run records that",
+                bad.path, bad.message
             ));
         }
         Ok(history)
@@ -453,17 +467,32 @@ mod tests {
             sessions: vec![SessionHistory {
                 customer: CustomerId(1),
                 guarantees: Guarantees::ALL,
-                ops: vec![OpRecord {
-                    event: EventId(2),
-                    branch: BranchId(1),
-                    op: OpKind::Query,
-                    amount: Cents::ZERO,
-                    ok: true,
-                    balance: Cents(-1050),
-                    write: None,
-                    observed: Some([w(1, 1), w(1, 2), w(2, 4)].into_iter().collect()),
-                    error: None,
-                }],
+                ops: vec![
+                    OpRecord {
+                        event: EventId(1),
+                        branch: BranchId(1),
+                        op: OpKind::Withdraw,
+                        amount: Cents(1050),
+                        ok: true,
+                        balance: Cents(-1050),
+                        write: Some(w(1, 1)),
+                        observed: None,
+                        error: None,
+                    },
+                    OpRecord {
+                        event: EventId(2),
+                        // Not a listed branch: what it observed is not checked
+                        // against what it applied.
+                        branch: BranchId(2),
+                        op: OpKind::Query,
+                        amount: Cents::ZERO,
+                        ok: true,
+                        balance: Cents(-1050),
+                        write: None,
+                        observed: Some([w(1, 1), w(1, 2), w(2, 4)].into_iter().collect()),
+                        error: None,
+                    },
+                ],
             }],
             branches: vec![BranchHistory {
                 id: BranchId(1),
@@ -485,7 +514,7 @@ mod tests {
         // Ranges stay ranges: claiming every id up to the maximum costs one number.
         let all = text.replace(r#""w1.1-2""#, r#""w1.1-1000000000""#);
         let parsed = History::from_json(&all).unwrap();
-        let observed = parsed.sessions[0].ops[0].observed.as_ref().unwrap();
+        let observed = parsed.sessions[0].ops[1].observed.as_ref().unwrap();
         assert_eq!(observed.len(), MAX_WRITE_SEQ + 1, "and w2.4");
         for (bad, why) in [
             (r#""w1.1-18446744073709551615""#, "write seqs go up to 1000000000"),

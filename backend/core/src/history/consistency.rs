@@ -1,0 +1,314 @@
+//! What no recorded run can say: the rules every history the branches make
+//! keeps, checked once a file is read ([`History::from_json`]) so that an
+//! impossible history is refused with where it breaks, instead of checked
+//! as if it had happened.
+//!
+//! * Each branch is listed once.
+//! * A write id is issued by at most one operation, and only by one that
+//!   succeeded (a failed deposit made no write).
+//! * A branch applies a write at most once.
+//! * A write a branch applied is a deposit or withdrawal of its session,
+//!   with the same kind and amount, and, if the session was told its write
+//!   id, that id.
+//! * A read observed only writes its branch applied (a branch never
+//!   forgets one: it stores each write before applying it).
+//! * A branch's balances follow from the writes it applied: each
+//!   `balance_after` is the one before it plus the deposit or minus the
+//!   withdrawal, and the branch's `balance` is the last of them.
+//!
+//! Not refused, because real runs do it: two sessions of one customer id
+//! (course inputs list some customers twice, as two entries), an operation
+//! at a branch the history does not list (a branch whose final state could
+//! not be read is left out), and an applied write no operation was told of
+//! (its acknowledgement was lost in a fault).
+
+use std::collections::HashMap;
+
+use super::{History, OpRecord};
+use crate::formats::json_path::JsonPath;
+use crate::ids::{BranchId, CustomerId, EventId, WriteId};
+use crate::op::OpKind;
+use crate::writes::WriteSet;
+
+/// The first rule a history breaks: where, and what.
+#[derive(Debug)]
+pub(super) struct Inconsistent {
+    pub path: JsonPath,
+    pub message: String,
+}
+
+fn at(path: JsonPath, message: String) -> Result<(), Inconsistent> {
+    Err(Inconsistent { path, message })
+}
+
+fn op_path(session: usize, op: usize) -> JsonPath {
+    JsonPath::default().key("sessions").at(session).key("ops").at(op)
+}
+
+fn applied_path(branch: usize, entry: usize) -> JsonPath {
+    JsonPath::default().key("branches").at(branch).key("applied").at(entry)
+}
+
+/// Checks `history` against the rules of the module docs.
+pub(super) fn check(history: &History) -> Result<(), Inconsistent> {
+    let mut branches = HashMap::<BranchId, usize>::new();
+    for (b, branch) in history.branches.iter().enumerate() {
+        if let Some(first) = branches.insert(branch.id, b) {
+            let path = JsonPath::default().key("branches").at(b).key("id");
+            let message =
+                format!("branch {} is listed twice (first as branches[{first}])", branch.id.0);
+            return at(path, message);
+        }
+    }
+    let mut sessions = HashMap::<CustomerId, usize>::new();
+    // Every operation by (customer, event), and the operation that issued each write.
+    let mut ops = HashMap::<(CustomerId, EventId), Vec<(usize, usize)>>::new();
+    let mut issued = HashMap::<WriteId, (usize, usize)>::new();
+    for (s, session) in history.sessions.iter().enumerate() {
+        sessions.insert(session.customer, s);
+        for (o, op) in session.ops.iter().enumerate() {
+            ops.entry((session.customer, op.event)).or_default().push((s, o));
+            let Some(write) = op.write else { continue };
+            if !op.ok {
+                let message = format!(
+                    "a failed {} made no write, yet names {write}; a failed operation has \
+                     no \"write\"",
+                    op.op
+                );
+                return at(op_path(s, o).key("write"), message);
+            }
+            if let Some((fs, fo)) = issued.insert(write, (s, o)) {
+                let message = format!(
+                    "write {write} is issued twice: first by sessions[{fs}].ops[{fo}] \
+                     (customer {}'s event {})",
+                    history.sessions[fs].customer.0, history.sessions[fs].ops[fo].event.0
+                );
+                return at(op_path(s, o).key("write"), message);
+            }
+        }
+    }
+    let op_at = |(s, o): (usize, usize)| -> &OpRecord { &history.sessions[s].ops[o] };
+    let mut applied_sets = HashMap::<BranchId, WriteSet>::new();
+    for (b, branch) in history.branches.iter().enumerate() {
+        let mut applied = HashMap::<WriteId, usize>::new();
+        let mut before: Option<i128> = None;
+        for (e, entry) in branch.applied.iter().enumerate() {
+            let here = applied_path(b, e);
+            if let Some(first) = applied.insert(entry.write, e) {
+                let message = format!(
+                    "branch {} applies {} twice (first as applied[{first}]); a branch applies \
+                     each write once",
+                    branch.id.0, entry.write
+                );
+                return at(here.key("write"), message);
+            }
+            let effect = match entry.op {
+                OpKind::Deposit => i128::from(entry.amount.0),
+                OpKind::Withdraw => -i128::from(entry.amount.0),
+                OpKind::Query => {
+                    return at(here.key("op"), "a query is not a write; it is never applied".into())
+                }
+            };
+            // Only customers the history has a session of can be checked.
+            if sessions.contains_key(&entry.customer) {
+                let candidates =
+                    ops.get(&(entry.customer, entry.event)).map_or(&[][..], Vec::as_slice);
+                let same = |op: &OpRecord| op.op == entry.op && op.amount == entry.amount;
+                let Some(&found) = candidates.iter().find(|&&c| same(op_at(c))) else {
+                    let message = format!(
+                        "{} is a {} of {} by customer {}'s event {}, which that session does \
+                         not hold",
+                        entry.write, entry.op, entry.amount, entry.customer.0, entry.event.0
+                    );
+                    return at(here, message);
+                };
+                if let Some(write) = op_at(found).write.filter(|w| *w != entry.write) {
+                    let message = format!(
+                        "customer {}'s event {} made write {write}, not {}",
+                        entry.customer.0, entry.event.0, entry.write
+                    );
+                    return at(here.key("write"), message);
+                }
+            }
+            let after = i128::from(entry.balance_after.0);
+            if let Some(before) = before.filter(|b| b + effect != after) {
+                let message = format!(
+                    "after {} of {}, branch {}'s balance {} is not the balance before it ({}) \
+                     {} {}",
+                    entry.op,
+                    entry.amount,
+                    branch.id.0,
+                    entry.balance_after,
+                    crate::money::Cents(before as i64),
+                    if effect >= 0 { "plus" } else { "minus" },
+                    entry.amount
+                );
+                return at(here.key("balance_after"), message);
+            }
+            before = Some(after);
+        }
+        applied_sets.insert(branch.id, branch.applied.iter().map(|a| a.write).collect());
+        if let Some(last) = branch.applied.last().filter(|l| l.balance_after != branch.balance) {
+            let path = JsonPath::default().key("branches").at(b).key("balance");
+            let message = format!(
+                "branch {}'s balance {} is not the balance after the last write it applied \
+                 ({}: {})",
+                branch.id.0, branch.balance, last.write, last.balance_after
+            );
+            return at(path, message);
+        }
+    }
+    // A read answers from what its branch had applied, and a branch never
+    // forgets a write it applied (it stores each one first).
+    for (s, session) in history.sessions.iter().enumerate() {
+        for (o, op) in session.ops.iter().enumerate() {
+            let (Some(observed), Some(applied)) = (&op.observed, applied_sets.get(&op.branch))
+            else {
+                continue;
+            };
+            if let Some(write) = applied.first_missing_from(observed, 1).first() {
+                let message = format!(
+                    "the {} at branch {} observed {write}, which branch {} never applied",
+                    op.op, op.branch.0, op.branch.0
+                );
+                return at(op_path(s, o).key("observed"), message);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::history::History;
+
+    /// Customer 1 deposits 100 at branch 1 (w1.1), which both branches
+    /// apply, then reads 100 at branch 2, having observed it.
+    const RUN: &str = r#"{"format": "bank-sim history 1",
+ "sessions": [{"customer": 1, "guarantees": "none", "ops": [
+  {"event": 1, "branch": 1, "op": "deposit", "amount": 100, "ok": true, "balance": 100, "write": "w1.1"},
+  {"event": 2, "branch": 2, "op": "query", "ok": true, "balance": 100, "observed": ["w1.1"]}]}],
+ "branches": [
+  {"id": 1, "balance": 100, "applied": [
+   {"write": "w1.1", "customer": 1, "event": 1, "op": "deposit", "amount": 100, "balance_after": 100}]},
+  {"id": 2, "balance": 100, "applied": [
+   {"write": "w1.1", "customer": 1, "event": 1, "op": "deposit", "amount": 100, "balance_after": 100}]}]}"#;
+
+    const APPLIED: &str = r#"{"write": "w1.1", "customer": 1, "event": 1, "op": "deposit", "amount": 100, "balance_after": 100}"#;
+
+    fn refused(text: &str) -> String {
+        History::from_json(text).expect_err("an impossible history is refused")
+    }
+
+    #[test]
+    fn a_real_history_is_read() {
+        History::from_json(RUN).unwrap();
+    }
+
+    #[test]
+    fn each_impossible_history_is_refused_with_where_and_why() {
+        let twice = format!("{APPLIED}, {APPLIED}");
+        let ghost = APPLIED.replace("w1.1", "w2.5");
+        let withdraw = APPLIED.replace("deposit", "withdraw");
+        let query = APPLIED.replace("deposit", "query");
+        let cases: Vec<(String, &str)> = vec![
+            (
+                RUN.replacen(r#""id": 2,"#, r#""id": 1,"#, 1),
+                "line 8, column 10: $.branches[1].id: branch 1 is listed twice (first as branches[0])",
+            ),
+            (
+                RUN.replacen(r#""ok": true, "balance": 100, "write""#, r#""ok": false, "balance": 100, "write""#, 1),
+                "$.sessions[0].ops[0].write: a failed deposit made no write, yet names w1.1",
+            ),
+            (
+                RUN.replacen(r#""observed": ["w1.1"]"#, r#""observed": ["w1.1"], "write": "w1.1""#, 1),
+                "$.sessions[0].ops[1].write: write w1.1 is issued twice: first by sessions[0].ops[0]",
+            ),
+            (
+                RUN.replacen(APPLIED, &twice, 1),
+                "$.branches[0].applied[1].write: branch 1 applies w1.1 twice (first as applied[0])",
+            ),
+            (
+                RUN.replacen(APPLIED, &ghost, 1),
+                "$.branches[0].applied[0].write: customer 1's event 1 made write w1.1, not w2.5",
+            ),
+            (
+                RUN.replacen(APPLIED, &withdraw, 1),
+                "$.branches[0].applied[0]: w1.1 is a withdraw of 100.00 by customer 1's event 1, \
+                 which that session does not hold",
+            ),
+            (RUN.replacen(APPLIED, &query, 1), "$.branches[0].applied[0].op: a query is not a write"),
+            (
+                RUN.replacen(r#""id": 1, "balance": 100"#, r#""id": 1, "balance": 999"#, 1),
+                "$.branches[0].balance: branch 1's balance 999.00 is not the balance after the \
+                 last write it applied (w1.1: 100.00)",
+            ),
+            (
+                RUN.replacen(r#"["w1.1"]"#, r#"["w1.1", "w3.9"]"#, 1),
+                "$.sessions[0].ops[1].observed: the query at branch 2 observed w3.9, which branch \
+                 2 never applied",
+            ),
+        ];
+        for (text, expected) in cases {
+            let error = refused(&text);
+            assert!(error.contains(expected), "expected {expected:?}\n got {error:?}\nin {text}");
+            assert!(
+                error.starts_with("line ") && error.ends_with("no run records that"),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn balances_must_follow_from_the_writes_applied() {
+        // w1.2: a second deposit of 50 whose balance_after says 120, not 150.
+        let second = r#"{"write": "w1.2", "customer": 1, "event": 3, "op": "deposit", "amount": 50, "balance_after": 120}"#;
+        let text = RUN
+            .replacen(
+                r#"{"event": 2, "branch": 2"#,
+                r#"{"event": 3, "branch": 1, "op": "deposit", "amount": 50, "ok": true, "balance": 120, "write": "w1.2"},
+  {"event": 2, "branch": 2"#,
+                1,
+            )
+            .replacen(APPLIED, &format!("{APPLIED}, {second}"), 1)
+            .replacen(r#""id": 1, "balance": 100"#, r#""id": 1, "balance": 120"#, 1);
+        let error = refused(&text);
+        assert!(
+            error.contains(
+                "$.branches[0].applied[1].balance_after: after deposit of 50.00, branch 1's \
+                 balance 120.00 is not the balance before it (100.00) plus 50.00"
+            ),
+            "{error}"
+        );
+        // With 150 it is a run.
+        let fixed = text.replace(r#""balance_after": 120"#, r#""balance_after": 150"#).replacen(
+            r#""id": 1, "balance": 120"#,
+            r#""id": 1, "balance": 150"#,
+            1,
+        );
+        History::from_json(&fixed).unwrap();
+    }
+
+    #[test]
+    fn what_real_runs_do_is_not_refused() {
+        // Two entries of one customer id (course inputs do that), an
+        // operation at a branch whose final state is missing, and a write
+        // applied whose acknowledgement was lost (the deposit failed, and
+        // carries no write id).
+        let second_session = r#"{"customer": 1, "guarantees": "none", "ops": [
+  {"event": 7, "branch": 9, "op": "query", "ok": true, "balance": 5, "observed": ["w9.1"]}]}"#;
+        let text = RUN
+            .replacen(
+                r#"]}],
+ "branches""#,
+                &format!("]}}, {second_session}],\n \"branches\""),
+                1,
+            )
+            .replacen(
+                r#""ok": true, "balance": 100, "write": "w1.1""#,
+                r#""ok": false, "balance": 0"#,
+                1,
+            );
+        History::from_json(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    }
+}
