@@ -32,6 +32,33 @@ fn stdout(o: &Output) -> String {
 }
 
 #[test]
+fn a_balance_past_the_maximum_is_printed_exactly_and_warned_about() {
+    // Branch 1 accepts a deposit of 1; branch 2, already at the maximum,
+    // applies it too (replicas must agree), and passes the maximum.
+    let out = bank_with_input(
+        r#"[{"id": 1, "type": "customer", "events": [
+              {"interface": "deposit", "money": 1, "id": 1, "dest": 1},
+              {"interface": "query", "id": 2, "dest": 1}]},
+            {"id": 1, "type": "branch", "balance": 0},
+            {"id": 2, "type": "branch", "balance": 9999999999999.99}]"#,
+        &["--dump-state"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("branch 2: balance 10000000000000.99"), "{err}");
+    assert!(
+        err.contains(
+            "warning: branch 2 ends with 10000000000000.99, above the largest balance \
+             (9999999999999.99) that every JSON reader reads back exactly"
+        ),
+        "{err}"
+    );
+    // Within the maximum, no such warning.
+    let fine = bank(&["run", repo("examples/seed-test-1.json").to_str().unwrap()]);
+    assert!(!stderr(&fine).contains("above the largest balance"), "{}", stderr(&fine));
+}
+
+#[test]
 fn seed_test_1_prints_the_expected_output() {
     let out = bank(&["run", repo("examples/seed-test-1.json").to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));

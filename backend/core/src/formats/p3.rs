@@ -25,6 +25,8 @@
 //! `"id"` is the customer, not the event. Key order inside items differs
 //! between course files; bank-sim follows `anuragbnrj+cse531/output_sample.json`.
 
+use serde_json::Value;
+
 use super::{interface, money, Json, OutputOptions};
 use crate::op::{OpKind, Outcome};
 use crate::record::{EventResult, RunRecord};
@@ -40,7 +42,7 @@ pub fn render(scenario: &Scenario, record: &RunRecord, options: &OutputOptions) 
 
 /// Generation A: per customer entry, the balance answered by its last query
 /// (without a query: the balance after its last event; without events the
-/// customer is left out).
+/// customer is left out); `null` when that event got no answer.
 pub fn balances(record: &RunRecord, options: &OutputOptions) -> Json {
     record
         .customers
@@ -52,10 +54,14 @@ pub fn balances(record: &RunRecord, options: &OutputOptions) -> Json {
                 .rev()
                 .find(|r| r.op == OpKind::Query)
                 .or(customer.results.last())?;
-            Some(Json::object([
-                ("id", Json::from(customer.customer.0)),
-                ("balance", money(last.outcome.balance(), options)),
-            ]))
+            let balance = match &last.outcome {
+                // No answer came (a branch down, cut off, or the wait for
+                // the session's writes timed out): no balance to show, and
+                // a made-up 0 would read as one. `bank run` exits 3.
+                Outcome::Failed { reason, .. } if reason.is_fault() => Json::Value(Value::Null),
+                outcome => money(outcome.balance(), options),
+            };
+            Some(Json::object([("id", Json::from(customer.customer.0)), ("balance", balance)]))
         })
         .collect()
 }
@@ -190,6 +196,26 @@ mod tests {
             .map(|o| (o["id"].as_u64().unwrap(), o["recv"][0]["branch"].as_u64().unwrap()))
             .collect();
         assert_eq!(order, [(1, 1), (2, 2), (2, 1), (1, 2)]);
+    }
+
+    #[test]
+    fn a_query_that_got_no_answer_shows_no_balance() {
+        let scenario = crate::formats::parse_input(
+            r#"[{"id": 1, "type": "customer", "events": [{"interface": "query", "dest": 1}]},
+                {"id": 2, "type": "customer", "events": [{"interface": "query", "dest": 1}]},
+                {"id": 1, "type": "branch", "balance": 10}]"#,
+            "t.json",
+        )
+        .unwrap();
+        let mut record = replay_sequentially(&scenario);
+        let why = crate::FailReason::Unavailable("branch 1 is down".into());
+        record.customers[0].results[0].outcome =
+            Outcome::Failed { reason: why, balance: crate::Cents::ZERO };
+        // Before: {"id": 1, "balance": 0}, a balance nobody read.
+        assert_eq!(
+            balances(&record, &OutputOptions::default()).to_value(),
+            json!([{"id": 1, "balance": null}, {"id": 2, "balance": 10}])
+        );
     }
 
     #[test]

@@ -159,12 +159,47 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
             elapsed
         );
     }
+    if let Some(warning) = past_the_maximum(&record) {
+        eprintln!("{warning}");
+    }
     let branches: Vec<_> = scenario.branches.iter().map(|b| b.id).collect();
     if let Some(summary) = crate::failures::summary(&record, &branches) {
         eprint!("{summary}");
         return Err(Failure::FailedRequests);
     }
     Ok(())
+}
+
+/// A warning when a balance passed [`Cents::MAX`]. A branch refuses a
+/// deposit that would take its own balance past it, but deposits accepted
+/// at different branches at once can each fit and together not (as
+/// concurrent withdrawals can overdraw): the replicas must still apply
+/// them all to agree. The output prints such a balance exactly, yet with
+/// more than 15 significant digits, which readers that use floating point
+/// (JavaScript's, Python's `json`) round.
+fn past_the_maximum(record: &bank_core::RunRecord) -> Option<String> {
+    let max = bank_core::Cents::MAX;
+    let branch = record.branches.iter().filter(|b| b.balance > max).max_by_key(|b| b.balance);
+    let answer = record
+        .customers
+        .iter()
+        .flat_map(|c| &c.results)
+        .map(|r| r.outcome.balance())
+        .filter(|b| *b > max)
+        .max();
+    let (what, highest) = match (branch, answer) {
+        (Some(b), _) => (format!("branch {} ends with", b.id.0), b.balance),
+        (None, Some(balance)) => ("an answer shows".to_owned(), balance),
+        (None, None) => return None,
+    };
+    Some(format!(
+        "warning: {what} {}, above the largest balance ({}) that every JSON reader reads back \
+         exactly: a branch refuses a deposit that would take it there, but applies the deposits \
+         other branches accepted. The output prints it exactly; readers that use floating point \
+         (JavaScript, Python's json) will round it.",
+        highest.decimal_text(),
+        max.decimal_text()
+    ))
 }
 
 /// `--base-port`: the branches listen on `base`, `base + 1`, ...; all of
