@@ -213,7 +213,42 @@ fn p3_generation_b_inputs() {
     assert_eq!(dup.customers[0].events[14].id, EventId(5), "the id is kept as written");
     assert_eq!(
         dup.warnings,
-        ["event id 5 is used twice (lines 10 and 20); events are told apart by position"]
+        ["event id 5 is used twice (first at line 10, column 14; again at line 20, column 14); \
+             events are told apart by position"]
+    );
+}
+
+#[test]
+fn reused_event_ids_say_where_once_each_and_the_rest_are_counted() {
+    // One line (a minified file), eight ids each used three times.
+    let events: Vec<String> = (0..24)
+        .map(|i| format!(r#"{{"id": {}, "interface": "query", "dest": 1}}"#, i % 8 + 1))
+        .collect();
+    let text = format!(
+        r#"[{{"id": 1, "type": "customer", "events": [{}]}}, {{"id": 1, "type": "branch", "balance": 0}}]"#,
+        events.join(", ")
+    );
+    let s = parse(&text).unwrap();
+    assert_eq!(s.event_count(), 24);
+    // Before: one warning per repeat (16 here, 5,997 for 2,000 customers),
+    // each with only "lines 1 and 1".
+    assert_eq!(s.warnings.len(), 6, "{:#?}", s.warnings);
+    // The 1-based column of the value of the next `"id": 1` from byte `from`.
+    let column = |from: usize| {
+        text[from..].find(r#""id": 1, "interface""#).unwrap() + from + r#""id": "#.len() + 1
+    };
+    let (first, again) = (column(0), column(column(0)));
+    assert_eq!(
+        s.warnings[0],
+        format!(
+            "event id 1 is used 3 times (first at line 1, column {first}; again at line 1, \
+             column {again}); events are told apart by position"
+        )
+    );
+    assert!(s.warnings[4].starts_with("event id 5 is used 3 times"), "{}", s.warnings[4]);
+    assert_eq!(
+        s.warnings[5],
+        "3 more event ids are used more than once; events are told apart by position"
     );
 }
 
@@ -341,8 +376,14 @@ fn duplicate_branch_ids() {
     let e = parse_err(&format!(
         "[\n  {BRANCHES},\n  {{\"id\": 2, \"type\": \"branch\", \"balance\": 400}}\n]"
     ));
-    assert_eq!(*e.kind(), InputErrorKind::DuplicateBranch { id: 2, first_line: 3, second_line: 4 });
-    assert_eq!(e.to_string(), "input.json:4: branch 2: branch 2 is defined twice (lines 3 and 4)");
+    assert_eq!(
+        *e.kind(),
+        InputErrorKind::DuplicateBranch { id: 2, first_line: 3, first_column: 10 }
+    );
+    assert_eq!(
+        e.to_string(),
+        "input.json:4:10: branch 2: branch 2 is defined twice (first at line 3, column 10)"
+    );
 }
 
 #[test]

@@ -74,8 +74,8 @@ pub enum InputErrorKind {
     #[error("customer {customer} talks to branch {customer}, which does not exist (branches: {})", list(.existing))]
     OwnBranchMissing { customer: u64, existing: Vec<u64> },
     /// Two branch entries with the same id.
-    #[error("branch {id} is defined twice (lines {first_line} and {second_line})")]
-    DuplicateBranch { id: u64, first_line: usize, second_line: usize },
+    #[error("branch {id} is defined twice (first at line {first_line}, column {first_column})")]
+    DuplicateBranch { id: u64, first_line: usize, first_column: usize },
     /// Events of different input generations in one file (see
     /// [`InputShape`](crate::scenario::InputShape)).
     #[error("this {this} but {other} (line {other_line}); one file must use one form throughout")]

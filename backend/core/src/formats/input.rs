@@ -93,7 +93,8 @@ impl BranchKey {
 struct RawFile<'a> {
     branches: Vec<BranchSpec>,
     /// Branch id -> line of its entry, to catch duplicates.
-    branch_lines: HashMap<u64, usize>,
+    /// The `id` value of each branch's entry (its first, if repeated).
+    branch_ids: HashMap<u64, &'a RawValue>,
     customers: Vec<RawCustomer<'a>>,
     /// Events seen so far, for the position-based ids.
     event_count: u64,
@@ -119,7 +120,20 @@ struct RawEvent<'a> {
     /// The named branch, its key and the raw value (to point errors at it).
     target: Option<(BranchKey, u64, &'a RawValue)>,
     line: usize,
+    /// Where to point at the event: its id's value, else the whole event.
+    place: &'a RawValue,
 }
+
+/// The uses of one event id: where first and second, and how many.
+#[derive(Debug)]
+struct SeenId<'a> {
+    first: &'a RawValue,
+    again: Option<&'a RawValue>,
+    uses: usize,
+}
+
+/// How many reused event ids are named one by one; the rest are counted.
+const REUSED_IDS_SHOWN: usize = 5;
 
 impl RawEvent<'_> {
     fn id(&self) -> u64 {
@@ -162,6 +176,41 @@ impl<'a> Reader<'a> {
     /// An error on a whole line (no column).
     fn on_line(&self, line: usize, kind: InputErrorKind) -> InputError {
         InputError::new(self.file, line, kind)
+    }
+
+    /// One warning per event id used more than once (the first
+    /// [`REUSED_IDS_SHOWN`], in file order, with where), and one counting
+    /// the rest: a file of 2,000 reused ids says so in six lines.
+    fn reused_ids(&self, seen: HashMap<u64, SeenId<'_>>) -> Vec<String> {
+        let offset = |raw: &RawValue| self.index.offset_of(raw.get()).unwrap_or(0);
+        let mut reused: Vec<(u64, SeenId<'_>)> =
+            seen.into_iter().filter(|(_, s)| s.uses > 1).collect();
+        reused.sort_by_key(|(_, s)| offset(s.first));
+        let place = |raw: &RawValue| {
+            let (line, column) = self.index.locate(raw.get());
+            format!("line {line}, column {column}")
+        };
+        let mut warnings: Vec<String> = reused
+            .iter()
+            .take(REUSED_IDS_SHOWN)
+            .map(|(id, s)| {
+                let times =
+                    if s.uses == 2 { "twice".to_owned() } else { format!("{} times", s.uses) };
+                let again = s.again.map(|a| format!("; again at {}", place(a))).unwrap_or_default();
+                format!(
+                    "event id {id} is used {times} (first at {}{again}); events are told apart \
+                     by position",
+                    place(s.first)
+                )
+            })
+            .collect();
+        if reused.len() > REUSED_IDS_SHOWN {
+            warnings.push(format!(
+                "{} more event ids are used more than once; events are told apart by position",
+                reused.len() - REUSED_IDS_SHOWN
+            ));
+        }
+        warnings
     }
 
     fn line_of(&self, raw: &RawValue) -> usize {
@@ -271,7 +320,7 @@ impl<'a> Reader<'a> {
                 }
             }
         };
-        let id = match fields.get("id") {
+        let (id, id_value) = match fields.get("id") {
             None => {
                 let kind = InputErrorKind::MissingKey {
                     key: "id",
@@ -279,12 +328,12 @@ impl<'a> Reader<'a> {
                 };
                 return Err(self.on_line(line, kind).with_context(context));
             }
-            Some(value) => self.id(value, "id").map_err(|e| e.with_context(&context))?,
+            Some(value) => (self.id(value, "id").map_err(|e| e.with_context(&context))?, value),
         };
         match kind {
             EntryKind::Branch => {
                 self.within(raw, file.branches.len() + 1, "branches", MAX_BRANCHES)?;
-                self.branch(id, line, &fields, file)
+                self.branch((id, id_value), line, &fields, file)
             }
             EntryKind::Customer => {
                 self.within(raw, file.customers.len() + 1, "customers", MAX_CUSTOMERS)?;
@@ -295,7 +344,7 @@ impl<'a> Reader<'a> {
 
     fn branch(
         &self,
-        id: u64,
+        (id, id_value): (u64, &'a RawValue),
         line: usize,
         fields: &Fields<'a>,
         file: &mut RawFile<'a>,
@@ -311,11 +360,12 @@ impl<'a> Reader<'a> {
             }
             Some(value) => self.money(value, "balance").map_err(|e| e.with_context(&context))?,
         };
-        if let Some(&first_line) = file.branch_lines.get(&id) {
-            let kind = InputErrorKind::DuplicateBranch { id, first_line, second_line: line };
-            return Err(self.on_line(line, kind).with_context(context));
+        if let Some(first) = file.branch_ids.get(&id) {
+            let (first_line, first_column) = self.index.locate(first.get());
+            let kind = InputErrorKind::DuplicateBranch { id, first_line, first_column };
+            return Err(self.at(id_value, kind).with_context(context));
         }
-        file.branch_lines.insert(id, line);
+        file.branch_ids.insert(id, id_value);
         file.branches.push(BranchSpec { id: BranchId(id), balance, line });
         Ok(())
     }
@@ -379,7 +429,9 @@ impl<'a> Reader<'a> {
             "an event",
             &format!("customer {customer}, event at position {position}"),
         )?;
-        let id = match fields.get_any(&["id", "customer-request-id", "customer_request_id"]) {
+        let id_field = fields.get_any(&["id", "customer-request-id", "customer_request_id"]);
+        let place = id_field.map_or(raw, |(_, value)| value);
+        let id = match id_field {
             None => None,
             Some((key, value)) => Some(self.id(value, key).map_err(|e| {
                 e.with_context(format!("customer {customer}, event at position {position}"))
@@ -403,7 +455,7 @@ impl<'a> Reader<'a> {
                 return Err(self.at(branch, InputErrorKind::BothBranchKeys).with_context(context));
             }
         };
-        Ok(RawEvent { id, position, op, target, line })
+        Ok(RawEvent { id, position, op, target, line, place })
     }
 
     /// The operation of an event: its interface and, for writes, its amount.
@@ -506,7 +558,7 @@ impl<'a> Reader<'a> {
         // The first customer and the first event fix the file's form.
         let mut first_list: Option<(ListKind, u64, usize)> = None;
         let mut first_target: Option<(Option<BranchKey>, u64, usize)> = None;
-        let mut seen_ids: HashMap<u64, usize> = HashMap::new();
+        let mut seen_ids: HashMap<u64, SeenId<'a>> = HashMap::new();
         let mut customers = Vec::with_capacity(file.customers.len());
 
         for customer in file.customers {
@@ -568,13 +620,14 @@ impl<'a> Reader<'a> {
                         customer.id
                     }
                 };
-                if let Some(&first_line) = seen_ids.get(&id) {
-                    warnings.push(format!(
-                        "event id {id} is used twice (lines {first_line} and {}); events are told apart by position",
-                        event.line
-                    ));
-                } else {
-                    seen_ids.insert(id, event.line);
+                let seen = seen_ids.entry(id).or_insert(SeenId {
+                    first: event.place,
+                    again: None,
+                    uses: 0,
+                });
+                seen.uses += 1;
+                if seen.uses == 2 {
+                    seen.again = Some(event.place);
                 }
                 events.push(ScriptEvent {
                     id: EventId(id),
@@ -590,6 +643,7 @@ impl<'a> Reader<'a> {
             });
         }
 
+        warnings.extend(self.reused_ids(seen_ids));
         let shape =
             match (first_list.map(|(list, _, _)| list), first_target.and_then(|(key, _, _)| key)) {
                 (Some(ListKind::CustomerRequests), _) => InputShape::CustomerRequests,
