@@ -261,12 +261,15 @@ impl NetworkPlan {
                 self.drop_percent
             ));
         }
-        let bounded = |d: Delay, what: &str| {
-            if d.max_ms() > MAX_DELAY_MS {
+        let bounded = |d: Delay, what: &str| match d {
+            _ if d.max_ms() > MAX_DELAY_MS => {
                 Err(format!("{what} has a delay of {d}, above the maximum of {MAX_DELAY_MS} ms"))
-            } else {
-                Ok(())
             }
+            Delay::Between(min, max) if min > max => Err(format!(
+                "{what} has the delay range [{min}, {max}], which starts above its end; \
+                 write [{max}, {min}]"
+            )),
+            _ => Ok(()),
         };
         bounded(self.delay_ms, "the plan")?;
         // A link joins two different branches; a branch never messages itself.
@@ -277,7 +280,19 @@ impl NetworkPlan {
                 Ok(())
             }
         };
+        let mut ruled = BTreeMap::new();
         for l in &self.links {
+            let [a, b] = l.between;
+            if let Some(first) = ruled.insert((a.min(b), a.max(b)), [a, b]) {
+                return Err(format!(
+                    "two link rules name the link between branches {} and {} ({:?} and {:?}); \
+                     keep one",
+                    a.min(b),
+                    a.max(b),
+                    first,
+                    l.between
+                ));
+            }
             bounded(l.delay_ms, &format!("the link rule {}-{}", l.between[0], l.between[1]))?;
             check(l.between[0], "a link rule")?;
             check(l.between[1], "a link rule")?;

@@ -122,8 +122,11 @@ pub fn parse_experiment(text: &str, file: &str) -> Result<Experiment, InputError
     }
     // serde_json counts columns from 0 at the end of a line: 1-based here.
     let syntax = |e: serde_json::Error| {
-        InputError::new(file, e.line().max(1), InputErrorKind::Syntax(strip_position(&e)))
-            .with_column(e.column().max(1))
+        let kind = match e.classify() {
+            serde_json::error::Category::Data => InputErrorKind::WrongKind(strip_position(&e)),
+            _ => InputErrorKind::Syntax(strip_position(&e)),
+        };
+        InputError::new(file, e.line().max(1), kind).with_column(e.column().max(1))
     };
     let raw: File = serde_json::from_str(text).map_err(syntax)?;
     // Where a top-level key is written (the file has each at most once).
@@ -191,9 +194,10 @@ pub fn parse_experiment(text: &str, file: &str) -> Result<Experiment, InputError
     {
         return Err(bad("customer_guarantees", "customer ids of the input", unknown.0.to_string()));
     }
-    raw.network
-        .validate(&ids)
-        .map_err(|why| bad("network", "a plan naming two existing branches per link", why))?;
+    raw.network.validate(&ids).map_err(|why| {
+        let (line, column) = at("network");
+        InputError::new(file, line, InputErrorKind::BadPlan(why)).with_column(column)
+    })?;
     Ok(Experiment {
         scenario,
         settings: Settings {
@@ -264,6 +268,36 @@ mod tests {
         let err = parse_experiment(&format!("{{\"network\": {{\"faults\": [{{\"at_ms\": 1, \"crash\": 9}}]}},\n\"bank\": {BANK}}}"), "x.json")
             .unwrap_err();
         assert!(err.message().contains("branch 9"), "{}", err.message());
+    }
+
+    #[test]
+    fn a_plan_that_cannot_be_followed_says_what_in_plain_words() {
+        for (network, expected) in [
+            (r#"{"drop_percent": 99.99}"#, "expected a whole number from 0 to 255, found 99.99"),
+            (r#"{"faults": [{"at_ms": 1.5, "crash": 1}]}"#, "expected a whole number of 0 or more, found 1.5"),
+            (r#"{"faults": [{"at_ms": -1, "crash": 1}]}"#, "expected a whole number of 0 or more, found -1"),
+            (r#"{"faults": [{"at_ms": 0, "explode": 1}]}"#, "a fault names one of crash, restart"),
+            (r#"{"delay_ms": "fast"}"#, "a delay is a whole number of milliseconds (20) or a range"),
+            (r#"{"drop_percent": 91}"#, "\"network\": drop_percent 91 is above 90"),
+            (
+                r#"{"delay_ms": [5, 1]}"#,
+                "\"network\": the plan has the delay range [5, 1], which starts above its end; write [1, 5]",
+            ),
+            (
+                r#"{"links": [{"between": [1, 2], "delay_ms": 5}, {"between": [2, 1], "delay_ms": 500}]}"#,
+                "\"network\": two link rules name the link between branches 1 and 2 ([1, 2] and [2, 1])",
+            ),
+        ] {
+            let text = format!("{{\n\"network\": {network},\n\"bank\": {BANK}}}");
+            let err = parse_experiment(&text, "x.json").unwrap_err();
+            assert!(err.to_string().starts_with("x.json:2:"), "{err}");
+            // Before: serde's "invalid type: floating point `1.5`, expected
+            // u64" and "no variant of enum Fault found in flattened data",
+            // and "must be a plan naming two existing branches per link"
+            // before every plan error.
+            assert!(err.message().contains(expected), "{network}: {}", err.message());
+            assert!(!err.message().contains("invalid JSON"), "{}", err.message());
+        }
     }
 
     #[test]

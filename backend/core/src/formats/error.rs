@@ -29,6 +29,12 @@ pub enum InputErrorKind {
     /// (the position is in the error's line and column).
     #[error("invalid JSON: {0}")]
     Syntax(String),
+    /// Valid JSON with a value of the wrong kind for its key, in words.
+    #[error("{0}")]
+    WrongKind(String),
+    /// An experiment's network plan that cannot be followed.
+    #[error("\"network\": {0}")]
+    BadPlan(String),
     /// The top level is valid JSON but not an array.
     #[error(
         "the file must be a JSON array of entries `[{{\"type\": ...}}, ...]`, but it is {found}"

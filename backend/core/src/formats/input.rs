@@ -720,7 +720,45 @@ pub(crate) fn strip_position(error: &serde_json::Error) -> String {
         return "trailing characters after the array (an input file holds exactly one JSON array)"
             .to_owned();
     }
-    message
+    in_plain_words(message)
+}
+
+/// serde's words for a value of the wrong kind, in a reader's:
+/// "invalid type: floating point `1.5`, expected u64" becomes "expected a
+/// whole number of 0 or more, found 1.5". Other messages stay as they are.
+fn in_plain_words(message: String) -> String {
+    if message.starts_with("no variant of enum Fault") {
+        return "a fault names one of crash, restart, isolate, rejoin (a branch), cut, heal (two \
+                branches) or set_delay (between and delay_ms), beside its at_ms"
+            .to_owned();
+    }
+    if message.starts_with("data did not match any variant of untagged enum Delay") {
+        return "a delay is a whole number of milliseconds (20) or a range [min, max] ([5, 50])"
+            .to_owned();
+    }
+    let Some(rest) =
+        message.strip_prefix("invalid type: ").or_else(|| message.strip_prefix("invalid value: "))
+    else {
+        return message;
+    };
+    let Some((found, expected)) = rest.rsplit_once(", expected ") else { return message };
+    let expected = match expected {
+        "u8" => "a whole number from 0 to 255",
+        "u16" | "u32" | "u64" | "usize" => "a whole number of 0 or more",
+        "i32" | "i64" => "a whole number",
+        "a sequence" | "an array of length 2" | "a tuple of size 2" => "a list like [1, 2]",
+        e if e.starts_with("struct ") || e == "a map" => "an object {...}",
+        other => other,
+    };
+    // "floating point `1.5`", "integer `-1`", "string \"x\"": the value itself.
+    let found = match found.split_once(' ') {
+        Some(("floating" | "integer" | "boolean", value)) => {
+            value.trim_start_matches("point ").trim_matches('`').to_owned()
+        }
+        Some(("string", value)) => value.to_owned(),
+        _ => found.to_owned(),
+    };
+    format!("expected {expected}, found {found}")
 }
 
 #[cfg(test)]
