@@ -372,6 +372,25 @@ fn customer_without_its_own_branch() {
 }
 
 #[test]
+fn ids_stay_within_what_every_json_reader_holds_exactly() {
+    for (id, found) in [
+        ("9007199254740992", "9007199254740992"),
+        ("\"18446744073709551616\"", "\"18446744073709551616\""),
+    ] {
+        let e = parse_err(&format!(r#"[{{"id": {id}, "type": "branch", "balance": 0}}]"#));
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "input.json:1:9: entry 1: \"id\" must be a whole number up to 9007199254740991 \
+                 (2^53 - 1, the largest every JSON reader holds exactly), found {found}"
+            )
+        );
+    }
+    let s = parse(r#"[{"id": 9007199254740991, "type": "branch", "balance": 0}]"#).unwrap();
+    assert_eq!(s.branches[0].id, BranchId(9007199254740991));
+}
+
+#[test]
 fn duplicate_branch_ids() {
     let e = parse_err(&format!(
         "[\n  {BRANCHES},\n  {{\"id\": 2, \"type\": \"branch\", \"balance\": 400}}\n]"
