@@ -5,9 +5,8 @@ mod common;
 
 use std::time::Duration;
 
-use bank_backend::lab::compare::CompareBudget;
 use bank_backend::lab::examples;
-use bank_backend::lab::limits::Limits;
+use bank_backend::lab::limits::{CompareBudget, Limits};
 use bank_backend::lab::registry::LabsConfig;
 use bank_proto as pb;
 use common::lab_server::{LabFor, WebOrigin};
@@ -456,9 +455,11 @@ fn a_heavy_comparison() -> String {
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_comparison_stops_computing_when_its_client_leaves() {
-    // No budget to stop it: only the client's leaving can.
+type Comparing = tokio::task::JoinHandle<Result<tonic::Response<pb::CompareReply>, tonic::Status>>;
+
+/// A server with no budget for comparisons (only a client's leaving or a
+/// stop can end one), computing [`a_heavy_comparison`] for one lab's call.
+async fn comparing_without_a_budget() -> (WebOrigin, String, Comparing) {
     let compare_budget = CompareBudget { events: u64::MAX, time: Duration::from_secs(600) };
     let origin =
         WebOrigin::start(LabsConfig { compare_budget, ..WebOrigin::config() }, &no_dist()).await;
@@ -467,6 +468,23 @@ async fn a_comparison_stops_computing_when_its_client_leaves() {
     let request = pb::CompareRequest { text: a_heavy_comparison(), ..Default::default() };
     let call = tokio::spawn(async move { lab.compare(request).await });
     wait_until("the comparison starts", || origin.labs.comparisons_running() == 1).await;
+    (origin, owner.lab_id, call)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_comparison_stops_computing_when_its_client_leaves() {
+    let (origin, lab_id, call) = comparing_without_a_budget().await;
+    // One comparison per lab: a viewer cannot queue up the server's CPU
+    // (before, 80 queued calls of one lab held 540 MB and starved others).
+    let demo = examples::find("demo-stale-read").unwrap().text.to_owned();
+    let again = pb::CompareRequest { text: demo, ..Default::default() };
+    let status = origin.lab_client(&lab_id).compare(again.clone()).await.unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted);
+    assert!(status.message().contains("this lab is already comparing"), "{}", status.message());
+    // Another viewer's lab compares meanwhile.
+    let other = origin.open_new().await;
+    let reply = origin.lab_client(&other.lab_id).compare(again).await.unwrap().into_inner();
+    assert!(matches!(reply.result, Some(pb::compare_reply::Result::Comparison(_))));
     // The viewer closes the page. Before, both runs went on to their end
     // (seconds, hundreds of MiB), and a stopping server waited for them.
     call.abort();
@@ -480,14 +498,7 @@ async fn a_comparison_stops_computing_when_its_client_leaves() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stopping_server_does_not_wait_for_a_comparison() {
-    let compare_budget = CompareBudget { events: u64::MAX, time: Duration::from_secs(600) };
-    let origin =
-        WebOrigin::start(LabsConfig { compare_budget, ..WebOrigin::config() }, &no_dist()).await;
-    let owner = origin.open_new().await;
-    let mut lab = origin.lab_client(&owner.lab_id);
-    let request = pb::CompareRequest { text: a_heavy_comparison(), ..Default::default() };
-    let call = tokio::spawn(async move { lab.compare(request).await });
-    wait_until("the comparison starts", || origin.labs.comparisons_running() == 1).await;
+    let (origin, _, call) = comparing_without_a_budget().await;
     // Ctrl-C: before, the server said "stopped" and lived on until both
     // runs had ended.
     let stopped = tokio::time::timeout(Duration::from_secs(5), origin.shutdown()).await;

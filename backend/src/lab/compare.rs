@@ -4,39 +4,21 @@
 //!
 //! On a server it spends everyone's, so [`compare_for`] bounds it: only a
 //! caller with a lab may compare, a scenario is admitted only if its lab
-//! could load it ([`Limits::admit`]), the comparisons run one per core at a
+//! could load it ([`Limits::admit`](crate::lab::limits::Limits::admit)),
+//! each lab has one comparison at a time, the comparisons run one per core at a
 //! time, and each one stops when its client leaves, when the server stops,
-//! or when it has spent its [`CompareBudget`].
+//! or when it has spent its [`CompareBudget`](crate::lab::limits::CompareBudget).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bank_proto as pb;
 use bank_proto::compare::{compare_within, Budget, Refused};
 use tonic::Status;
 
-use crate::lab::limits::Limits;
 use crate::lab::registry::Labs;
-
-/// What one comparison (both runs) may spend on a server.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CompareBudget {
-    /// Simulated events. One holds about 1 KiB until its run ends (100
-    /// branches, 2,000 deposits: 220,000 events, 215 MiB), so this bounds a
-    /// comparison's memory too.
-    pub events: u64,
-    /// Time computing.
-    pub time: Duration,
-}
-
-impl Default for CompareBudget {
-    /// 400,000 events and 20 s: the shipped examples need at most some
-    /// 35,000 events and a fraction of a second.
-    fn default() -> Self {
-        CompareBudget { events: 400_000, time: Duration::from_secs(20) }
-    }
-}
+use crate::lab::Lab;
 
 /// Sets its flag when dropped: with the call's future, when the client
 /// leaves, so that the blocking work it started stops too.
@@ -48,13 +30,21 @@ impl Drop for StopOnDrop {
     }
 }
 
-/// `Lab.Compare` on `labs`' server, within `limits` (the caller's lab's)
-/// and the server's [`CompareBudget`].
+/// `Lab.Compare` for `lab` on `labs`' server: one at a time per lab,
+/// within the lab's limits
+/// and the server's [`CompareBudget`](crate::lab::limits::CompareBudget).
 pub async fn compare_for(
     labs: &Labs,
-    limits: Limits,
+    lab: &Lab,
     request: pb::CompareRequest,
 ) -> Result<pb::CompareReply, Status> {
+    let limits = lab.limits();
+    let Some(comparing) = lab.begin_comparison() else {
+        return Err(Status::resource_exhausted(
+            "this lab is already comparing: its answer comes first (one comparison per lab at \
+             a time)",
+        ));
+    };
     let turn = labs.comparison_turn().await;
     let left = Arc::new(AtomicBool::new(false));
     let _stop_when_the_client_leaves = StopOnDrop(left.clone());
@@ -62,7 +52,7 @@ pub async fn compare_for(
     let labs = labs.clone();
     // Two simulated runs: CPU work, off the async threads.
     let work = tokio::task::spawn_blocking(move || {
-        let _turn = turn;
+        let (_turn, _comparing) = (turn, comparing);
         let started = Instant::now();
         let out_of_time = || started.elapsed() > budget.time;
         let admit = |branches, events| limits.admit(branches, events).map_err(|l| l.0);

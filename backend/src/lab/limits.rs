@@ -4,8 +4,11 @@
 //! of branch servers and its own history in memory, so it caps how many
 //! labs run at once ([`LabsConfig`](super::registry::LabsConfig)), and, per
 //! lab, the branches and scripted events of a scenario and the events a run
-//! may record ([`Limits`]). A refusal is gRPC `RESOURCE_EXHAUSTED` with a
+//! may record ([`Limits`]), and what one comparison may spend ([`CompareBudget`]).
+//! A refusal is gRPC `RESOURCE_EXHAUSTED` with a
 //! message that names the limit, its flag, and what the viewer can do.
+
+use std::time::Duration;
 
 use thiserror::Error;
 use tonic::Status;
@@ -33,6 +36,25 @@ pub const HISTORY_BYTES_PER_EVENT: usize = 336;
 impl Default for Limits {
     fn default() -> Self {
         Limits { max_branches: 100, max_events: 10_000, max_history: 200_000 }
+    }
+}
+
+/// What one comparison (both runs) may spend on a server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CompareBudget {
+    /// Simulated events. One holds about 1 KiB until its run ends (100
+    /// branches, 2,000 deposits: 220,000 events, 215 MiB), so this bounds a
+    /// comparison's memory too.
+    pub events: u64,
+    /// Time computing.
+    pub time: Duration,
+}
+
+impl Default for CompareBudget {
+    /// 400,000 events and 20 s: the shipped examples need at most some
+    /// 35,000 events and a fraction of a second.
+    fn default() -> Self {
+        CompareBudget { events: 400_000, time: Duration::from_secs(20) }
     }
 }
 

@@ -113,6 +113,19 @@ pub struct Lab {
     external: Option<Arc<ExternalCluster>>,
     /// What a scenario and a run may use.
     limits: Limits,
+    /// Set while a `Lab.Compare` of this lab waits or computes: one at a
+    /// time per lab, so one viewer cannot queue up the server's CPU.
+    comparing: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// This lab's one comparison, waiting or computing; dropped when it ends.
+#[derive(Debug)]
+pub struct Comparing(Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for Comparing {
+    fn drop(&mut self) {
+        self.0.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// Why [`Lab::load_checked`] did not load a scenario.
@@ -198,6 +211,7 @@ impl Lab {
             closed: Shutdown::new(),
             external: None,
             limits: Limits::default(),
+            comparing: Arc::default(),
         }
     }
 
@@ -208,6 +222,14 @@ impl Lab {
 
     pub fn limits(&self) -> Limits {
         self.limits
+    }
+
+    /// The lab's turn to compare, unless a comparison of it is still
+    /// waiting or computing.
+    pub fn begin_comparison(&self) -> Option<Comparing> {
+        use std::sync::atomic::Ordering;
+        let free = self.comparing.compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst);
+        free.is_ok().then(|| Comparing(self.comparing.clone()))
     }
 
     /// A lab that runs every scenario on `cluster`'s branch processes.

@@ -36,11 +36,10 @@ use bank_proto as pb;
 use tonic::metadata::MetadataMap;
 use tonic::Status;
 
-use crate::lab::compare::CompareBudget;
 use crate::lab::examples::{self, Example};
 use crate::lab::instance::{BadId, Instance, WireIds};
 use crate::lab::key::LabKey;
-use crate::lab::limits::{too_many_labs, Limits};
+use crate::lab::limits::{too_many_labs, CompareBudget, Limits};
 use crate::lab::Lab;
 
 /// The metadata header that names the lab of a call (its lab id or its
