@@ -32,6 +32,59 @@ fn stdout(o: &Output) -> String {
 }
 
 #[test]
+fn a_port_in_use_or_a_cluster_not_started_is_unavailable_not_an_internal_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let seed = repo("examples/seed-test-1.json");
+    let seed = seed.to_str().unwrap();
+    // Before: status 70, "internal error".
+    for args in [
+        vec!["serve", "--addr", &addr],
+        vec!["branch", "--id", "1", "--listen", &addr, "--peers", "2=127.0.0.1:1"],
+        vec!["run", seed, "--base-port", &port.to_string()],
+    ] {
+        let out = bank(&args);
+        assert_eq!(out.status.code(), Some(69), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("Address already in use"), "{}", stderr(&out));
+        assert!(!stderr(&out).contains("internal error"), "{}", stderr(&out));
+    }
+    drop(taken);
+    let dir = scratch("cluster-down");
+    let cluster = dir.join("cluster.toml");
+    let branches =
+        "[[branch]]\nid = 1\naddr = \"127.0.0.1:1\"\n[[branch]]\nid = 2\naddr = \"127.0.0.1:2\"\n";
+    std::fs::write(&cluster, branches).unwrap();
+    let out = bank(&[
+        "run",
+        repo("examples/seed-test-1.json").to_str().unwrap(),
+        "--cluster",
+        cluster.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(69), "{}", stderr(&out));
+    assert!(stderr(&out).contains("branch 1 (127.0.0.1:1) is not available"), "{}", stderr(&out));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_store_that_is_a_fifo_is_refused_at_once_as_the_users_mistake() {
+    let dir = scratch("fifo-store");
+    let made = Command::new("mkfifo").arg(dir.join("branch-1.log")).status().unwrap();
+    assert!(made.success());
+    // Before: status 70 "internal error" here, and `bank branch` blocked
+    // opening the FIFO, deaf to SIGTERM.
+    let out = bank(&[
+        "run",
+        repo("examples/seed-test-1.json").to_str().unwrap(),
+        "--data-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(73), "{}", stderr(&out));
+    assert!(stderr(&out).contains("branch-1.log is not a regular file"), "{}", stderr(&out));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn a_balance_past_the_maximum_is_printed_exactly_and_warned_about() {
     // Branch 1 accepts a deposit of 1; branch 2, already at the maximum,
     // applies it too (replicas must agree), and passes the maximum.
@@ -321,6 +374,76 @@ fn sim_runs_the_seeds_it_says_even_past_the_largest_and_refuses_none() {
     let none = bank(&["sim", demo, "--seeds", "0"]);
     assert_eq!(none.status.code(), Some(2), "{}", stderr(&none));
     assert!(stderr(&none).contains("--seeds"), "{}", stderr(&none));
+    // Before: "number too large to fit in target type".
+    let past = bank(&["sim", demo, "--seed", "18446744073709551616"]);
+    assert_eq!(past.status.code(), Some(2), "{}", stderr(&past));
+    assert!(
+        stderr(&past).contains(
+            "`18446744073709551616` is not a seed: give a whole number from 0 to \
+             18446744073709551615"
+        ),
+        "{}",
+        stderr(&past)
+    );
+}
+
+#[test]
+fn sim_shows_progress_and_ctrl_c_prints_the_totals_so_far() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+    use std::sync::mpsc;
+    // A million seeds of the busy bank: hours, unless interrupted.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bank"))
+        .args([
+            "sim",
+            repo("examples/busy-bank.json").to_str().unwrap(),
+            "--seeds",
+            "1000000",
+            "--seed",
+            "0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // stderr is not a terminal: a progress line after a second, then one
+    // every ten. The handler for Ctrl-C is in place before the first seed.
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut stderr = BufReader::new(stderr);
+        let mut line = String::new();
+        let _ = stderr.read_line(&mut line);
+        let _ = tx.send(line.clone());
+        let mut rest = String::new();
+        let _ = stderr.read_to_string(&mut rest);
+        let _ = tx.send(rest);
+    });
+    let Ok(line) = rx.recv_timeout(Duration::from_secs(60)) else {
+        let _ = child.kill();
+        panic!("bank sim showed no progress within 60 s");
+    };
+    assert!(line.contains(" of 1000000 seeds, "), "{line}");
+    assert!(line.contains("Ctrl-C prints the totals so far"), "{line}");
+    let mut stdout = child.stdout.take().unwrap();
+    let sent = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(sent.success());
+    let status = wait_timeout(child, Duration::from_secs(60)).expect("ends after Ctrl-C");
+    let mut out = String::new();
+    stdout.read_to_string(&mut out).unwrap();
+    let rest = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    // Before: killed by the signal, nothing printed.
+    assert_eq!(status.code(), Some(130), "{out}{rest}");
+    let ran: u64 = out.split(' ').next().unwrap().parse().unwrap_or_else(|_| panic!("{out}"));
+    assert!(ran >= 1 && ran < 1_000_000, "{out}");
+    assert!(out.contains(&format!("{ran} seeds of ")), "{out}");
+    assert!(out.contains(&format!("of {ran} seeds (")), "totals are of the seeds that ran: {out}");
+    assert!(
+        rest.ends_with(&format!(
+            "interrupted: after {ran} of 1000000 seeds (the next was {ran})\n"
+        )),
+        "{rest}"
+    );
 }
 
 #[test]

@@ -149,7 +149,7 @@ pub struct RunArgs {
     pub guarantees: Option<Guarantees>,
 
     /// Seed of every random delay and loss [default: the experiment's, else 0].
-    #[arg(long)]
+    #[arg(long, value_parser = parse_seed)]
     pub seed: Option<u64>,
 
     /// Directory for the branches' durable stores [default: a temporary
@@ -219,6 +219,13 @@ pub struct RunArgs {
     /// wait for busy branches to become quiet between phases and at the end.
     #[arg(long, default_value = "10", value_parser = parse_seconds)]
     pub request_timeout: std::time::Duration,
+}
+
+/// A seed: any whole number a u64 holds, said so when it is not one
+/// (clap's words were "number too large to fit in target type").
+fn parse_seed(s: &str) -> Result<u64, String> {
+    s.parse()
+        .map_err(|_| format!("`{s}` is not a seed: give a whole number from 0 to {}", u64::MAX))
 }
 
 /// A positive number of seconds, at most a day.
@@ -470,7 +477,7 @@ pub struct SimArgs {
     pub seeds: u64,
 
     /// The first seed [default: the experiment's, else 0].
-    #[arg(long)]
+    #[arg(long, value_parser = parse_seed)]
     pub seed: Option<u64>,
 
     /// Session guarantees: all, none, course, or a list like ryw,mr

@@ -14,6 +14,7 @@
 //! | 3 | `run` completed, but some requests failed (a branch was down, cut off or not ready in time) or a branch's final state could not be read (the output is printed without it); stderr lists them |
 //! | 65 | bad input file, cluster file or setting (EX_DATAERR) |
 //! | 66 | the input, history or cluster file cannot be read, or is not a regular file (EX_NOINPUT) |
+//! | 69 | an address or a branch the command needs is not available: a port already in use, or branches of a cluster file that refuse connections (EX_UNAVAILABLE) |
 //! | 70 | internal failure (EX_SOFTWARE): a bug, never a user's mistake |
 //! | 73 | an output cannot be created or written: `--history`, `--out-dir`, `--data-dir`, stdout (a full disk) (EX_CANTCREAT) |
 //! | 130 | interrupted by Ctrl-C (128 + SIGINT) |
@@ -38,6 +39,8 @@ const EXIT_FAILED_REQUESTS: u8 = 3;
 const EXIT_BAD_INPUT: u8 = 65;
 /// Exit status when the input file cannot be read (EX_NOINPUT).
 const EXIT_NO_INPUT: u8 = 66;
+/// Exit status when an address or branch is not available (EX_UNAVAILABLE).
+const EXIT_UNAVAILABLE: u8 = 69;
 /// Exit status for an internal failure (EX_SOFTWARE).
 const EXIT_INTERNAL: u8 = 70;
 /// Exit status when an output file or directory cannot be created (EX_CANTCREAT).
@@ -63,11 +66,17 @@ pub enum Failure {
     /// Something that should have worked did not (status 70), reported as
     /// an internal error.
     Internal(anyhow::Error),
+    /// The machine did not give what the command needs: a port in use, a
+    /// branch that refuses connections (status 69). Not a bug.
+    Unavailable(anyhow::Error),
     /// A file or directory the user named for output (`--history`,
     /// `--out-dir`, `--data-dir`) cannot be created or written (status 73).
     Unwritable(anyhow::Error),
     /// Ctrl-C stopped the run; the cluster was shut down (status 130).
     Interrupted,
+    /// Ctrl-C stopped a computation, which printed what it had; this says
+    /// what was left undone (status 130).
+    InterruptedAfter(String),
     /// The run completed and its output is printed, but some requests
     /// failed with a fault; the summary is printed already (status 3).
     FailedRequests,
@@ -103,12 +112,20 @@ impl Failure {
                 eprintln!("internal error: {e:#}");
                 EXIT_INTERNAL
             }
+            Failure::Unavailable(e) => {
+                eprintln!("error: {e:#}");
+                EXIT_UNAVAILABLE
+            }
             Failure::Unwritable(e) => {
                 eprintln!("error: {e:#}");
                 EXIT_CANT_CREATE
             }
             Failure::Interrupted => {
                 eprintln!("interrupted: cluster stopped");
+                EXIT_INTERRUPTED
+            }
+            Failure::InterruptedAfter(what) => {
+                eprintln!("interrupted: {what}");
                 EXIT_INTERRUPTED
             }
             Failure::FailedRequests => EXIT_FAILED_REQUESTS,
@@ -129,9 +146,27 @@ impl From<ClusterFileError> for Failure {
     }
 }
 
-/// `?` on an `anyhow::Result` inside a command: an internal failure.
+/// `?` on an `anyhow::Result` inside a command: an internal failure,
+/// unless what failed underneath is an address in use or a connection
+/// refused, which the user can fix (another server on the port, branches
+/// not started).
 impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Self {
-        Failure::Internal(e)
+        use std::io::ErrorKind;
+        let unavailable = e.chain().any(|cause| {
+            cause.downcast_ref::<std::io::Error>().is_some_and(|io| {
+                matches!(
+                    io.kind(),
+                    ErrorKind::AddrInUse
+                        | ErrorKind::AddrNotAvailable
+                        | ErrorKind::ConnectionRefused
+                )
+            })
+        });
+        if unavailable {
+            Failure::Unavailable(e)
+        } else {
+            Failure::Internal(e)
+        }
     }
 }

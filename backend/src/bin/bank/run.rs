@@ -88,6 +88,19 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     }
     if let Some(dir) = &args.data_dir {
         writable_dir(dir, "--data-dir")?;
+        // A branch's store that is a FIFO or a device would block or never
+        // end: said here, as the user's mistake, not later as a failed start.
+        for branch in &scenario.branches {
+            let store = bank_backend::branch::store::Store::path(dir, branch.id);
+            if std::fs::metadata(&store).is_ok_and(|m| !m.is_file()) {
+                return Err(Failure::Unwritable(anyhow::anyhow!(
+                    "--data-dir {}: {} is not a regular file (a directory, FIFO or device); \
+                     move it away",
+                    dir.display(),
+                    store.display()
+                )));
+            }
+        }
     }
 
     let mut config = ClusterConfig::for_scenario(&scenario);
@@ -179,6 +192,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
 /// (JavaScript's, Python's `json`) round.
 fn past_the_maximum(record: &bank_core::RunRecord) -> Option<String> {
     let max = bank_core::Cents::MAX;
+    let over = record.branches.iter().filter(|b| b.balance > max).count();
     let branch = record.branches.iter().filter(|b| b.balance > max).max_by_key(|b| b.balance);
     let answer = record
         .customers
@@ -188,7 +202,10 @@ fn past_the_maximum(record: &bank_core::RunRecord) -> Option<String> {
         .filter(|b| *b > max)
         .max();
     let (what, highest) = match (branch, answer) {
-        (Some(b), _) => (format!("branch {} ends with", b.id.0), b.balance),
+        (Some(b), _) if over == 1 => (format!("branch {} ends with", b.id.0), b.balance),
+        (Some(b), _) => {
+            (format!("{over} branches end above the maximum; branch {} with", b.id.0), b.balance)
+        }
         (None, Some(balance)) => ("an answer shows".to_owned(), balance),
         (None, None) => return None,
     };
@@ -300,6 +317,15 @@ async fn run_on_external(
         r = work => r.map_err(|e| match e {
             // The input and the cluster file disagree: the user's to fix.
             RunError::Cluster(message) => Failure::BadInput(message),
+            // A branch of the cluster file does not answer: started? the
+            // right address? Not a bug of this program.
+            RunError::Rpc { branch, status } if status.code() == tonic::Code::Unavailable => {
+                Failure::Unavailable(anyhow::anyhow!(
+                    "{branch} is not available ({}): start the branch processes of the \
+                     cluster file first (`bank branch`), or check their addresses",
+                    status.message()
+                ))
+            }
             e => anyhow::Error::new(e).context("running the customers on the cluster").into(),
         }),
         _ = tokio::signal::ctrl_c() => Err(Failure::Interrupted),

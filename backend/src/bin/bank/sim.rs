@@ -61,10 +61,15 @@ pub fn sim(args: SimArgs) -> Result<(), Failure> {
     let mut broken: Option<(u64, String)> = None;
     let mut events = 0u64;
     let mut faulted = Faulted::default();
-    let progress = std::io::stderr().is_terminal() && args.seeds >= 1000;
+    let mut progress = Progress::new(started);
+    let stop = crate::runtime::interrupt_flag()?;
+    let mut ran = 0u64;
     // Seeds after the largest wrap around to 0: `--seeds` is how many run.
     let seeds = (0..args.seeds).map(|i| first.wrapping_add(i));
     for (i, seed) in seeds.enumerate() {
+        if stop.load(std::sync::atomic::Ordering::SeqCst) {
+            break;
+        }
         let config = SimConfig { seed, ..base.clone() };
         let demo::Checked { run, history, report } = demo::run_checked(&scenario, &config)
             .map_err(|e| Failure::bad_input(format!("{source}, seed {seed}: {e}")))?;
@@ -83,25 +88,25 @@ pub fn sim(args: SimArgs) -> Result<(), Failure> {
         if broken.is_none() {
             broken = report.broken_promises().next().map(|v| (seed, v.explanation.clone()));
         }
-        if progress && i % 1000 == 999 {
-            eprint!("\r{} of {} seeds", i + 1, args.seeds);
-        }
+        ran += 1;
+        progress.after(ran, args.seeds);
     }
-    if progress {
-        eprintln!();
+    progress.done();
+    if ran == 0 {
+        return Err(Failure::InterruptedAfter("before the first seed had run".into()));
     }
     let secs = started.elapsed().as_secs_f64().max(1e-9);
-    let rate = args.seeds as f64 / secs;
+    let rate = ran as f64 / secs;
     // A slow schedule's rate would round to "0 schedules/s".
     let pace = if rate < 10.0 {
-        format!("{:.2} s per schedule", secs / args.seeds as f64)
+        format!("{:.2} s per schedule", secs / ran as f64)
     } else {
         format!("{rate:.0} schedules/s")
     };
     outln!(
         "{} seeds of {} ({} propagation, guarantees {guarantees}) in {:.2} s: \
          {pace}, {:.0} events/s",
-        args.seeds,
+        ran,
         source,
         experiment::propagation_name(base.propagation),
         secs,
@@ -118,20 +123,26 @@ pub fn sim(args: SimArgs) -> Result<(), Failure> {
             "  {on} {:<22} {:>6} of {} seeds ({})",
             anomaly.to_string(),
             n,
-            args.seeds,
+            ran,
             anomaly.nickname()
         )?;
     }
-    if let Some(line) = faulted.line(args.seeds) {
+    if let Some(line) = faulted.line(ran) {
         outln!("{line}")?;
     }
-    match broken {
-        None => Ok(()),
-        Some((seed, explanation)) => {
-            outln!("BROKEN PROMISE at seed {seed}: {explanation}")?;
-            Err(Failure::Violations)
-        }
+    if let Some((seed, explanation)) = broken {
+        outln!("BROKEN PROMISE at seed {seed}: {explanation}")?;
+        return Err(Failure::Violations);
     }
+    if ran < args.seeds {
+        // The totals above are of the seeds that ran, and say so.
+        return Err(Failure::InterruptedAfter(format!(
+            "after {ran} of {} seeds (the next was {})",
+            args.seeds,
+            first.wrapping_add(ran)
+        )));
+    }
+    Ok(())
 }
 
 /// Customer requests that failed with a fault (a branch down or cut off,
@@ -175,5 +186,50 @@ impl Faulted {
              {what}){all}",
             "Failed requests", self.requests, self.of, self.seeds
         ))
+    }
+}
+
+/// Progress on stderr while seeds run, once a run takes more than a
+/// second: on a terminal one line rewritten four times a second, else a
+/// line every ten seconds (a log, a CI job).
+struct Progress {
+    started: Instant,
+    terminal: bool,
+    /// When it was last printed, if it was.
+    shown: Option<Instant>,
+}
+
+impl Progress {
+    fn new(started: Instant) -> Progress {
+        Progress { started, terminal: std::io::stderr().is_terminal(), shown: None }
+    }
+
+    fn after(&mut self, ran: u64, of: u64) {
+        let now = Instant::now();
+        let every = if self.terminal { 0.25 } else { 10.0 };
+        let due = match self.shown {
+            None => now.duration_since(self.started).as_secs_f64() >= 1.0,
+            Some(last) => now.duration_since(last).as_secs_f64() >= every,
+        };
+        if !due || ran == of {
+            return;
+        }
+        self.shown = Some(now);
+        let line = format!(
+            "{ran} of {of} seeds, {:.0} s (Ctrl-C prints the totals so far)",
+            now.duration_since(self.started).as_secs_f64()
+        );
+        if self.terminal {
+            eprint!("\r{line}");
+        } else {
+            eprintln!("{line}");
+        }
+    }
+
+    /// Ends the rewritten line, so that what follows starts on its own.
+    fn done(&self) {
+        if self.terminal && self.shown.is_some() {
+            eprintln!();
+        }
     }
 }

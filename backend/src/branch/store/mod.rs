@@ -103,6 +103,11 @@ pub enum StoreError {
     TooLarge { path: PathBuf, len: usize },
 }
 
+/// The largest store file read back (1 GiB): a branch stores at most some
+/// millions of writes of a few dozen bytes; anything larger is not a store,
+/// and is refused rather than read into memory.
+pub const MAX_STORE_BYTES: u64 = 1 << 30;
+
 impl Store {
     /// The store file of `branch` in `dir`.
     pub fn path(dir: &Path, branch: BranchId) -> PathBuf {
@@ -121,6 +126,31 @@ impl Store {
     ) -> io::Result<(Store, Vec<StoredWrite>)> {
         std::fs::create_dir_all(dir)?;
         let path = Store::path(dir, branch);
+        // Checked before opening: opening a FIFO blocks, and reading a
+        // device (a link to /dev/zero) never ends.
+        if let Ok(meta) = std::fs::metadata(&path) {
+            if !meta.is_file() {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "{} is not a regular file (a directory, FIFO or device); a store is a \
+                         file this program wrote: move it away",
+                        path.display()
+                    ),
+                ));
+            }
+            if meta.len() > MAX_STORE_BYTES {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "{} holds {} bytes, more than a store may ({MAX_STORE_BYTES}): it is not \
+                         one this program wrote",
+                        path.display(),
+                        meta.len()
+                    ),
+                ));
+            }
+        }
         let mut file = DiskFile::open(&path)?;
         let syncer = file.syncer();
         let (writes, end, clock_reserved) = if fresh {

@@ -295,3 +295,21 @@ fn clock_reservations_survive_reopening_between_the_writes() {
     store.clear().unwrap();
     assert_eq!(store.clock_reserved(), 0);
 }
+
+#[test]
+fn a_store_that_is_not_a_regular_file_is_refused_without_opening_it() {
+    let dir = TestDir::new("special");
+    std::fs::create_dir_all(&dir.0).unwrap();
+    // A link to /dev/zero: before, read until memory ran out (24 GB).
+    std::os::unix::fs::symlink("/dev/zero", dir.log()).unwrap();
+    for fresh in [false, true] {
+        let e = Store::open(&dir.0, BranchId(1), fresh).expect_err("refused");
+        assert!(e.to_string().contains("is not a regular file"), "{e}");
+    }
+    // A FIFO: before, opening it blocked forever (and SIGTERM with it).
+    std::fs::remove_file(dir.log()).unwrap();
+    let made = std::process::Command::new("mkfifo").arg(dir.log()).status().unwrap();
+    assert!(made.success());
+    let e = Store::open(&dir.0, BranchId(1), false).expect_err("refused");
+    assert!(e.to_string().contains("is not a regular file"), "{e}");
+}
