@@ -26,7 +26,7 @@ pub struct Cents(pub i64);
 /// Why a piece of text is not an amount of money.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {
-    #[error("`{0}` is not a number")]
+    #[error("`{0}` is not an amount like 400 or 400.50 (digits, a point, at most two decimals)")]
     NotANumber(String),
     #[error("`{0}` is negative; amounts must be zero or more")]
     Negative(String),

@@ -372,6 +372,19 @@ fn customer_without_its_own_branch() {
 }
 
 #[test]
+fn a_null_amount_is_pointed_at() {
+    let e = parse_err(
+        r#"[{"id": 1, "type": "customer", "events": [{"interface": "deposit", "money": null, "id": 1, "dest": 1}]},
+            {"id": 1, "type": "branch", "balance": 0}]"#,
+    );
+    assert_eq!(
+        e.to_string(),
+        "input.json:1:77: customer 1, event 1: \"money\" must be an amount like 400 or 400.5 (a \
+         deposit or withdraw needs one), found null"
+    );
+}
+
+#[test]
 fn ids_stay_within_what_every_json_reader_holds_exactly() {
     for (id, found) in [
         ("9007199254740992", "9007199254740992"),

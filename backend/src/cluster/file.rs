@@ -344,8 +344,8 @@ balance = "12.05"
                 "[[branch]]\nid = 1\naddr = \"h:1\"\nbalance = 92233720368547758.07\n",
                 "cluster.toml:4:11: branch 1: balance: `92233720368547758.07` is above the maximum",
             ),
-            ("[[branch]]\nid = 1\naddr = \"h:1\"\nbalance = 1e3\n", "is not a number"),
-            ("[[branch]]\nid = 1\naddr = \"h:1\"\nbalance = nan\n", "is not a number"),
+            ("[[branch]]\nid = 1\naddr = \"h:1\"\nbalance = 1e3\n", "is not an amount like 400"),
+            ("[[branch]]\nid = 1\naddr = \"h:1\"\nbalance = nan\n", "is not an amount like 400"),
             ("token = \"x\"\n", "no branches"),
             ("[[branch]\n", "cluster.toml:1:"),
         ];

@@ -33,7 +33,9 @@ use serde_json::value::RawValue;
 
 use crate::branch::PropagationMode;
 use crate::formats::position::LineIndex;
-use crate::formats::{find_duplicate_key, parse_input, strip_position, InputError, InputErrorKind};
+use crate::formats::{
+    find_duplicate_key, parse_input, strip_position, strip_position_in, InputError, InputErrorKind,
+};
 use crate::guarantees::Guarantees;
 use crate::ids::CustomerId;
 use crate::network::NetworkPlan;
@@ -123,7 +125,9 @@ pub fn parse_experiment(text: &str, file: &str) -> Result<Experiment, InputError
     // serde_json counts columns from 0 at the end of a line: 1-based here.
     let syntax = |e: serde_json::Error| {
         let kind = match e.classify() {
-            serde_json::error::Category::Data => InputErrorKind::WrongKind(strip_position(&e)),
+            serde_json::error::Category::Data => {
+                InputErrorKind::WrongKind(strip_position_in(&e, text))
+            }
             _ => InputErrorKind::Syntax(strip_position(&e)),
         };
         InputError::new(file, e.line().max(1), kind).with_column(e.column().max(1))

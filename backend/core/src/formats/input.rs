@@ -485,15 +485,24 @@ impl<'a> Reader<'a> {
             "withdraw" => Op::Withdraw,
             _ => return Err(self.at(value, InputErrorKind::UnknownInterface(name))),
         };
-        match fields.get("money") {
-            None => Err(self.on_line(
+        match (fields.get("money"), fields.map.get("money")) {
+            (Some(money), _) => Ok(write(self.money(money, "money")?)),
+            // `"money": null`: pointed at, as any other bad amount.
+            (None, Some(null)) => Err(self.at(
+                null,
+                InputErrorKind::BadValue {
+                    key: "money",
+                    expected: "an amount like 400 or 400.5 (a deposit or withdraw needs one)",
+                    found: "null".to_owned(),
+                },
+            )),
+            (None, None) => Err(self.on_line(
                 line,
                 InputErrorKind::MissingKey {
                     key: "money",
                     hint: " (a deposit or withdraw needs an amount)",
                 },
             )),
-            Some(money) => Ok(write(self.money(money, "money")?)),
         }
     }
 
@@ -730,6 +739,36 @@ pub(crate) fn strip_position(error: &serde_json::Error) -> String {
             .to_owned();
     }
     in_plain_words(message)
+}
+
+/// [`strip_position`], with a number shown as `text` writes it: serde
+/// shows the float it read instead (`1e3` as 1000.0, 18446744073709551616
+/// as 1.8446744073709552e19), which is not what the reader looks for.
+pub(crate) fn strip_position_in(error: &serde_json::Error, text: &str) -> String {
+    let message = strip_position(error);
+    if !error.to_string().starts_with("invalid type: floating point") {
+        return message;
+    }
+    let (Some(literal), Some((head, _))) =
+        (number_ending_at(text, error.line(), error.column()), message.rsplit_once(", found "))
+    else {
+        return message;
+    };
+    let too_large = literal.bytes().all(|b| b.is_ascii_digit());
+    let hint = if too_large { " (more than 18446744073709551615)" } else { "" };
+    format!("{head}, found {literal}{hint}")
+}
+
+/// The number that ends at 1-based `line` and `column` (its last byte),
+/// as serde_json reports a number of the wrong kind.
+fn number_ending_at(text: &str, line: usize, column: usize) -> Option<&str> {
+    let start = text.split_inclusive('\n').take(line.checked_sub(1)?).map(str::len).sum::<usize>();
+    let end = start.checked_add(column)?;
+    let before = text.get(..end)?;
+    let number = |b: u8| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E');
+    let first = before.bytes().rposition(|b| !number(b)).map_or(0, |i| i + 1);
+    let literal = &before[first..];
+    literal.bytes().next().is_some_and(|b| b.is_ascii_digit() || b == b'-').then_some(literal)
 }
 
 /// serde's words for a value of the wrong kind, in a reader's:

@@ -44,7 +44,7 @@ mod testutil;
 
 pub(crate) use duplicate_keys::find_duplicate_key;
 pub use error::{InputError, InputErrorKind};
-pub(crate) use input::strip_position;
+pub(crate) use input::{strip_position, strip_position_in};
 pub use json::Json;
 pub use limits::{MAX_BRANCHES, MAX_CUSTOMERS, MAX_EVENTS};
 pub use options::{OutputFormat, OutputOptions, P2bPart, Spelling};

@@ -5,12 +5,17 @@
 //!
 //! * Each branch is listed once.
 //! * A write id is issued by at most one operation, and only by one that
-//!   succeeded (a failed deposit made no write).
+//!   succeeded (a failed deposit made no write); every successful deposit
+//!   or withdrawal names its write.
 //! * A branch applies a write at most once.
 //! * A write a branch applied is its operation's kind and amount, and, if
 //!   the session was told its write id, that id.
 //! * A read observed only writes its branch applied (a branch never
-//!   forgets one: it stores each write before applying it).
+//!   forgets one: it stores each write before applying it), and they are
+//!   the first ones it applied (it applies one write at a time and answers
+//!   between them); its answer is the branch's balance right after them.
+//! * A successful deposit or withdrawal answers with its branch's balance
+//!   right after its write.
 //! * A branch's balances follow from the writes it applied: each
 //!   `balance_after` is the one before it plus the deposit or minus the
 //!   withdrawal, and the branch's `balance` is the last of them.
@@ -67,7 +72,17 @@ pub(super) fn check(history: &History) -> Result<(), Inconsistent> {
     for (s, session) in history.sessions.iter().enumerate() {
         for (o, op) in session.ops.iter().enumerate() {
             ops.entry((session.customer, op.event)).or_default().push((s, o));
-            let Some(write) = op.write else { continue };
+            let Some(write) = op.write else {
+                if op.ok && op.op != OpKind::Query {
+                    let message = format!(
+                        "a successful {} made a write, and its answer names it; this one has \
+                         no \"write\"",
+                        op.op
+                    );
+                    return at(op_path(s, o), message);
+                }
+                continue;
+            };
             if !op.ok {
                 let message = format!(
                     "a failed {} made no write, yet names {write}; a failed operation has \
@@ -88,6 +103,10 @@ pub(super) fn check(history: &History) -> Result<(), Inconsistent> {
     }
     let op_at = |(s, o): (usize, usize)| -> &OpRecord { &history.sessions[s].ops[o] };
     let mut applied_sets = HashMap::<BranchId, WriteSet>::new();
+    // Each branch's applied writes by id (their place in its order), and
+    // its balance before the first of them.
+    let mut positions = HashMap::<BranchId, HashMap<WriteId, usize>>::new();
+    let mut starts = HashMap::<BranchId, i128>::new();
     for (b, branch) in history.branches.iter().enumerate() {
         let mut applied = HashMap::<WriteId, usize>::new();
         let mut before: Option<i128> = None;
@@ -140,6 +159,9 @@ pub(super) fn check(history: &History) -> Result<(), Inconsistent> {
                 }
             }
             let after = i128::from(entry.balance_after.0);
+            if e == 0 {
+                starts.insert(branch.id, after - effect);
+            }
             if let Some(before) = before.filter(|b| b + effect != after) {
                 let message = format!(
                     "after {} of {}, branch {}'s balance {} is not the balance before it ({}) \
@@ -157,6 +179,8 @@ pub(super) fn check(history: &History) -> Result<(), Inconsistent> {
             before = Some(after);
         }
         applied_sets.insert(branch.id, branch.applied.iter().map(|a| a.write).collect());
+        starts.entry(branch.id).or_insert(i128::from(branch.balance.0));
+        positions.insert(branch.id, applied);
         if let Some(last) = branch.applied.last().filter(|l| l.balance_after != branch.balance) {
             let path = JsonPath::default().key("branches").at(b).key("balance");
             let message = format!(
@@ -168,9 +192,14 @@ pub(super) fn check(history: &History) -> Result<(), Inconsistent> {
         }
     }
     // A read answers from what its branch had applied, and a branch never
-    // forgets a write it applied (it stores each one first).
+    // forgets a write it applied (it stores each one first). Reads that
+    // passed are kept, per branch, with how many writes they observed.
+    let mut reads = HashMap::<BranchId, Vec<(u64, usize, usize)>>::new();
     for (s, session) in history.sessions.iter().enumerate() {
         for (o, op) in session.ops.iter().enumerate() {
+            if let (Some(write), true) = (op.write, op.ok) {
+                answers_after_its_write(history, &branches, &positions, op, write, op_path(s, o))?;
+            }
             let (Some(observed), Some(applied)) = (&op.observed, applied_sets.get(&op.branch))
             else {
                 continue;
@@ -182,7 +211,82 @@ pub(super) fn check(history: &History) -> Result<(), Inconsistent> {
                 );
                 return at(op_path(s, o).key("observed"), message);
             }
+            reads.entry(op.branch).or_default().push((observed.len(), s, o));
         }
+    }
+    for (id, mut reads) in reads {
+        let branch = &history.branches[branches[&id]];
+        reads.sort_unstable();
+        // The branch's first `k` writes, grown read by read: each read
+        // costs the ranges of its observed set, not its size.
+        let mut prefix = WriteSet::new();
+        let mut next = 0;
+        for (k, s, o) in reads {
+            while (next as u64) < k {
+                prefix.insert(branch.applied[next].write);
+                next += 1;
+            }
+            let op = &history.sessions[s].ops[o];
+            let observed = op.observed.as_ref().expect("kept only reads with an observed set");
+            if !prefix.contains_all(observed) {
+                // Observed as many writes as the first `k`, not those: one
+                // of the first `k` is missing, and a later one is there.
+                let skipped = branch.applied[..next]
+                    .iter()
+                    .position(|a| !observed.contains(&a.write))
+                    .expect("equal counts, different sets");
+                let message = format!(
+                    "the {} at branch {} observed {} but not {}, which the branch applied \
+                     before it (applied[{skipped}]): a branch answers from the writes it applied \
+                     so far, in their order",
+                    op.op,
+                    id.0,
+                    prefix.first_missing_from(observed, 1)[0],
+                    branch.applied[skipped].write,
+                );
+                return at(op_path(s, o).key("observed"), message);
+            }
+            let had = match next {
+                0 => starts[&id],
+                n => i128::from(branch.applied[n - 1].balance_after.0),
+            };
+            if op.ok && i128::from(op.balance.0) != had {
+                let message = format!(
+                    "the {} at branch {} answered {}, but the branch's balance after the {k} \
+                     write{} it observed is {}",
+                    op.op,
+                    id.0,
+                    op.balance,
+                    if k == 1 { "" } else { "s" },
+                    crate::money::Cents(had as i64)
+                );
+                return at(op_path(s, o).key("balance"), message);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A successful write answers with its branch's balance right after it,
+/// when the history holds that branch's apply order with the write in it
+/// (a page may export before the branch's apply has reached it).
+fn answers_after_its_write(
+    history: &History,
+    branches: &HashMap<BranchId, usize>,
+    positions: &HashMap<BranchId, HashMap<WriteId, usize>>,
+    op: &OpRecord,
+    write: WriteId,
+    path: JsonPath,
+) -> Result<(), Inconsistent> {
+    let Some(&e) = positions.get(&op.branch).and_then(|p| p.get(&write)) else { return Ok(()) };
+    let branch = &history.branches[branches[&op.branch]];
+    let after = branch.applied[e].balance_after;
+    if op.balance != after {
+        let message = format!(
+            "the {} answered {}, but branch {}'s balance right after {write} was {after}",
+            op.op, op.balance, op.branch.0
+        );
+        return at(path.key("balance"), message);
     }
     Ok(())
 }
@@ -248,6 +352,10 @@ mod tests {
             ),
             (RUN.replacen(APPLIED, &query, 1), "$.branches[0].applied[0].op: a query is not a write"),
             (
+                RUN.replacen(r#", "write": "w1.1"}"#, "}", 1),
+                "$.sessions[0].ops[0]: a successful deposit made a write, and its answer names it",
+            ),
+            (
                 RUN.replacen(r#""id": 1, "balance": 100"#, r#""id": 1, "balance": 999"#, 1),
                 "$.branches[0].balance: branch 1's balance 999.00 is not the balance after the \
                  last write it applied (w1.1: 100.00)",
@@ -256,6 +364,21 @@ mod tests {
                 RUN.replacen(r#"["w1.1"]"#, r#"["w1.1", "w3.9"]"#, 1),
                 "$.sessions[0].ops[1].observed: the query at branch 2 observed w3.9, which branch \
                  2 never applied",
+            ),
+            (
+                RUN.replacen(r#""balance": 100, "observed""#, r#""balance": 999, "observed""#, 1),
+                "$.sessions[0].ops[1].balance: the query at branch 2 answered 999.00, but the \
+                 branch's balance after the 1 write it observed is 100.00",
+            ),
+            (
+                RUN.replacen(r#""observed": ["w1.1"]"#, r#""observed": []"#, 1),
+                "$.sessions[0].ops[1].balance: the query at branch 2 answered 100.00, but the \
+                 branch's balance after the 0 writes it observed is 0.00",
+            ),
+            (
+                RUN.replacen(r#""balance": 100, "write""#, r#""balance": 50, "write""#, 1),
+                "$.sessions[0].ops[0].balance: the deposit answered 50.00, but branch 1's balance \
+                 right after w1.1 was 100.00",
             ),
         ];
         for (text, expected) in cases {
@@ -290,12 +413,45 @@ mod tests {
             "{error}"
         );
         // With 150 it is a run.
-        let fixed = text.replace(r#""balance_after": 120"#, r#""balance_after": 150"#).replacen(
-            r#""id": 1, "balance": 120"#,
-            r#""id": 1, "balance": 150"#,
+        let fixed = text
+            .replace(r#""balance_after": 120"#, r#""balance_after": 150"#)
+            .replacen(r#""id": 1, "balance": 120"#, r#""id": 1, "balance": 150"#, 1)
+            .replacen(r#""balance": 120, "write""#, r#""balance": 150, "write""#, 1);
+        History::from_json(&fixed).unwrap();
+    }
+
+    #[test]
+    fn a_read_observes_the_first_writes_its_branch_applied() {
+        // Branch 2 applies w1.1 and then w2.1 (customer 2's deposit of 7
+        // there); a read of just w2.1 would have seen w1.1 too.
+        let second = r#"{"write": "w2.1", "customer": 2, "event": 1, "op": "deposit", "amount": 7, "balance_after": 107}"#;
+        let session = r#"{"customer": 2, "guarantees": "none", "ops": [
+  {"event": 1, "branch": 2, "op": "deposit", "amount": 7, "ok": true, "balance": 107, "write": "w2.1"},
+  {"event": 2, "branch": 2, "op": "query", "ok": true, "balance": 7, "observed": ["w2.1"]}]}"#;
+        let text = RUN
+            .replacen(
+                r#"]}],
+ "branches""#,
+                &format!("]}}, {session}],\n \"branches\""),
+                1,
+            )
+            .replacen(&format!("{APPLIED}]}}]}}"), &format!("{APPLIED}, {second}]}}]}}"), 1)
+            .replacen(r#""id": 2, "balance": 100"#, r#""id": 2, "balance": 107"#, 1);
+        let error = refused(&text);
+        assert!(
+            error.contains(
+                "$.sessions[1].ops[1].observed: the query at branch 2 observed w2.1 but not \
+                 w1.1, which the branch applied before it (applied[0])"
+            ),
+            "{error}\n{text}"
+        );
+        // Having seen both, it answers 107.
+        let fixed = text.replacen(
+            r#""balance": 7, "observed": ["w2.1"]"#,
+            r#""balance": 107, "observed": ["w1.1", "w2.1"]"#,
             1,
         );
-        History::from_json(&fixed).unwrap();
+        History::from_json(&fixed).unwrap_or_else(|e| panic!("{e}\n{fixed}"));
     }
 
     #[test]

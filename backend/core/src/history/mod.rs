@@ -29,7 +29,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::formats::json_path;
 use crate::formats::position::LineIndex;
-use crate::formats::{find_duplicate_key, strip_position, MAX_BRANCHES, MAX_CUSTOMERS, MAX_EVENTS};
+use crate::formats::{
+    find_duplicate_key, strip_position_in, MAX_BRANCHES, MAX_CUSTOMERS, MAX_EVENTS,
+};
 use crate::guarantees::Guarantees;
 use crate::ids::{BranchId, CustomerId, EventId, WriteId};
 use crate::money::Cents;
@@ -202,9 +204,15 @@ impl History {
                 duplicate.key
             ));
         }
+        if text.trim().is_empty() {
+            return Err(format!(
+                "line 1, column 1: the file is empty; a history is the JSON object `bank run --history FILE` \
+                 writes, starting {{\"format\": \"{HISTORY_FORMAT}\""
+            ));
+        }
         let history: History = serde_json::from_str(text).map_err(|e| {
             let (line, column) = (e.line().max(1), e.column().max(1));
-            format!("line {line}, column {column}: {}", strip_position(&e))
+            format!("line {line}, column {column}: {}", strip_position_in(&e, text))
         })?;
         if history.format != HISTORY_FORMAT {
             return Err(format!(
@@ -244,8 +252,8 @@ pub fn parse_write_id(text: &str) -> Result<WriteId, String> {
     let rest = text.strip_prefix('w').ok_or_else(bad)?;
     let (o, s) = rest.split_once('.').ok_or_else(bad)?;
     let id = WriteId {
-        origin: BranchId(o.parse().map_err(|_| bad())?),
-        seq: s.parse().map_err(|_| bad())?,
+        origin: BranchId(plain_number(o).ok_or_else(bad)?),
+        seq: plain_number(s).ok_or_else(bad)?,
     };
     if id.seq == 0 {
         return Err(format!("`{text}`: write seqs count from 1, so .0 names no write"));
@@ -254,6 +262,16 @@ pub fn parse_write_id(text: &str) -> Result<WriteId, String> {
         return Err(format!("`{text}`: write seqs go up to {MAX_WRITE_SEQ}"));
     }
     Ok(id)
+}
+
+/// A number written one way only: digits, without a sign or a leading
+/// zero, so that `w1.01` and `w1.+1` are not read as `w1.1` (one write,
+/// two spellings, would count as two).
+fn plain_number(text: &str) -> Option<u64> {
+    let plain = !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'));
+    plain.then(|| text.parse().ok()).flatten()
 }
 
 /// Lists that refuse to grow beyond their maximum while they are read, so
@@ -427,11 +445,15 @@ mod write_set_opt {
             match item.split_once('-') {
                 Some((first, last)) => {
                     let first = parse_write_id(first).map_err(D::Error::custom)?;
-                    let last: u64 = last.parse().map_err(|_| {
+                    let last: u64 = plain_number(last).ok_or_else(|| {
                         D::Error::custom(format!("`{item}` is not a range like w2.1-7"))
                     })?;
                     if first.seq != 1 {
-                        return Err(D::Error::custom(format!("`{item}`: a range starts at .1")));
+                        return Err(D::Error::custom(format!(
+                            "`{item}`: a range runs from a write's .1 (w{}.1-{last}); name other \
+                             writes one by one",
+                            first.origin.0
+                        )));
                     }
                     if last > MAX_WRITE_SEQ {
                         return Err(D::Error::custom(format!(
@@ -458,6 +480,35 @@ mod write_set_opt {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_shown_as_written_and_an_empty_file_is_said_so() {
+        let text = History { format: HISTORY_FORMAT.into(), sessions: vec![], branches: vec![] };
+        let text = text.to_json().replace(
+            r#""branches": []"#,
+            r#""branches": [{"id": IDX, "balance": 0, "applied": []}]"#,
+        );
+        for (id, expected) in [
+            // Before: "found 1.8446744073709552e+19" and "found 1000.0".
+            (
+                "18446744073709551616",
+                "expected a whole number of 0 or more, found 18446744073709551616 (more than \
+                 18446744073709551615)",
+            ),
+            ("1e3", "expected a whole number of 0 or more, found 1e3"),
+            ("-2.5", "expected a whole number of 0 or more, found -2.5"),
+        ] {
+            let error = History::from_json(&text.replace("IDX", id)).unwrap_err();
+            assert!(error.ends_with(expected), "{error}");
+        }
+        for empty in ["", " \n"] {
+            let error = History::from_json(empty).unwrap_err();
+            assert!(
+                error.starts_with("line 1, column 1: the file is empty; a history is"),
+                "{error}"
+            );
+        }
+    }
 
     #[test]
     fn round_trips_through_json() {
@@ -521,7 +572,10 @@ mod tests {
             (r#""w1.1000000001""#, "write seqs go up to 1000000000"),
             (r#""w1.1-0""#, "a range ends above .1"),
             (r#""w1.0""#, "count from 1"),
-            (r#""w1.2-9""#, "a range starts at .1"),
+            (r#""w1.2-9""#, "a range runs from a write's .1 (w1.1-9)"),
+            (r#""w1.01""#, "is not a write id like w2.7"),
+            (r#""w1.+1""#, "is not a write id like w2.7"),
+            (r#""w1.1-+5""#, "is not a range like w2.1-7"),
             (r#""w1.1-18446744073709551616""#, "not a range"),
         ] {
             let err = History::from_json(&text.replace(r#""w2.4""#, bad)).unwrap_err();
