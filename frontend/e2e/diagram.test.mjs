@@ -127,10 +127,20 @@ test('the space-time diagram: a lane per branch and session, events and arrows m
   await byId(page, 'lane-up-b2').focus();
   await page.keyboard.press('Enter');
   assert.deepEqual(await laneKeys(page), ['b2', 'b1', 'c0', 'you']);
+  // Or with the mouse: c0's header dragged onto b2's place takes it.
+  const from = await byId(page, 'diagram-lane-c0').boundingBox();
+  const to = await byId(page, 'diagram-lane-b2').boundingBox();
+  await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, { steps: 5 });
+  await byId(page, 'lane-drop').waitFor({ timeout: WAIT });
+  await page.mouse.up();
+  assert.deepEqual(await laneKeys(page), ['c0', 'b2', 'b1', 'you']);
+  assert.equal(await byId(page, 'lane-drop').count(), 0, 'the drop marker goes with the drag');
   await byId(page, 'lane-shown-you').check();
   await byId(page, 'lane-shown-you').uncheck();
   await byId(page, 'diagram-lane-you').waitFor({ state: 'detached', timeout: WAIT });
-  assert.deepEqual(await laneKeys(page), ['b2', 'b1', 'c0']);
+  assert.deepEqual(await laneKeys(page), ['c0', 'b2', 'b1']);
   // The legend is folded until asked for, by the keyboard too.
   assert.equal(await byId(page, 'diagram-legend').isVisible(), false);
   await byId(page, 'diagram-legend-toggle').focus();

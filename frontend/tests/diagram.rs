@@ -164,11 +164,25 @@ fn lanes_move_hide_and_survive_a_new_history() {
     assert_eq!(&lanes.order()[..3], &[Node::Customer(1), Node::Branch(2), Node::Branch(1)]);
     lanes.move_by(Node::Browser, 5);
     assert_eq!(lanes.order().last(), Some(&Node::Browser), "the last stays last");
+    // A drag: customer 1's lane let go on the third column takes its place.
+    let before = lanes.clone();
+    lanes.move_to(Node::Customer(1), 2);
+    assert_eq!(&lanes.order()[..3], &[Node::Branch(2), Node::Branch(1), Node::Customer(1)]);
+    lanes.move_to(Node::Customer(1), 0);
+    assert_eq!(lanes, before, "and back");
+    lanes.move_to(Node::Customer(1), 99);
+    assert_eq!(lanes, before, "no such column: nothing moves");
     lanes.toggle(Node::Branch(2));
     assert!(lanes.is_hidden(Node::Branch(2)));
     assert_eq!(lanes.column(Node::Branch(2)), None);
     assert_eq!(lanes.column(Node::Branch(1)), Some(1), "hidden lanes take no column");
     assert_eq!(lanes.visible().count(), 4);
+    // Columns count shown lanes only: the last shown column is the browser's.
+    let hidden_before = lanes.clone();
+    lanes.move_to(Node::Customer(1), 3);
+    assert_eq!(lanes.order().last(), Some(&Node::Customer(1)));
+    assert_eq!(lanes.column(Node::Customer(1)), Some(3));
+    lanes = hidden_before;
     lanes.toggle(Node::Branch(9));
     assert_eq!(lanes.hidden(), &[Node::Branch(2)], "an unknown lane cannot be hidden");
 

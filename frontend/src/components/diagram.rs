@@ -218,6 +218,56 @@ pub fn SpaceTimeDiagram() -> impl IntoView {
     });
     scroller.on_load(move |_| measure());
 
+    // Dragging a lane's header sideways moves the lane (the ↑ / ↓ buttons
+    // under "Lanes" do the same from the keyboard). The header row holds
+    // the pointer while the drag lasts, so letting go anywhere ends it.
+    let head = NodeRef::<leptos::html::Div>::new();
+    let dragging = RwSignal::new(None::<Node>);
+    let drop_column = RwSignal::new(None::<usize>);
+    let column_at = move |ev: &web_sys::PointerEvent| -> Option<usize> {
+        let el = head.get_untracked()?;
+        let x = f64::from(ev.client_x()) - el.get_bounding_client_rect().left();
+        let last = columns.get_untracked().checked_sub(1)?;
+        Some((((x - MARGIN_X) / LANE_W).floor().max(0.0) as usize).min(last))
+    };
+    let drag_start = move |ev: web_sys::PointerEvent, node: Node| {
+        if ev.button() != 0 {
+            return;
+        }
+        let Some(el) = head.get_untracked() else { return };
+        // Without the capture a drag still works while over the headers.
+        let _ = el.set_pointer_capture(ev.pointer_id());
+        dragging.set(Some(node));
+        drop_column.set(column_at(&ev));
+    };
+    let drag_move = move |ev: web_sys::PointerEvent| {
+        if dragging.get_untracked().is_some() {
+            let column = column_at(&ev);
+            if drop_column.get_untracked() != column {
+                drop_column.set(column);
+            }
+        }
+    };
+    let drag_end = move |ev: web_sys::PointerEvent| {
+        let Some(node) = dragging.get_untracked() else { return };
+        if let Some(column) = column_at(&ev) {
+            lanes.update(|l| l.move_to(node, column));
+        }
+        dragging.set(None);
+        drop_column.set(None);
+    };
+    let drag_cancel = move |_: web_sys::PointerEvent| {
+        dragging.set(None);
+        drop_column.set(None);
+    };
+    let drop_marker = move || {
+        let column = drop_column.get()?;
+        let left = format!("left: {:.0}px", lane_x(column) - LANE_W / 2.0);
+        Some(
+            view! { <span class="st-drop" data-testid="lane-drop" style=left aria-hidden="true"></span> },
+        )
+    };
+
     let headers = move || {
         lanes.with(|l| {
             playback.trace.with_untracked(|t| {
@@ -233,9 +283,11 @@ pub fn SpaceTimeDiagram() -> impl IntoView {
                         view! {
                             <span
                                 class=format!("st-lane-label {}", lane_class(node))
+                                class:dragged=move || dragging.get() == Some(node)
                                 data-testid=format!("diagram-lane-{key}")
                                 style=left
-                                title=describe::node(node)
+                                title=format!("{} (drag sideways to move the lane)", describe::node(node))
+                                on:pointerdown=move |ev| drag_start(ev, node)
                             >
                                 {label}
                             </span>
@@ -311,8 +363,16 @@ pub fn SpaceTimeDiagram() -> impl IntoView {
                 node_ref=scroller
                 on:scroll=move |_| measure()
             >
-                <div class="st-head" style=move || format!("width: {:.0}px", width())>
+                <div
+                    class="st-head"
+                    node_ref=head
+                    style=move || format!("width: {:.0}px", width())
+                    on:pointermove=drag_move
+                    on:pointerup=drag_end
+                    on:pointercancel=drag_cancel
+                >
                     {headers}
+                    {drop_marker}
                 </div>
                 <svg
                     class="st-svg"

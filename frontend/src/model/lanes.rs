@@ -86,6 +86,21 @@ impl Lanes {
         self.order.insert(to, lane);
     }
 
+    /// Moves `node` to shown column `column`, where a drag of its header
+    /// let go: it takes that lane's place, and the lanes between shift
+    /// towards where it was. Hidden lanes keep their place among the others.
+    pub fn move_to(&mut self, node: Node, column: usize) {
+        let Some(target) = self.visible().nth(column) else { return };
+        let (Some(from), Some(to)) = (
+            self.order.iter().position(|n| *n == node),
+            self.order.iter().position(|n| *n == target),
+        ) else {
+            return;
+        };
+        let lane = self.order.remove(from);
+        self.order.insert(to, lane);
+    }
+
     /// Hides a shown lane, shows a hidden one.
     pub fn toggle(&mut self, node: Node) {
         match self.hidden.iter().position(|n| *n == node) {

@@ -464,7 +464,8 @@ Example: bank sim examples/demo-stale-read.json --seeds 1000 --guarantees all
 
 Exit status: 0 no guarantee that was on was broken, 1 one was (a bug: please \
 report it with the seed), 2 bad command line, 65 bad input file, 66 input file \
-unreadable, 73 --history cannot be written.";
+unreadable, 73 --history cannot be written, 130 Ctrl-C (after printing the totals \
+of the seeds that ran).";
 
 #[derive(Debug, clap::Args)]
 pub struct SimArgs {
