@@ -435,7 +435,7 @@ fn sim_shows_progress_and_ctrl_c_prints_the_totals_so_far() {
     // Before: killed by the signal, nothing printed.
     assert_eq!(status.code(), Some(130), "{out}{rest}");
     let ran: u64 = out.split(' ').next().unwrap().parse().unwrap_or_else(|_| panic!("{out}"));
-    assert!(ran >= 1 && ran < 1_000_000, "{out}");
+    assert!((1..1_000_000).contains(&ran), "{out}");
     assert!(out.contains(&format!("{ran} seeds of ")), "{out}");
     assert!(out.contains(&format!("of {ran} seeds (")), "totals are of the seeds that ran: {out}");
     assert!(
