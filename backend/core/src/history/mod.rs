@@ -194,6 +194,16 @@ impl History {
     /// and where (`line L, column C: ...`). See the module docs for what
     /// is refused.
     pub fn from_json(text: &str) -> Result<History, String> {
+        // A byte order mark (Notepad's UTF-8) is not part of the JSON.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        if text.trim_start().starts_with('[') {
+            return Err(
+                "line 1, column 1: this is a JSON array, as a course input or output is; a \
+                 history is the object `bank run INPUT --history h.json` writes (then `bank \
+                 check h.json`)"
+                    .to_owned(),
+            );
+        }
         if let Some(duplicate) = find_duplicate_key(text) {
             let index = LineIndex::new(text);
             let (line, column) = index.line_col(duplicate.second);
@@ -501,6 +511,10 @@ mod tests {
             let error = History::from_json(&text.replace("IDX", id)).unwrap_err();
             assert!(error.ends_with(expected), "{error}");
         }
+        let bom = format!("\u{feff}{}", text.replace("IDX", "1"));
+        History::from_json(&bom).expect("a byte order mark is not part of the JSON");
+        let error = History::from_json("[{\"id\": 1, \"type\": \"branch\"}]").unwrap_err();
+        assert!(error.contains("this is a JSON array, as a course input or output is"), "{error}");
         for empty in ["", " \n"] {
             let error = History::from_json(empty).unwrap_err();
             assert!(
