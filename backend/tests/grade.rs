@@ -207,3 +207,75 @@ fn unreadable_submissions_have_distinct_messages_and_status_65() {
     assert_eq!(o.status.code(), Some(66));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn fifos_devices_and_folder_loops_in_a_class_do_not_stall_it() {
+    use std::process::Stdio;
+    let dir = scratch("special");
+    let erin = dir.join("class/erin");
+    std::fs::create_dir_all(&erin).unwrap();
+    std::fs::create_dir_all(dir.join("class/frank")).unwrap();
+    std::fs::write(dir.join("class/frank/out.json"), "\n").unwrap();
+    // Before: the FIFO blocked the whole class, /dev/zero was read until
+    // memory ran out, and `up -> ..` graded class/erin/up/erin/up/...
+    let made = Command::new("mkfifo").arg(erin.join("f.json")).status().unwrap();
+    assert!(made.success());
+    std::os::unix::fs::symlink("/dev/zero", erin.join("z.json")).unwrap();
+    std::os::unix::fs::symlink("..", erin.join("up")).unwrap();
+    let input = common::repo("examples/project1-sample.json");
+    let child = Command::new(env!("CARGO_BIN_EXE_bank"))
+        .args(["grade", input.to_str().unwrap(), "class"])
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let Ok(Ok(o)) = rx.recv_timeout(std::time::Duration::from_secs(60)) else {
+        let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        panic!("bank grade did not finish within 60 s");
+    };
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(65), "{out}{}", stderr(&o));
+    assert!(out.contains("f.json: it is a FIFO, not a regular file"), "{out}");
+    assert!(out.contains("z.json: it is a device, not a regular file"), "{out}");
+    assert!(!out.contains("up/erin"), "{out}");
+    assert!(
+        stderr(&o).contains("warning: skipped class/erin/up: it leads back to"),
+        "{}",
+        stderr(&o)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn points_are_plain_numbers_from_0_to_1000_and_errors_say_where() {
+    let dir = scratch("points");
+    let input = common::repo("examples/project1-sample.json");
+    let input = input.to_str().unwrap();
+    std::fs::write(dir.join("out.json"), "[]").unwrap();
+    // Before: NaN and -5 made a grade book of NaN and -5 of -5, and a
+    // string said "invalid type: string \"x\", expected f64".
+    for (weights, expected) in [
+        (
+            "exact = 2\nanswers = nan\n",
+            "points.toml:2:11: expected a number of points from 0 to 1000",
+        ),
+        (
+            "exact = -5\n",
+            "points.toml:1:9: expected a number of points from 0 to 1000 (like 2 or 2.5), found -5",
+        ),
+        ("exact = 1e300\n", "found 1e300"),
+        ("balances = \"x\"\n", "points.toml:1:12: expected a number of points"),
+    ] {
+        std::fs::write(dir.join("points.toml"), weights).unwrap();
+        let o = bank_in(&dir, &["grade", input, "out.json", "--csv", "--points", "points.toml"]);
+        assert_eq!(o.status.code(), Some(65), "{weights}: {}", stderr(&o));
+        assert!(stderr(&o).contains(expected), "{weights}: {}", stderr(&o));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

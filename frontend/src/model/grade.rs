@@ -48,7 +48,7 @@ pub struct Checked {
 pub fn grade_text(input: &str, name: &str, submission: &str) -> Result<Grade, String> {
     let scenario = parse_experiment(input, "scenario").map_err(|e| e.to_string())?.scenario;
     let expected = Expected::new(&scenario);
-    let files = [SubmittedFile { name: name.to_owned(), text: submission.to_owned() }];
+    let files = [SubmittedFile::new(name, submission)];
     Ok(grade::grade(&scenario, &expected, &files, None))
 }
 

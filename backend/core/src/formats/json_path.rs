@@ -67,22 +67,59 @@ impl fmt::Display for JsonPath {
 /// that starts at byte `start`, as deep as the path can be followed (a
 /// missing key points at its object).
 pub fn offset_in(text: &str, start: usize, steps: &[Step]) -> usize {
-    let Some(rest) = text.get(start..) else { return 0 };
-    let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<&RawValue>();
-    let Some(Ok(mut raw)) = stream.next() else { return start };
-    for step in steps {
-        let next = match step {
-            Step::Index(i) => serde_json::from_str::<Vec<&RawValue>>(raw.get())
-                .ok()
-                .and_then(|items| items.get(*i).copied()),
-            Step::Key(k) => serde_json::from_str::<HashMap<String, &RawValue>>(raw.get())
-                .ok()
-                .and_then(|map| map.get(k).copied()),
-        };
-        match next {
-            Some(n) => raw = n,
-            None => break,
-        }
+    Locator::new(text).offset(start, steps)
+}
+
+/// Walks many paths through one text ([`offset_in`] for each), reading
+/// each value, array and object on the way once: a grader's thousands of
+/// problems inside one large item cost the item once, not once each.
+pub struct Locator<'t> {
+    text: &'t str,
+    values: HashMap<usize, Option<&'t RawValue>>,
+    arrays: HashMap<usize, Option<Vec<&'t RawValue>>>,
+    objects: HashMap<usize, Option<HashMap<String, &'t RawValue>>>,
+}
+
+impl<'t> Locator<'t> {
+    pub fn new(text: &'t str) -> Locator<'t> {
+        Locator { text, values: HashMap::new(), arrays: HashMap::new(), objects: HashMap::new() }
     }
-    (raw.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize)
+
+    /// [`offset_in`] for this locator's text.
+    pub fn offset(&mut self, start: usize, steps: &[Step]) -> usize {
+        let text = self.text;
+        let value = self.values.entry(start).or_insert_with(|| {
+            let rest = text.get(start..)?;
+            serde_json::Deserializer::from_str(rest).into_iter::<&RawValue>().next()?.ok()
+        });
+        let Some(mut raw) = *value else {
+            return if text.get(start..).is_some() { start } else { 0 };
+        };
+        for step in steps {
+            let at = self.offset_of(raw);
+            let next = match step {
+                Step::Index(i) => self
+                    .arrays
+                    .entry(at)
+                    .or_insert_with(|| serde_json::from_str(raw.get()).ok())
+                    .as_ref()
+                    .and_then(|items| items.get(*i).copied()),
+                Step::Key(k) => self
+                    .objects
+                    .entry(at)
+                    .or_insert_with(|| serde_json::from_str(raw.get()).ok())
+                    .as_ref()
+                    .and_then(|map| map.get(k).copied()),
+            };
+            match next {
+                Some(n) => raw = n,
+                None => break,
+            }
+        }
+        self.offset_of(raw)
+    }
+
+    fn offset_of(&self, raw: &RawValue) -> usize {
+        (raw.get().as_ptr() as usize).saturating_sub(self.text.as_ptr() as usize)
+    }
 }

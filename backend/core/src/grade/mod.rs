@@ -73,11 +73,27 @@ pub use problem::{Category, JsonPath, Place, Problem, ProblemKind};
 use crate::formats::OutputFormat;
 use crate::scenario::{InputShape, Scenario};
 
-/// One file of a submission: its name (for messages) and its text.
+/// One file of a submission: its name (for messages) and its text, or
+/// why it could not be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SubmittedFile {
     pub name: String,
     pub text: String,
+    /// Why the file could not be read (then `text` is empty).
+    pub cannot_read: Option<String>,
+}
+
+impl SubmittedFile {
+    /// A file read as `text`.
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> SubmittedFile {
+        SubmittedFile { name: name.into(), text: text.into(), cannot_read: None }
+    }
+
+    /// A file that could not be read, and why ("it is a FIFO, not a
+    /// regular file"): graded as unreadable, with that reason.
+    pub fn unreadable(name: impl Into<String>, why: impl Into<String>) -> SubmittedFile {
+        SubmittedFile { name: name.into(), text: String::new(), cannot_read: Some(why.into()) }
+    }
 }
 
 /// The verdict on one submission.
@@ -147,6 +163,12 @@ pub fn grade(
     let mut problems = Vec::new();
     let mut parts = Vec::new();
     for (i, file) in files.iter().enumerate() {
+        if let Some(why) = &file.cannot_read {
+            let mut problem = Problem::new(ProblemKind::CannotRead, None, "", why.clone());
+            problem.place = Some(Place::file(i));
+            problems.push(problem);
+            continue;
+        }
         match detect::read_parts(i, &file.text) {
             Ok(p) => parts.extend(p),
             Err(mut problem) => {

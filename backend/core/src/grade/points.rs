@@ -23,16 +23,39 @@ use serde::Deserialize;
 use super::problem::Category;
 use super::Grade;
 
+/// The most points one category may be worth: a grade book holds plain
+/// numbers, never NaN, a negative weight or one of 301 digits.
+pub const MAX_POINTS: f64 = 1000.0;
+
 /// Points per category (see the module docs).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Points {
+    #[serde(deserialize_with = "weight")]
     pub exact: f64,
+    #[serde(deserialize_with = "weight")]
     pub answers: f64,
+    #[serde(deserialize_with = "weight")]
     pub balances: f64,
+    #[serde(deserialize_with = "weight")]
     pub clocks: f64,
+    #[serde(deserialize_with = "weight")]
     pub propagation: f64,
+    #[serde(deserialize_with = "weight")]
     pub guarantees: f64,
+}
+
+/// One category's points: a number from 0 to [`MAX_POINTS`].
+fn weight<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    use serde::de::Error;
+    let expected = || format!("expected a number of points from 0 to {MAX_POINTS} (like 2 or 2.5)");
+    let w = f64::deserialize(d).map_err(|_: D::Error| D::Error::custom(expected()))?;
+    if !(0.0..=MAX_POINTS).contains(&w) {
+        // 1e300 as written, not as its 301 digits.
+        let found = if w.abs() >= 1e9 { format!("{w:e}") } else { format!("{w}") };
+        return Err(D::Error::custom(format!("{}, found {found}", expected())));
+    }
+    Ok(w)
 }
 
 /// A submission's score and the most it could have had.

@@ -107,6 +107,9 @@ pub enum ProblemKind {
     WrongProject,
     /// JSON, but no course output shape bank-sim knows.
     UnknownShape,
+    /// The file could not be read at all (a FIFO or a device, over the
+    /// size limit, not UTF-8, an error from the system).
+    CannotRead,
     /// Exact check: a value differs from `bank run`'s output.
     Differs,
     /// A key missing or a value of the wrong type.
@@ -154,7 +157,7 @@ impl ProblemKind {
     pub fn category(self) -> Option<Category> {
         use ProblemKind::*;
         Some(match self {
-            NotJson | Empty | WrongProject | UnknownShape => return None,
+            NotJson | Empty | WrongProject | UnknownShape | CannotRead => return None,
             Differs => Category::Exact,
             Malformed | UnknownName | MissingAnswer | ExtraAnswer | WrongOrder => Category::Answers,
             WrongBalance | Overdraft | RefusedWithFunds | NoSingleRun => Category::Balances,
@@ -178,6 +181,7 @@ impl ProblemKind {
             Empty => "empty",
             WrongProject => "wrong_project",
             UnknownShape => "unknown_shape",
+            CannotRead => "cannot_read",
             Differs => "differs",
             Malformed => "malformed",
             UnknownName => "unknown_name",

@@ -180,10 +180,7 @@ fn concurrent_runs_are_valid_and_usually_not_exact() {
 }
 
 fn to_files(files: &[(&str, &str)]) -> Vec<super::SubmittedFile> {
-    files
-        .iter()
-        .map(|(n, t)| super::SubmittedFile { name: (*n).into(), text: (*t).into() })
-        .collect()
+    files.iter().map(|(n, t)| super::SubmittedFile::new(*n, *t)).collect()
 }
 
 /// `bank run`'s output for `format` (sequential), as JSON values.

@@ -17,10 +17,8 @@ pub(crate) fn input(rel: &str) -> Scenario {
 /// Grades texts as one submission.
 pub(crate) fn grade_texts(scenario: &Scenario, files: &[(&str, &str)]) -> Grade {
     let expected = Expected::new(scenario);
-    let files: Vec<SubmittedFile> = files
-        .iter()
-        .map(|(name, text)| SubmittedFile { name: (*name).to_owned(), text: (*text).to_owned() })
-        .collect();
+    let files: Vec<SubmittedFile> =
+        files.iter().map(|(name, text)| SubmittedFile::new(*name, *text)).collect();
     grade(scenario, &expected, &files, None)
 }
 

@@ -33,8 +33,14 @@ pub fn grade(args: GradeArgs) -> Result<(), Failure> {
         None => None,
         Some(path) => {
             let text = read_input(path, 1024 * 1024)?;
-            let points: Points = toml::from_str(&text)
-                .map_err(|e| Failure::BadInput(format!("{}: {}", path.display(), e.message())))?;
+            let points: Points = toml::from_str(&text).map_err(|e| {
+                // file:line:column, as every other file's errors.
+                let at = e.span().map_or(0, |s| s.start).min(text.len());
+                let before = text.get(..at).unwrap_or_default();
+                let line = before.matches('\n').count() + 1;
+                let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                Failure::BadInput(format!("{}:{line}:{column}: {}", path.display(), e.message()))
+            })?;
             Some(points)
         }
     };
@@ -80,22 +86,42 @@ pub fn grade(args: GradeArgs) -> Result<(), Failure> {
     }
 }
 
-/// A submission file's text; one that cannot be read becomes text the
-/// grader reports as unreadable (empty, or not JSON), with the reason.
+/// A submission file's text, or why it cannot be read (the grader reports
+/// it as unreadable, with that reason). A
+/// FIFO or a device is not read at all (one would block the whole class's
+/// grading, the other never end), and no more than `max` bytes are read
+/// of what claims to be smaller.
 fn read_submission(path: &Path, max: u64) -> SubmittedFile {
+    use std::io::Read;
     let name = path.display().to_string();
-    let text = match std::fs::metadata(path) {
-        Ok(m) if m.len() > max => {
-            format!("(the file is {} bytes, over the limit of {max})", m.len())
+    let read = || -> Result<String, String> {
+        let kind = std::fs::metadata(path).map_err(|e| format!("cannot read the file: {e}"))?;
+        if !kind.is_file() {
+            let kind = bank_backend::cluster::file::describe_file_type(kind.file_type());
+            return Err(format!("it is {kind}, not a regular file"));
         }
-        _ => match std::fs::read(path) {
-            Ok(bytes) => String::from_utf8(bytes).unwrap_or_else(|e| {
-                format!("(not UTF-8 text: invalid byte at offset {})", e.utf8_error().valid_up_to())
-            }),
-            Err(e) => format!("(cannot read the file: {e})"),
-        },
+        // Opened without blocking, and checked again: it may have changed.
+        let file = crate::input::open_regular(path).map_err(|e| format!("{e:#}"))?;
+        let size = file.metadata().map_or(0, |m| m.len());
+        let over = |len: u64| format!("the file is {len} bytes, over the limit of {max}");
+        if size > max {
+            return Err(over(size));
+        }
+        let mut bytes = Vec::new();
+        file.take(max.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("cannot read the file: {e}"))?;
+        if bytes.len() as u64 > max {
+            return Err(over(bytes.len() as u64));
+        }
+        String::from_utf8(bytes).map_err(|e| {
+            format!("not UTF-8 text: invalid byte at offset {}", e.utf8_error().valid_up_to())
+        })
     };
-    SubmittedFile { name, text }
+    match read() {
+        Ok(text) => SubmittedFile::new(name, text),
+        Err(why) => SubmittedFile::unreadable(name, why),
+    }
 }
 
 /// Adds the students under `path`: (name, files). Returns true when `path`
@@ -144,12 +170,35 @@ fn listing(dir: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Failure> {
     Ok(paths.into_iter().partition(|p| p.is_dir()))
 }
 
-/// Every file under `dir`, sorted.
+/// Every file under `dir`, sorted. A folder reached again through a
+/// symbolic link (`up -> ..`) is skipped with a warning: it would be graded
+/// again and again, to the longest path the system allows.
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Failure> {
+    let root = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned());
+    walk_once(dir, &root, out, &mut std::collections::HashSet::new())
+}
+
+fn walk_once(
+    dir: &Path,
+    root: &Path,
+    out: &mut Vec<PathBuf>,
+    seen: &mut std::collections::HashSet<PathBuf>,
+) -> Result<(), Failure> {
+    let real = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned());
+    // An ancestor of the student's folder is a loop too: `up -> ..`.
+    let around = real != root && root.starts_with(&real);
+    if around || !seen.insert(real.clone()) {
+        eprintln!(
+            "warning: skipped {}: it leads back to {}, already graded (a symbolic link)",
+            dir.display(),
+            real.display()
+        );
+        return Ok(());
+    }
     let (dirs, files) = listing(dir)?;
     out.extend(files);
     for d in dirs {
-        walk(&d, out)?;
+        walk_once(&d, root, out, seen)?;
     }
     Ok(())
 }

@@ -62,7 +62,7 @@ pub fn read_input(path: &Path, max: u64) -> Result<String, Failure> {
 }
 
 /// Opens `path` for reading if it is a regular file, without ever blocking.
-fn open_regular(path: &Path) -> anyhow::Result<File> {
+pub fn open_regular(path: &Path) -> anyhow::Result<File> {
     let not_regular = |kind| {
         anyhow!(
             "cannot read input file {}: it is {}, not a regular file",
