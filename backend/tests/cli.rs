@@ -358,6 +358,30 @@ fn check_refuses_what_is_not_a_history() {
 }
 
 #[test]
+fn flag_mistakes_are_command_line_errors_that_say_what_to_give() {
+    let seed = repo("examples/seed-test-1.json");
+    let seed = seed.to_str().unwrap();
+    for (args, expected) in [
+        // Before: a file and a folder named `-` in the current folder.
+        (vec!["run", seed, "--history", "-"], "--history -: give a file name"),
+        (vec!["run", seed, "--out-dir", "-"], "--out-dir -: give a directory name"),
+        (vec!["sim", seed, "--history", "-"], "--history -: give a file name"),
+        // Before: accepted, as no guarantee at all, without a word.
+        (vec!["run", seed, "--guarantees", ""], "names an empty guarantee"),
+        (vec!["sim", seed, "--guarantees", "ryw,"], "names an empty guarantee"),
+        (vec!["grade", seed, seed, "--max-input-bytes", "0"], "--max-input-bytes"),
+        (vec!["serve", "--lab-idle", "0"], "above 0 and at most 10080"),
+        (vec!["serve", "--addr", "localhost:x"], "`x` is not a port"),
+        (vec!["serve", "--addr", "my-laptop"], "give one like 127.0.0.1:8080 or localhost:8080"),
+    ] {
+        let out = bank(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(expected), "{args:?}: {}", stderr(&out));
+    }
+    assert!(!std::path::Path::new("-").exists(), "no file named -");
+}
+
+#[test]
 fn sim_runs_the_seeds_it_says_even_past_the_largest_and_refuses_none() {
     let demo = repo("examples/demo-stale-read.json");
     let demo = demo.to_str().unwrap();

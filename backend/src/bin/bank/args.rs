@@ -145,7 +145,7 @@ pub struct RunArgs {
     /// Session guarantees every customer asks for: all, none, course (Read
     /// Your Writes and Monotonic Writes), or a list like ryw,mr,wfr,mw
     /// [default: the experiment's, else course].
-    #[arg(long)]
+    #[arg(long, value_parser = parse_guarantees)]
     pub guarantees: Option<Guarantees>,
 
     /// Seed of every random delay and loss [default: the experiment's, else 0].
@@ -221,6 +221,17 @@ pub struct RunArgs {
     pub request_timeout: std::time::Duration,
 }
 
+/// `--guarantees`: as a file says them, but not empty (`--guarantees ""`
+/// or `ryw,` said nothing about what it gave).
+fn parse_guarantees(s: &str) -> Result<Guarantees, String> {
+    if s.split(',').any(|part| part.trim().is_empty()) {
+        return Err(format!(
+            "`{s}` names an empty guarantee: give all, none, course, or a list like ryw,mr"
+        ));
+    }
+    s.parse()
+}
+
 /// A seed: any whole number a u64 holds, said so when it is not one
 /// (clap's words were "number too large to fit in target type").
 fn parse_seed(s: &str) -> Result<u64, String> {
@@ -259,7 +270,7 @@ fn parse_part(s: &str) -> Result<P2bPart, String> {
 pub struct ServeArgs {
     /// Address to listen on (page, grpc-web and gRPC share it). Anything
     /// but loopback needs --allow-remote.
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_listen_addr)]
     pub addr: SocketAddr,
 
     /// Allow an --addr that other machines can reach (the lab has no login:
@@ -338,10 +349,26 @@ fn parse_instance(s: &str) -> Result<Instance, String> {
     s.parse().map_err(|e: bank_backend::lab::instance::BadInstance| e.to_string())
 }
 
+/// An address to listen on: `127.0.0.1:8080`, `[::1]:8080`, or
+/// `localhost:8080` (the loopback address; the name most people type).
+pub fn parse_listen_addr(s: &str) -> Result<SocketAddr, String> {
+    if let Some(port) = s.strip_prefix("localhost:") {
+        let port: u16 = port.parse().map_err(|_| format!("`{port}` is not a port (0 to 65535)"))?;
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    s.parse().map_err(|_| {
+        format!(
+            "`{s}` is not an address to listen on: give one like 127.0.0.1:8080 or localhost:8080"
+        )
+    })
+}
+
 fn parse_minutes(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(m) if m.is_finite() && m > 0.0 && m <= 7.0 * 24.0 * 60.0 => Ok(m),
-        _ => Err(format!("{s:?} is not a number of minutes between 0 and 10080 (a week)")),
+        _ => Err(format!(
+            "{s:?} is not a number of minutes above 0 and at most 10080 (a week); 0.5 is 30 s"
+        )),
     }
 }
 
@@ -483,7 +510,7 @@ pub struct SimArgs {
 
     /// Session guarantees: all, none, course, or a list like ryw,mr
     /// [default: the experiment's, else course].
-    #[arg(long)]
+    #[arg(long, value_parser = parse_guarantees)]
     pub guarantees: Option<Guarantees>,
 
     /// How branches propagate [default: the experiment's, else background].
@@ -569,7 +596,12 @@ pub struct GradeArgs {
     #[arg(long, value_name = "FILE")]
     pub points: Option<PathBuf>,
 
-    /// Refuse input and submission files larger than this many bytes.
-    #[arg(long, default_value_t = 64 * 1024 * 1024)]
+    /// Refuse input and submission files larger than this many bytes (1 to
+    /// 1073741824).
+    #[arg(
+        long,
+        default_value_t = 64 * 1024 * 1024,
+        value_parser = clap::value_parser!(u64).range(1..=MAX_INPUT_BYTES_LIMIT)
+    )]
     pub max_input_bytes: u64,
 }

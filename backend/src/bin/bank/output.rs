@@ -17,6 +17,9 @@ use crate::exit::Failure;
 /// in: created if missing, refused if it is a file or read-only.
 pub fn writable_dir(dir: &Path, flag: &str) -> Result<(), Failure> {
     let shown = dir.display();
+    if dir.as_os_str() == "-" {
+        return Err(Failure::Usage(format!("{flag} -: give a directory name")));
+    }
     if dir.exists() && !dir.is_dir() {
         return Err(Failure::Unwritable(anyhow!("{flag} {shown}: not a directory")));
     }
@@ -37,6 +40,12 @@ pub fn writable_dir(dir: &Path, flag: &str) -> Result<(), Failure> {
 /// again. A directory, FIFO or device is refused.
 pub fn writable_file(path: &Path, flag: &str) -> Result<(), Failure> {
     let shown = path.display();
+    if path.as_os_str() == "-" {
+        // Not a file named `-` in the current folder, as it was.
+        return Err(Failure::Usage(format!(
+            "{flag} -: give a file name (stdout has the command's own output)"
+        )));
+    }
     let existing = std::fs::metadata(path).ok();
     if let Some(kind) = existing.as_ref().map(std::fs::Metadata::file_type) {
         if !kind.is_file() {
