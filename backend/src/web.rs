@@ -54,7 +54,8 @@ pub fn router(labs: Labs, dist: &Path, dev_origins: &[HeaderValue]) -> Router {
         let files = tower::ServiceBuilder::new().layer(CompressionLayer::new()).service(files);
         grpc.fallback_service(files)
     } else {
-        tracing::warn!("{} has no index.html: serving a placeholder page", dist.display());
+        // `bank serve` says so once, with how to build it.
+        tracing::debug!("{} has no index.html: serving a placeholder page", dist.display());
         grpc.fallback(|| async { Html(NOT_BUILT) })
     };
 

@@ -132,7 +132,23 @@ pub fn parse_experiment(text: &str, file: &str) -> Result<Experiment, InputError
         };
         InputError::new(file, e.line().max(1), kind).with_column(e.column().max(1))
     };
-    let raw: File = serde_json::from_str(text).map_err(syntax)?;
+    let raw: File = serde_json::from_str(text).map_err(|e| {
+        // A history given where an input goes: said so, not "unknown field".
+        let history = serde_json::from_str::<serde_json::Value>(text).ok().is_some_and(|v| {
+            v.get("format")
+                .and_then(|f| f.as_str())
+                .is_some_and(|f| f.starts_with("bank-sim history"))
+        });
+        if history {
+            let kind = InputErrorKind::WrongKind(
+                "this is a history (what `bank run --history` writes), not an input: check it \
+                 with `bank check FILE`"
+                    .to_owned(),
+            );
+            return InputError::new(file, 1, kind).with_column(1);
+        }
+        syntax(e)
+    })?;
     // Where a top-level key is written (the file has each at most once).
     let at = |key: &'static str| {
         let offset = text.find(&format!("\"{key}\"")).unwrap_or(0);
@@ -272,6 +288,14 @@ mod tests {
         let err = parse_experiment(&format!("{{\"network\": {{\"faults\": [{{\"at_ms\": 1, \"crash\": 9}}]}},\n\"bank\": {BANK}}}"), "x.json")
             .unwrap_err();
         assert!(err.message().contains("branch 9"), "{}", err.message());
+    }
+
+    #[test]
+    fn a_history_given_as_an_input_is_said_to_be_one() {
+        let text = r#"{"format": "bank-sim history 1", "sessions": [], "branches": []}"#;
+        let e = parse_experiment(text, "h.json").unwrap_err().to_string();
+        assert!(e.starts_with("h.json:1:1: this is a history"), "{e}");
+        assert!(e.contains("check it with `bank check FILE`"), "{e}");
     }
 
     #[test]
