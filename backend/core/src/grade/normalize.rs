@@ -22,6 +22,7 @@
 
 use serde_json::{Map, Value};
 
+use super::describe::{quoted, shown};
 use super::detect::{get, Item, Part, PartKind};
 use super::problem::{Place, Problem, ProblemKind};
 use crate::money::Cents;
@@ -271,7 +272,7 @@ impl Reader {
             self.problem(
                 ProblemKind::Malformed,
                 &at,
-                format!("{written:?} must be a whole number, found {value}"),
+                format!("{} must be a whole number, found {}", quoted(written), shown(value)),
             );
         }
         n
@@ -289,7 +290,7 @@ impl Reader {
             self.problem(
                 ProblemKind::Malformed,
                 &at,
-                format!("{written:?} must be an amount, found {value}"),
+                format!("{} must be an amount, found {}", quoted(written), shown(value)),
             );
         }
         parsed
@@ -309,7 +310,7 @@ impl Reader {
                 self.problem(
                     ProblemKind::Malformed,
                     &at,
-                    format!("{written:?} must be a string, found {value}"),
+                    format!("{} must be a string, found {}", quoted(written), shown(value)),
                 );
                 None
             }
@@ -336,7 +337,7 @@ impl Reader {
         self.problem(
             ProblemKind::UnknownName,
             at,
-            format!("unknown {what} {written:?}{hint}{list}"),
+            format!("unknown {what} {}{hint}{list}", quoted(written)),
         );
         guess
     }
@@ -575,9 +576,10 @@ impl Reader {
                 ProblemKind::UnknownName,
                 &comment_at,
                 format!(
-                    "unknown comment {comment_text:?}; expected \"event_sent from customer C\", \
+                    "unknown comment {}; expected \"event_sent from customer C\", \
                      \"event_recv from customer C\", \"event_sent to branch B\" or \
-                     \"event_recv from branch B\""
+                     \"event_recv from branch B\"",
+                    quoted(&comment_text)
                 ),
             );
         }
