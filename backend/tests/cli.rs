@@ -354,6 +354,19 @@ fn check_refuses_what_is_not_a_history() {
     assert!(stderr(&out).contains("unknown field `x`"), "{}", stderr(&out));
     let out = bank(&["check", "/nonexistent/history.json"]);
     assert_eq!(out.status.code(), Some(66));
+    // Operations at a branch the history does not list pass, with a note.
+    let unlisted = r#"{"format": "bank-sim history 1", "sessions": [{"customer": 1, "guarantees": "all", "ops": [
+  {"event": 1, "branch": 7, "op": "query", "ok": true, "balance": 0, "observed": []}]}], "branches": []}"#;
+    std::fs::write(&path, unlisted).unwrap();
+    let out = bank(&["check", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "note: 1 operation(s) were served by branch(es) 7 that the history does not list"
+        ),
+        "{}",
+        stderr(&out)
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 

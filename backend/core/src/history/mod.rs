@@ -472,7 +472,7 @@ mod write_set_opt {
                     }
                     if last < 2 {
                         return Err(D::Error::custom(format!(
-                            "`{item}`: a range ends above .1 (write w{}.1 alone)",
+                            "`{item}`: a range must end above .1 (for the first write alone, write w{}.1)",
                             first.origin.0
                         )));
                     }
@@ -584,7 +584,7 @@ mod tests {
         for (bad, why) in [
             (r#""w1.1-18446744073709551615""#, "write seqs go up to 1000000000"),
             (r#""w1.1000000001""#, "write seqs go up to 1000000000"),
-            (r#""w1.1-0""#, "a range ends above .1"),
+            (r#""w1.1-0""#, "a range must end above .1 (for the first write alone, write w1.1)"),
             (r#""w1.0""#, "count from 1"),
             (r#""w1.2-9""#, "a range runs from a write's .1 (w1.1-9)"),
             (r#""w1.01""#, "is not a write id like w2.7"),

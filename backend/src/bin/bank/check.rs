@@ -23,6 +23,7 @@ pub fn check(args: CheckArgs) -> Result<(), Failure> {
     let text = read_input(&args.history, MAX_HISTORY_BYTES)?;
     let history = History::from_json(&text)
         .map_err(|e| Failure::BadInput(format!("{}: {e}", args.history.display())))?;
+    unlisted_branches(&history);
     let report = check::check(&history);
     if args.json {
         // A program reads them all, unless it asked for fewer.
@@ -68,4 +69,31 @@ pub fn check(args: CheckArgs) -> Result<(), Failure> {
     } else {
         Err(Failure::Violations)
     }
+}
+
+/// A note on stderr when operations were served by branches the history
+/// does not list (a run leaves out a branch whose final state it could not
+/// read): what those branches applied, and in what order, is not checked,
+/// so an "ok" says less than it seems.
+fn unlisted_branches(history: &History) {
+    let listed: std::collections::HashSet<_> = history.branches.iter().map(|b| b.id).collect();
+    let mut unlisted = std::collections::BTreeMap::<u64, usize>::new();
+    for op in history.sessions.iter().flat_map(|s| &s.ops) {
+        if !listed.contains(&op.branch) {
+            *unlisted.entry(op.branch.0).or_default() += 1;
+        }
+    }
+    if unlisted.is_empty() {
+        return;
+    }
+    let ops: usize = unlisted.values().sum();
+    let mut ids: Vec<String> = unlisted.keys().take(10).map(u64::to_string).collect();
+    if unlisted.len() > 10 {
+        ids.push(format!("and {} more", unlisted.len() - 10));
+    }
+    eprintln!(
+        "note: {ops} operation(s) were served by branch(es) {} that the history does not list \
+         under \"branches\": what those branches applied, and in what order, is not checked",
+        ids.join(", ")
+    );
 }
