@@ -73,6 +73,7 @@ pub fn offset_in(text: &str, start: usize, steps: &[Step]) -> usize {
 /// Walks many paths through one text ([`offset_in`] for each), reading
 /// each value, array and object on the way once: a grader's thousands of
 /// problems inside one large item cost the item once, not once each.
+#[derive(Debug)]
 pub struct Locator<'t> {
     text: &'t str,
     values: HashMap<usize, Option<&'t RawValue>>,
