@@ -397,6 +397,11 @@ fn flag_mistakes_are_command_line_errors_that_say_what_to_give() {
         assert!(stderr(&out).contains(expected), "{args:?}: {}", stderr(&out));
     }
     assert!(!std::path::Path::new("-").exists(), "no file named -");
+    // A mistyped example name lists the shipped ones (before: "No such file").
+    let out = bank(&["serve", "--addr", "127.0.0.1:0", "--scenario", "seed-test-9"]);
+    assert_eq!(out.status.code(), Some(66), "{}", stderr(&out));
+    assert!(stderr(&out).contains("no shipped example has that name"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("seed-test-1, "), "{}", stderr(&out));
 }
 
 #[test]

@@ -279,3 +279,28 @@ fn points_are_plain_numbers_from_0_to_1000_and_errors_say_where() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_submission_can_come_on_standard_input_once() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let input = common::repo("examples/seed-test-1.json");
+    let input = input.to_str().unwrap();
+    let expected = std::fs::read(common::repo("examples/seed-test-1.expected.json")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bank"))
+        .args(["grade", input, "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&expected).unwrap();
+    let o = child.wait_with_output().unwrap();
+    // Before: "cannot open submission -", status 66.
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("exact ✓"), "{}", stdout(&o));
+    let twice =
+        Command::new(env!("CARGO_BIN_EXE_bank")).args(["grade", "-", "-"]).output().unwrap();
+    assert_eq!(twice.status.code(), Some(2), "{}", stderr(&twice));
+    assert!(stderr(&twice).contains("standard input (`-`) can be read once"), "{}", stderr(&twice));
+}

@@ -264,13 +264,17 @@ fn kind_of(items: &[Item<'_>]) -> Result<PartKind, Problem> {
             _ => PartKind::P3Balances,
         });
     }
-    let keys: Vec<&str> = first.keys().map(String::as_str).take(6).collect();
+    let keys: Vec<String> = first.keys().take(6).map(|k| super::describe::quoted(k)).collect();
+    let has = if keys.is_empty() {
+        "its first object is empty".to_owned()
+    } else {
+        format!("its objects have the keys {}", keys.join(", "))
+    };
     Err(unreadable(
         ProblemKind::UnknownShape,
         format!(
-            "JSON, but no course output: its objects have the keys {} (expected e.g. \
-             \"recv\", \"pid\"/\"eventid\", \"logical_clock\" or \"balance\")",
-            keys.iter().map(|k| format!("{k:?}")).collect::<Vec<_>>().join(", ")
+            "JSON, but no course output: {has} (expected e.g. \"recv\", \"pid\"/\"eventid\", \
+             \"logical_clock\" or \"balance\")"
         ),
     ))
 }

@@ -571,7 +571,8 @@ pub struct GradeArgs {
     /// The course input the students ran.
     pub input: PathBuf,
 
-    /// Output files, folders of one student's files, or class folders.
+    /// Output files (`-`: standard input), folders of one student's files,
+    /// or class folders.
     #[arg(required = true)]
     pub submissions: Vec<PathBuf>,
 

@@ -23,6 +23,12 @@ use crate::stdout::out;
 
 /// `bank grade`; see the module docs.
 pub fn grade(args: GradeArgs) -> Result<(), Failure> {
+    let stdin = std::iter::once(&args.input).chain(&args.submissions);
+    if stdin.filter(|p| p.as_os_str() == "-").count() > 1 {
+        return Err(Failure::Usage(
+            "standard input (`-`) can be read once: give the input or one submission as `-`".into(),
+        ));
+    }
     let source = args.input.display().to_string();
     let text = read_input(&args.input, args.max_input_bytes)?;
     let scenario = formats::parse_input(&text, &source).map_err(Failure::bad_input)?;
@@ -95,6 +101,19 @@ fn read_submission(path: &Path, max: u64) -> SubmittedFile {
     use std::io::Read;
     let name = path.display().to_string();
     let read = || -> Result<String, String> {
+        if path.as_os_str() == "-" {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .take(max.saturating_add(1))
+                .read_to_end(&mut bytes)
+                .map_err(|e| format!("cannot read standard input: {e}"))?;
+            if bytes.len() as u64 > max {
+                return Err(format!("standard input holds more than the limit of {max} bytes"));
+            }
+            return String::from_utf8(bytes).map_err(|e| {
+                format!("not UTF-8 text: invalid byte at offset {}", e.utf8_error().valid_up_to())
+            });
+        }
         let kind = std::fs::metadata(path).map_err(|e| format!("cannot read the file: {e}"))?;
         if !kind.is_file() {
             let kind = bank_backend::cluster::file::describe_file_type(kind.file_type());
@@ -130,6 +149,11 @@ fn collect(path: &Path, students: &mut Vec<(String, Vec<PathBuf>)>) -> Result<bo
     let name = |p: &Path| {
         p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
     };
+    if path.as_os_str() == "-" {
+        // A submission piped in: `bank run INPUT | bank grade INPUT -`.
+        students.push(("stdin".to_owned(), vec![path.to_owned()]));
+        return Ok(false);
+    }
     if !path.is_dir() {
         if !path.exists() {
             return Err(Failure::NoInput(anyhow::anyhow!(

@@ -43,7 +43,19 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
     let (name, text) = match examples::find(&args.scenario) {
         Some(example) => (example.name.to_owned(), example.text.to_owned()),
         None => {
-            let text = read_input(Path::new(&args.scenario), MAX_SCENARIO_BYTES)?;
+            let path = Path::new(&args.scenario);
+            if !path.exists() && !args.scenario.contains(['/', '.']) {
+                // Meant as a shipped example's name: say which there are.
+                let names: Vec<String> =
+                    examples::all().into_iter().map(|e| e.name.to_owned()).collect();
+                return Err(Failure::NoInput(anyhow::anyhow!(
+                    "--scenario {}: no shipped example has that name, and no file either; the \
+                     examples are {}",
+                    args.scenario,
+                    names.join(", ")
+                )));
+            }
+            let text = read_input(path, MAX_SCENARIO_BYTES)?;
             (args.scenario.clone(), text)
         }
     };
