@@ -96,6 +96,26 @@ impl SubmittedFile {
     }
 }
 
+/// A key written twice in one object of a submitted file: JSON readers
+/// keep one of the two (serde_json and Python the last), so what the
+/// student's program meant is not known. Graded with the last, and said.
+fn duplicate_key(file: usize, text: &str) -> Option<Problem> {
+    let duplicate = crate::formats::find_duplicate_key(text)?;
+    let index = crate::formats::position::LineIndex::new(text);
+    let (first_line, first_column) = index.line_col(duplicate.first);
+    let (line, column) = index.line_col(duplicate.second);
+    let narrow = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    let mut place = Place::file(file);
+    place.line_col = Some((narrow(line), narrow(column)));
+    let message = format!(
+        "{} appears twice in one object (first at line {first_line}, column {first_column}); \
+         readers keep one of the two, so the answer is ambiguous (graded with the second): \
+         keep one",
+        describe::quoted(&duplicate.key)
+    );
+    Some(Problem::new(ProblemKind::Malformed, Some(place), "", message))
+}
+
 /// The verdict on one submission.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Grade {
@@ -168,6 +188,9 @@ pub fn grade(
             problem.place = Some(Place::file(i));
             problems.push(problem);
             continue;
+        }
+        if let Some(problem) = duplicate_key(i, &file.text) {
+            problems.push(problem);
         }
         match detect::read_parts(i, &file.text) {
             Ok(p) => parts.extend(p),

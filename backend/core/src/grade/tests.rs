@@ -630,3 +630,24 @@ fn concurrent_runs_of_random_inputs_are_valid() {
         }
     }
 }
+
+#[test]
+fn a_key_written_twice_is_a_problem_at_its_second_place() {
+    let scenario = input("p1-branch-propagation/jthak002+cse531/input_small.json");
+    let real = real_output(&scenario, OutputFormat::P1).remove(0);
+    let text = serde_json::to_string_pretty(&real).unwrap();
+    assert!(grade_texts(&scenario, &[("out.json", &text)]).valid);
+    // Before: graded as the last "id" without a word.
+    let twice = text.replacen("\"id\": 1,", "\"id\": 1, \"id\": 1,", 1);
+    assert_ne!(twice, text);
+    let grade = grade_texts(&scenario, &[("out.json", &twice)]);
+    assert!(!grade.valid, "{}", explain(&grade));
+    let problem = grade.problems.iter().find(|p| p.kind == ProblemKind::Malformed).unwrap();
+    let line = problem.line(&grade.files);
+    assert!(
+        line.starts_with(
+            "out.json:3:14: \"id\" appears twice in one object (first at line 3, column"
+        ),
+        "{line}"
+    );
+}
