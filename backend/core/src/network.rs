@@ -218,8 +218,25 @@ pub struct NetworkPlan {
     pub delay_ms: Delay,
     pub links: Vec<LinkRule>,
     /// Percentage of branch-to-branch messages lost (each is retried).
+    #[serde(deserialize_with = "drop_percent")]
     pub drop_percent: u8,
     pub faults: Vec<TimedFault>,
+}
+
+/// `drop_percent`: a whole percentage. Read from any number, so that 99.9
+/// or 300 is told what it may be (serde said "0 to 255"); the plan's check
+/// refuses more than 90.
+fn drop_percent<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u8, D::Error> {
+    use serde::de::Error;
+    let n = f64::deserialize(d).map_err(|_: D::Error| {
+        D::Error::custom("drop_percent is a whole percentage from 0 to 90")
+    })?;
+    if n.fract() != 0.0 || !(0.0..=255.0).contains(&n) {
+        return Err(D::Error::custom(format!(
+            "drop_percent is a whole percentage from 0 to 90, found {n}"
+        )));
+    }
+    Ok(n as u8)
 }
 
 impl NetworkPlan {

@@ -301,7 +301,8 @@ mod tests {
     #[test]
     fn a_plan_that_cannot_be_followed_says_what_in_plain_words() {
         for (network, expected) in [
-            (r#"{"drop_percent": 99.99}"#, "expected a whole number from 0 to 255, found 99.99"),
+            (r#"{"drop_percent": 99.99}"#, "drop_percent is a whole percentage from 0 to 90, found 99.99"),
+            (r#"{"drop_percent": 300}"#, "drop_percent is a whole percentage from 0 to 90, found 300"),
             (r#"{"faults": [{"at_ms": 1.5, "crash": 1}]}"#, "expected a whole number of 0 or more, found 1.5"),
             (r#"{"faults": [{"at_ms": -1, "crash": 1}]}"#, "expected a whole number of 0 or more, found -1"),
             (r#"{"faults": [{"at_ms": 0, "explode": 1}]}"#, "a fault names one of crash, restart"),
