@@ -302,6 +302,10 @@ mod tests {
     fn a_plan_that_cannot_be_followed_says_what_in_plain_words() {
         for (network, expected) in [
             (r#"{"drop_percent": 99.99}"#, "drop_percent is a whole percentage from 0 to 90, found 99.99"),
+            (
+                r#"{"faults": [{"at_ms": 5, "crash": 1, "cut": [1, 2]}]}"#,
+                "a fault is one kind: this one also says `cut`",
+            ),
             (r#"{"drop_percent": 300}"#, "drop_percent is a whole percentage from 0 to 90, found 300"),
             (r#"{"faults": [{"at_ms": 1.5, "crash": 1}]}"#, "expected a whole number of 0 or more, found 1.5"),
             (r#"{"faults": [{"at_ms": -1, "crash": 1}]}"#, "expected a whole number of 0 or more, found -1"),

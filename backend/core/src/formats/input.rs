@@ -780,6 +780,18 @@ fn in_plain_words(message: String) -> String {
                 branches) or set_delay (between and delay_ms), beside its at_ms"
             .to_owned();
     }
+    // Only a fault flattens its kind into its object: a second kind there
+    // is "unknown" to serde, though the reader wrote a known one.
+    if let Some(field) = message.strip_prefix("unknown field `").and_then(|r| r.strip_suffix('`')) {
+        const KINDS: [&str; 7] =
+            ["crash", "restart", "isolate", "rejoin", "cut", "heal", "set_delay"];
+        if KINDS.contains(&field) {
+            return format!(
+                "a fault is one kind: this one also says `{field}`; write each fault as its own \
+                 {{\"at_ms\": ..., \"{field}\": ...}}"
+            );
+        }
+    }
     if message.starts_with("data did not match any variant of untagged enum Delay") {
         return "a delay is a whole number of milliseconds (20) or a range [min, max] ([5, 50])"
             .to_owned();
