@@ -291,6 +291,17 @@ mod tests {
     }
 
     #[test]
+    fn a_customer_guarantees_key_that_is_not_an_id_is_said_so() {
+        let text = format!("{{\"customer_guarantees\": {{\"abc\": \"ryw\"}},\n\"bank\": {BANK}}}");
+        let e = parse_experiment(&text, "x.json").unwrap_err().to_string();
+        // Before: "invalid value: expected key to be a number in quotes".
+        assert!(
+            e.contains("expected a customer id as the key, a number in quotes like \"1\""),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn a_history_given_as_an_input_is_said_to_be_one() {
         let text = r#"{"format": "bank-sim history 1", "sessions": [], "branches": []}"#;
         let e = parse_experiment(text, "h.json").unwrap_err().to_string();

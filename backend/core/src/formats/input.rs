@@ -780,6 +780,10 @@ fn in_plain_words(message: String) -> String {
                 branches) or set_delay (between and delay_ms), beside its at_ms"
             .to_owned();
     }
+    if message.contains("expected key to be a number in quotes") {
+        // A map keyed by customer id, with a key that is not one.
+        return "expected a customer id as the key, a number in quotes like \"1\"".to_owned();
+    }
     // Only a fault flattens its kind into its object: a second kind there
     // is "unknown" to serde, though the reader wrote a known one.
     if let Some(field) = message.strip_prefix("unknown field `").and_then(|r| r.strip_suffix('`')) {
