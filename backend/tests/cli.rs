@@ -670,6 +670,53 @@ fn serve_says_where_it_listens_and_stops_cleanly_on_sigterm() {
     assert!(stderr_text.ends_with("stopped\n"), "{stderr_text}");
 }
 
+#[test]
+fn serve_raises_its_open_file_limit_for_its_labs_or_says_it_cannot() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let bin = env!("CARGO_BIN_EXE_bank");
+    // Soft limit 64 (hard as it was): raised to what 128 labs need. Hard
+    // limit 64 too: it cannot be, and says so.
+    for (ulimit, warned) in [("-Sn 64", false), ("-n 64", true)] {
+        let mut child = Command::new("sh")
+            .args([
+                "-c",
+                &format!("ulimit {ulimit} && exec {bin} serve --addr 127.0.0.1:0 --max-labs 128"),
+            ])
+            .env("BANK_LOG", "error")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let mut stdout = BufReader::new(stdout);
+            let _ = stdout.read_line(&mut line);
+            let _ = tx.send((line, stdout));
+        });
+        let Ok((line, _stdout)) = rx.recv_timeout(Duration::from_secs(30)) else {
+            let _ = child.kill();
+            panic!("bank serve printed no URL within 30 s");
+        };
+        assert!(line.starts_with("bank-sim visualizer: "), "{line}");
+        let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
+        let files = limits.lines().find(|l| l.starts_with("Max open files")).unwrap().to_owned();
+        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        let soft: u64 = files.split_whitespace().nth(3).unwrap().parse().unwrap();
+        if warned {
+            assert_eq!(soft, 64, "{files}");
+            assert!(err.contains("this system lets bank serve open 64 files; 128 labs"), "{err}");
+        } else {
+            assert_eq!(soft, 128 * 8 + 256, "{files}");
+            assert!(!err.contains("lets bank serve open"), "{err}");
+        }
+    }
+}
+
 // ------------------------------------------- limits, strictness, exit codes
 
 /// A fresh directory for one test.

@@ -68,7 +68,7 @@ impl LabsConfig {
     /// The defaults of `bank serve`, starting every lab with `name`'s text.
     pub fn new(name: &str, text: &str) -> LabsConfig {
         LabsConfig {
-            max_labs: 32,
+            max_labs: 128,
             idle: Duration::from_secs(10 * 60),
             limits: Limits::default(),
             scenario: (name.to_owned(), text.to_owned()),

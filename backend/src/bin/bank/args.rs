@@ -315,9 +315,11 @@ pub struct ServeArgs {
     #[arg(long, requires = "cluster")]
     pub token: Option<String>,
 
-    /// Labs running at once (each page load opens its own lab, with its own
-    /// cluster); one more page is told the server is full.
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Labs running at once (each page load and each embedded frame opens
+    /// its own lab, with its own cluster: a class of 40 with a course page
+    /// of three frames needs 120); one more page is told the server is
+    /// full. An idle lab holds about 0.1 MiB and 4 open files.
+    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub max_labs: u32,
 
     /// Branches a scenario may have (each is a gRPC server with its own port).

@@ -40,6 +40,7 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
         use clap::CommandFactory;
         crate::args::Cli::command().error(clap::error::ErrorKind::ArgumentConflict, e).exit();
     }
+    room_for_files(args.max_labs);
     let (name, text) = match examples::find(&args.scenario) {
         Some(example) => (example.name.to_owned(), example.text.to_owned()),
         None => {
@@ -146,4 +147,33 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
         eprintln!("stopped");
         Ok(())
     })
+}
+
+/// Open files one lab needs at rest (its branches' listeners and the
+/// links between them); a lab that runs holds some more.
+const FILES_PER_LAB: u64 = 8;
+
+/// Raises this process's limit of open files (the soft limit, up to the
+/// hard one) to what `max_labs` labs may need: 1,024, a common default,
+/// is about 250 idle labs. Says so when the system allows fewer.
+fn room_for_files(max_labs: u32) {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let wanted = u64::from(max_labs) * FILES_PER_LAB + 256;
+    let limit = getrlimit(Resource::Nofile);
+    // `None` is no limit.
+    let (soft, hard) = (limit.current.unwrap_or(u64::MAX), limit.maximum.unwrap_or(u64::MAX));
+    if soft >= wanted {
+        return;
+    }
+    let raised = Rlimit { current: Some(wanted.min(hard)), maximum: limit.maximum };
+    let now = match setrlimit(Resource::Nofile, raised) {
+        Ok(()) => wanted.min(hard),
+        Err(_) => soft,
+    };
+    if now < wanted {
+        eprintln!(
+            "warning: this system lets bank serve open {now} files; {max_labs} labs (--max-labs) \
+             may need {wanted}: raise `ulimit -n`, or lower --max-labs"
+        );
+    }
 }
