@@ -615,6 +615,17 @@ fn base64_scenarios_decode_in_every_spelling() {
     );
     assert_eq!(embed::scenario_source(&url_safe, &names), Ok(ScenarioSource::Text(text.into())));
     assert!(embed::scenario_source("no such thing!", &names).is_err());
+    // A mistyped name is said to be one (before: "decodes to bytes that are
+    // not UTF-8 text"); short base64 scenario text is still text.
+    for typo in ["nonsense", "seed-test-3"] {
+        let error = embed::scenario_source(typo, &names).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!("?scenario={typo} is no shipped example (they are seed-test-1, project3-big), nor base64 scenario text")
+        );
+    }
+    let tiny = embed::encode_base64_text("[]");
+    assert_eq!(embed::scenario_source(&tiny, &names), Ok(ScenarioSource::Text("[]".into())));
 }
 
 #[wasm_bindgen_test(unsupported = test)]

@@ -148,6 +148,10 @@ pub enum ScenarioParamError {
     NotBase64,
     #[error("?scenario= decodes to bytes that are not UTF-8 text")]
     NotText,
+    /// A word that reads as an example's name (`nonsense`, `seed-test-3`),
+    /// not a scenario's text: what its author most likely mistyped.
+    #[error("?scenario={name} is no shipped example (they are {known}), nor base64 scenario text")]
+    UnknownExample { name: String, known: String },
 }
 
 /// Resolves a `scenario` value: a known example name wins, else base64 text.
@@ -158,7 +162,20 @@ pub fn scenario_source(
     if example_names.contains(&value) {
         return Ok(ScenarioSource::Example(value.to_owned()));
     }
-    decode_base64_text(value).map(ScenarioSource::Text)
+    // Short words of name characters decode as base64 too, to bytes that
+    // are no scenario: such a word was meant as an example's name.
+    let name_like = value.len() <= 64
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    match decode_base64_text(value) {
+        Ok(text) if !name_like || text.trim_start().starts_with(['[', '{']) => {
+            Ok(ScenarioSource::Text(text))
+        }
+        _ if name_like => Err(ScenarioParamError::UnknownExample {
+            name: value.to_owned(),
+            known: example_names.join(", "),
+        }),
+        other => other.map(ScenarioSource::Text),
+    }
 }
 
 /// URL-safe base64 (or standard, or with `+` turned into a space by a form
