@@ -135,6 +135,15 @@ async fn a_follower_watches_live_and_every_change_it_tries_is_refused() {
     // The owner comes back after a reload to the same lab.
     let again = origin.open(&owner.lab_id, "").await.unwrap();
     assert_eq!((again.role(), &again.follow_id), (pb::Role::Owner, &follow_id));
+    // A follow id pasted as the lab id: the lab runs, and it is said so
+    // (before: "it was stopped").
+    let pasted = origin.open(&follow_id, "").await.unwrap_err();
+    assert_eq!(pasted.code(), Code::NotFound);
+    assert!(
+        pasted.message().contains("is the follow id of a running lab, not a lab id"),
+        "{}",
+        pasted.message()
+    );
 
     let mut follower = origin.lab_client(&follow_id);
     let mut followers_view = watch(&mut follower).await;

@@ -334,6 +334,14 @@ impl Labs {
             (Some(id), None) => {
                 let key = parse(id, "lab_id")?;
                 let table = self.table();
+                if table.follows.contains_key(&key) {
+                    // A follow link's id pasted as `?lab=`: that lab runs.
+                    return Err(Status::not_found(format!(
+                        "{}… is the follow id of a running lab, not a lab id: open it with \
+                         ?follow= to watch it (read-only)",
+                        self.inner.ids.short(key)
+                    )));
+                }
                 let entry = table.labs.get(&key).ok_or_else(|| self.gone(key))?;
                 entry.presence.touch();
                 Ok(self.opened(Some(key), entry.follow, Role::Owner))
