@@ -264,7 +264,7 @@ fn kind_of(items: &[Item<'_>]) -> Result<PartKind, Problem> {
             _ => PartKind::P3Balances,
         });
     }
-    let keys: Vec<String> = first.keys().take(6).map(|k| super::describe::quoted(k)).collect();
+    let keys: Vec<String> = first.keys().take(6).map(|k| super::shown::quoted(k)).collect();
     let has = if keys.is_empty() {
         "its first object is empty".to_owned()
     } else {

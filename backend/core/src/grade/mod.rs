@@ -44,6 +44,7 @@
 //! | [`event`] | which event of the run a problem is about ([`EventRef`]), for the browser |
 //! | [`locate`] | JSON path → line:column, when a report is printed |
 //! | [`describe`] | the wording of events and amounts |
+//! | [`shown`] | a submission's strings and values as messages repeat them (JSON, cut short) |
 //! | [`points`] | points per check category, for a grade book |
 //! | [`report`] | one submission or a class: text, CSV, JSON, Markdown |
 //!
@@ -59,6 +60,7 @@ pub mod normalize;
 pub mod points;
 pub mod problem;
 pub mod report;
+pub mod shown;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -111,7 +113,7 @@ fn duplicate_key(file: usize, text: &str) -> Option<Problem> {
         "{} appears twice in one object (first at line {first_line}, column {first_column}); \
          readers keep one of the two, so the answer is ambiguous (graded with the second): \
          keep one",
-        describe::quoted(&duplicate.key)
+        shown::quoted(&duplicate.key)
     );
     Some(Problem::new(ProblemKind::Malformed, Some(place), "", message))
 }

@@ -22,9 +22,9 @@
 
 use serde_json::{Map, Value};
 
-use super::describe::{quoted, shown};
 use super::detect::{get, Item, Part, PartKind};
 use super::problem::{Place, Problem, ProblemKind};
+use super::shown::{quoted, shown};
 use crate::money::Cents;
 use crate::op::OpKind;
 
