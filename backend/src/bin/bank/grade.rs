@@ -101,37 +101,31 @@ fn read_submission(path: &Path, max: u64) -> SubmittedFile {
     use std::io::Read;
     let name = path.display().to_string();
     let read = || -> Result<String, String> {
-        if path.as_os_str() == "-" {
-            let mut bytes = Vec::new();
-            std::io::stdin()
-                .take(max.saturating_add(1))
-                .read_to_end(&mut bytes)
-                .map_err(|e| format!("cannot read standard input: {e}"))?;
-            if bytes.len() as u64 > max {
-                return Err(format!("standard input holds more than the limit of {max} bytes"));
-            }
-            return String::from_utf8(bytes).map_err(|e| {
-                format!("not UTF-8 text: invalid byte at offset {}", e.utf8_error().valid_up_to())
-            });
-        }
-        let kind = std::fs::metadata(path).map_err(|e| format!("cannot read the file: {e}"))?;
-        if !kind.is_file() {
-            let kind = bank_backend::cluster::file::describe_file_type(kind.file_type());
-            return Err(format!("it is {kind}, not a regular file"));
-        }
-        // Opened without blocking, and checked again: it may have changed.
-        let file = crate::input::open_regular(path).map_err(|e| format!("{e:#}"))?;
-        let size = file.metadata().map_or(0, |m| m.len());
         let over = |len: u64| format!("the file is {len} bytes, over the limit of {max}");
-        if size > max {
-            return Err(over(size));
-        }
+        let source: Box<dyn Read> = if path.as_os_str() == "-" {
+            Box::new(std::io::stdin())
+        } else {
+            let kind = std::fs::metadata(path).map_err(|e| format!("cannot read the file: {e}"))?;
+            if !kind.is_file() {
+                let kind = bank_backend::cluster::file::describe_file_type(kind.file_type());
+                return Err(format!("it is {kind}, not a regular file"));
+            }
+            // Opened without blocking, and checked again: it may have changed.
+            let file = crate::input::open_regular(path).map_err(|e| format!("{e:#}"))?;
+            let size = file.metadata().map_or(0, |m| m.len());
+            if size > max {
+                return Err(over(size));
+            }
+            Box::new(file)
+        };
         let mut bytes = Vec::new();
-        file.take(max.saturating_add(1))
+        source
+            .take(max.saturating_add(1))
             .read_to_end(&mut bytes)
             .map_err(|e| format!("cannot read the file: {e}"))?;
         if bytes.len() as u64 > max {
-            return Err(over(bytes.len() as u64));
+            // Read up to one byte past the limit: its real size is not known.
+            return Err(format!("it holds more than {max} bytes, the limit (--max-input-bytes)"));
         }
         String::from_utf8(bytes).map_err(|e| {
             format!("not UTF-8 text: invalid byte at offset {}", e.utf8_error().valid_up_to())
