@@ -219,6 +219,11 @@ fn LabPage(params: PageParams, opened: OpenedLab) -> impl IntoView {
     let settings = state.settings;
     // A permalink's settings go with its load; its cursor is replayed to.
     let link = Permalink::parse(&page_search());
+    let ignored = Permalink::ignored(&page_search());
+    if !ignored.is_empty() {
+        // Said before the load: an error of the load itself replaces it.
+        server.tell(format!("Ignored in this link: {}.", ignored.join("; ")));
+    }
     if scenario.is_some() {
         settings.guarantee_choice.set(link.guarantees);
         settings.propagation_choice.set(link.propagation);

@@ -307,6 +307,19 @@ fn a_permalink_reads_back_what_it_wrote() {
     let none = Permalink { guarantees: Some(Guarantees::NONE), ..Permalink::default() };
     assert_eq!(Permalink::parse(&none.query()), none);
     assert_eq!(Permalink::parse(""), Permalink::default());
+    assert_eq!(Permalink::ignored(&query), Vec::<String>::new(), "a link it wrote is whole");
+    // Malformed values are dropped, and said (before: silently).
+    let bad = "?scenario=seed-test-1&seed=-1&at=x&g=rw&p=fast";
+    assert_eq!(Permalink::parse(bad).seed, None);
+    assert_eq!(
+        Permalink::ignored(bad),
+        [
+            "seed=-1: a seed is a whole number from 0 to 18446744073709551615",
+            "at=x: the cursor is a whole number of events",
+            "g=rw: guarantees are all, none, course or a list like ryw,mr",
+            "p=fast: propagation is sequential, parallel or background",
+        ]
+    );
 }
 
 #[wasm_bindgen_test(unsupported = test)]

@@ -66,8 +66,20 @@ pub enum UnpackError {
 
 impl Permalink {
     /// The permalink parameters of `search` (other parameters are ignored;
-    /// malformed values are dropped).
+    /// malformed values are dropped: [`Permalink::ignored`] says which).
     pub fn parse(search: &str) -> Permalink {
+        Permalink::read(search).0
+    }
+
+    /// The permalink values of `search` that were malformed and dropped, in
+    /// words for the page's notice ("seed=-1: a seed is a whole number …"),
+    /// so that a link that lands on another run than it says does not do
+    /// so silently.
+    pub fn ignored(search: &str) -> Vec<String> {
+        Permalink::read(search).1
+    }
+
+    fn read(search: &str) -> (Permalink, Vec<String>) {
         let page = embed::parse_query(search);
         let mut link = Permalink {
             scenario: page.scenario,
@@ -75,22 +87,42 @@ impl Permalink {
             view: page.view,
             ..Permalink::default()
         };
+        let mut ignored = Vec::new();
         for pair in search.trim_start_matches('?').split('&') {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
             let value = embed::percent_decode(value);
+            let mut drop = |what: &str| ignored.push(format!("{key}={value}: {what}"));
             match key {
-                "g" => link.guarantees = value.parse().ok(),
+                "g" => {
+                    link.guarantees = value.parse().ok();
+                    if link.guarantees.is_none() {
+                        drop("guarantees are all, none, course or a list like ryw,mr");
+                    }
+                }
                 "p" => {
                     link.propagation =
-                        PropagationMode::ALL.into_iter().find(|m| propagation_name(*m) == value)
+                        PropagationMode::ALL.into_iter().find(|m| propagation_name(*m) == value);
+                    if link.propagation.is_none() {
+                        drop("propagation is sequential, parallel or background");
+                    }
                 }
-                "seed" => link.seed = value.parse().ok(),
-                "at" => link.at = value.parse().ok(),
+                "seed" => {
+                    link.seed = value.parse().ok();
+                    if link.seed.is_none() {
+                        drop("a seed is a whole number from 0 to 18446744073709551615");
+                    }
+                }
+                "at" => {
+                    link.at = value.parse().ok();
+                    if link.at.is_none() {
+                        drop("the cursor is a whole number of events");
+                    }
+                }
                 "fp" => link.fingerprint = u32::from_str_radix(&value, 16).ok(),
                 _ => {}
             }
         }
-        link
+        (link, ignored)
     }
 
     /// The query string (with `?`), in a fixed order.
