@@ -2,7 +2,7 @@
 //! exit status out.
 
 mod common;
-use common::{bank, repo, stderr, wait_timeout};
+use common::{bank, first_line, repo, stderr, wait_timeout};
 use std::process::{Command, Output};
 use std::time::Duration;
 
@@ -436,9 +436,8 @@ fn sim_runs_the_seeds_it_says_even_past_the_largest_and_refuses_none() {
 
 #[test]
 fn sim_shows_progress_and_ctrl_c_prints_the_totals_so_far() {
-    use std::io::{BufRead, BufReader, Read};
+    use std::io::Read;
     use std::process::Stdio;
-    use std::sync::mpsc;
     // A million seeds of the busy bank: hours, unless interrupted.
     let mut child = Command::new(env!("CARGO_BIN_EXE_bank"))
         .args([
@@ -456,17 +455,7 @@ fn sim_shows_progress_and_ctrl_c_prints_the_totals_so_far() {
     // stderr is not a terminal: a progress line after a second, then one
     // every ten. The handler for Ctrl-C is in place before the first seed.
     let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut stderr = BufReader::new(stderr);
-        let mut line = String::new();
-        let _ = stderr.read_line(&mut line);
-        let _ = tx.send(line.clone());
-        let mut rest = String::new();
-        let _ = stderr.read_to_string(&mut rest);
-        let _ = tx.send(rest);
-    });
-    let Ok(line) = rx.recv_timeout(Duration::from_secs(60)) else {
+    let Some((line, mut stderr)) = first_line(stderr, Duration::from_secs(60)) else {
         let _ = child.kill();
         panic!("bank sim showed no progress within 60 s");
     };
@@ -478,7 +467,8 @@ fn sim_shows_progress_and_ctrl_c_prints_the_totals_so_far() {
     let status = wait_timeout(child, Duration::from_secs(60)).expect("ends after Ctrl-C");
     let mut out = String::new();
     stdout.read_to_string(&mut out).unwrap();
-    let rest = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
     // Before: killed by the signal, nothing printed.
     assert_eq!(status.code(), Some(130), "{out}{rest}");
     let ran: u64 = out.split(' ').next().unwrap().parse().unwrap_or_else(|_| panic!("{out}"));
@@ -623,9 +613,8 @@ fn guarantees_can_differ_per_customer() {
 
 #[test]
 fn serve_says_where_it_listens_and_stops_cleanly_on_sigterm() {
-    use std::io::{BufRead, BufReader, Read};
+    use std::io::Read;
     use std::process::Stdio;
-    use std::sync::mpsc;
     let mut child = Command::new(env!("CARGO_BIN_EXE_bank"))
         .args(["serve", "--addr", "127.0.0.1:0"])
         .env("BANK_LOG", "error")
@@ -633,30 +622,17 @@ fn serve_says_where_it_listens_and_stops_cleanly_on_sigterm() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // The first stdout line is the URL, printed once the server listens.
-    // Read it on a thread so that a server that never gets there fails
-    // the test instead of hanging it.
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut stdout = BufReader::new(stdout);
-        let mut line = String::new();
-        let _ = stdout.read_line(&mut line);
-        // Hand the pipe back too: closing it early could fail a later print.
-        let _ = tx.send((line, stdout));
-    });
     let mut stderr = child.stderr.take().unwrap();
     let stderr_text = std::thread::spawn(move || {
         let mut text = String::new();
         let _ = stderr.read_to_string(&mut text);
         text
     });
-    let (line, _stdout) = match rx.recv_timeout(Duration::from_secs(30)) {
-        Ok(read) => read,
-        Err(_) => {
-            let _ = child.kill();
-            panic!("bank serve printed no URL within 30 s");
-        }
+    // The first stdout line is the URL, printed once the server listens.
+    let Some((line, _stdout)) = first_line(child.stdout.take().unwrap(), Duration::from_secs(30))
+    else {
+        let _ = child.kill();
+        panic!("bank serve printed no URL within 30 s");
     };
     assert!(line.starts_with("bank-sim visualizer: http://127.0.0.1:"), "{line}");
     assert!(!line.starts_with("bank-sim visualizer: http://127.0.0.1:0/"), "{line}");
@@ -672,7 +648,6 @@ fn serve_says_where_it_listens_and_stops_cleanly_on_sigterm() {
 
 #[test]
 fn serve_raises_its_open_file_limit_for_its_labs_or_says_it_cannot() {
-    use std::io::{BufRead, BufReader};
     use std::process::Stdio;
     let bin = env!("CARGO_BIN_EXE_bank");
     // Soft limit 64 (hard as it was): raised to what 128 labs need. Hard
@@ -689,14 +664,7 @@ fn serve_raises_its_open_file_limit_for_its_labs_or_says_it_cannot() {
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let mut stdout = BufReader::new(stdout);
-            let _ = stdout.read_line(&mut line);
-            let _ = tx.send((line, stdout));
-        });
-        let Ok((line, _stdout)) = rx.recv_timeout(Duration::from_secs(30)) else {
+        let Some((line, _stdout)) = first_line(stdout, Duration::from_secs(30)) else {
             let _ = child.kill();
             panic!("bank serve printed no URL within 30 s");
         };

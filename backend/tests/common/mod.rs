@@ -31,6 +31,25 @@ pub fn wait_timeout(child: Child, limit: Duration) -> Option<ExitStatus> {
     }
 }
 
+/// The first line of `pipe` (a child's stdout or stderr), read on a thread
+/// so that a child that never writes one fails the test within `limit`
+/// instead of hanging it (`None`). The pipe comes back too, still open:
+/// closing it early could fail the child's later prints.
+pub fn first_line<R: std::io::Read + Send + 'static>(
+    pipe: R,
+    limit: Duration,
+) -> Option<(String, std::io::BufReader<R>)> {
+    use std::io::BufRead;
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader = std::io::BufReader::new(pipe);
+        let mut line = String::new();
+        let _ = reader.read_line(&mut line);
+        let _ = tx.send((line, reader));
+    });
+    rx.recv_timeout(limit).ok()
+}
+
 /// A path in the repository, e.g. `examples/seed-test-1.json`.
 pub fn repo(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
