@@ -518,7 +518,7 @@ async fn run_finished(
     channel: tonic::transport::Channel,
     lab: tonic::metadata::AsciiMetadataValue,
 ) -> Result<(), String> {
-    let mut watch = tonic::Request::new(pb::WatchRequest {});
+    let mut watch = tonic::Request::new(pb::WatchRequest::default());
     watch.metadata_mut().insert(LAB_HEADER, lab);
     let wait = async {
         let mut client = pb::lab_client::LabClient::new(channel);

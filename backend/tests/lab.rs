@@ -125,7 +125,7 @@ async fn playing_reference_test_1_ends_with_the_course_output() {
     let summary = load(&mut lab, "seed-test-1").await;
     assert_eq!(summary.branches.len(), 2);
     assert_eq!(summary.format(), pb::OutputFormat::P3);
-    let mut watch = lab.watch(pb::WatchRequest {}).await.unwrap().into_inner();
+    let mut watch = lab.watch(pb::WatchRequest::default()).await.unwrap().into_inner();
     assert_eq!(
         control(&mut lab, pb::Command::Play, 50.0).await.state,
         pb::PlayState::Playing as i32
@@ -202,7 +202,7 @@ async fn step_sends_exactly_one_scripted_event() {
     let server = Server::start(&empty_dist()).await;
     let mut lab = server.lab_client().await;
     load(&mut lab, "project1-sample").await;
-    let mut watch = lab.watch(pb::WatchRequest {}).await.unwrap().into_inner();
+    let mut watch = lab.watch(pb::WatchRequest::default()).await.unwrap().into_inner();
     control(&mut lab, pb::Command::Step, 0.0).await;
     let seen = read_until(&mut watch, answered).await;
     assert_eq!(
@@ -228,7 +228,7 @@ async fn step_sends_exactly_one_scripted_event() {
     assert_started_then_blocked(&server.lab, 3).await;
     // Reset starts a new history with a fresh cluster.
     control(&mut lab, pb::Command::Reset, 0.0).await;
-    let mut fresh = lab.watch(pb::WatchRequest {}).await.unwrap().into_inner();
+    let mut fresh = lab.watch(pb::WatchRequest::default()).await.unwrap().into_inner();
     let first = fresh.message().await.unwrap().unwrap();
     assert_eq!(first.seq, 0);
     assert!(matches!(first.event, Some(pb::lab_event::Event::Loaded(_))));
@@ -287,7 +287,7 @@ async fn the_browser_can_be_a_customer_over_grpc_web() {
     let server = Server::start(&empty_dist()).await;
     let mut lab = server.lab_client().await;
     load(&mut lab, "project1-sample").await; // three branches at 400
-    let mut watch = lab.watch(pb::WatchRequest {}).await.unwrap().into_inner();
+    let mut watch = lab.watch(pb::WatchRequest::default()).await.unwrap().into_inner();
     let mut browser = grpc_web_customer_client(server.addr, &server.lab_id);
     let reply = browser
         .request(pb::CustomerRequest {
@@ -385,7 +385,7 @@ async fn crashing_and_restarting_a_branch_is_recorded_and_the_run_still_finishes
     let server = Server::start(&empty_dist()).await;
     let mut lab = server.lab_client().await;
     load(&mut lab, "project1-sample").await; // three branches
-    let mut watch = lab.watch(pb::WatchRequest {}).await.unwrap().into_inner();
+    let mut watch = lab.watch(pb::WatchRequest::default()).await.unwrap().into_inner();
 
     let reply = inject(&mut lab, Fault::Crash(2)).await;
     assert_eq!(reply.error, "");
@@ -444,7 +444,7 @@ async fn the_stale_read_demo_reports_a_read_your_writes_violation() {
     assert_eq!(summary.propagation(), pb::PropagationMode::Background);
     assert_eq!(summary.seed, 1);
     assert!(summary.description.contains("stale read"));
-    let mut watch = lab.watch(pb::WatchRequest {}).await.unwrap().into_inner();
+    let mut watch = lab.watch(pb::WatchRequest::default()).await.unwrap().into_inner();
     control(&mut lab, pb::Command::Play, 50.0).await;
     let events = read_until(&mut watch, finished).await;
     let violations: Vec<&pb::ViolationFound> = events
@@ -480,7 +480,7 @@ async fn the_stale_read_demo_reports_a_read_your_writes_violation() {
         .into_inner();
     let Some(pb::load_reply::Result::Scenario(summary)) = reply.result else { panic!("{reply:?}") };
     assert_eq!(summary.guarantees, Some(Guarantees::ALL.into()));
-    let mut watch = lab.watch(pb::WatchRequest {}).await.unwrap().into_inner();
+    let mut watch = lab.watch(pb::WatchRequest::default()).await.unwrap().into_inner();
     control(&mut lab, pb::Command::Play, 50.0).await;
     let events = read_until(&mut watch, finished).await;
     assert!(!events.iter().any(|e| matches!(e.event, Some(pb::lab_event::Event::Violation(_)))));

@@ -37,7 +37,7 @@ async fn control(
 }
 
 async fn watch(lab: &mut LabFor) -> Streaming<pb::LabEvent> {
-    lab.watch(pb::WatchRequest {}).await.expect("watch opens").into_inner()
+    lab.watch(pb::WatchRequest::default()).await.expect("watch opens").into_inner()
 }
 
 /// Reads `stream` until `stop` holds for an event (bounded), returning
@@ -117,6 +117,70 @@ async fn two_labs_play_different_scenarios_at_once_each_to_its_own_output() {
     let before = origin.lab(&b.lab_id).watch().await.0;
     load(&mut lab_a, "seed-test-1").await.unwrap();
     assert_eq!(origin.lab(&b.lab_id).watch().await.0, before);
+    origin.shutdown().await;
+}
+
+/// Reads a bounded `stream` to its end (bounded in time too).
+async fn read_to_the_end(stream: &mut Streaming<pb::LabEvent>) -> Vec<pb::LabEvent> {
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + LIMIT;
+    loop {
+        let next = tokio::time::timeout_at(deadline, stream.message())
+            .await
+            .unwrap_or_else(|_| panic!("the stream did not end within {LIMIT:?}"));
+        match next.expect("the stream ends with status OK") {
+            Some(event) => seen.push(event),
+            None => return seen,
+        }
+    }
+}
+
+/// `events` are the lab's history from event `from` on: the events of
+/// `known` from there (the run may have recorded more since).
+fn assert_from(events: &[pb::LabEvent], known: &[pb::LabEvent], from: usize, what: &str) {
+    let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
+    let expected: Vec<u64> = (from as u64..).take(seqs.len()).collect();
+    assert_eq!(seqs, expected, "{what}: every event from {from} on, in order");
+    assert!(events.len() >= known.len() - from, "{what}: {} events", events.len());
+    assert_eq!(events[..known.len() - from], known[from..], "{what}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_s_watch_ends_in_time_and_the_next_resumes_where_it_was() {
+    let origin = WebOrigin::start(WebOrigin::config(), &no_dist()).await;
+    let id = origin.open_new().await.lab_id;
+    let mut lab = origin.lab_client(&id);
+    load(&mut lab, "seed-test-1").await.unwrap();
+    let mut forever = watch(&mut lab).await;
+    control(&mut lab, pb::Command::Play).await.unwrap();
+    let all = read_until(&mut forever, |e| finished(e).is_some()).await;
+    let history = all[0].history;
+    assert!(matches!(all[0].event, Some(Event::Loaded(_))) && history > 0, "{:?}", all[0]);
+    assert!(all[1..].iter().all(|e| e.history == 0), "only the first event names its history");
+
+    // A page that has the first 3 events: the rest, then the end (status
+    // OK) though the lab goes on, so its connection is free again.
+    let bounded = |history, from| pb::WatchRequest { history, from, end_after_ms: 100 };
+    let mut resumed = lab.watch(bounded(history, 3)).await.unwrap().into_inner();
+    assert_from(&read_to_the_end(&mut resumed).await, &all, 3, "resumed");
+    // Another history than the lab's, or more events than it has: from
+    // the lab's first event.
+    let len = origin.lab(&id).watch().await.0.len() as u64;
+    for (other, from) in [(0, 3), (history + 1, 3), (history, len + 1), (history, u64::MAX)] {
+        let mut stream = lab.watch(bounded(other, from)).await.unwrap().into_inner();
+        let events = read_to_the_end(&mut stream).await;
+        assert_from(&events, &all, 0, &format!("history {other}, from {from}"));
+    }
+
+    // A reset starts a newer history: a page resuming the old one gets it
+    // from its first event, which says its number.
+    let now = origin.lab(&id).watch().await.0.len() as u64;
+    let mut resumed = lab.watch(bounded(history, now)).await.unwrap().into_inner();
+    control(&mut lab, pb::Command::Reset).await.unwrap();
+    let after_reset = read_to_the_end(&mut resumed).await;
+    let newer = after_reset.iter().find(|e| matches!(e.event, Some(Event::Loaded(_))));
+    let newer = newer.expect("the newer history's first event");
+    assert_eq!((newer.seq, newer.history), (0, history + 1));
     origin.shutdown().await;
 }
 
@@ -211,7 +275,7 @@ async fn a_follower_watches_live_and_every_change_it_tries_is_refused() {
 #[tokio::test]
 async fn calls_name_their_lab_and_an_unknown_one_is_refused_clearly() {
     let origin = WebOrigin::start(WebOrigin::config(), &no_dist()).await;
-    let status = origin.anonymous().watch(pb::WatchRequest {}).await.unwrap_err();
+    let status = origin.anonymous().watch(pb::WatchRequest::default()).await.unwrap_err();
     assert_eq!(status.code(), Code::FailedPrecondition);
     assert!(status.message().contains("Lab.Open"), "{}", status.message());
     // A comparison spends the server's CPU: only for a viewer with a lab.
@@ -220,7 +284,7 @@ async fn calls_name_their_lab_and_an_unknown_one_is_refused_clearly() {
     let status = origin.anonymous().compare(request).await.unwrap_err();
     assert_eq!(status.code(), Code::FailedPrecondition);
     let stranger = "0123456789abcdef0123456789abcdef";
-    let status = origin.lab_client(stranger).watch(pb::WatchRequest {}).await.unwrap_err();
+    let status = origin.lab_client(stranger).watch(pb::WatchRequest::default()).await.unwrap_err();
     assert_eq!(status.code(), Code::NotFound);
     assert!(status.message().contains("no lab 01234567… runs on this server"));
     assert_eq!(origin.open(stranger, "").await.unwrap_err().code(), Code::NotFound);

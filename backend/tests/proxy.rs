@@ -250,8 +250,9 @@ async fn play_through(proxy: SocketAddr, owner: &pb::OpenReply, scenario: &str) 
     let followed = open(proxy, "", &owner.follow_id).await.expect("the follow link opens");
     assert_eq!(followed.role(), pb::Role::Follower);
     let mut follower = web_lab(proxy, Some(&owner.follow_id));
-    let mut owners_view = lab.watch(pb::WatchRequest {}).await.unwrap().into_inner();
-    let mut followers_view = follower.watch(pb::WatchRequest {}).await.unwrap().into_inner();
+    let mut owners_view = lab.watch(pb::WatchRequest::default()).await.unwrap().into_inner();
+    let mut followers_view =
+        follower.watch(pb::WatchRequest::default()).await.unwrap().into_inner();
     let play = pb::ControlRequest { command: pb::Command::Play as i32, speed: 50.0 };
     lab.control(play).await.expect("Play through the proxy");
     // The follower, routed to the same server, may still only watch.

@@ -130,7 +130,12 @@ fn crash_history() -> Vec<Event> {
 fn trace_of(events: Vec<Event>) -> Trace {
     let mut trace = Trace::new();
     for (seq, event) in events.into_iter().enumerate() {
-        trace.push(LabEvent { seq: seq as u64, at_micros: seq as u64, event: Some(event) });
+        trace.push(LabEvent {
+            seq: seq as u64,
+            at_micros: seq as u64,
+            event: Some(event),
+            ..Default::default()
+        });
     }
     trace
 }
@@ -367,12 +372,22 @@ fn a_growing_trace_is_placed_as_if_at_once() {
         let mut trace = Trace::new();
         let mut growing = Diagram::new(vec![Node::Customer(1)], compact);
         for (seq, event) in events.iter().cloned().enumerate() {
-            trace.push(LabEvent { seq: seq as u64, at_micros: 0, event: Some(event) });
+            trace.push(LabEvent {
+                seq: seq as u64,
+                at_micros: 0,
+                event: Some(event),
+                ..Default::default()
+            });
             growing.sync(&trace);
         }
         assert_eq!(growing, Diagram::of(&trace, vec![Node::Customer(1)], compact));
         // A new history starts the diagram afresh.
-        trace.push(LabEvent { seq: 0, at_micros: 0, event: Some(Event::Loaded(summary())) });
+        trace.push(LabEvent {
+            seq: 0,
+            at_micros: 0,
+            event: Some(Event::Loaded(summary())),
+            ..Default::default()
+        });
         growing.sync(&trace);
         assert!(growing.rows().is_empty());
         assert_eq!(growing.hidden(), &[Node::Customer(1)], "its settings stay");

@@ -79,7 +79,12 @@ fn run(format: OutputFormat) -> (String, Trace) {
     }
     let mut trace = Trace::new();
     for (seq, event) in events.into_iter().enumerate() {
-        trace.push(LabEvent { seq: seq as u64, at_micros: 0, event: Some(event) });
+        trace.push(LabEvent {
+            seq: seq as u64,
+            at_micros: 0,
+            event: Some(event),
+            ..Default::default()
+        });
     }
     (text, trace)
 }

@@ -131,7 +131,12 @@ fn answered(
 fn trace_of(events: Vec<Event>) -> Trace {
     let mut trace = Trace::new();
     for (seq, event) in events.into_iter().enumerate() {
-        trace.push(LabEvent { seq: seq as u64, at_micros: seq as u64 * 7, event: Some(event) });
+        trace.push(LabEvent {
+            seq: seq as u64,
+            at_micros: seq as u64 * 7,
+            event: Some(event),
+            ..Default::default()
+        });
     }
     trace
 }

@@ -30,7 +30,12 @@ const DEPOSIT: i32 = Operation::Deposit as i32;
 const QUERY: i32 = Operation::Query as i32;
 
 fn ev(seq: usize, event: Event) -> LabEvent {
-    LabEvent { seq: seq as u64, at_micros: seq as u64 * 1000, event: Some(event) }
+    LabEvent {
+        seq: seq as u64,
+        at_micros: seq as u64 * 1000,
+        event: Some(event),
+        ..Default::default()
+    }
 }
 
 fn summary() -> ScenarioSummary {
@@ -739,6 +744,7 @@ fn network_and_violation_events_change_the_world() {
             ],
             ..Default::default()
         })),
+        ..Default::default()
     });
     let state = NetworkState { down: vec![2], cut: vec![Link { a: 2, b: 1 }], delays: vec![] };
     trace.push(LabEvent {
@@ -748,6 +754,7 @@ fn network_and_violation_events_change_the_world() {
             description: "crash branch 2".into(),
             state: Some(state),
         })),
+        ..Default::default()
     });
     let v = ViolationFound {
         anomaly: "ryw".into(),
@@ -759,7 +766,12 @@ fn network_and_violation_events_change_the_world() {
         writes: vec!["w1.1".into()],
         ..Default::default()
     };
-    trace.push(LabEvent { seq: 2, at_micros: 2, event: Some(Event::Violation(v)) });
+    trace.push(LabEvent {
+        seq: 2,
+        at_micros: 2,
+        event: Some(Event::Violation(v)),
+        ..Default::default()
+    });
     let w = World::at(&trace, 2);
     assert!(w.is_down(2) && w.is_cut(1, 2) && w.violations.is_empty());
     let w = World::at(&trace, 3);

@@ -102,8 +102,11 @@ async fn watch(
     ready: oneshot::Sender<()>,
 ) -> Result<Watched, String> {
     let mut client = named(channel, &id);
-    let mut stream =
-        client.watch(pb::WatchRequest {}).await.map_err(|e| format!("watch: {e}"))?.into_inner();
+    let mut stream = client
+        .watch(pb::WatchRequest::default())
+        .await
+        .map_err(|e| format!("watch: {e}"))?
+        .into_inner();
     let _ = ready.send(());
     let mut seen =
         Watched { logged: Vec::new(), playing_at: None, output: String::new(), events: 0 };

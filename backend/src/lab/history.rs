@@ -136,10 +136,29 @@ impl History {
         events.iter().map(decode).collect()
     }
 
+    /// Which history this is: 0 before the first run, then one more for
+    /// each [`clear`](History::clear) (what a `loaded` event says, and a
+    /// watch stream resumes by).
+    pub fn epoch(&self) -> u64 {
+        self.log().epoch
+    }
+
     /// A follower from this epoch's first event.
     pub fn follow(&self) -> Follower {
-        let epoch = self.log().epoch;
-        Follower { history: self.clone(), changes: self.shared.changes.subscribe(), epoch, next: 0 }
+        self.follow_from(0, 0)
+    }
+
+    /// A follower from event `from` of epoch `epoch` when that is this
+    /// epoch and it has that many events (a watch stream resumed where its
+    /// page was); otherwise from this epoch's first event.
+    pub fn follow_from(&self, epoch: u64, from: u64) -> Follower {
+        let changes = self.shared.changes.subscribe();
+        let log = self.log();
+        let next = match usize::try_from(from) {
+            Ok(from) if epoch == log.epoch && from <= log.events.len() => from,
+            _ => 0,
+        };
+        Follower { history: self.clone(), changes, epoch: log.epoch, next }
     }
 
     /// A follower after the events recorded so far, and those events.
@@ -209,7 +228,39 @@ mod tests {
     fn event(seq: u64) -> pb::LabEvent {
         let logged =
             pb::BranchLogged { branch_id: seq % 20, balance_cents: 100, ..Default::default() };
-        pb::LabEvent { seq, at_micros: seq * 10, event: Some(Event::BranchLogged(logged)) }
+        pb::LabEvent {
+            seq,
+            at_micros: seq * 10,
+            event: Some(Event::BranchLogged(logged)),
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_follower_resumes_its_own_history_and_starts_a_newer_one_from_its_first_event() {
+        let history = History::new();
+        history.clear();
+        let first = history.epoch();
+        for seq in 0..10 {
+            history.push(&event(seq));
+        }
+        let seqs = |batch: Vec<Bytes>| batch.iter().map(|b| decode(b).seq).collect::<Vec<_>>();
+        // Where the page was, in the history it has.
+        assert_eq!(seqs(history.follow_from(first, 7).next_batch(100).await), [7, 8, 9]);
+        // Past its end, another history, or a hostile number: from the start.
+        for (epoch, from) in [(first, 11), (first + 1, 3), (first - 1, 3), (first, u64::MAX)] {
+            assert_eq!(seqs(history.follow_from(epoch, from).next_batch(3).await), [0, 1, 2]);
+        }
+        // At its end: the next event, when it comes.
+        let mut at_end = history.follow_from(first, 10);
+        history.push(&event(10));
+        assert_eq!(seqs(at_end.next_batch(100).await), [10]);
+        // A newer history: the resumed follower goes on with its first event.
+        let mut resumed = history.follow_from(first, 11);
+        history.clear();
+        assert_eq!(history.epoch(), first + 1);
+        history.push(&event(0));
+        assert_eq!(seqs(resumed.next_batch(100).await), [0]);
     }
 
     #[tokio::test]

@@ -395,10 +395,12 @@ impl Lab {
         (history, follower, self.closed.clone())
     }
 
-    /// A follower of the history from its first event (what a watch stream
-    /// sends), and the signal given when the lab closes.
-    pub fn follow(&self) -> (Follower, Shutdown) {
-        (self.history.follow(), self.closed.clone())
+    /// A follower of the history (what a watch stream sends): from event
+    /// `from` of history `history` when that is still the lab's, from the
+    /// first event of the lab's history otherwise (see
+    /// [`History::follow_from`]); and the signal given when the lab closes.
+    pub fn follow(&self, history: u64, from: u64) -> (Follower, Shutdown) {
+        (self.history.follow_from(history, from), self.closed.clone())
     }
 
     /// The bytes the recorded history holds now.
@@ -691,10 +693,17 @@ impl Lab {
     }
 
     fn append(&self, state: &mut LabState, event: pb::lab_event::Event) {
+        // A history's first event says which history it is (a watch
+        // stream resumes by it).
+        let history = match event {
+            pb::lab_event::Event::Loaded(_) => self.history.epoch(),
+            _ => 0,
+        };
         let lab_event = pb::LabEvent {
             seq: self.history.len() as u64,
             at_micros: state.started.elapsed().as_micros() as u64,
             event: Some(event),
+            history,
         };
         self.history.push(&lab_event);
     }

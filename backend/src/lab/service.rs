@@ -7,6 +7,7 @@
 //! answered `INVALID_ARGUMENT`) and hands them to the [`Lab`](crate::lab::Lab).
 
 use std::pin::Pin;
+use std::time::Duration;
 
 use bank_core::branch::PropagationMode;
 use bank_core::formats::OutputFormat;
@@ -130,11 +131,12 @@ impl LabRpc for LabService {
         request: Request<pb::WatchRequest>,
     ) -> Result<Response<Self::WatchStream>, Status> {
         let access = self.labs.access(request.metadata())?;
+        let pb::WatchRequest { history, from, end_after_ms } = *request.get_ref();
         // The lab does not expire while this stream is open.
         let watcher = access.watcher();
-        // From the history's first event on, in batches read from the one
-        // shared history: a slow watcher lags, nothing is copied for it.
-        let (follower, closed) = access.lab().follow();
+        // In batches read from the one shared history: a slow watcher lags,
+        // nothing is copied for it.
+        let (follower, closed) = access.lab().follow(history, from);
         let batches = futures::stream::unfold(follower, |mut follower| async move {
             let batch = follower.next_batch(history::BATCH).await;
             Some((batch, follower))
@@ -143,8 +145,19 @@ impl LabRpc for LabService {
             let events = batch.into_iter().map(|bytes| Ok(history::decode(&bytes)));
             futures::stream::iter(events)
         });
+        // Ends when the lab closes, or when the page asked for a stream
+        // that frees its connection in time.
+        let lifetime = end_after(end_after_ms);
         let stream = futures::StreamExt::take_until(stream, async move {
-            closed.wait().await;
+            match lifetime {
+                Some(lifetime) => {
+                    tokio::select! {
+                        () = closed.wait() => {}
+                        () = tokio::time::sleep(lifetime) => {}
+                    }
+                }
+                None => closed.wait().await,
+            }
         })
         .map(move |event| {
             let _watching = &watcher;
@@ -152,4 +165,12 @@ impl LabRpc for LabService {
         });
         Ok(Response::new(Box::pin(stream)))
     }
+}
+
+/// How long a watch stream that asked to end lasts (`WatchRequest.end_after_ms`
+/// within its documented range); `None`: as long as the lab.
+fn end_after(end_after_ms: u32) -> Option<Duration> {
+    const RANGE: std::ops::RangeInclusive<u32> = 100..=60_000;
+    (end_after_ms != 0)
+        .then(|| Duration::from_millis(end_after_ms.clamp(*RANGE.start(), *RANGE.end()).into()))
 }

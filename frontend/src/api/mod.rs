@@ -197,9 +197,17 @@ impl Api {
         self.call(path::CONTROL, ControlRequest { command: command as i32, speed }).await
     }
 
-    /// The history since the last load, then live events.
-    pub async fn watch(&self) -> Result<Events, ApiError> {
-        let request = WatchRequest {}.encode_to_vec();
+    /// The history from `resume` on, then live events, for at most
+    /// [`WATCH_LIFETIME`]: the server then ends the stream, so that the
+    /// six connections a browser keeps to a server (shared by all the
+    /// frames of a course page) are never all held by watch streams.
+    pub async fn watch(&self, resume: Resume) -> Result<Events, ApiError> {
+        let request = WatchRequest {
+            history: resume.history,
+            from: resume.from,
+            end_after_ms: WATCH_LIFETIME.as_millis() as u32,
+        }
+        .encode_to_vec();
         let lab = self.lab.as_deref();
         Ok(Events(grpc::server_streaming(&self.origin, lab, path::WATCH, request).await?))
     }
@@ -218,6 +226,29 @@ impl Api {
 fn decode<M: Message + Default>(bytes: &[u8]) -> Result<M, ApiError> {
     M::decode(bytes).map_err(|e| ApiError::from(Status::internal(e.to_string())))
 }
+
+/// Where a `Watch` picks up: the history the page has (the number in its
+/// `loaded` event, `LabEvent.history`) and how many of its events it has.
+/// The default, nothing yet, is the history's first event.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Resume {
+    pub history: u64,
+    pub from: u64,
+}
+
+impl Resume {
+    /// Where a page that has `events` (the current history's, from its
+    /// first) picks up.
+    pub fn after(events: &[LabEvent]) -> Resume {
+        let history = events.first().map_or(0, |first| first.history);
+        Resume { history, from: events.len() as u64 }
+    }
+}
+
+/// How long one `Watch` stream lasts before the page resumes it with
+/// another (see `WatchRequest` in lab.proto). A second: a call that waits
+/// for a connection held by watch streams waits at most that long.
+pub const WATCH_LIFETIME: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The stream of a `Watch` call: encoded `LabEvent`s.
 #[derive(Debug)]

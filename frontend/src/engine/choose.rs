@@ -85,7 +85,7 @@ pub async fn choose(params: &EngineParams) -> Engine {
 /// Whether `api`'s `Lab` service answers within [`PROBE`].
 async fn answers(api: &Api) -> bool {
     let call = api.examples().boxed_local();
-    let deadline = super::sleep(PROBE).boxed_local();
+    let deadline = super::timer::sleep(PROBE).boxed_local();
     match select(call, deadline).await {
         // A lab server answers `Examples` without a lab id with
         // FAILED_PRECONDITION (`bank serve --cluster`: with the examples);

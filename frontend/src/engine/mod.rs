@@ -17,6 +17,7 @@
 
 pub mod choose;
 pub mod sim;
+pub mod timer;
 
 use bank_core::branch::PropagationMode;
 use bank_core::Guarantees;
@@ -26,6 +27,7 @@ use bank_proto::{
 };
 use futures::StreamExt;
 
+pub use crate::api::Resume;
 use crate::api::{self, Api, ApiError, Loaded};
 
 /// What runs the bank for this page (see the module docs).
@@ -103,10 +105,13 @@ impl Engine {
         }
     }
 
-    /// The history since the last load, then every new event.
-    pub async fn watch(&self) -> Result<Events, ApiError> {
+    /// The history from where the page is (`resume`), then every new
+    /// event. A live stream ends within [`api::WATCH_LIFETIME`] (call again
+    /// with the new `resume`); the simulator's lasts as long as the page,
+    /// and starts from the history's first event.
+    pub async fn watch(&self, resume: Resume) -> Result<Events, ApiError> {
         match self {
-            Engine::Live(api) => Ok(Events::Live(api.watch().await?)),
+            Engine::Live(api) => Ok(Events::Live(api.watch(resume).await?)),
             Engine::Sim(lab) => Ok(Events::Sim(lab.watch())),
         }
     }
@@ -137,18 +142,6 @@ pub async fn next_event(stream: &mut Events) -> Result<Option<LabEvent>, ApiErro
         Events::Live(live) => api::next_event(live).await,
         Events::Sim(rx) => Ok(rx.next().await),
     }
-}
-
-/// Resolves after `duration` (a browser timer).
-pub async fn sleep(duration: std::time::Duration) {
-    let (tx, rx) = futures::channel::oneshot::channel::<()>();
-    leptos::prelude::set_timeout(
-        move || {
-            let _ = tx.send(());
-        },
-        duration,
-    );
-    let _ = rx.await;
 }
 
 /// Which engine runs the page's bank, as the page tells its viewer.

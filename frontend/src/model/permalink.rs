@@ -246,7 +246,8 @@ pub fn fingerprint(trace: &Trace, cursor: usize) -> u32 {
         if matches!(event.event, Some(Event::State(_) | Event::Loaded(_)) | None) {
             continue;
         }
-        let bare = LabEvent { seq: 0, at_micros: 0, event: event.event.clone() };
+        let bare =
+            LabEvent { seq: 0, at_micros: 0, event: event.event.clone(), ..Default::default() };
         for byte in bare.encode_to_vec() {
             hash ^= u32::from(byte);
             hash = hash.wrapping_mul(0x0100_0193);

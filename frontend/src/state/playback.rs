@@ -12,6 +12,7 @@ use bank_proto::{Command, PlayState};
 use leptos::prelude::*;
 
 use super::server::Server;
+use crate::engine::timer::now_ms;
 use crate::model::trace::{Trace, World};
 
 /// Milliseconds per trace event at speed 1.
@@ -218,10 +219,6 @@ impl Playback {
         self.visual_t.set(cursor - 0.5 + (elapsed / period).min(1.0));
         request_animation_frame(move || self.frame(token));
     }
-}
-
-fn now_ms() -> f64 {
-    js_sys::Date::now()
 }
 
 fn prefers_reduced_motion() -> bool {

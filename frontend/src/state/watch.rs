@@ -14,30 +14,47 @@ use leptos::prelude::*;
 
 use super::State;
 use crate::api::ApiError;
-use crate::engine::{self as api, sleep};
+use crate::api::WATCH_LIFETIME;
+use crate::engine::timer::{now_ms, sleep};
+use crate::engine::{self as api, Resume};
 use crate::model::trace::{Pushed, Trace};
 
 /// The most events of the Watch stream put into the trace before the page
 /// is told about them (see [`follow`]).
 const MAX_EVENTS_PER_UPDATE: usize = 500;
 
-/// Follows `Lab.Watch` for the life of the page, reconnecting when the
-/// stream ends (the server replays its history on reconnect; events
-/// already recorded are skipped), until the lab is gone.
+/// Follows `Lab.Watch` for the life of the page, until the lab is gone.
+///
+/// A live stream ends by itself every [`WATCH_LIFETIME`]
+/// (so the page never holds one of the browser's few connections to the
+/// server for good); the next picks up at once where the page is. A
+/// stream that failed is tried again after a second: then the server
+/// replays the history if it is another one (events already recorded are
+/// skipped).
 pub async fn watch_forever(state: State) {
+    const LIFETIME_MS: f64 = WATCH_LIFETIME.as_millis() as f64;
     let server = state.server;
     let mut reconnect = false;
     loop {
-        match server.api().watch().await {
+        let resume = state.playback.trace.with_untracked(|t| Resume::after(t.events()));
+        match server.api().watch(resume).await {
             Ok(mut stream) => {
-                server.connected.set(true);
+                let opened_ms = now_ms();
+                if !server.connected.get_untracked() {
+                    server.connected.set(true);
+                }
                 if reconnect {
                     // The connection problem is over (a notice from before
                     // the first connection is not about the stream).
                     server.notice.set(None);
+                    reconnect = false;
                 }
-                if let Err(error) = follow(state, &mut stream, reconnect).await {
-                    server.tell(format!("event stream interrupted: {error}"));
+                match follow(state, &mut stream, resume.from > 0).await {
+                    // Its time was up: the next stream goes on from here.
+                    // (Sooner, the lab is closing: try again in a while.)
+                    Ok(()) if now_ms() - opened_ms >= LIFETIME_MS / 2.0 => continue,
+                    Ok(()) => {}
+                    Err(error) => server.tell(format!("event stream interrupted: {error}")),
                 }
             }
             Err(error) if error.is_gone() => {

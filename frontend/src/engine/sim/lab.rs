@@ -317,6 +317,6 @@ impl LabCore {
 
     fn push_at(&mut self, at_micros: u64, event: Event) {
         let seq = self.history.len() as u64;
-        self.history.push(LabEvent { seq, at_micros, event: Some(event) });
+        self.history.push(LabEvent { seq, at_micros, event: Some(event), ..Default::default() });
     }
 }

@@ -26,6 +26,7 @@ use futures::channel::{mpsc, oneshot};
 use leptos::prelude::{set_interval_with_handle, IntervalHandle};
 
 use crate::api::ApiError;
+use crate::engine::timer::now_ms;
 use lab::LabCore;
 
 /// How often the running bank is brought up to the wall clock.
@@ -47,11 +48,6 @@ impl PartialEq for SimLab {
     fn eq(&self, other: &SimLab) -> bool {
         Rc::ptr_eq(&self.0, &other.0)
     }
-}
-
-/// The browser's wall clock, in milliseconds.
-fn now_ms() -> f64 {
-    js_sys::Date::now()
 }
 
 impl SimLab {
