@@ -29,15 +29,19 @@ use crate::state::{context, playback::Playback, settings::Settings};
 pub fn ShareRun() -> impl IntoView {
     let playback = context::<Playback>();
     let settings = context::<Settings>();
-    let link = RwSignal::new(None::<Result<String, String>>);
+    // The link and, for a long one, a warning that some servers refuse it.
+    let link = RwSignal::new(None::<Result<(String, Option<String>), String>>);
     let copied = RwSignal::new(false);
     let copy = move |_| {
         let made = playback.trace.with_untracked(|t| {
             let cursor = playback.cursor.get_untracked();
             settings.examples.with_untracked(|examples| permalink_of(t, cursor, examples))
         });
-        let made = made.map(|query| page_url(&query));
-        copied.set(made.as_ref().is_ok_and(|url| copy_to_clipboard(url)));
+        let made = made.and_then(|query| {
+            let (url, target_len) = page_url(&query);
+            Ok((url, permalink::check_length(target_len)?))
+        });
+        copied.set(made.as_ref().is_ok_and(|(url, _)| copy_to_clipboard(url)));
         link.set(Some(made));
     };
     let loaded = move || playback.trace.with(|t| t.scenario().is_some());
@@ -113,7 +117,7 @@ pub fn ShareRun() -> impl IntoView {
             {move || {
                 link.get()
                     .map(|made| match made {
-                        Ok(url) => {
+                        Ok((url, long)) => {
                             view! {
                                 <input
                                     data-testid="permalink"
@@ -128,6 +132,13 @@ pub fn ShareRun() -> impl IntoView {
                                     "It reloads the scenario on a fresh live cluster and replays it to \
                                      this moment: message timing can differ."
                                 </span>
+                                {long.map(|warning| {
+                                    view! {
+                                        <span class="hint warning" data-testid="permalink-long">
+                                            {warning}
+                                        </span>
+                                    }
+                                })}
                             }
                                 .into_any()
                         }
@@ -203,12 +214,15 @@ fn permalink_of(
     Ok(link.query())
 }
 
-/// This page's address with `query` instead of its own.
-fn page_url(query: &str) -> String {
-    let Some(location) = web_sys::window().map(|w| w.location()) else { return String::new() };
+/// This page's address with `query` instead of its own, and the length
+/// of its path and query (what a server reads in its request line).
+fn page_url(query: &str) -> (String, usize) {
+    let Some(location) = web_sys::window().map(|w| w.location()) else {
+        return (String::new(), 0);
+    };
     let origin = location.origin().unwrap_or_default();
     let path = location.pathname().unwrap_or_default();
-    format!("{origin}{path}{query}")
+    (format!("{origin}{path}{query}"), path.len() + query.len())
 }
 
 fn select_all(ev: leptos::ev::FocusEvent) {

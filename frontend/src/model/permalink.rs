@@ -38,6 +38,37 @@ pub const COMPRESSED_PREFIX: &str = "z.";
 /// make the page allocate more).
 pub const MAX_TEXT_BYTES: usize = 4 << 20;
 
+/// The longest path and query `bank serve` takes: its HTTP parser answers
+/// a longer request target with a bare 414 (and a browser shows an error
+/// page), so a link past it is refused ([`check_length`]).
+pub const MAX_SERVED_TARGET: usize = 63 * 1024;
+/// Past this, many other web servers and proxies refuse an address (nginx's
+/// default is 8 KiB for a request line), so a link is given with a warning.
+pub const PORTABLE_TARGET: usize = 8 * 1024;
+
+/// Whether a link whose path and query are `target_len` bytes long can be
+/// opened: `Err` when `bank serve` would refuse it, `Ok(Some(warning))`
+/// when many other servers would, `Ok(None)` when it is short.
+pub fn check_length(target_len: usize) -> Result<Option<String>, String> {
+    let kib = |n: usize| n.div_ceil(1024);
+    if target_len > MAX_SERVED_TARGET {
+        return Err(format!(
+            "This run's link would be {} KiB long, more than a server takes ({} KiB): share \
+             the scenario's text instead (it is in the scenario editor)",
+            kib(target_len),
+            MAX_SERVED_TARGET / 1024
+        ));
+    }
+    Ok((target_len > PORTABLE_TARGET).then(|| {
+        format!(
+            "The link is {} KiB long: bank serve opens it, but some web servers and proxies \
+             refuse addresses over {} KiB.",
+            kib(target_len),
+            PORTABLE_TARGET / 1024
+        )
+    }))
+}
+
 /// What a permalink says.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Permalink {
