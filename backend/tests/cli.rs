@@ -356,6 +356,9 @@ fn check_refuses_what_is_not_a_history() {
     .unwrap();
     let out = bank(&["check", path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(65));
+    // Where, as for every input file: FILE:LINE:COLUMN.
+    let at = format!("{}:1:", path.display());
+    assert!(stderr(&out).contains(&at), "{}", stderr(&out));
     assert!(stderr(&out).contains("unknown field `x`"), "{}", stderr(&out));
     let out = bank(&["check", "/nonexistent/history.json"]);
     assert_eq!(out.status.code(), Some(66));

@@ -290,15 +290,12 @@ proptest! {
                 prop_assert_eq!(History::from_json(&h.to_json()).ok(), Some(h));
             }
             Err(e) => {
-                if let Some(place) = e.strip_prefix("line ") {
-                    let (line, rest) = place.split_once(", column ").unwrap_or_default();
-                    let column = rest.split(':').next().unwrap_or_default();
-                    let column: usize = column.parse().unwrap_or(0);
-                    assert_located(&text, line.parse().unwrap_or(0), Some(column))?;
-                    prop_assert!(!serde_place(&e), "the place twice: {e:?}");
+                if let Some((line, column)) = e.at {
+                    assert_located(&text, line, Some(column))?;
+                    prop_assert!(!serde_place(&e.message), "the place twice: {e:?}");
                 } else {
                     prop_assert!(
-                        e.starts_with("`format`") || e.contains("at most"),
+                        e.message.starts_with("`format`") || e.message.contains("at most"),
                         "no place in {e:?}"
                     );
                 }

@@ -310,7 +310,7 @@ mod tests {
     const APPLIED: &str = r#"{"write": "w1.1", "customer": 1, "event": 1, "op": "deposit", "amount": 100, "balance_after": 100}"#;
 
     fn refused(text: &str) -> String {
-        History::from_json(text).expect_err("an impossible history is refused")
+        History::from_json(text).expect_err("an impossible history is refused").to_string()
     }
 
     #[test]

@@ -193,55 +193,59 @@ impl History {
     /// Reads a history file's text, with a message that says what is wrong
     /// and where (`line L, column C: ...`). See the module docs for what
     /// is refused.
-    pub fn from_json(text: &str) -> Result<History, String> {
+    pub fn from_json(text: &str) -> Result<History, HistoryError> {
         // A byte order mark (Notepad's UTF-8) is not part of the JSON.
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         if text.trim_start().starts_with('[') {
-            return Err(
-                "line 1, column 1: this is a JSON array, as a course input or output is; a \
-                 history is the object `bank run INPUT --history h.json` writes (then `bank \
-                 check h.json`)"
-                    .to_owned(),
-            );
+            return Err(HistoryError::at(
+                (1, 1),
+                "this is a JSON array, as a course input or output is; a history is the object \
+                 `bank run INPUT --history h.json` writes (then `bank check h.json`)",
+            ));
         }
         if let Some(duplicate) = find_duplicate_key(text) {
             let index = LineIndex::new(text);
             let (line, column) = index.line_col(duplicate.second);
             let (first_line, first_column) = index.line_col(duplicate.first);
-            return Err(format!(
-                "line {line}, column {column}: {:?} appears twice in one object \
-                 (first at line {first_line}, column {first_column}); keep one",
-                duplicate.key
+            return Err(HistoryError::at(
+                (line, column),
+                format!(
+                    "{:?} appears twice in one object (first at line {first_line}, column \
+                     {first_column}); keep one",
+                    duplicate.key
+                ),
             ));
         }
         if text.trim().is_empty() {
-            return Err(format!(
-                "line 1, column 1: the file is empty; a history is the JSON object `bank run --history FILE` \
-                 writes, starting {{\"format\": \"{HISTORY_FORMAT}\""
+            return Err(HistoryError::at(
+                (1, 1),
+                format!(
+                    "the file is empty; a history is the JSON object `bank run --history FILE` \
+                     writes, starting {{\"format\": \"{HISTORY_FORMAT}\""
+                ),
             ));
         }
         let history: History = serde_json::from_str(text).map_err(|e| {
-            let (line, column) = (e.line().max(1), e.column().max(1));
-            format!("line {line}, column {column}: {}", strip_position_in(&e, text))
+            HistoryError::at((e.line().max(1), e.column().max(1)), strip_position_in(&e, text))
         })?;
         if history.format != HISTORY_FORMAT {
-            return Err(format!(
+            return Err(HistoryError::whole(format!(
                 "`format` is \"{}\"; expected \"{HISTORY_FORMAT}\"",
                 history.format
-            ));
+            )));
         }
         let ops: usize = history.sessions.iter().map(|s| s.ops.len()).sum();
         if ops > MAX_EVENTS {
-            return Err(format!(
+            return Err(HistoryError::whole(format!(
                 "the sessions hold {ops} operations; a history holds at most {MAX_EVENTS}"
-            ));
+            )));
         }
         if let Err(bad) = consistency::check(&history) {
             let offset = json_path::offset_in(text, 0, &bad.path.0);
             let (line, column) = LineIndex::new(text).line_col(offset);
-            return Err(format!(
-                "line {line}, column {column}: {}: {}; no run records that",
-                bad.path, bad.message
+            return Err(HistoryError::at(
+                (line, column),
+                format!("{}: {}; no run records that", bad.path, bad.message),
             ));
         }
         Ok(history)
@@ -249,6 +253,37 @@ impl History {
 
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a history always serializes")
+    }
+}
+
+/// Why a history file was refused, and where: the 1-based line and column
+/// of the value at fault, or `None` when it is about the file as a whole.
+///
+/// Shown alone it reads "line 3, column 14: …"; a command that read it from
+/// a file says `h.json:3:14: …` ([`HistoryError::in_file`]), as for every
+/// other input file.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}{message}", at.map(|(line, column)| format!("line {line}, column {column}: ")).unwrap_or_default())]
+pub struct HistoryError {
+    pub at: Option<(usize, usize)>,
+    pub message: String,
+}
+
+impl HistoryError {
+    fn at(at: (usize, usize), message: impl Into<String>) -> HistoryError {
+        HistoryError { at: Some(at), message: message.into() }
+    }
+
+    fn whole(message: String) -> HistoryError {
+        HistoryError { at: None, message }
+    }
+
+    /// The error as read from `file`: `file:line:column: message`.
+    pub fn in_file(&self, file: &str) -> String {
+        match self.at {
+            Some((line, column)) => format!("{file}:{line}:{column}: {}", self.message),
+            None => format!("{file}: {}", self.message),
+        }
     }
 }
 
@@ -508,15 +543,16 @@ mod tests {
             ("1e3", "expected a whole number of 0 or more, found 1e3"),
             ("-2.5", "expected a whole number of 0 or more, found -2.5"),
         ] {
-            let error = History::from_json(&text.replace("IDX", id)).unwrap_err();
+            let error = History::from_json(&text.replace("IDX", id)).unwrap_err().to_string();
             assert!(error.ends_with(expected), "{error}");
         }
         let bom = format!("\u{feff}{}", text.replace("IDX", "1"));
         History::from_json(&bom).expect("a byte order mark is not part of the JSON");
-        let error = History::from_json("[{\"id\": 1, \"type\": \"branch\"}]").unwrap_err();
+        let error =
+            History::from_json("[{\"id\": 1, \"type\": \"branch\"}]").unwrap_err().to_string();
         assert!(error.contains("this is a JSON array, as a course input or output is"), "{error}");
         for empty in ["", " \n"] {
-            let error = History::from_json(empty).unwrap_err();
+            let error = History::from_json(empty).unwrap_err().to_string();
             assert!(
                 error.starts_with("line 1, column 1: the file is empty; a history is"),
                 "{error}"
@@ -592,7 +628,7 @@ mod tests {
             (r#""w1.1-+5""#, "is not a range like w2.1-7"),
             (r#""w1.1-18446744073709551616""#, "not a range"),
         ] {
-            let err = History::from_json(&text.replace(r#""w2.4""#, bad)).unwrap_err();
+            let err = History::from_json(&text.replace(r#""w2.4""#, bad)).unwrap_err().to_string();
             assert!(err.contains(why) && err.starts_with("line "), "{bad}: {err}");
         }
         // Money is read and written exactly, also far beyond a float's digits.
@@ -603,14 +639,16 @@ mod tests {
         // Amounts (unlike recorded balances) stay within the maximum.
         let err =
             History::from_json(&text.replace("\"amount\": 10.5", "\"amount\": 10000000000000"))
-                .unwrap_err();
+                .unwrap_err()
+                .to_string();
         assert!(err.contains("above the maximum amount"), "{err}");
         // A key written twice is refused, with its place.
         let twice = text.replacen("\"ok\": true", "\"ok\": true, \"ok\": false", 1);
-        let err = History::from_json(&twice).unwrap_err();
+        let err = History::from_json(&twice).unwrap_err().to_string();
         assert!(err.starts_with("line ") && err.contains("\"ok\" appears twice"), "{err}");
         assert!(History::from_json(r#"{"format": "x", "sessions": [], "branches": []}"#)
             .unwrap_err()
+            .to_string()
             .contains("expected"));
     }
 }

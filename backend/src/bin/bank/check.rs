@@ -22,7 +22,7 @@ const MAX_HISTORY_BYTES: u64 = 256 * 1024 * 1024;
 pub fn check(args: CheckArgs) -> Result<(), Failure> {
     let text = read_input(&args.history, MAX_HISTORY_BYTES)?;
     let history = History::from_json(&text)
-        .map_err(|e| Failure::BadInput(format!("{}: {e}", args.history.display())))?;
+        .map_err(|e| Failure::BadInput(e.in_file(&args.history.display().to_string())))?;
     unlisted_branches(&history);
     let report = check::check(&history);
     if args.json {
