@@ -172,6 +172,26 @@ fn shape_name(shape: InputShape) -> &'static str {
     }
 }
 
+/// What a grader is told before grading against `scenario`: the checks
+/// its size leaves out (see [`valid::one_run::MAX_READS`]).
+pub fn notes(scenario: &Scenario) -> Vec<String> {
+    use crate::op::Op;
+    let reads = scenario
+        .customers
+        .iter()
+        .flat_map(|c| &c.events)
+        .filter(|e| matches!(e.op, Op::Query | Op::Withdraw(_)))
+        .count();
+    let max = valid::one_run::MAX_READS;
+    if reads <= max {
+        return Vec::new();
+    }
+    vec![format!(
+        "the input has {reads} reads (queries and withdraws), more than {max}: each read is \
+         checked on its own, but not whether one execution explains all of them together"
+    )]
+}
+
 /// Grades one submission (one or more files) against the input.
 /// `expected` is [`Expected::new`] of the same scenario, shared by a
 /// whole class (each format runs once); `forced` is `--format`.

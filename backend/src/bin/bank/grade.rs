@@ -35,6 +35,9 @@ pub fn grade(args: GradeArgs) -> Result<(), Failure> {
     for warning in &scenario.warnings {
         eprintln!("warning: {source}: {warning}");
     }
+    for note in grade::notes(&scenario) {
+        eprintln!("note: {source}: {note}");
+    }
     let points = match &args.points {
         None => None,
         Some(path) => {
