@@ -304,3 +304,36 @@ fn a_submission_can_come_on_standard_input_once() {
     assert_eq!(twice.status.code(), Some(2), "{}", stderr(&twice));
     assert!(stderr(&twice).contains("standard input (`-`) can be read once"), "{}", stderr(&twice));
 }
+
+#[test]
+fn the_course_input_beside_the_outputs_is_skipped_with_a_note() {
+    let dir = scratch("input-beside");
+    // A student's repository: the input next to the three lists, and a
+    // TA's class folder with the input at its top.
+    let published = course_file("p2-lamport-clocks/swantrace+cse531_project2");
+    let erin = dir.join("class").join("erin");
+    std::fs::create_dir_all(&erin).unwrap();
+    for name in
+        ["input.json", "output.customer.json", "output.branch.json", "output.customer_request.json"]
+    {
+        std::fs::copy(published.join(name), erin.join(name)).unwrap();
+    }
+    std::fs::copy(published.join("input.json"), dir.join("class").join("input.json")).unwrap();
+    let input = course_file(P2B_INPUT);
+    for (submission, skipped) in [
+        ("class/erin", vec!["class/erin/input.json"]),
+        ("class", vec!["class/input.json", "class/erin/input.json"]),
+    ] {
+        let out = bank_in(&dir, &["grade", input.to_str().unwrap(), submission]);
+        assert_eq!(out.status.code(), Some(0), "{submission}: {}{}", stdout(&out), stderr(&out));
+        for file in skipped {
+            let note = format!("note: skipped {file}: a course input file, not an output");
+            assert!(stderr(&out).contains(&note), "{submission}: {}", stderr(&out));
+        }
+        assert!(stdout(&out).contains("p2b"), "{}", stdout(&out));
+    }
+    // Alone, it is still what was given to grade: refused, as before.
+    let alone = bank_in(&dir, &["grade", input.to_str().unwrap(), "class/erin/input.json"]);
+    assert_eq!(alone.status.code(), Some(65), "{}", stdout(&alone));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -62,10 +62,26 @@ pub fn grade(args: GradeArgs) -> Result<(), Failure> {
     let expected = Expected::new(&scenario);
     let entries: Vec<Entry> = students
         .into_iter()
-        .map(|(student, files)| {
-            let files: Vec<SubmittedFile> =
+        .filter_map(|(student, files)| {
+            let mut files: Vec<SubmittedFile> =
                 files.iter().map(|f| read_submission(f, args.max_input_bytes)).collect();
-            Entry { student, grade: grade::grade(&scenario, &expected, &files, args.format) }
+            // Student repositories often hold the course input beside their
+            // outputs, and a TA's class folder the input beside the students'.
+            if files.len() > 1 || class {
+                files.retain(|f| {
+                    let input =
+                        f.cannot_read.is_none() && formats::parse_input(&f.text, &f.name).is_ok();
+                    if input {
+                        eprintln!("note: skipped {}: a course input file, not an output", f.name);
+                    }
+                    !input
+                });
+            }
+            let graded = !files.is_empty();
+            graded.then(|| Entry {
+                student,
+                grade: grade::grade(&scenario, &expected, &files, args.format),
+            })
         })
         .collect();
     let style = if args.csv {
