@@ -210,7 +210,8 @@ fn answers(out: &mut Vec<Problem>, subject: &str, list: &Place, have: &[Answer],
             what.push(format!("\"interface\": {:?}, expected {:?}", h.op.as_str(), w.op.as_str()));
         }
         if h.branch != w.branch {
-            what.push(format!("\"branch\": {:?}, expected {:?}", h.branch, w.branch));
+            let show = |b: Option<u64>| b.map_or_else(|| "(none)".to_owned(), |b| b.to_string());
+            what.push(format!("\"branch\": {}, expected {}", show(h.branch), show(w.branch)));
         }
         // A query printed without "result" is how some years print it.
         let result_open = h.result.is_none() && h.op == OpKind::Query;

@@ -81,7 +81,8 @@ impl Points {
     /// The score of a graded submission.
     pub fn score(&self, grade: &Grade) -> Score {
         let categories = grade.categories();
-        let max = categories.iter().map(|c| self.of(*c)).sum();
+        // Summed from 0.0: `Iterator::sum` of no f64 is -0.0 (printed "-0").
+        let max = categories.iter().map(|c| self.of(*c)).fold(0.0, |a, b| a + b);
         if grade.unreadable {
             return Score { earned: 0.0, max };
         }
@@ -89,7 +90,7 @@ impl Points {
             .iter()
             .filter(|c| !grade.problems.iter().any(|p| p.kind.category() == Some(**c)))
             .map(|c| self.of(*c))
-            .sum();
+            .fold(0.0, |a, b| a + b);
         Score { earned, max }
     }
 }

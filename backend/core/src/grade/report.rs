@@ -98,7 +98,8 @@ fn number(x: f64) -> String {
     if x.fract() == 0.0 {
         format!("{x:.0}")
     } else {
-        format!("{x:.2}").trim_end_matches('0').to_owned()
+        // 12.50 -> 12.5; 0.000000001 -> 0 (not "0.").
+        format!("{x:.2}").trim_end_matches('0').trim_end_matches('.').to_owned()
     }
 }
 
@@ -325,4 +326,41 @@ fn markdown(entries: &[Entry], points: Option<&Points>) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_print_as_plain_numbers() {
+        assert_eq!(number(70.0), "70");
+        assert_eq!(number(12.5), "12.5");
+        assert_eq!(number(0.333), "0.33");
+        // Before: "0." and "-0".
+        assert_eq!(number(1e-9), "0");
+        let nothing = Points {
+            exact: 10.0,
+            answers: 20.0,
+            balances: 70.0,
+            clocks: 0.0,
+            propagation: 0.0,
+            guarantees: 0.0,
+        };
+        let every_check_failed = Grade {
+            files: vec!["a.json".into()],
+            format: Some(crate::formats::OutputFormat::P1),
+            exact: false,
+            valid: false,
+            unreadable: false,
+            problems: [ProblemKind::Differs, ProblemKind::Malformed, ProblemKind::WrongBalance]
+                .into_iter()
+                .map(|kind| Problem::new(kind, None, "", "x"))
+                .collect(),
+        };
+        let score = nothing.score(&every_check_failed);
+        assert_eq!(score.earned, 0.0);
+        assert!(score.earned.is_sign_positive(), "{score:?}");
+        assert_eq!(score_text(Some(score)), "0/100");
+    }
 }
