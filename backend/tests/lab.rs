@@ -399,6 +399,28 @@ async fn crashing_and_restarting_a_branch_is_recorded_and_the_run_still_finishes
     assert!(inject(&mut lab, Fault::Crash(2)).await.error.contains("down already"));
     assert!(inject(&mut lab, Fault::Crash(9)).await.error.contains("no branch 9"));
     assert!(inject(&mut lab, Fault::Restart(1)).await.error.contains("is up"));
+    // The page's customer asking the crashed branch gets a failed answer
+    // saying so (as in the page's simulator), not a connection error.
+    let mut browser = grpc_web_customer_client(server.addr, &server.lab_id);
+    let query = pb::CustomerRequest {
+        customer_id: 1000,
+        event_id: 1,
+        branch_id: 2,
+        operation: pb::Operation::Query as i32,
+        session: Some(pb::Session::default()),
+        ..Default::default()
+    };
+    let reply = browser.request(query).await.expect("an answer").into_inner();
+    let Some(pb::customer_reply::Result::Failure(failed)) = reply.result else {
+        panic!("{reply:?}")
+    };
+    assert_eq!(failed.message, "branch 2 is down (it does not answer)", "{failed:?}");
+    let answered = read_until(
+        &mut watch,
+        |e| matches!(&e.event, Some(pb::lab_event::Event::CustomerAnswered(a)) if a.from_browser),
+    )
+    .await;
+    assert!(!answered.is_empty());
 
     // Cut and delay a link; the state lists them.
     let reply = inject(&mut lab, Fault::Cut(pb::Link { a: 1, b: 3 })).await;

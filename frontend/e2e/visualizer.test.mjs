@@ -285,6 +285,34 @@ test('embed mode shows the graph and controls only', async () => {
   await page.close();
 });
 
+test('faults with the keyboard alone, shown at once while the run plays', async () => {
+  const { page, errors } = await newPage('/');
+  await byId(page, 'app-root').waitFor({ timeout: WAIT });
+  await loadExample(page, 'seed-test-1');
+  await byId(page, 'branch-2').waitFor({ timeout: WAIT });
+  // Slowly, so that the cursor is far behind the server when branch 2 crashes.
+  await byId(page, 'speed').fill('0.5');
+  await byId(page, 'play').click();
+  // A branch takes the focus; Enter opens its faults and puts the focus on
+  // the first of them.
+  await byId(page, 'branch-2').focus();
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.activeElement?.dataset.testid === 'crash-2', null, { timeout: WAIT });
+  await page.keyboard.press('Enter');
+  // The bar says so as soon as the lab has crashed it, wherever the cursor is.
+  await byId(page, 'fault-bar').filter({ hasText: /Branch 2\s*is down/ }).waitFor({ timeout: WAIT });
+  assert.equal(await byId(page, 'crash-2').isDisabled(), true);
+  // A link too: Tab reaches it, Enter opens cut / heal / delay.
+  await byId(page, 'link-1-2').evaluate((line) => line.closest('[role=button]').focus());
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.activeElement?.dataset.testid === 'cut-1-2', null, { timeout: WAIT });
+  // (Space is the page's play / pause, on a button too.)
+  await page.keyboard.press('Enter');
+  await byId(page, 'fault-bar').filter({ hasText: /Link 1-2\s*is cut/ }).waitFor({ timeout: WAIT });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('faults and consistency: crash and restart by clicking, a stale read is highlighted', async () => {
   const { page, errors } = await newPage('/');
   await byId(page, 'app-root').waitFor({ timeout: WAIT });

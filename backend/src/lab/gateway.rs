@@ -53,10 +53,25 @@ impl Customer for Gateway {
                     ids.join(", ")
                 ))
             })?;
-        let sent = Activity::Sent { session: 0, from_browser: true, request: core_request };
+        let sent = Activity::Sent { session: 0, from_browser: true, request: core_request.clone() };
         let _ = route.activity.send(sent);
-        let reply = CustomerClient::new(channel).request(message).await?.into_inner();
-        let core_reply = Reply::try_from(&reply)?;
+        let branch = message.branch_id;
+        let (reply, core_reply) = match CustomerClient::new(channel).request(message).await {
+            Ok(reply) => {
+                let reply = reply.into_inner();
+                let core_reply = Reply::try_from(&reply)?;
+                (reply, core_reply)
+            }
+            // The lab's branch does not answer: it was crashed. The customer
+            // records the failure, as a scripted one does and as the page's
+            // simulator says it.
+            Err(status) if status.code() == tonic::Code::Unavailable => {
+                let why = format!("branch {branch} is down (it does not answer)");
+                let core_reply = Reply::unanswered(&core_request, why);
+                (pb::CustomerReply::from(&core_reply), core_reply)
+            }
+            Err(status) => return Err(status),
+        };
         let answered = Activity::Answered { session: 0, from_browser: true, reply: core_reply };
         let _ = route.activity.send(answered);
         Ok(Response::new(reply))

@@ -1,5 +1,9 @@
 //! The fault buttons for the branch or link clicked in the graph: crash or
 //! restart a branch; cut, heal or slow down a link.
+//!
+//! They act on the bank as it is now, so they show the network as the
+//! newest event left it ([`crate::model::trace::Trace::network_now`]), not as it was at the
+//! cursor: while the page plays (or looks back), a crash shows at once.
 
 use bank_proto::{fault_request::Fault, Link, LinkDelay};
 use leptos::prelude::*;
@@ -38,7 +42,9 @@ pub fn FaultBar() -> impl IntoView {
         }
         .into_any(),
         Some(FaultTarget::Branch(id)) => {
-            let down = move || playback.world.with(|w| w.is_down(id));
+            let down = move || {
+                playback.trace.with(|t| t.network_now().is_some_and(|n| n.down.contains(&id)))
+            };
             view! {
                 <div class="fault-bar" data-testid="fault-bar">
                     <strong>{format!("Branch {id}")}</strong>
@@ -64,7 +70,12 @@ pub fn FaultBar() -> impl IntoView {
             .into_any()
         }
         Some(FaultTarget::Link(a, b)) => {
-            let cut = move || playback.world.with(|w| w.is_cut(a, b));
+            let cut = move || {
+                playback.trace.with(|t| {
+                    t.network_now()
+                        .is_some_and(|n| n.cut.iter().any(|l| (l.a, l.b) == (a, b) || (l.b, l.a) == (a, b)))
+                })
+            };
             let link = Link { a, b };
             let set_delay = move |_| match delay.get_untracked().trim().parse::<u64>() {
                 Ok(ms) => {

@@ -14,6 +14,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use bank_core::grade::Grade;
 
+use crate::components::keys::on_activate;
 use crate::model::grade::{self as model, Checked, ReportLine};
 use crate::state::{
     context,
@@ -225,14 +226,7 @@ fn ProblemLine(line: ReportLine, playback: Playback, focus: Focus) -> impl IntoV
         playback.seek(index + 1);
         focus.selected.set(this);
     };
-    let keydown = move |e: ev::KeyboardEvent| {
-        if matches!(e.key().as_str(), "Enter" | " " | "Spacebar") {
-            e.prevent_default();
-            // Not the page's space = play/pause.
-            e.stop_propagation();
-            go();
-        }
-    };
+    let keydown = on_activate(go);
     let selected = move || focus.selected.get() == this;
     view! {
         <button

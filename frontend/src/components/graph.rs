@@ -5,6 +5,10 @@
 use leptos::prelude::*;
 
 use super::dots::dot_layer;
+use super::keys::{focus_first_button, on_activate};
+
+/// Where the fault buttons are (see [`super::fault_bar`]).
+const FAULT_BAR: &str = "[data-testid=fault-bar]";
 use crate::model::{
     describe, format,
     layout::{Layout, Point, HEIGHT, WIDTH},
@@ -70,7 +74,7 @@ pub fn Graph() -> impl IntoView {
                 class="graph"
                 viewBox=view_box
                 preserveAspectRatio="xMidYMid meet"
-                role="img"
+                role="group"
                 aria-label="branches, customers and messages in flight"
             >
                 {move || match (generation.get(), layout.get()).1 {
@@ -166,11 +170,27 @@ fn PeerLink(a: u64, b: u64, from: Point, to: Point) -> impl IntoView {
         playback.world.with(|w| w.delay(a, b)).filter(|ms| *ms > 0).map(|ms| format!("{ms} ms"))
     };
     let chosen = move || focus.fault_target.get() == Some(FaultTarget::Link(a, b));
-    let choose = move |_| focus.fault_target.set(Some(FaultTarget::Link(a, b)));
+    let choose = move || focus.fault_target.set(Some(FaultTarget::Link(a, b)));
     let mid = from.lerp(to, 0.5);
     view! {
-        <g class="link" class:cut=cut class:chosen=chosen on:click=choose>
-            <title>{format!("link {a}-{b}: click to cut, heal or delay it")}</title>
+        <g
+            class="link"
+            class:cut=cut
+            class:chosen=chosen
+            tabindex="0"
+            role="button"
+            // The visible delay is part of the name.
+            aria-label=move || {
+                let delay = delay().map(|d| format!(" ({d})")).unwrap_or_default();
+                format!("link {a}-{b}{delay}: cut, heal or delay it")
+            }
+            on:click=move |_| choose()
+            on:keydown=on_activate(move || {
+                choose();
+                focus_first_button(FAULT_BAR);
+            })
+        >
+            <title>{format!("link {a}-{b}: click (or Enter) to cut, heal or delay it")}</title>
             <line class="edge edge-peer" x1=from.x y1=from.y x2=to.x y2=to.y/>
             <line class="link-hit" data-testid=format!("link-{a}-{b}") x1=from.x y1=from.y x2=to.x y2=to.y/>
             <text class="link-delay" x=mid.x y=mid.y - 6.0 text-anchor="middle">{delay}</text>
@@ -250,7 +270,7 @@ fn BranchNode(id: u64, at: Point, r: f64) -> impl IntoView {
         let cursor = playback.cursor.get();
         world.with(|w| cursor > 0 && w.branch(id).and_then(|b| b.last_event) == Some(cursor - 1))
     };
-    let select = move |_| {
+    let select = move || {
         focus.fault_target.set(Some(FaultTarget::Branch(id)));
         if let Some(index) = world.with_untracked(|w| w.branch(id).and_then(|b| b.last_event)) {
             focus.selected.set(Some(Selection::Event(index)));
@@ -266,9 +286,23 @@ fn BranchNode(id: u64, at: Point, r: f64) -> impl IntoView {
             class:chosen=chosen
             data-testid=format!("branch-{id}")
             transform=format!("translate({:.1},{:.1})", at.x, at.y)
-            on:click=select
+            tabindex="0"
+            role="button"
+            on:click=move |_| select()
+            on:keydown=on_activate(move || {
+                select();
+                focus_first_button(FAULT_BAR);
+            })
         >
-            <title>{move || format!("branch {id}: balance {}, Lamport clock {}", balance(), clock())}</title>
+            <title>
+                {move || {
+                    format!(
+                        "branch {id}: balance {}, Lamport clock {}; click (or Enter) to crash or restart it",
+                        balance(),
+                        clock()
+                    )
+                }}
+            </title>
             <circle r=r class="branch-circle"/>
             <text class="branch-id" y=-r * 0.42 font-size=r * 0.3 text-anchor="middle">
                 {format!("B{id}")}

@@ -14,6 +14,7 @@ pub mod fault_bar;
 pub mod grade_panel;
 pub mod graph;
 pub mod invariants_strip;
+pub mod keys;
 pub mod output_panel;
 pub mod present;
 pub mod scenario_about;

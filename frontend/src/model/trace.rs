@@ -16,7 +16,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use bank_core::Guarantees;
 use bank_proto::convert::guarantees_or_course;
 use bank_proto::{
-    customer_reply, lab_event::Event, CustomerWrites, LabEvent, LogKind, Operation, ScenarioSummary,
+    customer_reply, lab_event::Event, CustomerWrites, LabEvent, LogKind, NetworkState, Operation,
+    ScenarioSummary,
 };
 
 /// One end of a message: a branch, a scripted customer session, or the browser.
@@ -165,6 +166,8 @@ pub struct Trace {
     unacked: Vec<(u64, u64, u64, u64, usize)>,
     /// Trace index of the last `finished` event.
     finished: Option<usize>,
+    /// Trace index of the newest `network` event.
+    last_network: Option<usize>,
     /// Every customer id a message carried.
     message_customers: BTreeSet<u64>,
 }
@@ -187,11 +190,23 @@ impl Trace {
         if matches!(event.event, Some(Event::Finished(_))) {
             self.finished = Some(index);
         }
+        if matches!(event.event, Some(Event::Network(_))) {
+            self.last_network = Some(index);
+        }
         self.events.push(event);
         if index == 0 && self.scenario().is_some() {
             Pushed::Started
         } else {
             Pushed::Appended
+        }
+    }
+
+    /// The network as the newest event leaves it (what a fault injected
+    /// now acts on, wherever the cursor is): `None` before any change.
+    pub fn network_now(&self) -> Option<&NetworkState> {
+        match self.events.get(self.last_network?)?.event.as_ref()? {
+            Event::Network(changed) => changed.state.as_ref(),
+            _ => None,
         }
     }
 

@@ -6,9 +6,10 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use bank_core::causality::trace::Cone;
-use leptos::{ev, prelude::*};
+use leptos::prelude::*;
 
 use super::geometry::{lane_class, RADIUS};
+use crate::components::keys::on_activate;
 use crate::model::diagram::{Arrow, ArrowState, Fault, Row};
 use crate::model::trace::MessageClass;
 use crate::state::{
@@ -96,14 +97,7 @@ pub(super) fn PointView(
     let later = move || in_cone(|c| &c.future);
     let this = Selection::Event(row.last);
     let activate = move || go_to(playback, focus, row.last, this);
-    let keydown = move |e: ev::KeyboardEvent| {
-        if matches!(e.key().as_str(), "Enter" | " " | "Spacebar") {
-            e.prevent_default();
-            // Not the page's space = play/pause.
-            e.stop_propagation();
-            activate();
-        }
-    };
+    let keydown = on_activate(activate);
     let (x, y, title) = (item.x, item.y, item.title);
     let aria = title.clone();
     let label = item.label;
