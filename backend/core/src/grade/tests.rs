@@ -651,3 +651,30 @@ fn a_key_written_twice_is_a_problem_at_its_second_place() {
         "{line}"
     );
 }
+
+#[test]
+fn a_deposit_past_the_maximum_balance_may_fail_and_no_other_may() {
+    let at = |balance: &str| {
+        let text = format!(
+            r#"[{{"id": 1, "type": "customer", "events": [{{"id": 1, "interface": "deposit", "money": 1}},
+               {{"id": 2, "interface": "query"}}]}}, {{"id": 1, "type": "branch", "balance": {balance}}}]"#
+        );
+        crate::formats::parse_input(&text, "in.json").unwrap()
+    };
+    let output = |balance: &str| {
+        format!(
+            r#"[{{"id": 1, "recv": [{{"interface": "deposit", "result": "fail"}},
+               {{"interface": "query", "result": "success", "balance": {balance}}}]}}]"#
+        )
+    };
+    // What bank run prints: the deposit would pass 9999999999999.99.
+    let full = at("9999999999999.99");
+    let grade = grade_texts(&full, &[("out.json", &output("9999999999999.99"))]);
+    assert!(grade.exact && grade.valid, "{:?}", grade.problems);
+    // With room for it, a deposit does not fail.
+    let roomy = at("100");
+    let grade = grade_texts(&roomy, &[("out.json", &output("100"))]);
+    assert!(!grade.valid);
+    let why = &grade.problems.iter().find(|p| p.kind == ProblemKind::RefusedWithFunds).unwrap();
+    assert!(why.message.contains("fails only when it would take the balance past"), "{why:?}");
+}

@@ -491,6 +491,8 @@ fn one_run_problem(
                         }
                     }
                 }
+                // A failed deposit (past the maximum balance) changed nothing.
+                Op::Deposit(_) if verdict_of(answer) == Some(Verdict::Fail) => {}
                 Op::Deposit(amount) => writes.push(k, event.branch.0, amount.0),
                 Op::Withdraw(amount) => {
                     let (Some(verdict), Some(a)) = (verdict_of(answer), answer) else {
@@ -650,17 +652,29 @@ fn walk(
                 }
             }
             Op::Deposit(amount) => {
-                if let Some(a) = answer.filter(|a| a.result == Some(Verdict::Fail)) {
+                // A deposit fails only when it would carry the balance past
+                // the maximum (then it changes nothing).
+                let past_max = possible.max().saturating_add(amount.0) > Cents::MAX.0;
+                let failed = answer.filter(|a| a.result == Some(Verdict::Fail));
+                if let Some(a) = failed.filter(|_| !past_max) {
                     out.push(Problem::new(
                         ProblemKind::RefusedWithFunds,
                         Some(a.place_of("result")),
                         subject,
-                        "\"result\": \"fail\", expected \"success\": a deposit never fails",
+                        format!(
+                            "\"result\": \"fail\", expected \"success\": a deposit fails only \
+                             when it would take the balance past {} (the balance there was at most \
+                             {})",
+                            describe::money(Cents::MAX),
+                            describe::money(Cents(possible.max()))
+                        ),
                     ));
                 }
-                own = own.shift(amount.0);
-                own_unordered = own_unordered.shift(amount.0);
-                done.push((k, amount.0));
+                if failed.is_none() || !past_max {
+                    own = own.shift(amount.0);
+                    own_unordered = own_unordered.shift(amount.0);
+                    done.push((k, amount.0));
+                }
             }
             Op::Withdraw(amount) => {
                 let w = amount.0;
