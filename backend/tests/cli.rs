@@ -954,3 +954,27 @@ fn a_closed_stdout_ends_the_command_quietly_with_141() {
     }
     std::fs::remove_file(&history).ok();
 }
+
+#[test]
+fn a_deposit_refused_past_the_maximum_balance_is_noted() {
+    let dir = scratch("past-max");
+    let input = dir.join("input.json");
+    std::fs::write(
+        &input,
+        r#"[{"id": 1, "type": "customer", "events": [{"id": 1, "interface": "deposit", "money": 1},
+            {"id": 2, "interface": "query"}]}, {"id": 1, "type": "branch", "balance": 9999999999999.99}]"#,
+    )
+    .unwrap();
+    let out = bank(&["run", input.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(r#""result": "fail""#));
+    assert!(
+        stderr(&out).contains(
+            "note: 1 deposit(s) failed (customer 1, event 1): each would have taken its branch's \
+             balance past 9999999999999.99"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

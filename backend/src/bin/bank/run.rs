@@ -175,6 +175,9 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     if let Some(warning) = past_the_maximum(&record) {
         eprintln!("{warning}");
     }
+    if let Some(note) = refused_past_the_maximum(&record) {
+        eprintln!("{note}");
+    }
     let branches: Vec<_> = scenario.branches.iter().map(|b| b.id).collect();
     if let Some(summary) = crate::failures::summary(&record, &branches) {
         eprint!("{summary}");
@@ -216,6 +219,33 @@ fn past_the_maximum(record: &bank_core::RunRecord) -> Option<String> {
          (JavaScript, Python's json) will round it.",
         highest.decimal_text(),
         max.decimal_text()
+    ))
+}
+
+/// A note when a branch refused a deposit that would have taken its balance
+/// past [`Cents::MAX`](bank_core::Cents::MAX): the output says `"fail"` for
+/// it, which is right, but no course sample shows one.
+fn refused_past_the_maximum(record: &bank_core::RunRecord) -> Option<String> {
+    use bank_core::op::{FailReason, Outcome};
+    let refused: Vec<String> = record
+        .customers
+        .iter()
+        .flat_map(|c| c.results.iter().map(move |r| (c.customer, r)))
+        .filter(|(_, r)| {
+            matches!(r.outcome, Outcome::Failed { reason: FailReason::BalanceLimit { .. }, .. })
+        })
+        .map(|(customer, r)| format!("customer {}, event {}", customer.0, r.event.0))
+        .collect();
+    let first = refused.first()?;
+    let more = match refused.len() {
+        1 => String::new(),
+        n => format!(" and {} more", n - 1),
+    };
+    Some(format!(
+        "note: {} deposit(s) failed ({first}{more}): each would have taken its branch's balance \
+         past {}, the largest a branch holds",
+        refused.len(),
+        bank_core::Cents::MAX.decimal_text()
     ))
 }
 
