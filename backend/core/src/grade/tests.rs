@@ -678,3 +678,28 @@ fn a_deposit_past_the_maximum_balance_may_fail_and_no_other_may() {
     let why = &grade.problems.iter().find(|p| p.kind == ProblemKind::RefusedWithFunds).unwrap();
     assert!(why.message.contains("fails only when it would take the balance past"), "{why:?}");
 }
+
+#[test]
+fn an_answer_without_its_balance_costs_the_balance_points() {
+    let scenario = crate::formats::parse_input(
+        r#"[{"id": 1, "type": "customer", "events": [{"id": 1, "interface": "query"}]},
+            {"id": 1, "type": "branch", "balance": 400}]"#,
+        "in.json",
+    )
+    .unwrap();
+    let grade = grade_texts(
+        &scenario,
+        &[("out.json", r#"[{"id": 1, "recv": [{"interface": "query", "result": "success"}]}]"#)],
+    );
+    let kinds: Vec<ProblemKind> = grade.problems.iter().map(|p| p.kind).collect();
+    assert!(kinds.contains(&ProblemKind::WrongBalance), "{:?}", grade.problems);
+    let points = super::Points {
+        exact: 10.0,
+        answers: 20.0,
+        balances: 70.0,
+        clocks: 0.0,
+        propagation: 0.0,
+        guarantees: 0.0,
+    };
+    assert_eq!(points.score(&grade).earned, 20.0, "the answers were right, not the balances");
+}

@@ -643,8 +643,10 @@ fn walk(
                         ));
                     }
                 } else if let Some(a) = answer {
+                    // A balance check that cannot be made is not passed: it
+                    // counts against the balances (and their points).
                     out.push(Problem::new(
-                        ProblemKind::Malformed,
+                        ProblemKind::WrongBalance,
                         Some(a.place.clone()),
                         subject,
                         "a query's answer needs its balance",
