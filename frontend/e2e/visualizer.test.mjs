@@ -267,6 +267,23 @@ test('an invalid scenario shows where it is wrong', async () => {
   await page.close();
 });
 
+test('an example changed in the editor runs under a name that says so', async () => {
+  const { page, errors } = await newPage('/');
+  await byId(page, 'app-root').waitFor({ timeout: WAIT });
+  await loadExample(page, 'seed-test-1');
+  const editor = byId(page, 'scenario-editor');
+  await page.waitForFunction(() => (document.querySelector('[data-testid="scenario-editor"]')?.value ?? '').includes('"deposit"'), null, { timeout: WAIT });
+  const text = await editor.inputValue();
+  await editor.fill(text.replace('"money": 400', '"money": 500'));
+  await byId(page, 'run-editor').click();
+  await page.waitForFunction(
+    () => (document.querySelector('.scenario-title')?.textContent ?? '').startsWith('seed-test-1 (edited) ·'),
+    null, { timeout: WAIT },
+  );
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('embed mode shows the graph and controls only', async () => {
   const { page, errors } = await newPage('/?embed=1&scenario=seed-test-2');
   await byId(page, 'embed-root').waitFor({ timeout: WAIT });

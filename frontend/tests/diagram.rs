@@ -203,6 +203,12 @@ fn lanes_move_hide_and_survive_a_new_history() {
     lanes.toggle(Node::Branch(3));
     lanes.toggle(Node::Branch(3));
     assert!(!lanes.is_hidden(Node::Branch(3)), "toggling twice shows it again");
+
+    // Lanes nobody moved follow the new history's order: "you" stays last.
+    let mut fresh = Lanes::default();
+    fresh.reconcile(&canonical);
+    assert!(fresh.reconcile(&other));
+    assert_eq!(fresh.order(), &other);
 }
 
 #[wasm_bindgen_test(unsupported = test)]

@@ -72,7 +72,15 @@ pub fn ScenarioPanel() -> impl IntoView {
             settings.load_example(&name);
         }
     };
-    let run_editor = move |_| settings.load(editor.get_untracked(), editor_name.get_untracked());
+    // An example changed in the editor is not that example any more.
+    let run_editor = move |_| {
+        let (text, name) = (editor.get_untracked(), editor_name.get_untracked());
+        let shipped = settings
+            .examples
+            .with_untracked(|e| e.iter().find(|e| e.name == name).map(|e| e.text == text));
+        let name = if shipped == Some(false) { format!("{name} (edited)") } else { name };
+        settings.load(text, name);
+    };
     let upload = move |ev: leptos::ev::Event| {
         let input = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
         let Some(input) = input else { return };

@@ -5,7 +5,9 @@
 //! The canonical order is the graph's: branches by id, then scripted
 //! sessions by entry index, then "you". [`Lanes::reconcile`] keeps the
 //! person's order and hidden lanes across a new history when its lanes are
-//! the same nodes, so a restart does not undo the arrangement.
+//! the same nodes, so a restart does not undo the arrangement; lanes nobody
+//! moved take the new history's canonical order (a page that opened on one
+//! scenario and loaded another shows "you" last, not among the branches).
 
 use super::trace::{Node, Trace};
 
@@ -13,6 +15,8 @@ use super::trace::{Node, Trace};
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Lanes {
     order: Vec<Node>,
+    /// The person moved a lane: their order is kept from then on.
+    arranged: bool,
     hidden: Vec<Node>,
 }
 
@@ -35,7 +39,7 @@ impl Lanes {
 
     /// Lanes in `canonical` order, none hidden.
     pub fn new(canonical: Vec<Node>) -> Self {
-        Lanes { order: canonical, hidden: Vec::new() }
+        Lanes { order: canonical, arranged: false, hidden: Vec::new() }
     }
 
     /// Takes `canonical` as the lanes from now on: lanes still there keep
@@ -43,6 +47,9 @@ impl Lanes {
     /// lanes gone are dropped. Returns whether anything changed.
     pub fn reconcile(&mut self, canonical: &[Node]) -> bool {
         let before = self.clone();
+        if !self.arranged {
+            self.order = canonical.to_vec();
+        }
         self.order.retain(|n| canonical.contains(n));
         for node in canonical {
             if !self.order.contains(node) {
@@ -84,6 +91,7 @@ impl Lanes {
         let to = at.saturating_add_signed(delta).min(self.order.len() - 1);
         let lane = self.order.remove(at);
         self.order.insert(to, lane);
+        self.arranged = true;
     }
 
     /// Moves `node` to shown column `column`, where a drag of its header
@@ -99,6 +107,7 @@ impl Lanes {
         };
         let lane = self.order.remove(from);
         self.order.insert(to, lane);
+        self.arranged = true;
     }
 
     /// Hides a shown lane, shows a hidden one.
