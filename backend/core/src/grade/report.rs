@@ -339,14 +339,7 @@ mod tests {
         assert_eq!(number(0.333), "0.33");
         // Before: "0." and "-0".
         assert_eq!(number(1e-9), "0");
-        let nothing = Points {
-            exact: 10.0,
-            answers: 20.0,
-            balances: 70.0,
-            clocks: 0.0,
-            propagation: 0.0,
-            guarantees: 0.0,
-        };
+        let nothing = crate::grade::testutil::p1_points();
         let every_check_failed = Grade {
             files: vec!["a.json".into()],
             format: Some(crate::formats::OutputFormat::P1),

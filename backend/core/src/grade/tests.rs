@@ -693,13 +693,6 @@ fn an_answer_without_its_balance_costs_the_balance_points() {
     );
     let kinds: Vec<ProblemKind> = grade.problems.iter().map(|p| p.kind).collect();
     assert!(kinds.contains(&ProblemKind::WrongBalance), "{:?}", grade.problems);
-    let points = super::Points {
-        exact: 10.0,
-        answers: 20.0,
-        balances: 70.0,
-        clocks: 0.0,
-        propagation: 0.0,
-        guarantees: 0.0,
-    };
+    let points = super::testutil::p1_points();
     assert_eq!(points.score(&grade).earned, 20.0, "the answers were right, not the balances");
 }

@@ -1,6 +1,6 @@
 //! Test helpers: course fixtures, graded.
 
-use super::{grade, Expected, Grade, SubmittedFile};
+use super::{grade, Expected, Grade, Points, SubmittedFile};
 use crate::scenario::Scenario;
 
 /// The text of a file under `testdata/formats/`.
@@ -27,4 +27,16 @@ pub(crate) fn grade_files(scenario: &Scenario, rels: &[&str]) -> Grade {
     let texts: Vec<(String, String)> = rels.iter().map(|r| ((*r).to_owned(), fixture(r))).collect();
     let files: Vec<(&str, &str)> = texts.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
     grade_texts(scenario, &files)
+}
+
+/// A p1 points file: exact 10, answers 20, balances 70.
+pub(crate) fn p1_points() -> Points {
+    Points {
+        exact: 10.0,
+        answers: 20.0,
+        balances: 70.0,
+        clocks: 0.0,
+        propagation: 0.0,
+        guarantees: 0.0,
+    }
 }
