@@ -51,6 +51,22 @@ for (const [width, height] of [[1366, 768], [1920, 1080]]) {
   });
 }
 
+test('a phone-sized window (400x700) has nothing wider than the page, and an embed gives the graph the room', async () => {
+  const { context, page, errors } = await shared.open('/?scenario=seed-test-1', { width: 400, height: 700 });
+  await byId(page, 'branch-2').waitFor({ timeout: WAIT });
+  const widths = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+  assert.ok(widths[0] <= widths[1], `scrolls sideways: ${widths}`);
+  await context.close();
+  // In a 900x560 frame the engine line is one short block, not a third of it.
+  const embed = await shared.open('/?embed=1&scenario=seed-test-1', { width: 900, height: 560 });
+  await byId(embed.page, 'branch-2').waitFor({ timeout: WAIT });
+  const at = await boxes(embed.page, ['engine', 'graph']);
+  assert.ok(at.engine.bottom - at.engine.top < 60, `engine line: ${JSON.stringify(at)}`);
+  assert.ok(at.graph.bottom - at.graph.top > 160, `graph: ${JSON.stringify(at)}`);
+  assert.deepEqual([...errors, ...embed.errors], []);
+  await embed.context.close();
+});
+
 test('a narrow window stacks the views, and the explanation follows the run', async () => {
   const { context, page, errors } = await shared.open('/?scenario=demo-stale-read', { width: 900, height: 800 });
   await byId(page, 'diagram-lane-b1').waitFor({ timeout: WAIT });
