@@ -85,6 +85,14 @@ async fn wait_until(what: &str, condition: impl Fn() -> bool) {
     }
 }
 
+/// Whether every address can be bound again. A lab leaves the registry
+/// before its servers have finished stopping (the sweeper stops it after
+/// taking it out, so no call finds a half-stopped lab), so its ports come
+/// free a moment after `labs.len()` drops: callers poll this.
+fn all_free(addrs: &[std::net::SocketAddr]) -> bool {
+    addrs.iter().all(|addr| std::net::TcpListener::bind(addr).is_ok())
+}
+
 /// Plays the lab `id` of `origin` to its end; its course output.
 async fn play_to_the_end(origin: &WebOrigin, id: &str) -> String {
     let mut lab = origin.lab_client(id);
@@ -335,17 +343,13 @@ async fn an_idle_lab_is_stopped_and_its_ports_are_free_again() {
     assert_eq!(status.code(), Code::NotFound);
     assert!(status.message().contains("stopped"), "{}", status.message());
     origin.open(&watched.lab_id, "").await.expect("the watched lab runs");
-    for addr in &ports {
-        std::net::TcpListener::bind(addr).unwrap_or_else(|e| panic!("{addr} still taken: {e}"));
-    }
+    wait_until("the stopped lab's ports are free", || all_free(&ports)).await;
 
     // Once its last watcher leaves, the other one goes too.
     let watched_ports = origin.lab(&watched.lab_id).branch_addrs().await;
     drop(stream);
     wait_until("the lab stops once unwatched", || origin.labs.is_empty()).await;
-    for addr in &watched_ports {
-        std::net::TcpListener::bind(addr).unwrap_or_else(|e| panic!("{addr} still taken: {e}"));
-    }
+    wait_until("the last lab's ports are free", || all_free(&watched_ports)).await;
     origin.shutdown().await;
 }
 

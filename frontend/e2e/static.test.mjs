@@ -16,6 +16,14 @@ import { BANK_DIST, WAIT, launchChromium, openViewer, startServer, stopServer } 
 
 /** Where the static host keeps the page: not the root, so paths must be relative. */
 const PREFIX = '/course/bank-sim/';
+/**
+ * The same files as `cargo xtask site` leaves them: its index.html says in
+ * its <head> that it is for a static host (xtask's SITE_META).
+ */
+const SITE_PREFIX = '/site/bank-sim/';
+const SITE_META = '<meta name="bank-site" content="static">';
+/** Every request that was not a GET or HEAD, by path. */
+const posts = [];
 const TYPES = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm',
   '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml',
@@ -31,21 +39,26 @@ function startStatic() {
     const server = createServer(async (req, res) => {
       const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
       if (req.method !== 'GET' && req.method !== 'HEAD') {
+        posts.push(path);
         res.writeHead(405).end();
         return;
       }
-      if (!path.startsWith(PREFIX)) {
+      const prefix = [PREFIX, SITE_PREFIX].find((p) => path.startsWith(p));
+      if (!prefix) {
         res.writeHead(404).end();
         return;
       }
-      let rel = normalize(path.slice(PREFIX.length));
+      let rel = normalize(path.slice(prefix.length));
       if (rel === '.' || rel === '' || rel.endsWith('/')) rel = join(rel, 'index.html');
       if (rel.startsWith('..')) {
         res.writeHead(403).end();
         return;
       }
       try {
-        const body = await readFile(join(BANK_DIST, rel));
+        let body = await readFile(join(BANK_DIST, rel));
+        if (prefix === SITE_PREFIX && rel === 'index.html') {
+          body = body.toString().replace('<head>', `<head>\n    ${SITE_META}`);
+        }
         res.writeHead(200, { 'content-type': TYPES[extname(rel)] ?? 'application/octet-stream' });
         res.end(req.method === 'HEAD' ? undefined : body);
       } catch {
@@ -116,6 +129,19 @@ test('a static host: the picker works and seed-test-1 plays to 0/0, simulated in
   await context.close();
 });
 
+test('a site build (cargo xtask site) starts on the simulator without probing: no POST, no console error', async () => {
+  const before = posts.length;
+  const { context, page, errors } = await openViewer(browser, `${hostUrl.replace(PREFIX, SITE_PREFIX)}?scenario=seed-test-1`);
+  assert.equal(await engineLabel(page), 'simulated in your browser (no server)');
+  await byId(page, 'branch-2').waitFor({ timeout: WAIT });
+  await byId(page, 'speed').fill('8');
+  await playToTheEnd(page);
+  await expectBalance(page, 1, 0);
+  assert.deepEqual(posts.slice(before), [], 'the page asked the static host for no lab');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('a static host: an embed of demo-stale-read shows the violation', async () => {
   const url = `${hostUrl}?embed=1&view=both&scenario=demo-stale-read`;
   const { context, page } = await openViewer(browser, url, { width: 900, height: 700 });
@@ -168,6 +194,23 @@ test('served by bank serve, the same page says it is on a live cluster', async (
     const sim = await openViewer(browser, `${server.url}?engine=sim`);
     assert.equal(await engineLabel(sim.page), 'simulated in your browser (no server)');
     await sim.context.close();
+  } finally {
+    await stopServer(server);
+  }
+});
+
+test('a link naming no example: both engines say why and show their starting scenario', async () => {
+  const server = await startServer();
+  try {
+    for (const [url, engine] of [[hostUrl, /^simulated/], [server.url, /^live cluster/]]) {
+      const { context, page } = await openViewer(browser, `${url}?scenario=no-such-example`);
+      assert.match(await engineLabel(page), engine);
+      await page.locator('.notice', { hasText: '?scenario=no-such-example is no shipped example' })
+        .waitFor({ timeout: WAIT });
+      // The lab is not left empty: its first branch is drawn.
+      await byId(page, 'branch-1').waitFor({ timeout: WAIT });
+      await context.close();
+    }
   } finally {
     await stopServer(server);
   }

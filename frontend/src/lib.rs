@@ -79,8 +79,11 @@ pub fn App() -> impl IntoView {
     let asked = params.clone();
     spawn_local(async move {
         let search = web_sys::window().and_then(|w| w.location().search().ok());
-        let engine =
-            choose::choose(&choose::EngineParams::parse(&search.unwrap_or_default())).await;
+        let params = choose::EngineParams {
+            static_site: choose::built_for_static_host(),
+            ..choose::EngineParams::parse(&search.unwrap_or_default())
+        };
+        let engine = choose::choose(&params).await;
         opening.set(Some(open_lab(engine, &asked).await))
     });
     move || match opening.get() {
@@ -233,13 +236,19 @@ fn LabPage(params: PageParams, opened: OpenedLab) -> impl IntoView {
         if let Err(error) = settings.fetch_examples().await {
             server.tell(error.to_string());
         }
-        // A simulated lab starts empty: it opens with the first example,
-        // as a server's lab opens with its starting scenario.
-        let first = settings.examples.with_untracked(|e| e.first().map(|e| e.name.clone()));
-        if let Some(value) = scenario.or(first.filter(|_| !live)) {
+        if let Some(value) = scenario {
             if start_with_scenario(settings, server, &value) {
                 landing.replay(link, playback, server, settings);
+                return;
             }
+        }
+        // A simulated lab starts empty: it opens with the first example, as
+        // a server's lab opens with its starting scenario (also when the
+        // link's scenario could not be read: the banner says why, and the
+        // page shows what a live lab would).
+        let first = settings.examples.with_untracked(|e| e.first().map(|e| e.name.clone()));
+        if let Some(first) = first.filter(|_| !live) {
+            settings.load_example(&first);
         }
     });
     components::controls::install_keyboard(state.playback);

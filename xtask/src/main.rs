@@ -311,7 +311,10 @@ fn site(dir: &str) -> Result<()> {
     let out = root().join(dir);
     let out_str = out.to_str().context("non-UTF-8 path")?;
     run(cmd("trunk", &["build", "--release", "--public-url", "./", "--dist", out_str]))?;
-    let index = std::fs::read_to_string(out.join("index.html")).context("the built index.html")?;
+    let index_path = out.join("index.html");
+    let index = std::fs::read_to_string(&index_path).context("the built index.html")?;
+    let index = mark_static(&index).context("the built index.html has no <head>")?;
+    std::fs::write(&index_path, &index).with_context(|| format!("writing {}", index_path.display()))?;
     for absolute in ["href=\"/", "src=\"/", "from '/", "from \"/", "('/"] {
         if index.contains(absolute) {
             bail!(
@@ -325,6 +328,20 @@ fn site(dir: &str) -> Result<()> {
         out.display()
     );
     Ok(())
+}
+
+/// What tells the page it was built for a static host, so it starts on the
+/// in-browser simulator without probing for a lab server first
+/// (`frontend/src/engine/choose.rs`, `SITE_META`: the same text).
+const SITE_META: &str = r#"<meta name="bank-site" content="static">"#;
+
+/// `index` with [`SITE_META`] first in its `<head>`; `None` without one.
+fn mark_static(index: &str) -> Option<String> {
+    if index.contains(SITE_META) {
+        return Some(index.to_owned());
+    }
+    let head = index.find("<head>")? + "<head>".len();
+    Some(format!("{}\n    {SITE_META}{}", &index[..head], &index[head..]))
 }
 
 /// `BENCHMARKS.md`: the Rust harness (cluster, limit, simulator, sizes,
@@ -454,7 +471,17 @@ fn test() -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::splice_section;
+    use super::{mark_static, splice_section, SITE_META};
+
+    #[test]
+    fn a_site_build_says_it_is_for_a_static_host_once() {
+        let index = "<!doctype html>\n<html>\n  <head>\n    <title>t</title>\n  </head>\n</html>\n";
+        let marked = mark_static(index).unwrap();
+        assert_eq!(marked.matches(SITE_META).count(), 1);
+        assert!(marked.find(SITE_META) < marked.find("<title>"), "{marked}");
+        assert_eq!(mark_static(&marked).unwrap(), marked, "building again adds no second one");
+        assert_eq!(mark_static("<html></html>"), None);
+    }
 
     #[test]
     fn a_section_replaces_its_old_text_or_goes_before_the_record_of_fixes() {

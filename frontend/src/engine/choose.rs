@@ -4,6 +4,12 @@
 //! server (its own origin, or `?server=URL`) for its examples, and takes
 //! the live lab if it answers within [`PROBE`]; a page on a static host
 //! (no `Lab` service behind it) falls back to the simulator.
+//!
+//! A page built by `cargo xtask site` says so in its `<head>`
+//! ([`SITE_META`]): it is meant for a static host, so without `?engine=` or
+//! `?server=` it starts on the simulator at once, without a probe the host
+//! would answer with a 404 or 501 (an error in the browser's console, and up
+//! to [`PROBE`] of waiting).
 
 use std::time::Duration;
 
@@ -24,7 +30,12 @@ pub struct EngineParams {
     pub forced: Option<Forced>,
     /// `?server=URL`: the lab server, when it is not the page's origin.
     pub server: Option<String>,
+    /// The page was built for a static host ([`SITE_META`]).
+    pub static_site: bool,
 }
+
+/// The `<meta>` `cargo xtask site` puts in the page's `<head>`.
+pub const SITE_META: &str = r#"<meta name="bank-site" content="static">"#;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Forced {
@@ -72,6 +83,7 @@ pub async fn choose(params: &EngineParams) -> Engine {
     match params.forced {
         Some(Forced::Live) => Engine::Live(api),
         Some(Forced::Sim) => Engine::Sim(SimLab::default()),
+        None if params.static_site && params.server.is_none() => Engine::Sim(SimLab::default()),
         None => {
             if answers(&api).await {
                 Engine::Live(api)
@@ -80,6 +92,15 @@ pub async fn choose(params: &EngineParams) -> Engine {
             }
         }
     }
+}
+
+/// Whether this page carries [`SITE_META`].
+pub fn built_for_static_host() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector(r#"meta[name="bank-site"][content="static"]"#).ok())
+        .flatten()
+        .is_some()
 }
 
 /// Whether `api`'s `Lab` service answers within [`PROBE`].
