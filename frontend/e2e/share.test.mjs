@@ -141,6 +141,7 @@ test('a permalink opened in a fresh page lands on the same moment with the same 
   assert.equal(Number(url.searchParams.get('at')), at);
   assert.ok(url.searchParams.get('g') && url.searchParams.get('p') && url.searchParams.get('seed'), link);
   assert.match(await first.page.locator('.share-run .hint').first().textContent(), /timing can differ/);
+  assert.equal(await byId(first.page, 'permalink-left-out').count(), 0, 'nothing was done from the page');
 
   const second = await openViewer(browser, link);
   await byId(second.page, 'permalink-status').waitFor({ timeout: WAIT });

@@ -215,3 +215,20 @@ test('a link naming no example: both engines say why and show their starting sce
     await stopServer(server);
   }
 });
+
+test('a link copied after a fault from the page says the fault is not in it', async () => {
+  const { context, page, errors } = await openViewer(browser, `${hostUrl}?engine=sim&scenario=seed-test-1`);
+  await byId(page, 'branch-2').waitFor({ timeout: WAIT });
+  await byId(page, 'branch-2').focus();
+  await page.keyboard.press('Enter');
+  await byId(page, 'crash-2').click();
+  await byId(page, 'fault-bar').filter({ hasText: /Branch 2\s*is down/ }).waitFor({ timeout: WAIT });
+  await byId(page, 'speed').fill('8');
+  await playToTheEnd(page);
+  await byId(page, 'copy-permalink').click();
+  assert.match(await page.locator('.share-run .hint').first().textContent(), /in the simulator/);
+  assert.match(await byId(page, 'permalink-left-out').textContent(),
+    /^The 1 fault made from this page is not in the link/);
+  assert.deepEqual(errors.filter((e) => !/405|Failed to load resource/.test(e)), []);
+  await context.close();
+});

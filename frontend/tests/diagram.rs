@@ -104,6 +104,7 @@ fn network(down: &[u64], cut: &[(u64, u64)]) -> Event {
             cut: cut.iter().map(|&(a, b)| Link { a, b }).collect(),
             delays: vec![],
         }),
+        planned: false,
     })
 }
 

@@ -376,3 +376,39 @@ fn the_fingerprint_tells_replays_apart() {
     assert_ne!(permalink::fingerprint(&a, 8), permalink::fingerprint(&c, 8));
     assert_eq!(permalink::fingerprint(&a, 5), permalink::fingerprint(&c, 5));
 }
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_link_says_which_page_actions_it_leaves_out() {
+    use bank_proto::{NetworkChanged, NetworkState};
+    use permalink::PageActions;
+    let network = |planned| {
+        Event::Network(NetworkChanged {
+            description: "crash branch 2".into(),
+            state: Some(NetworkState { down: vec![2], ..Default::default() }),
+            planned,
+        })
+    };
+    let mut events = parked_history();
+    assert_eq!(PageActions::of(&trace_of(events.clone()), usize::MAX).note(), None);
+    // A planned fault is the scenario's; one from the page, and a request
+    // from the page, are not, and only those before the cursor count.
+    events.insert(2, network(true));
+    events.insert(3, network(false));
+    let mut mine = sent(9, 1, QUERY, 0, &WriteSet::new(), Guarantees::NONE);
+    if let Event::CustomerSent(s) = &mut mine {
+        s.from_browser = true;
+    }
+    events.push(mine);
+    let trace = trace_of(events);
+    assert_eq!(PageActions::of(&trace, 3), PageActions::default());
+    assert_eq!(PageActions::of(&trace, 4), PageActions { faults: 1, requests: 0 });
+    let all = PageActions::of(&trace, trace.len());
+    assert_eq!(all, PageActions { faults: 1, requests: 1 });
+    let note = all.note().unwrap();
+    assert!(
+        note.starts_with("The 1 fault and the 1 request made from this page are not in the link"),
+        "{note}"
+    );
+    let one = PageActions { faults: 2, requests: 0 }.note().unwrap();
+    assert!(one.starts_with("The 2 faults made from this page are not"), "{one}");
+}

@@ -753,6 +753,7 @@ fn network_and_violation_events_change_the_world() {
         event: Some(Event::Network(NetworkChanged {
             description: "crash branch 2".into(),
             state: Some(state),
+            planned: false,
         })),
         ..Default::default()
     });

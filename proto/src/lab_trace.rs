@@ -214,18 +214,24 @@ pub fn fault_refused(why: &str, state: Option<pb::NetworkState>) -> pb::FaultRep
     pb::FaultReply { error: why.to_owned(), state }
 }
 
-/// A network change in words: "crash branch 2", and for a fault of the
-/// experiment's plan, when it was due ("(planned, at 300 ms)").
-pub fn fault_description(fault: &bank_core::network::Fault, planned_at_ms: Option<u64>) -> String {
-    match planned_at_ms {
+/// The network changed by `fault`, injected or (with the time it was due)
+/// of the experiment's plan; `state` is what is broken now. Its description
+/// is the fault in words: "crash branch 2", "cut the link 1-3 (planned, at
+/// 300 ms)".
+pub fn network_changed(
+    fault: &bank_core::network::Fault,
+    planned_at_ms: Option<u64>,
+    state: pb::NetworkState,
+) -> Event {
+    let description = match planned_at_ms {
         Some(at) => format!("{fault} (planned, at {at} ms)"),
         None => fault.to_string(),
-    }
-}
-
-/// The network changed: `description` says how, `state` is what is broken now.
-pub fn network_changed(description: String, state: pb::NetworkState) -> Event {
-    Event::Network(pb::NetworkChanged { description, state: Some(state) })
+    };
+    Event::Network(pb::NetworkChanged {
+        description,
+        state: Some(state),
+        planned: planned_at_ms.is_some(),
+    })
 }
 
 /// The checker's findings on a finished run of `scenario`, whose sessions

@@ -85,7 +85,7 @@ use crate::lab::examples::Example;
 use crate::net::transport::BankChannel;
 use crate::observe::{Activity, ActivitySink};
 use crate::shutdown::Shutdown;
-use bank_proto::lab_trace::{fault_description, Prepared};
+use bank_proto::lab_trace::Prepared;
 use events::{fault_refused, network_state};
 use history::{Follower, History};
 use limits::{LimitReached, Limits};
@@ -326,7 +326,7 @@ impl Lab {
             .and_then(|r| r.control.as_ref())
             .is_some_and(|c| Arc::ptr_eq(c, &control))
         {
-            self.push(&mut state, events::network_changed(fault.to_string(), network.clone()));
+            self.push(&mut state, events::network_changed(&fault, None, network.clone()));
         }
         pb::FaultReply { error: String::new(), state: Some(network) }
     }
@@ -624,8 +624,7 @@ impl Lab {
                 if state.generation != generation {
                     return;
                 }
-                let description = fault_description(&f.fault, Some(f.at_ms));
-                lab.push(&mut state, events::network_changed(description, network));
+                lab.push(&mut state, events::network_changed(&f.fault, Some(f.at_ms), network));
             }
         }));
     }

@@ -5,12 +5,14 @@
 //!   [`crate::model::permalink`]), copied to the clipboard and shown for
 //!   copying by hand. Opening it replays the scenario on a fresh live
 //!   cluster up to the cursor ([`crate::state::landing`]); the note under
-//!   the button says that timing can differ, and after landing whether it did.
+//!   the button says that timing can differ, and after landing whether it did;
+//!   faults and requests made from the page are not in the link, and a
+//!   note says so when there were any ([`PageActions`]).
 //! - **Export**: the run's history in the `bank check` format, the
 //!   space-time diagram as a standalone SVG, and the course output JSON,
 //!   each as a file download.
 //!
-//! Test ids: `copy-permalink`, `permalink`, `permalink-status`,
+//! Test ids: `copy-permalink`, `permalink`, `permalink-status`, `permalink-left-out`,
 //! `export-history`, `export-diagram`, `export-output`.
 
 use bank_core::branch::PropagationMode;
@@ -19,10 +21,11 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::components::output_panel::copy_to_clipboard;
-use crate::model::permalink::{self, Permalink};
+use crate::engine::EngineKind;
+use crate::model::permalink::{self, PageActions, Permalink};
 use crate::model::{embed, history_export};
 use crate::state::landing::{Landing, LandingState};
-use crate::state::{context, playback::Playback, settings::Settings};
+use crate::state::{context, playback::Playback, server::Server, settings::Settings};
 
 /// The copy-link button, the link, and the export buttons.
 #[component]
@@ -32,7 +35,25 @@ pub fn ShareRun() -> impl IntoView {
     // The link and, for a long one, a warning that some servers refuse it.
     let link = RwSignal::new(None::<Result<(String, Option<String>), String>>);
     let copied = RwSignal::new(false);
+    // What the link leaves out (faults and requests from this page).
+    let left_out = RwSignal::new(None::<String>);
+    let server = context::<Server>();
+    let replays = match server.engine_kind() {
+        EngineKind::Live { .. } => {
+            "It reloads the scenario on a fresh live cluster and replays it to this moment: \
+             message timing can differ."
+        }
+        EngineKind::Sim => {
+            "It reloads the scenario and replays it to this moment in the simulator, which runs \
+             it the same way every time."
+        }
+    };
     let copy = move |_| {
+        left_out.set(
+            playback
+                .trace
+                .with_untracked(|t| PageActions::of(t, playback.cursor.get_untracked()).note()),
+        );
         let made = playback.trace.with_untracked(|t| {
             let cursor = playback.cursor.get_untracked();
             settings.examples.with_untracked(|examples| permalink_of(t, cursor, examples))
@@ -129,9 +150,15 @@ pub fn ShareRun() -> impl IntoView {
                                 />
                                 <span class="hint" aria-live="polite">
                                     {move || if copied.get() { "copied. " } else { "copy this link. " }}
-                                    "It reloads the scenario on a fresh live cluster and replays it to \
-                                     this moment: message timing can differ."
+                                    {replays}
                                 </span>
+                                {move || left_out.get().map(|note| {
+                                    view! {
+                                        <span class="hint warning" data-testid="permalink-left-out">
+                                            {note}
+                                        </span>
+                                    }
+                                })}
                                 {long.map(|warning| {
                                     view! {
                                         <span class="hint warning" data-testid="permalink-long">

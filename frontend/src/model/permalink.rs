@@ -248,6 +248,57 @@ pub fn visible_count(trace: &Trace, cursor: usize) -> usize {
     (0..cursor.min(trace.len())).filter(|&i| !trace.is_quiet(i)).count()
 }
 
+/// What someone did from the page before the cursor: faults injected and
+/// customer requests sent. A link does not carry them (it replays the
+/// scenario), so the run it opens goes its own way from the first of them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PageActions {
+    pub faults: usize,
+    pub requests: usize,
+}
+
+impl PageActions {
+    /// Those among the first `cursor` events of `trace` (an experiment's
+    /// planned faults are part of its scenario: not counted).
+    pub fn of(trace: &Trace, cursor: usize) -> PageActions {
+        let mut actions = PageActions::default();
+        for event in &trace.events()[..cursor.min(trace.len())] {
+            match &event.event {
+                Some(Event::Network(changed)) if !changed.planned => actions.faults += 1,
+                Some(Event::CustomerSent(sent)) if sent.from_browser => actions.requests += 1,
+                _ => {}
+            }
+        }
+        actions
+    }
+
+    /// In words for the link's note, `None` if there were none:
+    /// "The 2 faults and the 1 request made from this page are not in the
+    /// link: …".
+    pub fn note(self) -> Option<String> {
+        let count = |n: usize, one: &str| match n {
+            0 => None,
+            1 => Some(format!("the 1 {one}")),
+            n => Some(format!("the {n} {one}s")),
+        };
+        let parts: Vec<String> = [count(self.faults, "fault"), count(self.requests, "request")]
+            .into_iter()
+            .flatten()
+            .collect();
+        if parts.is_empty() {
+            return None;
+        }
+        let verb = if self.faults + self.requests == 1 { "is" } else { "are" };
+        let what = parts.join(" and ");
+        Some(format!(
+            "T{} made from this page {verb} not in the link: it replays the scenario, so from the \
+             first of them on, the run it opens goes its own way (to share them, write them into \
+             the scenario: faults in an experiment's plan, requests as a customer's events).",
+            &what[1..]
+        ))
+    }
+}
+
 /// The cursor that shows the first `visible` visible events (and the quiet
 /// ones among them): `None` while the trace holds fewer.
 pub fn cursor_of_visible(trace: &Trace, visible: usize) -> Option<usize> {

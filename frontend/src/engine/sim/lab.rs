@@ -273,9 +273,8 @@ impl LabCore {
             let event = match happened {
                 Happened::Traced(traced) => lab_trace::event(&traced),
                 Happened::Network { fault, planned_at_ms, down, links } => {
-                    let description = lab_trace::fault_description(&fault, planned_at_ms);
                     let state = lab_trace::network_state(&down, &links, &ids);
-                    lab_trace::network_changed(description, state)
+                    lab_trace::network_changed(&fault, planned_at_ms, state)
                 }
             };
             self.push_at(at_us, event);
