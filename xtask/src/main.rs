@@ -314,7 +314,8 @@ fn site(dir: &str) -> Result<()> {
     let index_path = out.join("index.html");
     let index = std::fs::read_to_string(&index_path).context("the built index.html")?;
     let index = mark_static(&index).context("the built index.html has no <head>")?;
-    std::fs::write(&index_path, &index).with_context(|| format!("writing {}", index_path.display()))?;
+    std::fs::write(&index_path, &index)
+        .with_context(|| format!("writing {}", index_path.display()))?;
     for absolute in ["href=\"/", "src=\"/", "from '/", "from \"/", "('/"] {
         if index.contains(absolute) {
             bail!(

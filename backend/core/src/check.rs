@@ -406,8 +406,11 @@ pub fn check(history: &History) -> Report {
                     seen_by_reads.union_with(seen);
                 }
             }
-            // Monotonic Writes and Writes Follow Reads: apply orders.
-            let Some(new_write) = later.write.filter(|_| later.ok) else { continue };
+            // Monotonic Writes and Writes Follow Reads: apply orders. A
+            // write that failed only to propagate (its branch applied it,
+            // and its id came back) is the session's as any other: the
+            // session's write set holds it (`Session::observe`).
+            let Some(new_write) = later.write else { continue };
             for (branch, order) in &orders {
                 let Some(&at) = order.position.get(&new_write) else { continue };
                 let checks = [

@@ -10,18 +10,23 @@
 //! overtake each other), message loss (the sender retries until
 //! acknowledged, so receivers see duplicates), partitions, and crashes (a
 //! crashed branch keeps only what it persisted, and catches up by
-//! anti-entropy after its restart). A fault left in place is repaired once
+//! anti-entropy after its restart). A peer that fails a write for
+//! [`PEER_DEADLINE_MS`] (down, cut off, losing it) is given up on, as the
+//! real cluster's links do: its sender stops waiting for it (a customer
+//! waiting on the propagation is answered "unavailable", with the write
+//! applied) and the peer gets the write by anti-entropy later, so a run
+//! with a branch left down ends, and ends as it does on the cluster. A fault left in place is repaired once
 //! the customers are done, or when the run has made no progress for
 //! [`SimConfig::repair_after_ms`]: like an operator who eventually fixes the
 //! network, so that every run ends with every branch up and converged.
 
 use std::borrow::Cow;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 
 use crate::branch::{
     Branch, BranchConfig, Effect, Input, Propagation, PropagationMode, Reply, ReplyToken, Request,
-    StoredWrite,
+    StoredWrite, PEER_DEADLINE_MS,
 };
 use crate::clock::ClockScheme;
 use crate::guarantees::Guarantees;
@@ -163,13 +168,16 @@ enum Event {
     Fault(Fault),
 }
 
-/// A propagation on its way until acknowledged.
+/// A propagation on its way until acknowledged, or given up on.
 #[derive(Clone, Debug)]
 struct Attempt {
     from: BranchId,
     from_incarnation: u64,
     to: BranchId,
     propagation: Propagation,
+    /// When its first try failed (simulated µs): the
+    /// [`PEER_DEADLINE_MS`] counts from there.
+    failing_since: Option<u64>,
 }
 
 #[derive(Clone, Debug)]
@@ -238,6 +246,9 @@ struct Sim<'a> {
     clock_reserved: BTreeMap<BranchId, u64>,
     next_id: u64,
     attempts: BTreeMap<u64, Attempt>,
+    /// Links `(from, to)` whose writes were given up on, until one gets
+    /// through ([`PEER_DEADLINE_MS`]).
+    unreachable: BTreeSet<(BranchId, BranchId)>,
     peer_tokens: BTreeMap<(BranchId, ReplyToken), u64>,
     pulls: BTreeMap<u64, PendingPull>,
     pull_tokens: BTreeMap<(BranchId, ReplyToken), (u64, BranchId)>,
@@ -348,6 +359,7 @@ impl<'a> Sim<'a> {
             clock_reserved: BTreeMap::new(),
             next_id: 0,
             attempts: BTreeMap::new(),
+            unreachable: BTreeSet::new(),
             peer_tokens: BTreeMap::new(),
             pulls: BTreeMap::new(),
             pull_tokens: BTreeMap::new(),
@@ -766,10 +778,9 @@ impl Sim<'_> {
             .filter(|((at, _), _)| *at == b)
             .map(|((_, t), a)| (*t, *a))
             .collect();
-        let retry = us(self.config.retry_ms);
         for (token, attempt) in held {
             self.peer_tokens.remove(&(b, token));
-            self.schedule_in(retry, Event::Retry { attempt });
+            self.try_failed(attempt, format!("branch {} did not take it: it crashed", b.0));
         }
         let pulls: Vec<(ReplyToken, u64)> = self
             .pull_tokens
@@ -882,9 +893,33 @@ impl Sim<'_> {
             let d = self.link_delay(a.from, a.to);
             let msg = BranchMsg::Propagate { attempt, propagation: a.propagation };
             self.schedule_in(d, Event::ToBranch { to: a.to, incarnation: None, msg });
+        } else if self.links.is_cut(a.from, a.to) {
+            let why = format!("the link from branch {} to branch {} is cut", a.from.0, a.to.0);
+            self.try_failed(attempt, why);
         } else {
+            self.try_failed(attempt, format!("branch {} did not take it: it was lost", a.to.0));
+        }
+    }
+
+    /// A try of `attempt` failed: it is tried again after `retry_ms`, or,
+    /// once its peer has failed it for [`PEER_DEADLINE_MS`] (at once if the
+    /// peer is unreachable), given up on, and its branch is told — the rule
+    /// the real cluster's links keep.
+    fn try_failed(&mut self, attempt: u64, why: String) {
+        let now = self.now;
+        let Some(a) = self.attempts.get_mut(&attempt) else { return };
+        let since = *a.failing_since.get_or_insert(now);
+        let link = (a.from, a.to);
+        if !self.unreachable.contains(&link) && now - since < us(PEER_DEADLINE_MS) {
             let retry = us(self.config.retry_ms);
             self.schedule_in(retry, Event::Retry { attempt });
+            return;
+        }
+        let Some(a) = self.attempts.remove(&attempt) else { return };
+        self.unreachable.insert(link);
+        if self.incarnation[&a.from] == a.from_incarnation {
+            let writes = vec![a.propagation.write];
+            self.feed(a.from, Input::Undelivered { to: a.to, writes, why });
         }
     }
 
@@ -892,7 +927,6 @@ impl Sim<'_> {
         if incarnation.is_some_and(|i| i != self.incarnation[&to]) {
             return; // addressed to a branch life that ended in a crash
         }
-        let retry = us(self.config.retry_ms);
         if !self.is_up(to) {
             match msg {
                 BranchMsg::Request { token, .. } => {
@@ -904,7 +938,7 @@ impl Sim<'_> {
                     }
                 }
                 BranchMsg::Propagate { attempt, .. } => {
-                    self.schedule_in(retry, Event::Retry { attempt })
+                    self.try_failed(attempt, format!("branch {} did not take it: it is down", to.0))
                 }
                 BranchMsg::Pull { pull, .. } => self.fail_pull(pull, to),
                 _ => {}
@@ -919,9 +953,9 @@ impl Sim<'_> {
                 Input::Propagate { token, propagation }
             }
             BranchMsg::Ack { attempt, ack } => {
-                if self.attempts.remove(&attempt).is_none() {
-                    return;
-                }
+                let Some(a) = self.attempts.remove(&attempt) else { return };
+                // A call got through: the peer is reachable again.
+                self.unreachable.remove(&(a.from, a.to));
                 Input::Ack(ack)
             }
             BranchMsg::Pull { pull, from, have, answer_back } => {
@@ -972,7 +1006,13 @@ impl Sim<'_> {
                     let attempt = self.id();
                     self.attempts.insert(
                         attempt,
-                        Attempt { from: b, from_incarnation: incarnation, to, propagation },
+                        Attempt {
+                            from: b,
+                            from_incarnation: incarnation,
+                            to,
+                            propagation,
+                            failing_since: None,
+                        },
                     );
                     self.transmit(attempt);
                 }
@@ -991,9 +1031,14 @@ impl Sim<'_> {
                             },
                         );
                     } else {
-                        // The acknowledgement is lost: the sender resends (a duplicate).
-                        let retry = us(self.config.retry_ms);
-                        self.schedule_in(retry, Event::Retry { attempt });
+                        // The acknowledgement is lost: the sender resends (a
+                        // duplicate), as a lost call.
+                        let why = if self.links.is_cut(b, a.from) {
+                            format!("the link from branch {} to branch {} is cut", b.0, a.from.0)
+                        } else {
+                            format!("branch {} did not take it: its answer was lost", b.0)
+                        };
+                        self.try_failed(attempt, why);
                     }
                 }
                 Effect::Persist(write) => self.stored.entry(b).or_default().push(write),

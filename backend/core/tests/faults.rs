@@ -177,3 +177,51 @@ fn a_slower_link_makes_no_more_messages() {
     // withdrawal does, over the slow one after (27 and 23 logged events).
     assert!(slow <= 2 * fast, "a 100 times slower link logged {slow} events, against {fast}");
 }
+
+/// A branch down for good does not hold a synchronous write forever: its
+/// peer gives up on it after `PEER_DEADLINE_MS`, as the cluster's links do,
+/// and answers the customer "unavailable" with the write applied; the write
+/// reaches the branch by anti-entropy once it is back.
+#[test]
+fn a_peer_down_for_good_is_given_up_on_after_the_deadline() {
+    use bank_core::branch::PEER_DEADLINE_MS;
+    let text = r#"{"propagation": "sequential",
+        "network": {"delay_ms": 5, "faults": [{"at_ms": 1, "crash": 2}]},
+        "bank": [
+            {"id": 1, "type": "customer", "events": [
+                {"interface": "deposit", "money": 400, "id": 1, "dest": 1},
+                {"interface": "query", "id": 2, "dest": 1}]},
+            {"id": 1, "type": "branch", "balance": 0},
+            {"id": 2, "type": "branch", "balance": 0}]}"#;
+    let e = bank_core::experiment::parse_experiment(text, "down.json").expect("valid");
+    let config = bank_core::experiment::demo::sim_config(&e.settings, SimConfig::default());
+    let (run, trace) = sim::run_traced(&e.scenario, &config).expect("the run finishes");
+    let deposit = &run.record.customers[0].results[0];
+    let Outcome::Failed { reason, balance } = &deposit.outcome else {
+        panic!("the deposit waited for branch 2: {:?}", deposit.outcome)
+    };
+    assert!(
+        reason
+            .to_string()
+            .contains("branch 1 applied w1.1 but could not propagate it: branch 2 did not take it"),
+        "{reason}"
+    );
+    assert_eq!(*balance, Cents(40_000));
+    assert_eq!(deposit.write.map(|w| w.to_string()), Some("w1.1".into()), "applied, so named");
+    // Answered at the deadline, not when the simulator repairs the network
+    // (after 30 s without progress).
+    let answered_us = trace
+        .iter()
+        .find_map(|(at, h)| match h {
+            sim::paced::Happened::Traced(bank_core::trace::Traced::Answered { .. }) => Some(*at),
+            _ => None,
+        })
+        .expect("an answer");
+    assert!(
+        (PEER_DEADLINE_MS * 1000..(PEER_DEADLINE_MS + 500) * 1000).contains(&answered_us),
+        "answered at {answered_us} µs"
+    );
+    // The query after it sees the deposit, and every branch ends with it.
+    assert_eq!(run.record.customers[0].results[1].outcome.balance(), Cents(40_000));
+    assert!(run.record.branches.iter().all(|b| b.balance == Cents(40_000)));
+}

@@ -76,8 +76,9 @@ pub const SLOW_CALL: Duration = Duration::from_millis(100);
 
 /// How long a link keeps trying to get writes to a peer that fails them
 /// (refuses connections, is cut off, answers with an error) before it gives
-/// up on them; see the module docs.
-pub const PEER_DEADLINE: Duration = Duration::from_secs(2);
+/// up on them; see the module docs. The simulator keeps the same one
+/// ([`bank_core::branch::PEER_DEADLINE_MS`]).
+pub const PEER_DEADLINE: Duration = Duration::from_millis(bank_core::branch::PEER_DEADLINE_MS);
 
 /// Where a link hands the acknowledgements of a call, with the epoch the
 /// writes were sent in.

@@ -10,6 +10,17 @@ use crate::clock::ClockScheme;
 use crate::ids::BranchId;
 use crate::money::Cents;
 
+/// How long (ms) whatever carries a branch's writes to a peer keeps trying
+/// while the peer fails them (down, cut off, losing them) before it gives
+/// up on them and tells the branch ([`crate::branch::Input::Undelivered`]):
+/// the branch then stops waiting for that peer and answers a customer
+/// waiting for it with an unavailable failure; the peer gets the writes
+/// later by anti-entropy. The real cluster's links and the simulator keep
+/// this one deadline, so a run with a branch down ends alike on both.
+/// Once a peer has been given up on, it is *unreachable*: each later write
+/// gets one try, given up at once if that fails, until one gets through.
+pub const PEER_DEADLINE_MS: u64 = 2_000;
+
 /// When and how a branch propagates a write it accepted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum PropagationMode {

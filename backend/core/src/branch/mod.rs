@@ -85,7 +85,7 @@ pub mod refusal;
 pub mod store;
 
 pub use applied_log::AppliedLog;
-pub use config::{BranchConfig, PropagationMode, RunSettings};
+pub use config::{BranchConfig, PropagationMode, RunSettings, PEER_DEADLINE_MS};
 pub use message::{
     Effect, Input, Propagation, PropagationAck, Reply, ReplyToken, Request, StoredWrite,
 };

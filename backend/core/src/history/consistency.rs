@@ -4,12 +4,15 @@
 //! as if it had happened.
 //!
 //! * Each branch is listed once.
-//! * A write id is issued by at most one operation, and only by one that
-//!   succeeded (a failed deposit made no write); every successful deposit
-//!   or withdrawal names its write.
+//! * A write id is issued by at most one deposit or withdrawal; every
+//!   successful one names its write, and a failed one names a write only
+//!   if its branch applied it (it answered "unavailable" because it could
+//!   not propagate the write: the write stays, and reaches the other
+//!   branches by anti-entropy). A query makes no write.
 //! * A branch applies a write at most once.
 //! * A write a branch applied is its operation's kind and amount, and, if
-//!   the session was told its write id, that id.
+//!   the session was told its write id, that id; a write id a session was
+//!   told is applied as that operation (its customer, event, kind, amount).
 //! * A read observed only writes its branch applied (a branch never
 //!   forgets one: it stores each write before applying it), and they are
 //!   the first ones it applied (it applies one write at a time and answers
@@ -83,12 +86,8 @@ pub(super) fn check(history: &History) -> Result<(), Inconsistent> {
                 }
                 continue;
             };
-            if !op.ok {
-                let message = format!(
-                    "a failed {} made no write, yet names {write}; a failed operation has \
-                     no \"write\"",
-                    op.op
-                );
+            if op.op == OpKind::Query {
+                let message = format!("a query makes no write, yet this one names {write}");
                 return at(op_path(s, o).key("write"), message);
             }
             if let Some((fs, fo)) = issued.insert(write, (s, o)) {
@@ -158,6 +157,30 @@ pub(super) fn check(history: &History) -> Result<(), Inconsistent> {
                     return at(here.key("write"), message);
                 }
             }
+            // The operation whose answer named this write id is the one
+            // the branch applies under it.
+            if let Some(&(s, o)) = issued.get(&entry.write) {
+                let (customer, op) = (history.sessions[s].customer, op_at((s, o)));
+                if (customer, op.event) != (entry.customer, entry.event)
+                    || (op.op, op.amount) != (entry.op, entry.amount)
+                {
+                    let message = format!(
+                        "branch {} applies {} as customer {}'s event {} ({} of {}), but \
+                         sessions[{s}].ops[{o}] made it: customer {}'s event {} ({} of {})",
+                        branch.id.0,
+                        entry.write,
+                        entry.customer.0,
+                        entry.event.0,
+                        entry.op,
+                        entry.amount,
+                        customer.0,
+                        op.event.0,
+                        op.op,
+                        op.amount
+                    );
+                    return at(here, message);
+                }
+            }
             let after = i128::from(entry.balance_after.0);
             if e == 0 {
                 starts.insert(branch.id, after - effect);
@@ -197,6 +220,21 @@ pub(super) fn check(history: &History) -> Result<(), Inconsistent> {
     let mut reads = HashMap::<BranchId, Vec<(u64, usize, usize)>>::new();
     for (s, session) in history.sessions.iter().enumerate() {
         for (o, op) in session.ops.iter().enumerate() {
+            // A failed write names its id only when its branch applied it
+            // (and then could not propagate it).
+            if let (Some(write), false, Some(applied)) =
+                (op.write, op.ok, positions.get(&op.branch))
+            {
+                if !applied.contains_key(&write) {
+                    let message = format!(
+                        "a failed {} names {write}, which branch {} never applied: a failed \
+                         operation names a write only when its branch applied it but could not \
+                         propagate it",
+                        op.op, op.branch.0
+                    );
+                    return at(op_path(s, o).key("write"), message);
+                }
+            }
             if let (Some(write), true) = (op.write, op.ok) {
                 answers_after_its_write(history, &branches, &positions, op, write, op_path(s, o))?;
             }
@@ -307,6 +345,12 @@ mod tests {
   {"id": 2, "balance": 100, "applied": [
    {"write": "w1.1", "customer": 1, "event": 1, "op": "deposit", "amount": 100, "balance_after": 100}]}]}"#;
 
+    /// A failed deposit naming a write its branch did not apply.
+    const FAILED_NOT_APPLIED: &str = r#"{"format": "bank-sim history 1",
+ "sessions": [{"customer": 1, "guarantees": "none", "ops": [
+  {"event": 1, "branch": 1, "op": "deposit", "amount": 100, "ok": false, "balance": 0, "write": "w1.1"}]}],
+ "branches": [{"id": 1, "balance": 0, "applied": []}]}"#;
+
     const APPLIED: &str = r#"{"write": "w1.1", "customer": 1, "event": 1, "op": "deposit", "amount": 100, "balance_after": 100}"#;
 
     fn refused(text: &str) -> String {
@@ -324,17 +368,28 @@ mod tests {
         let ghost = APPLIED.replace("w1.1", "w2.5");
         let withdraw = APPLIED.replace("deposit", "withdraw");
         let query = APPLIED.replace("deposit", "query");
+        let other_customer =
+            APPLIED.replace(r#""customer": 1, "event": 1"#, r#""customer": 7, "event": 4"#);
         let cases: Vec<(String, &str)> = vec![
             (
                 RUN.replacen(r#""id": 2,"#, r#""id": 1,"#, 1),
                 "line 8, column 10: $.branches[1].id: branch 1 is listed twice (first as branches[0])",
             ),
             (
-                RUN.replacen(r#""ok": true, "balance": 100, "write""#, r#""ok": false, "balance": 100, "write""#, 1),
-                "$.sessions[0].ops[0].write: a failed deposit made no write, yet names w1.1",
+                RUN.replacen(r#""ok": true, "balance": 100, "observed""#, r#""ok": true, "balance": 100, "write": "w2.1", "observed""#, 1),
+                "$.sessions[0].ops[1].write: a query makes no write, yet this one names w2.1",
             ),
             (
-                RUN.replacen(r#""observed": ["w1.1"]"#, r#""observed": ["w1.1"], "write": "w1.1""#, 1),
+                FAILED_NOT_APPLIED.to_owned(),
+                "$.sessions[0].ops[0].write: a failed deposit names w1.1, which branch 1 never \
+                 applied",
+            ),
+            (
+                RUN.replacen(
+                    r#""op": "query", "ok": true, "balance": 100, "observed": ["w1.1"]"#,
+                    r#""op": "deposit", "amount": 5, "ok": true, "balance": 105, "write": "w1.1""#,
+                    1,
+                ),
                 "$.sessions[0].ops[1].write: write w1.1 is issued twice: first by sessions[0].ops[0]",
             ),
             (
@@ -351,6 +406,11 @@ mod tests {
                  1 is a deposit of 100.00",
             ),
             (RUN.replacen(APPLIED, &query, 1), "$.branches[0].applied[0].op: a query is not a write"),
+            (
+                RUN.replacen(APPLIED, &other_customer, 1),
+                "$.branches[0].applied[0]: branch 1 applies w1.1 as customer 7's event 4 (deposit \
+                 of 100.00), but sessions[0].ops[0] made it: customer 1's event 1 (deposit of 100.00)",
+            ),
             (
                 RUN.replacen(r#", "write": "w1.1"}"#, "}", 1),
                 "$.sessions[0].ops[0]: a successful deposit made a write, and its answer names it",
@@ -475,6 +535,14 @@ mod tests {
                 1,
             );
         History::from_json(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        // A deposit its branch applied but could not propagate (a peer was
+        // down): it failed as unavailable, and names its write.
+        let unpropagated = RUN.replacen(
+            r#""ok": true, "balance": 100, "write""#,
+            r#""ok": false, "balance": 100, "write""#,
+            1,
+        );
+        History::from_json(&unpropagated).unwrap_or_else(|e| panic!("{e}\n{unpropagated}"));
         // The page exported its run while a deposit's answer was on its
         // way: branch 1 applied w1.2 (event 3), which no operation holds yet.
         let in_flight = r#"{"write": "w1.2", "customer": 1, "event": 3, "op": "deposit", "amount": 5, "balance_after": 105}"#;
