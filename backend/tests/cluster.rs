@@ -297,3 +297,27 @@ async fn a_taken_port_is_a_clear_error_and_shutdown_frees_ports() {
             .unwrap_or_else(|e| panic!("{addr} still taken after shutdown: {e}"));
     }
 }
+
+#[tokio::test]
+async fn a_repaired_branch_is_read_once_its_pulls_are_answered() {
+    // Issue 17: `bank run` with a branch crashed for good failed now and
+    // then with "the branches did not converge after 20 anti-entropy
+    // rounds": the end-of-run repair restarted the branch and started its
+    // pulls, and each round read the branches before the pulls' answers.
+    let s = scenario(2, 0, vec![]);
+    let cluster = start(&s, PropagationMode::Background).await;
+    let channel = |b: u64| cluster.channels()[&BranchId(b)].clone();
+    let control = cluster.control();
+    assert!(control.crash(BranchId(2)).await);
+    let mut session = Session::new(CustomerId(1));
+    let request = session.request(EventId(1), BranchId(1), Op::Deposit(Cents::units(100)));
+    CustomerClient::new(channel(1)).request(pb::CustomerRequest::from(&request)).await.unwrap();
+    let quiet = pb::InspectRequest { wait_until_quiet: true, brief: true };
+    // Quiet once its link has given up on branch 2 (the write then reaches
+    // branch 2 only by anti-entropy).
+    AdminClient::new(channel(1)).inspect(quiet).await.unwrap();
+    control.repair().await.unwrap();
+    let state = AdminClient::new(channel(2)).inspect(quiet).await.unwrap().into_inner();
+    assert_eq!(state.balance_cents, 10_000, "read before its pull was answered");
+    cluster.shutdown().await;
+}

@@ -226,7 +226,10 @@ impl NodeHandle {
     }
 
     /// A snapshot of the branch's state and log; with `wait_until_quiet`,
-    /// taken at the first moment the branch is quiet (see [`Branch::is_quiet`]).
+    /// taken at the first moment the branch is quiet (see [`Branch::is_quiet`])
+    /// with no anti-entropy pull unanswered: a round of anti-entropy just
+    /// started (a restart, a heal, the end of a run's repair) is over before
+    /// the state is read, so what the pulls bring is in it.
     pub async fn inspect(&self, wait_until_quiet: bool) -> Result<BranchRecord, NodeGone> {
         self.inspect_with(wait_until_quiet, false).await
     }
@@ -423,7 +426,7 @@ impl Node {
                 Command::Expire(token) => Input::Expire { token },
                 Command::AntiEntropy => Input::AntiEntropy,
                 Command::Inspect { wait_until_quiet, brief, reply } => {
-                    if wait_until_quiet && !self.branch.is_quiet() {
+                    if wait_until_quiet && !self.is_settled() {
                         self.waiting_for_quiet.push((reply, brief));
                     } else {
                         let _ = reply.send(record(&self.branch, brief));
@@ -509,9 +512,14 @@ impl Node {
 
     /// Answers the `Inspect` calls waiting for quiet, if the branch is.
     fn answer_if_quiet(&mut self) {
-        if self.branch.is_quiet() && !self.waiting_for_quiet.is_empty() {
+        if self.is_settled() && !self.waiting_for_quiet.is_empty() {
             self.answer_waiting();
         }
+    }
+
+    /// Quiet, and no pull waiting for its answer (see [`NodeHandle::inspect`]).
+    fn is_settled(&self) -> bool {
+        self.branch.is_quiet() && self.branch.pulls_in_flight() == 0
     }
 
     /// Answers every `Inspect` call waiting for quiet, now (the full state
