@@ -337,3 +337,59 @@ fn the_course_input_beside_the_outputs_is_skipped_with_a_note() {
     assert_eq!(alone.status.code(), Some(65), "{}", stdout(&alone));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn nothing_handed_in_and_two_outputs_in_one_folder_are_said_not_passed_over() {
+    // Found by a hostile pass: an empty folder graded nothing and exited 0
+    // (a TA's wrong path was a success), and a student folder with two
+    // outputs was read as one output with every answer twice.
+    let dir = scratch("nothing-or-two");
+    let input = common::repo("examples/project1-sample.json");
+    let input = input.to_str().unwrap();
+    let run = bank_in(&dir, &["run", input]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    for student in ["ann", "ben", "cat"] {
+        std::fs::create_dir_all(dir.join("class").join(student)).unwrap();
+    }
+    std::fs::write(dir.join("class/ann/output.json"), &run.stdout).unwrap();
+    std::fs::write(dir.join("class/cat/output.json"), &run.stdout).unwrap();
+    std::fs::write(dir.join("class/cat/output_old.json"), &run.stdout).unwrap();
+    std::fs::create_dir_all(dir.join("empty")).unwrap();
+
+    let empty = bank_in(&dir, &["grade", input, "empty"]);
+    assert_eq!(empty.status.code(), Some(65), "{}", stdout(&empty));
+    assert!(stdout(&empty).contains("empty: the folder holds no file: nothing was handed in"));
+
+    let class = bank_in(&dir, &["grade", input, "class"]);
+    assert_eq!(class.status.code(), Some(65), "{}", stdout(&class));
+    let table = stdout(&class);
+    assert!(table.contains("ben: the folder holds no file"), "{table}");
+    assert!(
+        table.contains(
+            "2 files each hold a p1 output (class/cat/output.json, class/cat/output_old.json): \
+             hand in one"
+        ),
+        "{table}"
+    );
+    assert!(table.contains("1 of 3 submission(s) valid"), "{table}");
+    assert!(stderr(&class).contains("could not be graded at all: ben, cat"), "{}", stderr(&class));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn what_bank_run_prints_in_another_format_is_graded_in_it_when_asked() {
+    let dir = scratch("forced-format");
+    let input = common::repo("examples/project1-sample.json");
+    let input = input.to_str().unwrap();
+    let run = bank_in(&dir, &["run", input, "--format", "p3"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    std::fs::write(dir.join("p3.json"), &run.stdout).unwrap();
+    let asked = bank_in(&dir, &["grade", input, "p3.json", "--format", "p3"]);
+    assert_eq!(asked.status.code(), Some(0), "{}", stdout(&asked));
+    assert!(stdout(&asked).contains("p3 exact ✓, valid ✓"), "{}", stdout(&asked));
+    // Not asked for, it is another project's output, and the message says how.
+    let detected = bank_in(&dir, &["grade", input, "p3.json"]);
+    assert_eq!(detected.status.code(), Some(65));
+    assert!(stdout(&detected).contains("grade it with --format p3"), "{}", stdout(&detected));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -72,6 +72,8 @@ pub use exact::Expected;
 pub use points::Points;
 pub use problem::{Category, JsonPath, Place, Problem, ProblemKind};
 
+use std::collections::BTreeSet;
+
 use crate::formats::OutputFormat;
 use crate::scenario::{InputShape, Scenario};
 
@@ -280,7 +282,9 @@ pub fn grade(
             return finish(None, problems);
         }
     };
-    if !allowed.contains(&format) {
+    // `--format` asked for another project's output of this input: what
+    // `bank run --format` prints for it, so it is graded as asked.
+    if !allowed.contains(&format) && forced.is_none() {
         let part = &parts[0];
         let expected_list: Vec<&str> = allowed.iter().map(|f| f.as_str()).collect();
         problems.push(Problem::new(
@@ -288,7 +292,8 @@ pub fn grade(
             Some(Place::file(part.file)),
             "",
             format!(
-                "this is {}, but the input is {}: expected {} output",
+                "this is {}, but the input is {}: expected {} output (or, if this is what \
+                 `bank run --format {format}` printed for it, grade it with --format {format})",
                 part.kind.describe(),
                 shape_name(scenario.shape),
                 expected_list.join(" or ")
@@ -297,6 +302,25 @@ pub fn grade(
         return finish(Some(format), problems);
     }
 
+    // One output per student: two files that each hold one would be read
+    // as one output with every answer twice (a stale `output_old.json`
+    // beside the real one). Only project 2 generation B is split in files.
+    let holding: BTreeSet<usize> = parts.iter().map(|p| p.file).collect();
+    if format != OutputFormat::P2b && holding.len() > 1 {
+        let list: Vec<&str> = holding.iter().map(|&f| names[f].as_str()).collect();
+        problems.push(Problem::new(
+            ProblemKind::WrongProject,
+            None,
+            "",
+            format!(
+                "{} files each hold a {format} output ({}): hand in one (the grader cannot tell \
+                 which one is meant)",
+                holding.len(),
+                list.join(", ")
+            ),
+        ));
+        return finish(Some(format), problems);
+    }
     let (normal, read_problems) = normalize::normalize(&parts);
     match expected.normal(format) {
         Ok(want) => problems.extend(exact::compare(format, want, &normal)),

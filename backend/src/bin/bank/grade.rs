@@ -63,6 +63,10 @@ pub fn grade(args: GradeArgs) -> Result<(), Failure> {
     let entries: Vec<Entry> = students
         .into_iter()
         .filter_map(|(student, files)| {
+            let empty = files.is_empty();
+            // A file at the top of a class folder, not a student's folder.
+            let loose_file = matches!(&files[..], [one] if one.file_name()
+                .is_some_and(|n| n.to_string_lossy() == student));
             let mut files: Vec<SubmittedFile> =
                 files.iter().map(|f| read_submission(f, args.max_input_bytes)).collect();
             // Student repositories often hold the course input beside their
@@ -77,11 +81,20 @@ pub fn grade(args: GradeArgs) -> Result<(), Failure> {
                     !input
                 });
             }
-            let graded = !files.is_empty();
-            graded.then(|| Entry {
-                student,
-                grade: grade::grade(&scenario, &expected, &files, args.format),
-            })
+            // Nothing to grade is said, not passed over: a wrong path, or a
+            // student who handed in nothing, is no success.
+            if files.is_empty() && loose_file {
+                return None;
+            }
+            if files.is_empty() {
+                let why = if empty {
+                    "the folder holds no file: nothing was handed in"
+                } else {
+                    "the folder holds only the course input, no output"
+                };
+                files.push(SubmittedFile::unreadable(student.clone(), why.to_owned()));
+            }
+            Some(Entry { student, grade: grade::grade(&scenario, &expected, &files, args.format) })
         })
         .collect();
     let style = if args.csv {
