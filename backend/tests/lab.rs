@@ -548,3 +548,29 @@ async fn compare_shows_the_violation_only_without_the_guarantee() {
     assert!(matches!(reply.result, Some(pb::compare_reply::Result::Error(_))));
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_branch_left_down_is_repaired_at_the_runs_end_and_the_history_says_so() {
+    // Found by a hostile pass: after a run that ended with a branch down,
+    // the page still showed it down (and offered "restart", which did
+    // nothing), though the runner had restarted it to read the final state.
+    use pb::fault_request::Fault;
+    let server = Server::start(&empty_dist()).await;
+    let mut lab = server.lab_client().await;
+    load(&mut lab, "seed-test-1").await;
+    let mut watch = lab.watch(pb::WatchRequest::default()).await.unwrap().into_inner();
+    assert_eq!(inject(&mut lab, Fault::Crash(2)).await.error, "");
+    control(&mut lab, pb::Command::Play, 50.0).await;
+    let events = read_until(&mut watch, finished).await;
+    let changes: Vec<&pb::NetworkChanged> = events.iter().filter_map(network).collect();
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    assert!(!changes[0].planned, "the crash was injected");
+    let end = changes[1];
+    assert!(end.planned && end.description.starts_with("the run's end"), "{end:?}");
+    let state = end.state.as_ref().unwrap();
+    assert!(state.down.is_empty() && state.cut.is_empty(), "{state:?}");
+    // It comes before the run's findings and its output.
+    let at = |p: fn(&pb::LabEvent) -> bool| events.iter().position(p).unwrap();
+    assert!(at(|e| network(e).is_some_and(|n| n.planned)) < at(finished));
+    server.shutdown().await;
+}

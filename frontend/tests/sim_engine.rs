@@ -192,3 +192,27 @@ fn faults_and_the_browser_customer_work_in_the_simulator() {
         .iter()
         .any(|e| matches!(&e.event, Some(Event::CustomerAnswered(a)) if a.from_browser)));
 }
+
+#[wasm_bindgen_test]
+fn a_branch_left_down_ends_the_run_repaired_as_on_a_live_cluster() {
+    // The peer gives up on the crashed branch after 2 s (a synchronous
+    // deposit is answered "unavailable"), the run ends, and its end repairs
+    // the network before the output, saying so.
+    let mut core = LabCore::default();
+    let text = bank_core::examples::find("seed-test-1").unwrap().text;
+    core.load(text, "seed-test-1", None, None, None).unwrap();
+    assert_eq!(core.inject(bank_core::network::Fault::Crash(2), 0.0).error, "");
+    let history = play_to_the_end(&mut core);
+    let changes: Vec<_> = history
+        .iter()
+        .filter_map(|e| match &e.event {
+            Some(Event::Network(n)) => Some(n),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    assert!(!changes[0].planned);
+    assert!(changes[1].planned && changes[1].description.starts_with("the run's end"));
+    assert!(changes[1].state.as_ref().is_some_and(|s| s.down.is_empty()));
+    assert!(output(&history).contains("\"balance\""), "the run finished with its output");
+}

@@ -245,17 +245,44 @@ pub fn violations(
     check::check(&history).violations.iter().map(|v| (&history, v).into()).collect()
 }
 
+/// The network as `history` last recorded it (`None`: no change recorded).
+pub fn last_network(history: &[pb::LabEvent]) -> Option<&pb::NetworkState> {
+    history.iter().rev().find_map(|e| match &e.event {
+        Some(Event::Network(changed)) => changed.state.as_ref(),
+        _ => None,
+    })
+}
+
 /// The course output of a finished run, in `format`, as `bank run` prints it.
 pub fn finished(format: OutputFormat, scenario: &Scenario, record: &RunRecord) -> pb::Finished {
     let output_json = formats::render(format, scenario, record, &OutputOptions::default());
     pb::Finished { output_json, format: pb::OutputFormat::from(format).into() }
 }
 
-/// The events that end a finished run: every violation the checker finds,
-/// then the course output.
-pub fn run_end(scenario: &Scenario, plan: &RunPlan, record: &RunRecord) -> Vec<Event> {
-    let mut events: Vec<Event> =
-        violations(scenario, record, &plan.per_session).into_iter().map(Event::Violation).collect();
+/// The events that end a finished run whose history last recorded
+/// `network` ([`last_network`]): if it was left broken (a branch down, a link cut), first that the
+/// run's end repaired it, as both the cluster's runner and the simulator do
+/// before they read the final state (delays stay); then every violation the
+/// checker finds, then the course output.
+pub fn run_end(
+    scenario: &Scenario,
+    plan: &RunPlan,
+    record: &RunRecord,
+    network: Option<&pb::NetworkState>,
+) -> Vec<Event> {
+    let mut events = Vec::new();
+    if let Some(broken) = network.filter(|s| !s.down.is_empty() || !s.cut.is_empty()) {
+        events.push(Event::Network(pb::NetworkChanged {
+            description: "the run's end: every crashed branch restarted and every cut link \
+                          healed, so that the branches converge"
+                .into(),
+            state: Some(pb::NetworkState { down: vec![], cut: vec![], delays: broken.delays.clone() }),
+            planned: true,
+        }));
+    }
+    events.extend(
+        violations(scenario, record, &plan.per_session).into_iter().map(Event::Violation),
+    );
     events.push(Event::Finished(finished(plan.format, scenario, record)));
     events
 }

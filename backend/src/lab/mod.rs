@@ -167,6 +167,9 @@ struct LabState {
     /// The history reached [`Limits::max_history`]: the run was stopped and
     /// only a load or reset starts anew.
     halted: bool,
+    /// The network as this history last recorded it (`None`: unchanged
+    /// since the load).
+    network: Option<pb::NetworkState>,
 }
 
 /// The cluster and tasks of the current run.
@@ -203,6 +206,7 @@ impl Lab {
             play: pb::PlayState::Empty,
             speed: DEFAULT_SPEED,
             halted: false,
+            network: None,
         };
         Lab {
             inner: Arc::new(Mutex::new(state)),
@@ -578,7 +582,9 @@ impl Lab {
         match item {
             Activity::RunEnded(Ok(record)) => {
                 let (scenario, plan) = (&loaded.scenario, &loaded.plan);
-                for event in bank_proto::lab_trace::run_end(scenario, plan, &record) {
+                let network = state.network.clone();
+                let end = bank_proto::lab_trace::run_end(scenario, plan, &record, network.as_ref());
+                for event in end {
                     self.push(state, event);
                 }
                 stop_ticker(state);
@@ -694,8 +700,15 @@ impl Lab {
     fn append(&self, state: &mut LabState, event: pb::lab_event::Event) {
         // A history's first event says which history it is (a watch
         // stream resumes by it).
-        let history = match event {
-            pb::lab_event::Event::Loaded(_) => self.history.epoch(),
+        let history = match &event {
+            pb::lab_event::Event::Loaded(_) => {
+                state.network = None;
+                self.history.epoch()
+            }
+            pb::lab_event::Event::Network(changed) => {
+                state.network = changed.state.clone();
+                0
+            }
             _ => 0,
         };
         let lab_event = pb::LabEvent {

@@ -19,6 +19,8 @@
 //!   between them); its answer is the branch's balance right after them.
 //! * A successful deposit or withdrawal answers with its branch's balance
 //!   right after its write.
+//! * A branch accepts a withdraw only if its balance covers it: its own
+//!   withdrawals never leave it below zero (other branches' may).
 //! * A branch's balances follow from the writes it applied: each
 //!   `balance_after` is the one before it plus the deposit or minus the
 //!   withdrawal, and the branch's `balance` is the last of them.
@@ -180,6 +182,20 @@ pub(super) fn check(history: &History) -> Result<(), Inconsistent> {
                     );
                     return at(here, message);
                 }
+            }
+            // A branch accepts a withdraw only if its own balance covers it
+            // (the overdraft the checker finds is two branches each covering
+            // one of two withdrawals, never one branch covering neither).
+            if entry.op == OpKind::Withdraw
+                && entry.write.origin == branch.id
+                && entry.balance_after.0 < 0
+            {
+                let message = format!(
+                    "branch {} accepted {} (a withdraw of {}) and went to {}: a branch accepts \
+                     a withdraw only if its own balance covers it",
+                    branch.id.0, entry.write, entry.amount, entry.balance_after
+                );
+                return at(here.key("balance_after"), message);
             }
             let after = i128::from(entry.balance_after.0);
             if e == 0 {
@@ -345,6 +361,13 @@ mod tests {
   {"id": 2, "balance": 100, "applied": [
    {"write": "w1.1", "customer": 1, "event": 1, "op": "deposit", "amount": 100, "balance_after": 100}]}]}"#;
 
+    /// Branch 1 accepting a withdraw of 400 from 100.
+    const OWN_OVERDRAFT: &str = r#"{"format": "bank-sim history 1",
+ "sessions": [{"customer": 1, "guarantees": "none", "ops": [
+  {"event": 1, "branch": 1, "op": "withdraw", "amount": 400, "ok": true, "balance": -300, "write": "w1.1"}]}],
+ "branches": [{"id": 1, "balance": -300, "applied": [
+  {"write": "w1.1", "customer": 1, "event": 1, "op": "withdraw", "amount": 400, "balance_after": -300}]}]}"#;
+
     /// A failed deposit naming a write its branch did not apply.
     const FAILED_NOT_APPLIED: &str = r#"{"format": "bank-sim history 1",
  "sessions": [{"customer": 1, "guarantees": "none", "ops": [
@@ -406,6 +429,12 @@ mod tests {
                  1 is a deposit of 100.00",
             ),
             (RUN.replacen(APPLIED, &query, 1), "$.branches[0].applied[0].op: a query is not a write"),
+            (
+                OWN_OVERDRAFT.to_owned(),
+                "$.branches[0].applied[0].balance_after: branch 1 accepted w1.1 (a withdraw of \
+                 400.00) and went to -300.00: a branch accepts a withdraw only if its own balance \
+                 covers it",
+            ),
             (
                 RUN.replacen(APPLIED, &other_customer, 1),
                 "$.branches[0].applied[0]: branch 1 applies w1.1 as customer 7's event 4 (deposit \

@@ -569,14 +569,16 @@ mod tests {
                 customer: CustomerId(1),
                 guarantees: Guarantees::ALL,
                 ops: vec![
+                    // Accepted at branch 2 (not listed), and taking branch 1
+                    // below zero there (a propagated withdraw may).
                     OpRecord {
                         event: EventId(1),
-                        branch: BranchId(1),
+                        branch: BranchId(2),
                         op: OpKind::Withdraw,
                         amount: Cents(1050),
                         ok: true,
                         balance: Cents(-1050),
-                        write: Some(w(1, 1)),
+                        write: Some(w(2, 1)),
                         observed: None,
                         error: None,
                     },
@@ -599,7 +601,7 @@ mod tests {
                 id: BranchId(1),
                 balance: Cents(-1050),
                 applied: vec![AppliedRecord {
-                    write: w(1, 1),
+                    write: w(2, 1),
                     customer: CustomerId(1),
                     event: EventId(1),
                     op: OpKind::Withdraw,

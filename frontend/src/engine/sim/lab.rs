@@ -286,7 +286,8 @@ impl LabCore {
     fn end_run(&mut self) {
         self.ended = true;
         let (Some(loaded), Some(run)) = (&self.loaded, &self.run) else { return };
-        let events = lab_trace::run_end(&loaded.scenario, &loaded.plan, &run.record());
+        let network = lab_trace::last_network(&self.history);
+        let events = lab_trace::run_end(&loaded.scenario, &loaded.plan, &run.record(), network);
         for event in events {
             self.push(event);
         }
