@@ -19,8 +19,10 @@ impl From<NodeGone> for Status {
 /// A failure while running a scenario against a cluster.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("could not start branch {branch} on {addr}: {source}")]
-    Bind { branch: u64, addr: String, source: std::io::Error },
+    // The OS's reason is in the message, not a `source`: printed with its
+    // chain (`{:#}`), it was said twice.
+    #[error("could not start branch {branch} on {addr}: {error}")]
+    Bind { branch: u64, addr: String, error: std::io::Error },
     #[error("{branch}: {status}")]
     Rpc { branch: String, status: Status },
     /// A branch answered with a message that does not read as core values.

@@ -48,6 +48,8 @@ fn a_port_in_use_or_a_cluster_not_started_is_unavailable_not_an_internal_error()
         assert_eq!(out.status.code(), Some(69), "{args:?}: {}", stderr(&out));
         assert!(stderr(&out).contains("Address already in use"), "{}", stderr(&out));
         assert!(!stderr(&out).contains("internal error"), "{}", stderr(&out));
+        // Said once (it was "…in use (os error 98): Address already in use …").
+        assert_eq!(stderr(&out).matches("Address already in use").count(), 1, "{}", stderr(&out));
     }
     drop(taken);
     let dir = scratch("cluster-down");

@@ -152,6 +152,9 @@ test('a permalink opened in a fresh page lands on the same moment with the same 
   const status = byId(second.page, 'permalink-status');
   assert.equal(await status.getAttribute('data-state'), 'same', await status.textContent());
   assert.equal(await visibleCursor(second.page), at);
+  // The note names the event the timeline shows.
+  const shown = (await byId(second.page, 'cursor').textContent()).match(/^(\d+)/)[1];
+  assert.match(await status.textContent(), new RegExp(`^Landed at event ${shown} of the linked run`));
   assert.deepEqual(await stateRows(second.page), balances);
   assert.notEqual(new URL(second.page.url()).searchParams.get('lab'), url.searchParams.get('lab'), 'another lab');
   await second.page.screenshot({ path: join(ARTIFACTS, 'permalink-landed.png') });

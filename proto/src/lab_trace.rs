@@ -276,13 +276,16 @@ pub fn run_end(
             description: "the run's end: every crashed branch restarted and every cut link \
                           healed, so that the branches converge"
                 .into(),
-            state: Some(pb::NetworkState { down: vec![], cut: vec![], delays: broken.delays.clone() }),
+            state: Some(pb::NetworkState {
+                down: vec![],
+                cut: vec![],
+                delays: broken.delays.clone(),
+            }),
             planned: true,
         }));
     }
-    events.extend(
-        violations(scenario, record, &plan.per_session).into_iter().map(Event::Violation),
-    );
+    events
+        .extend(violations(scenario, record, &plan.per_session).into_iter().map(Event::Violation));
     events.push(Event::Finished(finished(plan.format, scenario, record)));
     events
 }

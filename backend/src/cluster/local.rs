@@ -163,10 +163,10 @@ impl Cluster {
                 None => 0,
             };
             let addr = SocketAddr::new(config.host, port);
-            let listener = TcpListener::bind(addr).await.map_err(|source| RunError::Bind {
+            let listener = TcpListener::bind(addr).await.map_err(|error| RunError::Bind {
                 branch: id.0,
                 addr: addr.to_string(),
-                source,
+                error,
             })?;
             listeners.push(listener);
         }
@@ -176,10 +176,10 @@ impl Cluster {
             .map(|((id, _), l)| {
                 Ok((
                     *id,
-                    l.local_addr().map_err(|source| RunError::Bind {
+                    l.local_addr().map_err(|error| RunError::Bind {
                         branch: id.0,
                         addr: "?".into(),
-                        source,
+                        error,
                     })?,
                 ))
             })
@@ -406,10 +406,10 @@ impl Control {
         }
         let addr =
             *self.addrs.get(&id).ok_or_else(|| RunError::Address(format!("no branch {}", id.0)))?;
-        let listener = TcpListener::bind(addr).await.map_err(|source| RunError::Bind {
+        let listener = TcpListener::bind(addr).await.map_err(|error| RunError::Bind {
             branch: id.0,
             addr: addr.to_string(),
-            source,
+            error,
         })?;
         self.launch(id, listener, false).await?;
         Ok(true)

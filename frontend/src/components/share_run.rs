@@ -184,13 +184,14 @@ fn LandingNote() -> impl IntoView {
     move || {
         landing.and_then(|l| l.state.get()).map(|state| {
             let (kind, text) = match state {
-                LandingState::Replaying { at } => (
-                    "replaying",
-                    format!("Replaying the linked run on a live cluster up to event {at}…"),
-                ),
-                LandingState::Landed { at, same, note } => (
+                LandingState::Replaying { .. } => {
+                    ("replaying", "Replaying the linked run up to its moment…".to_owned())
+                }
+                // The number the timeline shows (the link counts without
+                // play and pause, which a replay paces differently).
+                LandingState::Landed { cursor, same, note, .. } => (
                     if same { "same" } else { "differs" },
-                    format!("Landed at event {at} of the linked run. {note}"),
+                    format!("Landed at event {cursor} of the linked run. {note}"),
                 ),
                 LandingState::Short { note, .. } => ("short", note),
             };

@@ -24,8 +24,10 @@ pub const DEADLINE: Duration = Duration::from_secs(90);
 pub enum LandingState {
     /// Loading the scenario and replaying it up to the cursor.
     Replaying { at: usize },
-    /// At the link's cursor; `same`: the replay matched the linked run.
-    Landed { at: usize, same: bool, note: String },
+    /// At the link's cursor (`cursor`: where the page's cursor is, as the
+    /// timeline counts, play and pause included); `same`: the replay
+    /// matched the linked run.
+    Landed { at: usize, cursor: usize, same: bool, note: String },
     /// The replay stopped short of the cursor (or took too long).
     Short { at: usize, reached: usize, note: String },
 }
@@ -53,6 +55,7 @@ impl Landing {
             server.control(Command::Pause, playback.speed.get_untracked());
             playback.stop();
             playback.seek(cursor);
+            let cursor = playback.cursor.get_untracked();
             let (fp, seed) = playback.trace.with_untracked(|t| {
                 (permalink::fingerprint(t, cursor), t.scenario().map(|s| s.seed))
             });
@@ -75,7 +78,7 @@ impl Landing {
                     "The cluster's timing differed on this replay: events up to here are not \
                      all in the linked run's order, so balances and answers may differ."
                 });
-                LandingState::Landed { at, same, note }
+                LandingState::Landed { at, cursor, same, note }
             };
             self.state.set(Some(state));
         };

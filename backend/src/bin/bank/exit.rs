@@ -153,15 +153,17 @@ impl From<ClusterFileError> for Failure {
 impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Self {
         use std::io::ErrorKind;
+        let fixable = |io: &std::io::Error| {
+            matches!(
+                io.kind(),
+                ErrorKind::AddrInUse | ErrorKind::AddrNotAvailable | ErrorKind::ConnectionRefused
+            )
+        };
         let unavailable = e.chain().any(|cause| {
-            cause.downcast_ref::<std::io::Error>().is_some_and(|io| {
-                matches!(
-                    io.kind(),
-                    ErrorKind::AddrInUse
-                        | ErrorKind::AddrNotAvailable
-                        | ErrorKind::ConnectionRefused
-                )
-            })
+            cause.downcast_ref::<std::io::Error>().is_some_and(fixable)
+                || cause.downcast_ref::<bank_backend::error::RunError>().is_some_and(|r| {
+                    matches!(r, bank_backend::error::RunError::Bind { error, .. } if fixable(error))
+                })
         });
         if unavailable {
             Failure::Unavailable(e)
