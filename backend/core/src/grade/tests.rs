@@ -238,6 +238,17 @@ fn project_1_mutations() {
     v[1]["recv"][0]["interface"] = json!("deopsit");
     assert_only(&graded(&scenario, &[v]), &[(UnknownName, "$[1].recv[0].interface")]);
 
+    // A deposit said to have failed is that one problem, not also a wrong
+    // balance in another customer's correct answers (a hostile pass saw
+    // customer 3's 500 blamed, "expected 330").
+    let deposit =
+        real[1]["recv"].as_array().unwrap().iter().position(|a| a["interface"] == "deposit");
+    let mut v = real.clone();
+    let deposit = deposit.expect("customer 2 deposits");
+    v[1]["recv"][deposit]["result"] = json!("fail");
+    let at = format!("$[1].recv[{deposit}].result");
+    assert_only(&graded(&scenario, &[v]), &[(RefusedWithFunds, at.as_str())]);
+
     let upper = serde_json::to_string(&real)
         .unwrap()
         .replace("\"query\"", "\"QUERY\"")

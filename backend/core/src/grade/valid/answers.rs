@@ -357,9 +357,13 @@ fn extra_answer(script: &CustomerScript, answer: &Answer) -> Problem {
     )
 }
 
-/// A write's effect on the balance, as possible amounts.
+/// A write's effect on the balance, as possible amounts. A deposit said to
+/// have failed may have (past the maximum balance) or not (the customer's
+/// own answers blame that `"fail"`): either, so that one wrong result is
+/// not also a wrong balance in every other customer's answers.
 fn effect(op: Op, verdict: Option<Verdict>) -> Sums {
     match (op, verdict) {
+        (Op::Deposit(a), Some(Verdict::Fail)) => Sums::of([0, a.0]),
         (Op::Query, _) | (_, Some(Verdict::Fail)) => Sums::one(0),
         (Op::Deposit(a), _) => Sums::one(a.0),
         (Op::Withdraw(a), Some(Verdict::Success)) => Sums::one(-a.0),
