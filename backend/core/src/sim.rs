@@ -947,6 +947,9 @@ impl Sim<'_> {
         }
         let input = match msg {
             BranchMsg::Request { token, request } => Input::Request { token, request },
+            // Its sender crashed meanwhile (its attempts went with it): the
+            // call died with the process, as a cluster's does.
+            BranchMsg::Propagate { attempt, .. } if !self.attempts.contains_key(&attempt) => return,
             BranchMsg::Propagate { attempt, propagation } => {
                 let token = ReplyToken(self.id());
                 self.peer_tokens.insert((to, token), attempt);
