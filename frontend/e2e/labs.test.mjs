@@ -81,6 +81,11 @@ test('two people load different scenarios and play at once: each ends at its own
   await byId(a.page, 'app-root').waitFor({ timeout: WAIT });
   assert.equal(labParam(a.page), lab);
   await untilFinished(a.page);
+  // It opens on the lab's present: the end of the finished run, not its start.
+  await a.page.waitForFunction(() => {
+    const m = (document.querySelector('[data-testid="cursor"]')?.textContent ?? '').match(/^(\d+) \/ (\d+)/);
+    return m && m[1] === m[2] && Number(m[1]) > 5;
+  }, null, { timeout: WAIT });
   await byId(a.page, 'jump-end').click();
   assert.deepEqual(JSON.parse(await byId(a.page, 'output-json').textContent()), expected('seed-test-1'));
   assert.deepEqual([...a.errors, ...b.errors], []);

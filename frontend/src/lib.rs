@@ -212,6 +212,9 @@ fn LabPage(params: PageParams, opened: OpenedLab) -> impl IntoView {
     if let Some(notice) = opened.notice {
         server.tell(notice);
     }
+    if live && !opened.fresh {
+        state.playback.follow_live.set_value(true);
+    }
     state.provide();
     let landing = Landing::new();
     provide_context(landing);

@@ -44,6 +44,11 @@ pub struct Playback {
     /// The next event to arrive should be shown at once (after a server
     /// STEP, or a request the browser sent while paused).
     pub follow_next: StoredValue<bool>,
+    /// The page came back to a lab under way or finished (`?lab=`, a
+    /// reload, a second tab): while its cursor is at the newest event and
+    /// it is not playing, what arrives is shown at once, as on a
+    /// follower's page, so it opens on the lab's present, not its start.
+    pub follow_live: StoredValue<bool>,
     /// When the current playback tick began (ms, `Date.now()`).
     tick_started: StoredValue<f64>,
     /// Identifies the running animation loop; a new loop makes old ones stop.
@@ -77,6 +82,7 @@ impl Playback {
             reduced_motion: prefers_reduced_motion(),
             world,
             follow_next: StoredValue::new(false),
+            follow_live: StoredValue::new(false),
             tick_started: StoredValue::new(0.0),
             frame_loop: StoredValue::new(0),
         }

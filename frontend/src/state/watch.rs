@@ -151,8 +151,13 @@ fn take(state: State, event: LabEvent, resumed: bool) {
         }
         // Nothing to see in a play-state change: keep showing the newest state.
         Pushed::Appended if quiet && at_end => playback.cursor.set(len),
-        // A follower showing the newest event follows the owner live.
-        Pushed::Appended if server.read_only && at_end && !playback.playing.get_untracked() => {
+        // A follower (or a page come back to its lab) showing the newest
+        // event follows the lab live.
+        Pushed::Appended
+            if (server.read_only || playback.follow_live.get_value())
+                && at_end
+                && !playback.playing.get_untracked() =>
+        {
             playback.cursor.set(len)
         }
         Pushed::Appended if network && at_end && !playback.playing.get_untracked() => {
