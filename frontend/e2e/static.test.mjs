@@ -187,6 +187,7 @@ test('served by bank serve, the same page says it is on a live cluster', async (
   try {
     const { context, page, errors } = await openViewer(browser, server.url);
     assert.match(await engineLabel(page), /^live cluster on 127\.0\.0\.1:\d+ \(real gRPC\)$/);
+    assert.equal(await byId(page, 'run-to-end').count(), 0, 'a live cluster keeps its real timing');
     await byId(page, 'share-follow').waitFor({ timeout: WAIT });
     assert.deepEqual(errors, []);
     await context.close();
@@ -229,6 +230,30 @@ test('a link copied after a fault from the page says the fault is not in it', as
   assert.match(await page.locator('.share-run .hint').first().textContent(), /in the simulator/);
   assert.match(await byId(page, 'permalink-left-out').textContent(),
     /^The 1 fault made from this page is not in the link/);
+  assert.deepEqual(errors.filter((e) => !/405|Failed to load resource/.test(e)), []);
+  await context.close();
+});
+
+test('the simulator plays busy-bank to its end at once: "To the end"', async () => {
+  // At the fastest speed (50 customer events/s) its 3,000 customer events
+  // took a minute of waiting.
+  const { context, page, errors } = await openViewer(browser, `${hostUrl}?scenario=busy-bank`);
+  await byId(page, 'branch-20').waitFor({ timeout: WAIT });
+  await byId(page, 'run-to-end').click();
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="play-state"]')?.textContent?.trim() === 'finished',
+    null, { timeout: WAIT },
+  );
+  assert.equal(await byId(page, 'run-to-end').isDisabled(), true);
+  // The cursor followed to the end, where the output is.
+  await page.waitForFunction(() => {
+    const m = (document.querySelector('[data-testid="cursor"]')?.textContent ?? '').match(/^(\d+) \/ (\d+)/);
+    return m && m[1] === m[2] && Number(m[1]) > 1000;
+  }, null, { timeout: WAIT });
+  await page.waitForFunction(
+    () => /"result": "success"/.test(document.querySelector('[data-testid="output-json"]')?.textContent ?? ''),
+    null, { timeout: WAIT },
+  );
   assert.deepEqual(errors.filter((e) => !/405|Failed to load resource/.test(e)), []);
   await context.close();
 });

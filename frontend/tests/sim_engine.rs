@@ -216,3 +216,33 @@ fn a_branch_left_down_ends_the_run_repaired_as_on_a_live_cluster() {
     assert!(changes[1].state.as_ref().is_some_and(|s| s.down.is_empty()));
     assert!(output(&history).contains("\"balance\""), "the run finished with its output");
 }
+
+#[wasm_bindgen_test]
+fn to_the_end_is_the_run_a_play_gives_only_sooner() {
+    // "To the end" moves the run's clock ahead in big steps; the permits
+    // still go at their own simulated times, so the history is the one
+    // playing at the same speed gives, event for event.
+    let text = bank_core::examples::find("demo-stale-read").unwrap().text;
+    let mut played = LabCore::default();
+    played.load(text, "demo-stale-read", None, None, None).unwrap();
+    let played = play_to_the_end(&mut played);
+    let mut fast = LabCore::default();
+    fast.load(text, "demo-stale-read", None, None, None).unwrap();
+    fast.control(Command::Play, 50.0, 0.0);
+    for _ in 0..1_000 {
+        fast.fast_forward(0.0, 2_000.0);
+        if fast.is_over() {
+            break;
+        }
+    }
+    assert!(fast.is_over(), "the run ended");
+    // Event for event, and at the same simulated times up to the run's
+    // last event; its end (findings, output) is stamped when a step saw it.
+    let strip = |h: &[LabEvent]| h.iter().map(|e| (e.seq, e.event.clone())).collect::<Vec<_>>();
+    assert_eq!(strip(fast.history()), strip(&played));
+    let ended = played
+        .iter()
+        .position(|e| matches!(e.event, Some(Event::Violation(_)) | Some(Event::Finished(_))));
+    let ended = ended.expect("an end");
+    assert_eq!(&fast.history()[..ended], &played[..ended]);
+}

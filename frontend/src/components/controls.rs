@@ -1,9 +1,13 @@
 //! Play / pause / step / restart, the speed slider, the server's play state,
-//! and the keyboard shortcuts (space, ←, →).
+//! and the keyboard shortcuts (space, ←, →). In the simulator, "To the end"
+//! plays the rest of the run at once (`run-to-end`).
 
 use leptos::{ev, prelude::*};
 use wasm_bindgen::JsCast;
 
+use bank_proto::PlayState;
+
+use crate::engine::EngineKind;
 use crate::model::format;
 use crate::state::{
     context,
@@ -16,6 +20,16 @@ pub fn Controls() -> impl IntoView {
     let playback = context::<Playback>();
     let server = context::<Server>();
     let state = move || format::play_state(server.play_state.get());
+    // The simulator can play the rest at once; the cursor follows the new
+    // events to the run's end.
+    let simulated = server.engine_kind() == EngineKind::Sim && !server.read_only;
+    let finished = move || server.play_state.get() == PlayState::Finished;
+    let to_the_end = move |_| {
+        playback.pause();
+        playback.seek_end();
+        playback.follow_live.set_value(true);
+        server.to_the_end();
+    };
     let speed_text = move || {
         let s = playback.speed.get();
         if s.fract() == 0.0 {
@@ -73,6 +87,18 @@ pub fn Controls() -> impl IntoView {
             >
                 <Icon path=END/> <span class="label">"Live"</span>
             </button>
+            {simulated.then(|| {
+                view! {
+                    <button
+                        data-testid="run-to-end"
+                        on:click=to_the_end
+                        disabled=finished
+                        title="Play the rest of the run at once and show its end (the simulator needs no waiting; a live cluster keeps its real timing)"
+                    >
+                        <Icon path=END/> <span class="label">"To the end"</span>
+                    </button>
+                }
+            })}
             <label class="speed">
                 <span>"Speed"</span>
                 <input

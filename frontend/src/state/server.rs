@@ -54,6 +54,22 @@ impl Server {
         self.kind.get_value()
     }
 
+    /// Plays the rest of the run at once, if the bank is simulated in this
+    /// page (a live cluster keeps its real timing): whether it does.
+    pub fn to_the_end(self) -> bool {
+        match self.api() {
+            Engine::Sim(lab) if !self.read_only => {
+                spawn_local(async move {
+                    if !lab.to_the_end().await {
+                        self.tell("The run did not end within two simulated hours.");
+                    }
+                });
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Shows `message` in the banner.
     pub fn tell(self, message: impl Into<String>) {
         self.notice.set(Some(message.into()));

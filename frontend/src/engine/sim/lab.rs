@@ -27,7 +27,8 @@ use bank_proto::{
 /// Scripted customer events per second until told otherwise (the live lab's).
 pub const DEFAULT_SPEED: f64 = 1.0;
 const MIN_SPEED: f64 = 0.05;
-const MAX_SPEED: f64 = 50.0;
+/// The fastest play (scripted customer events per second).
+pub const MAX_SPEED: f64 = 50.0;
 
 /// A lab whose bank is simulated (see the module docs).
 #[derive(Debug)]
@@ -48,6 +49,9 @@ pub struct LabCore {
     ended: bool,
     /// The simulator gave up (the reason is the `halted` event).
     halted: bool,
+    /// How far the run's clock is ahead of the caller's wall clock (ms),
+    /// from [`LabCore::fast_forward`].
+    skew_ms: f64,
 }
 
 impl Default for LabCore {
@@ -63,6 +67,7 @@ impl Default for LabCore {
             next_grant_ms: None,
             ended: false,
             halted: false,
+            skew_ms: 0.0,
         }
     }
 }
@@ -100,6 +105,7 @@ impl LabCore {
 
     /// Carries out a control command at wall-clock time `now_ms`.
     pub fn control(&mut self, command: Command, speed: f64, now_ms: f64) -> ControlReply {
+        let now_ms = now_ms + self.skew_ms;
         let speed_given = speed > 0.0 && speed.is_finite();
         if speed_given && matches!(command, Command::Play | Command::SetSpeed) {
             self.speed = speed.clamp(MIN_SPEED, MAX_SPEED);
@@ -111,7 +117,7 @@ impl LabCore {
         match command {
             Command::Reset => self.restart(),
             Command::Play if self.play == PlayState::Paused => {
-                self.tick(now_ms);
+                self.tick_at(now_ms);
                 self.start_clock(now_ms);
                 self.set_play(PlayState::Playing);
                 // The first event goes at once, the next ones a period apart.
@@ -124,7 +130,7 @@ impl LabCore {
                 self.push(Event::State(reply));
             }
             Command::Pause if playing => {
-                self.tick(now_ms);
+                self.tick_at(now_ms);
                 self.next_grant_ms = None;
                 if let Some(run) = &mut self.run {
                     run.take_back();
@@ -132,7 +138,7 @@ impl LabCore {
                 self.set_play(PlayState::Paused);
             }
             Command::Step if matches!(self.play, PlayState::Paused | PlayState::Playing) => {
-                self.tick(now_ms);
+                self.tick_at(now_ms);
                 self.start_clock(now_ms);
                 self.next_grant_ms = None;
                 if let Some(run) = &mut self.run {
@@ -143,14 +149,15 @@ impl LabCore {
             }
             _ => {}
         }
-        self.tick(now_ms);
+        self.tick_at(now_ms);
         lab_trace::control_reply(self.play, self.speed)
     }
 
     /// Injects `fault` at wall-clock time `now_ms` (the same checks as a
     /// live lab's); the change is recorded as a `network` event.
     pub fn inject(&mut self, fault: Fault, now_ms: f64) -> FaultReply {
-        self.tick(now_ms);
+        let now_ms = now_ms + self.skew_ms;
+        self.tick_at(now_ms);
         let Some(run) = &mut self.run else {
             return lab_trace::fault_refused("no scenario is loaded", None);
         };
@@ -166,7 +173,8 @@ impl LabCore {
     /// Sends the browser customer's `request` at wall-clock time `now_ms`;
     /// its answer comes out of a later [`LabCore::tick`] under the token.
     pub fn customer(&mut self, request: Request, now_ms: f64) -> Result<ReplyToken, String> {
-        self.tick(now_ms);
+        let now_ms = now_ms + self.skew_ms;
+        self.tick_at(now_ms);
         self.start_clock(now_ms);
         let run = self.run.as_mut().ok_or("no scenario is loaded")?;
         let token = run.customer(request)?;
@@ -179,6 +187,7 @@ impl LabCore {
     /// run (`bank sim`, the comparison), so the same seed gives the same
     /// history. (What the benchmark and the tests measure.)
     pub fn run_to_end(&mut self, now_ms: f64) {
+        let now_ms = now_ms + self.skew_ms;
         self.start_clock(now_ms);
         self.next_grant_ms = None;
         if let Some(run) = &mut self.run {
@@ -200,6 +209,23 @@ impl LabCore {
     /// Runs the simulated bank up to wall-clock time `now_ms`, handing out
     /// the permits due meanwhile; answers the browser's customer got.
     pub fn tick(&mut self, now_ms: f64) -> Vec<(ReplyToken, Reply)> {
+        self.tick_at(now_ms + self.skew_ms)
+    }
+
+    /// Moves the run's clock `by_ms` ahead of the wall clock and runs it up
+    /// to there ("to the end", in steps): the same paced run as playing it,
+    /// with the same permits at the same simulated times, only sooner.
+    pub fn fast_forward(&mut self, now_ms: f64, by_ms: f64) -> Vec<(ReplyToken, Reply)> {
+        self.skew_ms += by_ms.max(0.0);
+        self.tick(now_ms)
+    }
+
+    /// Whether the run has ended (its output is recorded) or stopped.
+    pub fn is_over(&self) -> bool {
+        self.ended || self.halted
+    }
+
+    fn tick_at(&mut self, now_ms: f64) -> Vec<(ReplyToken, Reply)> {
         let Some(origin) = self.origin_ms else { return Vec::new() };
         let sim_us = |ms: f64| ((ms - origin).max(0.0) * 1000.0) as u64;
         let mut failed = None;
