@@ -340,6 +340,12 @@ impl NetworkPlan {
     }
 }
 
+/// Why writes given up on did not reach `to`: the link from `from` is cut
+/// (the words the cluster's links and the simulator both give).
+pub fn cut_link_reason(from: BranchId, to: BranchId) -> String {
+    format!("the link from branch {} to branch {} is cut", from.0, to.0)
+}
+
 /// The live state of the links while a run follows a plan.
 #[derive(Clone, Debug)]
 pub struct LinkState {

@@ -15,8 +15,9 @@
 //! real cluster's links do: its sender stops waiting for it (a customer
 //! waiting on the propagation is answered "unavailable", with the write
 //! applied) and the peer gets the write by anti-entropy later, so a run
-//! with a branch left down ends, and ends as it does on the cluster. A fault left in place is repaired once
-//! the customers are done, or when the run has made no progress for
+//! with a branch left down ends, and ends as it does on the cluster.
+//!
+//! A fault left in place is repaired once the customers are done, or when the run has made no progress for
 //! [`SimConfig::repair_after_ms`]: like an operator who eventually fixes the
 //! network, so that every run ends with every branch up and converged.
 
@@ -33,7 +34,7 @@ use crate::guarantees::Guarantees;
 use crate::ids::{BranchId, CustomerId, WriteId};
 use crate::money::Cents;
 pub use crate::network::SplitMix64;
-use crate::network::{Delay, Fault, LinkState, NetworkPlan};
+use crate::network::{cut_link_reason, Delay, Fault, LinkState, NetworkPlan};
 use crate::record::{BranchRecord, EventResult, RunRecord};
 use crate::scenario::Scenario;
 use crate::schedule::Schedule;
@@ -894,8 +895,7 @@ impl Sim<'_> {
             let msg = BranchMsg::Propagate { attempt, propagation: a.propagation };
             self.schedule_in(d, Event::ToBranch { to: a.to, incarnation: None, msg });
         } else if self.links.is_cut(a.from, a.to) {
-            let why = format!("the link from branch {} to branch {} is cut", a.from.0, a.to.0);
-            self.try_failed(attempt, why);
+            self.try_failed(attempt, cut_link_reason(a.from, a.to));
         } else {
             self.try_failed(attempt, format!("branch {} did not take it: it was lost", a.to.0));
         }
@@ -1037,7 +1037,7 @@ impl Sim<'_> {
                         // The acknowledgement is lost: the sender resends (a
                         // duplicate), as a lost call.
                         let why = if self.links.is_cut(b, a.from) {
-                            format!("the link from branch {} to branch {} is cut", b.0, a.from.0)
+                            cut_link_reason(b, a.from)
                         } else {
                             format!("branch {} did not take it: its answer was lost", b.0)
                         };

@@ -234,7 +234,7 @@ impl Link {
         let deadline = Deadline::new(&self.shared.unreachable);
         loop {
             if !matches!(transit, Transit::Delayed(_)) && deadline.passed() {
-                let why = format!("the link from branch {} to branch {} is cut", from.0, to.0);
+                let why = bank_core::network::cut_link_reason(from, to);
                 give_up(
                     context,
                     &self.shared.unreachable,
@@ -408,10 +408,7 @@ async fn call(
             changed.borrow_and_update();
             if net.is_cut(from, to) {
                 if deadline.passed() {
-                    give_up_on(
-                        &context,
-                        format!("the link from branch {} to branch {} is cut", from.0, to.0),
-                    );
+                    give_up_on(&context, bank_core::network::cut_link_reason(from, to));
                     return;
                 }
                 let heal = tokio::time::timeout_at(deadline.at, changed.changed());

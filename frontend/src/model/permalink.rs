@@ -278,8 +278,8 @@ impl PageActions {
     pub fn note(self) -> Option<String> {
         let count = |n: usize, one: &str| match n {
             0 => None,
-            1 => Some(format!("the 1 {one}")),
-            n => Some(format!("the {n} {one}s")),
+            1 => Some(format!("1 {one}")),
+            n => Some(format!("{n} {one}s")),
         };
         let parts: Vec<String> = [count(self.faults, "fault"), count(self.requests, "request")]
             .into_iter()
@@ -289,12 +289,11 @@ impl PageActions {
             return None;
         }
         let verb = if self.faults + self.requests == 1 { "is" } else { "are" };
-        let what = parts.join(" and ");
         Some(format!(
-            "T{} made from this page {verb} not in the link: it replays the scenario, so from the \
-             first of them on, the run it opens goes its own way (to share them, write them into \
-             the scenario: faults in an experiment's plan, requests as a customer's events).",
-            &what[1..]
+            "The {} made from this page {verb} not in the link: it replays the scenario, so from \
+             the first of them on, the run it opens goes its own way (to share them, write them \
+             into the scenario: faults in an experiment's plan, requests as a customer's events).",
+            parts.join(" and the ")
         ))
     }
 }

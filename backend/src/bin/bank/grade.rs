@@ -62,11 +62,8 @@ pub fn grade(args: GradeArgs) -> Result<(), Failure> {
     let expected = Expected::new(&scenario);
     let entries: Vec<Entry> = students
         .into_iter()
-        .filter_map(|(student, files)| {
+        .filter_map(|Submission { student, files, folder }| {
             let empty = files.is_empty();
-            // A file at the top of a class folder, not a student's folder.
-            let loose_file = matches!(&files[..], [one] if one.file_name()
-                .is_some_and(|n| n.to_string_lossy() == student));
             let mut files: Vec<SubmittedFile> =
                 files.iter().map(|f| read_submission(f, args.max_input_bytes)).collect();
             // Student repositories often hold the course input beside their
@@ -83,7 +80,8 @@ pub fn grade(args: GradeArgs) -> Result<(), Failure> {
             }
             // Nothing to grade is said, not passed over: a wrong path, or a
             // student who handed in nothing, is no success.
-            if files.is_empty() && loose_file {
+            // A course input given alone, or at the top of a class folder.
+            if files.is_empty() && !folder {
                 return None;
             }
             if files.is_empty() {
@@ -169,15 +167,33 @@ fn read_submission(path: &Path, max: u64) -> SubmittedFile {
     }
 }
 
-/// Adds the students under `path`: (name, files). Returns true when `path`
-/// is a class folder (a folder of folders).
-fn collect(path: &Path, students: &mut Vec<(String, Vec<PathBuf>)>) -> Result<bool, Failure> {
+/// One student's files: a folder of them, or one file.
+struct Submission {
+    student: String,
+    files: Vec<PathBuf>,
+    /// A folder (a student's), not a file given or at the top of a class.
+    folder: bool,
+}
+
+impl Submission {
+    fn file(student: String, path: PathBuf) -> Submission {
+        Submission { student, files: vec![path], folder: false }
+    }
+
+    fn folder(student: String, files: Vec<PathBuf>) -> Submission {
+        Submission { student, files, folder: true }
+    }
+}
+
+/// Adds the students under `path`. Returns true when `path` is a class
+/// folder (a folder of folders).
+fn collect(path: &Path, students: &mut Vec<Submission>) -> Result<bool, Failure> {
     let name = |p: &Path| {
         p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
     };
     if path.as_os_str() == "-" {
         // A submission piped in: `bank run INPUT | bank grade INPUT -`.
-        students.push(("stdin".to_owned(), vec![path.to_owned()]));
+        students.push(Submission::file("stdin".to_owned(), path.to_owned()));
         return Ok(false);
     }
     if !path.is_dir() {
@@ -187,21 +203,21 @@ fn collect(path: &Path, students: &mut Vec<(String, Vec<PathBuf>)>) -> Result<bo
                 path.display()
             )));
         }
-        students.push((name(path), vec![path.to_owned()]));
+        students.push(Submission::file(name(path), path.to_owned()));
         return Ok(false);
     }
     let (dirs, files) = listing(path)?;
     if dirs.is_empty() {
-        students.push((name(path), files));
+        students.push(Submission::folder(name(path), files));
         return Ok(false);
     }
     for file in files {
-        students.push((name(&file), vec![file]));
+        students.push(Submission::file(name(&file), file));
     }
     for dir in dirs {
         let mut all = Vec::new();
         walk(&dir, &mut all)?;
-        students.push((name(&dir), all));
+        students.push(Submission::folder(name(&dir), all));
     }
     Ok(true)
 }

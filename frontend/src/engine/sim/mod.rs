@@ -85,7 +85,7 @@ impl SimLab {
     }
 
     /// Plays the rest of the run at the fastest speed with its clock
-    /// jumping ahead [`TO_THE_END_STEP`] at a time, and the page drawing
+    /// jumping ahead [`TO_THE_END_STEP_MS`] at a time, and the page drawing
     /// between the jumps: the run a play would give (the same permits at
     /// the same simulated times), without its minutes of waiting (`busy-bank`
     /// is 3,000 customer events). Stops at the run's end, or after
@@ -99,7 +99,7 @@ impl SimLab {
                 return true;
             }
             // The page takes the new events and draws them first.
-            crate::engine::timer::sleep(Duration::from_millis(16)).await;
+            crate::engine::timer::sleep(TICK).await;
         }
         false
     }
